@@ -1,0 +1,16 @@
+/** `npm run provision`: makes the Temporal binaries available (see src/temporal/binaries.ts). */
+import { ProvisioningError, provision } from '../temporal/binaries';
+
+const started = Date.now();
+try {
+  const tools = provision((line) => console.log(`[provision] ${line}`));
+  for (const [name, tool] of Object.entries(tools)) {
+    const label = name === 'cli' ? 'Temporal CLI (dev server)' : 'Temporal time-skipping test server';
+    console.log(`[provision] ${label}: ${tool ? `${tool.path} (from ${tool.source})` : "missing: the SDK's download will be tried"}`);
+  }
+  console.log(`[provision] done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+} catch (err) {
+  if (!(err instanceof ProvisioningError)) throw err;
+  console.error(`[provision] ${err.message}`);
+  process.exit(1);
+}
