@@ -1,0 +1,54 @@
+/**
+ * Staff access. Tokens are configured only as SHA-256 digests (STAFF_TOKEN_SHA256), so a leaked
+ * config file does not leak a token; the presented token is hashed and compared in constant time
+ * against every digest (no early exit that would reveal which one came close).
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Context, Middleware } from 'koa';
+import { DomainError, ErrorCode } from '../domain/errors';
+
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+/** A new random token (256 bits), e.g. for `npm run dev`'s staff token or an order access token. */
+export function newToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function bearerToken(ctx: Context): string | undefined {
+  const header = ctx.get('Authorization');
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1];
+}
+
+export function matchesAnyDigest(token: string, digests: readonly string[]): boolean {
+  const presented = createHash('sha256').update(token, 'utf8').digest();
+  let matched = false;
+  for (const digest of digests) {
+    const expected = Buffer.from(digest, 'hex');
+    if (expected.length === presented.length && timingSafeEqual(expected, presented)) matched = true;
+  }
+  return matched;
+}
+
+export function parseDigests(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((d) => d.trim().toLowerCase()).filter((d) => d.length > 0);
+}
+
+export function isStaff(ctx: Context, digests: readonly string[]): boolean {
+  const token = bearerToken(ctx);
+  return token !== undefined && matchesAnyDigest(token, digests);
+}
+
+/** The one gate in front of every staff route (warehouse, support, admin). */
+export function requireStaff(digests: readonly string[]): Middleware {
+  return async (ctx, next) => {
+    if (!isStaff(ctx, digests)) {
+      ctx.set('WWW-Authenticate', 'Bearer realm="staff"');
+      throw new DomainError(ErrorCode.Unauthorized, 'This route is for staff: send a valid staff token as "Authorization: Bearer <token>".');
+    }
+    ctx.state.actor = 'staff';
+    await next();
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * One JSON error shape everywhere: { "error": { "code", "message", "details" } }, and the one
+ * place where a domain error code becomes an HTTP status. Koa's default handler answers in
+ * plain text, so this middleware sits first in the stack.
+ */
+import type { Context, Next } from 'koa';
+import { z } from 'zod';
+import { DomainError, ErrorCode } from '../domain/errors';
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  validation_failed: 400,
+  invalid_json: 400,
+  unauthorized: 401,
+  not_found: 404,
+  product_not_found: 404,
+  cart_not_found: 404,
+  line_not_found: 404,
+  order_not_found: 404,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  cart_not_active: 409,
+  cart_expired: 409,
+  insufficient_stock: 409,
+  out_of_stock: 409,
+  inventory_conflict: 409,
+  order_not_cancellable: 409,
+  unknown_sku: 422,
+  currency_mismatch: 422,
+  cart_empty: 422,
+  cart_too_large: 422,
+  idempotency_key_reused: 422,
+  payment_declined: 402,
+  service_unavailable: 503,
+};
+
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string().meta({ description: 'Stable machine-readable code, e.g. insufficient_stock.' }),
+    message: z.string().meta({ description: 'What happened and what to do, for a person.' }),
+    details: z.record(z.string(), z.unknown()),
+    requestId: z.string().optional(),
+  }),
+}).meta({ id: 'Error' });
+
+export function httpStatusOf(code: ErrorCode): number {
+  return STATUS[code] ?? 500;
+}
+
+export function sendError(ctx: Context, status: number, code: string, message: string, details: Record<string, unknown> = {}): void {
+  ctx.status = status;
+  ctx.body = { error: { code, message, details, requestId: ctx.state.requestId as string | undefined } };
+}
+
+export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
+  try {
+    await next();
+    if (ctx.status === 404 && ctx.body === undefined) {
+      sendError(ctx, 404, ErrorCode.NotFound, `No route for ${ctx.method} ${ctx.path}. See /openapi.json for the routes this API serves.`);
+    } else if (ctx.status === 405 && ctx.body === undefined) {
+      sendError(ctx, 405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}.`, { allow: ctx.response.get('Allow') });
+    }
+  } catch (err) {
+    if (err instanceof DomainError) {
+      sendError(ctx, httpStatusOf(err.code), err.code, err.message, err.details);
+      return;
+    }
+    const status = (err as { status?: number }).status;
+    if (status === 413) {
+      sendError(ctx, 413, ErrorCode.PayloadTooLarge, 'The request body is too large (limit 100 kB).');
+    } else if (status === 400 && (err as { type?: string }).type !== undefined) {
+      sendError(ctx, 400, ErrorCode.InvalidJson, 'The request body is not valid JSON.', { reason: (err as Error).message });
+    } else if (status === 415) {
+      sendError(ctx, 415, ErrorCode.UnsupportedMediaType, 'Send the request body as application/json.');
+    } else {
+      ctx.state.logger?.error({ err }, 'request failed with an unexpected error; answered 500');
+      sendError(ctx, 500, ErrorCode.Internal, 'Something went wrong on our side. The request id in this response helps support find it.');
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import type { AnyRoute } from './http';
+import { errorBodySchema } from './errors';
+
+/** Builds the OpenAPI 3.1 document from the same route declarations that validate requests. */
+export function openApiDocument(routes: AnyRoute[], info: { title: string; version: string }): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const path = r.path.replace(/:(\w+)/g, '{$1}');
+    const parameters = [
+      ...objectParams(r.params, 'path'),
+      ...objectParams(r.query, 'query'),
+      ...Object.entries(r.headers ?? {}).map(([name, h]) => ({ name, in: 'header', required: h.required, description: h.description, schema: { type: 'string' } })),
+    ];
+    const responses: Record<string, unknown> = {};
+    for (const [status, res] of Object.entries(r.responses)) {
+      responses[status] = { description: res.description, ...(res.schema ? { content: { 'application/json': { schema: toSchema(res.schema) } } } : {}) };
+    }
+    responses.default = { description: 'An error; see the code field.', content: { 'application/json': { schema: toSchema(errorBodySchema) } } };
+    paths[path] ??= {};
+    paths[path][r.method] = {
+      summary: r.summary,
+      tags: [r.tag],
+      operationId: `${r.method}${path.replace(/[{}]/g, '').replace(/[^a-zA-Z0-9]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
+      ...(parameters.length ? { parameters } : {}),
+      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(r.body) } } } } : {}),
+      ...(r.access === 'staff' ? { security: [{ staffToken: [] }] } : {}),
+      ...(r.access === 'order' ? { security: [{ orderToken: [] }, { staffToken: [] }] } : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info,
+    paths,
+    components: {
+      securitySchemes: {
+        staffToken: { type: 'http', scheme: 'bearer', description: 'A staff token; the server keeps only its SHA-256 (STAFF_TOKEN_SHA256).' },
+        orderToken: { type: 'http', scheme: 'bearer', description: 'The order access token returned once by checkout.' },
+      },
+    },
+  };
+}
+
+function toSchema(schema: z.ZodType): unknown {
+  return z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
+}
+
+function objectParams(schema: z.ZodType | undefined, location: 'path' | 'query'): unknown[] {
+  if (!schema || !(schema instanceof z.ZodObject)) return [];
+  const json = toSchema(schema) as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, s]) => ({
+    name,
+    in: location,
+    required: location === 'path' || (json.required ?? []).includes(name),
+    schema: s,
+    ...((s as { description?: string }).description ? { description: (s as { description?: string }).description } : {}),
+  }));
+}

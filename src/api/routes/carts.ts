@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { addItem, createCart, loadCartView, removeItem, setItemQuantity } from '../../store/carts';
+import { route } from '../http';
+import { cartId, cartView, currency, quantity, sku } from '../schemas';
+import { emOf } from '../context';
+
+const cartParams = z.strictObject({ id: cartId });
+const lineParams = z.strictObject({ id: cartId, sku });
+const cartResponse = { 200: { description: 'The cart, priced by the server', schema: cartView } };
+
+export const cartRoutes = [
+  route({
+    method: 'post', path: '/carts', tag: 'carts',
+    summary: 'Start a cart; its id is the only key to it, so keep it private',
+    body: z.strictObject({ currency: currency.default('USD') }).optional().default({ currency: 'USD' }),
+    responses: { 201: { description: 'The new, empty cart', schema: cartView } },
+    handler: async (ctx, { body }) => {
+      const cart = await createCart(emOf(ctx), body.currency);
+      ctx.status = 201;
+      ctx.set('Location', `/carts/${cart.id}`);
+      ctx.body = cart;
+    },
+  }),
+  route({
+    method: 'get', path: '/carts/:id', tag: 'carts',
+    summary: 'A cart with current prices and availability',
+    params: cartParams,
+    responses: cartResponse,
+    handler: async (ctx, { params }) => {
+      ctx.body = await loadCartView(emOf(ctx), params.id);
+    },
+  }),
+  route({
+    method: 'post', path: '/carts/:id/items', tag: 'carts',
+    summary: 'Add a quantity of a SKU (added to what the cart already holds)',
+    params: cartParams,
+    body: z.strictObject({ sku, quantity }),
+    responses: cartResponse,
+    handler: async (ctx, { params, body }) => {
+      await addItem(emOf(ctx), params.id, body.sku, body.quantity);
+      ctx.body = await loadCartView(emOf(ctx), params.id);
+    },
+  }),
+  route({
+    method: 'patch', path: '/carts/:id/items/:sku', tag: 'carts',
+    summary: 'Set the quantity of a line (use DELETE to remove it)',
+    params: lineParams,
+    body: z.strictObject({ quantity }),
+    responses: cartResponse,
+    handler: async (ctx, { params, body }) => {
+      await setItemQuantity(emOf(ctx), params.id, params.sku, body.quantity);
+      ctx.body = await loadCartView(emOf(ctx), params.id);
+    },
+  }),
+  route({
+    method: 'delete', path: '/carts/:id/items/:sku', tag: 'carts',
+    summary: 'Remove a line from the cart',
+    params: lineParams,
+    responses: cartResponse,
+    handler: async (ctx, { params }) => {
+      await removeItem(emOf(ctx), params.id, params.sku);
+      ctx.body = await loadCartView(emOf(ctx), params.id);
+    },
+  }),
+];

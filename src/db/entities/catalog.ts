@@ -1,0 +1,58 @@
+import { defineEntity, type InferEntity } from '@mikro-orm/core';
+
+// Foreign keys are plain id columns: aggregates are loaded by explicit queries, never lazily.
+
+export const Product = defineEntity({
+  name: 'Product',
+  tableName: 'products',
+  properties: (p) => ({
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    slug: p.text().unique(),
+    title: p.text(),
+    description: p.text().default(''),
+    createdAt: p.datetime().defaultRaw('now()'),
+  }),
+});
+export type Product = InferEntity<typeof Product>;
+
+export const Variant = defineEntity({
+  name: 'Variant',
+  tableName: 'variants',
+  properties: (p) => ({
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    productId: p.uuid(),
+    sku: p.text().unique(),
+    title: p.text(),
+    priceAmount: p.bigint('number'),
+    currency: p.character().length(3),
+    position: p.integer().default(0),
+  }),
+});
+export type Variant = InferEntity<typeof Variant>;
+
+export const Inventory = defineEntity({
+  name: 'Inventory',
+  tableName: 'inventory',
+  properties: (p) => ({
+    sku: p.text().primary(),
+    onHand: p.integer(),
+    reserved: p.integer().default(0),
+    updatedAt: p.datetime().defaultRaw('now()'),
+  }),
+});
+export type Inventory = InferEntity<typeof Inventory>;
+
+export const Reservation = defineEntity({
+  name: 'Reservation',
+  tableName: 'reservations',
+  properties: (p) => ({
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    orderId: p.uuid(),
+    sku: p.text(),
+    quantity: p.integer(),
+    status: p.enum(['reserved', 'released', 'committed'] as const),
+    createdAt: p.datetime().defaultRaw('now()'),
+    updatedAt: p.datetime().defaultRaw('now()'),
+  }),
+});
+export type Reservation = InferEntity<typeof Reservation>;

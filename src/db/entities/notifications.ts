@@ -1,0 +1,36 @@
+import { defineEntity, type InferEntity } from '@mikro-orm/core';
+
+export const Notification = defineEntity({
+  name: 'Notification',
+  tableName: 'notifications',
+  properties: (p) => ({
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    orderId: p.uuid().nullable(),
+    cartId: p.text().nullable(),
+    template: p.text(),
+    channel: p.enum(['email', 'sms'] as const),
+    recipient: p.text(),
+    status: p.enum(['pending', 'sent', 'failed', 'delivered', 'undelivered'] as const).default('pending'),
+    provider: p.text().nullable(),
+    providerMessageId: p.text().nullable(),
+    payload: p.json<Record<string, unknown>>().default('{}'),
+    attempts: p.integer().default(0),
+    lastError: p.text().nullable(),
+    createdAt: p.datetime().defaultRaw('now()'),
+    sentAt: p.datetime().nullable(),
+  }),
+});
+export type Notification = InferEntity<typeof Notification>;
+
+export const WebhookEvent = defineEntity({
+  name: 'WebhookEvent',
+  tableName: 'webhook_events',
+  properties: (p) => ({
+    provider: p.text().primary(),
+    eventId: p.text().primary(),
+    type: p.text(),
+    payload: p.json<Record<string, unknown>>(),
+    receivedAt: p.datetime().defaultRaw('now()'),
+  }),
+});
+export type WebhookEvent = InferEntity<typeof WebhookEvent>;

@@ -1,0 +1,34 @@
+import { MikroORM, type Options } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { ALL_ENTITIES } from './entities';
+import { Migration20261126000000_initial } from './migrations/Migration20261126000000_initial';
+
+/** Migrations are listed here (not discovered from disk) so compiled and tsx runs see the same set. */
+export const MIGRATIONS = [
+  { name: 'Migration20261126000000_initial', class: Migration20261126000000_initial },
+];
+
+export function ormOptions(clientUrl: string, poolMax = 10): Options {
+  return {
+    clientUrl,
+    entities: ALL_ENTITIES,
+    extensions: [Migrator],
+    pool: { min: 0, max: poolMax },
+    discovery: { warnWhenNoEntities: true },
+    debug: false,
+    allowGlobalContext: false,
+    migrations: { migrationsList: MIGRATIONS, silent: true, transactional: true, allOrNothing: true, tableName: 'mikro_orm_migrations' },
+  };
+}
+
+export async function createOrm(clientUrl: string, poolMax?: number): Promise<MikroORM> {
+  return MikroORM.init(ormOptions(clientUrl, poolMax));
+}
+
+/** Applies pending migrations; never schema-sync. Returns the names applied. */
+export async function migrate(orm: MikroORM): Promise<string[]> {
+  const applied = await orm.getMigrator().up();
+  return applied.map((m) => m.name);
+}
+
+export type { MikroORM };

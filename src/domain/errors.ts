@@ -1,0 +1,46 @@
+/**
+ * Typed business errors. Each carries a stable machine-readable code; the API maps the code to
+ * an HTTP status once (src/api/errors.ts), and workflows turn them into non-retryable
+ * ApplicationFailures of the same type, so tests can assert on the code everywhere.
+ */
+export const ErrorCode = {
+  ValidationFailed: 'validation_failed',
+  InvalidJson: 'invalid_json',
+  PayloadTooLarge: 'payload_too_large',
+  UnsupportedMediaType: 'unsupported_media_type',
+  NotFound: 'not_found',
+  Unauthorized: 'unauthorized',
+  ProductNotFound: 'product_not_found',
+  CartNotFound: 'cart_not_found',
+  CartNotActive: 'cart_not_active',
+  CartExpired: 'cart_expired',
+  CartEmpty: 'cart_empty',
+  CartTooLarge: 'cart_too_large',
+  LineNotFound: 'line_not_found',
+  UnknownSku: 'unknown_sku',
+  CurrencyMismatch: 'currency_mismatch',
+  InsufficientStock: 'insufficient_stock',
+  OutOfStock: 'out_of_stock',
+  InventoryConflict: 'inventory_conflict',
+  IdempotencyKeyReused: 'idempotency_key_reused',
+  OrderNotFound: 'order_not_found',
+  OrderNotCancellable: 'order_not_cancellable',
+  PaymentDeclined: 'payment_declined',
+  ServiceUnavailable: 'service_unavailable',
+  Internal: 'internal_error',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const notFound = (code: ErrorCode, what: string, id: string): DomainError =>
+  new DomainError(code, `${what} ${id} does not exist.`, { id });

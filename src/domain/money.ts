@@ -1,0 +1,33 @@
+/** Money is an integer count of minor units (cents) plus an ISO 4217 currency; never a float. */
+export interface Money {
+  amount: number;
+  currency: string;
+}
+
+const ZERO_DECIMAL = new Set(['JPY', 'KRW', 'VND', 'CLP', 'ISK', 'HUF', 'TWD', 'UGX']);
+
+export function minorUnitDigits(currency: string): number {
+  return ZERO_DECIMAL.has(currency) ? 0 : 2;
+}
+
+export function money(amount: number, currency: string): Money {
+  if (!Number.isSafeInteger(amount)) throw new RangeError(`Money amounts are whole minor units; got ${amount}.`);
+  return { amount, currency };
+}
+
+export function addMoney(a: Money, b: Money): Money {
+  if (a.currency !== b.currency) throw new RangeError(`Cannot add ${a.currency} to ${b.currency}.`);
+  return money(a.amount + b.amount, a.currency);
+}
+
+export function multiplyMoney(m: Money, quantity: number): Money {
+  if (!Number.isSafeInteger(quantity)) throw new RangeError(`Quantities are whole numbers; got ${quantity}.`);
+  return money(m.amount * quantity, m.currency);
+}
+
+/** "$19.99" style, for people; APIs also return the integer amount. */
+export function formatMoney(m: Money, locale = 'en-US'): string {
+  const digits = minorUnitDigits(m.currency);
+  return new Intl.NumberFormat(locale, { style: 'currency', currency: m.currency, minimumFractionDigits: digits })
+    .format(m.amount / 10 ** digits);
+}

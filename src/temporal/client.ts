@@ -1,0 +1,42 @@
+/** One Temporal connection per process, shared by every request (never one per request). */
+import { readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import type { Config } from '../config';
+
+export interface TemporalTarget {
+  address: string;
+  namespace: string;
+  tlsCertPath?: string;
+  tlsKeyPath?: string;
+  apiKey?: string;
+}
+
+export function targetFromConfig(config: Config, fallbackAddress?: string): TemporalTarget {
+  const address = config.TEMPORAL_ADDRESS ?? fallbackAddress;
+  if (!address) throw new Error('TEMPORAL_ADDRESS is not set: point it at a Temporal frontend (host:port), or use `npm run dev` for an embedded one.');
+  return { address, namespace: config.TEMPORAL_NAMESPACE, tlsCertPath: config.TEMPORAL_TLS_CERT_PATH,
+    tlsKeyPath: config.TEMPORAL_TLS_KEY_PATH, apiKey: config.TEMPORAL_API_KEY };
+}
+
+export function connectionOptions(target: TemporalTarget) {
+  const mtls = target.tlsCertPath && target.tlsKeyPath
+    ? { clientCertPair: { crt: readFileSync(target.tlsCertPath), key: readFileSync(target.tlsKeyPath) } }
+    : undefined;
+  return {
+    address: target.address,
+    tls: mtls ?? (target.apiKey ? true : undefined),
+    apiKey: target.apiKey,
+  };
+}
+
+export async function connectClient(target: TemporalTarget): Promise<{ client: Client; connection: Connection; ping(): Promise<void> }> {
+  const connection = await Connection.connect(connectionOptions(target));
+  const client = new Client({ connection, namespace: target.namespace });
+  return {
+    client,
+    connection,
+    ping: async () => {
+      await connection.workflowService.getSystemInfo({});
+    },
+  };
+}

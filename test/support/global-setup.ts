@@ -1,0 +1,53 @@
+/**
+ * Starts the shared parts once per test run: an embedded PostgreSQL with a migrated template
+ * database (each test file clones it into a database of its own), the Temporal dev server, and
+ * the workflow bundle (webpack runs once, not once per test file). Values reach the test files
+ * through environment variables, which jest's workers inherit.
+ */
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { startEmbeddedPostgres } from '../../src/db/embedded';
+import { createOrm, migrate } from '../../src/db/orm';
+import { requireTool } from '../../src/temporal/binaries';
+import { freePort, startDevServer } from '../../src/temporal/dev-server';
+
+export const TEMPLATE_DB = 'shop_template';
+
+export default async function globalSetup(): Promise<void> {
+  const started = Date.now();
+  const cli = requireTool('cli');
+  const testServer = requireTool('testServer');
+  const dir = mkdtempSync(join(tmpdir(), 'commerce-test-'));
+  chmodSync(dir, 0o755); // PostgreSQL runs as its own system user when the tests run as root
+
+  const [db, devServer, bundle] = await Promise.all([
+    startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: await freePort(), database: TEMPLATE_DB, persistent: false }),
+    startDevServer({ executable: cli.path, headless: true }),
+    bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger() }),
+  ]);
+  const orm = await createOrm(db.url);
+  await migrate(orm);
+  await orm.close();
+
+  const bundlePath = join(dir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+
+  Object.assign(process.env, {
+    NODE_ENV: 'test',
+    TEST_PG_PORT: String(db.port),
+    TEST_PG_TEMPLATE_URL: db.url,
+    TEST_TEMPORAL_ADDRESS: devServer.address,
+    TEST_TEMPORAL_TEST_SERVER: testServer.path,
+    TEST_WORKFLOW_BUNDLE: bundlePath,
+    TEST_TMP_DIR: dir,
+  });
+  (globalThis as Record<string, unknown>).__HARNESS__ = { db, devServer, dir };
+  process.stdout.write(`\n[harness] PostgreSQL on ${db.url}, Temporal dev server on ${devServer.address}, ready in ${Date.now() - started} ms\n`);
+}
+
+function quietLogger() {
+  const noop = () => undefined;
+  return { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m), log: noop };
+}
