@@ -67,7 +67,7 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
     const status = (err as { status?: number }).status;
     if (status === 413) {
       sendError(ctx, 413, ErrorCode.PayloadTooLarge, 'The request body is too large (limit 100 kB).');
-    } else if (status === 400 && (err as { type?: string }).type !== undefined) {
+    } else if (status === 400 && (err instanceof SyntaxError || 'body' in (err as object))) {
       sendError(ctx, 400, ErrorCode.InvalidJson, 'The request body is not valid JSON.', { reason: (err as Error).message });
     } else if (status === 415) {
       sendError(ctx, 415, ErrorCode.UnsupportedMediaType, 'Send the request body as application/json.');

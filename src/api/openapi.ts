@@ -4,6 +4,26 @@ import { errorBodySchema } from './errors';
 
 /** Builds the OpenAPI 3.1 document from the same route declarations that validate requests. */
 export function openApiDocument(routes: AnyRoute[], info: { title: string; version: string }): Record<string, unknown> {
+  const schemas: Record<string, unknown> = {};
+  // Named schemas (zod .meta({ id })) become shared components instead of being repeated inline.
+  const toSchema = (schema: z.ZodType): unknown => {
+    const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+    const { $schema: _dialect, $defs, ...rest } = json;
+    const rewrite = (v: unknown) => JSON.parse(JSON.stringify(v).replace(/"#\/\$defs\//g, '"#/components/schemas/'));
+    for (const [name, def] of Object.entries(($defs ?? {}) as Record<string, unknown>)) schemas[name] = rewrite(def);
+    return rewrite(rest);
+  };
+  const objectParams = (schema: z.ZodType | undefined, location: 'path' | 'query'): unknown[] => {
+    if (!schema || !(schema instanceof z.ZodObject)) return [];
+    const json = toSchema(schema) as { properties?: Record<string, { description?: string }>; required?: string[] };
+    return Object.entries(json.properties ?? {}).map(([name, s]) => ({
+      name,
+      in: location,
+      required: location === 'path' || (json.required ?? []).includes(name),
+      schema: s,
+      ...(s.description ? { description: s.description } : {}),
+    }));
+  };
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const path = r.path.replace(/:(\w+)/g, '{$1}');
@@ -34,26 +54,11 @@ export function openApiDocument(routes: AnyRoute[], info: { title: string; versi
     info,
     paths,
     components: {
+      schemas,
       securitySchemes: {
         staffToken: { type: 'http', scheme: 'bearer', description: 'A staff token; the server keeps only its SHA-256 (STAFF_TOKEN_SHA256).' },
         orderToken: { type: 'http', scheme: 'bearer', description: 'The order access token returned once by checkout.' },
       },
     },
   };
-}
-
-function toSchema(schema: z.ZodType): unknown {
-  return z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
-}
-
-function objectParams(schema: z.ZodType | undefined, location: 'path' | 'query'): unknown[] {
-  if (!schema || !(schema instanceof z.ZodObject)) return [];
-  const json = toSchema(schema) as { properties?: Record<string, unknown>; required?: string[] };
-  return Object.entries(json.properties ?? {}).map(([name, s]) => ({
-    name,
-    in: location,
-    required: location === 'path' || (json.required ?? []).includes(name),
-    schema: s,
-    ...((s as { description?: string }).description ? { description: (s as { description?: string }).description } : {}),
-  }));
 }

@@ -1,0 +1,133 @@
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { startTestApi, type TestApi } from '../support/api';
+import { insertProducts, type SeedProduct } from '../../src/db/seed';
+
+let db: TestDatabase;
+let api: TestApi;
+
+const catalog: SeedProduct[] = [
+  { slug: 'plain-tee', title: 'Plain Tee', description: 'A tee', variants: [
+    { sku: 'TEE-M', title: 'M', priceAmount: 2500, currency: 'USD', onHand: 5 },
+    { sku: 'TEE-L', title: 'L', priceAmount: 2700, currency: 'USD', onHand: 0 },
+  ] },
+  { slug: 'euro-mug', title: 'Euro Mug', description: 'A mug priced in euros', variants: [
+    { sku: 'MUG-EU', title: 'One size', priceAmount: 1200, currency: 'EUR', onHand: 50 },
+  ] },
+];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await insertProducts(db.orm.em.fork(), catalog);
+  api = await startTestApi(db.orm);
+});
+afterAll(async () => {
+  await api?.close();
+  await db?.drop();
+});
+
+async function newCart(): Promise<string> {
+  const res = await api.request('POST', '/carts', { body: {} });
+  expect(res.status).toBe(201);
+  return res.body.id;
+}
+
+async function lineCount(cartId: string): Promise<number> {
+  const [row] = await db.orm.em.fork().getConnection().execute('select count(*)::int as n from cart_lines where cart_id = ?', [cartId]);
+  return row.n;
+}
+
+describe('carts', () => {
+  it('creates a cart with an unguessable id of at least 122 random bits', async () => {
+    const res = await api.request('POST', '/carts');
+    expect(res.status).toBe(201);
+    expect(res.body.id).toMatch(/^[A-Za-z0-9_-]{22}$/); // 16 random bytes, base64url
+    expect(res.headers.get('location')).toBe(`/carts/${res.body.id}`);
+    expect(res.body).toEqual(expect.objectContaining({ status: 'active', currency: 'USD', lines: [], itemCount: 0 }));
+    expect(res.body.subtotal).toEqual({ amount: 0, currency: 'USD', formatted: '$0.00' });
+  });
+
+  it('prices lines on the server and adds to an existing line', async () => {
+    const id = await newCart();
+    await api.request('POST', `/carts/${id}/items`, { body: { sku: 'TEE-M', quantity: 1 } });
+    const res = await api.request('POST', `/carts/${id}/items`, { body: { sku: 'TEE-M', quantity: 2 } });
+    expect(res.status).toBe(200);
+    expect(res.body.lines).toEqual([expect.objectContaining({ sku: 'TEE-M', quantity: 3, available: 5 })]);
+    expect(res.body.lines[0].unitPrice.amount).toBe(2500);
+    expect(res.body.subtotal).toEqual({ amount: 7500, currency: 'USD', formatted: '$75.00' });
+  });
+
+  it('changes and removes a line', async () => {
+    const id = await newCart();
+    await api.request('POST', `/carts/${id}/items`, { body: { sku: 'TEE-M', quantity: 1 } });
+    const changed = await api.request('PATCH', `/carts/${id}/items/TEE-M`, { body: { quantity: 4 } });
+    expect(changed.status).toBe(200);
+    expect(changed.body.subtotal.amount).toBe(10000);
+    const removed = await api.request('DELETE', `/carts/${id}/items/TEE-M`);
+    expect(removed.status).toBe(200);
+    expect(removed.body.lines).toEqual([]);
+    expect(await lineCount(id)).toBe(0);
+  });
+
+  it('refuses more than is in stock, saying how many are available, and writes nothing', async () => {
+    const id = await newCart();
+    const res = await api.request('POST', `/carts/${id}/items`, { body: { sku: 'TEE-M', quantity: 6 } });
+    expect(res.status).toBe(409);
+    expect(res.body.error).toEqual(expect.objectContaining({ code: 'insufficient_stock', details: { sku: 'TEE-M', requested: 6, available: 5 } }));
+    const soldOut = await api.request('POST', `/carts/${id}/items`, { body: { sku: 'TEE-L', quantity: 1 } });
+    expect(soldOut.status).toBe(409);
+    expect(soldOut.body.error.message).toBe('TEE-L is out of stock.');
+    expect(await lineCount(id)).toBe(0);
+  });
+
+  it('refuses a quantity change beyond the stock and keeps the old quantity', async () => {
+    const id = await newCart();
+    await api.request('POST', `/carts/${id}/items`, { body: { sku: 'TEE-M', quantity: 2 } });
+    const res = await api.request('PATCH', `/carts/${id}/items/TEE-M`, { body: { quantity: 9 } });
+    expect(res.status).toBe(409);
+    expect((await api.request('GET', `/carts/${id}`)).body.lines[0].quantity).toBe(2);
+  });
+
+  it('refuses an item priced in another currency than the cart', async () => {
+    const id = await newCart();
+    const res = await api.request('POST', `/carts/${id}/items`, { body: { sku: 'MUG-EU', quantity: 1 } });
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('currency_mismatch');
+    expect(await lineCount(id)).toBe(0);
+  });
+
+  it('answers 404 for a cart that does not exist and 422 for an unknown SKU', async () => {
+    const missing = await api.request('GET', '/carts/AAAAAAAAAAAAAAAAAAAAAA');
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('cart_not_found');
+    const id = await newCart();
+    const unknown = await api.request('POST', `/carts/${id}/items`, { body: { sku: 'NOPE-1', quantity: 1 } });
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.error.code).toBe('unknown_sku');
+    const noLine = await api.request('PATCH', `/carts/${id}/items/TEE-M`, { body: { quantity: 1 } });
+    expect(noLine.status).toBe(404);
+    expect(noLine.body.error.code).toBe('line_not_found');
+  });
+
+  it('refuses writes to a cart that has expired or is being checked out', async () => {
+    const id = await newCart();
+    const conn = db.orm.em.fork().getConnection();
+    await conn.execute(`update carts set status = 'expired' where id = ?`, [id]);
+    const expired = await api.request('POST', `/carts/${id}/items`, { body: { sku: 'TEE-M', quantity: 1 } });
+    expect(expired.status).toBe(409);
+    expect(expired.body.error.code).toBe('cart_expired');
+    await conn.execute(`update carts set status = 'checked_out' where id = ?`, [id]);
+    const done = await api.request('POST', `/carts/${id}/items`, { body: { sku: 'TEE-M', quantity: 1 } });
+    expect(done.status).toBe(409);
+    expect(done.body.error.code).toBe('cart_not_active');
+    expect(await lineCount(id)).toBe(0);
+  });
+
+  it('never lets concurrent adds push one cart past the stock', async () => {
+    const id = await newCart();
+    const results = await Promise.all(Array.from({ length: 8 }, () =>
+      api.request('POST', `/carts/${id}/items`, { body: { sku: 'TEE-M', quantity: 1 } })));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(5);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(3);
+    expect((await api.request('GET', `/carts/${id}`)).body.lines[0].quantity).toBe(5);
+  });
+});
