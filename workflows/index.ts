@@ -1,2 +1,3 @@
 /** The worker's workflowsPath: every workflow the worker runs is exported here. */
-export {};
+export { checkout } from './checkout';
+export { payment } from './payment';

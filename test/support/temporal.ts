@@ -5,7 +5,16 @@
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, type WorkflowBundleOption } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
 import { required } from './db';
+
+const T = temporal.api.enums.v1.IndexedValueType;
+const INDEXED_VALUE_TYPE: Record<string, number> = {
+  KEYWORD: T.INDEXED_VALUE_TYPE_KEYWORD, INT: T.INDEXED_VALUE_TYPE_INT, TEXT: T.INDEXED_VALUE_TYPE_TEXT,
+  BOOL: T.INDEXED_VALUE_TYPE_BOOL, DOUBLE: T.INDEXED_VALUE_TYPE_DOUBLE, DATETIME: T.INDEXED_VALUE_TYPE_DATETIME,
+  KEYWORD_LIST: T.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+};
 
 let runtimeInstalled = false;
 
@@ -22,9 +31,15 @@ export function installQuietRuntime(): void {
 
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
-  return TestWorkflowEnvironment.createTimeSkipping({
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: required('TEST_TEMPORAL_TEST_SERVER') } },
   });
+  // Like a real namespace, the test server refuses search attributes nobody registered.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((key) => [key.name, INDEXED_VALUE_TYPE[key.type]])),
+  });
+  return env;
 }
 
 /** The dev server the harness started (has Schedules and visibility, unlike the time-skipping server). */

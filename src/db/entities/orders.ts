@@ -1,14 +1,6 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
 
-export interface ShippingAddress {
-  name: string;
-  line1: string;
-  line2?: string;
-  city: string;
-  region?: string;
-  postalCode: string;
-  country: string;
-}
+import type { ShippingAddress } from '../../domain/order';
 
 export const Order = defineEntity({
   name: 'Order',
@@ -19,7 +11,6 @@ export const Order = defineEntity({
     customerId: p.uuid().nullable(),
     idempotencyKey: p.text().unique(),
     requestHash: p.text().hidden(),
-    accessTokenHash: p.text().hidden(),
     status: p.text(),
     email: p.text(),
     phone: p.text().nullable(),
@@ -57,6 +48,7 @@ export const Payment = defineEntity({
     orderId: p.uuid(),
     provider: p.text(),
     providerRef: p.text().nullable(),
+    paymentMethod: p.text(),
     idempotencyKey: p.text().unique(),
     status: p.text(),
     amount: p.bigint('number'),

@@ -85,7 +85,6 @@ export class Migration20261126000000_initial extends Migration {
         customer_id uuid references customers(id) on delete set null,
         idempotency_key text not null unique,
         request_hash text not null,
-        access_token_hash text not null,
         status text not null,
         email text not null,
         phone text,
@@ -97,7 +96,18 @@ export class Migration20261126000000_initial extends Migration {
         created_at timestamptz not null default now(),
         updated_at timestamptz not null default now()
       );`);
-    this.addSql(`create unique index orders_one_per_cart_idx on orders (cart_id) where cart_id is not null;`);
+    // One live order per cart: a failed or cancelled order reopens the cart for another attempt.
+    this.addSql(`create unique index orders_one_live_per_cart_idx on orders (cart_id) where cart_id is not null and status not in ('failed', 'cancelled');`);
+    this.addSql(`create index orders_status_idx on orders (status, created_at);`);
+
+    // Order access tokens are random and shown once; only their SHA-256 is kept. A replayed
+    // checkout (same Idempotency-Key) issues a fresh token, so one order may have several.
+    this.addSql(`
+      create table order_access_tokens (
+        token_hash text primary key,
+        order_id uuid not null references orders(id) on delete cascade,
+        created_at timestamptz not null default now()
+      );`);
     this.addSql(`create index orders_customer_idx on orders (customer_id, created_at desc);`);
 
     this.addSql(`
@@ -130,6 +140,7 @@ export class Migration20261126000000_initial extends Migration {
         order_id uuid not null references orders(id) on delete cascade,
         provider text not null,
         provider_ref text,
+        payment_method text not null,
         idempotency_key text not null unique,
         status text not null,
         amount bigint not null check (amount >= 0),
@@ -201,6 +212,31 @@ export class Migration20261126000000_initial extends Migration {
     this.addSql(`create unique index notifications_order_once_idx on notifications (order_id, template, channel) where order_id is not null;`);
     this.addSql(`create unique index notifications_cart_once_idx on notifications (cart_id, template, channel) where cart_id is not null;`);
 
+    // The simulated payment provider's own ledger (it stands in for Stripe's side, so it keeps
+    // its own state, keyed by idempotency key exactly as Stripe does).
+    this.addSql(`
+      create table simulated_payment_intents (
+        id text primary key,
+        idempotency_key text not null unique,
+        amount bigint not null check (amount >= 0),
+        currency char(3) not null,
+        payment_method text not null,
+        status text not null,
+        amount_captured bigint not null default 0,
+        amount_refunded bigint not null default 0,
+        metadata jsonb not null default '{}',
+        created_at timestamptz not null default now(),
+        updated_at timestamptz not null default now()
+      );`);
+    this.addSql(`
+      create table simulated_provider_calls (
+        idempotency_key text primary key,
+        operation text not null,
+        attempts int not null default 0,
+        result jsonb,
+        created_at timestamptz not null default now()
+      );`);
+
     this.addSql(`
       create table webhook_events (
         provider text not null,
@@ -213,7 +249,7 @@ export class Migration20261126000000_initial extends Migration {
   }
 
   override async down(): Promise<void> {
-    for (const table of ['webhook_events', 'notifications', 'shipment_events', 'shipments', 'refunds', 'payments',
+    for (const table of ['simulated_provider_calls', 'simulated_payment_intents', 'order_access_tokens', 'webhook_events', 'notifications', 'shipment_events', 'shipments', 'refunds', 'payments',
       'reservations', 'order_lines', 'orders', 'cart_lines', 'carts', 'customers', 'inventory', 'variants', 'products']) {
       this.addSql(`drop table if exists ${table} cascade;`);
     }

@@ -1,0 +1,66 @@
+/**
+ * The order's state machine and the rules support and customers run into: pure, deterministic,
+ * shared by the workflow (update validators), the API and the CLI.
+ */
+export const ORDER_STATUSES = [
+  'pending', 'awaiting_payment_action', 'payment_authorized', 'confirmed', 'awaiting_fulfillment',
+  'shipped', 'delivered', 'cancelling', 'cancelled', 'failed',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export const FINAL_STATUSES: readonly OrderStatus[] = ['delivered', 'cancelled', 'failed'];
+const SHIPPED_OR_LATER: readonly OrderStatus[] = ['shipped', 'delivered'];
+
+export interface ShippingAddress {
+  name: string;
+  line1: string;
+  line2?: string;
+  city: string;
+  region?: string;
+  postalCode: string;
+  country: string;
+}
+
+/** Why an order cannot be cancelled now, or undefined when it can. */
+export function cancellationRefusal(orderId: string, status: OrderStatus): string | undefined {
+  if (SHIPPED_OR_LATER.includes(status)) return `order ${orderId} has shipped; it can no longer be cancelled (start a return instead)`;
+  if (status === 'cancelling' || status === 'cancelled') return `order ${orderId} is already ${status}`;
+  if (status === 'failed') return `order ${orderId} has already failed and was rolled back`;
+  return undefined;
+}
+
+export function addressChangeRefusal(orderId: string, status: OrderStatus): string | undefined {
+  if (SHIPPED_OR_LATER.includes(status)) return `order ${orderId} has shipped; its address can no longer change`;
+  if (FINAL_STATUSES.includes(status) || status === 'cancelling') return `order ${orderId} is ${status}; its address can no longer change`;
+  return undefined;
+}
+
+export function holdRefusal(orderId: string, status: OrderStatus, held: boolean, wantHeld: boolean): string | undefined {
+  if (FINAL_STATUSES.includes(status) || status === 'cancelling') return `order ${orderId} is ${status}; there is nothing to ${wantHeld ? 'hold' : 'release'}`;
+  if (SHIPPED_OR_LATER.includes(status)) return `order ${orderId} has shipped; it can no longer be held`;
+  if (held === wantHeld) return `order ${orderId} is ${held ? 'already on hold' : 'not on hold'}`;
+  return undefined;
+}
+
+const COUNTRY = /^[A-Z]{2}$/;
+
+/** Problems with an address, as `field: message` strings; empty when it is acceptable. */
+export function addressProblems(a: Partial<ShippingAddress>): string[] {
+  const problems: string[] = [];
+  const text = (field: keyof ShippingAddress, max: number, required: boolean) => {
+    const v = a[field];
+    if (v === undefined || v === null || v === '') {
+      if (required) problems.push(`${field}: required`);
+    } else if (typeof v !== 'string' || v.trim().length === 0 || v.length > max) {
+      problems.push(`${field}: must be text of 1 to ${max} characters`);
+    }
+  };
+  text('name', 200, true);
+  text('line1', 200, true);
+  text('line2', 200, false);
+  text('city', 100, true);
+  text('region', 100, false);
+  text('postalCode', 20, true);
+  if (typeof a.country !== 'string' || !COUNTRY.test(a.country)) problems.push('country: must be an ISO 3166 alpha-2 code such as US or DE');
+  return problems;
+}

@@ -1,0 +1,43 @@
+/**
+ * The payment provider seam. Two implementations: the real Stripe SDK (src/integrations/stripe.ts)
+ * and the simulated provider (the default, no account needed). Every call that moves money takes
+ * an idempotency key derived from the order, so a retried activity never charges twice.
+ */
+export type AuthorizationStatus = 'authorized' | 'declined' | 'requires_action';
+
+export interface AuthorizeRequest {
+  idempotencyKey: string;
+  amount: number;
+  currency: string;
+  paymentMethod: string;
+  orderId: string;
+}
+
+export interface AuthorizationResult {
+  status: AuthorizationStatus;
+  providerRef: string;
+  declineCode?: string;
+  message?: string;
+  nextAction?: { type: 'redirect_to_url'; url: string };
+}
+
+export interface PaymentProvider {
+  readonly name: string;
+  /** Create and confirm a manual-capture payment (an authorization hold). */
+  authorize(req: AuthorizeRequest): Promise<AuthorizationResult>;
+  capture(req: { idempotencyKey: string; providerRef: string; amount: number }): Promise<{ capturedAmount: number }>;
+  /** Release an authorization that was never captured. */
+  void(req: { idempotencyKey: string; providerRef: string }): Promise<void>;
+  refund(req: { idempotencyKey: string; providerRef: string; amount: number }): Promise<{ refundRef: string }>;
+}
+
+/**
+ * A provider call that failed. `retryable` decides what the workflow does: a network error, a rate
+ * limit or a 5xx is retried with the same idempotency key; a bad request never is.
+ */
+export class PaymentProviderError extends Error {
+  constructor(message: string, readonly code: string, readonly retryable: boolean) {
+    super(message);
+    this.name = 'PaymentProviderError';
+  }
+}

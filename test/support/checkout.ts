@@ -1,0 +1,69 @@
+/** The world a checkout test needs: a database with a small catalog, simulated providers, real activities. */
+import { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createActivities, type Activities } from '../../activities';
+import { insertProducts } from '../../src/db/seed';
+import { SimulatedPaymentProvider } from '../../src/integrations/simulated/payments';
+import { SimulatedNotifier } from '../../src/integrations/simulated/notifier';
+import { logger } from '../../src/logger';
+import { addItem, createCart } from '../../src/store/carts';
+import { placeOrder, type PlacedOrder } from '../../src/store/orders';
+import type { CheckoutInput } from '../../workflows/definitions';
+import type { TestDatabase } from './db';
+import { uniqueTaskQueue, workflowBundle } from './temporal';
+
+export const ADDRESS = { name: 'Ada Lovelace', line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' };
+
+export async function seedCheckoutCatalog(db: TestDatabase, stock = 10): Promise<void> {
+  await insertProducts(db.orm.em.fork(), [
+    { slug: 'mug', title: 'Mug', description: 'A mug', variants: [{ sku: 'MUG-1', title: 'White', priceAmount: 1200, currency: 'USD', onHand: stock }] },
+    { slug: 'tee', title: 'Tee', description: 'A tee', variants: [{ sku: 'TEE-1', title: 'M', priceAmount: 2500, currency: 'USD', onHand: stock }] },
+  ]);
+}
+
+let orderCounter = 0;
+
+export async function placeTestOrder(db: TestDatabase, opts: {
+  items?: { sku: string; quantity: number }[]; paymentMethod?: string; phone?: string;
+} = {}): Promise<PlacedOrder> {
+  const em = db.orm.em.fork();
+  const cart = await createCart(em, 'USD');
+  for (const item of opts.items ?? [{ sku: 'MUG-1', quantity: 2 }, { sku: 'TEE-1', quantity: 1 }]) {
+    await addItem(db.orm.em.fork(), cart.id, item.sku, item.quantity);
+  }
+  orderCounter += 1;
+  return placeOrder(db.orm.em.fork(), {
+    cartId: cart.id, idempotencyKey: `test-${process.pid}-${Date.now()}-${orderCounter}`, email: 'ada@example.com',
+    phone: opts.phone, shippingAddress: ADDRESS, paymentMethod: opts.paymentMethod ?? 'pm_card_visa',
+  });
+}
+
+export function checkoutInputOf(placed: PlacedOrder, paymentActionTimeout = '15 minutes'): CheckoutInput {
+  return { orderId: placed.orderId, customerId: placed.customerId, currency: placed.currency, totalAmount: placed.totalAmount,
+    lines: placed.lines, paymentMethod: placed.paymentMethod, notifyBySms: placed.notifyBySms, paymentActionTimeout };
+}
+
+export function realActivities(db: TestDatabase): Activities {
+  return createActivities({ orm: db.orm, logger, clock: () => new Date(),
+    payments: new SimulatedPaymentProvider(db.orm), notifier: new SimulatedNotifier(logger) });
+}
+
+export async function startWorker(env: TestWorkflowEnvironment, activities: Activities): Promise<{ worker: Worker; taskQueue: string; run: Promise<void> }> {
+  const taskQueue = uniqueTaskQueue('checkout');
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
+  const run = worker.run();
+  return { worker, taskQueue, run };
+}
+
+/** Rows the business cares about after a checkout, read straight from the database. */
+export async function orderFacts(db: TestDatabase, orderId: string) {
+  const conn = db.orm.em.fork().getConnection();
+  const [order] = await conn.execute('select status, cart_id from orders where id = ?', [orderId]);
+  const [cart] = await conn.execute('select status from carts where id = ?', [order.cart_id]);
+  const reservations = await conn.execute('select sku, quantity, status from reservations where order_id = ? order by sku', [orderId]);
+  const inventory = await conn.execute('select sku, on_hand, reserved from inventory order by sku');
+  const payments = await conn.execute('select status, provider_ref, amount from payments where order_id = ?', [orderId]);
+  const intents = await conn.execute(`select id, status from simulated_payment_intents where metadata->>'orderId' = ?`, [orderId]);
+  const outbox = await conn.execute('select template, channel, status from notifications where order_id = ? order by template, channel', [orderId]);
+  return { order, cart, reservations, inventory, payments, intents, outbox };
+}
