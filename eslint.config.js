@@ -1,0 +1,31 @@
+// Lint rules that protect the design: workflow code stays deterministic and sandbox-safe,
+// and no promise is left floating (a forgotten await loses errors silently).
+const tseslint = require('typescript-eslint');
+const { builtinModules } = require('node:module');
+
+module.exports = tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', '.tools/**', '.data/**', '.scratch/**', 'coverage/**', '**/*.js'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: __dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts', 'test/fixtures/*workflow*.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      'no-restricted-imports': ['error', {
+        paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)].map((name) => ({
+          name, message: 'Workflows run in a deterministic sandbox: do I/O in an activity.' })),
+        patterns: [
+          { group: ['@mikro-orm/*', 'pg', 'stripe', 'twilio', '@sendgrid/*', 'koa', '@koa/*', 'pino'], message: 'Workflows hold no I/O: call an activity instead.' },
+          { group: ['../activities', '../activities/*', '../src/db/*', '../src/integrations/*'], message: 'Import activities with `import type` only (proxyActivities).', allowTypeImports: true },
+        ],
+      }],
+    },
+  },
+);
