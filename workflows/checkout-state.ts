@@ -3,7 +3,7 @@
  * cancel / hold / release / change-address updates (each with a validator that says why it
  * refuses), the API's early-return update, and the payment child's progress signal.
  */
-import { CancellationScope, condition, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { CancellationScope, CancelledFailure, condition, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { addressChangeRefusal, addressProblems, cancellationRefusal, FINAL_STATUSES, holdRefusal } from '../src/domain/order';
 import {
@@ -25,7 +25,8 @@ export interface OrderControl {
   record(step: string, status: TimelineEntry['status'], detail?: string): void;
   step<T>(name: string, run: () => Promise<T>): Promise<T>;
   setStatus(status: OrderStatus): void;
-  whileHeld(): Promise<void>;
+  /** Between two steps: stop here if the order was cancelled, wait here while it is on hold. */
+  betweenSteps(): Promise<void>;
   fail(err: unknown): void;
 }
 
@@ -58,7 +59,9 @@ export function createOrderState(orderId: string, work: CancellationScope): Orde
       state.status = status;
       upsertSearchAttributes([{ key: OrderStatusAttr, value: status }]);
     },
-    async whileHeld() {
+    async betweenSteps() {
+      // A step's activity finishes even when a cancel arrives mid-step; do not start the next one.
+      if (work.consideredCancelled) throw new CancelledFailure(`order ${orderId} was cancelled`);
       if (!state.held) return;
       setCurrentDetails(`On hold since ${new Date().toISOString()}: ${state.holdReason ?? 'no reason given'}`);
       await condition(() => !state.held);

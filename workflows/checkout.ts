@@ -30,12 +30,13 @@ export async function checkout(input: CheckoutInput): Promise<OrderState> {
   try {
     await work.run(async () => {
       await reserveStock(input, order, saga);
-      await order.whileHeld();
+      await order.betweenSteps();
       await authorizePayment(input, order, saga);
-      await order.whileHeld();
+      await order.betweenSteps();
       await confirmOrder(input, order);
-      await order.whileHeld();
+      await order.betweenSteps();
       await handOverToFulfillment(input, order);
+      await order.betweenSteps();
       // Until the fulfilment workflow takes over, the order waits here, still cancellable.
       await condition(() => false);
     });

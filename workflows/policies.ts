@@ -1,5 +1,12 @@
 /** Timeouts and retry policies, named once, each with the reason for its value. */
-import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
+import { ActivityCancellationType, type ActivityOptions, type RetryPolicy } from '@temporalio/common';
+
+/**
+ * When an order is cancelled mid-step, wait for the step's activity to finish before rolling back:
+ * otherwise the undo (release, void) could run before the step it undoes lands, and leave stock
+ * reserved or a payment authorized for a cancelled order.
+ */
+const FINISH_BEFORE_UNDO = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED;
 
 /** Provider and database calls: retry transient failures quickly at first, then back off to a minute. */
 export const TRANSIENT_RETRY: RetryPolicy = {
@@ -11,18 +18,18 @@ export const TRANSIENT_RETRY: RetryPolicy = {
 };
 
 /** Database steps finish in milliseconds; 30 s means a stuck connection, and the retry gets a fresh one. */
-export const DB_STEP: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: TRANSIENT_RETRY };
+export const DB_STEP: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: TRANSIENT_RETRY, cancellationType: FINISH_BEFORE_UNDO };
 
 /** Payment providers answer within seconds; 1 minute covers a slow bank without hiding an outage. */
-export const PROVIDER_CALL: ActivityOptions = { startToCloseTimeout: '1 minute', retry: TRANSIENT_RETRY };
+export const PROVIDER_CALL: ActivityOptions = { startToCloseTimeout: '1 minute', retry: TRANSIENT_RETRY, cancellationType: FINISH_BEFORE_UNDO };
 
 /**
  * Compensations must eventually succeed: money or stock is held until they do. They retry without
- * a limit (maximumAttempts 0), backing off to 10 minutes, and stay visible in the UI while they do.
+ * a limit (no maximumAttempts), backing off to 10 minutes, and stay visible in the UI while they do.
  */
 export const COMPENSATION: ActivityOptions = {
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 0 },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 };
 
 /** How long the API's early-return update waits for a payment outcome before answering 202 with the state so far. */

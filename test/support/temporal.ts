@@ -18,12 +18,12 @@ const INDEXED_VALUE_TYPE: Record<string, number> = {
 
 let runtimeInstalled = false;
 
-/** Keeps the SDK's own logs quiet in tests (warnings and errors still show). Must run before any connection. */
+/** Keeps the SDK's own logs quiet in tests (errors still show). Must run before any connection. */
 export function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
     // Already installed by another helper in this file's module registry: keep that one.
   }
