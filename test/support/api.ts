@@ -1,12 +1,17 @@
 /** Starts the real Koa app on 127.0.0.1 against a test database, and a small JSON client for it. */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { Client } from '@temporalio/client';
 import { buildApp } from '../../src/api/app';
+import { SimulatedPaymentProvider } from '../../src/integrations/simulated/payments';
 import { sha256Hex } from '../../src/api/auth';
 import { connectClient } from '../../src/temporal/client';
 import { logger } from '../../src/logger';
 import type { MikroORM } from '../../src/db/orm';
-import { required } from './db';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { required, type TestDatabase } from './db';
+import { realActivities } from './checkout';
+import { installQuietRuntime, uniqueTaskQueue, workflowBundle } from './temporal';
 
 export const STAFF_TOKEN = 'test-staff-token-0123456789abcdef';
 
@@ -22,9 +27,53 @@ export interface ApiResponse {
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON
 }
 
-export async function startTestApi(orm: MikroORM): Promise<TestApi> {
+export interface TestApiOptions {
+  /** The task queue the API starts checkouts on: give each test file's worker its own (uniqueTaskQueue). */
+  taskQueue?: string;
+  paymentActionTimeout?: string;
+  /** Mount the simulated provider's 3-D Secure route (on by default: tests use the simulated provider). */
+  simulatedPayments?: boolean;
+  /** Stand in for the harness's dev server, e.g. a client of a server that does not answer. */
+  temporalClient?: Client;
+}
+
+export interface TestWorker {
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A worker running the real workflows and activities (simulated providers, this file's database)
+ * on the harness's dev server, on a task queue of its own: pass its taskQueue to startTestApi.
+ */
+export async function startCheckoutWorker(db: TestDatabase): Promise<TestWorker> {
+  installQuietRuntime();
+  const connection = await NativeConnection.connect({ address: required('TEST_TEMPORAL_ADDRESS') });
+  const taskQueue = uniqueTaskQueue('api');
+  const worker = await Worker.create({
+    connection, taskQueue, workflowBundle: workflowBundle(), activities: realActivities(db),
+    shutdownGraceTime: '2 seconds', shutdownForceTime: '5 seconds',
+  });
+  const run = worker.run();
+  return {
+    taskQueue,
+    stop: async () => {
+      worker.shutdown();
+      await run;
+      await connection.close();
+    },
+  };
+}
+
+export async function startTestApi(orm: MikroORM, options: TestApiOptions = {}): Promise<TestApi> {
+  // A real client of the harness's dev server, shared by every request of this app (as in production).
   const temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
-  const app = buildApp({ orm, temporal, staffTokenDigests: [sha256Hex(STAFF_TOKEN)], logger });
+  const app = buildApp({
+    orm, logger, staffTokenDigests: [sha256Hex(STAFF_TOKEN)],
+    temporal: options.temporalClient ? { client: options.temporalClient, ping: temporal.ping } : temporal,
+    taskQueue: options.taskQueue, paymentActionTimeout: options.paymentActionTimeout,
+    simulatedPayments: options.simulatedPayments === false ? undefined : new SimulatedPaymentProvider(orm),
+  });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

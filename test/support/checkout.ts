@@ -58,12 +58,14 @@ export async function startWorker(env: TestWorkflowEnvironment, activities: Acti
 /** Rows the business cares about after a checkout, read straight from the database. */
 export async function orderFacts(db: TestDatabase, orderId: string) {
   const conn = db.orm.em.fork().getConnection();
-  const [order] = await conn.execute('select status, cart_id from orders where id = ?', [orderId]);
-  const [cart] = await conn.execute('select status from carts where id = ?', [order.cart_id]);
-  const reservations = await conn.execute('select sku, quantity, status from reservations where order_id = ? order by sku', [orderId]);
-  const inventory = await conn.execute('select sku, on_hand, reserved from inventory order by sku');
-  const payments = await conn.execute('select status, provider_ref, amount from payments where order_id = ?', [orderId]);
-  const intents = await conn.execute(`select id, status from simulated_payment_intents where metadata->>'orderId' = ?`, [orderId]);
-  const outbox = await conn.execute('select template, channel, status from notifications where order_id = ? order by template, channel', [orderId]);
+  type Row = Record<string, string>;
+  const [order] = await conn.execute<Row[]>('select status, cart_id from orders where id = ?', [orderId]);
+  const [cart] = await conn.execute<Row[]>('select status from carts where id = ?', [order.cart_id]);
+  const reservations = await conn.execute<{ sku: string; quantity: number; status: string }[]>(
+    'select sku, quantity, status from reservations where order_id = ? order by sku', [orderId]);
+  const inventory = await conn.execute<{ sku: string; on_hand: number; reserved: number }[]>('select sku, on_hand, reserved from inventory order by sku');
+  const payments = await conn.execute<Row[]>('select status, provider_ref, amount from payments where order_id = ?', [orderId]);
+  const intents = await conn.execute<Row[]>(`select id, status from simulated_payment_intents where metadata->>'orderId' = ?`, [orderId]);
+  const outbox = await conn.execute<Row[]>('select template, channel, status from notifications where order_id = ? order by template, channel', [orderId]);
   return { order, cart, reservations, inventory, payments, intents, outbox };
 }

@@ -1,10 +1,11 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- failures are inspected field by field */
 /**
  * The checkout saga, one test per path, on the time-skipping server with the real activities
  * against a real PostgreSQL and the simulated providers. Assertions read the database, the
  * outbox and the workflow's own status, not mocks.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { createTimeSkippingEnv } from '../support/temporal';
 import { ADDRESS, checkoutInputOf, orderFacts, placeTestOrder, realActivities, seedCheckoutCatalog, startWorker } from '../support/checkout';
@@ -30,13 +31,12 @@ afterAll(async () => {
 /** Runs a test with a worker, and stops the worker (and any order still open) afterwards. */
 async function withOrder(
   opts: Parameters<typeof placeTestOrder>[1] & { activities?: Partial<Activities>; actionTimeout?: string },
-  body: (ctx: { orderId: string; handle: Awaited<ReturnType<typeof start>> }) => Promise<void>,
+  body: (ctx: { orderId: string; handle: WorkflowHandle<typeof checkout> }) => Promise<void>,
 ): Promise<void> {
   const placed = await placeTestOrder(db, opts);
   const { worker, taskQueue, run } = await startWorker(env, { ...realActivities(db), ...opts.activities } as Activities);
-  const start = () => env.client.workflow.start(checkout, {
+  const handle = await env.client.workflow.start(checkout, {
     taskQueue, workflowId: workflowIds.checkout(placed.orderId), args: [checkoutInputOf(placed, opts.actionTimeout)] });
-  const handle = await start();
   try {
     await body({ orderId: placed.orderId, handle });
   } finally {
@@ -82,7 +82,7 @@ it('a paid order reserves its stock, confirms, tells the customer and awaits ful
 
 it('a declined card releases the reserved stock, reopens the cart and tells the customer', () =>
   withOrder({ paymentMethod: 'pm_card_chargeDeclined' }, async ({ orderId, handle }) => {
-    const failure = await handle.result().catch((e) => e);
+    const failure = await handle.result().catch((e: unknown) => e as any);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     expect(failure.cause.type).toBe('payment_declined');
     const state = await handle.query(statusQuery);
@@ -92,7 +92,7 @@ it('a declined card releases the reserved stock, reopens the cart and tells the 
     const facts = await orderFacts(db, orderId);
     expect(facts.order.status).toBe('failed');
     expect(facts.cart.status).toBe('active');
-    expect(facts.reservations.every((r: { status: string }) => r.status === 'released')).toBe(true);
+    expect(facts.reservations.every((r) => r.status === 'released')).toBe(true);
     await expectStockConsistent();
     expect(facts.payments).toEqual([expect.objectContaining({ status: 'declined' })]);
     expect(facts.outbox).toEqual([{ template: 'payment_failed', channel: 'email', status: 'sent' }]);
@@ -119,7 +119,7 @@ it('3-D Secure not completed within 15 minutes voids the attempt and rolls the o
     await env.sleep('14 minutes');
     expect((await handle.query(statusQuery)).status).toBe('awaiting_payment_action');
     await env.sleep('2 minutes');
-    const failure = await handle.result().catch((e) => e);
+    const failure = await handle.result().catch((e: unknown) => e as any);
     expect(failure.cause.type).toBe('payment_declined');
     const state = await handle.query(statusQuery);
     expect(state.payment).toEqual(expect.objectContaining({ status: 'failed', declineCode: 'authentication_timeout' }));
@@ -127,7 +127,7 @@ it('3-D Secure not completed within 15 minutes voids the attempt and rolls the o
     expect(facts.order.status).toBe('failed');
     expect(facts.intents).toEqual([expect.objectContaining({ status: 'canceled' })]);
     expect(facts.payments).toEqual([expect.objectContaining({ status: 'voided' })]);
-    expect(facts.reservations.every((r: { status: string }) => r.status === 'released')).toBe(true);
+    expect(facts.reservations.every((r) => r.status === 'released')).toBe(true);
   }));
 
 it('transient provider failures are retried with the same idempotency key and charge once', () =>
@@ -158,7 +158,7 @@ it('a cancel while stock is being reserved releases the stock and touches no pay
     expect(facts.order.status).toBe('cancelled');
     expect(facts.payments).toEqual([]);
     expect(facts.intents).toEqual([]);
-    expect(facts.reservations.every((r: { status: string }) => r.status === 'released')).toBe(true);
+    expect(facts.reservations.every((r) => r.status === 'released')).toBe(true);
     expect(facts.outbox).toEqual([{ template: 'order_cancelled', channel: 'email', status: 'sent' }]);
   });
 });
@@ -193,7 +193,7 @@ it('support can hold an order between steps and release it', () =>
     await untilStatus(handle, 'payment_authorized');
     await new Promise((r) => setTimeout(r, 300));
     expect((await handle.query(statusQuery)).status).toBe('payment_authorized'); // held: does not confirm
-    const refused = await handle.executeUpdate(holdOrderUpdate, { args: [{ actor: 'staff:sam', reason: 'again' }] }).catch((e) => e);
+    const refused = await handle.executeUpdate(holdOrderUpdate, { args: [{ actor: 'staff:sam', reason: 'again' }] }).catch((e: unknown) => e as any);
     expect(refused.cause.message).toMatch(/already on hold/);
     await handle.executeUpdate(releaseOrderUpdate, { args: [{ actor: 'staff:sam', reason: 'checked' }] });
     await untilStatus(handle, 'awaiting_fulfillment');
@@ -207,7 +207,7 @@ it('an address change is accepted before shipping and an invalid one is refused 
     expect(state.timeline.map((t) => t.step)).toContain('change_shipping_address');
     const [row] = await db.orm.em.fork().getConnection().execute('select shipping_address from orders where id = ?', [orderId]);
     expect(row.shipping_address.line1).toBe('1 New Street');
-    const bad = await handle.executeUpdate(changeShippingAddressUpdate, { args: [{ ...newAddress, country: 'Britain' }] }).catch((e) => e);
+    const bad = await handle.executeUpdate(changeShippingAddressUpdate, { args: [{ ...newAddress, country: 'Britain' }] }).catch((e: unknown) => e as any);
     expect(bad).toBeInstanceOf(WorkflowUpdateFailedError);
     expect(bad.cause.message).toMatch(/country: must be an ISO 3166 alpha-2 code/);
   }));
@@ -232,7 +232,7 @@ it('a compensation that fails twice is retried, stays visible, and then succeeds
     const started = history.events?.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled?.eventId));
     expect(started?.activityTaskStartedEventAttributes?.attempt).toBe(3);
     const facts = await orderFacts(db, orderId);
-    expect(facts.reservations.every((r: { status: string }) => r.status === 'released')).toBe(true);
+    expect(facts.reservations.every((r) => r.status === 'released')).toBe(true);
     await expectStockConsistent();
   });
 });
