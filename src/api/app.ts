@@ -6,30 +6,49 @@ import { bodyParser } from '@koa/bodyparser';
 import { RequestContext, type MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../logger';
+import type { SimulatedPaymentProvider } from '../integrations/simulated/payments';
+import { TASK_QUEUE } from '../../workflows/definitions';
 import { requireStaff } from './auth';
 import { errorMiddleware } from './errors';
 import { mount, type AnyRoute } from './http';
 import { openApiDocument } from './openapi';
 import { adminInventoryRoutes } from './routes/admin-inventory';
 import { cartRoutes } from './routes/carts';
+import { checkoutRoutes } from './routes/checkout';
 import { healthRoutes } from './routes/health';
+import { orderRoutes } from './routes/orders';
 import { productRoutes } from './routes/products';
+import { simulatedPaymentRoutes } from './routes/simulated-payments';
 
 export interface AppDeps {
   orm: MikroORM;
   temporal: { client?: Client; ping(): Promise<void> };
   staffTokenDigests: string[];
   logger: Logger;
+  /** The task queue the checkout workflow is started on (TEMPORAL_TASK_QUEUE); workers poll the same one. */
+  taskQueue: string;
+  /** How long a customer has for 3-D Secure before the payment is voided, e.g. '15 minutes' (PAYMENT_ACTION_TIMEOUT). */
+  paymentActionTimeout: string;
+  /** Set when the simulated payment provider is in use: mounts its 3-D Secure completion route. */
+  simulatedPayments?: SimulatedPaymentProvider;
   /** True once a SIGTERM arrived: /readyz answers not-ready so the load balancer drains this replica. */
   isShuttingDown?: () => boolean;
 }
 
+/** Defaults for what older callers may leave out. */
+export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout'> & Partial<Pick<AppDeps, 'taskQueue' | 'paymentActionTimeout'>>;
+
 export function allRoutes(deps: AppDeps): AnyRoute[] {
   const staffOnly = requireStaff(deps.staffTokenDigests);
-  return [...healthRoutes(deps), ...productRoutes, ...cartRoutes, ...adminInventoryRoutes(staffOnly)];
+  return [
+    ...healthRoutes(deps), ...productRoutes, ...cartRoutes, ...checkoutRoutes(deps), ...orderRoutes(deps),
+    ...adminInventoryRoutes(staffOnly),
+    ...(deps.simulatedPayments ? simulatedPaymentRoutes({ temporal: deps.temporal, simulatedPayments: deps.simulatedPayments }) : []),
+  ];
 }
 
-export function buildApp(deps: AppDeps): Koa {
+export function buildApp(options: AppOptions): Koa {
+  const deps: AppDeps = { ...options, taskQueue: options.taskQueue ?? TASK_QUEUE, paymentActionTimeout: options.paymentActionTimeout ?? '15 minutes' };
   const app = new Koa();
   app.proxy = true;
   const routes = allRoutes(deps);

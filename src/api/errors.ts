@@ -24,6 +24,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   out_of_stock: 409,
   inventory_conflict: 409,
   order_not_cancellable: 409,
+  payment_not_awaiting_action: 409,
   unknown_sku: 422,
   currency_mismatch: 422,
   cart_empty: 422,

@@ -33,3 +33,79 @@ export const cartView = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
 }).meta({ id: 'Cart' });
+
+// ---------------------------------------------------------------------------------------------
+// Checkout and orders
+
+/** What an Idempotency-Key may look like: long enough to be unique, plain enough to log. */
+export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,255}$/;
+
+export const orderId = z.uuid('an order id as returned by checkout').meta({ example: '7d0f6a52-3c1e-4a4e-9a57-0b8f0f6b2a11' });
+
+export const shippingAddress = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  line1: z.string().trim().min(1).max(200),
+  line2: z.string().trim().min(1).max(200).optional(),
+  city: z.string().trim().min(1).max(100),
+  region: z.string().trim().min(1).max(100).optional(),
+  postalCode: z.string().trim().min(1).max(20),
+  country: z.string().regex(/^[A-Z]{2}$/, 'an upper-case ISO 3166 alpha-2 code such as US or GB'),
+}).meta({ id: 'ShippingAddress' });
+
+export const checkoutBody = z.strictObject({
+  email: z.email('an e-mail address such as ada@example.com').max(254),
+  phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 phone number such as +447700900123').optional()
+    .meta({ description: 'Optional; when given, the customer is also told by SMS.' }),
+  shippingAddress,
+  paymentMethod: z.string().regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'a payment method id such as pm_card_visa'),
+}).meta({ id: 'CheckoutRequest' });
+
+const paymentStatus = z.enum(['pending', 'requires_action', 'authorized', 'declined', 'failed', 'voided', 'refunded', 'captured']);
+const orderStatus = z.enum([
+  'pending', 'awaiting_payment_action', 'payment_authorized', 'confirmed', 'awaiting_fulfillment',
+  'shipped', 'delivered', 'cancelling', 'cancelled', 'failed',
+]);
+
+export const paymentOutcomeView = z.object({
+  status: paymentStatus,
+  nextAction: z.object({ type: z.literal('redirect_to_url'), url: z.string() }).optional()
+    .meta({ description: 'Present when the bank asks the customer to authenticate (3-D Secure): send them to the url.' }),
+  declineCode: z.string().optional(),
+}).meta({ id: 'PaymentOutcome' });
+
+export const checkoutResponse = z.object({
+  orderId,
+  status: orderStatus,
+  accessToken: z.string().meta({ description: 'Shown once: send it as "Authorization: Bearer <token>" to read or cancel this order.' }),
+  payment: paymentOutcomeView,
+  links: z.object({ self: z.string(), cancel: z.string() }),
+}).meta({ id: 'CheckoutAccepted' });
+
+/** The checkout workflow's live state (its `status` query). */
+export const liveOrderView = z.object({
+  orderId,
+  status: orderStatus,
+  held: z.boolean(),
+  holdReason: z.string().optional(),
+  payment: z.object({ status: paymentStatus, providerRef: z.string().optional(), nextAction: z.unknown().optional(), declineCode: z.string().optional() }),
+  timeline: z.array(z.object({ step: z.string(), status: z.string(), at: z.string(), detail: z.string().optional() })),
+  pendingCompensations: z.array(z.string()),
+  cancelReason: z.string().optional(),
+  failure: z.object({ code: z.string(), message: z.string() }).optional(),
+}).meta({ id: 'LiveOrderState' });
+
+export const orderView = z.object({
+  id: orderId,
+  status: orderStatus,
+  email: z.string(),
+  phone: z.string().nullable(),
+  shippingAddress,
+  lines: z.array(z.object({ sku, title: z.string(), quantity: z.number().int(), unitPrice: moneyView, lineTotal: moneyView })),
+  subtotal: moneyView,
+  total: moneyView,
+  payment: z.object({ status: z.string(), providerRef: z.string().nullable() }).nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  live: liveOrderView.nullable().meta({ description: 'The workflow\'s live state; null when Temporal did not answer (see liveNote).' }),
+  liveNote: z.string().optional(),
+}).meta({ id: 'Order' });

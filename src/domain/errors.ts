@@ -26,6 +26,7 @@ export const ErrorCode = {
   OrderNotFound: 'order_not_found',
   OrderNotCancellable: 'order_not_cancellable',
   PaymentDeclined: 'payment_declined',
+  PaymentNotAwaitingAction: 'payment_not_awaiting_action',
   ServiceUnavailable: 'service_unavailable',
   Internal: 'internal_error',
 } as const;

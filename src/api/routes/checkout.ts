@@ -1,0 +1,129 @@
+/**
+ * POST /carts/:id/checkout: places the order (exactly once per Idempotency-Key, src/store/orders.ts)
+ * and starts its saga with update-with-start, so the answer already carries the payment outcome
+ * (authorized, declined, or "the customer must authenticate") while the rest of the saga runs on.
+ */
+import { z } from 'zod';
+import type { Context } from 'koa';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { DomainError, ErrorCode } from '../../domain/errors';
+import { placeOrder, type PlacedOrder } from '../../store/orders';
+import type { checkout } from '../../../workflows/checkout';
+import {
+  awaitPaymentOutcomeUpdate, CustomerIdAttr, OrderIdAttr, OrderStatusAttr, OrderTotalAttr, statusQuery, workflowIds,
+  type CheckoutInput, type OrderState,
+} from '../../../workflows/definitions';
+import { describeItems, describeMoney } from '../../../workflows/format';
+import { EARLY_RETURN_CAP_MS } from '../../../workflows/policies';
+import type { Logger } from '../../logger';
+import type { AppDeps } from '../app';
+import { emOf } from '../context';
+import { route } from '../http';
+import { cartId, checkoutBody, checkoutResponse, IDEMPOTENCY_KEY } from '../schemas';
+
+/**
+ * How long the API waits for Temporal in all (start, update, polls) before answering 503. The
+ * workflow itself answers within EARLY_RETURN_CAP_MS; the rest is room for a busy worker.
+ */
+export const TEMPORAL_ANSWER_DEADLINE_MS = EARLY_RETURN_CAP_MS + 10_000;
+
+/** Answers within this long, or the response says the live state is unknown. */
+const QUERY_DEADLINE_MS = 3_000;
+
+type CheckoutDeps = Pick<AppDeps, 'temporal' | 'taskQueue' | 'paymentActionTimeout'>;
+
+export function checkoutRoutes(deps: CheckoutDeps) {
+  return [
+    route({
+      method: 'post', path: '/carts/:id/checkout', tag: 'checkout',
+      summary: 'Place the order for a cart; answers with the payment outcome (authorized, declined, or needs customer action)',
+      params: z.strictObject({ id: cartId }),
+      headers: { 'Idempotency-Key': { required: true, description: '8–255 characters of A-Z a-z 0-9 _ . : -, new for each order. '
+        + 'Retrying with the same key and body returns the same order; the same key with another body is refused (422).' } },
+      body: checkoutBody,
+      responses: { 202: { description: 'Order placed; the payment outcome so far, and the order access token (shown once)', schema: checkoutResponse } },
+      handler: async (ctx, { params, body }) => {
+        const idempotencyKey = idempotencyKeyOf(ctx);
+        const placed = await placeOrder(emOf(ctx), { cartId: params.id, idempotencyKey, ...body });
+        const log = (ctx.state.logger as Logger).child({ orderId: placed.orderId });
+        log.info({ created: placed.created }, placed.created ? 'order placed; starting its checkout' : 'checkout replayed with the same Idempotency-Key');
+        const state = await startCheckout(deps, placed, log);
+        ctx.status = 202;
+        ctx.set('Location', `/orders/${placed.orderId}`);
+        ctx.body = {
+          orderId: placed.orderId,
+          status: state.status,
+          accessToken: placed.accessToken,
+          payment: { status: state.payment.status, nextAction: state.payment.nextAction, declineCode: state.payment.declineCode },
+          links: { self: `/orders/${placed.orderId}`, cancel: `/orders/${placed.orderId}/cancel` },
+        };
+      },
+    }),
+  ];
+}
+
+function idempotencyKeyOf(ctx: Context): string {
+  const key = ctx.get('Idempotency-Key');
+  if (IDEMPOTENCY_KEY.test(key)) return key;
+  const problem = key ? 'must be 8 to 255 characters of letters, digits, _ . : or -' : 'is required';
+  throw new DomainError(ErrorCode.ValidationFailed,
+    `Invalid header: Idempotency-Key ${problem}. Send a new unique key (a UUID works) with each order, and the same key when you retry it.`,
+    { in: 'headers', issues: [{ path: 'Idempotency-Key', message: problem, code: key ? 'invalid_format' : 'invalid_type' }] });
+}
+
+/** The same input the checkout workflow gets whoever starts it (this route, a retry, a test). */
+export function checkoutInputOf(placed: PlacedOrder, paymentActionTimeout: string): CheckoutInput {
+  return { orderId: placed.orderId, customerId: placed.customerId, currency: placed.currency, totalAmount: placed.totalAmount,
+    lines: placed.lines, paymentMethod: placed.paymentMethod, notifyBySms: placed.notifyBySms, paymentActionTimeout };
+}
+
+async function startCheckout(deps: CheckoutDeps, placed: PlacedOrder, log: Logger): Promise<OrderState> {
+  const client = deps.temporal.client;
+  if (!client) throw unavailable(placed.orderId);
+  const input = checkoutInputOf(placed, deps.paymentActionTimeout);
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof checkout>('checkout', {
+    workflowId: workflowIds.checkout(placed.orderId),
+    taskQueue: deps.taskQueue,
+    args: [input],
+    // A retry of this request (or a concurrent one with the same key) joins the running saga...
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    // ...and never starts a second one for an order whose saga already ended.
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    typedSearchAttributes: [
+      { key: OrderIdAttr, value: placed.orderId },
+      ...(placed.customerId ? [{ key: CustomerIdAttr, value: placed.customerId }] : []),
+      { key: OrderStatusAttr, value: 'pending' },
+      { key: OrderTotalAttr, value: placed.totalAmount },
+    ],
+    staticSummary: `Order ${placed.orderId}: ${describeItems(placed.lines)}, ${describeMoney(placed.totalAmount, placed.currency)}`,
+  });
+  try {
+    return await client.withDeadline(Date.now() + TEMPORAL_ANSWER_DEADLINE_MS, () =>
+      client.workflow.executeUpdateWithStart(awaitPaymentOutcomeUpdate, { args: [{ maxWaitMs: EARLY_RETURN_CAP_MS }], startWorkflowOperation }));
+  } catch (err) {
+    // The saga already ended (a replay after a decline or a cancel), or ended while we asked: its final state answers.
+    if (err instanceof WorkflowExecutionAlreadyStartedError || err instanceof WorkflowUpdateFailedError) {
+      const state = await queryState(client, placed.orderId);
+      if (state) return state;
+    }
+    log.error({ err }, 'Temporal did not take the checkout; answered 503 (a retry with the same Idempotency-Key resumes it)');
+    throw unavailable(placed.orderId);
+  }
+}
+
+async function queryState(client: Client, orderId: string): Promise<OrderState | undefined> {
+  try {
+    return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+      client.workflow.getHandle(workflowIds.checkout(orderId)).query(statusQuery));
+  } catch {
+    return undefined;
+  }
+}
+
+function unavailable(orderId: string): DomainError {
+  return new DomainError(ErrorCode.ServiceUnavailable,
+    `Order ${orderId} is saved, but its payment could not be started because the order service is briefly unavailable. `
+    + 'Retry the same request with the same Idempotency-Key: it continues this order and never places a second one.',
+    { orderId, retryWithSameIdempotencyKey: true });
+}
