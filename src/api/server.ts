@@ -1,0 +1,92 @@
+/** Serves the Koa app over HTTP and stops it without cutting a request in half. */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config';
+import type { PaymentProvider } from '../integrations/payments';
+import { SimulatedPaymentProvider } from '../integrations/simulated/payments';
+import type { Logger } from '../logger';
+import { buildApp } from './app';
+import { parseDigests } from './auth';
+
+export interface ApiServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface ApiDeps {
+  config: Pick<Config, 'HOST' | 'PORT' | 'STAFF_TOKEN_SHA256' | 'TEMPORAL_TASK_QUEUE' | 'PAYMENT_ACTION_TIMEOUT'>;
+  orm: MikroORM;
+  temporal: { client?: Client; ping(): Promise<void> };
+  logger: Logger;
+  /** The payment provider the workers use; when it is the simulated one, its 3-D Secure page is served too. */
+  payments?: PaymentProvider;
+}
+
+/** Thrown when the port is taken, so callers can say which variable moves it instead of printing a stack. */
+export class PortInUseError extends Error {
+  constructor(readonly port: number, readonly host: string) {
+    super(`Port ${port} on ${host} is already in use: stop whatever is listening there, or set PORT to another port.`);
+  }
+}
+
+// A keep-alive client that never goes idle must not hold a deploy or Ctrl-C hostage: after this
+// long the remaining connections are cut. Requests here are short; 10 s is generous.
+const IN_FLIGHT_GRACE_MS = 10_000;
+
+export async function startApi({ config, orm, temporal, logger, payments }: ApiDeps): Promise<ApiServer> {
+  let shuttingDown = false;
+  const app = buildApp({
+    orm, temporal, logger,
+    staffTokenDigests: parseDigests(config.STAFF_TOKEN_SHA256),
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    paymentActionTimeout: config.PAYMENT_ACTION_TIMEOUT,
+    simulatedPayments: payments instanceof SimulatedPaymentProvider ? payments : undefined,
+    isShuttingDown: () => shuttingDown,
+  });
+  const server = createServer(app.callback());
+  await listen(server, config.PORT, config.HOST);
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${urlHost(config.HOST)}:${port}`;
+  logger.info({ url }, 'API listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    close: () => {
+      closing ??= (async () => {
+        // Readiness flips first, so a load balancer polling /readyz on a kept-alive connection drains us.
+        shuttingDown = true;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const timer = setTimeout(() => {
+          logger.warn({ afterMs: IN_FLIGHT_GRACE_MS }, 'API: cutting connections still open after the grace period');
+          server.closeAllConnections();
+        }, IN_FLIGHT_GRACE_MS);
+        await closed.finally(() => clearTimeout(timer));
+        logger.info('API stopped');
+      })();
+      return closing;
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'EADDRINUSE' ? new PortInUseError(port, host) : err);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** A wildcard bind is not an address a browser can open; print loopback instead. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,32 @@
+/**
+ * `npm run seed`: loads the demo catalog (64 products with variants, prices and stock) into
+ * DATABASE_URL, once: a database that already has products is left as it is, so re-running is safe.
+ */
+import { createOrm, type MikroORM } from '../db/orm';
+import { seedDemoCatalogOnce } from '../db/seed';
+import { databaseUrl, redact } from './migrate';
+
+async function main(): Promise<number> {
+  const url = databaseUrl();
+  let orm: MikroORM | undefined;
+  try {
+    orm = await createOrm(url, 1);
+    const pending = await orm.getMigrator().getPendingMigrations();
+    if (pending.length > 0) {
+      console.error(`[seed] ${redact(url)} has ${pending.length} pending migration(s): run \`npm run migrate\` first.`);
+      return 1;
+    }
+    const inserted = await seedDemoCatalogOnce(orm.em.fork());
+    console.log(inserted > 0
+      ? `[seed] added ${inserted} demo products to ${redact(url)}.`
+      : `[seed] ${redact(url)} already has products; left as it is.`);
+    return 0;
+  } catch (err) {
+    console.error(`[seed] failed on ${redact(url)}: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    await orm?.close();
+  }
+}
+
+void main().then((code) => process.exit(code));

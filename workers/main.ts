@@ -1,0 +1,94 @@
+/**
+ * `npm run worker`: a worker process for the `commerce` task queue. It needs PostgreSQL
+ * (DATABASE_URL, migrated beforehand with `npm run migrate`: workers never migrate, several
+ * would race) and a Temporal frontend (TEMPORAL_ADDRESS). Run as many as the load needs.
+ * SIGTERM/SIGINT stop polling, let running activities finish, then exit 0.
+ */
+import { NativeConnection } from '@temporalio/worker';
+import { ConfigError, loadConfig, type Config } from '../src/config';
+import { createOrm, type MikroORM } from '../src/db/orm';
+import { logger as rootLogger } from '../src/logger';
+import { connectionOptions, targetFromConfig } from '../src/temporal/client';
+import { installWorkerRuntime, startWorker, type RunningWorker } from './worker';
+
+const logger = rootLogger.child({ role: 'worker' });
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  installWorkerRuntime(logger);
+  let orm: MikroORM | undefined;
+  let connection: NativeConnection | undefined;
+  let running: RunningWorker | undefined;
+  const release = async () => {
+    await connection?.close().catch((err: unknown) => logger.warn({ err }, 'Closing the Temporal connection failed'));
+    await orm?.close().catch((err: unknown) => logger.warn({ err }, 'Closing the database pool failed'));
+  };
+  try {
+    orm = await createOrm(config.DATABASE_URL!, config.DATABASE_POOL_MAX);
+    const pending = await orm.getMigrator().getPendingMigrations();
+    if (pending.length > 0) {
+      logger.warn({ pending: pending.map((m) => m.name) }, 'The database schema is behind this code: run `npm run migrate`');
+    }
+    const target = targetFromConfig(config);
+    connection = await NativeConnection.connect(connectionOptions(target));
+    running = await startWorker({ connection, namespace: target.namespace, taskQueue: config.TEMPORAL_TASK_QUEUE, orm, logger,
+      publicBaseUrl: config.PUBLIC_BASE_URL });
+  } catch (err) {
+    logger.fatal({ err }, `The worker could not start: ${(err as Error).message}`);
+    await release();
+    process.exit(1);
+  }
+
+  const worker = running;
+  let stopping = false;
+  const handle = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'Second stop signal: exiting without waiting for running activities');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'Stopping: no new tasks; running activities may finish');
+    worker.stop().then(
+      async () => {
+        await release();
+        process.exit(0);
+      },
+      async (err: unknown) => {
+        logger.error({ err }, 'The worker did not stop cleanly');
+        await release();
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', handle);
+  process.on('SIGINT', handle);
+
+  // A worker that dies on its own (e.g. its namespace is gone) exits non-zero so the supervisor restarts it.
+  worker.run.catch(async (err: unknown) => {
+    if (stopping) return;
+    logger.fatal({ err }, `The worker stopped unexpectedly: ${(err as Error).message}`);
+    await release();
+    process.exit(1);
+  });
+}
+
+function readConfig(): Config {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+  const missing = (['DATABASE_URL', 'TEMPORAL_ADDRESS'] as const).filter((name) => !config[name]);
+  if (missing.length > 0) {
+    console.error(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: the worker needs PostgreSQL ` +
+      '(DATABASE_URL=postgres://user:password@host:5432/db) and a Temporal frontend (TEMPORAL_ADDRESS=host:7233). ' +
+      'To run everything locally on embedded servers, use `npm run dev`.');
+    process.exit(1);
+  }
+  return config;
+}
+
+void main();

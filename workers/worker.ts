@@ -1,0 +1,97 @@
+/**
+ * The worker for the `commerce` task queue: every workflow in workflows/index.ts and every
+ * activity createActivities() builds. workers/main.ts runs it alone; `npm run dev` runs it
+ * beside the API in one process.
+ */
+import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import type { LogLevel, LogMetadata } from '@temporalio/common';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { createActivities } from '../activities';
+import { createProviders, type Providers } from '../src/integrations';
+import type { LevelWithSilent } from 'pino';
+import type { Logger } from '../src/logger';
+
+// After a stop request, running activities get this long to finish on their own before the SDK
+// cancels them: our activities are short database writes and provider calls, well under 10 s.
+const SHUTDOWN_GRACE_TIME = '10s';
+// Past this, the worker gives up on a clean stop and fails, so the process can exit. It stays
+// below Kubernetes' default 30 s termination grace period, so we exit before being SIGKILLed.
+const SHUTDOWN_FORCE_TIME = '20s';
+
+export interface StartWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  orm: MikroORM;
+  logger: Logger;
+  /** Payment and notification adapters; by default the ones createProviders() picks from the environment. */
+  providers?: Providers;
+  /** Where links in e-mails and payment redirects point (PUBLIC_BASE_URL). */
+  publicBaseUrl?: string;
+  /** A prebuilt bundle (tests bundle once per run); otherwise workflows/ is bundled at start-up. */
+  workflowBundle?: WorkflowBundleOption;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Settles when the worker has stopped; rejects if it failed (e.g. lost its server for good). */
+  run: Promise<void>;
+  /** Stops polling, lets running tasks finish (bounded by the times above), resolves when stopped. */
+  stop(): Promise<void>;
+}
+
+export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
+  const worker = await Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    activities: createActivities({
+      orm: opts.orm, logger: opts.logger, clock: () => new Date(),
+      ...(opts.providers ?? createProviders({ orm: opts.orm, logger: opts.logger, publicBaseUrl: opts.publicBaseUrl })),
+    }),
+    shutdownGraceTime: SHUTDOWN_GRACE_TIME,
+    shutdownForceTime: SHUTDOWN_FORCE_TIME,
+  });
+  const run = worker.run();
+  opts.logger.info({ taskQueue: opts.taskQueue, namespace: opts.namespace }, 'worker polling');
+  return {
+    worker,
+    run,
+    stop: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await run;
+      opts.logger.info({ taskQueue: opts.taskQueue }, 'worker stopped');
+    },
+  };
+}
+
+/**
+ * Sends the SDK's own logs (TypeScript and Rust core) through our pino logger, and leaves
+ * SIGINT/SIGTERM to the process: by default the SDK stops every worker on a signal by itself,
+ * which would race the ordered shutdown (API first, then worker, then servers). Must run before
+ * the first NativeConnection or Worker is created, because the SDK's runtime is a singleton.
+ */
+export function installWorkerRuntime(logger: Logger, opts: { level?: LevelWithSilent } = {}): void {
+  Runtime.install({
+    logger: sdkLogger(opts.level ? logger.child({}, { level: opts.level }) : logger),
+    shutdownSignals: [],
+    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+  });
+}
+
+function sdkLogger(logger: Logger) {
+  const child = logger.child({ component: 'temporal-sdk' });
+  const log = (level: LogLevel, message: string, meta?: LogMetadata) => {
+    const method = level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
+    child[method](meta ?? {}, message);
+  };
+  return {
+    log,
+    trace: (m: string, meta?: LogMetadata) => log('TRACE', m, meta),
+    debug: (m: string, meta?: LogMetadata) => log('DEBUG', m, meta),
+    info: (m: string, meta?: LogMetadata) => log('INFO', m, meta),
+    warn: (m: string, meta?: LogMetadata) => log('WARN', m, meta),
+    error: (m: string, meta?: LogMetadata) => log('ERROR', m, meta),
+  };
+}
