@@ -4,6 +4,9 @@
  * against a real PostgreSQL and the simulated providers. Assertions read the database, the
  * outbox and the workflow's own status, not mocks.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -39,10 +42,27 @@ async function withOrder(
     taskQueue, workflowId: workflowIds.checkout(placed.orderId), args: [checkoutInputOf(placed, opts.actionTimeout)] });
   try {
     await body({ orderId: placed.orderId, handle });
+    await recordHistories(placed.orderId);
   } finally {
     await handle.terminate('test over').catch(() => undefined);
     worker.shutdown();
     await run;
+  }
+}
+
+/**
+ * RECORD_HISTORIES=1 npx jest test/workflows/checkout saves each path's histories under
+ * test/replay/histories, which the replay test runs against the current workflow code.
+ */
+async function recordHistories(orderId: string): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  const name = (expect.getState().currentTestName ?? 'unnamed').replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase().slice(0, 80);
+  for (const workflowId of [workflowIds.checkout(orderId), workflowIds.payment(orderId)]) {
+    const history = await env.client.workflow.getHandle(workflowId).fetchHistory().catch(() => undefined);
+    if (!history) continue;
+    const kind = workflowId.split('-')[0];
+    writeFileSync(join(__dirname, '..', 'replay', 'histories', `${kind}--${name}.history.bin`),
+      temporal.api.history.v1.History.encode(history).finish());
   }
 }
 

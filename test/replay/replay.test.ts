@@ -1,0 +1,25 @@
+/**
+ * Recorded histories of every checkout path (protobuf-encoded, as the server sends them), replayed against the current workflow code: a change
+ * that would break orders already in flight (non-determinism) fails here, before it ships.
+ * Re-record after an intended, versioned change: RECORD_HISTORIES=1 npx jest test/workflows/checkout
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { installQuietRuntime, workflowBundle } from '../support/temporal';
+
+const dir = join(__dirname, 'histories');
+const files = readdirSync(dir).filter((f) => f.endsWith('.history.bin')).sort();
+
+beforeAll(() => installQuietRuntime());
+
+it('has recorded histories of the checkout and payment workflows to replay', () => {
+  expect(files.filter((f) => f.startsWith('checkout--')).length).toBeGreaterThanOrEqual(8);
+  expect(files.filter((f) => f.startsWith('payment--')).length).toBeGreaterThanOrEqual(5);
+});
+
+it.each(files)('%s replays without non-determinism', async (file) => {
+  const history = temporal.api.history.v1.History.decode(readFileSync(join(dir, file)));
+  await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, file);
+});
