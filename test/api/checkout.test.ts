@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
-import { createTestDatabase, type TestDatabase } from '../support/db';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { createTestDatabase, required, type TestDatabase } from '../support/db';
 import { startCheckoutWorker, startTestApi, STAFF_TOKEN, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
-import { ADDRESS, orderFacts, seedCheckoutCatalog } from '../support/checkout';
+import { ADDRESS, orderFacts, placeTestOrder, seedCheckoutCatalog } from '../support/checkout';
+import { connectClient } from '../../src/temporal/client';
 import { freePort } from '../../src/temporal/dev-server';
+import { workflowIds } from '../../workflows/definitions';
 
 let db: TestDatabase;
 let worker: TestWorker;
@@ -163,6 +165,23 @@ describe('checkout happens once per Idempotency-Key', () => {
     const facts = await orderFacts(db, first.body.orderId);
     expect(facts.intents).toHaveLength(1);
     expect(facts.reservations).toEqual([{ sku: 'MUG-1', quantity: 1, status: 'released' }]);
+  });
+
+  it('replaying a checkout whose order has ended answers from the database when its workflow is gone, and starts nothing', async () => {
+    const placed = await placeTestOrder(db); // as if its saga had run and its history had since been deleted
+    const conn = db.orm.em.fork().getConnection();
+    await conn.execute(`update orders set status = 'cancelled' where id = ?`, [placed.orderId]);
+    const [row] = await conn.execute<{ cart_id: string; idempotency_key: string }[]>(
+      'select cart_id, idempotency_key from orders where id = ?', [placed.orderId]);
+    const again = await checkout(row.cart_id, row.idempotency_key);
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual(expect.objectContaining({ orderId: placed.orderId, status: 'cancelled', payment: { status: 'pending' } }));
+    const temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
+    try {
+      await expect(temporal.client.workflow.getHandle(workflowIds.checkout(placed.orderId)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    } finally {
+      await temporal.connection.close();
+    }
   });
 
   it('the same key with another body is refused with 422 and writes nothing', async () => {

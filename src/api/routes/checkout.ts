@@ -7,12 +7,14 @@ import { z } from 'zod';
 import type { Context } from 'koa';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode } from '../../domain/errors';
+import { FINAL_STATUSES, type OrderStatus } from '../../domain/order';
 import { placeOrder, type PlacedOrder } from '../../store/orders';
 import type { checkout } from '../../../workflows/checkout';
 import {
   awaitPaymentOutcomeUpdate, CustomerIdAttr, OrderIdAttr, OrderStatusAttr, OrderTotalAttr, statusQuery, workflowIds,
-  type CheckoutInput, type OrderState,
+  type CheckoutInput, type OrderState, type PaymentState,
 } from '../../../workflows/definitions';
 import { describeItems, describeMoney } from '../../../workflows/format';
 import { EARLY_RETURN_CAP_MS } from '../../../workflows/policies';
@@ -32,6 +34,7 @@ export const TEMPORAL_ANSWER_DEADLINE_MS = EARLY_RETURN_CAP_MS + 10_000;
 const QUERY_DEADLINE_MS = 3_000;
 
 type CheckoutDeps = Pick<AppDeps, 'temporal' | 'taskQueue' | 'paymentActionTimeout'>;
+type Outcome = Pick<OrderState, 'status' | 'payment'>;
 
 export function checkoutRoutes(deps: CheckoutDeps) {
   return [
@@ -48,7 +51,8 @@ export function checkoutRoutes(deps: CheckoutDeps) {
         const placed = await placeOrder(emOf(ctx), { cartId: params.id, idempotencyKey, ...body });
         const log = (ctx.state.logger as Logger).child({ orderId: placed.orderId });
         log.info({ created: placed.created }, placed.created ? 'order placed; starting its checkout' : 'checkout replayed with the same Idempotency-Key');
-        const state = await startCheckout(deps, placed, log);
+        const state = await startCheckout(deps, placed, log)
+          ?? await stateFromDatabase(emOf(ctx), placed.orderId);
         ctx.status = 202;
         ctx.set('Location', `/orders/${placed.orderId}`);
         ctx.body = {
@@ -78,9 +82,12 @@ export function checkoutInputOf(placed: PlacedOrder, paymentActionTimeout: strin
     lines: placed.lines, paymentMethod: placed.paymentMethod, notifyBySms: placed.notifyBySms, paymentActionTimeout };
 }
 
-async function startCheckout(deps: CheckoutDeps, placed: PlacedOrder, log: Logger): Promise<OrderState> {
+/** The saga's state once the payment outcome is known; undefined when only the database can say (the saga has ended). */
+async function startCheckout(deps: CheckoutDeps, placed: PlacedOrder, log: Logger): Promise<Outcome | undefined> {
   const client = deps.temporal.client;
   if (!client) throw unavailable(placed.orderId);
+  // A replay for an order whose saga has ended: never start it again (its workflow id may be free once history is gone).
+  if (!placed.created && FINAL_STATUSES.includes(placed.status as OrderStatus)) return queryState(client, placed.orderId, log);
   const input = checkoutInputOf(placed, deps.paymentActionTimeout);
   const startWorkflowOperation = new WithStartWorkflowOperation<typeof checkout>('checkout', {
     workflowId: workflowIds.checkout(placed.orderId),
@@ -103,22 +110,29 @@ async function startCheckout(deps: CheckoutDeps, placed: PlacedOrder, log: Logge
       client.workflow.executeUpdateWithStart(awaitPaymentOutcomeUpdate, { args: [{ maxWaitMs: EARLY_RETURN_CAP_MS }], startWorkflowOperation }));
   } catch (err) {
     // The saga already ended (a replay after a decline or a cancel), or ended while we asked: its final state answers.
-    if (err instanceof WorkflowExecutionAlreadyStartedError || err instanceof WorkflowUpdateFailedError) {
-      const state = await queryState(client, placed.orderId);
-      if (state) return state;
-    }
+    if (err instanceof WorkflowExecutionAlreadyStartedError || err instanceof WorkflowUpdateFailedError) return queryState(client, placed.orderId, log);
     log.error({ err }, 'Temporal did not take the checkout; answered 503 (a retry with the same Idempotency-Key resumes it)');
     throw unavailable(placed.orderId);
   }
 }
 
-async function queryState(client: Client, orderId: string): Promise<OrderState | undefined> {
+async function queryState(client: Client, orderId: string, log: Logger): Promise<OrderState | undefined> {
   try {
     return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
       client.workflow.getHandle(workflowIds.checkout(orderId)).query(statusQuery));
-  } catch {
+  } catch (err) {
+    log.warn({ err }, 'the ended checkout did not answer its status query; answering from the database');
     return undefined;
   }
+}
+
+/** What the database knows, for a saga that has ended and whose workflow no longer answers. */
+async function stateFromDatabase(em: EntityManager, orderId: string): Promise<Outcome> {
+  const conn = em.getConnection();
+  const [order] = await conn.execute<{ status: OrderStatus }[]>('select status from orders where id = ?', [orderId]);
+  const [payment] = await conn.execute<{ status: PaymentState; failure_code: string | null }[]>(
+    'select status, failure_code from payments where order_id = ? order by created_at desc limit 1', [orderId]);
+  return { status: order.status, payment: { status: payment?.status ?? 'pending', declineCode: payment?.failure_code ?? undefined } };
 }
 
 function unavailable(orderId: string): DomainError {
