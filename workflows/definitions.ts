@@ -129,3 +129,77 @@ export interface PaymentEvent {
 
 export const paymentEventSignal = defineSignal<[PaymentEvent]>('paymentEvent');
 export const paymentStatusQuery = defineQuery<PaymentProgress>('paymentStatus');
+
+// ---------------------------------------------------------------------------------------------
+// Fulfilment workflow (fulfillment-<orderId>, a child of checkout)
+
+export interface FulfillmentInput {
+  orderId: string;
+  lines: { sku: string; quantity: number }[];
+  amount: number;
+  currency: string;
+  /** Pack without waiting for the warehouse's signal (the simulated warehouse). */
+  autoPack: boolean;
+}
+
+export interface FulfillmentResult {
+  shipmentId: string;
+  trackingNumber: string;
+  carrier: string;
+  warehouse: string;
+  shippedAt: string;
+}
+
+/** The warehouse has picked and packed the order (POST /warehouse/orders/:id/packed). */
+export const packedSignal = defineSignal<[{ actor: string; packages?: number }]>('packed');
+
+// ---------------------------------------------------------------------------------------------
+// Shipment tracking workflow (shipment-<shipmentId>, a child of checkout; days to weeks long)
+
+export const SHIPMENT_STATUSES = ['label_created', 'in_transit', 'out_for_delivery', 'delivered', 'exception', 'returned_to_sender'] as const;
+export type ShipmentStatus = (typeof SHIPMENT_STATUSES)[number];
+
+/** One carrier scan, from a webhook, a poll, or support recording it by hand. */
+export interface CarrierEvent {
+  /** The carrier's own event id: the same scan delivered twice has the same id. */
+  eventId: string;
+  status: ShipmentStatus;
+  /** When the scan happened (ISO 8601), which orders events that arrive out of order. */
+  occurredAt: string;
+  description?: string;
+}
+
+export interface TrackingInput {
+  shipmentId: string;
+  orderId: string;
+  trackingNumber: string;
+  carrier: string;
+  shippedAt: string;
+  /** Poll the carrier when no webhook came for this long, e.g. '6 hours'. */
+  pollEvery: string;
+  /** No movement for this long marks the parcel stalled, e.g. '5 days'. */
+  stallAfter: string;
+  /** Carried over by continue-as-new. */
+  carried?: TrackingState;
+}
+
+export interface TrackingState {
+  status: ShipmentStatus;
+  lastEventAt?: string;
+  lastMovementAt: string;
+  stalled: boolean;
+  /** Recent event ids, to drop redeliveries (bounded; older duplicates are also caught by the database). */
+  seenEventIds: string[];
+  eventsApplied: number;
+  polls: number;
+  runs: number;
+}
+
+export interface TrackingResult {
+  status: 'delivered' | 'returned_to_sender';
+  deliveredAt?: string;
+  state: TrackingState;
+}
+
+export const carrierEventSignal = defineSignal<[CarrierEvent]>('carrierEvent');
+export const trackingStatusQuery = defineQuery<TrackingState>('trackingStatus');

@@ -2,10 +2,12 @@ import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { ALL_ENTITIES } from './entities';
 import { Migration20261126000000_initial } from './migrations/Migration20261126000000_initial';
+import { Migration20261126090000_fulfillment } from './migrations/Migration20261126090000_fulfillment';
 
 /** Migrations are listed here (not discovered from disk) so compiled and tsx runs see the same set. */
 export const MIGRATIONS = [
   { name: 'Migration20261126000000_initial', class: Migration20261126000000_initial },
+  { name: 'Migration20261126090000_fulfillment', class: Migration20261126090000_fulfillment },
 ];
 
 export function ormOptions(clientUrl: string, poolMax = 10): Options {

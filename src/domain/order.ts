@@ -4,12 +4,12 @@
  */
 export const ORDER_STATUSES = [
   'pending', 'awaiting_payment_action', 'payment_authorized', 'confirmed', 'awaiting_fulfillment',
-  'shipped', 'delivered', 'cancelling', 'cancelled', 'failed',
+  'shipped', 'delivered', 'returned', 'cancelling', 'cancelled', 'failed',
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-export const FINAL_STATUSES: readonly OrderStatus[] = ['delivered', 'cancelled', 'failed'];
-const SHIPPED_OR_LATER: readonly OrderStatus[] = ['shipped', 'delivered'];
+export const FINAL_STATUSES: readonly OrderStatus[] = ['delivered', 'returned', 'cancelled', 'failed'];
+const SHIPPED_OR_LATER: readonly OrderStatus[] = ['shipped', 'delivered', 'returned'];
 
 export interface ShippingAddress {
   name: string;
