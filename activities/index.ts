@@ -6,7 +6,9 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../src/logger';
 import type { PaymentProvider } from '../src/integrations/payments';
 import type { Notifier } from '../src/integrations/notifier';
+import type { Carrier } from '../src/integrations/carrier';
 import { classified } from './errors';
+import { fulfillmentActivities } from './fulfillment';
 import { inventoryActivities } from './inventory';
 import { notificationActivities } from './notifications';
 import { orderActivities } from './orders';
@@ -17,6 +19,9 @@ export interface ActivityDeps {
   logger: Logger;
   payments: PaymentProvider;
   notifier: Notifier;
+  carrier: Carrier;
+  /** The warehouse orders are allocated to (FULFILLMENT_WAREHOUSE); 'WH-1' by default. */
+  warehouse?: string;
   /** Injected so tests can pin time; activities never read the clock another way. */
   clock: () => Date;
 }
@@ -27,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...orderActivities(deps),
     ...paymentActivities(deps),
     ...notificationActivities(deps),
+    ...fulfillmentActivities(deps),
   });
 }
 

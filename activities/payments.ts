@@ -11,6 +11,7 @@ interface PaymentRow { id: string; status: string; provider_ref: string | null; 
 export const paymentKeys = {
   authorize: (orderId: string) => `order-${orderId}-authorize`,
   void: (orderId: string) => `order-${orderId}-void`,
+  capture: (orderId: string) => `order-${orderId}-capture`,
   refund: (orderId: string, purpose: string) => `order-${orderId}-refund-${purpose}`,
 };
 

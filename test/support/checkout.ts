@@ -5,6 +5,7 @@ import { createActivities, type Activities } from '../../activities';
 import { insertProducts } from '../../src/db/seed';
 import { SimulatedPaymentProvider } from '../../src/integrations/simulated/payments';
 import { SimulatedNotifier } from '../../src/integrations/simulated/notifier';
+import { SimulatedCarrier } from '../../src/integrations/simulated/carrier';
 import { logger } from '../../src/logger';
 import { addItem, createCart } from '../../src/store/carts';
 import { placeOrder, type PlacedOrder } from '../../src/store/orders';
@@ -45,7 +46,7 @@ export function checkoutInputOf(placed: PlacedOrder, paymentActionTimeout = '15 
 
 export function realActivities(db: TestDatabase): Activities {
   return createActivities({ orm: db.orm, logger, clock: () => new Date(),
-    payments: new SimulatedPaymentProvider(db.orm), notifier: new SimulatedNotifier(logger) });
+    payments: new SimulatedPaymentProvider(db.orm), notifier: new SimulatedNotifier(logger), carrier: new SimulatedCarrier() });
 }
 
 export async function startWorker(env: TestWorkflowEnvironment, activities: Activities): Promise<{ worker: Worker; taskQueue: string; run: Promise<void> }> {
