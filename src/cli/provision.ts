@@ -1,5 +1,6 @@
-/** `npm run provision`: makes the Temporal binaries available (see src/temporal/binaries.ts). */
+/** `npm run provision`: makes the Temporal binaries (src/temporal/binaries.ts) and stripe-mock (src/integrations/stripe-mock.ts) available. */
 import { ProvisioningError, provision } from '../temporal/binaries';
+import { provisionStripeMock } from '../integrations/stripe-mock';
 
 const started = Date.now();
 try {
@@ -8,6 +9,8 @@ try {
     const label = name === 'cli' ? 'Temporal CLI (dev server)' : 'Temporal time-skipping test server';
     console.log(`[provision] ${label}: ${tool ? `${tool.path} (from ${tool.source})` : "missing: the SDK's download will be tried"}`);
   }
+  const stripeMock = provisionStripeMock((line) => console.log(`[provision] ${line}`));
+  console.log(`[provision] stripe-mock (Stripe adapter tests): ${stripeMock ? `${stripeMock.path} (from ${stripeMock.source})` : 'missing (see above)'}`);
   console.log(`[provision] done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (err) {
   if (!(err instanceof ProvisioningError)) throw err;
