@@ -25,6 +25,31 @@ const schema = z.object({
     .optional(),
   PAYMENT_ACTION_TIMEOUT: duration.default('15m'),
   PUBLIC_BASE_URL: z.string().url().optional(),
+  // Payment and messaging providers (src/integrations/index.ts): each real one is switched on by its
+  // credentials; without them the simulated provider runs. The *_API_BASE variables point an SDK at a
+  // local peer (stripe-mock, a recording server) instead of the provider; leave them unset in production.
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\w+$/, 'a Stripe secret key (sk_test_… or sk_live_…)').optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, "the webhook endpoint's signing secret (whsec_…)").optional(),
+  STRIPE_API_BASE: z.string().url().optional(),
+  STRIPE_RETURN_URL: z.string().url().optional(),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'an account SID (AC followed by 32 hex digits)').optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+  TWILIO_FROM_NUMBER: z.string().regex(/^\+[1-9]\d{1,14}$/, 'an E.164 phone number such as +15005550006').optional(),
+  TWILIO_API_BASE: z.string().url().optional(),
+  SENDGRID_API_KEY: z.string().min(1).optional(),
+  SENDGRID_FROM_EMAIL: z.string().email().optional(),
+  SENDGRID_API_BASE: z.string().url().optional(),
+  NOTIFICATIONS_PER_SECOND: z.coerce.number().positive().max(10_000).default(10),
+}).superRefine((c, ctx) => {
+  // A provider half-configured would fail on the first order, not at start-up: refuse it here.
+  const groups = [['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM_NUMBER'], ['SENDGRID_API_KEY', 'SENDGRID_FROM_EMAIL']] as const;
+  for (const group of groups) {
+    const set = group.filter((name) => c[name] !== undefined);
+    if (set.length === 0 || set.length === group.length) continue;
+    for (const name of group.filter((n) => c[n] === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [name], message: `to be set as well, because ${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} (set all of ${group.join(', ')}, or none)` });
+    }
+  }
 });
 
 export type Config = z.infer<typeof schema>;
