@@ -1,7 +1,7 @@
 /** Customer messages: plain text, HTML and a short SMS form of each template. Pure functions. */
 import { formatMoney } from './money';
 
-export const TEMPLATES = ['order_confirmed', 'payment_failed', 'order_cancelled'] as const;
+export const TEMPLATES = ['order_confirmed', 'payment_failed', 'order_cancelled', 'out_for_delivery', 'delivered', 'shipment_exception'] as const;
 export type Template = (typeof TEMPLATES)[number];
 
 export interface MessageData {
@@ -39,6 +39,16 @@ export function render(template: Template, d: MessageData): Rendered {
         return [`Order ${ref} cancelled`,
           `Hi ${d.customerName}, order ${ref} has been cancelled${d.reason ? ` (${d.reason})` : ''}. Any payment hold has been released or refunded.`,
           `Order ${ref} cancelled; any payment was released or refunded.`];
+      case 'out_for_delivery':
+        return [`Order ${ref} is out for delivery`, `Hi ${d.customerName}, your order ${ref} is out for delivery and should reach you today.`,
+          `Order ${ref} is out for delivery and should reach you today.`];
+      case 'delivered':
+        return [`Order ${ref} delivered`, `Hi ${d.customerName}, your order ${ref} has been delivered${d.reason ? ` (${d.reason})` : ''}. Enjoy it!`,
+          `Order ${ref} has been delivered.`];
+      case 'shipment_exception':
+        return [`A delivery problem with order ${ref}`,
+          `Hi ${d.customerName}, the carrier reported a problem delivering order ${ref}${d.reason ? ` (${d.reason})` : ''}. We are following it up and will tell you when it moves again.`,
+          `The carrier reported a problem delivering order ${ref}; we are following it up.`];
     }
   })();
   const text = `${intro}\n\n${items.join('\n')}\n\nTotal: ${total}\n`;
