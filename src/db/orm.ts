@@ -3,11 +3,13 @@ import { Migrator } from '@mikro-orm/migrations';
 import { ALL_ENTITIES } from './entities';
 import { Migration20261126000000_initial } from './migrations/Migration20261126000000_initial';
 import { Migration20261126090000_fulfillment } from './migrations/Migration20261126090000_fulfillment';
+import { Migration20261126120000_support } from './migrations/Migration20261126120000_support';
 
 /** Migrations are listed here (not discovered from disk) so compiled and tsx runs see the same set. */
 export const MIGRATIONS = [
   { name: 'Migration20261126000000_initial', class: Migration20261126000000_initial },
   { name: 'Migration20261126090000_fulfillment', class: Migration20261126090000_fulfillment },
+  { name: 'Migration20261126120000_support', class: Migration20261126120000_support },
 ];
 
 export function ormOptions(clientUrl: string, poolMax = 10): Options {
