@@ -1,7 +1,7 @@
 /** Customer messages: plain text, HTML and a short SMS form of each template. Pure functions. */
 import { formatMoney } from './money';
 
-export const TEMPLATES = ['order_confirmed', 'payment_failed', 'order_cancelled', 'out_for_delivery', 'delivered', 'shipment_exception'] as const;
+export const TEMPLATES = ['order_confirmed', 'payment_failed', 'order_cancelled', 'out_for_delivery', 'delivered', 'shipment_exception', 'abandoned_cart'] as const;
 export type Template = (typeof TEMPLATES)[number];
 
 export interface MessageData {
@@ -49,6 +49,10 @@ export function render(template: Template, d: MessageData): Rendered {
         return [`A delivery problem with order ${ref}`,
           `Hi ${d.customerName}, the carrier reported a problem delivering order ${ref}${d.reason ? ` (${d.reason})` : ''}. We are following it up and will tell you when it moves again.`,
           `The carrier reported a problem delivering order ${ref}; we are following it up.`];
+      case 'abandoned_cart':
+        // A cart, not an order: no order reference; sent at most once per cart, only to customers who opted in.
+        return ['You left something in your cart', `Hi ${d.customerName}, your cart is still waiting for you (${total}). It is kept for a few more days.`,
+          `Your cart (${total}) is still waiting for you.`];
     }
   })();
   const text = `${intro}\n\n${items.join('\n')}\n\nTotal: ${total}\n`;
