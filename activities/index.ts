@@ -13,6 +13,7 @@ import { inventoryActivities } from './inventory';
 import { notificationActivities } from './notifications';
 import { orderActivities } from './orders';
 import { paymentActivities } from './payments';
+import { shippingActivities } from './shipping';
 
 export interface ActivityDeps {
   orm: MikroORM;
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...paymentActivities(deps),
     ...notificationActivities(deps),
     ...fulfillmentActivities(deps),
+    ...shippingActivities(deps),
   });
 }
 

@@ -181,6 +181,8 @@ export interface TrackingInput {
   stallAfter: string;
   /** Carried over by continue-as-new. */
   carried?: TrackingState;
+  /** Polls plus applied events per run before continuing as new (default CONTINUE_AS_NEW_AFTER in shipment-tracking.ts). */
+  continueAsNewAfter?: number;
 }
 
 export interface TrackingState {
