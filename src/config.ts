@@ -1,15 +1,17 @@
 /**
  * Configuration, read once at start-up and validated: a bad value stops the process with one
- * message naming the variable and what it expects. Every variable is documented in README.md.
+ * message naming the variable and what it expects. Every variable is documented in README.md
+ * (Configuration) and listed in .env.example.
  */
 import { z } from 'zod';
 
 const duration = z.string().regex(/^\d+\s*(ms|s|m|h|d)$/, 'a duration such as 15m, 24h or 7d');
+const port = z.coerce.number().int().min(0).max(65535);
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().default('127.0.0.1'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: port.default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: z.string().url().optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
@@ -40,6 +42,14 @@ const schema = z.object({
   SENDGRID_FROM_EMAIL: z.string().email().optional(),
   SENDGRID_API_BASE: z.string().url().optional(),
   NOTIFICATIONS_PER_SECOND: z.coerce.number().positive().max(10_000).default(10),
+  // Lifecycle: how a stop signal is handled (src/api/server.ts, workers/worker.ts).
+  API_DRAIN_DELAY: duration.default('5s'),
+  WORKER_SHUTDOWN_GRACE: duration.default('10s'),
+  // Observability: metrics (the worker's Temporal SDK exporter) and OpenTelemetry tracing.
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  WORKER_METRICS_PORT: port.optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
 }).superRefine((c, ctx) => {
   // A provider half-configured would fail on the first order, not at start-up: refuse it here.
   const groups = [['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM_NUMBER'], ['SENDGRID_API_KEY', 'SENDGRID_FROM_EMAIL']] as const;
@@ -54,13 +64,63 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema>;
 
+/** What each variable expects, in the words the error message uses (zod's own wording is the fallback). */
+const EXPECTED: Partial<Record<keyof Config, string>> = {
+  NODE_ENV: 'one of development, production, test',
+  PORT: 'a port number from 0 to 65535',
+  LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
+  DATABASE_URL: 'a PostgreSQL URL such as postgres://user:password@host:5432/db',
+  DATABASE_POOL_MAX: 'a whole number from 1 to 200',
+  TEMPORAL_ADDRESS: 'host:port of a Temporal frontend, such as temporal:7233',
+  STAFF_TOKEN_SHA256: 'comma-separated lowercase hex SHA-256 digests (64 characters each)',
+  PAYMENT_ACTION_TIMEOUT: 'a duration such as 15m, 24h or 7d',
+  PUBLIC_BASE_URL: 'an absolute URL such as https://shop.example.com',
+  API_DRAIN_DELAY: 'a duration such as 0s, 5s or 500ms',
+  WORKER_SHUTDOWN_GRACE: 'a duration such as 10s or 1m',
+  WORKER_METRICS_PORT: 'a port number from 0 to 65535',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'the base URL of an OTLP/HTTP collector, such as http://otel-collector:4318',
+};
+
+/** Values of these are never echoed back in an error message: they may hold credentials. */
+const SECRET = /URL|KEY|SECRET|TOKEN|PASSWORD|SHA256|ENDPOINT/;
+
 export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const result = schema.safeParse(env);
+  // An empty value (`PORT=` in an env file, a blank compose variable) means "not set": the default applies.
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = schema.safeParse(given);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  const lines = result.error.issues.map((issue) => {
+    const name = String(issue.path[0]) as keyof Config;
+    const value = given[name];
+    const got = value === undefined ? '' : SECRET.test(name) ? ' (value not shown)' : `, got "${value}"`;
+    return `  ${name}: expected ${EXPECTED[name] ?? issue.message}${got}`;
+  });
   throw new ConfigError(`Invalid configuration; fix these environment variables:\n${lines.join('\n')}`);
+}
+
+/**
+ * For the production entry points: reads the configuration once, and on a bad or missing value
+ * prints one message naming the variables and exits 1 (no stack trace: nothing is broken but the setting).
+ */
+export function loadConfigOrExit(role: string, required: readonly ('DATABASE_URL' | 'TEMPORAL_ADDRESS')[]): Config {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+  const missing = required.filter((name) => !config[name]);
+  if (missing.length > 0) {
+    const examples = { DATABASE_URL: 'PostgreSQL (DATABASE_URL=postgres://user:password@host:5432/db)', TEMPORAL_ADDRESS: 'a Temporal frontend (TEMPORAL_ADDRESS=host:7233)' };
+    console.error(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: the ${role} needs ` +
+      `${missing.map((name) => examples[name]).join(' and ')}. To run everything locally on embedded servers, use \`npm run dev\`.`);
+    process.exit(1);
+  }
+  return config;
 }
 
 /** Parses '15m', '24h', '7d' into milliseconds. */

@@ -1,27 +1,33 @@
 /**
- * `npm run worker`: a worker process for the `commerce` task queue. It needs PostgreSQL
- * (DATABASE_URL, migrated beforehand with `npm run migrate`: workers never migrate, several
- * would race) and a Temporal frontend (TEMPORAL_ADDRESS). Run as many as the load needs.
- * SIGTERM/SIGINT stop polling, let running activities finish, then exit 0.
+ * `npm run worker` (`npm run start:worker` compiled): a worker process for the `commerce` task
+ * queue. It needs PostgreSQL (DATABASE_URL, migrated beforehand with `npm run migrate`: workers
+ * never migrate, several would race) and a Temporal frontend (TEMPORAL_ADDRESS). Run as many as
+ * the load needs. SIGTERM/SIGINT stop polling, let running activities finish (up to
+ * WORKER_SHUTDOWN_GRACE), then exit 0; work not yet picked up waits in Temporal for the next worker.
  */
 import { NativeConnection } from '@temporalio/worker';
-import { ConfigError, loadConfig, type Config } from '../src/config';
+import { durationMs, loadConfigOrExit } from '../src/config';
 import { createOrm, type MikroORM } from '../src/db/orm';
 import { logger as rootLogger } from '../src/logger';
 import { connectionOptions, targetFromConfig } from '../src/temporal/client';
+import { startTracing } from '../src/telemetry/tracing';
 import { installWorkerRuntime, startWorker, type RunningWorker } from './worker';
 
 const logger = rootLogger.child({ role: 'worker' });
 
 async function main(): Promise<void> {
-  const config = readConfig();
-  installWorkerRuntime(logger);
+  const config = loadConfigOrExit('worker', ['DATABASE_URL', 'TEMPORAL_ADDRESS']);
+  const metricsBindAddress = config.WORKER_METRICS_PORT === undefined ? undefined : `${config.WORKER_METRICS_HOST}:${config.WORKER_METRICS_PORT}`;
+  installWorkerRuntime(logger, { metricsBindAddress });
+  if (metricsBindAddress) logger.info({ url: `http://${metricsBindAddress}/metrics` }, 'worker metrics exported');
+  const tracing = startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME ?? 'commerce-worker' });
   let orm: MikroORM | undefined;
   let connection: NativeConnection | undefined;
   let running: RunningWorker | undefined;
   const release = async () => {
     await connection?.close().catch((err: unknown) => logger.warn({ err }, 'Closing the Temporal connection failed'));
     await orm?.close().catch((err: unknown) => logger.warn({ err }, 'Closing the database pool failed'));
+    await tracing?.shutdown().catch((err: unknown) => logger.warn({ err }, 'Flushing the last trace spans failed'));
   };
   try {
     orm = await createOrm(config.DATABASE_URL!, config.DATABASE_POOL_MAX);
@@ -32,7 +38,7 @@ async function main(): Promise<void> {
     const target = targetFromConfig(config);
     connection = await NativeConnection.connect(connectionOptions(target));
     running = await startWorker({ connection, namespace: target.namespace, taskQueue: config.TEMPORAL_TASK_QUEUE, orm, logger,
-      publicBaseUrl: config.PUBLIC_BASE_URL });
+      publicBaseUrl: config.PUBLIC_BASE_URL, shutdownGraceMs: durationMs(config.WORKER_SHUTDOWN_GRACE), tracing });
   } catch (err) {
     logger.fatal({ err }, `The worker could not start: ${(err as Error).message}`);
     await release();
@@ -47,7 +53,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
-    logger.info({ signal }, 'Stopping: no new tasks; running activities may finish');
+    logger.info({ signal, graceMs: durationMs(config.WORKER_SHUTDOWN_GRACE) }, 'Stopping: no new tasks; running activities may finish');
     worker.stop().then(
       async () => {
         await release();
@@ -70,25 +76,6 @@ async function main(): Promise<void> {
     await release();
     process.exit(1);
   });
-}
-
-function readConfig(): Config {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    console.error(err.message);
-    process.exit(1);
-  }
-  const missing = (['DATABASE_URL', 'TEMPORAL_ADDRESS'] as const).filter((name) => !config[name]);
-  if (missing.length > 0) {
-    console.error(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: the worker needs PostgreSQL ` +
-      '(DATABASE_URL=postgres://user:password@host:5432/db) and a Temporal frontend (TEMPORAL_ADDRESS=host:7233). ' +
-      'To run everything locally on embedded servers, use `npm run dev`.');
-    process.exit(1);
-  }
-  return config;
 }
 
 void main();

@@ -3,20 +3,27 @@
  * activity createActivities() builds. workers/main.ts runs it alone; `npm run dev` runs it
  * beside the API in one process.
  */
-import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory, type WorkflowBundleOption } from '@temporalio/worker';
 import type { LogLevel, LogMetadata } from '@temporalio/common';
+import {
+  makeWorkflowExporter, OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { createActivities } from '../activities';
 import { createProviders, type Providers } from '../src/integrations';
 import type { LevelWithSilent } from 'pino';
 import type { Logger } from '../src/logger';
+import type { Tracing } from '../src/telemetry/tracing';
+import { activityMetricsInterceptor } from './metrics';
 
 // After a stop request, running activities get this long to finish on their own before the SDK
-// cancels them: our activities are short database writes and provider calls, well under 10 s.
-const SHUTDOWN_GRACE_TIME = '10s';
-// Past this, the worker gives up on a clean stop and fails, so the process can exit. It stays
-// below Kubernetes' default 30 s termination grace period, so we exit before being SIGKILLed.
-const SHUTDOWN_FORCE_TIME = '20s';
+// cancels them (WORKER_SHUTDOWN_GRACE): our activities are short database writes and provider
+// calls, well under 10 s.
+const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+// Past the grace period plus this, the worker gives up on a clean stop and fails, so the process
+// can exit. With the default grace that is 20 s, below Kubernetes' default 30 s termination grace
+// period, so we exit before being SIGKILLed.
+const SHUTDOWN_FORCE_AFTER_GRACE_MS = 10_000;
 
 export interface StartWorkerOptions {
   connection: NativeConnection;
@@ -30,6 +37,10 @@ export interface StartWorkerOptions {
   publicBaseUrl?: string;
   /** A prebuilt bundle (tests bundle once per run); otherwise workflows/ is bundled at start-up. */
   workflowBundle?: WorkflowBundleOption;
+  /** How long running activities may take to finish after a stop request (WORKER_SHUTDOWN_GRACE). */
+  shutdownGraceMs?: number;
+  /** When tracing is on: workflow and activity spans join the trace that started the workflow. */
+  tracing?: Tracing;
 }
 
 export interface RunningWorker {
@@ -41,17 +52,26 @@ export interface RunningWorker {
 }
 
 export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
+  const grace = opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const worker = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
+    // Resolved next to this file, so the compiled worker (dist/workers) bundles dist/workflows.
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities({
       orm: opts.orm, logger: opts.logger, clock: () => new Date(),
       ...(opts.providers ?? createProviders({ orm: opts.orm, logger: opts.logger, publicBaseUrl: opts.publicBaseUrl })),
     }),
-    shutdownGraceTime: SHUTDOWN_GRACE_TIME,
-    shutdownForceTime: SHUTDOWN_FORCE_TIME,
+    interceptors: {
+      activity: [activityMetricsInterceptor, ...(opts.tracing ? tracingActivityInterceptors : [])],
+      // Bundled into the workflow code only when tracing is on (a prebuilt bundle carries its own).
+      workflowModules: opts.tracing ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')] : [],
+    },
+    // Workflow spans leave the sandbox through this sink and join the process's span pipeline.
+    ...(opts.tracing ? { sinks: { exporter: makeWorkflowExporter(opts.tracing.spanProcessor, opts.tracing.resource) } } : {}),
+    shutdownGraceTime: grace,
+    shutdownForceTime: grace + SHUTDOWN_FORCE_AFTER_GRACE_MS,
   });
   const run = worker.run();
   opts.logger.info({ taskQueue: opts.taskQueue, namespace: opts.namespace }, 'worker polling');
@@ -72,13 +92,21 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
  * which would race the ordered shutdown (API first, then worker, then servers). Must run before
  * the first NativeConnection or Worker is created, because the SDK's runtime is a singleton.
  */
-export function installWorkerRuntime(logger: Logger, opts: { level?: LevelWithSilent } = {}): void {
+export function installWorkerRuntime(logger: Logger, opts: { level?: LevelWithSilent; metricsBindAddress?: string } = {}): void {
   Runtime.install({
     logger: sdkLogger(opts.level ? logger.child({}, { level: opts.level }) : logger),
     shutdownSignals: [],
-    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+    telemetryOptions: {
+      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      // The SDK's own Prometheus exporter (workers/metrics.ts adds the commerce_* counters to it).
+      ...(opts.metricsBindAddress ? { metrics: { prometheus: { bindAddress: opts.metricsBindAddress } } } : {}),
+    },
   });
 }
+
+const tracingActivityInterceptors: ActivityInterceptorsFactory[] = [
+  (ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) }),
+];
 
 function sdkLogger(logger: Logger) {
   const child = logger.child({ component: 'temporal-sdk' });

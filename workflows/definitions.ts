@@ -42,6 +42,12 @@ export interface CheckoutInput {
   notifyBySms: boolean;
   /** How long the customer has to complete 3-D Secure, e.g. '15 minutes'. */
   paymentActionTimeout: string;
+  /** Pack without waiting for a warehouse signal (the simulated warehouse); default true. */
+  autoPack?: boolean;
+  /** Shipment tracking: poll the carrier after this much silence (default '6 hours'). */
+  trackingPollEvery?: string;
+  /** Shipment tracking: a parcel that does not move for this long is stalled (default '5 days'). */
+  trackingStallAfter?: string;
 }
 
 export type PaymentState = 'pending' | 'requires_action' | 'authorized' | 'declined' | 'failed' | 'voided' | 'refunded' | 'captured';
@@ -61,6 +67,7 @@ export interface TimelineEntry {
 export interface OrderState {
   orderId: string;
   status: OrderStatus;
+  fulfillment?: { stage: FulfillmentStage; warehouse?: string; trackingNumber?: string; shipmentId?: string };
   held: boolean;
   holdReason?: string;
   payment: { status: PaymentState; providerRef?: string; nextAction?: NextAction; declineCode?: string };
@@ -142,7 +149,9 @@ export interface FulfillmentInput {
   autoPack: boolean;
 }
 
-export interface FulfillmentResult {
+export type FulfillmentStage = 'allocated' | 'packed' | 'labelled' | 'dispatching' | 'shipped';
+
+export interface Shipment {
   shipmentId: string;
   trackingNumber: string;
   carrier: string;
@@ -150,8 +159,15 @@ export interface FulfillmentResult {
   shippedAt: string;
 }
 
+/** 'cancelled': the order's cancel reached the warehouse before the point of no return (dispatch). */
+export type FulfillmentResult = ({ outcome: 'shipped' } & Shipment) | { outcome: 'cancelled' };
+
 /** The warehouse has picked and packed the order (POST /warehouse/orders/:id/packed). */
 export const packedSignal = defineSignal<[{ actor: string; packages?: number }]>('packed');
+/** The order was cancelled: stop unless the parcel is already being dispatched. */
+export const cancelFulfillmentSignal = defineSignal('cancelFulfillment');
+/** The fulfilment child tells its order how far it got (e.g. 'labelled': the address is now printed). */
+export const fulfillmentProgressSignal = defineSignal<[{ stage: FulfillmentStage; warehouse?: string; trackingNumber?: string }]>('fulfillmentProgress');
 
 // ---------------------------------------------------------------------------------------------
 // Shipment tracking workflow (shipment-<shipmentId>, a child of checkout; days to weeks long)

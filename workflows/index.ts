@@ -1,4 +1,4 @@
 /** The worker's workflowsPath: every workflow the worker runs is exported here. */
 export { checkout } from './checkout';
 export { payment } from './payment';
-export { shipmentTracking } from './shipment-tracking';
+export { fulfillment } from './fulfillment';

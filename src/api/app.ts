@@ -11,6 +11,7 @@ import { TASK_QUEUE } from '../../workflows/definitions';
 import { requireStaff } from './auth';
 import { errorMiddleware } from './errors';
 import { mount, type AnyRoute } from './http';
+import { httpMetrics, metricsRoutes } from './metrics';
 import { openApiDocument } from './openapi';
 import { adminInventoryRoutes } from './routes/admin-inventory';
 import { cartRoutes } from './routes/carts';
@@ -19,6 +20,7 @@ import { healthRoutes } from './routes/health';
 import { orderRoutes } from './routes/orders';
 import { productRoutes } from './routes/products';
 import { simulatedPaymentRoutes } from './routes/simulated-payments';
+import { httpTracing } from './tracing';
 
 export interface AppDeps {
   orm: MikroORM;
@@ -41,7 +43,7 @@ export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout'> & P
 export function allRoutes(deps: AppDeps): AnyRoute[] {
   const staffOnly = requireStaff(deps.staffTokenDigests);
   return [
-    ...healthRoutes(deps), ...productRoutes, ...cartRoutes, ...checkoutRoutes(deps), ...orderRoutes(deps),
+    ...healthRoutes(deps), ...metricsRoutes, ...productRoutes, ...cartRoutes, ...checkoutRoutes(deps), ...orderRoutes(deps),
     ...adminInventoryRoutes(staffOnly),
     ...(deps.simulatedPayments ? simulatedPaymentRoutes({ temporal: deps.temporal, simulatedPayments: deps.simulatedPayments }) : []),
   ];
@@ -59,6 +61,8 @@ export function buildApp(options: AppOptions): Koa {
   });
   mount(router, routes);
 
+  app.use(httpTracing);
+  app.use(httpMetrics);
   app.use(async (ctx, next) => {
     const incoming = ctx.get('X-Request-Id');
     const requestId = /^[A-Za-z0-9._-]{8,128}$/.test(incoming) ? incoming : randomUUID();

@@ -1,31 +1,37 @@
 /**
- * `npm run api`: the API as a production process. It needs a real PostgreSQL (DATABASE_URL, already
- * migrated with `npm run migrate`) and a Temporal frontend (TEMPORAL_ADDRESS); replicas scale out
- * freely. SIGTERM/SIGINT drain it: /readyz turns 503, in-flight requests finish, then it exits 0.
+ * `npm run api` (`npm run start:api` compiled): the API as a production process. It needs a real
+ * PostgreSQL (DATABASE_URL, already migrated with `npm run migrate`) and a Temporal frontend
+ * (TEMPORAL_ADDRESS); replicas scale out freely. SIGTERM/SIGINT drain it: /readyz turns 503 for
+ * API_DRAIN_DELAY while requests are still served, then the listener closes, in-flight requests
+ * finish, the Temporal connection and the database pool close, and it exits 0.
  */
-import { ConfigError, loadConfig, type Config } from '../config';
+import { durationMs, loadConfigOrExit } from '../config';
 import { createOrm, type MikroORM } from '../db/orm';
 import { createProviders } from '../integrations';
 import { logger as rootLogger } from '../logger';
 import { connectClient, targetFromConfig } from '../temporal/client';
+import { startTracing, tracingClientInterceptors } from '../telemetry/tracing';
 import { PortInUseError, startApi } from './server';
 
 const logger = rootLogger.child({ role: 'api' });
 
 async function main(): Promise<void> {
-  const config = readConfig();
+  const config = loadConfigOrExit('API', ['DATABASE_URL', 'TEMPORAL_ADDRESS']);
+  const tracing = startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME ?? 'commerce-api' });
   let orm: MikroORM | undefined;
   let temporal: Awaited<ReturnType<typeof connectClient>> | undefined;
   try {
     orm = await createOrm(config.DATABASE_URL!, config.DATABASE_POOL_MAX);
     await warnIfSchemaBehind(orm);
-    temporal = await connectClient(targetFromConfig(config));
+    temporal = await connectClient(targetFromConfig(config), { interceptors: tracingClientInterceptors(tracing) });
     const { payments } = createProviders({ orm, logger, publicBaseUrl: config.PUBLIC_BASE_URL });
-    const api = await startApi({ config, orm, temporal, logger, payments });
+    const api = await startApi({ config, orm, temporal, logger, payments, drainDelayMs: durationMs(config.API_DRAIN_DELAY) });
     onStopSignal(async () => {
       await api.close();
       await temporal?.connection.close();
       await orm?.close();
+      logger.info('Temporal connection and database pool closed');
+      await tracing?.shutdown();
     });
   } catch (err) {
     if (err instanceof PortInUseError) console.error(err.message);
@@ -34,25 +40,6 @@ async function main(): Promise<void> {
     await orm?.close().catch(() => undefined);
     process.exit(1);
   }
-}
-
-function readConfig(): Config & { DATABASE_URL: string; TEMPORAL_ADDRESS: string } {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    console.error(err.message);
-    process.exit(1);
-  }
-  const missing = (['DATABASE_URL', 'TEMPORAL_ADDRESS'] as const).filter((name) => !config[name]);
-  if (missing.length > 0) {
-    console.error(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: the API needs PostgreSQL ` +
-      '(DATABASE_URL=postgres://user:password@host:5432/db) and a Temporal frontend (TEMPORAL_ADDRESS=host:7233). ' +
-      'To run everything locally on embedded servers, use `npm run dev`.');
-    process.exit(1);
-  }
-  return config as Config & { DATABASE_URL: string; TEMPORAL_ADDRESS: string };
 }
 
 /** The API does not migrate (several replicas would race); it says so when the schema is behind. */
@@ -71,7 +58,7 @@ function onStopSignal(stop: () => Promise<void>): void {
       process.exit(1);
     }
     stopping = true;
-    logger.info({ signal }, 'Stopping: draining in-flight requests');
+    logger.info({ signal }, 'Stopping: draining, then finishing in-flight requests');
     stop().then(
       () => process.exit(0),
       (err: unknown) => {

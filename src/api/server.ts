@@ -22,6 +22,11 @@ export interface ApiDeps {
   logger: Logger;
   /** The payment provider the workers use; when it is the simulated one, its 3-D Secure page is served too. */
   payments?: PaymentProvider;
+  /**
+   * On close, how long /readyz answers 503 while the listener still serves, so a load balancer
+   * polling it stops sending traffic here before the port closes (API_DRAIN_DELAY; 0 in dev).
+   */
+  drainDelayMs?: number;
 }
 
 /** Thrown when the port is taken, so callers can say which variable moves it instead of printing a stack. */
@@ -32,10 +37,11 @@ export class PortInUseError extends Error {
 }
 
 // A keep-alive client that never goes idle must not hold a deploy or Ctrl-C hostage: after this
-// long the remaining connections are cut. Requests here are short; 10 s is generous.
-const IN_FLIGHT_GRACE_MS = 10_000;
+// long the remaining connections are cut. The slowest request is a checkout waiting on Temporal
+// (TEMPORAL_ANSWER_DEADLINE_MS, 15 s in src/api/routes/checkout.ts); 20 s lets it answer.
+const IN_FLIGHT_GRACE_MS = 20_000;
 
-export async function startApi({ config, orm, temporal, logger, payments }: ApiDeps): Promise<ApiServer> {
+export async function startApi({ config, orm, temporal, logger, payments, drainDelayMs = 0 }: ApiDeps): Promise<ApiServer> {
   let shuttingDown = false;
   const app = buildApp({
     orm, temporal, logger,
@@ -46,6 +52,8 @@ export async function startApi({ config, orm, temporal, logger, payments }: ApiD
     isShuttingDown: () => shuttingDown,
   });
   const server = createServer(app.callback());
+  // While draining, every answer asks the client to reconnect, which a load balancer sends elsewhere.
+  server.on('request', (_req, res) => { if (shuttingDown) res.setHeader('Connection', 'close'); });
   await listen(server, config.PORT, config.HOST);
   const { port } = server.address() as AddressInfo;
   const url = `http://${urlHost(config.HOST)}:${port}`;
@@ -58,6 +66,10 @@ export async function startApi({ config, orm, temporal, logger, payments }: ApiD
       closing ??= (async () => {
         // Readiness flips first, so a load balancer polling /readyz on a kept-alive connection drains us.
         shuttingDown = true;
+        if (drainDelayMs > 0) {
+          logger.info({ drainDelayMs }, 'API draining: /readyz answers 503 while requests are still served');
+          await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
+        }
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const timer = setTimeout(() => {

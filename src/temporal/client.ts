@@ -1,6 +1,6 @@
 /** One Temporal connection per process, shared by every request (never one per request). */
 import { readFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ClientInterceptors } from '@temporalio/client';
 import type { Config } from '../config';
 
 export interface TemporalTarget {
@@ -29,9 +29,10 @@ export function connectionOptions(target: TemporalTarget) {
   };
 }
 
-export async function connectClient(target: TemporalTarget): Promise<{ client: Client; connection: Connection; ping(): Promise<void> }> {
+/** `interceptors`: e.g. tracing's, which carry the caller's trace into the workflows it starts (src/telemetry/tracing.ts). */
+export async function connectClient(target: TemporalTarget, opts: { interceptors?: ClientInterceptors } = {}): Promise<{ client: Client; connection: Connection; ping(): Promise<void> }> {
   const connection = await Connection.connect(connectionOptions(target));
-  const client = new Client({ connection, namespace: target.namespace });
+  const client = new Client({ connection, namespace: target.namespace, interceptors: opts.interceptors });
   return {
     client,
     connection,

@@ -20,6 +20,7 @@ import { describeItems, describeMoney } from '../../../workflows/format';
 import { EARLY_RETURN_CAP_MS } from '../../../workflows/policies';
 import type { Logger } from '../../logger';
 import type { AppDeps } from '../app';
+import { checkoutDuration, ordersPlaced } from '../metrics';
 import { emOf } from '../context';
 import { route } from '../http';
 import { cartId, checkoutBody, checkoutResponse, IDEMPOTENCY_KEY } from '../schemas';
@@ -47,8 +48,11 @@ export function checkoutRoutes(deps: CheckoutDeps) {
       body: checkoutBody,
       responses: { 202: { description: 'Order placed; the payment outcome so far, and the order access token (shown once)', schema: checkoutResponse } },
       handler: async (ctx, { params, body }) => {
+        const answered = checkoutDuration.startTimer();
         const idempotencyKey = idempotencyKeyOf(ctx);
         const placed = await placeOrder(emOf(ctx), { cartId: params.id, idempotencyKey, ...body });
+        // Counted once saved: even if Temporal is briefly away (503), the order exists and a retry resumes it.
+        if (placed.created) ordersPlaced.inc();
         const log = (ctx.state.logger as Logger).child({ orderId: placed.orderId });
         log.info({ created: placed.created }, placed.created ? 'order placed; starting its checkout' : 'checkout replayed with the same Idempotency-Key');
         const state = await startCheckout(deps, placed, log)
@@ -62,6 +66,7 @@ export function checkoutRoutes(deps: CheckoutDeps) {
           payment: { status: state.payment.status, nextAction: state.payment.nextAction, declineCode: state.payment.declineCode },
           links: { self: `/orders/${placed.orderId}`, cancel: `/orders/${placed.orderId}/cancel` },
         };
+        answered({ outcome: state.payment.status });
       },
     }),
   ];

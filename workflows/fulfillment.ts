@@ -1,0 +1,83 @@
+/**
+ * fulfillment-<orderId>, a child of checkout: allocate the stock to a warehouse, wait until it is
+ * packed (the warehouse's `packed` signal, or at once for the simulated warehouse), buy the label,
+ * then dispatch: capture the payment, commit the reservation, mark the order shipped, tell the
+ * customer. Dispatch is the point of no return: a cancel that arrives before it stops here (and
+ * voids the label); one that arrives after it is too late, and the parcel ships.
+ */
+import {
+  ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, proxyActivities, setCurrentDetails, setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import {
+  cancelFulfillmentSignal, fulfillmentProgressSignal, packedSignal,
+  type FulfillmentInput, type FulfillmentResult, type FulfillmentStage,
+} from './definitions';
+import { COMPENSATION, DB_STEP, PROVIDER_CALL } from './policies';
+import { describeItems } from './format';
+
+const db = proxyActivities<Activities>(DB_STEP);
+const provider = proxyActivities<Activities>(PROVIDER_CALL);
+const undo = proxyActivities<Activities>(COMPENSATION);
+
+export async function fulfillment(input: FulfillmentInput): Promise<FulfillmentResult> {
+  const { orderId } = input;
+  let packedBy: string | undefined;
+  let cancelRequested = false;
+  setHandler(packedSignal, ({ actor }) => {
+    packedBy ??= actor;
+  });
+  setHandler(cancelFulfillmentSignal, () => {
+    cancelRequested = true;
+  });
+  const report = (stage: FulfillmentStage, extra: { warehouse?: string; trackingNumber?: string } = {}) =>
+    tellOrder({ stage, ...extra });
+
+  const { warehouse } = await db.allocateToWarehouse.executeWithOptions(
+    { summary: `Allocate ${describeItems(input.lines)} of order ${orderId} to a warehouse` }, [orderId]);
+  await report('allocated', { warehouse });
+
+  if (input.autoPack) packedBy = `simulated warehouse ${warehouse}`;
+  setCurrentDetails(`Waiting since ${new Date().toISOString()} for warehouse ${warehouse} to pack order ${orderId}`);
+  await condition(() => packedBy !== undefined || cancelRequested);
+  if (cancelRequested) return { outcome: 'cancelled' };
+  await db.recordPacked.executeWithOptions({ summary: `Record order ${orderId} packed by ${packedBy}` }, [orderId, packedBy as string]);
+  await report('packed');
+
+  const label = await provider.buyShippingLabel.executeWithOptions({ summary: `Buy a shipping label for order ${orderId}` }, [orderId]);
+  await report('labelled', { trackingNumber: label.trackingNumber });
+  if (cancelRequested) {
+    await voidLabel(orderId);
+    return { outcome: 'cancelled' };
+  }
+
+  // The point of no return: from here on a cancel request is too late and the parcel ships.
+  await report('dispatching', { trackingNumber: label.trackingNumber });
+  setCurrentDetails(`Dispatching order ${orderId} (${label.trackingNumber})`);
+  return CancellationScope.nonCancellable(async () => {
+    try {
+      await provider.capturePayment.executeWithOptions({ summary: `Capture the payment of order ${orderId} at shipping time` }, [orderId]);
+    } catch (err) {
+      await voidLabel(orderId);
+      throw ApplicationFailure.create({ type: 'capture_failed', nonRetryable: true,
+        message: `The payment of order ${orderId} could not be captured at shipping time; the parcel was not sent.`, cause: err as Error });
+    }
+    await db.commitStock.executeWithOptions({ summary: `Take the stock of order ${orderId} off the shelf` }, [orderId]);
+    await db.recordShipped.executeWithOptions({ summary: `Mark order ${orderId} shipped` }, [orderId]);
+    const shippedAt = new Date().toISOString();
+    await report('shipped', { trackingNumber: label.trackingNumber });
+    setCurrentDetails(`Shipped with ${label.carrier} as ${label.trackingNumber}`);
+    return { outcome: 'shipped' as const, shipmentId: label.shipmentId, trackingNumber: label.trackingNumber, carrier: label.carrier, warehouse, shippedAt };
+  });
+}
+
+async function voidLabel(orderId: string): Promise<void> {
+  await CancellationScope.nonCancellable(() =>
+    undo.voidShippingLabel.executeWithOptions({ summary: `Void the shipping label of order ${orderId}` }, [orderId]));
+}
+
+async function tellOrder(progress: { stage: FulfillmentStage; warehouse?: string; trackingNumber?: string }): Promise<void> {
+  const parent = workflowInfo().parent;
+  if (parent) await getExternalWorkflowHandle(parent.workflowId).signal(fulfillmentProgressSignal, progress);
+}
