@@ -29,3 +29,14 @@ export class NotifierError extends Error {
     this.name = 'NotifierError';
   }
 }
+
+/**
+ * A provider's refusal or a failed call, classified once for every notifier: no answer (network),
+ * 429 (rate limit) and 5xx are worth retrying; any other 4xx says the message itself is wrong
+ * (bad number, unverified sender), and a retry would only be refused again.
+ */
+export function notifierErrorOf(provider: string, status: number | undefined, detail: string): NotifierError {
+  const retryable = status === undefined || status === 429 || status >= 500;
+  const what = status === undefined ? 'could not be reached' : `answered ${status}`;
+  return new NotifierError(`${provider} ${what}: ${detail}`, retryable);
+}
