@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { createTimeSkippingEnv } from '../support/temporal';
 import { placeTestOrder, realActivities, seedCheckoutCatalog, startWorker } from '../support/checkout';
@@ -40,7 +40,7 @@ interface Parcel {
   trackingNumber: string;
   /** When the parcel shipped (the time-skipping server's clock). */
   shippedAt: number;
-  handle: WorkflowHandle<typeof shipmentTracking>;
+  handle: WorkflowHandleWithFirstExecutionRunId<typeof shipmentTracking>;
   /** What a scripted carrier knows: webhooks deliver these, and its polls answer them again. */
   carrierKnows: CarrierEvent[];
   /**
