@@ -20,6 +20,7 @@ import { healthRoutes } from './routes/health';
 import { orderRoutes } from './routes/orders';
 import { productRoutes } from './routes/products';
 import { simulatedPaymentRoutes } from './routes/simulated-payments';
+import { warehouseRoutes } from './routes/warehouse';
 import { httpTracing } from './tracing';
 
 export interface AppDeps {
@@ -44,7 +45,7 @@ export function allRoutes(deps: AppDeps): AnyRoute[] {
   const staffOnly = requireStaff(deps.staffTokenDigests);
   return [
     ...healthRoutes(deps), ...metricsRoutes, ...productRoutes, ...cartRoutes, ...checkoutRoutes(deps), ...orderRoutes(deps),
-    ...adminInventoryRoutes(staffOnly),
+    ...adminInventoryRoutes(staffOnly), ...warehouseRoutes(deps, staffOnly),
     ...(deps.simulatedPayments ? simulatedPaymentRoutes({ temporal: deps.temporal, simulatedPayments: deps.simulatedPayments }) : []),
   ];
 }

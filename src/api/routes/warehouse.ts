@@ -1,0 +1,37 @@
+/** Routes for warehouse staff: tell an order's fulfilment that its parcel is packed. */
+import { z } from 'zod';
+import type { Middleware } from 'koa';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { DomainError, ErrorCode } from '../../domain/errors';
+import { packedSignal, workflowIds } from '../../../workflows/definitions';
+import type { AppDeps } from '../app';
+import { route } from '../http';
+import { orderId } from '../schemas';
+
+export function warehouseRoutes(deps: Pick<AppDeps, 'temporal'>, staffOnly: Middleware) {
+  return [
+    route({
+      method: 'post', path: '/warehouse/orders/:id/packed', tag: 'warehouse', access: 'staff', before: [staffOnly],
+      summary: 'The order is picked and packed: its fulfilment buys the label and dispatches it',
+      params: z.strictObject({ id: orderId }),
+      body: z.strictObject({
+        packedBy: z.string().trim().min(1).max(100).meta({ description: 'Who packed it (a name or badge id), for the timeline.' }),
+        packages: z.number().int().min(1).max(50).default(1),
+      }),
+      responses: { 202: { description: 'Accepted: the fulfilment goes on', schema: z.object({ orderId, status: z.literal('packed') }) } },
+      handler: async (ctx, { params, body }) => {
+        const client = deps.temporal.client;
+        if (!client) throw new DomainError(ErrorCode.ServiceUnavailable, 'Temporal is not reachable; try again in a moment.');
+        try {
+          await client.workflow.getHandle(workflowIds.fulfillment(params.id)).signal(packedSignal, { actor: `warehouse:${body.packedBy}`, packages: body.packages });
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+          throw new DomainError(ErrorCode.OrderNotFound,
+            `Order ${params.id} is not waiting in a warehouse: it does not exist, is not paid yet, or has already shipped.`, { orderId: params.id });
+        }
+        ctx.status = 202;
+        ctx.body = { orderId: params.id, status: 'packed' };
+      },
+    }),
+  ];
+}
