@@ -1,0 +1,101 @@
+/**
+ * Fixed-rate load with autocannon (`overallRate`), plus exact percentiles from every response.
+ *
+ * Two autocannon behaviours shape what we record:
+ * - Its coordinated-omission correction assumes an interval of ceil(1 / per-connection rate) ms,
+ *   i.e. 1 ms at any rate above one request a second, and back-fills a synthetic sample for each
+ *   missing millisecond: a 10 ms response counts ten times. We turn it off and keep the measured
+ *   latencies; autocannon's own p99 is kept as a cross-check of ours.
+ * - Its rate limiter gives each connection a quota per second, sent back to back at the start of
+ *   the second. The load is therefore bursts at `connections` concurrency, not evenly spaced
+ *   arrivals; a few connections keep the bursts close to what 200 shoppers a second would cause.
+ */
+import autocannon, { type Options, type Request } from 'autocannon';
+import { share, snapshot, type CpuShare } from './cpu';
+
+export interface LoadSettings {
+  url: string;
+  rate: number;
+  connections: number;
+  warmupSeconds: number;
+  seconds: number;
+  /** Processes whose CPU is accounted for separately. */
+  apiPid?: number;
+  postmasterPid?: number;
+}
+
+export interface Measured {
+  requests: number;
+  achievedRate: number;
+  p50: number;
+  p99: number;
+  max: number;
+  /** autocannon's own histogram p99 (whole milliseconds), for comparison. */
+  autocannonP99: number;
+  statuses: Record<string, number>;
+  non2xx: number;
+  errors: number;
+  cpu: CpuShare;
+}
+
+/** One request shape: autocannon calls `next` for every request it sends. */
+export interface Scenario {
+  method: 'GET' | 'POST';
+  next(): { path: string; body?: string };
+}
+
+export async function measure(settings: LoadSettings, scenario: Scenario): Promise<Measured> {
+  await fire(settings, scenario, settings.warmupSeconds, []);
+  const samples: number[] = [];
+  const before = snapshot(settings.apiPid, settings.postmasterPid);
+  const result = await fire(settings, scenario, settings.seconds, samples);
+  const cpu = share(before, snapshot(settings.apiPid, settings.postmasterPid), samples.length);
+  samples.sort((a, b) => a - b);
+  return {
+    requests: samples.length,
+    achievedRate: samples.length / settings.seconds,
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    max: samples[samples.length - 1] ?? NaN,
+    autocannonP99: result.latency.p99,
+    statuses: statusCounts(result),
+    non2xx: result.non2xx,
+    // autocannon counts a timeout as an error too.
+    errors: result.errors,
+    cpu,
+  };
+}
+
+function fire(settings: LoadSettings, scenario: Scenario, seconds: number, samples: number[]): Promise<autocannon.Result> {
+  const request: Request = {
+    method: scenario.method,
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    setupRequest: (req) => {
+      const { path, body } = scenario.next();
+      return { ...req, path, ...(body === undefined ? {} : { body }) };
+    },
+  };
+  const opts: Options = {
+    url: settings.url,
+    connections: settings.connections,
+    overallRate: settings.rate,
+    ignoreCoordinatedOmission: true,
+    duration: seconds,
+    timeout: 10,
+    requests: [request],
+  };
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(opts, (err, result) => (err ? reject(err) : resolve(result)));
+    instance.on('response', (_client, _status, _bytes, ms) => { samples.push(ms); });
+  });
+}
+
+/** Nearest-rank percentile of sorted samples. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+function statusCounts(result: autocannon.Result): Record<string, number> {
+  return Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [code, count ?? 0]));
+}

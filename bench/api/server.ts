@@ -1,0 +1,43 @@
+/**
+ * The API under test, in a process of its own so the load generator never shares its event loop.
+ * Started by bench/api/run.ts with BENCH_DATABASE_URL, BENCH_PORT and an IPC channel; it reports
+ * `{ ready: true }` once listening and exits when told to (SIGTERM) or when its parent goes away.
+ */
+import type { Server } from 'node:http';
+import { buildApp } from '../../src/api/app';
+import { createOrm } from '../../src/db/orm';
+import { logger } from '../../src/logger';
+
+async function main(): Promise<void> {
+  const url = process.env.BENCH_DATABASE_URL;
+  const port = Number(process.env.BENCH_PORT);
+  if (!url || !port) throw new Error('BENCH_DATABASE_URL and BENCH_PORT must be set (bench/api/run.ts sets them).');
+  // The same pool size the API gets in production unless DATABASE_POOL_MAX says otherwise (src/config.ts).
+  const orm = await createOrm(url, Number(process.env.DATABASE_POOL_MAX ?? 10));
+  // No Temporal: the catalog and cart routes never reach it, and /readyz is not measured.
+  const app = buildApp({ orm, temporal: { ping: async () => {} }, staffTokenDigests: [], logger });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(port, '127.0.0.1', () => resolve(s));
+    s.on('error', reject);
+  });
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await orm.close(true);
+    process.exit(code);
+  };
+  process.on('SIGTERM', () => void stop(0));
+  process.on('SIGINT', () => void stop(130));
+  // The parent died without stopping us (kill -9, crash): do not outlive it.
+  process.on('disconnect', () => void stop(0));
+  process.send?.({ ready: true });
+}
+
+main().catch((err: unknown) => {
+  console.error('bench server failed to start:', err);
+  process.exit(1);
+});

@@ -1,0 +1,105 @@
+/**
+ * What the benchmark starts, and how it is always taken down again: a throw-away embedded
+ * PostgreSQL in a temp directory and the API in a child process, both on 127.0.0.1. `stop()` is
+ * idempotent and bounded in time; a last synchronous pass on process exit kills whatever is left
+ * (by pid) and deletes the temp directory, so Ctrl-C or a crash leaves nothing behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded';
+import { freePort } from '../../src/temporal/dev-server';
+
+const SERVER_START_TIMEOUT_MS = 30_000;
+/** A stop that takes longer than this has hung; the exit pass kills by pid instead. */
+const STOP_TIMEOUT_MS = 8_000;
+
+export class BenchStack {
+  readonly dir: string;
+  db?: EmbeddedDatabase;
+  api?: { url: string; child: ChildProcess };
+  private stopping?: Promise<void>;
+
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), 'commerce-bench-'));
+    chmodSync(this.dir, 0o755); // PostgreSQL runs as its own system user when we run as root
+    process.on('exit', () => this.killLeftovers());
+  }
+
+  get pgDataDir(): string {
+    return join(this.dir, 'pg');
+  }
+
+  async startPostgres(): Promise<EmbeddedDatabase> {
+    const logs: string[] = [];
+    try {
+      this.db = await startEmbeddedPostgres({
+        dataDir: this.pgDataDir, port: await freePort(), database: 'bench', persistent: false,
+        onLog: (line) => { logs.push(line); if (logs.length > 30) logs.shift(); },
+      });
+    } catch (err) {
+      throw new Error(`PostgreSQL did not start: ${(err as Error | undefined)?.message ?? 'it exited'}\n${logs.join('\n')}`);
+    }
+    return this.db;
+  }
+
+  /** Runs bench/api/server.ts under tsx in its own Node process and waits until it listens. */
+  async startApi(databaseUrl: string, env: Record<string, string> = {}): Promise<string> {
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'server.ts')], {
+      env: { ...process.env, ...env, LOG_LEVEL: 'silent', NODE_ENV: 'production', BENCH_DATABASE_URL: databaseUrl, BENCH_PORT: String(port) },
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    });
+    // Once we stop things, PostgreSQL may close the API's connections first: that noise is expected.
+    child.stderr?.on('data', (chunk: Buffer) => { if (!this.stopping) process.stderr.write(chunk); });
+    const url = `http://127.0.0.1:${port}`;
+    this.api = { url, child };
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the API did not listen within ${SERVER_START_TIMEOUT_MS} ms`)), SERVER_START_TIMEOUT_MS);
+      child.once('message', () => { clearTimeout(timer); resolve(); });
+      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the API process exited with code ${code} while starting`)); });
+    });
+    child.removeAllListeners('exit');
+    child.on('exit', (code, signal) => {
+      if (!this.stopping) console.error(`[bench] the API process died unexpectedly (code ${code}, signal ${signal})`);
+    });
+    return url;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.stopApi();
+      if (this.db) await withTimeout(this.db.stop(), STOP_TIMEOUT_MS, 'PostgreSQL stop').catch((err: Error) => console.error(`[bench] ${err.message}; killing it`));
+      this.killLeftovers();
+    })();
+    return this.stopping;
+  }
+
+  private async stopApi(): Promise<void> {
+    const child = this.api?.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    await withTimeout(exited, STOP_TIMEOUT_MS, 'API stop').catch(() => child.kill('SIGKILL'));
+  }
+
+  /** Synchronous, so it also works inside process.on('exit'). */
+  private killLeftovers(): void {
+    const child = this.api?.child;
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    const pidFile = join(this.pgDataDir, 'postmaster.pid');
+    if (existsSync(pidFile)) {
+      const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+      // SIGQUIT: PostgreSQL's immediate shutdown; the files are thrown away anyway.
+      if (pid > 0) try { process.kill(pid, 'SIGQUIT'); } catch { /* already gone */ }
+    }
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms); });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
