@@ -1,59 +1,117 @@
 /**
- * Customer notifications through an outbox: one row per order + template + channel (a unique
- * key), written before the send and marked sent with the provider's message id after. The row is
- * locked while sending, so two attempts of the same activity never both send, and a retry after
- * a successful send finds the row sent and does nothing.
+ * Customer notifications through an outbox: one row per order + template + channel (a unique key).
+ * An attempt first claims the row (pending or failed → sending, committed), then calls the
+ * provider, then marks the row sent with the provider's message id; no transaction stays open
+ * across the provider call. So:
+ *   - two attempts at once: one claims and sends, the other waits for it and finds the row sent;
+ *   - a retry after a successful send finds the row sent and does nothing;
+ *   - a retry after a crash mid-send finds a stale claim: the message may have gone, so it is not
+ *     sent again (never twice); the row stays 'sending' with a note, for support to resend by hand;
+ *   - a provider's refusal marks the row failed with the error, and the retry policy decides.
+ * A phone number that is not E.164 is never sent to: the row is 'skipped' with the reason.
  */
 import type { ActivityDeps } from './index';
 import type { Channel } from '../src/integrations/notifier';
-import { render, type Template } from '../src/domain/templates';
+import { render, type MessageData, type Template } from '../src/domain/templates';
+import { isE164 } from '../src/domain/phone';
 import { DomainError, ErrorCode } from '../src/domain/errors';
 
 interface OrderRow { id: string; email: string; phone: string | null; shipping_address: { name: string }; total_amount: string; currency: string }
-interface OutboxRow { id: string; status: string; provider_message_id: string | null }
+interface OutboxRow { id: string; status: string; provider_message_id: string | null; claim_age_s: number | null }
 
 export interface NotificationResult {
-  status: 'sent' | 'already_sent' | 'skipped';
+  /** in_doubt: an earlier attempt stopped mid-send, so the message may have gone; it is not sent again. */
+  status: 'sent' | 'already_sent' | 'skipped' | 'in_doubt';
   messageId?: string;
   reason?: string;
 }
 
+/**
+ * A claim older than this belongs to an attempt that is gone: a live one has finished or failed by
+ * then, because the provider adapters give up on a request after 20 s.
+ */
+const STALE_CLAIM_S = 30;
+const CLAIM_POLL_MS = 100;
+const SHIPPING_TEMPLATES: Template[] = ['shipped', 'out_for_delivery', 'delivered', 'shipment_exception'];
+
 export function notificationActivities({ orm, notifier, logger }: ActivityDeps) {
+  const conn = () => orm.em.fork().getConnection();
+  const row = async (orderId: string, template: Template, channel: Channel) => (await conn().execute<OutboxRow[]>(
+    `select id, status, provider_message_id, extract(epoch from now() - claimed_at)::float as claim_age_s
+       from notifications where order_id = ? and template = ? and channel = ?`, [orderId, template, channel]))[0];
+
   return {
     async sendOrderNotification(req: { orderId: string; template: Template; channel: Channel; reason?: string }): Promise<NotificationResult> {
-      const em = orm.em.fork();
-      const conn = em.getConnection();
-      const [order] = await conn.execute<OrderRow[]>('select * from orders where id = ?', [req.orderId]);
+      const log = logger.child({ orderId: req.orderId, template: req.template, channel: req.channel });
+      const [order] = await conn().execute<OrderRow[]>('select * from orders where id = ?', [req.orderId]);
       if (!order) throw new DomainError(ErrorCode.OrderNotFound, `Order ${req.orderId} does not exist.`, { orderId: req.orderId });
       const recipient = req.channel === 'email' ? order.email : order.phone;
       if (!recipient) return { status: 'skipped', reason: `order ${req.orderId} has no ${req.channel} recipient` };
 
-      const lines = await conn.execute<{ title: string; quantity: number }[]>(
-        'select title, quantity from order_lines where order_id = ? order by sku', [req.orderId]);
-      const message = render(req.template, { orderId: order.id, customerName: order.shipping_address.name,
-        total: { amount: Number(order.total_amount), currency: order.currency }, lines, reason: req.reason });
+      if (req.channel === 'sms' && !isE164(recipient)) {
+        const reason = 'the phone number is not in E.164 form (e.g. +447700900123), so no SMS was sent';
+        await conn().execute(
+          `insert into notifications (order_id, template, channel, recipient, status, last_error) values (?, ?, 'sms', ?, 'skipped', ?)
+           on conflict (order_id, template, channel) where order_id is not null do nothing`, [req.orderId, req.template, recipient, reason]);
+        log.warn(`SMS skipped: ${reason}; the e-mail goes on its own`);
+        return { status: 'skipped', reason };
+      }
 
-      return em.transactional(async (tx) => {
-        const c = tx.getConnection();
-        const ctx = tx.getTransactionContext();
-        await c.execute(
-          `insert into notifications (order_id, template, channel, recipient, payload) values (?, ?, ?, ?, ?)
-           on conflict (order_id, template, channel) where order_id is not null do nothing`,
-          [req.orderId, req.template, req.channel, recipient, JSON.stringify({ subject: message.subject, reason: req.reason ?? null })], 'run', ctx);
-        const [row] = await c.execute<OutboxRow[]>(
-          `select id, status, provider_message_id from notifications where order_id = ? and template = ? and channel = ? for update`,
-          [req.orderId, req.template, req.channel], 'all', ctx);
-        if (row.status !== 'pending' && row.status !== 'failed') {
-          return { status: 'already_sent', messageId: row.provider_message_id ?? undefined };
-        }
-        await c.execute(`update notifications set attempts = attempts + 1 where id = ?`, [row.id], 'run', ctx);
-        const sent = await notifier.send({ channel: req.channel, to: recipient, subject: message.subject,
-          text: req.channel === 'sms' ? message.sms : message.text, html: message.html, idempotencyKey: row.id });
-        await c.execute(`update notifications set status = 'sent', provider = ?, provider_message_id = ?, sent_at = now() where id = ?`,
-          [sent.provider, sent.messageId, row.id], 'run', ctx);
-        logger.info({ orderId: req.orderId, template: req.template, channel: req.channel, messageId: sent.messageId }, 'notification sent');
-        return { status: 'sent', messageId: sent.messageId };
-      });
+      const message = render(req.template, await messageData(req, order));
+      await conn().execute(
+        `insert into notifications (order_id, template, channel, recipient, payload) values (?, ?, ?, ?, ?)
+         on conflict (order_id, template, channel) where order_id is not null do nothing`,
+        [req.orderId, req.template, req.channel, recipient, JSON.stringify({ subject: message.subject, reason: req.reason ?? null })]);
+
+      const [claimed] = await conn().execute<{ id: string }[]>(
+        `update notifications set status = 'sending', claimed_at = now(), attempts = attempts + 1
+          where order_id = ? and template = ? and channel = ? and status in ('pending', 'failed') returning id`,
+        [req.orderId, req.template, req.channel]);
+      if (!claimed) return settled(req.orderId, req.template, req.channel);
+
+      let sent;
+      try {
+        sent = await notifier.send({ channel: req.channel, to: recipient, subject: message.subject,
+          text: req.channel === 'sms' ? message.sms : message.text, html: message.html, idempotencyKey: claimed.id });
+      } catch (err) {
+        await conn().execute(`update notifications set status = 'failed', last_error = ? where id = ?`,
+          [String((err as Error).message ?? err).slice(0, 1000), claimed.id]);
+        log.warn({ err }, 'notification not sent; the activity retry policy decides whether it is tried again');
+        throw err;
+      }
+      await conn().execute(`update notifications set status = 'sent', provider = ?, provider_message_id = ?, sent_at = now(), last_error = null where id = ?`,
+        [sent.provider, sent.messageId, claimed.id]);
+      log.info({ messageId: sent.messageId, provider: sent.provider }, 'notification sent');
+      return { status: 'sent', messageId: sent.messageId };
     },
   };
+
+  /** The row was not ours to send: wait out an attempt that is sending it now, then report what happened. */
+  async function settled(orderId: string, template: Template, channel: Channel): Promise<NotificationResult> {
+    for (;;) {
+      const current = await row(orderId, template, channel);
+      if (current.status === 'skipped') return { status: 'skipped' };
+      if (current.status !== 'sending') return { status: 'already_sent', messageId: current.provider_message_id ?? undefined };
+      if ((current.claim_age_s ?? 0) >= STALE_CLAIM_S) {
+        const note = 'in doubt: the attempt sending this stopped before recording the outcome, so it may have been delivered; not sent again';
+        await conn().execute(`update notifications set last_error = ? where id = ?`, [note, current.id]);
+        logger.warn({ orderId, template, channel }, `notification ${note}`);
+        return { status: 'in_doubt', reason: note };
+      }
+      await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));
+    }
+  }
+
+  async function messageData(req: { orderId: string; template: Template; reason?: string }, order: OrderRow): Promise<MessageData> {
+    const lines = await conn().execute<{ title: string; quantity: number }[]>(
+      'select title, quantity from order_lines where order_id = ? order by sku', [req.orderId]);
+    const data: MessageData = { orderId: order.id, customerName: order.shipping_address.name,
+      total: { amount: Number(order.total_amount), currency: order.currency }, lines, reason: req.reason };
+    if (SHIPPING_TEMPLATES.includes(req.template)) {
+      const [shipment] = await conn().execute<{ carrier: string; tracking_number: string }[]>(
+        'select carrier, tracking_number from shipments where order_id = ? order by created_at desc limit 1', [req.orderId]);
+      if (shipment) data.shipment = { carrier: shipment.carrier, trackingNumber: shipment.tracking_number };
+    }
+    return data;
+  }
 }

@@ -4,12 +4,14 @@ import { ALL_ENTITIES } from './entities';
 import { Migration20261126000000_initial } from './migrations/Migration20261126000000_initial';
 import { Migration20261126090000_fulfillment } from './migrations/Migration20261126090000_fulfillment';
 import { Migration20261126120000_support } from './migrations/Migration20261126120000_support';
+import { Migration20261126130000_providers } from './migrations/Migration20261126130000_providers';
 
 /** Migrations are listed here (not discovered from disk) so compiled and tsx runs see the same set. */
 export const MIGRATIONS = [
   { name: 'Migration20261126000000_initial', class: Migration20261126000000_initial },
   { name: 'Migration20261126090000_fulfillment', class: Migration20261126090000_fulfillment },
   { name: 'Migration20261126120000_support', class: Migration20261126120000_support },
+  { name: 'Migration20261126130000_providers', class: Migration20261126130000_providers },
 ];
 
 export function ormOptions(clientUrl: string, poolMax = 10): Options {

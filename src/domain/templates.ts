@@ -1,15 +1,28 @@
-/** Customer messages: plain text, HTML and a short SMS form of each template. Pure functions. */
+/**
+ * Customer messages: each template rendered as plain text and HTML (e-mail) and in a short SMS
+ * form that fits one message for ordinary orders. Pure functions: no I/O, no clock. Everything a
+ * customer typed (their name, an address) is escaped in the HTML.
+ */
 import { formatMoney } from './money';
 
-export const TEMPLATES = ['order_confirmed', 'payment_failed', 'order_cancelled', 'out_for_delivery', 'delivered', 'shipment_exception', 'abandoned_cart'] as const;
+export const TEMPLATES = [
+  'order_confirmed', 'payment_failed', 'order_cancelled',
+  'shipped', 'out_for_delivery', 'delivered', 'shipment_exception',
+  'abandoned_cart',
+] as const;
 export type Template = (typeof TEMPLATES)[number];
 
 export interface MessageData {
+  /** The order the message is about; unused (may be '') for the abandoned-cart reminder. */
   orderId: string;
   customerName: string;
   total: { amount: number; currency: string };
   lines: { title: string; quantity: number }[];
   reason?: string;
+  /** The parcel, for the shipping templates. */
+  shipment?: { carrier: string; trackingNumber: string; trackingUrl?: string };
+  /** Where the customer follows the order, or gets back to the cart. */
+  link?: string;
 }
 
 export interface Rendered {
@@ -19,43 +32,72 @@ export interface Rendered {
   sms: string;
 }
 
+/** One template's words; render() lays them out as text, HTML and SMS. */
+interface Copy {
+  subject: string;
+  intro: string;
+  sms: string;
+  /** The call to action under the items, e.g. "Track your parcel" with its URL. */
+  action?: { label: string; url: string };
+}
+
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const shortId = (orderId: string) => orderId.slice(0, 8).toUpperCase();
+const because = (reason?: string) => (reason ? ` (${reason})` : '');
+
+function copyOf(template: Template, d: MessageData, ref: string, total: string): Copy {
+  const parcel = d.shipment;
+  const track = parcel?.trackingUrl ? { label: 'Track your parcel', url: parcel.trackingUrl } : undefined;
+  const follow = d.link ? { label: 'See your order', url: d.link } : undefined;
+  switch (template) {
+    case 'order_confirmed':
+      return { subject: `Order ${ref} confirmed`, action: follow,
+        intro: `Thank you, ${d.customerName}. We have your order ${ref} (${total}) and are getting it ready.`,
+        sms: `Order ${ref} confirmed (${total}). We'll text you when it ships.` };
+    case 'payment_failed':
+      return { subject: `Payment for order ${ref} did not go through`, action: d.link ? { label: 'Back to your cart', url: d.link } : undefined,
+        intro: `Hi ${d.customerName}, we could not take payment for order ${ref}${because(d.reason)}. Nothing was charged and your cart is still there: try another card.`,
+        sms: `Payment for order ${ref} failed; nothing was charged. Your cart is kept for you.` };
+    case 'order_cancelled':
+      return { subject: `Order ${ref} cancelled`, action: follow,
+        intro: `Hi ${d.customerName}, order ${ref} has been cancelled${because(d.reason)}. Any payment hold has been released or refunded.`,
+        sms: `Order ${ref} cancelled; any payment was released or refunded.` };
+    case 'shipped':
+      return { subject: `Order ${ref} is on its way`, action: track ?? follow,
+        intro: `Good news, ${d.customerName}: order ${ref} has shipped${parcel ? ` with ${parcel.carrier}, tracking number ${parcel.trackingNumber}` : ''}.`,
+        sms: `Order ${ref} has shipped${parcel ? ` with ${parcel.carrier}. Tracking: ${parcel.trackingUrl ?? parcel.trackingNumber}` : '.'}` };
+    case 'out_for_delivery':
+      return { subject: `Order ${ref} is out for delivery`, action: track ?? follow,
+        intro: `Hi ${d.customerName}, order ${ref} is out for delivery today${parcel ? ` with ${parcel.carrier}` : ''}. Someone may need to be in to receive it.`,
+        sms: `Order ${ref} is out for delivery today.${parcel?.trackingUrl ? ` Track: ${parcel.trackingUrl}` : ''}` };
+    case 'delivered':
+      return { subject: `Order ${ref} was delivered`, action: follow,
+        intro: `Hi ${d.customerName}, order ${ref} was delivered. We hope you enjoy it; if anything is wrong, just reply to this e-mail.`,
+        sms: `Order ${ref} was delivered. Enjoy!` };
+    case 'shipment_exception':
+      return { subject: `A problem with the delivery of order ${ref}`, action: track ?? follow,
+        intro: `Hi ${d.customerName}, the carrier reported a problem delivering order ${ref}${because(d.reason)}. We are on it and will keep you posted.`,
+        sms: `The carrier reported a problem delivering order ${ref}. We're on it and will keep you posted.` };
+    case 'abandoned_cart':
+      return { subject: 'You left something in your cart', action: d.link ? { label: 'Back to your cart', url: d.link } : undefined,
+        intro: `Hi ${d.customerName}, your cart (${total}) is still waiting for you.`,
+        sms: `Your cart (${total}) is still waiting for you.${d.link ? ` ${d.link}` : ''}` };
+  }
+}
 
 export function render(template: Template, d: MessageData): Rendered {
   const ref = shortId(d.orderId);
   const total = formatMoney(d.total);
+  const copy = copyOf(template, d, ref, total);
   const items = d.lines.map((l) => `${l.quantity} x ${l.title}`);
-  const [subject, intro, sms] = ((): [string, string, string] => {
-    switch (template) {
-      case 'order_confirmed':
-        return [`Order ${ref} confirmed`, `Thank you, ${d.customerName}. We have your order ${ref} (${total}) and are getting it ready.`,
-          `Order ${ref} confirmed (${total}). We'll text you when it ships.`];
-      case 'payment_failed':
-        return [`Payment for order ${ref} did not go through`,
-          `Hi ${d.customerName}, we could not take payment for order ${ref}${d.reason ? ` (${d.reason})` : ''}. Nothing was charged and your cart is still there: try another card.`,
-          `Payment for order ${ref} failed; nothing was charged. Your cart is kept for you.`];
-      case 'order_cancelled':
-        return [`Order ${ref} cancelled`,
-          `Hi ${d.customerName}, order ${ref} has been cancelled${d.reason ? ` (${d.reason})` : ''}. Any payment hold has been released or refunded.`,
-          `Order ${ref} cancelled; any payment was released or refunded.`];
-      case 'out_for_delivery':
-        return [`Order ${ref} is out for delivery`, `Hi ${d.customerName}, your order ${ref} is out for delivery and should reach you today.`,
-          `Order ${ref} is out for delivery and should reach you today.`];
-      case 'delivered':
-        return [`Order ${ref} delivered`, `Hi ${d.customerName}, your order ${ref} has been delivered${d.reason ? ` (${d.reason})` : ''}. Enjoy it!`,
-          `Order ${ref} has been delivered.`];
-      case 'shipment_exception':
-        return [`A delivery problem with order ${ref}`,
-          `Hi ${d.customerName}, the carrier reported a problem delivering order ${ref}${d.reason ? ` (${d.reason})` : ''}. We are following it up and will tell you when it moves again.`,
-          `The carrier reported a problem delivering order ${ref}; we are following it up.`];
-      case 'abandoned_cart':
-        // A cart, not an order: no order reference; sent at most once per cart, only to customers who opted in.
-        return ['You left something in your cart', `Hi ${d.customerName}, your cart is still waiting for you (${total}). It is kept for a few more days.`,
-          `Your cart (${total}) is still waiting for you.`];
-    }
-  })();
-  const text = `${intro}\n\n${items.join('\n')}\n\nTotal: ${total}\n`;
-  const html = `<p>${escape(intro)}</p><ul>${items.map((i) => `<li>${escape(i)}</li>`).join('')}</ul><p><strong>Total: ${escape(total)}</strong></p>`;
-  return { subject, text, html, sms };
+  const action = copy.action;
+  const text = [copy.intro, items.join('\n'), `Total: ${total}`, action ? `${action.label}: ${action.url}` : '']
+    .filter(Boolean).join('\n\n') + '\n';
+  const html = [
+    `<p>${escape(copy.intro)}</p>`,
+    items.length ? `<ul>${items.map((i) => `<li>${escape(i)}</li>`).join('')}</ul>` : '',
+    `<p><strong>Total: ${escape(total)}</strong></p>`,
+    action ? `<p><a href="${escape(action.url)}">${escape(action.label)}</a></p>` : '',
+  ].join('');
+  return { subject: copy.subject, text, html, sms: copy.sms };
 }

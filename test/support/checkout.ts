@@ -1,7 +1,7 @@
 /** The world a checkout test needs: a database with a small catalog, simulated providers, real activities. */
 import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities, type Activities } from '../../activities';
+import { createActivities, type Activities, type ActivityDeps } from '../../activities';
 import { insertProducts } from '../../src/db/seed';
 import { SimulatedPaymentProvider } from '../../src/integrations/simulated/payments';
 import { SimulatedNotifier } from '../../src/integrations/simulated/notifier';
@@ -44,9 +44,10 @@ export function checkoutInputOf(placed: PlacedOrder, paymentActionTimeout = '15 
     lines: placed.lines, paymentMethod: placed.paymentMethod, notifyBySms: placed.notifyBySms, paymentActionTimeout };
 }
 
-export function realActivities(db: TestDatabase): Activities {
+/** The real activities on this file's database; simulated providers unless `deps` brings others (e.g. a real SDK adapter). */
+export function realActivities(db: TestDatabase, deps: Partial<ActivityDeps> = {}): Activities {
   return createActivities({ orm: db.orm, logger, clock: () => new Date(),
-    payments: new SimulatedPaymentProvider(db.orm), notifier: new SimulatedNotifier(logger), carrier: new SimulatedCarrier() });
+    payments: new SimulatedPaymentProvider(db.orm), notifier: new SimulatedNotifier(logger), carrier: new SimulatedCarrier(), ...deps });
 }
 
 export async function startWorker(env: TestWorkflowEnvironment, activities: Activities): Promise<{ worker: Worker; taskQueue: string; run: Promise<void> }> {

@@ -10,7 +10,7 @@ export const Notification = defineEntity({
     template: p.text(),
     channel: p.enum(['email', 'sms'] as const),
     recipient: p.text(),
-    status: p.enum(['pending', 'sent', 'failed', 'delivered', 'undelivered'] as const).default('pending'),
+    status: p.enum(['pending', 'sending', 'sent', 'failed', 'delivered', 'undelivered', 'skipped'] as const).default('pending'),
     provider: p.text().nullable(),
     providerMessageId: p.text().nullable(),
     payload: p.json<Record<string, unknown>>().default('{}'),
@@ -18,6 +18,8 @@ export const Notification = defineEntity({
     lastError: p.text().nullable(),
     createdAt: p.datetime().defaultRaw('now()'),
     sentAt: p.datetime().nullable(),
+    claimedAt: p.datetime().nullable(),
+    deliveredAt: p.datetime().nullable(),
   }),
 });
 export type Notification = InferEntity<typeof Notification>;
@@ -31,6 +33,8 @@ export const WebhookEvent = defineEntity({
     type: p.text(),
     payload: p.json<Record<string, unknown>>(),
     receivedAt: p.datetime().defaultRaw('now()'),
+    processedAt: p.datetime().nullable(),
+    outcome: p.text().nullable(),
   }),
 });
 export type WebhookEvent = InferEntity<typeof WebhookEvent>;
