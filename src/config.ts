@@ -7,6 +7,8 @@ import { z } from 'zod';
 
 const duration = z.string().regex(/^\d+\s*(ms|s|m|h|d)$/, 'a duration such as 15m, 24h or 7d');
 const port = z.coerce.number().int().min(0).max(65535);
+/** A duration a workflow takes as it is (Temporal's format): '6 hours', '5 days', '30m'. */
+const workflowDuration = z.string().regex(/^\d+\s*(ms|s|m|h|d|w|seconds?|minutes?|hours?|days?|weeks?)$/i, 'a duration such as 6 hours, 5 days or 30m');
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -42,6 +44,11 @@ const schema = z.object({
   SENDGRID_FROM_EMAIL: z.string().email().optional(),
   SENDGRID_API_BASE: z.string().url().optional(),
   NOTIFICATIONS_PER_SECOND: z.coerce.number().positive().max(10_000).default(10),
+  // Shipment tracking (workflows/shipment-tracking.ts): the carrier's signed webhooks (POST /webhooks/carrier),
+  // how long without a webhook before the carrier is polled, and how long without movement before a parcel is stalled.
+  CARRIER_WEBHOOK_SECRET: z.string().min(16).optional(),
+  TRACKING_POLL_EVERY: workflowDuration.default('6 hours'),
+  TRACKING_STALL_AFTER: workflowDuration.default('5 days'),
   // Lifecycle: how a stop signal is handled (src/api/server.ts, workers/worker.ts).
   API_DRAIN_DELAY: duration.default('5s'),
   WORKER_SHUTDOWN_GRACE: duration.default('10s'),
@@ -79,6 +86,9 @@ const EXPECTED: Partial<Record<keyof Config, string>> = {
   WORKER_SHUTDOWN_GRACE: 'a duration such as 10s or 1m',
   WORKER_METRICS_PORT: 'a port number from 0 to 65535',
   OTEL_EXPORTER_OTLP_ENDPOINT: 'the base URL of an OTLP/HTTP collector, such as http://otel-collector:4318',
+  CARRIER_WEBHOOK_SECRET: 'the secret shared with the carrier for signing webhooks, at least 16 characters',
+  TRACKING_POLL_EVERY: 'a duration such as 6 hours or 30m',
+  TRACKING_STALL_AFTER: 'a duration such as 5 days or 72h',
 };
 
 /** Values of these are never echoed back in an error message: they may hold credentials. */

@@ -14,11 +14,13 @@ import { mount, type AnyRoute } from './http';
 import { httpMetrics, metricsRoutes } from './metrics';
 import { openApiDocument } from './openapi';
 import { adminInventoryRoutes } from './routes/admin-inventory';
+import { carrierWebhookRoutes } from './routes/carrier-webhooks';
 import { cartRoutes } from './routes/carts';
 import { checkoutRoutes } from './routes/checkout';
 import { healthRoutes } from './routes/health';
 import { orderRoutes } from './routes/orders';
 import { productRoutes } from './routes/products';
+import { shipmentRoutes } from './routes/shipments';
 import { simulatedPaymentRoutes } from './routes/simulated-payments';
 import { warehouseRoutes } from './routes/warehouse';
 import { httpTracing } from './tracing';
@@ -34,6 +36,8 @@ export interface AppDeps {
   paymentActionTimeout: string;
   /** Set when the simulated payment provider is in use: mounts its 3-D Secure completion route. */
   simulatedPayments?: SimulatedPaymentProvider;
+  /** Shared secret of the carrier's signed webhooks (CARRIER_WEBHOOK_SECRET); without it POST /webhooks/carrier answers 503. */
+  carrierWebhookSecret?: string;
   /** True once a SIGTERM arrived: /readyz answers not-ready so the load balancer drains this replica. */
   isShuttingDown?: () => boolean;
 }
@@ -45,13 +49,16 @@ export function allRoutes(deps: AppDeps): AnyRoute[] {
   const staffOnly = requireStaff(deps.staffTokenDigests);
   return [
     ...healthRoutes(deps), ...metricsRoutes, ...productRoutes, ...cartRoutes, ...checkoutRoutes(deps), ...orderRoutes(deps),
+    ...shipmentRoutes(deps), ...carrierWebhookRoutes(deps),
     ...adminInventoryRoutes(staffOnly), ...warehouseRoutes(deps, staffOnly),
     ...(deps.simulatedPayments ? simulatedPaymentRoutes({ temporal: deps.temporal, simulatedPayments: deps.simulatedPayments }) : []),
   ];
 }
 
 export function buildApp(options: AppOptions): Koa {
-  const deps: AppDeps = { ...options, taskQueue: options.taskQueue ?? TASK_QUEUE, paymentActionTimeout: options.paymentActionTimeout ?? '15 minutes' };
+  const deps: AppDeps = { ...options, taskQueue: options.taskQueue ?? TASK_QUEUE, paymentActionTimeout: options.paymentActionTimeout ?? '15 minutes',
+    // Validated at start-up by loadConfig (src/config.ts); read here so every entry point gets it without its own wiring.
+    carrierWebhookSecret: options.carrierWebhookSecret ?? process.env.CARRIER_WEBHOOK_SECRET };
   const app = new Koa();
   app.proxy = true;
   const routes = allRoutes(deps);

@@ -1,0 +1,92 @@
+/**
+ * An order's parcels: carrier, tracking number, status and every scan, oldest first. Same access
+ * rule as GET /orders/:id: the order's access token or a staff token, anyone else a 404. The
+ * timeline comes from PostgreSQL, where the tracking workflow stores each scan as it applies it.
+ */
+import { z } from 'zod';
+import type { Context } from 'koa';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { DomainError, ErrorCode } from '../../domain/errors';
+import { orderTokenMatches } from '../../store/orders';
+import { SHIPMENT_STATUSES } from '../../../workflows/definitions';
+import type { AppDeps } from '../app';
+import { bearerToken, isStaff } from '../auth';
+import { emOf } from '../context';
+import { route } from '../http';
+import { orderId } from '../schemas';
+
+const shipmentEventView = z.object({
+  eventId: z.string().meta({ description: 'The carrier\'s own id of the scan.' }),
+  status: z.enum(SHIPMENT_STATUSES),
+  description: z.string(),
+  occurredAt: z.string().meta({ description: 'When the carrier scanned the parcel (ISO 8601).' }),
+  recordedAt: z.string().meta({ description: 'When we learned of it.' }),
+}).meta({ id: 'ShipmentEvent' });
+
+const shipmentView = z.object({
+  id: z.uuid(),
+  carrier: z.string(),
+  trackingNumber: z.string(),
+  status: z.string().meta({ description: 'label_created, in_transit, out_for_delivery, delivered, exception or returned_to_sender (voided: the label was cancelled).' }),
+  stalled: z.boolean().meta({ description: 'True while the parcel has not moved for too long and support is looking into it.' }),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  events: z.array(shipmentEventView).meta({ description: 'Every scan, oldest first.' }),
+}).meta({ id: 'Shipment' });
+
+const shipmentsResponse = z.object({ orderId, shipments: z.array(shipmentView) }).meta({ id: 'OrderShipments' });
+
+export function shipmentRoutes(deps: Pick<AppDeps, 'staffTokenDigests'>) {
+  return [
+    route({
+      method: 'get', path: '/orders/:id/shipments', tag: 'orders', access: 'order',
+      summary: 'The parcels of an order: carrier, tracking number, status and the timeline of carrier scans',
+      params: z.strictObject({ id: orderId }),
+      responses: { 200: { description: 'The order\'s shipments (an empty list until it ships)', schema: shipmentsResponse } },
+      handler: async (ctx, { params }) => {
+        const em = emOf(ctx);
+        await authorize(ctx, deps, params.id);
+        const [order] = await em.getConnection().execute<{ id: string }[]>('select id from orders where id = ?', [params.id]);
+        if (!order) throw orderNotFound(params.id);
+        ctx.body = { orderId: params.id, shipments: await loadShipments(em, params.id) };
+      },
+    }),
+  ];
+}
+
+interface ShipmentRow { id: string; carrier: string; tracking_number: string; status: string; stalled: boolean; created_at: Date; updated_at: Date }
+interface EventRow { shipment_id: string; provider_event_id: string; status: string; description: string; occurred_at: Date; recorded_at: Date }
+
+const iso = (value: Date | string) => new Date(value).toISOString();
+
+export async function loadShipments(em: EntityManager, id: string) {
+  const conn = em.getConnection();
+  const shipments = await conn.execute<ShipmentRow[]>(
+    `select s.id, s.carrier, s.tracking_number, s.status, s.created_at, s.updated_at,
+            exists (select 1 from support_notices n where n.shipment_id = s.id and n.kind = 'shipment_stalled' and n.resolved_at is null) as stalled
+       from shipments s where s.order_id = ? order by s.created_at`, [id]);
+  if (shipments.length === 0) return [];
+  const events = await conn.execute<EventRow[]>(
+    `select shipment_id, provider_event_id, status, description, occurred_at, recorded_at from shipment_events
+      where shipment_id in (${shipments.map(() => '?').join(', ')}) order by occurred_at, recorded_at`, shipments.map((s) => s.id));
+  return shipments.map((s) => ({
+    id: s.id, carrier: s.carrier, trackingNumber: s.tracking_number, status: s.status, stalled: s.stalled,
+    createdAt: iso(s.created_at), updatedAt: iso(s.updated_at),
+    events: events.filter((e) => e.shipment_id === s.id).map((e) => ({
+      eventId: e.provider_event_id, status: e.status, description: e.description, occurredAt: iso(e.occurred_at), recordedAt: iso(e.recorded_at) })),
+  }));
+}
+
+/** The rule of GET /orders/:id: staff, or the holder of this order's access token; anyone else is told it does not exist. */
+async function authorize(ctx: Context, deps: Pick<AppDeps, 'staffTokenDigests'>, id: string): Promise<void> {
+  if (isStaff(ctx, deps.staffTokenDigests)) return;
+  const token = bearerToken(ctx);
+  if (token && (await orderTokenMatches(emOf(ctx), id, token))) return;
+  throw orderNotFound(id);
+}
+
+function orderNotFound(id: string): DomainError {
+  return new DomainError(ErrorCode.OrderNotFound,
+    `Order ${id} does not exist, or this request does not carry its access token. `
+    + 'Send the accessToken that checkout returned as "Authorization: Bearer <token>".', { id });
+}
