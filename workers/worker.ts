@@ -15,6 +15,7 @@ import type { LevelWithSilent } from 'pino';
 import type { Logger } from '../src/logger';
 import type { Tracing } from '../src/telemetry/tracing';
 import { activityMetricsInterceptor } from './metrics';
+import { createNotificationWorker } from './notifications';
 
 // After a stop request, running activities get this long to finish on their own before the SDK
 // cancels them (WORKER_SHUTDOWN_GRACE): our activities are short database writes and provider
@@ -41,6 +42,8 @@ export interface StartWorkerOptions {
   shutdownGraceMs?: number;
   /** When tracing is on: workflow and activity spans join the trace that started the workflow. */
   tracing?: Tracing;
+  /** The notification queue's rate limit, messages per second across all workers (NOTIFICATIONS_PER_SECOND). */
+  notificationsPerSecond?: number;
 }
 
 export interface RunningWorker {
@@ -53,16 +56,18 @@ export interface RunningWorker {
 
 export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
   const grace = opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+  const activities = createActivities({
+    orm: opts.orm, logger: opts.logger, clock: () => new Date(),
+    ...(opts.providers ?? createProviders({ orm: opts.orm, logger: opts.logger, publicBaseUrl: opts.publicBaseUrl })),
+  });
   const worker = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     // Resolved next to this file, so the compiled worker (dist/workers) bundles dist/workflows.
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities({
-      orm: opts.orm, logger: opts.logger, clock: () => new Date(),
-      ...(opts.providers ?? createProviders({ orm: opts.orm, logger: opts.logger, publicBaseUrl: opts.publicBaseUrl })),
-    }),
+    // The notification activity stays registered here too, for workflows that schedule it on this queue.
+    activities,
     interceptors: {
       activity: [activityMetricsInterceptor, ...(opts.tracing ? tracingActivityInterceptors : [])],
       // Bundled into the workflow code only when tracing is on (a prebuilt bundle carries its own).
@@ -73,13 +78,19 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     shutdownGraceTime: grace,
     shutdownForceTime: grace + SHUTDOWN_FORCE_AFTER_GRACE_MS,
   });
-  const run = worker.run();
-  opts.logger.info({ taskQueue: opts.taskQueue, namespace: opts.namespace }, 'worker polling');
+  // Customer messages: their own rate-limited queue, polled from this process too (workers/notifications.ts).
+  const notifications = await createNotificationWorker({ connection: opts.connection, namespace: opts.namespace, taskQueue: opts.taskQueue,
+    activities, perSecond: opts.notificationsPerSecond, shutdownGraceMs: grace,
+    activityInterceptors: [activityMetricsInterceptor, ...(opts.tracing ? tracingActivityInterceptors : [])] });
+  const runs = [worker.run(), notifications.run()];
+  const run = Promise.all(runs).then(() => undefined);
+  opts.logger.info({ taskQueue: opts.taskQueue, notificationTaskQueue: notifications.options.taskQueue, namespace: opts.namespace }, 'worker polling');
   return {
     worker,
     run,
     stop: async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      for (const w of [worker, notifications]) if (w.getState() === 'RUNNING') w.shutdown();
+      await Promise.allSettled(runs);
       await run;
       opts.logger.info({ taskQueue: opts.taskQueue }, 'worker stopped');
     },

@@ -72,6 +72,7 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
         }
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        logger.info('API listener closed: no new connections; finishing the requests in flight');
         const timer = setTimeout(() => {
           logger.warn({ afterMs: IN_FLIGHT_GRACE_MS }, 'API: cutting connections still open after the grace period');
           server.closeAllConnections();

@@ -1,6 +1,10 @@
-/** `npm run provision`: makes the Temporal binaries (src/temporal/binaries.ts) and stripe-mock (src/integrations/stripe-mock.ts) available. */
+/**
+ * `npm run provision`: makes the Temporal binaries (src/temporal/binaries.ts), stripe-mock
+ * (src/integrations/stripe-mock.ts) and pg_dump/pg_restore (src/db/pg-tools.ts) available.
+ */
 import { ProvisioningError, provision } from '../temporal/binaries';
 import { provisionStripeMock } from '../integrations/stripe-mock';
+import { provisionPgTools } from '../db/pg-tools';
 
 const started = Date.now();
 try {
@@ -11,6 +15,8 @@ try {
   }
   const stripeMock = provisionStripeMock((line) => console.log(`[provision] ${line}`));
   console.log(`[provision] stripe-mock (Stripe adapter tests): ${stripeMock ? `${stripeMock.path} (from ${stripeMock.source})` : 'missing (see above)'}`);
+  const pgTools = provisionPgTools((line) => console.log(`[provision] ${line}`));
+  console.log(`[provision] pg_dump and pg_restore (backup/restore test): ${pgTools ? pgTools.pgDump.replace(/pg_dump$/, '') : 'missing (see above)'}`);
   console.log(`[provision] done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (err) {
   if (!(err instanceof ProvisioningError)) throw err;
