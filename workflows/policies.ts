@@ -1,5 +1,6 @@
 /** Timeouts and retry policies, named once, each with the reason for its value. */
 import { ActivityCancellationType, type ActivityOptions, type RetryPolicy } from '@temporalio/common';
+import { workflowInfo } from '@temporalio/workflow';
 
 /**
  * When an order is cancelled mid-step, wait for the step's activity to finish before rolling back:
@@ -34,3 +35,28 @@ export const COMPENSATION: ActivityOptions = {
 
 /** How long the API's early-return update waits for a payment outcome before answering 202 with the state so far. */
 export const EARLY_RETURN_CAP_MS = 5_000;
+
+/**
+ * Customer messages run on a task queue of their own, polled by a rate-limited worker
+ * (workers/notifications.ts), so a burst of orders never exceeds the SMS and e-mail providers'
+ * limits. The queue is named after the workflow's own (`commerce` → `commerce-notifications`).
+ */
+export const notificationTaskQueue = (workflowTaskQueue: string): string => `${workflowTaskQueue}-notifications`;
+
+/**
+ * Options with the notification queue of the calling workflow's own queue. The queue is read when
+ * each activity is scheduled (a getter, evaluated by proxyActivities inside the workflow), so a
+ * deployment with another TEMPORAL_TASK_QUEUE, and every test on a queue of its own, keeps its pair.
+ */
+function onNotificationQueue(options: ActivityOptions): ActivityOptions {
+  return Object.defineProperty({ ...options }, 'taskQueue', {
+    enumerable: true,
+    get: () => notificationTaskQueue(workflowInfo().taskQueue),
+  });
+}
+
+/** A customer message: like a provider call, but it may wait in the rate-limited queue first (which no timeout here counts). */
+export const NOTIFICATION_CALL: ActivityOptions = onNotificationQueue(PROVIDER_CALL);
+
+/** A customer message sent while rolling back: retried without limit, like every compensation. */
+export const NOTIFICATION_COMPENSATION: ActivityOptions = onNotificationQueue(COMPENSATION);

@@ -2,7 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
-import { buildApp } from '../../src/api/app';
+import { buildApp, type AppOptions } from '../../src/api/app';
 import { SimulatedPaymentProvider } from '../../src/integrations/simulated/payments';
 import { sha256Hex } from '../../src/api/auth';
 import { connectClient } from '../../src/temporal/client';
@@ -11,6 +11,8 @@ import type { MikroORM } from '../../src/db/orm';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { required, type TestDatabase } from './db';
 import { realActivities } from './checkout';
+import type { ActivityDeps } from '../../activities';
+import { createNotificationWorker } from '../../workers/notifications';
 import { installQuietRuntime, uniqueTaskQueue, workflowBundle } from './temporal';
 
 export const STAFF_TOKEN = 'test-staff-token-0123456789abcdef';
@@ -35,6 +37,8 @@ export interface TestApiOptions {
   simulatedPayments?: boolean;
   /** Stand in for the harness's dev server, e.g. a client of a server that does not answer. */
   temporalClient?: Client;
+  /** Anything else the app takes, e.g. the webhook secrets. */
+  app?: Partial<AppOptions>;
 }
 
 export interface TestWorker {
@@ -46,20 +50,24 @@ export interface TestWorker {
  * A worker running the real workflows and activities (simulated providers, this file's database)
  * on the harness's dev server, on a task queue of its own: pass its taskQueue to startTestApi.
  */
-export async function startCheckoutWorker(db: TestDatabase): Promise<TestWorker> {
+export async function startCheckoutWorker(db: TestDatabase, deps: Partial<ActivityDeps> = {}): Promise<TestWorker> {
   installQuietRuntime();
   const connection = await NativeConnection.connect({ address: required('TEST_TEMPORAL_ADDRESS') });
   const taskQueue = uniqueTaskQueue('api');
+  const activities = realActivities(db, deps);
   const worker = await Worker.create({
-    connection, taskQueue, workflowBundle: workflowBundle(), activities: realActivities(db),
+    connection, taskQueue, workflowBundle: workflowBundle(), activities,
     shutdownGraceTime: '2 seconds', shutdownForceTime: '5 seconds',
   });
-  const run = worker.run();
+  // Customer messages run on the queue's own notification queue, as in production (workers/notifications.ts).
+  const notifications = await createNotificationWorker({ connection, taskQueue, activities, shutdownGraceMs: 2000 });
+  const runs = [worker.run(), notifications.run()];
   return {
     taskQueue,
     stop: async () => {
       worker.shutdown();
-      await run;
+      notifications.shutdown();
+      await Promise.all(runs);
       await connection.close();
     },
   };
@@ -73,6 +81,7 @@ export async function startTestApi(orm: MikroORM, options: TestApiOptions = {}):
     temporal: options.temporalClient ? { client: options.temporalClient, ping: temporal.ping } : temporal,
     taskQueue: options.taskQueue, paymentActionTimeout: options.paymentActionTimeout,
     simulatedPayments: options.simulatedPayments === false ? undefined : new SimulatedPaymentProvider(orm),
+    ...options.app,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

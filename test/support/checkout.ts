@@ -12,6 +12,7 @@ import { placeOrder, type PlacedOrder } from '../../src/store/orders';
 import type { CheckoutInput } from '../../workflows/definitions';
 import type { TestDatabase } from './db';
 import { uniqueTaskQueue, workflowBundle } from './temporal';
+import { createNotificationWorker } from '../../workers/notifications';
 
 export const ADDRESS = { name: 'Ada Lovelace', line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' };
 
@@ -50,10 +51,20 @@ export function realActivities(db: TestDatabase, deps: Partial<ActivityDeps> = {
     payments: new SimulatedPaymentProvider(db.orm), notifier: new SimulatedNotifier(logger), carrier: new SimulatedCarrier(), ...deps });
 }
 
+/**
+ * A worker on a task queue of its own, and beside it the worker of that queue's notification queue
+ * (customer messages run there, as in production: workers/notifications.ts). `worker.shutdown()`
+ * stops both; `run` settles when both have stopped.
+ */
 export async function startWorker(env: TestWorkflowEnvironment, activities: Activities): Promise<{ worker: Worker; taskQueue: string; run: Promise<void> }> {
   const taskQueue = uniqueTaskQueue('checkout');
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
-  const run = worker.run();
+  const notifications = await createNotificationWorker({ connection: env.nativeConnection, taskQueue, activities, shutdownGraceMs: 2000 });
+  const notificationsRun = notifications.run();
+  const mainRun = worker.run().finally(() => {
+    if (notifications.getState() === 'RUNNING') notifications.shutdown();
+  });
+  const run = Promise.all([mainRun, notificationsRun]).then(() => undefined);
   return { worker, taskQueue, run };
 }
 

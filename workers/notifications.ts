@@ -1,0 +1,41 @@
+/**
+ * The worker for customer messages: the `<queue>-notifications` task queue (commerce-notifications
+ * by default), with only the notification activity registered and a task-queue-wide rate limit
+ * (NOTIFICATIONS_PER_SECOND), so a burst of orders is smoothed out by Temporal instead of hitting
+ * Twilio's or SendGrid's limits. The limit is enforced by the server across every worker polling
+ * the queue, so it holds however many workers run. startWorker (workers/worker.ts) runs this one
+ * beside the main worker, in the same process.
+ */
+import { Worker, type ActivityInterceptorsFactory, type NativeConnection } from '@temporalio/worker';
+import type { Activities } from '../activities';
+import { notificationTaskQueue } from '../workflows/policies';
+
+/** Twilio's default for a long-code number is about 1 message per second per number, SendGrid's far higher; 10/s suits a short code or a messaging service. */
+export const DEFAULT_NOTIFICATIONS_PER_SECOND = 10;
+
+export interface NotificationWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  /** The workflows' task queue; this worker polls its notification queue. */
+  taskQueue: string;
+  /** The activities the main worker runs; only the notification one is registered here. */
+  activities: Pick<Activities, 'sendOrderNotification'>;
+  perSecond?: number;
+  shutdownGraceMs?: number;
+  /** The main worker's activity interceptors (metrics, tracing), so messages are measured like every activity. */
+  activityInterceptors?: ActivityInterceptorsFactory[];
+}
+
+export async function createNotificationWorker(opts: NotificationWorkerOptions): Promise<Worker> {
+  const grace = opts.shutdownGraceMs ?? 10_000;
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: notificationTaskQueue(opts.taskQueue),
+    activities: { sendOrderNotification: opts.activities.sendOrderNotification },
+    maxTaskQueueActivitiesPerSecond: opts.perSecond ?? DEFAULT_NOTIFICATIONS_PER_SECOND,
+    interceptors: { activity: opts.activityInterceptors ?? [] },
+    shutdownGraceTime: grace,
+    shutdownForceTime: grace + 10_000,
+  });
+}
