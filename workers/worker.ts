@@ -16,6 +16,7 @@ import type { Logger } from '../src/logger';
 import type { Tracing } from '../src/telemetry/tracing';
 import { activityMetricsInterceptor } from './metrics';
 import { createNotificationWorker } from './notifications';
+import { loadConfig } from '../src/config';
 
 // After a stop request, running activities get this long to finish on their own before the SDK
 // cancels them (WORKER_SHUTDOWN_GRACE): our activities are short database writes and provider
@@ -80,7 +81,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   });
   // Customer messages: their own rate-limited queue, polled from this process too (workers/notifications.ts).
   const notifications = await createNotificationWorker({ connection: opts.connection, namespace: opts.namespace, taskQueue: opts.taskQueue,
-    activities, perSecond: opts.notificationsPerSecond, shutdownGraceMs: grace,
+    activities, perSecond: opts.notificationsPerSecond ?? loadConfig().NOTIFICATIONS_PER_SECOND, shutdownGraceMs: grace,
     activityInterceptors: [activityMetricsInterceptor, ...(opts.tracing ? tracingActivityInterceptors : [])] });
   const runs = [worker.run(), notifications.run()];
   const run = Promise.all(runs).then(() => undefined);
