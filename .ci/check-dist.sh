@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The compiled build (`npm run build` → dist/, what the Docker image runs) starts: each production
+# entry point loads all its modules and stops at the configuration check, and the worker's webpack
+# bundles the compiled workflows from dist/workflows, as it does at start-up.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+expect_config_stop() {
+  local out
+  if out=$(env -i PATH="$PATH" API_DRAIN_DELAY=invalid node "$1" 2>&1); then
+    echo "$1 started with an invalid configuration" >&2
+    exit 1
+  fi
+  if ! grep -q 'API_DRAIN_DELAY: expected a duration' <<<"$out"; then
+    echo "$1 did not stop at the configuration check:" >&2
+    echo "$out" >&2
+    exit 1
+  fi
+}
+
+expect_config_stop dist/src/api/main.js
+expect_config_stop dist/workers/main.js
+expect_config_stop dist/src/cli/migrate.js
+node -e "
+  const { bundleWorkflowCode } = require('@temporalio/worker');
+  const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
+  bundleWorkflowCode({ workflowsPath: require.resolve('./dist/workflows'), logger: quiet })
+    .then((b) => console.log('dist/workflows bundles: ' + (b.code.length / 1024 / 1024).toFixed(2) + ' MB'), (e) => { console.error(e); process.exit(1); });
+"
+echo "dist/: entry points load, workflows bundle"
