@@ -22,6 +22,7 @@ import { orderRoutes } from './routes/orders';
 import { productRoutes } from './routes/products';
 import { shipmentRoutes } from './routes/shipments';
 import { simulatedPaymentRoutes } from './routes/simulated-payments';
+import { providerWebhookRoutes } from './routes/webhooks';
 import { warehouseRoutes } from './routes/warehouse';
 import { httpTracing } from './tracing';
 
@@ -38,6 +39,12 @@ export interface AppDeps {
   simulatedPayments?: SimulatedPaymentProvider;
   /** Shared secret of the carrier's signed webhooks (CARRIER_WEBHOOK_SECRET); without it POST /webhooks/carrier answers 503. */
   carrierWebhookSecret?: string;
+  /** Stripe's webhook signing secret (STRIPE_WEBHOOK_SECRET); without it POST /webhooks/stripe answers 503. */
+  stripeWebhookSecret?: string;
+  /** Twilio's auth token (TWILIO_AUTH_TOKEN), which signs its delivery reports; without it POST /webhooks/twilio answers 503. */
+  twilioAuthToken?: string;
+  /** This API's URL as the world sees it (PUBLIC_BASE_URL): Twilio signs the URL it called. */
+  publicBaseUrl?: string;
   /** True once a SIGTERM arrived: /readyz answers not-ready so the load balancer drains this replica. */
   isShuttingDown?: () => boolean;
 }
@@ -58,16 +65,22 @@ export function allRoutes(deps: AppDeps): AnyRoute[] {
 export function buildApp(options: AppOptions): Koa {
   const deps: AppDeps = { ...options, taskQueue: options.taskQueue ?? TASK_QUEUE, paymentActionTimeout: options.paymentActionTimeout ?? '15 minutes',
     // Validated at start-up by loadConfig (src/config.ts); read here so every entry point gets it without its own wiring.
-    carrierWebhookSecret: options.carrierWebhookSecret ?? process.env.CARRIER_WEBHOOK_SECRET };
+    carrierWebhookSecret: options.carrierWebhookSecret ?? process.env.CARRIER_WEBHOOK_SECRET,
+    stripeWebhookSecret: options.stripeWebhookSecret ?? (process.env.STRIPE_WEBHOOK_SECRET || undefined),
+    twilioAuthToken: options.twilioAuthToken ?? (process.env.TWILIO_AUTH_TOKEN || undefined),
+    publicBaseUrl: options.publicBaseUrl ?? (process.env.PUBLIC_BASE_URL || undefined) };
   const app = new Koa();
   app.proxy = true;
   const routes = allRoutes(deps);
-  const openapi = openApiDocument(routes, { title: 'Commerce API', version: '0.1.0' });
+  const webhooks = providerWebhookRoutes(deps);
+  const openapi = openApiDocument([...routes, ...webhooks], { title: 'Commerce API', version: '0.1.0' });
   const router = new Router();
   router.get('/openapi.json', (ctx) => {
     ctx.body = openapi;
   });
   mount(router, routes);
+  const webhookRouter = new Router();
+  mount(webhookRouter, webhooks);
 
   app.use(httpTracing);
   app.use(httpMetrics);
@@ -86,6 +99,8 @@ export function buildApp(options: AppOptions): Koa {
     }
   });
   app.use(errorMiddleware);
+  // Provider webhooks check signatures over the exact bytes sent: they read the body themselves, ahead of the JSON parser.
+  app.use(webhookRouter.routes());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '100kb', encoding: 'utf-8' }));
   app.use((ctx, next) => RequestContext.create(deps.orm.em, next));
   app.use(router.routes());

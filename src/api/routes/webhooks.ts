@@ -1,0 +1,186 @@
+/**
+ * Provider webhooks: Stripe's payment events and Twilio's SMS delivery reports. Both verify the
+ * provider's signature over the request exactly as sent, so they read the raw body themselves and
+ * are mounted ahead of the JSON body parser (src/api/app.ts). A missing or bad signature changes
+ * nothing and is answered 400 (Stripe) or 403 (Twilio).
+ *
+ * Stripe: each event is kept once in webhook_events (insert, on conflict do nothing) and handed to
+ * the order's payment workflow (payment-<orderId>, the id from the intent's metadata) as the
+ * paymentEvent signal. A redelivery of an event already handled answers {duplicate: true} and
+ * signals nothing; one whose handling failed (Temporal unreachable: 503) is handled again.
+ */
+import Stripe from 'stripe';
+import twilio from 'twilio';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { DomainError, ErrorCode } from '../../domain/errors';
+import type { Logger } from '../../logger';
+import { paymentEventSignal, workflowIds, type PaymentEvent } from '../../../workflows/definitions';
+import type { AppDeps } from '../app';
+import { sendError } from '../errors';
+import { route } from '../http';
+
+/** Stripe's events run to tens of kB; far more is not Stripe. */
+const BODY_LIMIT_BYTES = 1024 * 1024;
+/**
+ * How long a signal may take before the event is answered 503 (and redelivered later): well inside
+ * the time a provider waits for a webhook's answer, so an unreachable Temporal costs a retry, not a timeout.
+ */
+const SIGNAL_DEADLINE_MS = 5_000;
+
+const PAYMENT_EVENTS: PaymentEvent['type'][] = ['payment_intent.amount_capturable_updated', 'payment_intent.succeeded',
+  'payment_intent.payment_failed', 'payment_intent.requires_action', 'payment_intent.canceled'];
+
+/**
+ * - delivered: signalled to the order's payment workflow
+ * - workflow_not_running: no payment workflow is running for the order (see deliver())
+ * - not_an_order: the intent carries no order id (made by something else on the same account)
+ * - ignored: an event type the payment workflow does not act on
+ */
+type Outcome = 'delivered' | 'workflow_not_running' | 'not_an_order' | 'ignored';
+
+const receipt = z.object({ received: z.literal(true), duplicate: z.boolean(), outcome: z.string().optional() }).meta({ id: 'WebhookReceipt' });
+
+export type WebhookDeps = Pick<AppDeps, 'orm' | 'temporal' | 'stripeWebhookSecret' | 'twilioAuthToken' | 'publicBaseUrl'>;
+
+export function providerWebhookRoutes(deps: WebhookDeps) {
+  return [
+    route({
+      method: 'post', path: '/webhooks/stripe', tag: 'webhooks',
+      summary: 'Stripe payment events (signed); succeeded, failed and 3-D Secure outcomes reach the order\'s payment workflow',
+      headers: { 'Stripe-Signature': { required: true, description: 'Stripe\'s signature of the raw body (t=…,v1=…), checked with STRIPE_WEBHOOK_SECRET' } },
+      responses: {
+        200: { description: 'Received (or a redelivery of an event already handled: duplicate true)', schema: receipt },
+        400: { description: 'Missing or bad signature: nothing was done' },
+        503: { description: 'Not configured, or the workflow service did not answer: Stripe delivers it again later' },
+      },
+      handler: async (ctx) => {
+        const secret = deps.stripeWebhookSecret;
+        if (!secret) return sendError(ctx, 503, 'not_configured', 'Stripe webhooks are not configured on this server (STRIPE_WEBHOOK_SECRET is not set).');
+        const raw = await rawBody(ctx);
+        let event: Stripe.Event;
+        try {
+          event = Stripe.webhooks.constructEvent(raw, ctx.get('Stripe-Signature'), secret);
+        } catch (err) {
+          logger(ctx).warn({ reason: (err as Error).message }, 'Stripe webhook refused: bad or missing signature');
+          return sendError(ctx, 400, 'invalid_signature', `The Stripe-Signature header does not verify: ${(err as Error).message} Nothing was done.`);
+        }
+        const log = logger(ctx).child({ eventId: event.id, type: event.type });
+        if (!(await recordEvent(deps.orm, event))) {
+          log.info('Stripe webhook redelivered; already handled');
+          ctx.body = { received: true, duplicate: true };
+          return;
+        }
+        const outcome = await deliver(deps, event, log);
+        await deps.orm.em.fork().getConnection().execute(
+          `update webhook_events set processed_at = now(), outcome = ? where provider = 'stripe' and event_id = ?`, [outcome, event.id]);
+        ctx.body = { received: true, duplicate: false, outcome };
+      },
+    }),
+    route({
+      method: 'post', path: '/webhooks/twilio', tag: 'webhooks',
+      summary: 'Twilio SMS delivery reports (signed); the outbox row becomes delivered or undelivered',
+      headers: { 'X-Twilio-Signature': { required: true, description: 'Twilio\'s signature of the URL and form parameters, checked with TWILIO_AUTH_TOKEN' } },
+      responses: {
+        200: { description: 'Received', schema: z.object({ received: z.literal(true), updated: z.number().int() }) },
+        403: { description: 'Missing or bad signature: nothing was changed' },
+        503: { description: 'Not configured (TWILIO_AUTH_TOKEN is not set)' },
+      },
+      handler: async (ctx) => {
+        const token = deps.twilioAuthToken;
+        if (!token) return sendError(ctx, 503, 'not_configured', 'Twilio webhooks are not configured on this server (TWILIO_AUTH_TOKEN is not set).');
+        const params = Object.fromEntries(new URLSearchParams((await rawBody(ctx)).toString('utf8')));
+        // Twilio signs the URL it called: ours as the world sees it (PUBLIC_BASE_URL), not as the proxy in front of us forwarded it.
+        const url = `${(deps.publicBaseUrl ?? ctx.origin).replace(/\/$/, '')}${ctx.originalUrl}`;
+        if (!twilio.validateRequest(token, ctx.get('X-Twilio-Signature'), url, params)) {
+          logger(ctx).warn({ url }, 'Twilio webhook refused: bad or missing signature');
+          return sendError(ctx, 403, 'invalid_signature', 'The X-Twilio-Signature header does not verify for this URL and body. Nothing was changed.');
+        }
+        ctx.body = { received: true, updated: await recordDelivery(deps.orm, params, logger(ctx)) };
+      },
+    }),
+  ];
+}
+
+/**
+ * Keeps the event; false when it was handled before. An event kept but never marked processed
+ * (its delivery failed) counts as new, so Stripe's redelivery finishes the job.
+ */
+async function recordEvent(orm: MikroORM, event: Stripe.Event): Promise<boolean> {
+  const conn = orm.em.fork().getConnection();
+  await conn.execute(`insert into webhook_events (provider, event_id, type, payload) values ('stripe', ?, ?, ?)
+    on conflict (provider, event_id) do nothing`, [event.id, event.type, JSON.stringify(event)]);
+  const [row] = await conn.execute<{ processed_at: Date | null }[]>(
+    `select processed_at from webhook_events where provider = 'stripe' and event_id = ?`, [event.id]);
+  return row.processed_at === null;
+}
+
+async function deliver(deps: WebhookDeps, event: Stripe.Event, log: Logger): Promise<Outcome> {
+  if (!PAYMENT_EVENTS.includes(event.type as PaymentEvent['type'])) return 'ignored';
+  const intent = event.data.object as Stripe.PaymentIntent;
+  const orderId = intent.metadata?.orderId;
+  if (!orderId) return 'not_an_order';
+  const client = deps.temporal.client;
+  if (!client) throw unavailable('this API has no connection to the workflow service');
+  const signal: PaymentEvent = {
+    eventId: event.id,
+    type: event.type as PaymentEvent['type'],
+    providerRef: intent.id,
+    ...(intent.last_payment_error ? { declineCode: intent.last_payment_error.decline_code || intent.last_payment_error.code || 'payment_failed' } : {}),
+  };
+  try {
+    // The payment workflow buffers events from its first moment, so one that arrives before it
+    // waits for 3-D Secure (or out of order) is kept and read when it gets there.
+    await client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
+      client.workflow.getHandle(workflowIds.payment(orderId)).signal(paymentEventSignal, signal));
+    log.info({ orderId, intentId: intent.id }, 'Stripe event delivered to the payment workflow');
+    return 'delivered';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) {
+      // The payment workflow starts before its PaymentIntent exists (it creates it), so an intent
+      // without a running workflow belongs to a payment already decided: authorized, declined, or
+      // timed out and voided. The event cannot change that; a non-2xx answer would only make Stripe
+      // retry it for three days. It is kept in webhook_events with this outcome for support to see.
+      log.warn({ orderId, intentId: intent.id }, 'Stripe event for an order whose payment workflow is not running; recorded, nothing to deliver');
+      return 'workflow_not_running';
+    }
+    log.error({ err, orderId }, 'Stripe event could not be delivered; answered 503 so Stripe delivers it again');
+    throw unavailable('the workflow service did not answer');
+  }
+}
+
+/** Moves the outbox row of a Twilio message on to its final state; earlier states (queued, sent) change nothing. */
+async function recordDelivery(orm: MikroORM, params: Record<string, string>, log: Logger): Promise<number> {
+  const { MessageSid: sid, MessageStatus: status, ErrorCode: errorCode } = params;
+  const final = status === 'delivered' ? 'delivered' : status === 'undelivered' || status === 'failed' ? 'undelivered' : undefined;
+  if (!sid || !final) return 0;
+  // Only from 'sent': a late report never undoes a final state reached already.
+  const rows = await orm.em.fork().getConnection().execute<{ id: string; order_id: string | null }[]>(
+    `update notifications set status = ?, delivered_at = case when ? = 'delivered' then now() else delivered_at end,
+       last_error = case when ? = 'undelivered' then ? else last_error end
+     where provider = 'twilio' and provider_message_id = ? and status = 'sent' returning id, order_id`,
+    [final, final, final, `Twilio reported ${status}${errorCode ? ` (error ${errorCode})` : ''}`, sid]);
+  log.info({ messageSid: sid, status, updated: rows.length, orderId: rows[0]?.order_id }, 'Twilio delivery report');
+  return rows.length;
+}
+
+async function rawBody(ctx: Context): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > BODY_LIMIT_BYTES) throw Object.assign(new Error('request entity too large'), { status: 413 });
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function logger(ctx: Context): Logger {
+  return ctx.state.logger as Logger;
+}
+
+function unavailable(why: string): DomainError {
+  return new DomainError(ErrorCode.ServiceUnavailable, `The event was not taken: ${why}. Deliver it again later.`, {});
+}

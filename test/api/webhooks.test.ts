@@ -1,0 +1,268 @@
+/**
+ * Provider webhooks end to end: signed with the providers' own helpers, posted to the real API,
+ * delivered to real payment workflows on the harness's dev server, whose worker talks to a
+ * Stripe stand-in through the real Stripe adapter. Assertions read the workflow's result and
+ * history, webhook_events and the notification outbox.
+ */
+import { randomUUID } from 'node:crypto';
+import Stripe from 'stripe';
+import twilio from 'twilio';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { freePort } from '../../src/temporal/dev-server';
+import { createTestDatabase, required, type TestDatabase } from '../support/db';
+import { startCheckoutWorker, startTestApi, type TestApi, type TestWorker } from '../support/api';
+import { placeTestOrder, seedCheckoutCatalog } from '../support/checkout';
+import { startRecordingServer, type RecordingServer, type RecordedRequest, type Reply } from '../support/recording-server';
+import { StripePaymentProvider } from '../../src/integrations/stripe';
+import { connectClient } from '../../src/temporal/client';
+import { paymentStatusQuery, workflowIds, type PaymentInput, type PaymentResult } from '../../workflows/definitions';
+
+const WEBHOOK_SECRET = 'whsec_test_commerce_0123456789';
+const TWILIO_TOKEN = 'twilio-auth-token-for-webhook-tests';
+const PUBLIC_BASE_URL = 'https://shop.example.com';
+
+let db: TestDatabase;
+let stripe: RecordingServer;
+let worker: TestWorker;
+let api: TestApi;
+let temporal: Awaited<ReturnType<typeof connectClient>>;
+/** Orders whose PaymentIntent creation the Stripe stand-in holds back until released. */
+const held = new Map<string, Promise<void>>();
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await seedCheckoutCatalog(db, 1000);
+  stripe = await startRecordingServer(answerLikeStripe);
+  worker = await startCheckoutWorker(db, { payments: new StripePaymentProvider({ secretKey: 'sk_test_webhooks', apiBase: stripe.url,
+    returnUrl: `${PUBLIC_BASE_URL}/orders/{orderId}` }) });
+  api = await startTestApi(db.orm, { taskQueue: worker.taskQueue, simulatedPayments: false,
+    app: { stripeWebhookSecret: WEBHOOK_SECRET, twilioAuthToken: TWILIO_TOKEN, publicBaseUrl: PUBLIC_BASE_URL } });
+  temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
+});
+afterAll(async () => {
+  await api?.close();
+  await worker?.stop();
+  await temporal?.connection.close();
+  await stripe?.close();
+  await db?.drop();
+});
+
+const intentId = (orderId: string) => `pi_${orderId.replace(/-/g, '').slice(0, 24)}`;
+
+function intent(orderId: string, status: string, extra: Record<string, unknown> = {}) {
+  return { id: intentId(orderId), object: 'payment_intent', amount: 4900, currency: 'usd', capture_method: 'manual', status,
+    metadata: orderId ? { orderId } : {}, next_action: null, last_payment_error: null, ...extra };
+}
+
+/** Stripe's answer to creating and confirming a card that needs 3-D Secure. */
+async function answerLikeStripe(req: RecordedRequest): Promise<Reply> {
+  if (req.method !== 'POST' || req.path !== '/v1/payment_intents') return { status: 404, body: { error: { type: 'invalid_request_error', message: 'Unrecognized request URL' } } };
+  const orderId = req.form?.['metadata[orderId]'] ?? '';
+  await held.get(orderId);
+  return { status: 200, body: intent(orderId, 'requires_action', { amount: Number(req.form?.amount),
+    next_action: { type: 'redirect_to_url', redirect_to_url: { url: `https://hooks.stripe.com/3d_secure_2/authenticate/${intentId(orderId)}`, return_url: req.form?.return_url } } }) };
+}
+
+function stripeEvent(type: string, object: Record<string, unknown>, id = `evt_${randomUUID().replace(/-/g, '')}`): string {
+  return JSON.stringify({ id, object: 'event', api_version: '2026-10-28.endive', created: Math.floor(Date.now() / 1000), livemode: false,
+    pending_webhooks: 1, request: { id: null, idempotency_key: null }, type, data: { object } });
+}
+
+const postStripe = (payload: string, signature: string | undefined = Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET })) =>
+  api.request('POST', '/webhooks/stripe', { rawBody: payload, headers: { 'content-type': 'application/json', ...(signature ? { 'stripe-signature': signature } : {}) } });
+
+async function startPayment(paymentMethod = 'pm_card_authenticationRequired'): Promise<{ orderId: string; handle: WorkflowHandle }> {
+  const order = await placeTestOrder(db, { paymentMethod });
+  const input: PaymentInput = { orderId: order.orderId, amount: order.totalAmount, currency: order.currency, paymentMethod, actionTimeout: '15 minutes' };
+  const handle = await temporal.client.workflow.start('payment', { taskQueue: worker.taskQueue, workflowId: workflowIds.payment(order.orderId), args: [input] });
+  return { orderId: order.orderId, handle };
+}
+
+async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const waitsForAction = (handle: WorkflowHandle) => until('payment waiting for 3-D Secure', () => handle.query(paymentStatusQuery), (p) => p.status === 'requires_action');
+const signalsIn = async (handle: WorkflowHandle) => (await handle.fetchHistory()).events?.filter((e) => e.workflowExecutionSignaledEventAttributes).length ?? 0;
+const eventRow = async (eventId: string) => (await db.orm.em.fork().getConnection().execute<{ outcome: string | null; processed: boolean }[]>(
+  `select outcome, processed_at is not null as processed from webhook_events where provider = 'stripe' and event_id = ?`, [eventId]))[0];
+const eventIdOf = (payload: string) => (JSON.parse(payload) as { id: string }).id;
+
+describe('POST /webhooks/stripe', () => {
+  it('drives a real payment workflow: 3-D Secure is required, the signed event authorizes it, a replay signals nothing', async () => {
+    const { orderId, handle } = await startPayment();
+    await waitsForAction(handle);
+    const payload = stripeEvent('payment_intent.amount_capturable_updated', intent(orderId, 'requires_capture', { amount_capturable: 4900 }));
+    const res = await postStripe(payload);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ received: true, duplicate: false, outcome: 'delivered' });
+    expect(await handle.result()).toEqual<PaymentResult>({ status: 'authorized', providerRef: intentId(orderId) });
+    const [payment] = await db.orm.em.fork().getConnection().execute<{ status: string; provider_ref: string; provider: string }[]>(
+      'select status, provider_ref, provider from payments where order_id = ?', [orderId]);
+    expect(payment).toEqual({ status: 'authorized', provider_ref: intentId(orderId), provider: 'stripe' });
+
+    // Stripe redelivers (same event id): acknowledged, not signalled again.
+    const replay = await postStripe(payload);
+    expect(replay.status).toBe(200);
+    expect(replay.body).toEqual({ received: true, duplicate: true });
+    expect(await signalsIn(handle)).toBe(1);
+    expect(await eventRow(eventIdOf(payload))).toEqual({ outcome: 'delivered', processed: true });
+    // The PaymentIntent was created by the adapter with the order id in its metadata: that is how the event found the workflow.
+    expect(stripe.requests.find((r) => r.form?.['metadata[orderId]'] === orderId)?.headers['idempotency-key']).toBe(`order-${orderId}-authorize`);
+  });
+
+  it('an event that arrives before the workflow waits for it (even before Stripe has answered the confirmation) is not lost', async () => {
+    let release!: () => void;
+    const order = await placeTestOrder(db, { paymentMethod: 'pm_card_authenticationRequired' });
+    held.set(order.orderId, new Promise<void>((resolve) => { release = resolve; }));
+    const handle = await temporal.client.workflow.start('payment', { taskQueue: worker.taskQueue, workflowId: workflowIds.payment(order.orderId),
+      args: [{ orderId: order.orderId, amount: order.totalAmount, currency: order.currency, paymentMethod: 'pm_card_authenticationRequired',
+        actionTimeout: '15 minutes' } satisfies PaymentInput] });
+    await until('the authorization call reaching Stripe', async () => stripe.requests.filter((r) => r.form?.['metadata[orderId]'] === order.orderId).length, (n) => n > 0);
+    const early = await postStripe(stripeEvent('payment_intent.succeeded', intent(order.orderId, 'requires_capture')));
+    expect(early.body).toEqual({ received: true, duplicate: false, outcome: 'delivered' });
+    expect((await handle.query(paymentStatusQuery)).status).toBe('pending');
+    release();
+    expect(await handle.result()).toEqual({ status: 'authorized', providerRef: intentId(order.orderId) });
+  });
+
+  it('out of order: the failure wins whenever it comes, and a late requires_action for the decided payment is only recorded', async () => {
+    const { orderId, handle } = await startPayment();
+    await waitsForAction(handle);
+    const failed = stripeEvent('payment_intent.payment_failed', intent(orderId, 'requires_payment_method',
+      { last_payment_error: { type: 'card_error', code: 'payment_intent_authentication_failure', message: 'The customer failed 3-D Secure.' } }));
+    const lateAction = stripeEvent('payment_intent.requires_action', intent(orderId, 'requires_action'));
+    expect((await postStripe(failed)).body.outcome).toBe('delivered');
+    expect(await handle.result()).toEqual(expect.objectContaining({ status: 'declined', declineCode: 'payment_intent_authentication_failure' }));
+    const late = await postStripe(lateAction);
+    expect(late.status).toBe(200);
+    expect(late.body).toEqual({ received: true, duplicate: false, outcome: 'workflow_not_running' });
+    expect(await eventRow(eventIdOf(lateAction))).toEqual({ outcome: 'workflow_not_running', processed: true });
+  });
+
+  it('an event for an order with no payment workflow running is recorded and acknowledged, so Stripe stops retrying it', async () => {
+    const orderId = randomUUID();
+    const payload = stripeEvent('payment_intent.canceled', intent(orderId, 'canceled'));
+    const res = await postStripe(payload);
+    expect(res.status).toBe(200);
+    expect(res.body.outcome).toBe('workflow_not_running');
+    expect((await postStripe(payload)).body).toEqual({ received: true, duplicate: true });
+    expect(await eventRow(eventIdOf(payload))).toEqual({ outcome: 'workflow_not_running', processed: true });
+  });
+
+  it('other event types, and intents that are not our orders, are acknowledged and ignored', async () => {
+    expect((await postStripe(stripeEvent('charge.refunded', { id: 'ch_1', object: 'charge' }))).body.outcome).toBe('ignored');
+    expect((await postStripe(stripeEvent('payment_intent.succeeded', intent('', 'succeeded')))).body.outcome).toBe('not_an_order');
+  });
+
+  it('a missing or wrong signature, or a body changed after signing, is refused with 400, and nothing is recorded or delivered', async () => {
+    const { orderId, handle } = await startPayment();
+    await waitsForAction(handle);
+    const payload = stripeEvent('payment_intent.succeeded', intent(orderId, 'requires_capture'));
+    const tampered = payload.replace('"amount":4900', '"amount":1');
+    const attempts = [
+      await postStripe(payload, ''),
+      await postStripe(payload, Stripe.webhooks.generateTestHeaderString({ payload, secret: 'whsec_someone_else' })),
+      await postStripe(tampered, Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET })),
+      await postStripe(payload, Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET, timestamp: Math.floor(Date.now() / 1000) - 3600 })),
+    ];
+    for (const res of attempts) {
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('invalid_signature');
+    }
+    expect(await eventRow(eventIdOf(payload))).toBeUndefined();
+    expect(await signalsIn(handle)).toBe(0);
+    expect((await handle.query(paymentStatusQuery)).status).toBe('requires_action');
+    await handle.terminate('test over');
+  });
+
+  it('when Temporal does not answer: 503, and Stripe\'s redelivery of the same event is handled, not taken for a duplicate', async () => {
+    const { orderId, handle } = await startPayment();
+    await waitsForAction(handle);
+    const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
+    const down = await startTestApi(db.orm, { taskQueue: worker.taskQueue, simulatedPayments: false, temporalClient: new Client({ connection }),
+      app: { stripeWebhookSecret: WEBHOOK_SECRET } });
+    const payload = stripeEvent('payment_intent.amount_capturable_updated', intent(orderId, 'requires_capture'));
+    try {
+      const failed = await down.request('POST', '/webhooks/stripe', { rawBody: payload,
+        headers: { 'content-type': 'application/json', 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET }) } });
+      expect(failed.status).toBe(503);
+      expect(failed.body.error.code).toBe('service_unavailable');
+      expect(await eventRow(eventIdOf(payload))).toEqual({ outcome: null, processed: false });
+    } finally {
+      await down.close();
+      await connection.close();
+    }
+    expect((await postStripe(payload)).body).toEqual({ received: true, duplicate: false, outcome: 'delivered' });
+    expect(await handle.result()).toEqual(expect.objectContaining({ status: 'authorized' }));
+  });
+
+  it('without STRIPE_WEBHOOK_SECRET the route answers 503 (Stripe keeps the event and retries)', async () => {
+    const bare = await startTestApi(db.orm, { taskQueue: worker.taskQueue, simulatedPayments: false });
+    try {
+      const payload = stripeEvent('payment_intent.succeeded', intent(randomUUID(), 'succeeded'));
+      const res = await bare.request('POST', '/webhooks/stripe', { rawBody: payload, headers: { 'content-type': 'application/json', 'stripe-signature': 'x' } });
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe('not_configured');
+    } finally {
+      await bare.close();
+    }
+  });
+});
+
+describe('POST /webhooks/twilio', () => {
+  async function sentSms(): Promise<{ orderId: string; sid: string }> {
+    const order = await placeTestOrder(db, { phone: '+447700900123' });
+    const sid = `SM${randomUUID().replace(/-/g, '')}`;
+    await db.orm.em.fork().getConnection().execute(
+      `insert into notifications (order_id, template, channel, recipient, status, provider, provider_message_id, sent_at, attempts)
+       values (?, 'order_confirmed', 'sms', '+447700900123', 'sent', 'twilio', ?, now(), 1)`, [order.orderId, sid]);
+    return { orderId: order.orderId, sid };
+  }
+  const outboxRow = async (orderId: string) => (await db.orm.em.fork().getConnection().execute<{ status: string; last_error: string | null; delivered: boolean }[]>(
+    `select status, last_error, delivered_at is not null as delivered from notifications where order_id = ? and channel = 'sms'`, [orderId]))[0];
+
+  function postTwilio(params: Record<string, string>, signature?: string) {
+    const url = `${PUBLIC_BASE_URL}/webhooks/twilio`;
+    return api.request('POST', '/webhooks/twilio', { rawBody: new URLSearchParams(params).toString(), headers: {
+      'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature ?? twilio.getExpectedTwilioSignature(TWILIO_TOKEN, url, params) } });
+  }
+  const report = (sid: string, status: string, extra: Record<string, string> = {}) => ({ AccountSid: `AC${'1'.repeat(32)}`, MessageSid: sid, SmsSid: sid,
+    MessageStatus: status, SmsStatus: status, To: '+447700900123', From: '+15005550006', ApiVersion: '2010-04-01', ...extra });
+
+  it('a signed "delivered" report marks the SMS delivered; a late "sent" report does not undo it', async () => {
+    const { orderId, sid } = await sentSms();
+    const res = await postTwilio(report(sid, 'delivered'));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ received: true, updated: 1 });
+    expect(await outboxRow(orderId)).toEqual({ status: 'delivered', last_error: null, delivered: true });
+    expect((await postTwilio(report(sid, 'sent'))).body).toEqual({ received: true, updated: 0 });
+    expect((await outboxRow(orderId)).status).toBe('delivered');
+  });
+
+  it("an 'undelivered' (or 'failed') report marks it undelivered with Twilio's error code", async () => {
+    const { orderId, sid } = await sentSms();
+    await postTwilio(report(sid, 'undelivered', { ErrorCode: '30003' }));
+    expect(await outboxRow(orderId)).toEqual({ status: 'undelivered', last_error: 'Twilio reported undelivered (error 30003)', delivered: false });
+  });
+
+  it('a bad or missing signature, or a signature for another URL, is refused with 403 and changes nothing', async () => {
+    const { orderId, sid } = await sentSms();
+    const params = report(sid, 'delivered');
+    for (const signature of ['bm90IGEgc2lnbmF0dXJl', twilio.getExpectedTwilioSignature('another-token', `${PUBLIC_BASE_URL}/webhooks/twilio`, params),
+      twilio.getExpectedTwilioSignature(TWILIO_TOKEN, 'https://attacker.example.com/webhooks/twilio', params)]) {
+      const res = await postTwilio(params, signature);
+      expect(res.status).toBe(403);
+      expect(res.body.error.code).toBe('invalid_signature');
+    }
+    const unsigned = await api.request('POST', '/webhooks/twilio', { rawBody: new URLSearchParams(params).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(unsigned.status).toBe(403);
+    expect((await outboxRow(orderId)).status).toBe('sent');
+  });
+});
