@@ -13,6 +13,7 @@ import { inventoryActivities } from './inventory';
 import { notificationActivities } from './notifications';
 import { orderActivities } from './orders';
 import { paymentActivities } from './payments';
+import { cartActivities } from './carts';
 import { shippingActivities } from './shipping';
 
 export interface ActivityDeps {
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...orderActivities(deps),
     ...paymentActivities(deps),
     ...notificationActivities(deps),
+    ...cartActivities(deps),
     ...fulfillmentActivities(deps),
     ...shippingActivities(deps),
   });

@@ -29,6 +29,11 @@ const schema = z.object({
     .optional(),
   PAYMENT_ACTION_TIMEOUT: duration.default('15m'),
   PUBLIC_BASE_URL: z.string().url().optional(),
+  // Cart expiry sweep (src/temporal/schedules.ts): how often it runs, and how long a cart may stay idle.
+  CART_SWEEP_EVERY: duration.default('5m'),
+  CART_REMINDER_AFTER: duration.default('24h'),
+  CART_TTL: duration.default('7d'),
+  CART_RETENTION: duration.default('30d'),
   // Payment and messaging providers (src/integrations/index.ts): each real one is switched on by its
   // credentials; without them the simulated provider runs. The *_API_BASE variables point an SDK at a
   // local peer (stripe-mock, a recording server) instead of the provider; leave them unset in production.

@@ -13,6 +13,7 @@ import { createActivities } from '../activities';
 import { createProviders, type Providers } from '../src/integrations';
 import type { LevelWithSilent } from 'pino';
 import type { Logger } from '../src/logger';
+import { cartSweepSettings, ensureSchedulesAtStartup, type CartSweepSettings } from '../src/temporal/schedules';
 import type { Tracing } from '../src/telemetry/tracing';
 import { activityMetricsInterceptor } from './metrics';
 import { createNotificationWorker } from './notifications';
@@ -39,6 +40,8 @@ export interface StartWorkerOptions {
   publicBaseUrl?: string;
   /** A prebuilt bundle (tests bundle once per run); otherwise workflows/ is bundled at start-up. */
   workflowBundle?: WorkflowBundleOption;
+  /** The cart-expiry-sweep schedule this worker ensures at start-up: by default from CART_* settings; 'off' for none. */
+  cartSweep?: CartSweepSettings | 'off';
   /** How long running activities may take to finish after a stop request (WORKER_SHUTDOWN_GRACE). */
   shutdownGraceMs?: number;
   /** When tracing is on: workflow and activity spans join the trace that started the workflow. */
@@ -56,6 +59,8 @@ export interface RunningWorker {
 }
 
 export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
+  // Read before anything starts, so a bad CART_* value stops the worker with one message.
+  const cartSweep = opts.cartSweep ?? cartSweepSettings(loadConfig());
   const grace = opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const activities = createActivities({
     orm: opts.orm, logger: opts.logger, clock: () => new Date(),
@@ -86,6 +91,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const runs = [worker.run(), notifications.run()];
   const run = Promise.all(runs).then(() => undefined);
   opts.logger.info({ taskQueue: opts.taskQueue, notificationTaskQueue: notifications.options.taskQueue, namespace: opts.namespace }, 'worker polling');
+  if (cartSweep !== 'off') await ensureSchedulesAtStartup(opts.connection, opts.namespace, opts.taskQueue, cartSweep, opts.logger);
   return {
     worker,
     run,

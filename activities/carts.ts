@@ -1,0 +1,203 @@
+/**
+ * The cart-expiry sweep's passes: remind, expire, delete. Each works in bounded batches, and each
+ * batch claims its carts with `FOR UPDATE SKIP LOCKED` inside one transaction, so two sweeps
+ * running at once never touch the same cart, and a cart a customer is writing to right now (the
+ * cart routes lock the row too) is simply left for the next run. Only `active` and `expired`
+ * carts are ever selected: a cart in checkout (`checking_out`, `checked_out`) is never touched.
+ *
+ * Each pass heartbeats its running totals after every batch; a retried attempt resumes from them.
+ * Every step is idempotent by the cart's own state (a reminded cart has `reminder_sent_at`, an
+ * expired cart is no longer `active`), so a pass that runs twice does nothing the second time.
+ */
+import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ActivityDeps } from './index';
+import { durationMs } from '../src/config';
+import { subtotal } from '../src/domain/cart';
+import { render, type Rendered } from '../src/domain/templates';
+
+export interface SweepPass {
+  /** The sweep's "now" (the workflow's clock when the run started): every cutoff is measured from it. */
+  asOf: string;
+  /** How long a cart has been idle (no change) before this pass acts on it, e.g. '24h'. */
+  idleFor: string;
+  batchSize: number;
+  /** Bounds one run; whatever is left is the next run's. */
+  maxBatches: number;
+}
+
+export interface ReminderPass extends SweepPass {
+  /** Carts idle this long are expired instead of reminded (CART_TTL). */
+  expiresAfter: string;
+}
+
+export interface ReminderProgress { reminded: number; failed: number; batches: number }
+export interface ExpiryProgress { expired: number; batches: number }
+export interface DeletionProgress { deleted: number; batches: number }
+
+export interface CartSweepRecord {
+  workflowId: string;
+  runId: string;
+  asOf: string;
+  reminded: number;
+  reminderFailures: number;
+  expired: number;
+  deleted: number;
+}
+
+const TEMPLATE = 'abandoned_cart';
+
+interface Candidate { id: string; currency: string; email: string; name: string }
+interface Claimed { cartId: string; outboxId: string; to: string; message: Rendered }
+
+export function cartActivities({ orm, notifier, logger }: ActivityDeps) {
+  const cutoff = (pass: SweepPass, idleFor = pass.idleFor) => new Date(Date.parse(pass.asOf) - durationMs(idleFor));
+
+  /** Runs `batch` until it does less than a full batch or the run's bound is reached, heartbeating the totals. */
+  async function inBatches<P extends { batches: number }>(pass: SweepPass, zero: P, batch: (progress: P) => Promise<number>): Promise<P> {
+    const progress: P = { ...zero, ...(activityInfo().heartbeatDetails as Partial<P> | undefined) };
+    while (progress.batches < pass.maxBatches) {
+      const signal = cancellationSignal();
+      if (signal.aborted) throw signal.reason ?? new Error('the sweep was cancelled');
+      const handled = await batch(progress);
+      progress.batches += 1;
+      heartbeat(progress);
+      if (handled < pass.batchSize) break;
+    }
+    return progress;
+  }
+
+  return {
+    /**
+     * At most one abandoned-cart e-mail per cart, to a known customer who opted in to marketing,
+     * for a cart idle past `idleFor` but not yet past `expiresAfter`. Each batch is claimed first
+     * (outbox row, unique per cart + template + channel, and the cart's `reminder_sent_at`, in one
+     * transaction), then sent outside it, like every customer message (activities/notifications.ts).
+     */
+    async remindAbandonedCarts(pass: ReminderPass): Promise<ReminderProgress> {
+      const failedThisRun: string[] = [];
+      return inBatches<ReminderProgress>(pass, { reminded: 0, failed: 0, batches: 0 }, async (progress) => {
+        const claimed = await claimReminders(pass, failedThisRun);
+        for (const reminder of claimed) {
+          if (await sendReminder(reminder)) {
+            progress.reminded += 1;
+          } else {
+            progress.failed += 1;
+            failedThisRun.push(reminder.cartId); // not again in this run: the next one retries it
+          }
+        }
+        return claimed.length;
+      });
+    },
+
+    /** Marks carts idle past the TTL expired; an expired cart refuses every write (409, src/domain/cart.ts). */
+    async expireIdleCarts(pass: SweepPass): Promise<ExpiryProgress> {
+      return inBatches<ExpiryProgress>(pass, { expired: 0, batches: 0 }, async (progress) => {
+        // updated_at is left alone: retention counts from the cart's last change, not from its expiry.
+        const rows = await orm.em.fork().getConnection().execute<{ id: string }[]>(
+          `update carts set status = 'expired', expired_at = ?
+            where id in (select id from carts where status = 'active' and updated_at <= ?
+                          order by updated_at, id limit ? for update skip locked)
+            returning id`, [pass.asOf, cutoff(pass), pass.batchSize]);
+        progress.expired += rows.length;
+        return rows.length;
+      });
+    },
+
+    /** Deletes expired carts idle past the retention period; their lines and reminder rows go with them. */
+    async deleteExpiredCarts(pass: SweepPass): Promise<DeletionProgress> {
+      return inBatches<DeletionProgress>(pass, { deleted: 0, batches: 0 }, async (progress) => {
+        const rows = await orm.em.fork().getConnection().execute<{ id: string }[]>(
+          `delete from carts
+            where id in (select id from carts where status = 'expired' and updated_at <= ?
+                          order by updated_at, id limit ? for update skip locked)
+            returning id`, [cutoff(pass), pass.batchSize]);
+        progress.deleted += rows.length;
+        return rows.length;
+      });
+    },
+
+    /** One row per sweep run with its counts; a retry finds the row and adds nothing. */
+    async recordCartSweep(run: CartSweepRecord): Promise<void> {
+      await orm.em.fork().getConnection().execute(
+        `insert into cart_sweep_runs (workflow_run_id, workflow_id, as_of, reminded, reminder_failures, expired, deleted)
+         values (?, ?, ?, ?, ?, ?, ?) on conflict (workflow_run_id) do nothing`,
+        [run.runId, run.workflowId, run.asOf, run.reminded, run.reminderFailures, run.expired, run.deleted]);
+      logger.info({ ...run }, 'cart sweep finished');
+    },
+  };
+
+  /**
+   * Claims a batch: in one transaction, locks idle carts no other sweep holds, writes each one's
+   * outbox row and claims it (pending or failed → sending), and marks the cart reminded. Once this
+   * commits, no other run selects these carts, and the sends happen outside any transaction.
+   */
+  async function claimReminders(pass: ReminderPass, skip: string[]): Promise<Claimed[]> {
+    return orm.em.fork().transactional(async (tx) => {
+      const conn = tx.getConnection();
+      const ctx = tx.getTransactionContext();
+      const carts = await conn.execute<Candidate[]>(
+        `select c.id, c.currency, cu.email, cu.name
+           from carts c join customers cu on cu.id = c.customer_id
+          where c.status = 'active' and c.reminder_sent_at is null and cu.marketing_opt_in
+            and c.updated_at <= ? and c.updated_at > ?
+            and exists (select 1 from cart_lines l where l.cart_id = c.id)
+            and not (c.id = any(?::text[]))
+          order by c.updated_at, c.id
+          limit ?
+          for update of c skip locked`,
+        [cutoff(pass), cutoff(pass, pass.expiresAfter), `{${skip.join(',')}}`, pass.batchSize], 'all', ctx);
+      const claimed: Claimed[] = [];
+      for (const cart of carts) {
+        const message = await reminderOf(tx, cart);
+        await conn.execute(
+          `insert into notifications (cart_id, template, channel, recipient, payload) values (?, ?, 'email', ?, ?)
+           on conflict (cart_id, template, channel) where cart_id is not null do nothing`,
+          [cart.id, TEMPLATE, cart.email, JSON.stringify({ subject: message.subject })], 'run', ctx);
+        const [row] = await conn.execute<{ id: string }[]>(
+          `update notifications set status = 'sending', claimed_at = now(), attempts = attempts + 1
+            where cart_id = ? and template = ? and channel = 'email' and status in ('pending', 'failed') returning id`,
+          [cart.id, TEMPLATE], 'all', ctx);
+        // Marked even when the row was not claimable (already sent, or in doubt): never a second reminder.
+        await conn.execute(`update carts set reminder_sent_at = now() where id = ?`, [cart.id], 'run', ctx);
+        if (row) claimed.push({ cartId: cart.id, outboxId: row.id, to: cart.email, message });
+      }
+      return claimed;
+    });
+  }
+
+  /**
+   * Sends one claimed reminder. A crash mid-send leaves the row 'sending' and the cart reminded:
+   * it may have gone, so it is never sent again. A provider's refusal marks the row failed and
+   * un-marks the cart, so the next run tries again; it returns false.
+   */
+  async function sendReminder(r: Claimed): Promise<boolean> {
+    const conn = orm.em.fork().getConnection();
+    try {
+      const sent = await notifier.send({ channel: 'email', to: r.to, subject: r.message.subject, text: r.message.text, html: r.message.html,
+        idempotencyKey: r.outboxId });
+      await conn.execute(`update notifications set status = 'sent', provider = ?, provider_message_id = ?, sent_at = now(), last_error = null
+        where id = ?`, [sent.provider, sent.messageId, r.outboxId]);
+      return true;
+    } catch (err) {
+      logger.warn({ err, cartId: r.cartId }, 'abandoned-cart reminder not sent; the next sweep tries again');
+      await orm.em.fork().transactional(async (tx) => {
+        const ctx = tx.getTransactionContext();
+        await tx.getConnection().execute(`update notifications set status = 'failed', last_error = ? where id = ?`,
+          [String((err as Error).message ?? err).slice(0, 1000), r.outboxId], 'run', ctx);
+        await tx.getConnection().execute(`update carts set reminder_sent_at = null where id = ?`, [r.cartId], 'run', ctx);
+      });
+      return false;
+    }
+  }
+
+  async function reminderOf(tx: EntityManager, cart: Candidate): Promise<Rendered> {
+    const lines = await tx.getConnection().execute<{ title: string; quantity: number; price_amount: string; currency: string; sku: string }[]>(
+      `select l.sku, p.title || ' (' || v.title || ')' as title, l.quantity, v.price_amount, v.currency
+         from cart_lines l join variants v on v.sku = l.sku join products p on p.id = v.product_id
+        where l.cart_id = ? order by l.sku`, [cart.id], 'all', tx.getTransactionContext());
+    const total = subtotal(lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: { amount: Number(l.price_amount), currency: l.currency } })), cart.currency);
+    // The template takes no order reference, and the cart id (the key to the cart) is never shown.
+    return render(TEMPLATE, { orderId: '', customerName: cart.name || 'there', total, lines });
+  }
+}

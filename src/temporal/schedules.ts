@@ -1,0 +1,117 @@
+/**
+ * Temporal Schedules the engine owns, created with fixed ids when a worker starts. Creating is
+ * idempotent: a second worker, or a restart, finds the schedule as it should be and changes
+ * nothing; a changed setting (CART_SWEEP_EVERY, CART_TTL, ...) updates it in place. What ops set
+ * by hand (paused or not, its note) is never touched. Ops pause, unpause and trigger it with
+ * `temporal schedule pause|unpause|trigger --schedule-id cart-expiry-sweep` or the UI's Schedules page.
+ */
+import { Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy, type ScheduleDescription } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
+import { ConfigError, durationMs, type Config } from '../config';
+import type { Logger } from '../logger';
+import { CART_SWEEP_ID, type CartSweepInput, type cartExpirySweep } from '../../workflows/cart-expiry-sweep';
+
+export interface CartSweepSettings {
+  /** How often the sweep runs, e.g. '5m' (CART_SWEEP_EVERY). */
+  every: string;
+  input: CartSweepInput;
+}
+
+/** Carts claimed per transaction: small enough that a customer's write waits milliseconds, not seconds. */
+const BATCH_SIZE = 100;
+/** Batches per pass per run: up to 5,000 carts per pass every 5 minutes; a backlog drains over a few runs. */
+const MAX_BATCHES = 50;
+
+export function cartSweepSettings(config: Pick<Config, 'CART_SWEEP_EVERY' | 'CART_REMINDER_AFTER' | 'CART_TTL' | 'CART_RETENTION'>): CartSweepSettings {
+  const remind = durationMs(config.CART_REMINDER_AFTER);
+  const ttl = durationMs(config.CART_TTL);
+  const retention = durationMs(config.CART_RETENTION);
+  if (!(remind < ttl && ttl <= retention)) {
+    throw new ConfigError(`CART_REMINDER_AFTER (${config.CART_REMINDER_AFTER}) must be shorter than CART_TTL (${config.CART_TTL}), `
+      + `and CART_TTL no longer than CART_RETENTION (${config.CART_RETENTION}).`);
+  }
+  if (durationMs(config.CART_SWEEP_EVERY) < 10_000) throw new ConfigError(`CART_SWEEP_EVERY (${config.CART_SWEEP_EVERY}) must be at least 10s.`);
+  return {
+    every: config.CART_SWEEP_EVERY,
+    input: { remindAfter: config.CART_REMINDER_AFTER, expireAfter: config.CART_TTL, deleteAfter: config.CART_RETENTION,
+      batchSize: BATCH_SIZE, maxBatches: MAX_BATCHES },
+  };
+}
+
+export type EnsureOutcome = 'created' | 'updated' | 'unchanged';
+
+export interface EnsureScheduleOptions {
+  taskQueue: string;
+  settings: CartSweepSettings;
+  /** Tests use an id of their own; everything else uses the fixed one. */
+  scheduleId?: string;
+}
+
+/** Creates the cart-expiry-sweep schedule, or brings it in line with the settings; never touches its paused state. */
+export async function ensureCartExpirySchedule(client: Client, opts: EnsureScheduleOptions): Promise<EnsureOutcome> {
+  const scheduleId = opts.scheduleId ?? CART_SWEEP_ID;
+  const every = durationMs(opts.settings.every);
+  const desired = {
+    spec: { intervals: [{ every }] },
+    action: {
+      type: 'startWorkflow' as const,
+      workflowType: 'cartExpirySweep',
+      workflowId: scheduleId,
+      taskQueue: opts.taskQueue,
+      args: [opts.settings.input] as Parameters<typeof cartExpirySweep>,
+      staticSummary: summaryOf(opts.settings),
+    },
+    policies: {
+      // A run still going when the next is due: skip the next, never two at once (they would be safe, just wasteful).
+      overlap: ScheduleOverlapPolicy.SKIP,
+      // After an outage, one run catches up; older missed runs are not worth replaying.
+      catchupWindow: Math.max(every, 60_000),
+      pauseOnFailure: false,
+    },
+  };
+  try {
+    await client.schedule.create({ scheduleId, ...desired, state: { note: 'Created by a worker at start-up' } });
+    return 'created';
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
+  const handle = client.schedule.getHandle(scheduleId);
+  if (matches(await handle.describe(), desired)) return 'unchanged';
+  await handle.update((previous) => ({ ...previous, spec: desired.spec, action: desired.action, policies: desired.policies }));
+  return 'updated';
+}
+
+/**
+ * What a worker does at start-up: ensure the schedule, and say what happened. A failure does not
+ * stop the worker (orders matter more than sweeps); the log says the sweep is not scheduled.
+ */
+export async function ensureSchedulesAtStartup(connection: NativeConnection, namespace: string, taskQueue: string,
+  settings: CartSweepSettings, logger: Logger): Promise<void> {
+  try {
+    const outcome = await ensureCartExpirySchedule(new Client({ connection, namespace }), { taskQueue, settings });
+    logger.info({ scheduleId: CART_SWEEP_ID, outcome, every: settings.every }, `cart-expiry-sweep schedule ${outcome}`);
+  } catch (err) {
+    logger.error({ err, scheduleId: CART_SWEEP_ID },
+      'Could not create or update the cart-expiry-sweep schedule; carts are not swept until a worker starts with access to Schedules');
+  }
+}
+
+function summaryOf(settings: CartSweepSettings): string {
+  const i = settings.input;
+  return `Cart expiry sweep: remind after ${i.remindAfter} idle, expire after ${i.expireAfter}, delete after ${i.deleteAfter}`;
+}
+
+function matches(current: ScheduleDescription, desired: { spec: { intervals: { every: number }[] }; action: Record<string, unknown>;
+  policies: { overlap: string; catchupWindow: number } }): boolean {
+  const intervals = current.spec.intervals ?? [];
+  const action = current.action;
+  return intervals.length === 1 && intervals[0].every === desired.spec.intervals[0].every && !intervals[0].offset
+    && !current.spec.calendars?.length
+    && action.workflowType === desired.action.workflowType
+    && action.taskQueue === desired.action.taskQueue
+    && action.workflowId === desired.action.workflowId
+    && action.staticSummary === desired.action.staticSummary
+    && JSON.stringify(action.args) === JSON.stringify(desired.action.args)
+    && current.policies.overlap === desired.policies.overlap
+    && current.policies.catchupWindow === desired.policies.catchupWindow;
+}

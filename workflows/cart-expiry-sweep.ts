@@ -1,0 +1,79 @@
+/**
+ * cart-expiry-sweep: started by the Temporal Schedule of the same id (src/temporal/schedules.ts),
+ * every 5 minutes by default. One run works through idle carts in three passes, as a store
+ * manager would put it: remind the customers who asked for it, expire what was left too long,
+ * delete what nobody needs any more. Carts hold no stock (stock is reserved at checkout), so
+ * expiry never has to give anything back. Each pass is bounded and heartbeats; the run returns
+ * and records its counts.
+ */
+import { proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { DB_STEP, TRANSIENT_RETRY } from './policies';
+
+/** The schedule's id, and the prefix of every run's workflow id. */
+export const CART_SWEEP_ID = 'cart-expiry-sweep';
+
+export interface CartSweepInput {
+  /** Idle this long: one reminder to a known customer who opted in (CART_REMINDER_AFTER). */
+  remindAfter: string;
+  /** Idle this long: the cart expires and refuses writes (CART_TTL). */
+  expireAfter: string;
+  /** Idle this long: the expired cart is deleted (CART_RETENTION). */
+  deleteAfter: string;
+  /** Carts claimed per transaction. */
+  batchSize: number;
+  /** Batches per pass per run: bounds a run; the next run goes on where this one stopped. */
+  maxBatches: number;
+}
+
+export interface CartSweepResult {
+  asOf: string;
+  reminded: number;
+  reminderFailures: number;
+  expired: number;
+  deleted: number;
+}
+
+/**
+ * A pass is a loop of short transactions that heartbeats after each. A minute without a heartbeat
+ * means the worker died: retry elsewhere, resuming the totals. 15 minutes bounds a whole pass of
+ * maxBatches batches, three times the schedule's default interval, so a stuck pass never lasts long.
+ */
+const SWEEP_PASS = {
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: TRANSIENT_RETRY,
+} as const;
+
+const pass = proxyActivities<Activities>(SWEEP_PASS);
+const db = proxyActivities<Activities>(DB_STEP);
+
+export async function cartExpirySweep(input: CartSweepInput): Promise<CartSweepResult> {
+  // Workflow time: the same cutoffs for every pass and every retry of this run.
+  const asOf = new Date().toISOString();
+  const limits = { asOf, batchSize: input.batchSize, maxBatches: input.maxBatches };
+
+  setCurrentDetails(`Reminding customers of carts idle over ${input.remindAfter} (as of ${asOf})`);
+  const reminders = await pass.remindAbandonedCarts.executeWithOptions(
+    { summary: `Send one reminder for each opted-in customer's cart idle over ${input.remindAfter}` },
+    [{ ...limits, idleFor: input.remindAfter, expiresAfter: input.expireAfter }]);
+
+  setCurrentDetails(`Expiring carts idle over ${input.expireAfter} (as of ${asOf})`);
+  const expiry = await pass.expireIdleCarts.executeWithOptions(
+    { summary: `Expire carts idle over ${input.expireAfter}` }, [{ ...limits, idleFor: input.expireAfter }]);
+
+  setCurrentDetails(`Deleting expired carts idle over ${input.deleteAfter} (as of ${asOf})`);
+  const deletion = await pass.deleteExpiredCarts.executeWithOptions(
+    { summary: `Delete expired carts idle over ${input.deleteAfter}` }, [{ ...limits, idleFor: input.deleteAfter }]);
+
+  const result: CartSweepResult = {
+    asOf, reminded: reminders.reminded, reminderFailures: reminders.failed, expired: expiry.expired, deleted: deletion.deleted,
+  };
+  const { workflowId, runId } = workflowInfo();
+  await db.recordCartSweep.executeWithOptions(
+    { summary: `Record this sweep's counts: ${result.reminded} reminded, ${result.expired} expired, ${result.deleted} deleted` },
+    [{ workflowId, runId, ...result }]);
+  setCurrentDetails(`Done (as of ${asOf}): ${result.reminded} reminded, ${result.reminderFailures} reminders failed, `
+    + `${result.expired} expired, ${result.deleted} deleted`);
+  return result;
+}
