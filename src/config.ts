@@ -46,7 +46,7 @@ const schema = z.object({
   TWILIO_FROM_NUMBER: z.string().regex(/^\+[1-9]\d{1,14}$/, 'an E.164 phone number such as +15005550006').optional(),
   TWILIO_API_BASE: z.string().url().optional(),
   SENDGRID_API_KEY: z.string().min(1).optional(),
-  SENDGRID_FROM_EMAIL: z.string().email().optional(),
+  SENDGRID_FROM_EMAIL: z.string().email('an e-mail address such as shop@example.com').optional(),
   SENDGRID_API_BASE: z.string().url().optional(),
   NOTIFICATIONS_PER_SECOND: z.coerce.number().positive().max(10_000).default(10),
   // Shipment tracking (workflows/shipment-tracking.ts): the carrier's signed webhooks (POST /webhooks/carrier),
@@ -94,6 +94,13 @@ const EXPECTED: Partial<Record<keyof Config, string>> = {
   CARRIER_WEBHOOK_SECRET: 'the secret shared with the carrier for signing webhooks, at least 16 characters',
   TRACKING_POLL_EVERY: 'a duration such as 6 hours or 30m',
   TRACKING_STALL_AFTER: 'a duration such as 5 days or 72h',
+  STRIPE_SECRET_KEY: 'a Stripe secret key (sk_test_…, sk_live_… or a restricted rk_…)',
+  STRIPE_WEBHOOK_SECRET: "the webhook endpoint's signing secret (whsec_…)",
+  STRIPE_API_BASE: 'the base URL of a server speaking Stripe\'s API, such as http://127.0.0.1:12111 (stripe-mock)',
+  STRIPE_RETURN_URL: 'an absolute URL such as https://shop.example.com/orders/{orderId}',
+  TWILIO_API_BASE: 'the base URL of a server speaking Twilio\'s API',
+  SENDGRID_API_BASE: 'the base URL of a server speaking SendGrid\'s API',
+  NOTIFICATIONS_PER_SECOND: 'a positive number of messages per second, such as 10',
 };
 
 /** Values of these are never echoed back in an error message: they may hold credentials. */
