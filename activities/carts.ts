@@ -61,7 +61,7 @@ export function cartActivities({ orm, notifier, logger }: ActivityDeps) {
       if (signal.aborted) throw signal.reason ?? new Error('the sweep was cancelled');
       const handled = await batch(progress);
       progress.batches += 1;
-      heartbeat(progress);
+      heartbeat({ ...progress });
       if (handled < pass.batchSize) break;
     }
     return progress;
