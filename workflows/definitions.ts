@@ -75,6 +75,8 @@ export interface OrderState {
   pendingCompensations: string[];
   cancelReason?: string;
   failure?: { code: string; message: string };
+  /** Refunds support made on this order (refundPaymentUpdate), oldest first. */
+  refunds?: RefundRecord[];
 }
 
 export interface ActorReason {
@@ -97,7 +99,7 @@ export const cancelOrderUpdate = defineUpdate<OrderState, [ActorReason]>('cancel
 export const holdOrderUpdate = defineUpdate<OrderState, [ActorReason]>('holdOrder');
 export const releaseOrderUpdate = defineUpdate<OrderState, [ActorReason]>('releaseOrder');
 /** Refused once the parcel has shipped. */
-export const changeShippingAddressUpdate = defineUpdate<OrderState, [ShippingAddress & { actor: string }]>('changeShippingAddress');
+export const changeShippingAddressUpdate = defineUpdate<OrderState, [ShippingAddress & { actor: string; reason?: string }]>('changeShippingAddress');
 /**
  * The API's early return: sent with update-with-start when the order is placed; answers as soon
  * as the payment outcome is known (authorized, declined, needs customer action), or after a short cap.
@@ -221,3 +223,59 @@ export interface TrackingResult {
 
 export const carrierEventSignal = defineSignal<[CarrierEvent]>('carrierEvent');
 export const trackingStatusQuery = defineQuery<TrackingState>('trackingStatus');
+
+// ---------------------------------------------------------------------------------------------
+// Support actions on a live order (workflows/support-handlers.ts), besides cancel, hold, release
+// and address above. Every one carries who asks and why; each accepted one lands in the timeline.
+
+export interface RefundRequest extends ActorReason {
+  /** Minor units; absent: everything captured that is not refunded yet. */
+  amount?: number;
+  /** The order's currency, for the words in the timeline and the UI (the amount itself is minor units). */
+  currency?: string;
+}
+
+export interface RefundRecord {
+  amount: number;
+  currency: string;
+  by: string;
+  reason: string;
+  at: string;
+  refundRef: string;
+}
+
+export interface RefundOutcome {
+  refunded: number;
+  currency: string;
+  /** The payment's totals after this refund. */
+  capturedAmount: number;
+  refundedAmount: number;
+  refundRef: string;
+}
+
+export interface ResendRequest extends ActorReason {
+  template: string;
+  channel: 'email' | 'sms';
+}
+
+export interface ResendOutcome {
+  template: string;
+  channel: 'email' | 'sms';
+  status: 'sent' | 'already_sent' | 'skipped' | 'in_doubt';
+  messageId?: string;
+}
+
+/** A support action that happened elsewhere (e.g. a carrier event recorded by hand), noted in the order's timeline. */
+export interface SupportNote {
+  actor: string;
+  action: string;
+  detail: string;
+}
+
+/** Refunds captured money; refused before capture (cancel the order instead) and above captured minus refunded. */
+export const refundPaymentUpdate = defineUpdate<RefundOutcome, [RefundRequest]>('refundPayment');
+/** Sends a customer message the order was already sent (same template and channel) once more. */
+export const resendNotificationUpdate = defineUpdate<ResendOutcome, [ResendRequest]>('resendNotification');
+/** For a payment stuck waiting for 3-D Secure: asks the provider, and passes its answer to the payment workflow. */
+export const retryPaymentUpdate = defineUpdate<OrderState, [ActorReason]>('retryPayment');
+export const supportNoteSignal = defineSignal<[SupportNote]>('supportNote');
