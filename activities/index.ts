@@ -14,6 +14,7 @@ import { notificationActivities } from './notifications';
 import { orderActivities } from './orders';
 import { paymentActivities } from './payments';
 import { cartActivities } from './carts';
+import { supportActivities } from './support';
 import { shippingActivities } from './shipping';
 
 export interface ActivityDeps {
@@ -35,6 +36,7 @@ export function createActivities(deps: ActivityDeps) {
     ...paymentActivities(deps),
     ...notificationActivities(deps),
     ...cartActivities(deps),
+    ...supportActivities(deps),
     ...fulfillmentActivities(deps),
     ...shippingActivities(deps),
   });

@@ -4,7 +4,9 @@
  * reaches the provider as the same request and never charges or refunds twice.
  */
 import type { ActivityDeps } from './index';
-import type { AuthorizationResult } from '../src/integrations/payments';
+import { PaymentProviderError, type AuthorizationResult, type ProviderPaymentStatus } from '../src/integrations/payments';
+import { DomainError, ErrorCode } from '../src/domain/errors';
+import { describeMoney } from '../workflows/format';
 
 interface PaymentRow { id: string; status: string; provider_ref: string | null; payment_method: string; currency: string; amount: string; captured_amount: string; refunded_amount: string }
 
@@ -76,5 +78,89 @@ export function paymentActivities({ orm, payments }: ActivityDeps) {
       await conn().execute(`update payments set status = 'voided', provider_ref = ?, updated_at = now() where id = ?`, [providerRef, payment.id]);
       return { action: 'voided', amount: Number(payment.amount) };
     },
+
+    /**
+     * A support refund of captured money, never above what was captured less what is refunded or
+     * being refunded. The refund is claimed first (a 'pending' refunds row, written under the
+     * payment's row lock, so two refunds at once cannot both fit in the same money), then sent to
+     * the provider with its own idempotency key, then recorded; no transaction spans the provider
+     * call. A retry finds its claim and repeats the same provider request, which refunds once.
+     */
+    async refundPayment(req: { orderId: string; amount?: number; reason: string; requestId: string }): Promise<RefundResult> {
+      const key = paymentKeys.refund(req.orderId, `support-${req.requestId}`);
+      const claim = await orm.em.fork().transactional(async (tx) => {
+        const c = tx.getConnection();
+        const ctx = tx.getTransactionContext();
+        const [payment] = await c.execute<PaymentRow[]>('select * from payments where idempotency_key = ? for update', [paymentKeys.authorize(req.orderId)], 'all', ctx);
+        if (!payment || !payment.provider_ref || Number(payment.captured_amount) === 0) {
+          throw new DomainError(ErrorCode.NothingToRefund, `order ${req.orderId} has not been charged (its payment is ${payment?.status ?? 'missing'}): `
+            + 'there is nothing to refund; cancel the order to release an authorization', { orderId: req.orderId });
+        }
+        const [mine] = await c.execute<RefundRow[]>('select id, amount, status, provider_ref from refunds where idempotency_key = ?', [key], 'all', ctx);
+        if (mine && mine.status !== 'failed') return { payment, refund: mine };
+        const [{ pending }] = await c.execute<{ pending: string }[]>(
+          `select coalesce(sum(amount), 0) as pending from refunds where payment_id = ? and status = 'pending'`, [payment.id], 'all', ctx);
+        const left = Number(payment.captured_amount) - Number(payment.refunded_amount) - Number(pending);
+        const money = (n: number) => describeMoney(n, payment.currency);
+        if (left <= 0) {
+          throw new DomainError(ErrorCode.NothingToRefund, `everything captured for order ${req.orderId} (${money(Number(payment.captured_amount))}) `
+            + 'has already been refunded', { orderId: req.orderId });
+        }
+        const amount = req.amount ?? left;
+        if (amount > left) {
+          throw new DomainError(ErrorCode.RefundExceedsCaptured, `a refund of ${money(amount)} is more than the ${money(left)} left to refund on order `
+            + `${req.orderId} (captured ${money(Number(payment.captured_amount))}, refunded ${money(Number(payment.refunded_amount) + Number(pending))})`,
+          { orderId: req.orderId, requested: amount, refundable: left });
+        }
+        const [refund] = await c.execute<RefundRow[]>(
+          `insert into refunds (payment_id, idempotency_key, amount, reason, status) values (?, ?, ?, ?, 'pending')
+           on conflict (idempotency_key) do update set amount = excluded.amount, status = 'pending' returning id, amount, status, provider_ref`,
+          [payment.id, key, amount, req.reason], 'all', ctx);
+        return { payment, refund };
+      });
+      const { payment, refund } = claim;
+      const amount = Number(refund.amount);
+      let refundRef = refund.provider_ref ?? '';
+      if (refund.status === 'pending') {
+        try {
+          refundRef = (await payments.refund({ idempotencyKey: key, providerRef: payment.provider_ref as string, amount })).refundRef;
+        } catch (err) {
+          // A final "no" frees the claimed amount; a transient failure keeps it for the retry (same key).
+          if (err instanceof PaymentProviderError && !err.retryable) {
+            await conn().execute(`update refunds set status = 'failed' where id = ? and status = 'pending'`, [refund.id]);
+          }
+          throw err;
+        }
+        await orm.em.fork().transactional(async (tx) => {
+          const ctx = tx.getTransactionContext();
+          const done = await tx.getConnection().execute<{ id: string }[]>(
+            `update refunds set status = 'succeeded', provider_ref = ? where id = ? and status = 'pending' returning id`, [refundRef, refund.id], 'all', ctx);
+          if (done.length) {
+            await tx.getConnection().execute(`update payments set refunded_amount = refunded_amount + ?,
+                status = case when refunded_amount + ? >= captured_amount then 'refunded' else status end, updated_at = now() where id = ?`,
+            [amount, amount, payment.id], 'run', ctx);
+          }
+        });
+      }
+      const after = await load(req.orderId);
+      return { refunded: amount, currency: payment.currency, capturedAmount: Number(after.captured_amount),
+        refundedAmount: Number(after.refunded_amount), refundRef };
+    },
+
+    /** Asks the provider where an authorization stands (support's retry-payment: a 3-D Secure outcome that never reached us). */
+    async checkPaymentWithProvider(orderId: string): Promise<{ providerRef: string; status: ProviderPaymentStatus }> {
+      const payment = await load(orderId);
+      if (!payment?.provider_ref) {
+        throw new DomainError(ErrorCode.ActionRefused, `order ${orderId} has no payment at the provider yet`, { orderId });
+      }
+      if (!payments.retrieve) {
+        throw new DomainError(ErrorCode.ActionRefused, `the ${payments.name} payment provider cannot be asked about a payment; nothing was changed`, { orderId });
+      }
+      return { providerRef: payment.provider_ref, status: await payments.retrieve(payment.provider_ref) };
+    },
   };
 }
+
+interface RefundRow { id: string; amount: string; status: string; provider_ref: string | null }
+
+export interface RefundResult { refunded: number; currency: string; capturedAmount: number; refundedAmount: number; refundRef: string }

@@ -4,6 +4,7 @@
  * refuses), the API's early-return update, and the payment child's progress signal.
  */
 import { CancellationScope, CancelledFailure, condition, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { ActivityInterfaceFor } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { addressChangeRefusal, addressProblems, cancellationRefusal, FINAL_STATUSES, holdRefusal } from '../src/domain/order';
 import {
@@ -15,6 +16,7 @@ import { Saga } from './saga';
 /** How long a cancel request waits for the rollback before answering with the state so far. */
 const CANCEL_ANSWER_CAP = '1 minute';
 
+import { registerSupportHandlers } from './support-handlers';
 export interface OrderControl {
   state: OrderState;
   /** The scope the order's steps run in; a cancel request cancels it. */
@@ -76,7 +78,7 @@ export function createOrderState(orderId: string, work: CancellationScope): Orde
   return order;
 }
 
-type Db = Pick<Activities, 'updateShippingAddress'>;
+type Db = Pick<ActivityInterfaceFor<Activities>, 'updateShippingAddress'>;
 
 export function registerOrderHandlers(order: OrderControl, db: Db): void {
   const { state } = order;
@@ -115,9 +117,9 @@ export function registerOrderHandlers(order: OrderControl, db: Db): void {
   setHandler(holdOrderUpdate, setHeld(true), { validator: holdValidator(true) });
   setHandler(releaseOrderUpdate, setHeld(false), { validator: holdValidator(false) });
 
-  setHandler(changeShippingAddressUpdate, async ({ actor, ...address }) => {
-    await db.updateShippingAddress(state.orderId, address);
-    order.record('change_shipping_address', 'completed', `by ${actor}`);
+  setHandler(changeShippingAddressUpdate, async ({ actor, reason, ...address }) => {
+    await db.updateShippingAddress.executeWithOptions({ summary: `Save the new shipping address of order ${state.orderId}` }, [state.orderId, address]);
+    order.record('change_shipping_address', 'completed', `by ${actor}${reason ? `: ${reason}` : ''}`);
     return state;
   }, {
     validator: ({ actor: _actor, ...address }) => {
@@ -143,3 +145,5 @@ function requireReason(request: ActorReason): void {
   if (!request || typeof request.reason !== 'string' || request.reason.trim().length === 0) throw new Error('a reason is required');
   if (typeof request.actor !== 'string' || request.actor.length === 0) throw new Error('the actor (who asks) is required');
 }
+
+  registerSupportHandlers(order);

@@ -27,6 +27,11 @@ export const ErrorCode = {
   OrderNotCancellable: 'order_not_cancellable',
   PaymentDeclined: 'payment_declined',
   PaymentNotAwaitingAction: 'payment_not_awaiting_action',
+  // Support actions: the order's workflow (or the payment row) said no, with the reason in the message.
+  ActionRefused: 'action_refused',
+  NothingToRefund: 'nothing_to_refund',
+  RefundExceedsCaptured: 'refund_exceeds_captured',
+  ShipmentNotFound: 'shipment_not_found',
   ServiceUnavailable: 'service_unavailable',
   Internal: 'internal_error',
 } as const;

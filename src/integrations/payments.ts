@@ -29,7 +29,12 @@ export interface PaymentProvider {
   /** Release an authorization that was never captured. */
   void(req: { idempotencyKey: string; providerRef: string }): Promise<void>;
   refund(req: { idempotencyKey: string; providerRef: string; amount: number }): Promise<{ refundRef: string }>;
+  /** Where a payment stands now (support's retry-payment). Optional: without it, that action is refused. */
+  retrieve?(providerRef: string): Promise<ProviderPaymentStatus>;
 }
+
+/** A payment's state at the provider, in our words (Stripe: requires_action, requires_capture, requires_payment_method, canceled, succeeded). */
+export type ProviderPaymentStatus = 'requires_action' | 'authorized' | 'declined' | 'canceled' | 'captured';
 
 /**
  * A provider call that failed. `retryable` decides what the workflow does: a network error, a rate

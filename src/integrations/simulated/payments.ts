@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { PaymentProviderError, type AuthorizationResult, type AuthorizeRequest, type PaymentProvider } from '../payments';
+import { PaymentProviderError, type AuthorizationResult, type AuthorizeRequest, type PaymentProvider, type ProviderPaymentStatus } from '../payments';
 
 const APPROVED = new Set(['pm_card_visa', 'pm_card_mastercard', 'pm_card_amex', 'pm_sim_flaky']);
 const DECLINED: Record<string, string> = {
@@ -84,6 +84,14 @@ export class SimulatedPaymentProvider implements PaymentProvider {
          on conflict (idempotency_key) do update set result = excluded.result`, [req.idempotencyKey, JSON.stringify(result)], 'run', ctx);
       return result;
     });
+  }
+
+  async retrieve(providerRef: string): Promise<ProviderPaymentStatus> {
+    const intent = await this.findIntent(providerRef);
+    if (!intent) throw new PaymentProviderError(`Payment ${providerRef} does not exist.`, 'resource_missing', false);
+    const status: Record<string, ProviderPaymentStatus> = { requires_action: 'requires_action', requires_capture: 'authorized',
+      requires_payment_method: 'declined', canceled: 'canceled', succeeded: 'captured' };
+    return status[intent.status] ?? 'declined';
   }
 
   /** The customer finished (or failed) 3-D Secure. Returns the event a webhook would deliver. */

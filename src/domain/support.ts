@@ -1,0 +1,52 @@
+/**
+ * The rules support runs into beyond cancel, hold and address (src/domain/order.ts): when a refund,
+ * a resend or a payment retry makes sense. Pure and deterministic: the workflow's update
+ * validators, the CLI and the staff routes all give the same reasons.
+ */
+import { FINAL_STATUSES, type OrderStatus } from './order';
+import { TEMPLATES } from './templates';
+
+/** The statuses in which the payment has been captured (capture happens when the parcel is dispatched). */
+const CHARGED: readonly OrderStatus[] = ['shipped', 'delivered', 'returned'];
+
+/**
+ * Why a refund cannot be asked for now, or undefined. The payment row decides the rest (how much
+ * was captured and refunded), in the refund activity, under a row lock.
+ */
+export function refundRefusal(orderId: string, o: { status: OrderStatus; dispatching: boolean; rollingBack: boolean; amount?: number }): string | undefined {
+  if (o.amount !== undefined && (!Number.isSafeInteger(o.amount) || o.amount <= 0)) {
+    return 'the amount must be a whole number of minor units (cents) above zero';
+  }
+  if (o.rollingBack && !FINAL_STATUSES.includes(o.status)) return `order ${orderId} is being rolled back; its payment is voided or refunded by that`;
+  if (o.status === 'cancelled' || o.status === 'failed') return `order ${orderId} is ${o.status}; its payment was already voided or refunded`;
+  if (!CHARGED.includes(o.status) && !o.dispatching) {
+    return `order ${orderId} has not been charged yet (the payment is only authorized until the parcel is dispatched): `
+      + 'there is nothing to refund; cancel the order to release the hold';
+  }
+  return undefined;
+}
+
+/** Customer messages support may send again (the abandoned-cart reminder belongs to a cart, not an order). */
+export const RESENDABLE_TEMPLATES: readonly string[] = TEMPLATES.filter((t) => t !== 'abandoned_cart');
+
+export function resendRefusal(template: string, channel: string): string | undefined {
+  if (!RESENDABLE_TEMPLATES.includes(template)) return `"${template}" is not a message of an order; one of: ${RESENDABLE_TEMPLATES.join(', ')}`;
+  if (channel !== 'email' && channel !== 'sms') return `the channel must be email or sms, not "${channel}"`;
+  return undefined;
+}
+
+/**
+ * retry-payment: the one stuck payment support can unstick is one waiting for the customer's
+ * 3-D Secure whose outcome never reached us (a lost webhook). Every other state says why not.
+ */
+export function retryPaymentRefusal(orderId: string, status: OrderStatus, paymentStatus: string): string | undefined {
+  if (status === 'awaiting_payment_action' && paymentStatus === 'requires_action') return undefined;
+  if (status === 'failed') {
+    return `order ${orderId} has failed and was rolled back (nothing was charged); its cart is open again, so the customer can check out again`;
+  }
+  if (FINAL_STATUSES.includes(status) || status === 'cancelling') return `order ${orderId} is ${status}; there is no payment to retry`;
+  if (paymentStatus === 'pending') {
+    return `the payment of order ${orderId} is being authorized right now; a failing provider call is retried automatically`;
+  }
+  return `the payment of order ${orderId} is ${paymentStatus}; there is nothing to retry`;
+}

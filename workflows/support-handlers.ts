@@ -1,0 +1,129 @@
+/**
+ * Support actions on a live order, beside cancel / hold / release / address (checkout-state.ts):
+ * refund captured money, send a customer message again, unstick a payment whose 3-D Secure outcome
+ * never arrived, and note in the timeline what support did elsewhere. Each update has a validator
+ * that says why it refuses; each accepted action is recorded in the order's timeline with who
+ * asked and why. A refusal found by an activity (e.g. more than is left to refund) fails the
+ * update with that reason; the order itself carries on untouched.
+ */
+import {
+  ActivityFailure, ApplicationFailure, condition, currentUpdateInfo, getExternalWorkflowHandle, proxyActivities, setHandler,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { Template } from '../src/domain/templates';
+import { refundRefusal, resendRefusal, retryPaymentRefusal } from '../src/domain/support';
+import {
+  paymentEventSignal, refundPaymentUpdate, resendNotificationUpdate, retryPaymentUpdate, supportNoteSignal, workflowIds,
+  type ActorReason, type PaymentEvent,
+} from './definitions';
+import type { OrderControl } from './checkout-state';
+import { describeMoney } from './format';
+import { DB_STEP, NOTIFICATION_CALL, PROVIDER_CALL } from './policies';
+
+const money = proxyActivities<Activities>(PROVIDER_CALL);
+const db = proxyActivities<Activities>(DB_STEP);
+const messages = proxyActivities<Activities>(NOTIFICATION_CALL);
+
+/** retry-payment answers once the payment workflow has taken the provider's answer, or after this long with the state so far. */
+const RETRY_ANSWER_CAP = '30 seconds';
+
+export function registerSupportHandlers(order: OrderControl): void {
+  const { state } = order;
+  const by = (r: ActorReason) => `by ${r.actor}: ${r.reason}`;
+
+  setHandler(refundPaymentUpdate, async (request) => {
+    const what = request.amount !== undefined && request.currency ? describeMoney(request.amount, request.currency)
+      : request.amount !== undefined ? `${request.amount} (minor units)` : 'what is left';
+    const outcome = await refusing('refund', request, () => money.refundPayment.executeWithOptions(
+      { summary: `Refund ${what} of order ${state.orderId}` },
+      [{ orderId: state.orderId, amount: request.amount, reason: request.reason, requestId: requestId() }]));
+    state.refunds = [...(state.refunds ?? []), { amount: outcome.refunded, currency: outcome.currency, by: request.actor, reason: request.reason,
+      at: new Date().toISOString(), refundRef: outcome.refundRef }];
+    order.record('refund', 'completed', `${by(request)} (refunded ${describeMoney(outcome.refunded, outcome.currency)}; `
+      + `${describeMoney(outcome.refundedAmount, outcome.currency)} of ${describeMoney(outcome.capturedAmount, outcome.currency)} refunded in all)`);
+    return outcome;
+  }, {
+    validator: (request) => {
+      requireReason(request);
+      const dispatching = ['dispatching', 'shipped'].includes(state.fulfillment?.stage ?? '');
+      refuseIf(refundRefusal(state.orderId, { status: state.status, dispatching, rollingBack: order.rollingBack, amount: request.amount }));
+    },
+  });
+
+  setHandler(resendNotificationUpdate, async (request) => {
+    const { template, channel } = request;
+    const { reason } = await refusing('resend_notification', request, () => db.reopenNotificationForResend.executeWithOptions(
+      { summary: `Re-open the ${channel} "${template}" of order ${state.orderId} for one more send` },
+      [{ orderId: state.orderId, template, channel, requestId: requestId(), actor: request.actor, reason: request.reason }]));
+    const sent = await messages.sendOrderNotification.executeWithOptions(
+      { summary: `Send the ${channel} "${template}" of order ${state.orderId} again` },
+      [{ orderId: state.orderId, template: template as Template, channel, reason }]);
+    order.record('resend_notification', 'completed', `${by(request)} (${channel} "${template}": ${sent.status})`);
+    return { template, channel, status: sent.status, messageId: sent.messageId };
+  }, {
+    validator: (request) => {
+      requireReason(request);
+      refuseIf(resendRefusal(request?.template, request?.channel));
+    },
+  });
+
+  setHandler(retryPaymentUpdate, async (request) => {
+    const check = await refusing('retry_payment', request, () => money.checkPaymentWithProvider.executeWithOptions(
+      { summary: `Ask the payment provider whether 3-D Secure of order ${state.orderId} was completed` }, [state.orderId]));
+    const event = providerEvent(check.providerRef, check.status);
+    if (!event) {
+      order.record('retry_payment', 'skipped', `${by(request)} (the provider still waits for the customer's 3-D Secure)`);
+      throw ApplicationFailure.create({ type: 'action_refused', nonRetryable: true, message: `the customer has not completed 3-D Secure for `
+        + `order ${state.orderId} yet (payment ${check.providerRef}); there is nothing to retry, and it times out by itself` });
+    }
+    // Exactly what the provider's webhook would have delivered; the payment workflow keeps one of each event id.
+    await getExternalWorkflowHandle(workflowIds.payment(state.orderId)).signal(paymentEventSignal, event);
+    order.record('retry_payment', 'completed', `${by(request)} (the provider says ${check.status}; passed to the payment)`);
+    await condition(() => state.payment.status !== 'requires_action' || order.rollingBack, RETRY_ANSWER_CAP);
+    return state;
+  }, {
+    validator: (request) => {
+      requireReason(request);
+      refuseIf(retryPaymentRefusal(state.orderId, state.status, state.payment.status));
+    },
+  });
+
+  setHandler(supportNoteSignal, (note) => {
+    order.record(`support_${note.action}`, 'completed', `by ${note.actor}: ${note.detail}`);
+  });
+
+  /** Runs an activity; a refusal it reports (a non-retryable domain error) fails the update with its reason, recorded in the timeline. */
+  async function refusing<T>(step: string, request: ActorReason, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      if (!(cause instanceof ApplicationFailure) || !cause.nonRetryable) throw err;
+      order.record(step, 'failed', `${by(request)} (refused: ${cause.message})`);
+      throw ApplicationFailure.create({ type: cause.type ?? 'action_refused', message: cause.message, nonRetryable: true });
+    }
+  }
+}
+
+/** The update's own id: the CLI and the staff routes set it per request, so a retried request is the same request. */
+function requestId(): string {
+  const info = currentUpdateInfo();
+  if (!info) throw ApplicationFailure.nonRetryable('a support action runs inside an update');
+  return info.id;
+}
+
+function providerEvent(providerRef: string, status: string): PaymentEvent | undefined {
+  const eventId = `support-recheck-${providerRef}-${status}`;
+  if (status === 'authorized' || status === 'captured') return { eventId, type: 'payment_intent.amount_capturable_updated', providerRef };
+  if (status === 'declined' || status === 'canceled') return { eventId, type: 'payment_intent.payment_failed', providerRef, declineCode: 'authentication_failed' };
+  return undefined;
+}
+
+function refuseIf(refusal: string | undefined): void {
+  if (refusal) throw new Error(refusal);
+}
+
+function requireReason(request: ActorReason): void {
+  if (!request || typeof request.reason !== 'string' || request.reason.trim().length === 0) throw new Error('a reason is required');
+  if (typeof request.actor !== 'string' || request.actor.length === 0) throw new Error('the actor (who asks) is required');
+}
