@@ -139,11 +139,11 @@ export function registerOrderHandlers(order: OrderControl, db: Db): void {
     state.payment = { ...progress };
     if (progress.status === 'requires_action' && state.status === 'pending') order.setStatus('awaiting_payment_action');
   });
+
+  registerSupportHandlers(order);
 }
 
 function requireReason(request: ActorReason): void {
   if (!request || typeof request.reason !== 'string' || request.reason.trim().length === 0) throw new Error('a reason is required');
   if (typeof request.actor !== 'string' || request.actor.length === 0) throw new Error('the actor (who asks) is required');
 }
-
-  registerSupportHandlers(order);
