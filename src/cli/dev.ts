@@ -43,8 +43,9 @@ async function main(): Promise<void> {
   stopChildrenOnExit();
   // Before any NativeConnection: the SDK's runtime is a singleton and must not handle signals itself.
   // Its info lines (webpack's build report, state changes) drown the banner; LOG_LEVEL brings them back.
-  installWorkerRuntime(logger, { level: process.env.LOG_LEVEL ? undefined : 'warn' });
   const config = loadConfig();
+  installWorkerRuntime(logger, { level: process.env.LOG_LEVEL ? undefined : 'warn',
+    metricsBindAddress: config.WORKER_METRICS_PORT === undefined ? undefined : `${config.WORKER_METRICS_HOST}:${config.WORKER_METRICS_PORT}` });
   const ports = {
     postgres: portFromEnv('EMBEDDED_PG_PORT', 54329),
     temporal: portFromEnv('TEMPORAL_DEV_PORT', 7233),
