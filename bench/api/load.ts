@@ -8,7 +8,8 @@
  *   latencies; autocannon's own p99 is kept as a cross-check of ours.
  * - Its rate limiter gives each connection a quota per second, sent back to back at the start of
  *   the second. The load is therefore bursts at `connections` concurrency, not evenly spaced
- *   arrivals; a few connections keep the bursts close to what 200 shoppers a second would cause.
+ *   arrivals; with a few connections that concurrency stays low, and a served rate below the
+ *   target rate shows the bursts no longer fit in their second (saturation).
  */
 import autocannon, { type Options, type Request } from 'autocannon';
 import { share, snapshot, type CpuShare } from './cpu';
