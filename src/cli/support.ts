@@ -1,0 +1,289 @@
+/**
+ * `npm run support -- <command>`: support's tools over the orders' workflows (src/support/actions.ts).
+ * Exit codes: 0 done, 1 refused (or not done: Temporal did not answer), 2 bad usage, 3 not found.
+ * Every command has --help; --json prints one JSON object on stdout instead of words (errors included).
+ */
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../config';
+import { createOrm } from '../db/orm';
+import { ORDER_STATUSES } from '../domain/order';
+import { RESENDABLE_TEMPLATES } from '../domain/support';
+import { SHIPMENT_STATUSES, type OrderState } from '../../workflows/definitions';
+import {
+  cancelOrder, changeAddress, findOrders, holdOrder, orderStatus, recordCarrierEvent, refundOrder, resendNotification, retryPayment,
+  SupportError, type Caller, type Done, type SupportDeps,
+} from '../support/actions';
+
+export const EXIT = { done: 0, refused: 1, usage: 2, notFound: 3 } as const;
+
+/** Where `npm run dev` puts its servers: the defaults when no environment says otherwise. */
+const DEV_TEMPORAL = '127.0.0.1:7233';
+const DEV_DATABASE = 'postgres://commerce:commerce@127.0.0.1:54329/commerce';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+type Options = Record<string, string | boolean | undefined>;
+interface Command {
+  usage: string;
+  about: string;
+  options: ParseArgsConfig['options'];
+  positionals: string[];
+  /** Extra positionals allowed after the named ones (address fields). */
+  rest?: boolean;
+  run(deps: SupportDeps, caller: Caller, args: string[], opts: Options): Promise<{ json: unknown; text: string }>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const reasonOption = { reason: { type: 'string' as const } };
+const ADDRESS_FIELDS = ['name', 'line1', 'line2', 'city', 'region', 'postalCode', 'country'];
+
+const COMMANDS: Record<string, Command> = {
+  find: {
+    usage: 'find [--order ID] [--customer ID] [--status STATUS] [--min-total N] [--max-total N] [--since DATE] [--until DATE] [--date-field StartTime|ExecutionTime] [--limit N]',
+    about: 'Find orders by a visibility query over their search attributes (the same query works in the Temporal UI).\n'
+      + `  Statuses: ${ORDER_STATUSES.join(', ')}. Totals are minor units (cents). Dates are ISO 8601.`,
+    options: { order: { type: 'string' }, customer: { type: 'string' }, status: { type: 'string' }, 'min-total': { type: 'string' },
+      'max-total': { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, 'date-field': { type: 'string' }, limit: { type: 'string' } },
+    positionals: [],
+    async run(deps, _caller, _args, o) {
+      const { query, orders } = await findOrders(deps.client, {
+        orderId: str(o.order), customerId: str(o.customer), status: str(o.status), minTotal: int(o['min-total'], '--min-total'),
+        maxTotal: int(o['max-total'], '--max-total'), since: str(o.since), until: str(o.until),
+        dateField: str(o['date-field']) as 'StartTime' | 'ExecutionTime' | undefined, limit: int(o.limit, '--limit') });
+      const lines = orders.map((r) => `${r.orderId}  ${(r.status ?? '?').padEnd(22)} ${String(r.total ?? '?').padStart(9)}  `
+        + `${r.customerId ?? '(guest)'.padEnd(36)}  ${r.startTime}  ${r.workflowStatus}`);
+      return { json: { query, orders }, text: [`query: ${query}`, `${orders.length} order${orders.length === 1 ? '' : 's'}`, ...lines].join('\n') };
+    },
+  },
+  status: {
+    usage: 'status <orderId>',
+    about: 'The order\'s live status from its workflow: state, hold, payment, step timeline, pending compensations.',
+    options: {}, positionals: ['orderId'],
+    async run(deps, _caller, [orderId]) {
+      const state = await orderStatus(deps, orderId);
+      return { json: state, text: describeState(state) };
+    },
+  },
+  cancel: {
+    usage: 'cancel <orderId> --reason TEXT',
+    about: 'Cancel the order: its compensations run (payment voided or refunded, stock released, customer told). Refused once it ships.',
+    options: reasonOption, positionals: ['orderId'],
+    run: (deps, caller, [orderId], o) => done(cancelOrder(deps, caller, orderId, required(o.reason, '--reason'))),
+  },
+  hold: {
+    usage: 'hold <orderId> --reason TEXT',
+    about: 'Hold the order between its steps (e.g. for a fraud check) until released.',
+    options: reasonOption, positionals: ['orderId'],
+    run: (deps, caller, [orderId], o) => done(holdOrder(deps, caller, orderId, required(o.reason, '--reason'), true)),
+  },
+  release: {
+    usage: 'release <orderId> --reason TEXT',
+    about: 'Release an order on hold; it carries on from where it stopped.',
+    options: reasonOption, positionals: ['orderId'],
+    run: (deps, caller, [orderId], o) => done(holdOrder(deps, caller, orderId, required(o.reason, '--reason'), false)),
+  },
+  address: {
+    usage: 'address <orderId> FIELD=VALUE... [--reason TEXT]',
+    about: `Change fields of the shipping address before it ships (the rest stay). Fields: ${ADDRESS_FIELDS.join(', ')}.\n`
+      + '  Example: address <orderId> line1="1 New Street" postalCode="N1 9GU" --reason "customer moved"',
+    options: reasonOption, positionals: ['orderId'], rest: true,
+    run: (deps, caller, [orderId, ...pairs], o) => done(changeAddress(deps, caller, orderId, addressFields(pairs), str(o.reason) ?? 'address changed by support')),
+  },
+  resend: {
+    usage: 'resend <orderId> <template> [--channel email|sms] [--reason TEXT]',
+    about: `Send a message the order was already sent once more. Templates: ${RESENDABLE_TEMPLATES.join(', ')}.`,
+    options: { ...reasonOption, channel: { type: 'string' } }, positionals: ['orderId', 'template'],
+    run: (deps, caller, [orderId, template], o) => done(resendNotification(deps, caller, orderId, template,
+      channelOf(str(o.channel)), str(o.reason) ?? 'resent by support')),
+  },
+  refund: {
+    usage: 'refund <orderId> [--amount AMOUNT] --reason TEXT',
+    about: 'Refund captured money: all that is left, or AMOUNT (minor units like 1000, or 10.00 in the order\'s currency);\n'
+      + '  never more than captured less refunded. Before capture nothing was charged: a full refund voids the authorization\n'
+      + '  by cancelling the order; a partial one is refused.',
+    options: { ...reasonOption, amount: { type: 'string' } }, positionals: ['orderId'],
+    run: (deps, caller, [orderId], o) => done(refundOrder(deps, caller, orderId, str(o.amount), required(o.reason, '--reason'))),
+  },
+  'retry-payment': {
+    usage: 'retry-payment <orderId> [--reason TEXT]',
+    about: 'For a payment stuck waiting for the customer\'s 3-D Secure: ask the payment provider whether it was completed\n'
+      + '  (e.g. the webhook was lost) and pass its answer to the payment workflow. Refused in any other state, with the reason.',
+    options: reasonOption, positionals: ['orderId'],
+    run: (deps, caller, [orderId], o) => done(retryPayment(deps, caller, orderId, str(o.reason) ?? 'payment re-checked by support')),
+  },
+  'carrier-event': {
+    usage: 'carrier-event <shipmentId> <status> [--reason TEXT] [--event-id ID] [--occurred-at ISO]',
+    about: `Record a carrier scan by hand (signals the shipment's tracking workflow). Statuses: ${SHIPMENT_STATUSES.join(', ')}.`,
+    options: { ...reasonOption, 'event-id': { type: 'string' }, 'occurred-at': { type: 'string' } }, positionals: ['shipmentId', 'status'],
+    run: (deps, caller, [shipmentId, status], o) => done(recordCarrierEvent(deps, caller, shipmentId, status, str(o.reason) ?? 'recorded by support',
+      { eventId: str(o['event-id']), occurredAt: isoOrUndefined(str(o['occurred-at'])) })),
+  },
+};
+
+const GLOBAL_OPTIONS = { json: { type: 'boolean' as const }, help: { type: 'boolean' as const, short: 'h' }, actor: { type: 'string' as const },
+  'request-id': { type: 'string' as const } };
+
+const HELP = `Usage: npm run support -- <command> [options]
+
+Commands:
+${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join('\n')}
+
+Every command: --help, --json (one JSON object on stdout), --actor NAME (who you are; default staff:$USER or SUPPORT_ACTOR),
+--request-id UUID (repeat a request safely: the same id is the same request).
+Exit codes: 0 done, 1 refused (the reason is printed) or not done, 2 bad usage, 3 not found.
+Environment: TEMPORAL_ADDRESS (default ${DEV_TEMPORAL}, npm run dev's), TEMPORAL_NAMESPACE, DATABASE_URL (default npm run dev's
+embedded PostgreSQL): actions are sent to the orders' workflows; the database is read, and holds the audit trail (support_actions).`;
+
+class UsageError extends Error {}
+
+/** Runs one command line; returns the exit code. `connect` is only called once the arguments are valid. */
+export async function runSupport(argv: string[], io: Io, connect: () => Promise<SupportDeps & { close?(): Promise<void> }>,
+  env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [name, ...rest] = argv;
+  const json = rest.includes('--json') || argv.includes('--json');
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(HELP);
+    return name ? EXIT.done : EXIT.usage;
+  }
+  const command = COMMANDS[name];
+  if (!command) return usage(io, json, `unknown command "${name}"; run with --help for the list`);
+  let parsed: { values: Options; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: rest, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true }) as typeof parsed;
+  } catch (err) {
+    return usage(io, json, `${(err as Error).message.replace(/\. To specify a positional.*$/, '')}\n  usage: ${command.usage}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.out(`Usage: npm run support -- ${command.usage}\n\n  ${command.about}\n\n  Also: --json, --actor NAME, --request-id UUID. Exit codes: 0 done, 1 refused, 2 bad usage, 3 not found.`);
+    return EXIT.done;
+  }
+  if (positionals.length < command.positionals.length || (!command.rest && positionals.length > command.positionals.length)) {
+    return usage(io, json, `${name} takes ${command.positionals.map((p) => `<${p}>`).join(' ') || 'no arguments'}\n  usage: ${command.usage}`);
+  }
+  const idArg = command.positionals.findIndex((p) => p.endsWith('Id'));
+  if (idArg >= 0 && !UUID.test(positionals[idArg])) return usage(io, json, `<${command.positionals[idArg]}> must be a UUID, not "${positionals[idArg]}"`);
+  const requestId = str(values['request-id']);
+  if (requestId !== undefined && !UUID.test(requestId)) return usage(io, json, '--request-id must be a UUID');
+  let caller: Caller;
+  try {
+    caller = { actor: actorOf(str(values.actor), env), via: 'cli', requestId: requestId ?? randomUUID() };
+  } catch (err) {
+    return usage(io, json, (err as Error).message);
+  }
+
+  let deps: (SupportDeps & { close?(): Promise<void> }) | undefined;
+  try {
+    deps = await connect();
+    const { json: body, text } = await command.run(deps, caller, positionals, values);
+    io.out(json ? JSON.stringify({ ok: true, command: name, result: body }, null, 2) : text);
+    return EXIT.done;
+  } catch (err) {
+    if (err instanceof UsageError) return usage(io, json, err.message);
+    if (!(err instanceof SupportError)) throw err;
+    if (err.kind === 'bad_request') return usage(io, json, err.message);
+    const outcome = err.kind === 'not_found' ? 'not_found' : err.kind === 'refused' ? 'refused' : 'not_done';
+    if (json) io.out(JSON.stringify({ ok: false, command: name, outcome, code: err.code, message: err.message }, null, 2));
+    else io.err(`${outcome === 'refused' ? 'Refused' : outcome === 'not_found' ? 'Not found' : 'Not done'}: ${err.message}`);
+    return err.kind === 'not_found' ? EXIT.notFound : EXIT.refused;
+  } finally {
+    await deps?.close?.();
+  }
+}
+
+function usage(io: Io, json: boolean, message: string): number {
+  if (json) io.out(JSON.stringify({ ok: false, outcome: 'bad_usage', message }, null, 2));
+  else io.err(`Bad usage: ${message}`);
+  return EXIT.usage;
+}
+
+async function done<T>(action: Promise<Done<T>>): Promise<{ json: unknown; text: string }> {
+  const result = await action;
+  return { json: result, text: `Done: ${result.summary}\n  (audit ${result.auditId})` };
+}
+
+function describeState(s: OrderState): string {
+  const lines = [
+    `order ${s.orderId}: ${s.status}${s.held ? ` (on hold: ${s.holdReason ?? 'no reason given'})` : ''}`,
+    `payment: ${s.payment.status}${s.payment.providerRef ? ` (${s.payment.providerRef})` : ''}${s.payment.declineCode ? `, ${s.payment.declineCode}` : ''}`,
+    ...(s.failure ? [`failure: ${s.failure.code}: ${s.failure.message}`] : []),
+    ...(s.cancelReason ? [`cancel reason: ${s.cancelReason}`] : []),
+    `pending compensations: ${s.pendingCompensations.length ? s.pendingCompensations.join(', ') : 'none'}`,
+    'timeline:',
+    ...s.timeline.map((t) => `  ${t.at}  ${t.step.padEnd(28)} ${t.status}${t.detail ? `  ${t.detail}` : ''}`),
+  ];
+  return lines.join('\n');
+}
+
+function addressFields(pairs: string[]): Record<string, string> {
+  if (pairs.length === 0) throw new UsageError(`give at least one FIELD=VALUE; fields: ${ADDRESS_FIELDS.join(', ')}`);
+  const fields: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    const key = pair.slice(0, at);
+    if (at <= 0 || !ADDRESS_FIELDS.includes(key)) throw new UsageError(`"${pair}" is not FIELD=VALUE with a field of ${ADDRESS_FIELDS.join(', ')}`);
+    fields[key] = pair.slice(at + 1).trim();
+  }
+  return fields;
+}
+
+function channelOf(value: string | undefined): 'email' | 'sms' {
+  if (value === undefined || value === 'email' || value === 'sms') return value ?? 'email';
+  throw new UsageError(`--channel must be email or sms, not "${value}"`);
+}
+
+function actorOf(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  const name = flag ?? env.SUPPORT_ACTOR ?? userInfo().username;
+  if (!/^[\w.@:-]{1,64}$/.test(name)) throw new UsageError('--actor must be 1 to 64 letters, digits or . _ @ : -');
+  return name.startsWith('staff:') ? name : `staff:${name}`;
+}
+
+const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+
+function required(v: string | boolean | undefined, flag: string): string {
+  const value = str(v)?.trim();
+  if (!value) throw new UsageError(`${flag} is required: say why, in a few words`);
+  return value;
+}
+
+function int(v: string | boolean | undefined, flag: string): number | undefined {
+  const value = str(v);
+  if (value === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(value)) throw new UsageError(`${flag} must be a whole number, not "${value}"`);
+  return Number(value);
+}
+
+function isoOrUndefined(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (Number.isNaN(Date.parse(value))) throw new UsageError(`--occurred-at must be an ISO 8601 time, not "${value}"`);
+  return new Date(value).toISOString();
+}
+
+/** The real connections, from the environment (npm run dev's servers by default). */
+async function connectFromEnv(): Promise<SupportDeps & { close(): Promise<void> }> {
+  const config = loadConfig();
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS ?? DEV_TEMPORAL, connectTimeout: 5_000 });
+  const orm = await createOrm(config.DATABASE_URL ?? DEV_DATABASE, 2);
+  return {
+    client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+    orm,
+    close: async () => {
+      await orm.close();
+      await connection.close();
+    },
+  };
+}
+
+if (require.main === module) {
+  const io: Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
+  runSupport(process.argv.slice(2), io, connectFromEnv).then((code) => process.exit(code), (err: unknown) => {
+    io.err(`Not done: ${(err as Error)?.message ?? String(err)}`);
+    process.exit(EXIT.refused);
+  });
+}
