@@ -54,6 +54,9 @@ const schema = z.object({
   CARRIER_WEBHOOK_SECRET: z.string().min(16).optional(),
   TRACKING_POLL_EVERY: workflowDuration.default('6 hours'),
   TRACKING_STALL_AFTER: workflowDuration.default('5 days'),
+  // Fulfilment: pack at once (the simulated warehouse) or wait for POST /warehouse/orders/:id/packed.
+  FULFILLMENT_AUTO_PACK: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  FULFILLMENT_WAREHOUSE: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'a warehouse code such as WH-1').default('WH-1'),
   // Lifecycle: how a stop signal is handled (src/api/server.ts, workers/worker.ts).
   API_DRAIN_DELAY: duration.default('5s'),
   WORKER_SHUTDOWN_GRACE: duration.default('10s'),
@@ -101,6 +104,7 @@ const EXPECTED: Partial<Record<keyof Config, string>> = {
   TWILIO_API_BASE: 'the base URL of a server speaking Twilio\'s API',
   SENDGRID_API_BASE: 'the base URL of a server speaking SendGrid\'s API',
   NOTIFICATIONS_PER_SECOND: 'a positive number of messages per second, such as 10',
+  FULFILLMENT_AUTO_PACK: 'true (pack at once: the simulated warehouse) or false (wait for the warehouse)',
 };
 
 /** Values of these are never echoed back in an error message: they may hold credentials. */

@@ -63,7 +63,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const cartSweep = opts.cartSweep ?? cartSweepSettings(loadConfig());
   const grace = opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const activities = createActivities({
-    orm: opts.orm, logger: opts.logger, clock: () => new Date(),
+    orm: opts.orm, logger: opts.logger, clock: () => new Date(), warehouse: loadConfig().FULFILLMENT_WAREHOUSE,
     ...(opts.providers ?? createProviders({ orm: opts.orm, logger: opts.logger, publicBaseUrl: opts.publicBaseUrl })),
   });
   const worker = await Worker.create({

@@ -3,20 +3,24 @@
  * cancel / hold / release / change-address updates (each with a validator that says why it
  * refuses), the API's early-return update, and the payment child's progress signal.
  */
-import { CancellationScope, CancelledFailure, condition, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ApplicationFailure, CancellationScope, CancelledFailure, condition, getExternalWorkflowHandle, setCurrentDetails, setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { ActivityInterfaceFor } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { addressChangeRefusal, addressProblems, cancellationRefusal, FINAL_STATUSES, holdRefusal } from '../src/domain/order';
 import {
-  awaitPaymentOutcomeUpdate, cancelOrderUpdate, changeShippingAddressUpdate, holdOrderUpdate, OrderStatusAttr, paymentProgressSignal,
+  awaitPaymentOutcomeUpdate, cancelFulfillmentSignal, cancelOrderUpdate, changeShippingAddressUpdate, fulfillmentProgressSignal,
+  holdOrderUpdate, OrderStatusAttr, paymentProgressSignal, workflowIds,
   releaseOrderUpdate, statusQuery, type ActorReason, type OrderState, type OrderStatus, type TimelineEntry,
 } from './definitions';
 import { Saga } from './saga';
+import { registerSupportHandlers } from './support-handlers';
 
 /** How long a cancel request waits for the rollback before answering with the state so far. */
 const CANCEL_ANSWER_CAP = '1 minute';
 
-import { registerSupportHandlers } from './support-handlers';
 export interface OrderControl {
   state: OrderState;
   /** The scope the order's steps run in; a cancel request cancels it. */
@@ -24,6 +28,8 @@ export interface OrderControl {
   saga: Saga;
   cancelRequest?: ActorReason;
   rollingBack: boolean;
+  /** The fulfilment child is running: a cancel is passed to it instead of cancelling the steps. */
+  fulfilling: boolean;
   record(step: string, status: TimelineEntry['status'], detail?: string): void;
   step<T>(name: string, run: () => Promise<T>): Promise<T>;
   setStatus(status: OrderStatus): void;
@@ -38,6 +44,7 @@ export function createOrderState(orderId: string, work: CancellationScope): Orde
     state,
     work,
     rollingBack: false,
+    fulfilling: false,
     saga: new Saga((step, status, detail) => {
       order.rollingBack = true;
       order.record(step, status, detail);
@@ -83,6 +90,7 @@ type Db = Pick<ActivityInterfaceFor<Activities>, 'updateShippingAddress'>;
 export function registerOrderHandlers(order: OrderControl, db: Db): void {
   const { state } = order;
   const isFinal = () => FINAL_STATUSES.includes(state.status);
+  const dispatched = () => state.fulfillment?.stage === 'dispatching' || state.fulfillment?.stage === 'shipped';
 
   setHandler(statusQuery, () => ({ ...state, pendingCompensations: order.rollingBack ? order.saga.pending() : [] }));
 
@@ -90,16 +98,33 @@ export function registerOrderHandlers(order: OrderControl, db: Db): void {
     order.cancelRequest = request;
     state.cancelReason = request.reason;
     order.record('cancel_requested', 'completed', `by ${request.actor}: ${request.reason}`);
-    order.setStatus('cancelling');
-    order.work.cancel();
+    if (order.fulfilling) {
+      // The warehouse decides: it stops unless the parcel is already being dispatched.
+      await getExternalWorkflowHandle(workflowIds.fulfillment(state.orderId)).signal(cancelFulfillmentSignal);
+      await condition(() => isFinal() || dispatched() || order.rollingBack, CANCEL_ANSWER_CAP);
+      if (dispatched() && !order.rollingBack) {
+        throw ApplicationFailure.create({ type: 'order_not_cancellable', nonRetryable: true,
+          message: `order ${state.orderId} was already being dispatched; it can no longer be cancelled (start a return instead)` });
+      }
+    } else {
+      order.work.cancel();
+    }
+    if (!isFinal()) order.setStatus('cancelling');
     await condition(isFinal, CANCEL_ANSWER_CAP);
     return state;
   }, {
     validator: (request: ActorReason) => {
       requireReason(request);
-      const refusal = order.rollingBack && !isFinal() ? `order ${state.orderId} is already being rolled back` : cancellationRefusal(state.orderId, state.status);
+      const refusal = order.rollingBack && !isFinal() ? `order ${state.orderId} is already being rolled back`
+        : dispatched() ? `order ${state.orderId} is being dispatched; it can no longer be cancelled (start a return instead)`
+          : cancellationRefusal(state.orderId, state.status);
       if (refusal) throw new Error(refusal);
     },
+  });
+
+  setHandler(fulfillmentProgressSignal, (progress) => {
+    state.fulfillment = { ...state.fulfillment, ...progress };
+    order.record(`fulfillment_${progress.stage}`, 'completed', progress.warehouse ? `warehouse ${progress.warehouse}` : progress.trackingNumber);
   });
 
   const setHeld = (held: boolean) => (request: ActorReason) => {
@@ -123,7 +148,9 @@ export function registerOrderHandlers(order: OrderControl, db: Db): void {
     return state;
   }, {
     validator: ({ actor: _actor, ...address }) => {
-      const refusal = addressChangeRefusal(state.orderId, state.status);
+      const labelled = ['labelled', 'dispatching', 'shipped'].includes(state.fulfillment?.stage ?? '');
+      const refusal = labelled ? `order ${state.orderId}'s shipping label is printed; its address can no longer change`
+        : addressChangeRefusal(state.orderId, state.status);
       if (refusal) throw new Error(refusal);
       const problems = addressProblems(address);
       if (problems.length) throw new Error(`the new address is not valid: ${problems.join('; ')}`);

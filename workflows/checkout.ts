@@ -5,21 +5,28 @@
  * the customer told why.
  */
 import {
-  ApplicationFailure, CancellationScope, condition, executeChild, isCancellation, proxyActivities, setCurrentDetails, workflowInfo,
+  ApplicationFailure, CancellationScope, CancelledFailure, condition, executeChild, isCancellation, patched, proxyActivities,
+  setCurrentDetails, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Template } from '../src/domain/templates';
 import { ErrorCode } from '../src/domain/errors';
-import { workflowIds, type CheckoutInput, type OrderState, type PaymentResult } from './definitions';
-import { COMPENSATION, DB_STEP, PROVIDER_CALL } from './policies';
+import { workflowIds, type CheckoutInput, type OrderState, type PaymentResult, type Shipment } from './definitions';
+import { COMPENSATION, DB_STEP, NOTIFICATION_CALL, NOTIFICATION_COMPENSATION } from './policies';
 import type { Saga } from './saga';
 import { payment } from './payment';
+import { fulfillment } from './fulfillment';
+import { shipmentTracking } from './shipment-tracking';
 import { describeItems, describeMoney } from './format';
 import { createOrderState, registerOrderHandlers, type OrderControl } from './checkout-state';
 
+/** Orders started before fulfilment existed keep waiting as they did; newer ones go on to ship. */
+const FULFILMENT_PATCH = 'fulfilment-and-tracking';
+
 const db = proxyActivities<Activities>(DB_STEP);
-const notifications = proxyActivities<Activities>(PROVIDER_CALL);
+const notifications = proxyActivities<Activities>(NOTIFICATION_CALL);
 const undo = proxyActivities<Activities>(COMPENSATION);
+const undoNotifications = proxyActivities<Activities>(NOTIFICATION_COMPENSATION);
 
 export async function checkout(input: CheckoutInput): Promise<OrderState> {
   const work = new CancellationScope();
@@ -37,8 +44,12 @@ export async function checkout(input: CheckoutInput): Promise<OrderState> {
       await order.betweenSteps();
       await handOverToFulfillment(input, order);
       await order.betweenSteps();
-      // Until the fulfilment workflow takes over, the order waits here, still cancellable.
-      await condition(() => false);
+      if (!patched(FULFILMENT_PATCH)) {
+        // Orders placed before fulfilment existed wait here, still cancellable, as they always did.
+        await condition(() => false);
+      }
+      const shipment = await fulfil(input, order);
+      await track(input, order, shipment);
     });
     return order.state;
   } catch (err) {
@@ -82,12 +93,47 @@ async function confirmOrder(input: CheckoutInput, order: OrderControl): Promise<
   await order.step('send_confirmation', () => notify(notifications, input, 'order_confirmed'));
 }
 
-/** Until the fulfilment workflow exists, the hand-over leaves the order awaiting fulfilment; nothing ships. */
+/** The hand-over leaves the order awaiting fulfilment in the database, for the warehouse's lists. */
 async function handOverToFulfillment(input: CheckoutInput, order: OrderControl): Promise<void> {
   await order.step('hand_over_to_fulfillment', () => db.setOrderStatus.executeWithOptions(
     { summary: `Mark order ${input.orderId} awaiting fulfilment` }, [input.orderId, 'awaiting_fulfillment']));
   order.setStatus('awaiting_fulfillment');
   setCurrentDetails('Awaiting fulfilment: the order is paid (authorized) and its stock reserved');
+}
+
+/** The fulfilment child picks, packs, labels and dispatches; a cancel that reaches it in time stops it. */
+async function fulfil(input: CheckoutInput, order: OrderControl): Promise<Shipment> {
+  order.fulfilling = true;
+  const result = await order.step('fulfil', () => executeChild(fulfillment, {
+    workflowId: workflowIds.fulfillment(input.orderId),
+    args: [{ orderId: input.orderId, lines: input.lines, amount: input.totalAmount, currency: input.currency, autoPack: input.autoPack ?? true }],
+    staticSummary: `Pick, pack and ship ${describeItems(input.lines)} of order ${input.orderId}`,
+    typedSearchAttributes: workflowInfo().typedSearchAttributes,
+  }));
+  order.fulfilling = false;
+  if (result.outcome === 'cancelled') throw new CancelledFailure(`order ${input.orderId} was cancelled before dispatch`);
+  if (order.cancelRequest) {
+    order.record('cancel_refused', 'completed', 'the parcel was already being dispatched');
+    order.cancelRequest = undefined;
+    order.state.cancelReason = undefined;
+  }
+  order.setStatus('shipped');
+  return result;
+}
+
+/** Follows the parcel until it is delivered or comes back; the order then ends. */
+async function track(input: CheckoutInput, order: OrderControl, shipment: Shipment): Promise<void> {
+  const result = await order.step('track_shipment', () => executeChild(shipmentTracking, {
+    workflowId: workflowIds.shipment(shipment.shipmentId),
+    args: [{ shipmentId: shipment.shipmentId, orderId: input.orderId, trackingNumber: shipment.trackingNumber, carrier: shipment.carrier,
+      shippedAt: shipment.shippedAt, pollEvery: input.trackingPollEvery ?? '6 hours', stallAfter: input.trackingStallAfter ?? '5 days' }],
+    staticSummary: `Track parcel ${shipment.trackingNumber} of order ${input.orderId}`,
+    typedSearchAttributes: workflowInfo().typedSearchAttributes,
+  }));
+  const final = result.status === 'delivered' ? 'delivered' : 'returned';
+  await db.setOrderStatus.executeWithOptions({ summary: `Mark order ${input.orderId} ${final}` }, [input.orderId, final]);
+  order.setStatus(final);
+  setCurrentDetails(`Order ${final}`);
 }
 
 async function notify(via: typeof notifications, input: CheckoutInput, template: Template, reason?: string): Promise<void> {
@@ -109,7 +155,7 @@ async function rollBack(input: CheckoutInput, order: OrderControl, saga: Saga, c
     await undo.reopenCart.executeWithOptions({ summary: `Reopen the cart of order ${input.orderId}` }, [input.orderId]);
     const declined = order.state.failure?.code === ErrorCode.PaymentDeclined;
     const reason = cancelled ? order.cancelRequest?.reason : order.state.failure?.message;
-    await order.step('tell_customer', () => notify(undo, input, declined ? 'payment_failed' : 'order_cancelled', reason));
+    await order.step('tell_customer', () => notify(undoNotifications, input, declined ? 'payment_failed' : 'order_cancelled', reason));
     order.setStatus(final);
     setCurrentDetails(`Order ${final}; compensations done`);
   });

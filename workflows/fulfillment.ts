@@ -14,12 +14,13 @@ import {
   cancelFulfillmentSignal, fulfillmentProgressSignal, packedSignal,
   type FulfillmentInput, type FulfillmentResult, type FulfillmentStage,
 } from './definitions';
-import { COMPENSATION, DB_STEP, PROVIDER_CALL } from './policies';
+import { COMPENSATION, DB_STEP, NOTIFICATION_CALL, PROVIDER_CALL } from './policies';
 import { describeItems } from './format';
 
 const db = proxyActivities<Activities>(DB_STEP);
 const provider = proxyActivities<Activities>(PROVIDER_CALL);
 const undo = proxyActivities<Activities>(COMPENSATION);
+const customer = proxyActivities<Activities>(NOTIFICATION_CALL);
 
 export async function fulfillment(input: FulfillmentInput): Promise<FulfillmentResult> {
   const { orderId } = input;
@@ -67,6 +68,8 @@ export async function fulfillment(input: FulfillmentInput): Promise<FulfillmentR
     await db.recordShipped.executeWithOptions({ summary: `Mark order ${orderId} shipped` }, [orderId]);
     const shippedAt = new Date().toISOString();
     await report('shipped', { trackingNumber: label.trackingNumber });
+    await customer.sendOrderNotification.executeWithOptions({ summary: `E-mail "shipped" for order ${orderId}` },
+      [{ orderId, template: 'shipped', channel: 'email' }]);
     setCurrentDetails(`Shipped with ${label.carrier} as ${label.trackingNumber}`);
     return { outcome: 'shipped' as const, shipmentId: label.shipmentId, trackingNumber: label.trackingNumber, carrier: label.carrier, warehouse, shippedAt };
   });

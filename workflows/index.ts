@@ -3,3 +3,4 @@ export { checkout } from './checkout';
 export { payment } from './payment';
 export { cartExpirySweep } from './cart-expiry-sweep';
 export { fulfillment } from './fulfillment';
+export { shipmentTracking } from './shipment-tracking';

@@ -16,7 +16,8 @@ export interface ApiServer {
 }
 
 export interface ApiDeps {
-  config: Pick<Config, 'HOST' | 'PORT' | 'STAFF_TOKEN_SHA256' | 'TEMPORAL_TASK_QUEUE' | 'PAYMENT_ACTION_TIMEOUT'>;
+  config: Pick<Config, 'HOST' | 'PORT' | 'STAFF_TOKEN_SHA256' | 'TEMPORAL_TASK_QUEUE' | 'PAYMENT_ACTION_TIMEOUT'
+    | 'FULFILLMENT_AUTO_PACK' | 'TRACKING_POLL_EVERY' | 'TRACKING_STALL_AFTER'>;
   orm: MikroORM;
   temporal: { client?: Client; ping(): Promise<void> };
   logger: Logger;
@@ -48,6 +49,7 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
     staffTokenDigests: parseDigests(config.STAFF_TOKEN_SHA256),
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     paymentActionTimeout: config.PAYMENT_ACTION_TIMEOUT,
+    fulfilment: { autoPack: config.FULFILLMENT_AUTO_PACK, trackingPollEvery: config.TRACKING_POLL_EVERY, trackingStallAfter: config.TRACKING_STALL_AFTER },
     simulatedPayments: payments instanceof SimulatedPaymentProvider ? payments : undefined,
     isShuttingDown: () => shuttingDown,
   });

@@ -40,9 +40,11 @@ export async function placeTestOrder(db: TestDatabase, opts: {
   });
 }
 
-export function checkoutInputOf(placed: PlacedOrder, paymentActionTimeout = '15 minutes'): CheckoutInput {
+/** By default the order waits for the warehouse after payment (autoPack false), so a test can look at it there. */
+export function checkoutInputOf(placed: PlacedOrder, paymentActionTimeout = '15 minutes', opts: { autoPack?: boolean } = {}): CheckoutInput {
   return { orderId: placed.orderId, customerId: placed.customerId, currency: placed.currency, totalAmount: placed.totalAmount,
-    lines: placed.lines, paymentMethod: placed.paymentMethod, notifyBySms: placed.notifyBySms, paymentActionTimeout };
+    lines: placed.lines, paymentMethod: placed.paymentMethod, notifyBySms: placed.notifyBySms, paymentActionTimeout,
+    autoPack: opts.autoPack ?? false };
 }
 
 /** The real activities on this file's database; simulated providers unless `deps` brings others (e.g. a real SDK adapter). */

@@ -13,6 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db';
 import { createTimeSkippingEnv } from '../support/temporal';
 import { ADDRESS, checkoutInputOf, orderFacts, placeTestOrder, realActivities, seedCheckoutCatalog, startWorker } from '../support/checkout';
 import type { Activities } from '../../activities';
+import { PaymentProviderError } from '../../src/integrations/payments';
 import { checkout } from '../../workflows/checkout';
 import {
   cancelOrderUpdate, changeShippingAddressUpdate, holdOrderUpdate, paymentEventSignal, releaseOrderUpdate, statusQuery, workflowIds,
@@ -33,18 +34,19 @@ afterAll(async () => {
 
 /** Runs a test with a worker, and stops the worker (and any order still open) afterwards. */
 async function withOrder(
-  opts: Parameters<typeof placeTestOrder>[1] & { activities?: Partial<Activities>; actionTimeout?: string },
+  opts: Parameters<typeof placeTestOrder>[1] & { activities?: Partial<Activities>; actionTimeout?: string; autoPack?: boolean },
   body: (ctx: { orderId: string; handle: WorkflowHandle<typeof checkout> }) => Promise<void>,
 ): Promise<void> {
   const placed = await placeTestOrder(db, opts);
   const { worker, taskQueue, run } = await startWorker(env, { ...realActivities(db), ...opts.activities } as Activities);
   const handle = await env.client.workflow.start(checkout, {
-    taskQueue, workflowId: workflowIds.checkout(placed.orderId), args: [checkoutInputOf(placed, opts.actionTimeout)] });
+    taskQueue, workflowId: workflowIds.checkout(placed.orderId), args: [checkoutInputOf(placed, opts.actionTimeout, { autoPack: opts.autoPack })] });
   try {
     await body({ orderId: placed.orderId, handle });
     await recordHistories(placed.orderId);
   } finally {
-    await handle.terminate('test over').catch(() => undefined);
+    // Children too: a parcel's tracking timers would otherwise hold up the next test's time skipping.
+    for (const id of await openWorkflowIds(placed.orderId)) await env.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
     worker.shutdown();
     await run;
   }
@@ -57,12 +59,27 @@ async function withOrder(
 async function recordHistories(orderId: string): Promise<void> {
   if (!process.env.RECORD_HISTORIES) return;
   const name = (expect.getState().currentTestName ?? 'unnamed').replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase().slice(0, 80);
-  for (const workflowId of [workflowIds.checkout(orderId), workflowIds.payment(orderId)]) {
+  for (const workflowId of await openWorkflowIds(orderId)) {
     const history = await env.client.workflow.getHandle(workflowId).fetchHistory().catch(() => undefined);
     if (!history) continue;
     const kind = workflowId.split('-')[0];
     writeFileSync(join(__dirname, '..', 'replay', 'histories', `${kind}--${name}.history.bin`),
       temporal.api.history.v1.History.encode(history).finish());
+  }
+}
+
+async function openWorkflowIds(orderId: string): Promise<string[]> {
+  const shipments = await db.orm.em.fork().getConnection().execute<{ id: string }[]>('select id from shipments where order_id = ?', [orderId]);
+  return [workflowIds.checkout(orderId), workflowIds.payment(orderId), workflowIds.fulfillment(orderId), ...shipments.map((s) => workflowIds.shipment(s.id))];
+}
+
+async function untilTimeline(handle: WorkflowHandle<typeof checkout>, step: string): Promise<OrderState> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const state = await handle.query(statusQuery);
+    if (state.timeline.some((t) => t.step === step)) return state;
+    if (Date.now() > deadline) throw new Error(`no ${step} in the timeline: ${JSON.stringify(state.timeline)}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -89,8 +106,9 @@ it('a paid order reserves its stock, confirms, tells the customer and awaits ful
   withOrder({ phone: '+447700900123' }, async ({ orderId, handle }) => {
     const state = await untilStatus(handle, 'awaiting_fulfillment');
     expect(state.payment.status).toBe('authorized');
-    expect(state.timeline.filter((t) => t.status === 'completed').map((t) => t.step))
+    expect(state.timeline.filter((t) => t.status === 'completed').map((t) => t.step).slice(0, 5))
       .toEqual(['reserve_stock', 'authorize_payment', 'confirm_order', 'send_confirmation', 'hand_over_to_fulfillment']);
+    await untilTimeline(handle, 'fulfillment_allocated'); // the warehouse has it, waiting to pack
     const facts = await orderFacts(db, orderId);
     expect(facts.order.status).toBe('awaiting_fulfillment');
     expect(facts.cart.status).toBe('checked_out');
@@ -255,4 +273,71 @@ it('a compensation that fails twice is retried, stays visible, and then succeeds
     expect(facts.reservations.every((r) => r.status === 'released')).toBe(true);
     await expectStockConsistent();
   });
+});
+
+describe('after payment: fulfilment and the parcel', () => {
+  it('a paid order is packed, captured at shipping, tracked for days and ends delivered', () =>
+    withOrder({ autoPack: true, phone: '+447700900123' }, async ({ orderId, handle }) => {
+      const final = await handle.result(); // the time-skipping server runs the parcel's days in seconds
+      expect(final.status).toBe('delivered');
+      const facts = await orderFacts(db, orderId);
+      expect(facts.order.status).toBe('delivered');
+      expect(facts.payments).toEqual([expect.objectContaining({ status: 'captured' })]);
+      expect(facts.reservations.every((r) => r.status === 'committed')).toBe(true);
+      await expectStockConsistent();
+      const events = await db.orm.em.fork().getConnection().execute<{ status: string }[]>(
+        `select e.status from shipment_events e join shipments s on s.id = e.shipment_id where s.order_id = ? order by e.occurred_at`, [orderId]);
+      expect(events.map((e) => e.status)).toEqual(['in_transit', 'out_for_delivery', 'delivered']);
+      expect(facts.outbox).toEqual(expect.arrayContaining([
+        { template: 'shipped', channel: 'email', status: 'sent' },
+        { template: 'out_for_delivery', channel: 'sms', status: 'sent' },
+        { template: 'delivered', channel: 'email', status: 'sent' },
+      ]));
+      expect(final.timeline.map((t) => t.step)).toEqual(expect.arrayContaining(['fulfil', 'fulfillment_shipped', 'track_shipment']));
+    }));
+
+  it('once shipped, neither a cancel nor an address change is accepted, and the validator says why', () =>
+    withOrder({ autoPack: true }, async ({ handle }) => {
+      await untilStatus(handle, 'shipped');
+      const cancel = await handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: 'customer', reason: 'too late?' }] }).catch((e: unknown) => e as any);
+      expect(cancel).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect(cancel.cause.message).toMatch(/can no longer be cancelled/);
+      const address = await handle.executeUpdate(changeShippingAddressUpdate, { args: [{ ...ADDRESS, line1: '2 Late Lane', actor: 'staff:sam' }] })
+        .catch((e: unknown) => e as any);
+      expect(address).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect(address.cause.message).toMatch(/address can no longer change/);
+      expect((await handle.query(statusQuery)).status).toBe('shipped');
+    }));
+
+  it('a capture that fails at shipping runs the compensations: stock released, hold voided, customer told', async () => {
+    const capturePayment = async () => {
+      throw new PaymentProviderError('The authorization has expired', 'charge_expired_for_capture', false);
+    };
+    await withOrder({ autoPack: true, activities: { capturePayment: capturePayment as unknown as Activities['capturePayment'] } },
+      async ({ orderId, handle }) => {
+        const failure = await handle.result().catch((e: unknown) => e as any);
+        expect(failure).toBeInstanceOf(WorkflowFailedError);
+        const state = await handle.query(statusQuery);
+        expect(state.status).toBe('failed');
+        expect(compensations(state)).toEqual(['void_or_refund_payment', 'release_stock']);
+        const facts = await orderFacts(db, orderId);
+        expect(facts.payments).toEqual([expect.objectContaining({ status: 'voided' })]);
+        expect(facts.reservations.every((r) => r.status === 'released')).toBe(true);
+        const [shipment] = await db.orm.em.fork().getConnection().execute<{ status: string }[]>('select status from shipments where order_id = ?', [orderId]);
+        expect(shipment.status).toBe('voided');
+        expect(facts.outbox).toEqual(expect.arrayContaining([{ template: 'order_cancelled', channel: 'email', status: 'sent' }]));
+        await expectStockConsistent();
+      });
+  });
+
+  it('a cancel while the warehouse is packing stops the fulfilment before any label or capture', () =>
+    withOrder({}, async ({ orderId, handle }) => {
+      await untilTimeline(handle, 'fulfillment_allocated');
+      const state = await handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: 'customer', reason: 'ordered twice' }] });
+      expect(state.status).toBe('cancelled');
+      const facts = await orderFacts(db, orderId);
+      expect(facts.payments).toEqual([expect.objectContaining({ status: 'voided' })]);
+      const shipments = await db.orm.em.fork().getConnection().execute('select id from shipments where order_id = ?', [orderId]);
+      expect(shipments).toEqual([]);
+    }));
 });
