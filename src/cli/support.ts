@@ -11,7 +11,8 @@ import { loadConfig } from '../config';
 import { createOrm } from '../db/orm';
 import { ORDER_STATUSES } from '../domain/order';
 import { RESENDABLE_TEMPLATES } from '../domain/support';
-import { SHIPMENT_STATUSES, type OrderState } from '../../workflows/definitions';
+import { SHIPMENT_STATUSES, type OrderState, type ShipmentStatus } from '../../workflows/definitions';
+import { orderQuery } from '../support/find';
 import {
   cancelOrder, changeAddress, findOrders, holdOrder, orderStatus, recordCarrierEvent, refundOrder, resendNotification, retryPayment,
   SupportError, type Caller, type Done, type SupportDeps,
@@ -36,7 +37,8 @@ interface Command {
   positionals: string[];
   /** Extra positionals allowed after the named ones (address fields). */
   rest?: boolean;
-  run(deps: SupportDeps, caller: Caller, args: string[], opts: Options): Promise<{ json: unknown; text: string }>;
+  /** Checks its arguments first, and only then asks for the connections (`deps`): bad usage never reaches Temporal or the database. */
+  run(deps: () => Promise<SupportDeps>, caller: Caller, args: string[], opts: Options): Promise<{ json: unknown; text: string }>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -52,10 +54,11 @@ const COMMANDS: Record<string, Command> = {
       'max-total': { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, 'date-field': { type: 'string' }, limit: { type: 'string' } },
     positionals: [],
     async run(deps, _caller, _args, o) {
-      const { query, orders } = await findOrders(deps.client, {
-        orderId: str(o.order), customerId: str(o.customer), status: str(o.status), minTotal: int(o['min-total'], '--min-total'),
+      const filters = { orderId: str(o.order), customerId: str(o.customer), status: str(o.status), minTotal: int(o['min-total'], '--min-total'),
         maxTotal: int(o['max-total'], '--max-total'), since: str(o.since), until: str(o.until),
-        dateField: str(o['date-field']) as 'StartTime' | 'ExecutionTime' | undefined, limit: int(o.limit, '--limit') });
+        dateField: str(o['date-field']) as 'StartTime' | 'ExecutionTime' | undefined, limit: int(o.limit, '--limit') };
+      orderQuery(filters);
+      const { query, orders } = await findOrders((await deps()).client, filters);
       const lines = orders.map((r) => `${r.orderId}  ${(r.status ?? '?').padEnd(22)} ${String(r.total ?? '?').padStart(9)}  `
         + `${r.customerId ?? '(guest)'.padEnd(36)}  ${r.startTime}  ${r.workflowStatus}`);
       return { json: { query, orders }, text: [`query: ${query}`, `${orders.length} order${orders.length === 1 ? '' : 's'}`, ...lines].join('\n') };
@@ -66,7 +69,7 @@ const COMMANDS: Record<string, Command> = {
     about: 'The order\'s live status from its workflow: state, hold, payment, step timeline, pending compensations.',
     options: {}, positionals: ['orderId'],
     async run(deps, _caller, [orderId]) {
-      const state = await orderStatus(deps, orderId);
+      const state = await orderStatus(await deps(), orderId);
       return { json: state, text: describeState(state) };
     },
   },
@@ -74,33 +77,34 @@ const COMMANDS: Record<string, Command> = {
     usage: 'cancel <orderId> --reason TEXT',
     about: 'Cancel the order: its compensations run (payment voided or refunded, stock released, customer told). Refused once it ships.',
     options: reasonOption, positionals: ['orderId'],
-    run: (deps, caller, [orderId], o) => done(cancelOrder(deps, caller, orderId, required(o.reason, '--reason'))),
+    run: (deps, caller, [orderId], o) => done(required(o.reason, '--reason'), deps, (d, reason) => cancelOrder(d, caller, orderId, reason)),
   },
   hold: {
     usage: 'hold <orderId> --reason TEXT',
     about: 'Hold the order between its steps (e.g. for a fraud check) until released.',
     options: reasonOption, positionals: ['orderId'],
-    run: (deps, caller, [orderId], o) => done(holdOrder(deps, caller, orderId, required(o.reason, '--reason'), true)),
+    run: (deps, caller, [orderId], o) => done(required(o.reason, '--reason'), deps, (d, reason) => holdOrder(d, caller, orderId, reason, true)),
   },
   release: {
     usage: 'release <orderId> --reason TEXT',
     about: 'Release an order on hold; it carries on from where it stopped.',
     options: reasonOption, positionals: ['orderId'],
-    run: (deps, caller, [orderId], o) => done(holdOrder(deps, caller, orderId, required(o.reason, '--reason'), false)),
+    run: (deps, caller, [orderId], o) => done(required(o.reason, '--reason'), deps, (d, reason) => holdOrder(d, caller, orderId, reason, false)),
   },
   address: {
     usage: 'address <orderId> FIELD=VALUE... [--reason TEXT]',
     about: `Change fields of the shipping address before it ships (the rest stay). Fields: ${ADDRESS_FIELDS.join(', ')}.\n`
       + '  Example: address <orderId> line1="1 New Street" postalCode="N1 9GU" --reason "customer moved"',
     options: reasonOption, positionals: ['orderId'], rest: true,
-    run: (deps, caller, [orderId, ...pairs], o) => done(changeAddress(deps, caller, orderId, addressFields(pairs), str(o.reason) ?? 'address changed by support')),
+    run: (deps, caller, [orderId, ...pairs], o) => done(addressFields(pairs), deps,
+      (d, fields) => changeAddress(d, caller, orderId, fields, str(o.reason) ?? 'address changed by support')),
   },
   resend: {
     usage: 'resend <orderId> <template> [--channel email|sms] [--reason TEXT]',
     about: `Send a message the order was already sent once more. Templates: ${RESENDABLE_TEMPLATES.join(', ')}.`,
     options: { ...reasonOption, channel: { type: 'string' } }, positionals: ['orderId', 'template'],
-    run: (deps, caller, [orderId, template], o) => done(resendNotification(deps, caller, orderId, template,
-      channelOf(str(o.channel)), str(o.reason) ?? 'resent by support')),
+    run: (deps, caller, [orderId, template], o) => done(channelOf(str(o.channel)), deps,
+      (d, channel) => resendNotification(d, caller, orderId, template, channel, str(o.reason) ?? 'resent by support')),
   },
   refund: {
     usage: 'refund <orderId> [--amount AMOUNT] --reason TEXT',
@@ -108,21 +112,21 @@ const COMMANDS: Record<string, Command> = {
       + '  never more than captured less refunded. Before capture nothing was charged: a full refund voids the authorization\n'
       + '  by cancelling the order; a partial one is refused.',
     options: { ...reasonOption, amount: { type: 'string' } }, positionals: ['orderId'],
-    run: (deps, caller, [orderId], o) => done(refundOrder(deps, caller, orderId, str(o.amount), required(o.reason, '--reason'))),
+    run: (deps, caller, [orderId], o) => done(required(o.reason, '--reason'), deps, (d, reason) => refundOrder(d, caller, orderId, str(o.amount), reason)),
   },
   'retry-payment': {
     usage: 'retry-payment <orderId> [--reason TEXT]',
     about: 'For a payment stuck waiting for the customer\'s 3-D Secure: ask the payment provider whether it was completed\n'
       + '  (e.g. the webhook was lost) and pass its answer to the payment workflow. Refused in any other state, with the reason.',
     options: reasonOption, positionals: ['orderId'],
-    run: (deps, caller, [orderId], o) => done(retryPayment(deps, caller, orderId, str(o.reason) ?? 'payment re-checked by support')),
+    run: (deps, caller, [orderId], o) => done(str(o.reason) ?? 'payment re-checked by support', deps, (d, reason) => retryPayment(d, caller, orderId, reason)),
   },
   'carrier-event': {
     usage: 'carrier-event <shipmentId> <status> [--reason TEXT] [--event-id ID] [--occurred-at ISO]',
     about: `Record a carrier scan by hand (signals the shipment's tracking workflow). Statuses: ${SHIPMENT_STATUSES.join(', ')}.`,
     options: { ...reasonOption, 'event-id': { type: 'string' }, 'occurred-at': { type: 'string' } }, positionals: ['shipmentId', 'status'],
-    run: (deps, caller, [shipmentId, status], o) => done(recordCarrierEvent(deps, caller, shipmentId, status, str(o.reason) ?? 'recorded by support',
-      { eventId: str(o['event-id']), occurredAt: isoOrUndefined(str(o['occurred-at'])) })),
+    run: (deps, caller, [shipmentId, status], o) => done(carrierEventOf(status, o), deps, (d, event) => recordCarrierEvent(d, caller, shipmentId, status,
+      str(o.reason) ?? 'recorded by support', event)),
   },
 };
 
@@ -180,8 +184,10 @@ export async function runSupport(argv: string[], io: Io, connect: () => Promise<
 
   let deps: (SupportDeps & { close?(): Promise<void> }) | undefined;
   try {
-    deps = await connect();
-    const { json: body, text } = await command.run(deps, caller, positionals, values);
+    const { json: body, text } = await command.run(async () => {
+      deps ??= await connect();
+      return deps;
+    }, caller, positionals, values);
     io.out(json ? JSON.stringify({ ok: true, command: name, result: body }, null, 2) : text);
     return EXIT.done;
   } catch (err) {
@@ -203,8 +209,10 @@ function usage(io: Io, json: boolean, message: string): number {
   return EXIT.usage;
 }
 
-async function done<T>(action: Promise<Done<T>>): Promise<{ json: unknown; text: string }> {
-  const result = await action;
+/** Runs an action whose arguments (`checked`, validated before anything connects) are good. */
+async function done<A, T>(checked: A, deps: () => Promise<SupportDeps>, action: (deps: SupportDeps, checked: A) => Promise<Done<T>>)
+: Promise<{ json: unknown; text: string }> {
+  const result = await action(await deps(), checked);
   return { json: result, text: `Done: ${result.summary}\n  (audit ${result.auditId})` };
 }
 
@@ -231,6 +239,13 @@ function addressFields(pairs: string[]): Record<string, string> {
     fields[key] = pair.slice(at + 1).trim();
   }
   return fields;
+}
+
+function carrierEventOf(status: string, o: Options): { eventId?: string; occurredAt?: string } {
+  if (!SHIPMENT_STATUSES.includes(status as ShipmentStatus)) throw new UsageError(`"${status}" is not a shipment status; one of: ${SHIPMENT_STATUSES.join(', ')}`);
+  const eventId = str(o['event-id']);
+  if (eventId !== undefined && !/^[\w.:-]{1,100}$/.test(eventId)) throw new UsageError('--event-id must be 1 to 100 letters, digits or . _ : -');
+  return { eventId, occurredAt: isoOrUndefined(str(o['occurred-at'])) };
 }
 
 function channelOf(value: string | undefined): 'email' | 'sms' {

@@ -1,0 +1,354 @@
+/**
+ * `npm run support` against a running worker on the dev server: every command, each refusal with
+ * the workflow's own reason, the exit codes, --json, and the audit row each action leaves. Most
+ * runs are in-process (runSupport with this file's database); a few spawn the real command.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { connectClient } from '../../src/temporal/client';
+import { SimulatedPaymentProvider } from '../../src/integrations/simulated/payments';
+import { runSupport, type Io } from '../../src/cli/support';
+import type { SupportDeps } from '../../src/support/actions';
+import { createTestDatabase, required, type TestDatabase } from '../support/db';
+import { startCheckoutWorker, startTestApi, type TestApi, type TestWorker } from '../support/api';
+import { seedCheckoutCatalog } from '../support/checkout';
+import { auditRows, newCustomer, paidAndWaiting, placeOrder, shipOrder, WAIT_FOR_WAREHOUSE, waitForOrder } from '../support/orders-api';
+
+let db: TestDatabase;
+let worker: TestWorker;
+let api: TestApi;
+let temporal: Awaited<ReturnType<typeof connectClient>>;
+let deps: SupportDeps;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await seedCheckoutCatalog(db, 1000);
+  worker = await startCheckoutWorker(db);
+  api = await startTestApi(db.orm, { taskQueue: worker.taskQueue, app: WAIT_FOR_WAREHOUSE });
+  temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
+  deps = { client: temporal.client, orm: db.orm };
+});
+afterAll(async () => {
+  await api?.close();
+  await worker?.stop();
+  await temporal?.connection.close();
+  await db?.drop();
+});
+
+interface Run { code: number; out: string; err: string; json: any; connected: boolean } // eslint-disable-line @typescript-eslint/no-explicit-any
+
+async function support(...argv: string[]): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = { out: (t) => out.push(t), err: (t) => err.push(t) };
+  let connected = false;
+  const code = await runSupport([...argv, '--actor', 'sam'], io, async () => {
+    connected = true;
+    return deps;
+  });
+  const text = out.join('\n');
+  let json: unknown;
+  if (argv.includes('--json')) json = JSON.parse(text);
+  return { code, out: text, err: err.join('\n'), json, connected };
+}
+
+const live = async (orderId: string) => (await support('status', orderId, '--json')).json.result;
+
+describe('usage', () => {
+  it('every command answers --help with its usage, and exits 0', async () => {
+    for (const command of ['find', 'status', 'cancel', 'hold', 'release', 'address', 'resend', 'refund', 'retry-payment', 'carrier-event']) {
+      const run = await support(command, '--help');
+      expect(run.code).toBe(0);
+      expect(run.out).toContain(`npm run support -- ${command}`);
+      expect(run.out).toMatch(/Exit codes: 0 done, 1 refused, 2 bad usage, 3 not found/);
+    }
+    const overview = await support('--help');
+    expect(overview.code).toBe(0);
+    expect(overview.out).toMatch(/retry-payment <orderId>/);
+  });
+
+  it('bad usage exits 2 and says what is wrong, before anything is sent', async () => {
+    const cases: [string[], RegExp][] = [
+      [['frobnicate'], /unknown command "frobnicate"/],
+      [['cancel', randomUUID()], /--reason is required/],
+      [['cancel', 'not-a-uuid', '--reason', 'x'], /<orderId> must be a UUID/],
+      [['hold'], /hold takes <orderId>/],
+      [['status', randomUUID(), '--colour', 'red'], /Unknown option '--colour'/],
+      [['address', randomUUID(), 'planet=Mars'], /"planet=Mars" is not FIELD=VALUE/],
+      [['resend', randomUUID(), 'order_confirmed', '--channel', 'pigeon'], /--channel must be email or sms/],
+      [['carrier-event', randomUUID(), 'teleported'], /"teleported" is not a shipment status/],
+      [['find', '--status', 'lost'], /"lost" is not an order status/],
+      [['find', '--min-total', 'ten'], /--min-total must be a whole number/],
+      [['find', '--since', 'yesterday'], /"yesterday" is not a date/],
+    ];
+    for (const [argv, message] of cases) {
+      const run = await support(...argv);
+      expect({ argv, code: run.code, connected: run.connected }).toEqual({ argv, code: 2, connected: false });
+      expect(run.err).toMatch(message);
+    }
+    const json = await support('cancel', randomUUID(), '--json');
+    expect(json.json).toEqual({ ok: false, outcome: 'bad_usage', message: expect.stringMatching(/--reason is required/) });
+  });
+
+  it('an order that does not exist exits 3, for reads and actions alike', async () => {
+    const missing = randomUUID();
+    for (const argv of [['status', missing], ['hold', missing, '--reason', 'x'], ['refund', missing, '--reason', 'x'], ['retry-payment', missing]]) {
+      const run = await support(...argv);
+      expect(run.code).toBe(3);
+      expect(run.err).toBe(`Not found: order ${missing} does not exist`);
+    }
+    expect((await support('carrier-event', randomUUID(), 'in_transit')).code).toBe(3);
+  });
+});
+
+describe('on a paid order waiting for the warehouse', () => {
+  let orderId: string;
+  beforeAll(async () => {
+    orderId = await paidAndWaiting(api, db);
+  });
+
+  it('status prints the live state and the step timeline', async () => {
+    const run = await support('status', orderId);
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(new RegExp(`^order ${orderId}: awaiting_fulfillment`));
+    expect(run.out).toMatch(/payment: authorized \(pi_sim_/);
+    expect(run.out).toMatch(/pending compensations: none/);
+    expect(run.out).toMatch(/reserve_stock\s+completed/);
+  });
+
+  it('hold, hold again (refused), release, release again (refused): each with the reason, each audited', async () => {
+    const hold = await support('hold', orderId, '--reason', 'fraud check');
+    expect(hold.code).toBe(0);
+    expect(hold.out).toMatch(/^Done: order .* is on hold/);
+    const again = await support('hold', orderId, '--reason', 'really');
+    expect(again.code).toBe(1);
+    expect(again.err).toBe(`Refused: order ${orderId} is already on hold`);
+    expect((await support('release', orderId, '--reason', 'checked')).code).toBe(0);
+    const notHeld = await support('release', orderId, '--reason', 'again', '--json');
+    expect(notHeld.code).toBe(1);
+    expect(notHeld.json).toEqual({ ok: false, command: 'release', outcome: 'refused', code: 'action_refused', message: `order ${orderId} is not on hold` });
+    expect((await live(orderId)).timeline).toEqual(expect.arrayContaining([
+      expect.objectContaining({ step: 'hold', detail: 'by staff:sam: fraud check' }),
+      expect.objectContaining({ step: 'release', detail: 'by staff:sam: checked' })]));
+    expect((await auditRows(db, { orderId })).map((r) => [r.action, r.actor, r.via, r.reason, r.outcome])).toEqual(expect.arrayContaining([
+      ['hold', 'staff:sam', 'cli', 'fraud check', 'done'], ['hold', 'staff:sam', 'cli', 'really', 'refused'],
+      ['release', 'staff:sam', 'cli', 'checked', 'done'], ['release', 'staff:sam', 'cli', 'again', 'refused']]));
+  });
+
+  it('address changes the given fields and keeps the rest; an invalid one is bad usage', async () => {
+    const run = await support('address', orderId, 'line1=1 New Street', 'postalCode=N1 9GU', '--reason', 'customer moved');
+    expect(run.code).toBe(0);
+    const [row] = await db.orm.em.fork().getConnection().execute<{ shipping_address: Record<string, string> }[]>(
+      'select shipping_address from orders where id = ?', [orderId]);
+    expect(row.shipping_address).toEqual(expect.objectContaining({ name: 'Ada Lovelace', line1: '1 New Street', postalCode: 'N1 9GU', city: 'London' }));
+    expect((await live(orderId)).timeline).toEqual(expect.arrayContaining([
+      expect.objectContaining({ step: 'change_shipping_address', detail: 'by staff:sam: customer moved' })]));
+    const bad = await support('address', orderId, 'country=Narnia');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/country: must be an ISO 3166 alpha-2 code/);
+  });
+
+  it('resend sends the confirmation once more; a message the order was never sent is refused', async () => {
+    const run = await support('resend', orderId, 'order_confirmed', '--reason', 'customer lost it');
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(/the email "order_confirmed" of order .*: sent/);
+    const [row] = await db.orm.em.fork().getConnection().execute<{ status: string; attempts: number; payload: { resends: unknown[] } }[]>(
+      `select status, attempts, payload from notifications where order_id = ? and template = 'order_confirmed' and channel = 'email'`, [orderId]);
+    expect(row).toEqual(expect.objectContaining({ status: 'sent', attempts: 2 }));
+    expect(row.payload.resends).toEqual([expect.objectContaining({ by: 'staff:sam' })]);
+    const never = await support('resend', orderId, 'order_cancelled');
+    expect(never.code).toBe(1);
+    expect(never.err).toBe(`Refused: order ${orderId} was never sent "order_cancelled" by email; there is nothing to resend`);
+    const unknown = await support('resend', orderId, 'birthday_card');
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/"birthday_card" is not a message of an order/);
+  });
+
+  it('refund before capture: a partial one is refused, retry-payment is refused, and a full one voids by cancelling the order', async () => {
+    const partial = await support('refund', orderId, '--amount', '10.00', '--reason', 'goodwill');
+    expect(partial.code).toBe(1);
+    expect(partial.err).toMatch(/has not been charged yet .* a partial refund is not possible before capture/);
+    const retry = await support('retry-payment', orderId);
+    expect(retry.code).toBe(1);
+    expect(retry.err).toBe(`Refused: the payment of order ${orderId} is authorized; there is nothing to retry`);
+    const full = await support('refund', orderId, '--reason', 'changed their mind', '--json');
+    expect(full.code).toBe(0);
+    expect(full.json.result.result).toEqual(expect.objectContaining({ action: 'voided', state: expect.objectContaining({ status: 'cancelled' }) }));
+    const [payment] = await db.orm.em.fork().getConnection().execute<{ status: string }[]>('select status from payments where order_id = ?', [orderId]);
+    expect(payment.status).toBe('voided');
+    const cancelAgain = await support('cancel', orderId, '--reason', 'twice');
+    expect(cancelAgain.code).toBe(1);
+    expect(cancelAgain.err).toMatch(new RegExp(`order ${orderId} is cancelled and its workflow has ended|order ${orderId} is already cancelled`));
+  });
+});
+
+describe('cancel', () => {
+  it('cancels a paid order through its compensations, and is refused the second time', async () => {
+    const orderId = await paidAndWaiting(api, db);
+    const run = await support('cancel', orderId, '--reason', 'customer called', '--json');
+    expect(run.code).toBe(0);
+    expect(run.json.result).toEqual(expect.objectContaining({ action: 'cancel', summary: `order ${orderId} is cancelled` }));
+    expect(run.json.result.result.timeline).toEqual(expect.arrayContaining([
+      expect.objectContaining({ step: 'cancel_requested', detail: 'by staff:sam: customer called' }),
+      expect.objectContaining({ step: 'release_stock', status: 'compensated' })]));
+    expect((await support('cancel', orderId, '--reason', 'again')).code).toBe(1);
+  });
+});
+
+describe('after the parcel has shipped', () => {
+  let orderId: string;
+  let shipmentId: string;
+  beforeAll(async () => {
+    orderId = await paidAndWaiting(api, db);
+    shipmentId = await shipOrder(api, db, orderId);
+  });
+
+  it('address and cancel are refused with the workflow\'s reasons', async () => {
+    const address = await support('address', orderId, 'city=Paris');
+    expect(address.code).toBe(1);
+    expect(address.err).toMatch(new RegExp(`order ${orderId}('s shipping label is printed| has shipped); its address can no longer change`));
+    const cancel = await support('cancel', orderId, '--reason', 'too late');
+    expect(cancel.code).toBe(1);
+    expect(cancel.err).toMatch(/can no longer be cancelled/);
+  });
+
+  it('refunds part, refuses more than is left, refunds the rest, then has nothing left to refund', async () => {
+    const part = await support('refund', orderId, '--amount', '10.00', '--reason', 'scratched mug');
+    expect(part.code).toBe(0);
+    expect(part.out).toMatch(/refunded 10\.00 USD of order .* \(10\.00 USD of 49\.00 USD captured is refunded in all\)/);
+    const tooMuch = await support('refund', orderId, '--amount', '4000', '--reason', 'more');
+    expect(tooMuch.code).toBe(1);
+    expect(tooMuch.err).toBe(`Refused: a refund of 40.00 USD is more than the 39.00 USD left to refund on order ${orderId} (captured 49.00 USD, refunded 10.00 USD)`);
+    const rest = await support('refund', orderId, '--reason', 'returned the rest', '--json');
+    expect(rest.json.result.result).toEqual(expect.objectContaining({ action: 'refunded', refunded: 3900, refundedAmount: 4900, capturedAmount: 4900 }));
+    const none = await support('refund', orderId, '--amount', '1', '--reason', 'one more cent');
+    expect(none.code).toBe(1);
+    expect(none.err).toMatch(/everything captured for order .* \(49\.00 USD\) has already been refunded/);
+    const conn = db.orm.em.fork().getConnection();
+    expect(await conn.execute('select amount, status, reason from refunds order by created_at')).toEqual(expect.arrayContaining([
+      { amount: '1000', status: 'succeeded', reason: 'scratched mug' }, { amount: '3900', status: 'succeeded', reason: 'returned the rest' }]));
+    const [payment] = await conn.execute<{ status: string; refunded_amount: string }[]>('select status, refunded_amount from payments where order_id = ?', [orderId]);
+    expect(payment).toEqual({ status: 'refunded', refunded_amount: '4900' });
+    const [intent] = await conn.execute<{ amount_refunded: string }[]>(`select amount_refunded from simulated_payment_intents where metadata->>'orderId' = ?`, [orderId]);
+    expect(intent.amount_refunded).toBe('4900');
+    expect((await live(orderId)).timeline.filter((t: { step: string }) => t.step === 'refund').map((t: { detail: string }) => t.detail)).toEqual([
+      'by staff:sam: scratched mug (refunded 10.00 USD; 10.00 USD of 49.00 USD refunded in all)',
+      'by staff:sam: more (refused: a refund of 40.00 USD is more than the 39.00 USD left to refund on order '
+        + `${orderId} (captured 49.00 USD, refunded 10.00 USD))`,
+      'by staff:sam: returned the rest (refunded 39.00 USD; 49.00 USD of 49.00 USD refunded in all)',
+      `by staff:sam: one more cent (refused: everything captured for order ${orderId} (49.00 USD) has already been refunded)`,
+    ]);
+  });
+
+  it('a repeated request (same --request-id) refunds once', async () => {
+    const other = await paidAndWaiting(api, db);
+    await shipOrder(api, db, other);
+    const requestId = randomUUID();
+    const first = await support('refund', other, '--amount', '500', '--reason', 'late', '--request-id', requestId);
+    const again = await support('refund', other, '--amount', '500', '--reason', 'late', '--request-id', requestId);
+    expect([first.code, again.code]).toEqual([0, 0]);
+    const [payment] = await db.orm.em.fork().getConnection().execute<{ refunded_amount: string }[]>('select refunded_amount from payments where order_id = ?', [other]);
+    expect(payment.refunded_amount).toBe('500');
+  });
+
+  it('carrier-event signals the tracking workflow and notes it in the order\'s timeline; delivered ends the order', async () => {
+    const run = await support('carrier-event', shipmentId, 'in_transit', '--reason', 'carrier phoned', '--json');
+    expect(run.code).toBe(0);
+    expect(run.json.result.result).toEqual(expect.objectContaining({ shipmentId, orderId, status: 'in_transit', timelineNote: true }));
+    const conn = db.orm.em.fork().getConnection();
+    const deadline = Date.now() + 20_000;
+    let events: { status: string; provider_event_id: string }[] = [];
+    while (Date.now() < deadline && events.length === 0) {
+      events = await conn.execute(`select status, provider_event_id from shipment_events where shipment_id = ? and status = 'in_transit'`, [shipmentId]);
+      if (events.length === 0) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(events).toEqual([{ status: 'in_transit', provider_event_id: run.json.result.result.eventId }]);
+    expect((await live(orderId)).timeline).toEqual(expect.arrayContaining([expect.objectContaining({
+      step: 'support_carrier_event', detail: `by staff:sam: carrier event "in_transit" for shipment ${shipmentId}: carrier phoned` })]));
+
+    expect((await support('carrier-event', shipmentId, 'delivered', '--reason', 'signed for')).code).toBe(0);
+    await waitForOrder(api, orderId, (l) => l.status === 'delivered');
+    const afterwards = await support('hold', orderId, '--reason', 'too late');
+    expect(afterwards.code).toBe(1);
+    const ended = await support('carrier-event', shipmentId, 'exception', '--reason', 'late scan');
+    expect(ended.code).toBe(1);
+    expect(ended.err).toMatch(new RegExp(`shipment ${shipmentId} is not being tracked any more`));
+    expect((await auditRows(db, { shipmentId })).map((r) => [r.action, r.outcome])).toEqual([
+      ['carrier_event', 'done'], ['carrier_event', 'done'], ['carrier_event', 'refused']]);
+  });
+});
+
+describe('retry-payment', () => {
+  it('for a payment stuck on 3-D Secure: refused while the customer has not finished, done once the provider knows (a lost webhook)', async () => {
+    const { orderId, body } = await placeOrder(api, db, { paymentMethod: 'pm_card_authenticationRequired' });
+    expect(body.payment.status).toBe('requires_action');
+    const waiting = await support('retry-payment', orderId, '--reason', 'customer says they did it');
+    expect(waiting.code).toBe(1);
+    expect(waiting.err).toMatch(/the customer has not completed 3-D Secure for order .* yet \(payment pi_sim_\w+\); there is nothing to retry/);
+    // The customer completes 3-D Secure at the bank, but the webhook never reaches us.
+    const intentId = body.payment.nextAction!.url.split('/').slice(-2)[0];
+    await new SimulatedPaymentProvider(db.orm).completeAction(intentId, 'succeeded');
+    const retried = await support('retry-payment', orderId, '--reason', 'webhook lost');
+    expect(retried.code).toBe(0);
+    expect(retried.out).toMatch(/the payment of order .* is authorized/);
+    await waitForOrder(api, orderId, (l) => l.status === 'awaiting_fulfillment');
+    expect((await live(orderId)).timeline).toEqual(expect.arrayContaining([
+      expect.objectContaining({ step: 'retry_payment', status: 'skipped' }),
+      expect.objectContaining({ step: 'retry_payment', status: 'completed', detail: 'by staff:sam: webhook lost (the provider says authorized; passed to the payment)' })]));
+  });
+
+  it('for a declined order: refused, pointing at the reopened cart', async () => {
+    const { orderId } = await placeOrder(api, db, { paymentMethod: 'pm_card_chargeDeclined' });
+    await waitForOrder(api, orderId, (l) => l.status === 'failed');
+    const run = await support('retry-payment', orderId);
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/has failed and was rolled back .*its cart is open again|is failed and its workflow has ended/);
+  });
+});
+
+describe('find', () => {
+  it('finds an order by each search attribute and by date (visibility is eventually consistent: polled)', async () => {
+    const customerId = await newCustomer(db);
+    const orderId = await paidAndWaiting(api, db, customerId);
+    const today = new Date().toISOString().slice(0, 10);
+    const queries: string[][] = [
+      ['--order', orderId], ['--customer', customerId], ['--status', 'awaiting_fulfillment', '--customer', customerId],
+      ['--min-total', '4900', '--max-total', '4900', '--customer', customerId], ['--since', today, '--until', today, '--order', orderId],
+      ['--since', today, '--date-field', 'ExecutionTime', '--order', orderId],
+    ];
+    for (const filters of queries) {
+      const deadline = Date.now() + 20_000;
+      let run = await support('find', ...filters, '--json');
+      while (run.json.result.orders.length === 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        run = await support('find', ...filters, '--json');
+      }
+      expect({ filters, orders: run.json.result.orders }).toEqual({ filters, orders: [expect.objectContaining({
+        orderId, customerId, status: 'awaiting_fulfillment', total: 4900, workflowId: `checkout-${orderId}`, workflowStatus: 'RUNNING' })] });
+    }
+    const none = await support('find', '--customer', customerId, '--status', 'delivered');
+    expect(none.out).toMatch(/^query: WorkflowType = "checkout" AND CustomerId = ".*" AND OrderStatus = "delivered"\n0 orders$/);
+  });
+});
+
+describe('the real command', () => {
+  // Asynchronous on purpose: this process runs the worker and the API the command talks to.
+  const run = (args: string[]) => new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+    execFile('npx', ['tsx', 'src/cli/support.ts', ...args], {
+      cwd: resolve(__dirname, '..', '..'), encoding: 'utf8', timeout: 60_000,
+      env: { ...process.env, TEMPORAL_ADDRESS: required('TEST_TEMPORAL_ADDRESS'), DATABASE_URL: db.url, LOG_LEVEL: 'silent' },
+    }, (err, stdout, stderr) => done({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }));
+  });
+
+  it('exits 0 with --help, 2 on bad usage, 3 for an unknown order, 0 with the status of a real one', async () => {
+    expect((await run(['--help'])).status).toBe(0);
+    expect((await run(['cancel', randomUUID()])).status).toBe(2);
+    const missing = await run(['status', randomUUID()]);
+    expect({ code: missing.status, err: missing.stderr }).toEqual({ code: 3, err: expect.stringMatching(/^Not found: order .* does not exist/) });
+    const orderId = await paidAndWaiting(api, db);
+    const found = await run(['status', orderId, '--json']);
+    expect(found.status).toBe(0);
+    expect(JSON.parse(found.stdout)).toEqual(expect.objectContaining({ ok: true, command: 'status', result: expect.objectContaining({ orderId }) }));
+  });
+});
