@@ -1,0 +1,70 @@
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { startCheckoutWorker, startTestApi, STAFF_TOKEN, type TestApi } from '../support/api';
+import { ADDRESS, seedCheckoutCatalog } from '../support/checkout';
+
+let db: TestDatabase;
+let api: TestApi;
+let worker: Awaited<ReturnType<typeof startCheckoutWorker>>;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await seedCheckoutCatalog(db, 20);
+  worker = await startCheckoutWorker(db);
+  api = await startTestApi(db.orm, { taskQueue: worker.taskQueue });
+});
+afterAll(async () => {
+  await api?.close();
+  await worker?.stop();
+  await db?.drop();
+});
+
+const staff = { Authorization: `Bearer ${STAFF_TOKEN}` };
+
+async function placeOrder(): Promise<{ orderId: string; token: string }> {
+  const cart = (await api.request('POST', '/carts')).body.id;
+  await api.request('POST', `/carts/${cart}/items`, { body: { sku: 'MUG-1', quantity: 1 } });
+  const res = await api.request('POST', `/carts/${cart}/checkout`, {
+    headers: { 'Idempotency-Key': `wh-${cart}` },
+    body: { email: 'ada@example.com', shippingAddress: ADDRESS, paymentMethod: 'pm_card_visa' },
+  });
+  expect(res.status).toBe(202);
+  return { orderId: res.body.orderId, token: res.body.accessToken };
+}
+
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting; last value ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('warehouse', () => {
+  it('an order waits for the warehouse; its packed signal ships it, and the customer sees the shipment', async () => {
+    const { orderId, token } = await placeOrder();
+    const customer = { Authorization: `Bearer ${token}` };
+    const waiting = await until(() => api.request('GET', `/orders/${orderId}`, { headers: customer }),
+      (r) => r.body.live?.timeline?.some((t: { step: string }) => t.step === 'fulfillment_allocated'));
+    expect(waiting.body.status).toBe('awaiting_fulfillment');
+
+    const packed = await api.request('POST', `/warehouse/orders/${orderId}/packed`, { headers: staff, body: { packedBy: 'pat' } });
+    expect(packed.status).toBe(202);
+    const shipped = await until(() => api.request('GET', `/orders/${orderId}`, { headers: customer }), (r) => r.body.live?.status === 'shipped');
+    expect(shipped.body.payment.status).toBe('captured');
+    const [fulfilment] = await db.orm.em.fork().getConnection().execute('select status, packed_by from fulfillments where order_id = ?', [orderId]);
+    expect(fulfilment).toEqual({ status: 'shipped', packed_by: 'warehouse:pat' });
+  });
+
+  it('refuses anyone without a staff token, and answers 404 for an order that is not in a warehouse', async () => {
+    const { orderId } = await placeOrder();
+    const anonymous = await api.request('POST', `/warehouse/orders/${orderId}/packed`, { body: { packedBy: 'pat' } });
+    expect(anonymous.status).toBe(401);
+    const unknown = await api.request('POST', '/warehouse/orders/00000000-0000-4000-8000-000000000000/packed', { headers: staff, body: { packedBy: 'pat' } });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('order_not_found');
+    const bad = await api.request('POST', `/warehouse/orders/${orderId}/packed`, { headers: staff, body: { packedBy: '' } });
+    expect(bad.status).toBe(400);
+  });
+});
