@@ -70,6 +70,11 @@ export async function insertProducts(em: EntityManager, products: SeedProduct[],
         variants.flatMap((v) => [v.sku, v.onHand]), 'run', tx.getTransactionContext());
     });
   }
+  // A bulk load leaves new search entries in the GIN index's pending list, which searches then scan
+  // row by row until a vacuum runs (bench/api measured 2.7 ms vs 0.6 ms); merge them and refresh statistics now.
+  const conn = em.getConnection();
+  await conn.execute(`select gin_clean_pending_list('products_search_idx')`);
+  await conn.execute('analyze products, variants, inventory');
   return inserted;
 }
 
