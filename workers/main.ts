@@ -15,6 +15,11 @@ import { installWorkerRuntime, startWorker, type RunningWorker } from './worker'
 
 const logger = rootLogger.child({ role: 'worker' });
 
+// Closing the pool waits for the connections in use: an activity that ignored its cancellation still
+// holds one. Past this the process exits anyway; the activity's transaction rolls back with the
+// connection, and Temporal retries it on another worker after its start-to-close timeout.
+const RELEASE_TIMEOUT_MS = 5_000;
+
 async function main(): Promise<void> {
   const config = loadConfigOrExit('worker', ['DATABASE_URL', 'TEMPORAL_ADDRESS']);
   const metricsBindAddress = config.WORKER_METRICS_PORT === undefined ? undefined : `${config.WORKER_METRICS_HOST}:${config.WORKER_METRICS_PORT}`;
@@ -25,9 +30,19 @@ async function main(): Promise<void> {
   let connection: NativeConnection | undefined;
   let running: RunningWorker | undefined;
   const release = async () => {
-    await connection?.close().catch((err: unknown) => logger.warn({ err }, 'Closing the Temporal connection failed'));
-    await orm?.close().catch((err: unknown) => logger.warn({ err }, 'Closing the database pool failed'));
-    await tracing?.shutdown().catch((err: unknown) => logger.warn({ err }, 'Flushing the last trace spans failed'));
+    let timer: NodeJS.Timeout | undefined;
+    const closing = (async () => {
+      await connection?.close().catch((err: unknown) => logger.warn({ err }, 'Closing the Temporal connection failed'));
+      await orm?.close().catch((err: unknown) => logger.warn({ err }, 'Closing the database pool failed'));
+      await tracing?.shutdown().catch((err: unknown) => logger.warn({ err }, 'Flushing the last trace spans failed'));
+    })();
+    const late = new Promise<void>((done) => {
+      timer = setTimeout(() => {
+        logger.warn({ afterMs: RELEASE_TIMEOUT_MS }, 'The Temporal connection or the database pool is still in use: exiting without waiting');
+        done();
+      }, RELEASE_TIMEOUT_MS);
+    });
+    await Promise.race([closing, late]).finally(() => clearTimeout(timer));
   };
   try {
     orm = await createOrm(config.DATABASE_URL!, config.DATABASE_POOL_MAX);
@@ -60,7 +75,9 @@ async function main(): Promise<void> {
         process.exit(0);
       },
       async (err: unknown) => {
-        logger.error({ err }, 'The worker did not stop cleanly');
+        // Past WORKER_SHUTDOWN_GRACE + 10 s: an activity ignored its cancellation (it neither finished nor heartbeat).
+        logger.error({ err }, 'The worker did not stop cleanly: an activity was still running after the grace period; '
+          + 'exiting, Temporal retries it on another worker after its timeout');
         await release();
         process.exit(1);
       },
