@@ -67,7 +67,8 @@ describe('reading an order', () => {
         lineTotal: { amount: 2500, currency: 'USD', formatted: '$25.00' } },
     ]);
     expect(res.body.live).toEqual(expect.objectContaining({ orderId, status: 'awaiting_fulfillment', held: false }));
-    expect(res.body.live.timeline.filter((t: { status: string }) => t.status === 'completed').map((t: { step: string }) => t.step))
+    // The first steps, in order; the warehouse's own steps (allocated, …) follow as it gets to them.
+    expect(res.body.live.timeline.filter((t: { status: string }) => t.status === 'completed').map((t: { step: string }) => t.step).slice(0, 5))
       .toEqual(['reserve_stock', 'authorize_payment', 'confirm_order', 'send_confirmation', 'hand_over_to_fulfillment']);
   });
 
