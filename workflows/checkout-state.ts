@@ -18,6 +18,18 @@ import {
 import { Saga } from './saga';
 import { registerSupportHandlers } from './support-handlers';
 
+/** Each step in plain words, for the UI's current details (ids and statuses only: no customer data). */
+const STEP_IN_WORDS: Record<string, string> = {
+  reserve_stock: 'Reserving the stock',
+  authorize_payment: 'Authorizing the payment (payment workflow)',
+  confirm_order: 'Confirming the order',
+  send_confirmation: 'Telling the customer the order is confirmed',
+  hand_over_to_fulfillment: 'Handing the order over to fulfilment',
+  fulfil: 'Fulfilment: allocating, packing and dispatching (fulfillment workflow)',
+  track_shipment: 'Following the parcel until it is delivered (shipment tracking workflow)',
+  tell_customer: 'Telling the customer what happened',
+};
+
 /** How long a cancel request waits for the rollback before answering with the state so far. */
 const CANCEL_ANSWER_CAP = '1 minute';
 
@@ -55,6 +67,8 @@ export function createOrderState(orderId: string, work: CancellationScope): Orde
     },
     async step(name, run) {
       order.record(name, 'started');
+      // The UI's "current details": what the order is doing now, and since when.
+      setCurrentDetails(`${STEP_IN_WORDS[name] ?? name.replace(/_/g, ' ')} (since ${new Date().toISOString()})`);
       try {
         const result = await run();
         order.record(name, 'completed');
