@@ -60,9 +60,12 @@ export function shippingActivities({ orm, carrier, logger }: ActivityDeps) {
       const message = `Parcel ${req.trackingNumber} (${req.carrier}) of order ${req.orderId} has not moved since ${req.since} `
         + `(last status: ${req.status.replace(/_/g, ' ')}). Ask the carrier where it is; the notice closes by itself when it moves again.`;
       const rows = await conn().execute<{ id: string }[]>(
-        `insert into support_notices (kind, order_id, shipment_id, message) values (?, ?, ?, ?)
+        `insert into support_notices (kind, order_id, shipment_id, message) select ?, order_id, id, ? from shipments where id = ?
          on conflict (kind, shipment_id) where resolved_at is null do nothing returning id`,
-        [STALLED_NOTICE, req.orderId, req.shipmentId, message]);
+        [STALLED_NOTICE, message, req.shipmentId]);
+      if (rows.length === 0 && (await conn().execute('select 1 from shipments where id = ?', [req.shipmentId])).length === 0) {
+        throw new DomainError(ErrorCode.NotFound, `Shipment ${req.shipmentId} does not exist.`, { shipmentId: req.shipmentId });
+      }
       if (rows.length > 0) logger.warn({ orderId: req.orderId, shipmentId: req.shipmentId, since: req.since }, 'parcel stalled: support notice raised');
       return { raised: rows.length > 0 };
     },

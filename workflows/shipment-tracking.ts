@@ -17,7 +17,7 @@ import {
   carrierEventSignal, OrderIdAttr, ShipmentStatusAttr, trackingStatusQuery,
   type CarrierEvent, type TrackingInput, type TrackingResult, type TrackingState,
 } from './definitions';
-import { PROVIDER_CALL } from './policies';
+import { NOTIFICATION_CALL } from './policies';
 import { advance, chronological, CUSTOMER_MESSAGES, hasStalled, inWords, isFinal, judge, startingState } from './shipment-state';
 
 /**
@@ -35,7 +35,8 @@ const POLL: ActivityOptions = { startToCloseTimeout: '1 minute', retry: { initia
 
 const db = proxyActivities<Activities>(MUST_LAND);
 const carrier = proxyActivities<Activities>(POLL);
-const customer = proxyActivities<Activities>(PROVIDER_CALL);
+/** Customer messages go through the rate-limited notification queue, like every other message to a customer. */
+const customer = proxyActivities<Activities>(NOTIFICATION_CALL);
 
 export async function shipmentTracking(input: TrackingInput): Promise<TrackingResult> {
   const pollEvery = durationMs('pollEvery', input.pollEvery);

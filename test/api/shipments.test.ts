@@ -22,15 +22,13 @@ let counter = 0;
 const started: string[] = [];
 
 beforeAll(async () => {
-  process.env.CARRIER_WEBHOOK_SECRET = SECRET; // read by buildApp, as in production
   db = await createTestDatabase();
   await seedCheckoutCatalog(db, 100);
   worker = await startCheckoutWorker(db);
-  api = await startTestApi(db.orm, { taskQueue: worker.taskQueue });
+  api = await startTestApi(db.orm, { taskQueue: worker.taskQueue, app: { carrierWebhookSecret: SECRET } });
   temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
 });
 afterAll(async () => {
-  delete process.env.CARRIER_WEBHOOK_SECRET;
   // Parcels still in transit would poll on for days: end them with the test run.
   await Promise.all(started.map((id) => temporal?.client.workflow.getHandle(id).terminate('test over').catch(() => undefined)));
   await temporal?.connection.close();
@@ -186,9 +184,7 @@ describe('the carrier webhook', () => {
   });
 
   it('answers 503 to every webhook while no shared secret is configured', async () => {
-    delete process.env.CARRIER_WEBHOOK_SECRET;
     const unconfigured = await startTestApi(db.orm, { taskQueue: worker.taskQueue });
-    process.env.CARRIER_WEBHOOK_SECRET = SECRET;
     try {
       const raw = JSON.stringify(scan('NOSUCHPARCEL1', 'in_transit'));
       const res = await unconfigured.request('POST', '/webhooks/carrier', {
