@@ -61,7 +61,8 @@ export function realActivities(db: TestDatabase, deps: Partial<ActivityDeps> = {
 export async function startWorker(env: TestWorkflowEnvironment, activities: Activities): Promise<{ worker: Worker; taskQueue: string; run: Promise<void> }> {
   const taskQueue = uniqueTaskQueue('checkout');
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
-  const notifications = await createNotificationWorker({ connection: env.nativeConnection, taskQueue, activities, shutdownGraceMs: 2000 });
+  // No rate limit on the time-skipping server: its limiter runs on the skipped clock (workers/notifications.ts).
+  const notifications = await createNotificationWorker({ connection: env.nativeConnection, taskQueue, activities, shutdownGraceMs: 2000, perSecond: null });
   const notificationsRun = notifications.run();
   const mainRun = worker.run().finally(() => {
     if (notifications.getState() === 'RUNNING') notifications.shutdown();
