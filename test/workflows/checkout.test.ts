@@ -45,8 +45,7 @@ async function withOrder(
     await body({ orderId: placed.orderId, handle });
     await recordHistories(placed.orderId);
   } finally {
-    // Children too: a parcel's tracking timers would otherwise hold up the next test's time skipping.
-    for (const id of await openWorkflowIds(placed.orderId)) await env.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+    await stopEverything(handle, placed.orderId);
     worker.shutdown();
     await run;
   }
@@ -65,6 +64,24 @@ async function recordHistories(orderId: string): Promise<void> {
     const kind = workflowId.split('-')[0];
     writeFileSync(join(__dirname, '..', 'replay', 'histories', `${kind}--${name}.history.bin`),
       temporal.api.history.v1.History.encode(history).finish());
+  }
+}
+
+/**
+ * Ends the order's workflows and its children before the next test. A child that is still being
+ * started when its parent ends would otherwise be left with a workflow task no worker will take,
+ * and the time-skipping server does not skip time while a task is outstanding: so let a hand-over
+ * to the warehouse land first, then terminate everything, children included.
+ */
+async function stopEverything(handle: WorkflowHandle<typeof checkout>, orderId: string): Promise<void> {
+  const state = await handle.query(statusQuery).catch(() => undefined);
+  if (state?.status === 'awaiting_fulfillment') await untilTimeline(handle, 'fulfillment_allocated').catch(() => undefined);
+  for (let round = 0; round < 2; round++) {
+    for (const id of await openWorkflowIds(orderId)) {
+      const child = env.client.workflow.getHandle(id);
+      const running = await child.describe().then((d) => d.status.name === 'RUNNING').catch(() => false);
+      if (running) await child.terminate('test over').catch(() => undefined);
+    }
   }
 }
 
