@@ -1,0 +1,268 @@
+/**
+ * `npm run ops:screenshots` (not part of `npm test`): proof in a real browser that the ops view
+ * works. It starts the whole system on its embedded defaults (`npm run dev` in a throw-away data
+ * directory, on free ports), places orders in different states through the REST API, lets the
+ * cart sweep run once, and takes screenshots of the Temporal UI with headless Chromium, driven by
+ * puppeteer-core (the UI keeps long polls open, so Chromium's own --screenshot never settles on a
+ * workflow's page):
+ *   docs/ops-workflows-by-status.png   the workflow list filtered by OrderStatus
+ *   docs/ops-order-timeline.png        one order's timeline, every step with its summary
+ *   docs/ops-order-details.png         the same order's summary and current details
+ *   docs/ops-cart-sweep-schedule.png   the cart-expiry-sweep schedule and its runs
+ * Needs Chromium (Debian: `apt-get install chromium`; or CHROMIUM_PATH).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { Client as Pg } from 'pg';
+import puppeteer, { type Browser } from 'puppeteer-core';
+import { freePort } from '../temporal/dev-server';
+import { CART_SWEEP_ID } from '../../workflows/cart-expiry-sweep';
+import { workflowIds } from '../../workflows/definitions';
+
+const ROOT = resolve(__dirname, '..', '..');
+const DOCS = join(ROOT, 'docs');
+const START_TIMEOUT_MS = 240_000;
+const say = (line: string) => process.stdout.write(`[ops:screenshots] ${line}\n`);
+const ADDRESS = { name: 'Ada Lovelace', line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' };
+
+interface System { api: string; ui: string; temporal: string; pg: string; token: string }
+
+async function main(): Promise<void> {
+  const chromium = findChromium();
+  const dataDir = mkdtempSync(join(tmpdir(), 'commerce-ops-'));
+  chmodSync(dataDir, 0o755); // PostgreSQL runs as its own system user when we are root
+  const ports = { api: await freePort(), postgres: await freePort(), temporal: await freePort(), ui: await freePort() };
+  let dev: ChildProcess | undefined;
+  try {
+    say(`Starting the system (npm run dev) in ${dataDir} ...`);
+    const started = await startDev(dataDir, ports);
+    dev = started.dev;
+    const sys = started.system;
+    say(`Up: API ${sys.api}, Temporal UI ${sys.ui}`);
+    const orders = await placeOrders(sys);
+    await sweepOnce(sys);
+    await waitForVisibility(sys, orders.length);
+    mkdirSync(DOCS, { recursive: true });
+    const timelineOrder = orders.find((o) => o.label === 'shipped')!;
+    const runId = await firstRunId(sys, workflowIds.checkout(timelineOrder.orderId));
+    const order = `${sys.ui}/namespaces/default/workflows/${workflowIds.checkout(timelineOrder.orderId)}/${runId}`;
+    const byStatus = 'WorkflowType = "checkout" AND OrderStatus = "awaiting_fulfillment"';
+    const shots: Shot[] = [
+      { file: 'ops-workflows-by-status.png', url: `${sys.ui}/namespaces/default/workflows?query=${encodeURIComponent(byStatus)}`, height: 760,
+        shows: 'awaiting_fulfillment' },
+      { file: 'ops-order-timeline.png', url: `${order}/timeline`, height: 1250, shows: 'Reserve' },
+      { file: 'ops-order-details.png', url: `${order}/user-metadata`, height: 620, shows: 'Current Details' },
+      { file: 'ops-cart-sweep-schedule.png', url: `${sys.ui}/namespaces/default/schedules/${CART_SWEEP_ID}`, height: 1100, shows: 'cartExpirySweep' },
+    ];
+    const browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: CHROMIUM_FLAGS });
+    try {
+      for (const shot of shots) await screenshot(browser, shot);
+    } finally {
+      await browser.close();
+    }
+    say(`Screenshots in ${DOCS}: ${shots.map((s) => s.file).join(', ')}`);
+  } finally {
+    if (dev?.pid) await stopDev(dev);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function findChromium(): string {
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter(Boolean) as string[];
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new Error('Chromium is not installed: `apt-get update && apt-get install -y chromium` (as root), or set CHROMIUM_PATH.');
+  return found;
+}
+
+async function startDev(dataDir: string, ports: { api: number; postgres: number; temporal: number; ui: number }) {
+  const dev = spawn('npx', ['tsx', 'src/cli/dev.ts'], {
+    cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env, DEV_DATA_DIR: dataDir, PORT: String(ports.api), EMBEDDED_PG_PORT: String(ports.postgres),
+      TEMPORAL_DEV_PORT: String(ports.temporal), TEMPORAL_UI_PORT: String(ports.ui),
+      // Orders wait for the warehouse, so the list shows some awaiting fulfilment; this script packs the ones it ships.
+      FULFILLMENT_AUTO_PACK: 'false', STAFF_TOKEN_SHA256: '', DATABASE_URL: '', TEMPORAL_ADDRESS: '',
+    },
+  });
+  let output = '';
+  dev.stdout!.on('data', (c: Buffer) => { output += c.toString(); });
+  dev.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!output.includes('Ctrl-C stops everything')) {
+    if (dev.exitCode !== null || Date.now() > deadline) throw new Error(`npm run dev did not start:\n${output.slice(-3000)}`);
+    await sleep(250);
+  }
+  const token = /Staff token\s+(\S+)/.exec(output)?.[1];
+  if (!token) throw new Error(`no staff token in the banner:\n${output}`);
+  return { dev, system: { api: `http://127.0.0.1:${ports.api}`, ui: `http://127.0.0.1:${ports.ui}`, temporal: `127.0.0.1:${ports.temporal}`,
+    pg: `postgres://commerce:commerce@127.0.0.1:${ports.postgres}/commerce`, token } satisfies System };
+}
+
+async function stopDev(dev: ChildProcess): Promise<void> {
+  const closed = new Promise<void>((done) => dev.once('close', () => done()));
+  process.kill(-dev.pid!, 'SIGINT');
+  const timer = setTimeout(() => process.kill(-dev.pid!, 'SIGKILL'), 60_000);
+  await closed;
+  clearTimeout(timer);
+}
+
+async function call(sys: System, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const res = await fetch(sys.api + path, { method, headers: { 'content-type': 'application/json', Authorization: `Bearer ${sys.token}`, ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body) });
+  const json = await res.json().catch(() => undefined);
+  if (res.status >= 400) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+interface Placed { orderId: string; label: string }
+
+/** Orders in different states: awaiting fulfilment (one on hold), shipped, delivered, refunded, cancelled, declined, waiting for 3-D Secure. */
+async function placeOrders(sys: System): Promise<Placed[]> {
+  const { items } = await call(sys, 'GET', '/products?limit=20');
+  const skus: string[] = items.flatMap((p: { variants: { sku: string; available: number }[] }) => p.variants.filter((v) => v.available > 5).map((v) => v.sku));
+  let n = 0;
+  const place = async (label: string, paymentMethod = 'pm_card_visa'): Promise<Placed> => {
+    const cart = await call(sys, 'POST', '/carts');
+    for (let i = 0; i <= n % 3; i += 1) await call(sys, 'POST', `/carts/${cart.id}/items`, { sku: skus[(n * 3 + i) % skus.length], quantity: 1 + (i % 2) });
+    n += 1;
+    const res = await call(sys, 'POST', `/carts/${cart.id}/checkout`,
+      { email: 'ada@example.com', shippingAddress: ADDRESS, paymentMethod }, { 'Idempotency-Key': randomUUID() });
+    return { orderId: res.orderId, label };
+  };
+  const until = async (orderId: string, ok: (live: { status: string; fulfillment?: { stage?: string } }) => boolean) => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const { live } = await call(sys, 'GET', `/orders/${orderId}`);
+      if (live && ok(live)) return;
+      if (Date.now() > deadline) throw new Error(`order ${orderId} stuck: ${JSON.stringify(live)}`);
+      await sleep(200);
+    }
+  };
+  const waiting = await Promise.all([place('waiting'), place('waiting'), place('on hold'), place('shipped'), place('delivered'),
+    place('refunded'), place('cancelled')]);
+  const declined = await place('declined', 'pm_card_chargeDeclined');
+  const secure = await place('3-D Secure', 'pm_card_authenticationRequired');
+  for (const o of waiting) await until(o.orderId, (l) => l.fulfillment?.stage === 'allocated');
+  const by = (label: string) => waiting.filter((o) => o.label === label);
+  for (const o of by('on hold')) await call(sys, 'POST', `/admin/orders/${o.orderId}/hold`, { reason: 'fraud check' }, { 'X-Support-Agent': 'sam' });
+  for (const o of by('cancelled')) await call(sys, 'POST', `/admin/orders/${o.orderId}/cancel`, { reason: 'customer called' }, { 'X-Support-Agent': 'sam' });
+  for (const o of [...by('shipped'), ...by('delivered'), ...by('refunded')]) {
+    await call(sys, 'POST', `/warehouse/orders/${o.orderId}/packed`, { packedBy: 'pat' });
+    await until(o.orderId, (l) => l.status === 'shipped');
+  }
+  for (const o of by('refunded')) await call(sys, 'POST', `/admin/orders/${o.orderId}/refunds`, { amount: '5.00', reason: 'late delivery' }, { 'X-Support-Agent': 'sam' });
+  for (const o of [...by('shipped'), ...by('delivered')]) {
+    const { live } = await call(sys, 'GET', `/orders/${o.orderId}`);
+    const shipmentId = live.fulfillment?.shipmentId ?? (await shipmentOf(sys, o.orderId));
+    await call(sys, 'POST', `/admin/shipments/${shipmentId}/carrier-events`, { status: 'in_transit', reason: 'carrier phoned' }, { 'X-Support-Agent': 'sam' });
+    if (o.label === 'delivered') {
+      await call(sys, 'POST', `/admin/shipments/${shipmentId}/carrier-events`, { status: 'delivered', reason: 'signed for' }, { 'X-Support-Agent': 'sam' });
+    }
+  }
+  await until(declined.orderId, (l) => l.status === 'failed');
+  say(`Placed ${waiting.length + 2} orders: ${[...waiting, declined, secure].map((o) => o.label).join(', ')}`);
+  return [...waiting, declined, secure];
+}
+
+async function shipmentOf(sys: System, orderId: string): Promise<string> {
+  const pg = new Pg({ connectionString: sys.pg });
+  await pg.connect();
+  try {
+    return (await pg.query<{ id: string }>('select id from shipments where order_id = $1', [orderId])).rows[0].id;
+  } finally {
+    await pg.end();
+  }
+}
+
+/** A few idle carts (one of a customer who opted in), then one run of the sweep, triggered as ops would. */
+async function sweepOnce(sys: System): Promise<void> {
+  const { items } = await call(sys, 'GET', '/products?limit=3');
+  const sku = items[0].variants.find((v: { available: number }) => v.available > 0).sku;
+  const carts: string[] = [];
+  for (let i = 0; i < 4; i += 1) {
+    const cart = await call(sys, 'POST', '/carts');
+    await call(sys, 'POST', `/carts/${cart.id}/items`, { sku, quantity: 1 });
+    carts.push(cart.id);
+  }
+  const pg = new Pg({ connectionString: sys.pg });
+  await pg.connect();
+  try {
+    const { rows: [customer] } = await pg.query<{ id: string }>(
+      `insert into customers (email, password_hash, name, marketing_opt_in) values ($1, 'x', 'Grace', true) returning id`, [`grace-${randomUUID()}@example.com`]);
+    await pg.query(`update carts set customer_id = $1, updated_at = now() - interval '2 days' where id = $2`, [customer.id, carts[0]]);
+    await pg.query(`update carts set updated_at = now() - interval '8 days' where id = any($1)`, [carts.slice(1, 3)]);
+    await pg.query(`update carts set status = 'expired', updated_at = now() - interval '31 days' where id = $1`, [carts[3]]);
+  } finally {
+    await pg.end();
+  }
+  const connection = await Connection.connect({ address: sys.temporal });
+  try {
+    const handle = new Client({ connection }).schedule.getHandle(CART_SWEEP_ID);
+    await handle.trigger();
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const { info } = await handle.describe();
+      if (info.recentActions.length > 0 && info.runningActions.length === 0) {
+        say(`The cart sweep ran: ${info.recentActions.at(-1)!.action.workflow.workflowId}`);
+        return;
+      }
+      await sleep(500);
+    }
+    throw new Error('the cart sweep did not run within a minute of being triggered');
+  } finally {
+    await connection.close();
+  }
+}
+
+async function waitForVisibility(sys: System, count: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const { orders } = await call(sys, 'GET', '/admin/orders?limit=100');
+    if (orders.length >= count) return;
+    await sleep(500);
+  }
+}
+
+async function firstRunId(sys: System, workflowId: string): Promise<string> {
+  const connection = await Connection.connect({ address: sys.temporal });
+  try {
+    return (await new Client({ connection }).workflow.getHandle(workflowId).describe()).runId;
+  } finally {
+    await connection.close();
+  }
+}
+
+interface Shot { file: string; url: string; height: number; /** Text the page must show before it is taken (the UI loads its data after the page). */ shows: string }
+
+/** A new profile per run (puppeteer makes one), nothing fetched from the internet, no GPU in a container. */
+const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--hide-scrollbars'];
+
+async function screenshot(browser: Browser, shot: Shot): Promise<void> {
+  const page = await browser.newPage();
+  try {
+    await page.setViewport({ width: 1600, height: shot.height });
+    await page.goto(shot.url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+    // Runs in the page: `document` is the browser's, not typed here (no DOM lib in this Node project).
+    await page.waitForFunction((text: string) => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText.includes(text),
+      { timeout: 60_000 }, shot.shows);
+    await sleep(2_000); // charts and lists finish drawing after their data arrives
+    const file = join(DOCS, shot.file);
+    await page.screenshot({ path: file as `${string}.png` });
+    if (statSync(file).size < 10_000) throw new Error(`${file} came out blank`);
+    say(`${file}  <-  ${shot.url}`);
+  } finally {
+    await page.close();
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+main().then(() => process.exit(0), (err: unknown) => {
+  process.stderr.write(`[ops:screenshots] Failed: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});
