@@ -193,6 +193,20 @@ it('when no webhook ever comes, polling the carrier every 6 hours carries the pa
     expect(f.told).toEqual([['out_for_delivery', 'sms', 'sent', 1], ['delivered', 'email', 'sent', 1]]);
   }));
 
+it('a poll that finds several new scans at once stores them all and tells the customer only the newest', () =>
+  withParcel({}, async (parcel) => {
+    // The carrier scanned the parcel three times before the first poll, and sent no webhook.
+    for (const [eventId, status, hours] of [['evt-1', 'in_transit', 1], ['evt-2', 'out_for_delivery', 3], ['evt-3', 'delivered', 5]] as const) {
+      parcel.carrierKnows.push({ eventId, status, occurredAt: new Date(parcel.shippedAt + hours * HOUR).toISOString() });
+    }
+    const result = await parcel.handle.result();
+    expect(result).toEqual(expect.objectContaining({ status: 'delivered', deliveredAt: new Date(parcel.shippedAt + 5 * HOUR).toISOString() }));
+    expect(result.state).toEqual(expect.objectContaining({ polls: 1, eventsApplied: 3 }));
+    const f = await facts(parcel);
+    expect(f.timeline).toEqual([['evt-1', 'in_transit'], ['evt-2', 'out_for_delivery'], ['evt-3', 'delivered']]);
+    expect(f.told).toEqual([['delivered', 'email', 'sent', 1]]); // no "out for delivery" text for a parcel already delivered
+  }));
+
 it('a parcel that does not move for 5 days is marked stalled with a notice for support, and recovers when it moves', () =>
   withParcel({ activities: { pollCarrier: async () => [] } }, async (parcel) => {
     await parcel.webhook('evt-1', 'in_transit', 2);

@@ -11,6 +11,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import type { Logger } from '../../logger';
 import { carrierEventSignal, SHIPMENT_STATUSES, workflowIds, type CarrierEvent } from '../../../workflows/definitions';
+import { FINAL_SHIPMENT_STATUSES } from '../../../workflows/shipment-state';
 import type { AppDeps } from '../app';
 import { emOf } from '../context';
 import { sendError } from '../errors';
@@ -19,7 +20,8 @@ import { route } from '../http';
 export const SIGNATURE_HEADER = 'X-Carrier-Signature';
 /** How old (or how far ahead) a signature's timestamp may be: a captured request cannot be replayed later. */
 const TOLERANCE_SECONDS = 300;
-const FINAL_STATUSES = ['delivered', 'returned_to_sender'];
+/** Shipments no tracking workflow follows any more: arrived, returned, or a label cancelled before dispatch. */
+const NOT_TRACKED: readonly string[] = [...FINAL_SHIPMENT_STATUSES, 'voided'];
 
 /** The header value for a body: what the carrier sends, and what tests and benchmarks use. */
 export function signCarrierWebhook(secret: string, rawBody: string, unixSeconds = Math.floor(Date.now() / 1000)): string {
@@ -81,7 +83,7 @@ export function carrierWebhookRoutes(deps: Deps) {
             await client.workflow.getHandle(workflowIds.shipment(shipment.id)).signal(carrierEventSignal, event);
             return 'signalled' as const;
           } catch (err) {
-            if (err instanceof WorkflowNotFoundError && FINAL_STATUSES.includes(shipment.status)) return 'tracking_ended' as const;
+            if (err instanceof WorkflowNotFoundError && NOT_TRACKED.includes(shipment.status)) return 'tracking_ended' as const;
             if (err instanceof WorkflowNotFoundError) {
               log.warn({ shipmentId: shipment.id }, 'carrier webhook before tracking started; answered 503 so the carrier retries');
               throw unavailable(`tracking of parcel ${body.trackingNumber} has not started yet`);
