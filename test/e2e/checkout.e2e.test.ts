@@ -56,7 +56,8 @@ it('a shopper builds a cart, checks out with a card, and the order is confirmed:
     () => api.request('GET', placed.body.links.self, { headers: { Authorization: `Bearer ${accessToken}` } }),
     (res) => res.body.live?.status === 'awaiting_fulfillment');
   expect(order.body.status).toBe('awaiting_fulfillment');
-  expect(order.body.live.timeline.filter((t: { status: string }) => t.status === 'completed').map((t: { step: string }) => t.step))
+  // The first steps, in order; the warehouse's own steps (allocated, …) follow as it gets to them (as in test/api/orders.test.ts).
+  expect(order.body.live.timeline.filter((t: { status: string }) => t.status === 'completed').map((t: { step: string }) => t.step).slice(0, 5))
     .toEqual(['reserve_stock', 'authorize_payment', 'confirm_order', 'send_confirmation', 'hand_over_to_fulfillment']);
 
   const facts = await orderFacts(db, orderId);
