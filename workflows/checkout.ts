@@ -117,6 +117,7 @@ async function fulfil(input: CheckoutInput, order: OrderControl): Promise<Shipme
     order.cancelRequest = undefined;
     order.state.cancelReason = undefined;
   }
+  order.state.payment = { ...order.state.payment, status: 'captured' }; // captured at dispatch by the fulfilment
   order.setStatus('shipped');
   return result;
 }
