@@ -1,0 +1,83 @@
+/**
+ * The workers under test, in a process of their own: the real checkout worker (startWorker from
+ * workers/worker.ts: workflows/, createActivities, the simulated payment provider and notifier)
+ * on BENCH_TASK_QUEUE, and the bare yardstick (bare-workflows.ts, do-nothing activities) on
+ * BENCH_BARE_TASK_QUEUE, sharing one connection, both with the SDK's default worker options.
+ * Started by run.ts; reports `{ ready: true }` over IPC and exits on SIGTERM, SIGINT or when its
+ * parent goes away.
+ *
+ * Experiments only (the README says how): BENCH_WORKFLOWS_DIR bundles another workflows directory
+ * for the checkout worker; BENCH_WORKER_OPTIONS (JSON, e.g. {"maxCachedWorkflows":500}) is applied
+ * to both workers alike.
+ */
+import { resolve } from 'node:path';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import { createOrm } from '../../src/db/orm';
+import { createProviders } from '../../src/integrations';
+import { logger } from '../../src/logger';
+import { installWorkerRuntime, startWorker } from '../../workers/worker';
+import { bareActivities } from './bare-activities';
+
+const SHUTDOWN = { shutdownGraceTime: '5s', shutdownForceTime: '10s' } as const;
+
+async function main(): Promise<void> {
+  const env = (name: string) => {
+    const value = process.env[name];
+    if (!value) throw new Error(`${name} must be set (bench/checkout/run.ts sets it).`);
+    return value;
+  };
+  const [databaseUrl, address, taskQueue, bareTaskQueue] = ['BENCH_DATABASE_URL', 'BENCH_TEMPORAL_ADDRESS', 'BENCH_TASK_QUEUE', 'BENCH_BARE_TASK_QUEUE'].map(env);
+  const tuning = JSON.parse(process.env.BENCH_WORKER_OPTIONS || '{}') as Partial<WorkerOptions>;
+  const workflowsDir = process.env.BENCH_WORKFLOWS_DIR;
+
+  installWorkerRuntime(logger, { level: 'warn' });
+  // The same pool size a worker gets in production unless DATABASE_POOL_MAX says otherwise (src/config.ts).
+  const orm = await createOrm(databaseUrl, Number(process.env.DATABASE_POOL_MAX ?? 10));
+  const connection = await NativeConnection.connect({ address });
+  const providers = createProviders({ orm, logger });
+
+  const workflowBundle = workflowsDir ? await bundleWorkflowCode({ workflowsPath: resolve(workflowsDir), logger: quietBundler }) : undefined;
+  const checkoutStop = Object.keys(tuning).length === 0
+    ? (await startWorker({ connection, namespace: 'default', taskQueue, orm, logger, providers, workflowBundle })).stop
+    : await runTuned({
+      connection, taskQueue, ...tuning,
+      ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('../../workflows') }),
+      activities: createActivities({ orm, logger, clock: () => new Date(), ...providers }),
+    });
+  const bareStop = await runTuned({
+    connection, taskQueue: bareTaskQueue, ...tuning, workflowsPath: require.resolve('./bare-workflows'), activities: bareActivities,
+  });
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await Promise.allSettled([checkoutStop(), bareStop()]);
+    await connection.close().catch(() => undefined);
+    await orm.close(true).catch(() => undefined);
+    process.exit(code);
+  };
+  process.on('SIGTERM', () => void stop(0));
+  process.on('SIGINT', () => void stop(0));
+  process.on('disconnect', () => void stop(0)); // the parent died without stopping us: do not outlive it
+  process.send?.({ ready: true, workflows: workflowsDir ?? 'workflows/', tuning });
+}
+
+/** Worker.create with the options startWorker uses, plus the experiment's tuning; returns its stop. */
+async function runTuned(options: WorkerOptions): Promise<() => Promise<void>> {
+  const worker = await Worker.create({ namespace: 'default', ...SHUTDOWN, ...options });
+  const run = worker.run();
+  return async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await run;
+  };
+}
+
+const quietBundler = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined,
+  warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) };
+
+main().catch((err: unknown) => {
+  console.error('bench worker failed to start:', err);
+  process.exit(1);
+});
