@@ -6,27 +6,23 @@
  * to the order confirmed (target p50 <= 300 ms). A report, not a test: it exits 0 on MISS, and
  * non-zero only if it crashes or the orders did not end as they should.
  *
- *   npm run bench:checkout -- --orders 200 --concurrency 10 --paced 40 --rate auto (or e.g. 3, orders/s) --warmup 10
+ *   npm run bench:checkout -- --orders 200 --concurrency 10 --paced 40 --rate 2 (orders/s, or auto) --warmup 10
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { connectClient } from '../../src/temporal/client';
-import { createOrm, migrate } from '../../src/db/orm';
-import { insertProducts, type SeedProduct } from '../../src/db/seed';
 import { freePort } from '../../src/temporal/dev-server';
 import { workflowIds } from '../../workflows/definitions';
+import { checkOrders, ITEMS_PER_CART, pickSkus, prepareDatabase } from './database';
 import { combine, postmasterPid, share, snapshot, type CpuShare, type Pids } from './cpu';
 import { eachLimited, emptyBreakdown, eventSummary, stepTimes, type Breakdown } from './history';
-import { bareRun, buildCart, checkout, closedLoop, HANDED_OVER, OrderWatcher, paced, type Timed } from './load';
+import { bareRun, buildCart, checkout, closedLoop, OrderWatcher, paced, type Timed } from './load';
 import { breakdownLines, cpuLine, p50p99, percentile, table, type Row } from './report';
 import { CheckoutBenchStack } from './stack';
 
 const TASK_QUEUE = 'bench-checkout';
 const BARE_TASK_QUEUE = 'bench-bare';
 const TARGET = { ratio: 0.8, p50ConfirmedMs: 300 };
-/** Every order buys two different SKUs of this catalog, one unit each; stock never runs out. */
-const CATALOG_SKUS = 64;
-const ITEMS_PER_CART = 2;
 /** The whole run must stay under five minutes; past this something hangs and we stop. */
 const DEADLINE_MS = 285_000;
 
@@ -35,7 +31,7 @@ interface Phase { kind: Kind; mode: 'closed' | 'paced'; results: Timed[]; wallMs
 
 const args = parseArgs({ options: {
   orders: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '10' },
-  rate: { type: 'string', default: 'auto' }, paced: { type: 'string', default: '40' }, warmup: { type: 'string', default: '10' },
+  rate: { type: 'string', default: '2' }, paced: { type: 'string', default: '40' }, warmup: { type: 'string', default: '10' },
   dump: { type: 'boolean', default: false },
 } }).values;
 const N = positive('orders', args.orders);
@@ -136,6 +132,7 @@ async function main(stack: CheckoutBenchStack): Promise<number> {
     for (const line of [...breakdownLines(`checkout, paced ${RATE}/s`, history.checkout), ...breakdownLines(`bare, paced ${RATE}/s`, history.bare)]) console.log(line);
     const others = Math.max(...closed.map((p) => p.cpu.cores.others));
     if (others > 0.2) console.log(`note: other processes used up to ${others.toFixed(2)} cores during a phase: figures are noisier than usual; run again on a quiet machine.`);
+    if (RATE > 0.6 * throughput(closed, 'checkout')) console.log(`note: the latency phase's ${RATE}/s is over 60% of the checkout throughput: its latencies include queueing.`);
     if (!check.ok) {
       console.error(`\n[bench] the orders did not end as they should: ${check.summary}`);
       return 1;
@@ -217,50 +214,6 @@ function tableRows(closed: Phase[], pacedPhases: Phase[], h: Histories, checkout
 
 function results(phases: Phase[], kind: Kind): Timed[] {
   return phases.filter((p) => p.kind === kind).flatMap((p) => p.results);
-}
-
-async function prepareDatabase(databaseUrl: string): Promise<string[]> {
-  const orm = await createOrm(databaseUrl, 2);
-  try {
-    await migrate(orm);
-    const products: SeedProduct[] = Array.from({ length: CATALOG_SKUS }, (_, i) => ({
-      slug: `bench-product-${i}`, title: `Bench Product ${i}`, description: 'A product of the checkout benchmark.',
-      variants: [{ sku: `BENCH-${String(i).padStart(3, '0')}`, title: 'One size', priceAmount: 1000 + i * 100, currency: 'USD', onHand: 1_000_000 }],
-    }));
-    await insertProducts(orm.em.fork(), products);
-    return products.map((p) => p.variants[0].sku);
-  } finally {
-    await orm.close();
-  }
-}
-
-/** Two different SKUs per cart, spread over the catalog so concurrent reservations rarely lock the same row. */
-function pickSkus(skus: string[], i: number): string[] {
-  const first = (i * 7) % skus.length;
-  return Array.from({ length: ITEMS_PER_CART }, (_, k) => skus[(first + k * 13) % skus.length]);
-}
-
-/** Every order placed ended as it should: handed over, stock reserved once, payment authorized once, customer told once. */
-async function checkOrders(databaseUrl: string, expected: number): Promise<{ ok: boolean; summary: string }> {
-  const orm = await createOrm(databaseUrl, 1);
-  try {
-    const [row] = await orm.em.getConnection().execute<Record<string, string>[]>(`select
-      (select count(*) from orders) as orders,
-      (select count(*) from orders where status in (${HANDED_OVER.map((st) => `'${st}'`).join(', ')})) as handed_over,
-      (select count(*) from reservations) as reservations,
-      (select count(*) from inventory where reserved < 0 or reserved > on_hand) as bad_stock,
-      (select count(*) from payments where status in ('authorized', 'captured')) as authorized,
-      (select count(*) from payments) as payments,
-      (select count(*) from notifications where template = 'order_confirmed' and status = 'sent') as confirmations`);
-    const n = (k: string) => Number(row[k]);
-    const ok = n('orders') === expected && n('handed_over') === expected && n('reservations') === expected * ITEMS_PER_CART &&
-      n('bad_stock') === 0 && n('authorized') === expected && n('payments') === expected && n('confirmations') === expected;
-    return { ok, summary: `${n('orders')} orders (${expected} expected), ${n('handed_over')} handed over to fulfilment, ` +
-      `${n('reservations')} reservation rows (${ITEMS_PER_CART} per order expected), ${n('authorized')} of ${n('payments')} payments authorized, ` +
-      `${n('confirmations')} confirmation e-mails sent, ${n('bad_stock')} SKUs with impossible stock` };
-  } finally {
-    await orm.close();
-  }
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
