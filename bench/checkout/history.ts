@@ -115,13 +115,14 @@ export async function eachLimited<T, R>(items: T[], limit: number, job: (item: T
   return out;
 }
 
-/** The events of one workflow, compactly (e.g. "WFT ActivityTaskScheduled(reserveStock) ..."), for `--dump`. */
+/** The events of one workflow with their ms since its start (e.g. "+12 activityTaskScheduled(reserveStock)"), for `--dump`. */
 export async function eventSummary(client: Client, workflowId: string): Promise<string> {
   const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   const names = temporal.api.enums.v1.EventType;
+  const first = events.length > 0 ? tsToMs(events[0].eventTime) : 0;
   return events.map((e) => {
     const name = (names[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, '').toLowerCase().replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
     const activity = e.activityTaskScheduledEventAttributes?.activityType?.name;
-    return activity ? `${name}(${activity})` : name;
+    return `+${Math.round(tsToMs(e.eventTime) - first)} ${activity ? `${name}(${activity})` : name}`;
   }).join(' ');
 }

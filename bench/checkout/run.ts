@@ -48,14 +48,17 @@ const log = (msg: string) => console.log(`[bench ${((Date.now() - started) / 100
 
 async function main(stack: CheckoutBenchStack): Promise<number> {
   log(`node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const [db, temporal] = await Promise.all([stack.startPostgres(), stack.startTemporal()]);
-  log(`PostgreSQL on 127.0.0.1:${db.port}; Temporal dev server on ${temporal.address} (SQLite file, journal_mode=WAL, synchronous=NORMAL)`);
+  const inMemory = process.env.BENCH_TEMPORAL_DB === 'memory';
+  const [db, temporal] = await Promise.all([stack.startPostgres(), stack.startTemporal(inMemory)]);
+  log(`PostgreSQL on 127.0.0.1:${db.port}; Temporal dev server on ${temporal.address} (${inMemory ? 'in memory' : 'SQLite file, journal_mode=WAL, synchronous=NORMAL'})`);
   const skus = await prepareDatabase(db.url);
   log(`migrated; ${skus.length} SKUs seeded with 1,000,000 units each`);
 
   const childEnv = {
     BENCH_DATABASE_URL: db.url, BENCH_TEMPORAL_ADDRESS: temporal.address, BENCH_TASK_QUEUE: TASK_QUEUE, BENCH_BARE_TASK_QUEUE: BARE_TASK_QUEUE,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    // The benchmark ends at the hand-over: the warehouse does not pack and ship every order meanwhile.
+    FULFILLMENT_AUTO_PACK: process.env.FULFILLMENT_AUTO_PACK ?? 'false',
   };
   log('starting the workers (bundling two sets of workflows takes a few seconds) and the API, each in its own process ...');
   const [worker, api] = await Promise.all([
@@ -65,7 +68,7 @@ async function main(stack: CheckoutBenchStack): Promise<number> {
   const url = api.ready.url as string;
   const experiment = [process.env.BENCH_WORKFLOWS_DIR && `workflows from ${process.env.BENCH_WORKFLOWS_DIR}`,
     process.env.BENCH_WORKER_OPTIONS && `worker options ${process.env.BENCH_WORKER_OPTIONS}`,
-    process.env.DATABASE_POOL_MAX && `DATABASE_POOL_MAX=${process.env.DATABASE_POOL_MAX}`].filter(Boolean).join(', ');
+    process.env.DATABASE_POOL_MAX && `DATABASE_POOL_MAX=${process.env.DATABASE_POOL_MAX}`, inMemory && 'Temporal in memory'].filter(Boolean).join(', ');
   log(`API ${url} (pid ${api.process.pid}); workers on '${TASK_QUEUE}' and '${BARE_TASK_QUEUE}' (pid ${worker.process.pid})` +
     `${experiment ? `; EXPERIMENT: ${experiment}` : ''}`);
 

@@ -55,9 +55,12 @@ export class CheckoutBenchStack {
     return this.db;
   }
 
-  /** The dev server on a SQLite file: startDevServer adds journal_mode=WAL and synchronous=NORMAL for a dbFile. */
-  async startTemporal(): Promise<DevServer> {
-    this.temporal = await startDevServer({ executable: requireTool('cli').path, dbFile: join(this.dir, 'temporal.sqlite'), headless: true });
+  /**
+   * The dev server on a SQLite file: startDevServer adds journal_mode=WAL and synchronous=NORMAL for a
+   * dbFile. `inMemory` (BENCH_TEMPORAL_DB=memory, experiments only) runs it without a file.
+   */
+  async startTemporal(inMemory = false): Promise<DevServer> {
+    this.temporal = await startDevServer({ executable: requireTool('cli').path, dbFile: inMemory ? undefined : join(this.dir, 'temporal.sqlite'), headless: true });
     return this.temporal;
   }
 

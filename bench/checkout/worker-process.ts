@@ -1,18 +1,17 @@
 /**
  * The workers under test, in a process of their own: the real checkout worker (startWorker from
- * workers/worker.ts: workflows/, createActivities, the simulated payment provider and notifier)
- * on BENCH_TASK_QUEUE, and the bare yardstick (bare-workflows.ts, do-nothing activities) on
+ * workers/worker.ts: workflows/, createActivities, the simulated payment provider and notifier,
+ * and its rate-limited notification queue) on BENCH_TASK_QUEUE, and the bare yardstick (bare-workflows.ts, do-nothing activities) on
  * BENCH_BARE_TASK_QUEUE, sharing one connection, both with the SDK's default worker options.
  * Started by run.ts; reports `{ ready: true }` over IPC and exits on SIGTERM, SIGINT or when its
  * parent goes away.
  *
  * Experiments only (the README says how): BENCH_WORKFLOWS_DIR bundles another workflows directory
  * for the checkout worker; BENCH_WORKER_OPTIONS (JSON, e.g. {"maxCachedWorkflows":500}) is applied
- * to both workers alike.
+ * to every worker this process creates alike (checkout, its notification queue, bare).
  */
 import { resolve } from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../../activities';
 import { createOrm } from '../../src/db/orm';
 import { createProviders } from '../../src/integrations';
 import { logger } from '../../src/logger';
@@ -37,23 +36,17 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address });
   const providers = createProviders({ orm, logger });
 
+  if (Object.keys(tuning).length > 0) applyToEveryWorker(tuning);
   const workflowBundle = workflowsDir ? await bundleWorkflowCode({ workflowsPath: resolve(workflowsDir), logger: quietBundler }) : undefined;
-  const checkoutStop = Object.keys(tuning).length === 0
-    ? (await startWorker({ connection, namespace: 'default', taskQueue, orm, logger, providers, workflowBundle })).stop
-    : await runTuned({
-      connection, taskQueue, ...tuning,
-      ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('../../workflows') }),
-      activities: createActivities({ orm, logger, clock: () => new Date(), ...providers }),
-    });
-  const bareStop = await runTuned({
-    connection, taskQueue: bareTaskQueue, ...tuning, workflowsPath: require.resolve('./bare-workflows'), activities: bareActivities,
-  });
+  // No cart-sweep schedule: its passes would run in the middle of the measurement.
+  const checkout = await startWorker({ connection, namespace: 'default', taskQueue, orm, logger, providers, workflowBundle, cartSweep: 'off' });
+  const bareStop = await runBare({ connection, taskQueue: bareTaskQueue, workflowsPath: require.resolve('./bare-workflows'), activities: bareActivities });
 
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    await Promise.allSettled([checkoutStop(), bareStop()]);
+    await Promise.allSettled([checkout.stop(), bareStop()]);
     await connection.close().catch(() => undefined);
     await orm.close(true).catch(() => undefined);
     process.exit(code);
@@ -64,14 +57,23 @@ async function main(): Promise<void> {
   process.send?.({ ready: true, workflows: workflowsDir ?? 'workflows/', tuning });
 }
 
-/** Worker.create with the options startWorker uses, plus the experiment's tuning; returns its stop. */
-async function runTuned(options: WorkerOptions): Promise<() => Promise<void>> {
+/** The bare worker: the SDK's defaults, as startWorker leaves them; returns its stop. */
+async function runBare(options: WorkerOptions): Promise<() => Promise<void>> {
   const worker = await Worker.create({ namespace: 'default', ...SHUTDOWN, ...options });
   const run = worker.run();
   return async () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await run;
   };
+}
+
+/**
+ * For tuning experiments: every Worker.create in this process (startWorker's two workers and the
+ * bare one) gets the same extra options, without a second copy of startWorker's set-up to keep in step.
+ */
+function applyToEveryWorker(tuning: Partial<WorkerOptions>): void {
+  const create = Worker.create.bind(Worker);
+  Worker.create = (options: WorkerOptions) => create({ ...options, ...tuning });
 }
 
 const quietBundler = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined,

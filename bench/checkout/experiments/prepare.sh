@@ -1,17 +1,20 @@
 #!/bin/sh
-# Makes bench/checkout/experiments/NAME/: a scratch copy of workflows/ with NAME.patch applied and
-# its imports pointed back at the project, for `BENCH_WORKFLOWS_DIR=bench/checkout/experiments/NAME
-# npm run bench:checkout`. The copies duplicate production code: .gitignore keeps them out of git;
-# delete them when done (`rm -r bench/checkout/experiments/NAME`), so typecheck and lint skip them.
-# The patches were made against workflows/ at commit 342d61a.
+# Makes bench/checkout/experiments/scratch/NAME/: a copy of workflows/ with NAME.patch applied and
+# its imports pointed back at the project, for
+#   BENCH_WORKFLOWS_DIR=bench/checkout/experiments/scratch/NAME npm run bench:checkout
+# The copy duplicates production code: .gitignore keeps it out of git; delete it when done
+# (rm -r bench/checkout/experiments/scratch), so that typecheck and lint do not see it.
+# NAME.patch applies to workflows/ as of the commit named in the README; 342d61a/*.patch to that commit's.
 set -eu
-name=${1:?usage: bench/checkout/experiments/prepare.sh NAME (one of: $(cd "$(dirname "$0")" && ls *.patch | sed 's/\.patch$//' | tr '\n' ' '))}
 here=$(cd "$(dirname "$0")" && pwd)
+name=${1:?usage: bench/checkout/experiments/prepare.sh NAME (one of: $(cd "$here" && ls *.patch | sed 's/\.patch$//' | tr '\n' ' '))}
 root=$(cd "$here/../../.." && pwd)
-rm -rf "$here/$name"
-mkdir -p "$here/$name/workflows"
-cp "$root"/workflows/*.ts "$here/$name/workflows/"
-patch -s -p1 -d "$here/$name" < "$here/$name.patch"
-mv "$here/$name"/workflows/*.ts "$here/$name/" && rmdir "$here/$name/workflows"
-sed -i "s#from '\.\./#from '../../../../#g" "$here/$name"/*.ts
-echo "bench/checkout/experiments/$name is ready: BENCH_WORKFLOWS_DIR=bench/checkout/experiments/$name npm run bench:checkout"
+out="$here/scratch/$name"
+rm -rf "$out"
+mkdir -p "$out/workflows"
+cp "$root"/workflows/*.ts "$out/workflows/"
+patch -s -p1 -d "$out" < "$here/$name.patch"
+mv "$out"/workflows/*.ts "$out/" && rmdir "$out/workflows"
+up=$(realpath --relative-to="$out" "$root")
+sed -i "s#from '\.\./#from '$up/#g" "$out"/*.ts
+echo "ready: BENCH_WORKFLOWS_DIR=bench/checkout/experiments/scratch/$name npm run bench:checkout"
