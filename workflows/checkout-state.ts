@@ -40,8 +40,10 @@ export interface OrderControl {
   saga: Saga;
   cancelRequest?: ActorReason;
   rollingBack: boolean;
-  /** The fulfilment child is running: a cancel is passed to it instead of cancelling the steps. */
+  /** The fulfilment step has begun: a cancel is passed to the child instead of cancelling the steps. */
   fulfilling: boolean;
+  /** The server has started the fulfilment child, so it can take a signal (false while its start is in flight). */
+  fulfilmentStarted: boolean;
   record(step: string, status: TimelineEntry['status'], detail?: string): void;
   step<T>(name: string, run: () => Promise<T>): Promise<T>;
   setStatus(status: OrderStatus): void;
@@ -57,6 +59,7 @@ export function createOrderState(orderId: string, work: CancellationScope): Orde
     work,
     rollingBack: false,
     fulfilling: false,
+    fulfilmentStarted: false,
     saga: new Saga((step, status, detail) => {
       order.rollingBack = true;
       order.record(step, status, detail);
@@ -113,8 +116,10 @@ export function registerOrderHandlers(order: OrderControl, db: Db): void {
     state.cancelReason = request.reason;
     order.record('cancel_requested', 'completed', `by ${request.actor}: ${request.reason}`);
     if (order.fulfilling) {
-      // The warehouse decides: it stops unless the parcel is already being dispatched.
-      await getExternalWorkflowHandle(workflowIds.fulfillment(state.orderId)).signal(cancelFulfillmentSignal);
+      // The warehouse decides: it stops unless the parcel is already being dispatched. A child whose start is
+      // still in flight cannot take a signal yet (the server would answer "not found"), so wait for it first.
+      await condition(() => order.fulfilmentStarted || order.rollingBack || isFinal());
+      if (order.fulfilmentStarted) await getExternalWorkflowHandle(workflowIds.fulfillment(state.orderId)).signal(cancelFulfillmentSignal);
       await condition(() => isFinal() || dispatched() || order.rollingBack, CANCEL_ANSWER_CAP);
       if (dispatched() && !order.rollingBack) {
         throw ApplicationFailure.create({ type: 'order_not_cancellable', nonRetryable: true,

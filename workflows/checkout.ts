@@ -6,7 +6,7 @@
  */
 import {
   ApplicationFailure, CancellationScope, CancelledFailure, condition, executeChild, isCancellation, patched, proxyActivities,
-  setCurrentDetails, workflowInfo,
+  setCurrentDetails, startChild, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Template } from '../src/domain/templates';
@@ -104,12 +104,17 @@ async function handOverToFulfillment(input: CheckoutInput, order: OrderControl):
 /** The fulfilment child picks, packs, labels and dispatches; a cancel that reaches it in time stops it. */
 async function fulfil(input: CheckoutInput, order: OrderControl): Promise<Shipment> {
   order.fulfilling = true;
-  const result = await order.step('fulfil', () => executeChild(fulfillment, {
-    workflowId: workflowIds.fulfillment(input.orderId),
-    args: [{ orderId: input.orderId, lines: input.lines, amount: input.totalAmount, currency: input.currency, autoPack: input.autoPack ?? true }],
-    staticSummary: `Pick, pack and ship ${describeItems(input.lines)} of order ${input.orderId}`,
-    typedSearchAttributes: workflowInfo().typedSearchAttributes,
-  }));
+  const result = await order.step('fulfil', async () => {
+    // startChild + result, not executeChild: the same commands, and the cancel handler learns when the child can take a signal.
+    const child = await startChild(fulfillment, {
+      workflowId: workflowIds.fulfillment(input.orderId),
+      args: [{ orderId: input.orderId, lines: input.lines, amount: input.totalAmount, currency: input.currency, autoPack: input.autoPack ?? true }],
+      staticSummary: `Pick, pack and ship ${describeItems(input.lines)} of order ${input.orderId}`,
+      typedSearchAttributes: workflowInfo().typedSearchAttributes,
+    });
+    order.fulfilmentStarted = true;
+    return child.result();
+  });
   order.fulfilling = false;
   if (result.outcome === 'cancelled') throw new CancelledFailure(`order ${input.orderId} was cancelled before dispatch`);
   if (order.cancelRequest) {

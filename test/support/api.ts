@@ -8,7 +8,7 @@ import { sha256Hex } from '../../src/api/auth';
 import { connectClient } from '../../src/temporal/client';
 import { logger } from '../../src/logger';
 import type { MikroORM } from '../../src/db/orm';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { required, type TestDatabase } from './db';
 import { realActivities } from './checkout';
 import type { ActivityDeps } from '../../activities';
@@ -50,13 +50,15 @@ export interface TestWorker {
  * A worker running the real workflows and activities (simulated providers, this file's database)
  * on the harness's dev server, on a task queue of its own: pass its taskQueue to startTestApi.
  */
-export async function startCheckoutWorker(db: TestDatabase, deps: Partial<ActivityDeps> = {}): Promise<TestWorker> {
+export async function startCheckoutWorker(
+  db: TestDatabase, deps: Partial<ActivityDeps> = {}, opts: { workflowBundle?: WorkflowBundleOption } = {},
+): Promise<TestWorker> {
   installQuietRuntime();
   const connection = await NativeConnection.connect({ address: required('TEST_TEMPORAL_ADDRESS') });
   const taskQueue = uniqueTaskQueue('api');
   const activities = realActivities(db, deps);
   const worker = await Worker.create({
-    connection, taskQueue, workflowBundle: workflowBundle(), activities,
+    connection, taskQueue, workflowBundle: opts.workflowBundle ?? workflowBundle(), activities,
     shutdownGraceTime: '2 seconds', shutdownForceTime: '5 seconds',
   });
   // Customer messages run on the queue's own notification queue, as in production (workers/notifications.ts).
