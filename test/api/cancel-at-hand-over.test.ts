@@ -23,7 +23,7 @@ beforeAll(async () => {
   const bundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
     workflowInterceptorModules: [require.resolve('../support/workflow-interceptors/slow-fulfilment-start')],
-    logger: { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error },
+    logger: { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error, log: () => undefined },
   });
   worker = await startCheckoutWorker(db, {}, { workflowBundle: { code: bundle.code } });
   api = await startTestApi(db.orm, { taskQueue: worker.taskQueue });
