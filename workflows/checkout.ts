@@ -6,13 +6,13 @@
  */
 import {
   ApplicationFailure, CancellationScope, CancelledFailure, condition, executeChild, isCancellation, patched, proxyActivities,
-  setCurrentDetails, startChild, workflowInfo,
+  proxyLocalActivities, setCurrentDetails, startChild, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Template } from '../src/domain/templates';
 import { ErrorCode } from '../src/domain/errors';
 import { workflowIds, type CheckoutInput, type OrderState, type PaymentResult, type Shipment } from './definitions';
-import { COMPENSATION, DB_STEP, NOTIFICATION_CALL, NOTIFICATION_COMPENSATION } from './policies';
+import { COMPENSATION, DB_STEP, LOCAL_DB_STEP, NOTIFICATION_CALL, NOTIFICATION_COMPENSATION } from './policies';
 import type { Saga } from './saga';
 import { payment } from './payment';
 import { fulfillment } from './fulfillment';
@@ -23,7 +23,14 @@ import { createOrderState, registerOrderHandlers, type OrderControl } from './ch
 /** Orders started before fulfilment existed keep waiting as they did; newer ones go on to ship. */
 const FULFILMENT_PATCH = 'fulfilment-and-tracking';
 
+/**
+ * Orders started since: the status writes after the payment (confirmed, awaiting fulfilment) run as
+ * local activities, and the payment child reports its outcome by its result alone (payment.ts).
+ */
+const LEAN_CONFIRMATION_PATCH = 'local-status-writes';
+
 const db = proxyActivities<Activities>(DB_STEP);
+const localDb = proxyLocalActivities<Activities>(LOCAL_DB_STEP);
 const notifications = proxyActivities<Activities>(NOTIFICATION_CALL);
 const undo = proxyActivities<Activities>(COMPENSATION);
 const undoNotifications = proxyActivities<Activities>(NOTIFICATION_COMPENSATION);
@@ -78,6 +85,8 @@ async function authorizePayment(input: CheckoutInput, order: OrderControl, saga:
     staticSummary: `Authorize ${describeMoney(input.totalAmount, input.currency)} for order ${input.orderId}`,
     typedSearchAttributes: workflowInfo().typedSearchAttributes,
   }));
+  // The child's result is its final word (newer payment workflows send no closing progress signal).
+  order.state.payment = { status: result.status, providerRef: result.providerRef, ...(result.declineCode ? { declineCode: result.declineCode } : {}) };
   if (result.status !== 'authorized') {
     throw ApplicationFailure.create({ type: ErrorCode.PaymentDeclined, nonRetryable: true,
       message: result.message ?? `The payment for order ${input.orderId} was ${result.status} (${result.declineCode ?? 'no reason given'}).`,
@@ -87,15 +96,20 @@ async function authorizePayment(input: CheckoutInput, order: OrderControl, saga:
 }
 
 async function confirmOrder(input: CheckoutInput, order: OrderControl): Promise<void> {
-  await order.step('confirm_order', () => db.setOrderStatus.executeWithOptions(
+  await order.step('confirm_order', () => statusWrites().setOrderStatus.executeWithOptions(
     { summary: `Mark order ${input.orderId} confirmed` }, [input.orderId, 'confirmed']));
   order.setStatus('confirmed');
   await order.step('send_confirmation', () => notify(notifications, input, 'order_confirmed'));
 }
 
+/** Where the status writes after the payment run: in the workflow task (local) for orders started since the patch. */
+function statusWrites(): Pick<typeof db, 'setOrderStatus'> {
+  return patched(LEAN_CONFIRMATION_PATCH) ? localDb : db;
+}
+
 /** The hand-over leaves the order awaiting fulfilment in the database, for the warehouse's lists. */
 async function handOverToFulfillment(input: CheckoutInput, order: OrderControl): Promise<void> {
-  await order.step('hand_over_to_fulfillment', () => db.setOrderStatus.executeWithOptions(
+  await order.step('hand_over_to_fulfillment', () => statusWrites().setOrderStatus.executeWithOptions(
     { summary: `Mark order ${input.orderId} awaiting fulfilment` }, [input.orderId, 'awaiting_fulfillment']));
   order.setStatus('awaiting_fulfillment');
   setCurrentDetails('Awaiting fulfilment: the order is paid (authorized) and its stock reserved');

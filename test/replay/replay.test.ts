@@ -14,7 +14,7 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.history.bin')).sort();
 
 beforeAll(() => installQuietRuntime());
 
-it('has recorded histories of every workflow to replay, including orders placed before fulfilment existed', () => {
+it('has recorded histories of every workflow to replay, including orders placed before each versioned change', () => {
   const count = (prefix: string) => files.filter((f) => f.startsWith(prefix)).length;
   expect(count('checkout--')).toBeGreaterThanOrEqual(12);
   expect(count('payment--')).toBeGreaterThanOrEqual(8);
@@ -22,6 +22,9 @@ it('has recorded histories of every workflow to replay, including orders placed 
   expect(count('shipment--')).toBeGreaterThanOrEqual(1);
   // Orders already in flight when fulfilment shipped (the `patched` guard in checkout.ts keeps them valid).
   expect(count('v1-before-fulfilment--checkout--')).toBeGreaterThanOrEqual(8);
+  // Orders in flight when the status writes after the payment became local activities and the payment's closing signal went.
+  expect(count('v2-before-local-status-writes--checkout--')).toBeGreaterThanOrEqual(12);
+  expect(count('v2-before-local-status-writes--payment--')).toBeGreaterThanOrEqual(8);
 });
 
 it.each(files)('%s replays without non-determinism', async (file) => {
