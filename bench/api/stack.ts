@@ -47,7 +47,9 @@ export class BenchStack {
   /** Runs bench/api/server.ts under tsx in its own Node process and waits until it listens. */
   async startApi(databaseUrl: string, env: Record<string, string> = {}): Promise<string> {
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'server.ts')], {
+    // BENCH_API_CPU_PROF=<dir>: a V8 CPU profile of the API process, written when it stops (open it in Chrome DevTools).
+    const profile = process.env.BENCH_API_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_API_CPU_PROF}`] : [];
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(__dirname, 'server.ts')], {
       env: { ...process.env, ...env, LOG_LEVEL: 'silent', NODE_ENV: 'production', BENCH_DATABASE_URL: databaseUrl, BENCH_PORT: String(port) },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });

@@ -9,6 +9,7 @@ import { Cart, type CartStatus } from '../db/entities';
 import { assertCartWritable, checkQuantity, lineTotal, MAX_LINES_PER_CART, subtotal } from '../domain/cart';
 import { DomainError, ErrorCode, notFound } from '../domain/errors';
 import { formatMoney, type Money } from '../domain/money';
+import { parseTimestamptz, sqlRows, sqlTransaction, statement, type Sql } from '../db/sql';
 
 const priced = (m: Money) => ({ ...m, formatted: formatMoney(m) });
 
@@ -45,31 +46,41 @@ export async function createCart(em: EntityManager, currency: string): Promise<C
   return loadCartView(em, cart.id);
 }
 
-interface LineRow {
-  sku: string; title: string; product_title: string; product_slug: string; quantity: number;
-  price_amount: string; currency: string; available: number;
+interface CartRow {
+  id: string; status: CartStatus; currency: string; created_at: string; updated_at: string;
+  /** Null for the one row of an empty cart. */
+  sku: string | null;
+  title: string; product_title: string; product_slug: string; quantity: number;
+  price_amount: string; price_currency: string; available: number;
 }
 
+/** The cart and its lines in one statement: one row per line, or one row with no line for an empty cart. */
+const CART_VIEW = statement('cart_view', `
+  select c.id, c.status, c.currency, c.created_at, c.updated_at,
+         l.sku, v.title, p.title as product_title, p.slug as product_slug, l.quantity,
+         v.price_amount, v.currency as price_currency, coalesce(i.on_hand - i.reserved, 0) as available
+    from carts c
+    left join cart_lines l on l.cart_id = c.id
+    left join variants v on v.sku = l.sku
+    left join products p on p.id = v.product_id
+    left join inventory i on i.sku = l.sku
+   where c.id = $1
+   order by l.added_at, l.sku`);
+
 export async function loadCartView(em: EntityManager, cartId: string): Promise<CartView> {
-  const cart = await em.findOne(Cart, { id: cartId }, { refresh: true });
+  return cartView(cartId, await sqlRows<CartRow>(em, CART_VIEW, [cartId]));
+}
+
+function cartView(cartId: string, rows: CartRow[]): CartView {
+  const cart = rows[0];
   if (!cart) throw notFound(ErrorCode.CartNotFound, 'Cart', cartId);
-  const rows = await em.getConnection().execute<LineRow[]>(
-    `select l.sku, v.title, p.title as product_title, p.slug as product_slug, l.quantity,
-            v.price_amount, v.currency, coalesce(i.on_hand - i.reserved, 0) as available
-       from cart_lines l
-       join variants v on v.sku = l.sku
-       join products p on p.id = v.product_id
-       left join inventory i on i.sku = l.sku
-      where l.cart_id = ?
-      order by l.added_at, l.sku`,
-    [cartId],
-  );
-  const lines = rows.map((r) => {
-    const unitPrice = { amount: Number(r.price_amount), currency: r.currency };
+  const lines = rows.filter((r) => r.sku !== null).map((r) => {
+    const sku = r.sku as string;
+    const unitPrice = { amount: Number(r.price_amount), currency: r.price_currency };
     return {
-      sku: r.sku, title: r.title, productTitle: r.product_title, productSlug: r.product_slug,
+      sku, title: r.title, productTitle: r.product_title, productSlug: r.product_slug,
       quantity: r.quantity, available: Number(r.available),
-      unitPrice: priced(unitPrice), lineTotal: priced(lineTotal({ sku: r.sku, quantity: r.quantity, unitPrice })),
+      unitPrice: priced(unitPrice), lineTotal: priced(lineTotal({ sku, quantity: r.quantity, unitPrice })),
     };
   });
   return {
@@ -79,26 +90,20 @@ export async function loadCartView(em: EntityManager, cartId: string): Promise<C
     lines,
     itemCount: lines.reduce((n, l) => n + l.quantity, 0),
     subtotal: priced(subtotal(lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice })), cart.currency)),
-    createdAt: cart.createdAt.toISOString(),
-    updatedAt: cart.updatedAt.toISOString(),
+    createdAt: parseTimestamptz(cart.created_at).toISOString(),
+    updatedAt: parseTimestamptz(cart.updated_at).toISOString(),
   };
 }
 
 /**
- * Adds `quantity` of a SKU (on top of what the cart already holds). Plain SQL, three statements in
- * one transaction: the write path of every storefront, and bench/api showed the ORM's bookkeeping
- * costing more CPU than PostgreSQL's work.
+ * Adds `quantity` of a SKU (on top of what the cart already holds) and answers the cart as this
+ * write left it. Plain SQL, three statements and the view in one transaction: the write path of
+ * every storefront, where bench/api showed the ORM's bookkeeping costing more CPU than PostgreSQL's work.
  */
-export async function addItem(em: EntityManager, cartId: string, sku: string, quantity: number): Promise<void> {
-  await em.transactional(async (tx) => {
-    const conn = tx.getConnection();
-    const ctx = tx.getTransactionContext();
-    const cart = await touchWritableCart(tx, cartId);
-    const [facts] = await conn.execute<{ currency: string; available: number; current: number | null; lines: number }[]>(
-      `select v.currency, coalesce(i.on_hand - i.reserved, 0) as available,
-              (select quantity from cart_lines where cart_id = ? and sku = v.sku) as current,
-              (select count(*)::int from cart_lines where cart_id = ?) as lines
-         from variants v left join inventory i on i.sku = v.sku where v.sku = ?`, [cartId, cartId, sku], 'all', ctx);
+export async function addItem(em: EntityManager, cartId: string, sku: string, quantity: number): Promise<CartView> {
+  return sqlTransaction(em, async (sql) => {
+    const cart = await touchWritableCart(sql, cartId);
+    const [facts] = await sql.rows<{ currency: string; available: number; current: number | null; lines: number }>(ADD_ITEM_FACTS, [cartId, sku]);
     if (!facts) throw new DomainError(ErrorCode.UnknownSku, `There is no product variant with SKU ${sku}.`, { sku });
     if (facts.currency !== cart.currency) {
       throw new DomainError(ErrorCode.CurrencyMismatch, `${sku} is priced in ${facts.currency}, but this cart is in ${cart.currency}.`,
@@ -109,41 +114,53 @@ export async function addItem(em: EntityManager, cartId: string, sku: string, qu
     }
     const requested = (facts.current ?? 0) + quantity;
     checkQuantity(sku, requested, Number(facts.available));
-    await conn.execute(
-      `insert into cart_lines (cart_id, sku, quantity) values (?, ?, ?) on conflict (cart_id, sku) do update set quantity = excluded.quantity`,
-      [cartId, sku, requested], 'run', ctx);
+    await sql.rows(UPSERT_LINE, [cartId, sku, requested]);
+    return cartView(cartId, await sql.rows<CartRow>(CART_VIEW, [cartId]));
   });
 }
 
-/** Sets the quantity of a line already in the cart. */
-export async function setItemQuantity(em: EntityManager, cartId: string, sku: string, quantity: number): Promise<void> {
-  await em.transactional(async (tx) => {
-    const conn = tx.getConnection();
-    const ctx = tx.getTransactionContext();
-    await touchWritableCart(tx, cartId);
-    const [line] = await conn.execute<{ available: number }[]>(
-      `select coalesce(i.on_hand - i.reserved, 0) as available from cart_lines l left join inventory i on i.sku = l.sku
-        where l.cart_id = ? and l.sku = ?`, [cartId, sku], 'all', ctx);
+/** Sets the quantity of a line already in the cart, and answers the cart as this write left it. */
+export async function setItemQuantity(em: EntityManager, cartId: string, sku: string, quantity: number): Promise<CartView> {
+  return sqlTransaction(em, async (sql) => {
+    await touchWritableCart(sql, cartId);
+    const [line] = await sql.rows<{ available: number }>(LINE_AVAILABILITY, [cartId, sku]);
     if (!line) throw new DomainError(ErrorCode.LineNotFound, `Cart ${cartId} holds no ${sku}.`, { cartId, sku });
     checkQuantity(sku, quantity, Number(line.available));
-    await conn.execute('update cart_lines set quantity = ? where cart_id = ? and sku = ?', [quantity, cartId, sku], 'run', ctx);
+    await sql.rows(SET_LINE_QUANTITY, [quantity, cartId, sku]);
+    return cartView(cartId, await sql.rows<CartRow>(CART_VIEW, [cartId]));
   });
 }
 
-export async function removeItem(em: EntityManager, cartId: string, sku: string): Promise<void> {
-  await em.transactional(async (tx) => {
-    await touchWritableCart(tx, cartId);
-    const removed = await tx.getConnection().execute<{ sku: string }[]>(
-      'delete from cart_lines where cart_id = ? and sku = ? returning sku', [cartId, sku], 'all', tx.getTransactionContext());
+/** Removes a line, and answers the cart as this write left it. */
+export async function removeItem(em: EntityManager, cartId: string, sku: string): Promise<CartView> {
+  return sqlTransaction(em, async (sql) => {
+    await touchWritableCart(sql, cartId);
+    const removed = await sql.rows<{ sku: string }>(DELETE_LINE, [cartId, sku]);
     if (removed.length === 0) throw new DomainError(ErrorCode.LineNotFound, `Cart ${cartId} holds no ${sku}.`, { cartId, sku });
+    return cartView(cartId, await sql.rows<CartRow>(CART_VIEW, [cartId]));
   });
 }
 
 /** Locks the cart row for the rest of the transaction (concurrent writes queue here) and marks it as just used. */
-async function touchWritableCart(tx: EntityManager, cartId: string): Promise<{ currency: string }> {
-  const [cart] = await tx.getConnection().execute<{ status: CartStatus; currency: string }[]>(
-    `update carts set updated_at = now() where id = ? returning status, currency`, [cartId], 'all', tx.getTransactionContext());
+async function touchWritableCart(sql: Sql, cartId: string): Promise<{ currency: string }> {
+  const [cart] = await sql.rows<{ status: CartStatus; currency: string }>(TOUCH_CART, [cartId]);
   if (!cart) throw notFound(ErrorCode.CartNotFound, 'Cart', cartId);
   assertCartWritable(cartId, cart.status); // a refusal rolls the touch back
   return cart;
 }
+
+// The write path's statements, prepared once per connection (see src/db/sql.ts).
+const TOUCH_CART = statement('cart_touch', 'update carts set updated_at = now() where id = $1 returning status, currency');
+/** Everything addItem's rules need: the variant's currency and stock, the cart's line for it and its number of lines. */
+const ADD_ITEM_FACTS = statement('cart_add_item_facts', `
+  select v.currency, coalesce(i.on_hand - i.reserved, 0) as available,
+         (select quantity from cart_lines where cart_id = $1 and sku = v.sku) as current,
+         (select count(*)::int from cart_lines where cart_id = $1) as lines
+    from variants v left join inventory i on i.sku = v.sku where v.sku = $2`);
+const UPSERT_LINE = statement('cart_upsert_line',
+  'insert into cart_lines (cart_id, sku, quantity) values ($1, $2, $3) on conflict (cart_id, sku) do update set quantity = excluded.quantity');
+const LINE_AVAILABILITY = statement('cart_line_availability', `
+  select coalesce(i.on_hand - i.reserved, 0) as available from cart_lines l left join inventory i on i.sku = l.sku
+   where l.cart_id = $1 and l.sku = $2`);
+const SET_LINE_QUANTITY = statement('cart_set_line_quantity', 'update cart_lines set quantity = $1 where cart_id = $2 and sku = $3');
+const DELETE_LINE = statement('cart_delete_line', 'delete from cart_lines where cart_id = $1 and sku = $2 returning sku');

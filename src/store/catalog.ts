@@ -1,6 +1,7 @@
 /** Catalog reads: full-text search over a generated tsvector (GIN-indexed), variants with live availability. */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { formatMoney } from '../domain/money';
+import { sqlRows, statement } from '../db/sql';
 
 export interface VariantView {
   sku: string;
@@ -20,21 +21,34 @@ export interface ProductView {
 interface ProductRow { id: string; slug: string; title: string; description: string; total: string }
 interface VariantRow { product_id: string; sku: string; title: string; price_amount: string; currency: string; available: number }
 
+// One statement per shape, each prepared once per connection (src/db/sql.ts). Searching and
+// listing are separate texts so that neither plan has to allow for the other.
+const SEARCH = statement('catalog_search', `
+  select p.id, p.slug, p.title, p.description, count(*) over () as total
+    from products p, websearch_to_tsquery('english', $1::text) as tsq
+   where p.search @@ tsq
+   order by ts_rank(p.search, tsq) desc, p.created_at, p.id
+   limit $2 offset $3`);
+const LIST = statement('catalog_list', `
+  select p.id, p.slug, p.title, p.description, count(*) over () as total
+    from products p
+   order by p.created_at, p.id
+   limit $1 offset $2`);
+const VARIANTS = statement('catalog_variants', `
+  select v.product_id, v.sku, v.title, v.price_amount, v.currency, coalesce(i.on_hand - i.reserved, 0) as available
+    from variants v left join inventory i on i.sku = v.sku
+   where v.product_id = any($1::uuid[])
+   order by v.position, v.sku`);
+
 export async function searchProducts(
   em: EntityManager,
   opts: { q?: string; limit: number; offset: number },
 ): Promise<{ items: ProductView[]; total: number }> {
   const q = opts.q?.trim() || null;
   // websearch_to_tsquery accepts any user text (quotes, -exclusions, or) without syntax errors.
-  const rows = await em.getConnection().execute<ProductRow[]>(
-    `with query as (select case when ?::text is null then null else websearch_to_tsquery('english', ?::text) end as tsq)
-     select p.id, p.slug, p.title, p.description, count(*) over () as total
-       from products p, query
-      where query.tsq is null or p.search @@ query.tsq
-      order by case when query.tsq is null then 0 else ts_rank(p.search, query.tsq) end desc, p.created_at, p.id
-      limit ? offset ?`,
-    [q, q, opts.limit, opts.offset],
-  );
+  const rows = q === null
+    ? await sqlRows<ProductRow>(em, LIST, [opts.limit, opts.offset])
+    : await sqlRows<ProductRow>(em, SEARCH, [q, opts.limit, opts.offset]);
   const total = rows.length ? Number(rows[0].total) : await countAll(em, q, opts.offset);
   return { items: await withVariants(em, rows), total };
 }
@@ -42,33 +56,23 @@ export async function searchProducts(
 // Past the last page the window count is missing; count separately so `total` stays right.
 async function countAll(em: EntityManager, q: string | null, offset: number): Promise<number> {
   if (offset === 0) return 0;
-  const [row] = await em.getConnection().execute<{ n: string }[]>(
-    `select count(*) as n from products where ?::text is null or search @@ websearch_to_tsquery('english', coalesce(?::text, ''))`,
-    [q, q],
-  );
+  const [row] = await sqlRows<{ n: string }>(em,
+    q === null ? 'select count(*) as n from products' : `select count(*) as n from products where search @@ websearch_to_tsquery('english', $1::text)`,
+    q === null ? [] : [q]);
   return Number(row.n);
 }
 
 export async function findProduct(em: EntityManager, idOrSlug: string): Promise<ProductView | undefined> {
   const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrSlug);
-  const rows = await em.getConnection().execute<ProductRow[]>(
-    `select id, slug, title, description, 1 as total from products where ${isUuid ? 'id = ?::uuid' : 'slug = ?'}`,
-    [idOrSlug],
-  );
+  const rows = await sqlRows<ProductRow>(em,
+    `select id, slug, title, description, 1 as total from products where ${isUuid ? 'id = $1::uuid' : 'slug = $1'}`, [idOrSlug]);
   if (rows.length === 0) return undefined;
   return (await withVariants(em, rows))[0];
 }
 
 async function withVariants(em: EntityManager, products: ProductRow[]): Promise<ProductView[]> {
   if (products.length === 0) return [];
-  const variants = await em.getConnection().execute<VariantRow[]>(
-    `select v.product_id, v.sku, v.title, v.price_amount, v.currency,
-            coalesce(i.on_hand - i.reserved, 0) as available
-       from variants v left join inventory i on i.sku = v.sku
-      where v.product_id in (${products.map(() => '?').join(', ')})
-      order by v.position, v.sku`,
-    products.map((p) => p.id),
-  );
+  const variants = await sqlRows<VariantRow>(em, VARIANTS, [products.map((p) => p.id)]);
   const byProduct = new Map<string, VariantView[]>();
   for (const v of variants) {
     const amount = Number(v.price_amount);

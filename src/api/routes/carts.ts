@@ -37,8 +37,7 @@ export const cartRoutes = [
     body: z.strictObject({ sku, quantity }),
     responses: cartResponse,
     handler: async (ctx, { params, body }) => {
-      await addItem(emOf(ctx), params.id, body.sku, body.quantity);
-      ctx.body = await loadCartView(emOf(ctx), params.id);
+      ctx.body = await addItem(emOf(ctx), params.id, body.sku, body.quantity);
     },
   }),
   route({
@@ -48,8 +47,7 @@ export const cartRoutes = [
     body: z.strictObject({ quantity }),
     responses: cartResponse,
     handler: async (ctx, { params, body }) => {
-      await setItemQuantity(emOf(ctx), params.id, params.sku, body.quantity);
-      ctx.body = await loadCartView(emOf(ctx), params.id);
+      ctx.body = await setItemQuantity(emOf(ctx), params.id, params.sku, body.quantity);
     },
   }),
   route({
@@ -58,8 +56,7 @@ export const cartRoutes = [
     params: lineParams,
     responses: cartResponse,
     handler: async (ctx, { params }) => {
-      await removeItem(emOf(ctx), params.id, params.sku);
-      ctx.body = await loadCartView(emOf(ctx), params.id);
+      ctx.body = await removeItem(emOf(ctx), params.id, params.sku);
     },
   }),
 ];
