@@ -49,7 +49,8 @@ const log = (msg: string) => console.log(`[bench ${((Date.now() - started) / 100
 async function main(stack: CheckoutBenchStack): Promise<number> {
   log(`node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const inMemory = process.env.BENCH_TEMPORAL_DB === 'memory';
-  const [db, temporal] = await Promise.all([stack.startPostgres(), stack.startTemporal(inMemory)]);
+  const dynamicConfig = process.env.BENCH_TEMPORAL_DYNAMIC_CONFIG ? JSON.parse(process.env.BENCH_TEMPORAL_DYNAMIC_CONFIG) as Record<string, number> : undefined;
+  const [db, temporal] = await Promise.all([stack.startPostgres(), stack.startTemporal(inMemory, dynamicConfig)]);
   log(`PostgreSQL on 127.0.0.1:${db.port}; Temporal dev server on ${temporal.address} (${inMemory ? 'in memory' : 'SQLite file, journal_mode=WAL, synchronous=NORMAL'})`);
   const skus = await prepareDatabase(db.url);
   log(`migrated; ${skus.length} SKUs seeded with 1,000,000 units each`);
@@ -68,7 +69,8 @@ async function main(stack: CheckoutBenchStack): Promise<number> {
   const url = api.ready.url as string;
   const experiment = [process.env.BENCH_WORKFLOWS_DIR && `workflows from ${process.env.BENCH_WORKFLOWS_DIR}`,
     process.env.BENCH_WORKER_OPTIONS && `worker options ${process.env.BENCH_WORKER_OPTIONS}`,
-    process.env.DATABASE_POOL_MAX && `DATABASE_POOL_MAX=${process.env.DATABASE_POOL_MAX}`, inMemory && 'Temporal in memory'].filter(Boolean).join(', ');
+    process.env.DATABASE_POOL_MAX && `DATABASE_POOL_MAX=${process.env.DATABASE_POOL_MAX}`, inMemory && 'Temporal in memory',
+    dynamicConfig && `Temporal dynamic config ${JSON.stringify(dynamicConfig)}`].filter(Boolean).join(', ');
   log(`API ${url} (pid ${api.process.pid}); workers on '${TASK_QUEUE}' and '${BARE_TASK_QUEUE}' (pid ${worker.process.pid})` +
     `${experiment ? `; EXPERIMENT: ${experiment}` : ''}`);
 

@@ -57,10 +57,12 @@ export class CheckoutBenchStack {
 
   /**
    * The dev server on a SQLite file: startDevServer adds journal_mode=WAL and synchronous=NORMAL for a
-   * dbFile. `inMemory` (BENCH_TEMPORAL_DB=memory, experiments only) runs it without a file.
+   * dbFile. `inMemory` (BENCH_TEMPORAL_DB=memory, experiments only) runs it without a file;
+   * `dynamicConfig` (BENCH_TEMPORAL_DYNAMIC_CONFIG, experiments only) overrides server settings.
    */
-  async startTemporal(inMemory = false): Promise<DevServer> {
-    this.temporal = await startDevServer({ executable: requireTool('cli').path, dbFile: inMemory ? undefined : join(this.dir, 'temporal.sqlite'), headless: true });
+  async startTemporal(inMemory = false, dynamicConfig?: Record<string, number | string | boolean>): Promise<DevServer> {
+    this.temporal = await startDevServer({ executable: requireTool('cli').path, dbFile: inMemory ? undefined : join(this.dir, 'temporal.sqlite'),
+      headless: true, dynamicConfig });
     return this.temporal;
   }
 

@@ -22,6 +22,8 @@ export interface DevServerOptions {
   uiPort?: number;
   /** No Web UI (tests). */
   headless?: boolean;
+  /** Dynamic-config values on top of DEV_SERVER_DYNAMIC_CONFIG (benchmark experiments). */
+  dynamicConfig?: Record<string, number | string | boolean>;
   onOutput?: (line: string) => void;
 }
 
@@ -61,7 +63,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   }
   if (opts.headless) args.push('--headless');
   else args.push('--ui-ip', '127.0.0.1', '--ui-port', String(opts.uiPort ?? port + 1000), '--ui-disable-news-fetch');
-  for (const [key, value] of Object.entries(DEV_SERVER_DYNAMIC_CONFIG)) args.push('--dynamic-config-value', `${key}=${value}`);
+  for (const [key, value] of Object.entries({ ...DEV_SERVER_DYNAMIC_CONFIG, ...opts.dynamicConfig })) args.push('--dynamic-config-value', `${key}=${value}`);
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${SA_TYPE_NAMES[key.type] ?? key.type}`);
 
   const child = spawn(opts.executable, args, { stdio: ['ignore', 'pipe', 'pipe'] });
