@@ -54,18 +54,26 @@ interface CartRow {
   price_amount: string; price_currency: string; available: number;
 }
 
-/** The cart and its lines in one statement: one row per line, or one row with no line for an empty cart. */
-const CART_VIEW = statement('cart_view', `
+/**
+ * The cart and its lines in one statement: one row per line, or one row with no line for an empty
+ * cart. `lines` is where the lines come from: the table, or for a write the table with the written
+ * line swapped for the write's RETURNING row (a statement does not see its own changes).
+ */
+function cartViewOver(lines: string): string {
+  return `
   select c.id, c.status, c.currency, c.created_at, c.updated_at,
          l.sku, v.title, p.title as product_title, p.slug as product_slug, l.quantity,
          v.price_amount, v.currency as price_currency, coalesce(i.on_hand - i.reserved, 0) as available
     from carts c
-    left join cart_lines l on l.cart_id = c.id
+    left join ${lines} l on l.cart_id = c.id
     left join variants v on v.sku = l.sku
     left join products p on p.id = v.product_id
     left join inventory i on i.sku = l.sku
    where c.id = $1
-   order by l.added_at, l.sku`);
+   order by l.added_at, l.sku`;
+}
+
+const CART_VIEW = statement('cart_view', cartViewOver('cart_lines'));
 
 export async function loadCartView(em: EntityManager, cartId: string): Promise<CartView> {
   return cartView(cartId, await sqlRows<CartRow>(em, CART_VIEW, [cartId]));
@@ -97,8 +105,9 @@ function cartView(cartId: string, rows: CartRow[]): CartView {
 
 /**
  * Adds `quantity` of a SKU (on top of what the cart already holds) and answers the cart as this
- * write left it. Plain SQL, three statements and the view in one transaction: the write path of
- * every storefront, where bench/api showed the ORM's bookkeeping costing more CPU than PostgreSQL's work.
+ * write left it. Plain SQL, three statements in one transaction, the last of which also returns the
+ * view: the write path of every storefront, where bench/api showed that each round trip to
+ * PostgreSQL costs the API more CPU than anything it does itself.
  */
 export async function addItem(em: EntityManager, cartId: string, sku: string, quantity: number): Promise<CartView> {
   return sqlTransaction(em, async (sql) => {
@@ -114,8 +123,7 @@ export async function addItem(em: EntityManager, cartId: string, sku: string, qu
     }
     const requested = (facts.current ?? 0) + quantity;
     checkQuantity(sku, requested, Number(facts.available));
-    await sql.rows(UPSERT_LINE, [cartId, sku, requested]);
-    return cartView(cartId, await sql.rows<CartRow>(CART_VIEW, [cartId]));
+    return cartView(cartId, await sql.rows<CartRow>(UPSERT_LINE, [cartId, sku, requested]));
   });
 }
 
@@ -126,8 +134,7 @@ export async function setItemQuantity(em: EntityManager, cartId: string, sku: st
     const [line] = await sql.rows<{ available: number }>(LINE_AVAILABILITY, [cartId, sku]);
     if (!line) throw new DomainError(ErrorCode.LineNotFound, `Cart ${cartId} holds no ${sku}.`, { cartId, sku });
     checkQuantity(sku, quantity, Number(line.available));
-    await sql.rows(SET_LINE_QUANTITY, [quantity, cartId, sku]);
-    return cartView(cartId, await sql.rows<CartRow>(CART_VIEW, [cartId]));
+    return cartView(cartId, await sql.rows<CartRow>(SET_LINE_QUANTITY, [cartId, sku, quantity]));
   });
 }
 
@@ -157,10 +164,21 @@ const ADD_ITEM_FACTS = statement('cart_add_item_facts', `
          (select quantity from cart_lines where cart_id = $1 and sku = v.sku) as current,
          (select count(*)::int from cart_lines where cart_id = $1) as lines
     from variants v left join inventory i on i.sku = v.sku where v.sku = $2`);
-const UPSERT_LINE = statement('cart_upsert_line',
-  'insert into cart_lines (cart_id, sku, quantity) values ($1, $2, $3) on conflict (cart_id, sku) do update set quantity = excluded.quantity');
+/**
+ * A written line's cart, as cartViewOver reads it: the cart's other lines (its lock, taken first in
+ * the transaction, keeps them as they are) and the row the write returned.
+ */
+const LINES_AFTER_WRITE = `(select cart_id, sku, quantity, added_at from cart_lines where cart_id = $1 and sku <> $2
+                union all select cart_id, sku, quantity, added_at from written)`;
+const UPSERT_LINE = statement('cart_upsert_line', `
+  with written as (insert into cart_lines (cart_id, sku, quantity) values ($1, $2, $3)
+                   on conflict (cart_id, sku) do update set quantity = excluded.quantity
+                   returning cart_id, sku, quantity, added_at)
+  ${cartViewOver(LINES_AFTER_WRITE)}`);
 const LINE_AVAILABILITY = statement('cart_line_availability', `
   select coalesce(i.on_hand - i.reserved, 0) as available from cart_lines l left join inventory i on i.sku = l.sku
    where l.cart_id = $1 and l.sku = $2`);
-const SET_LINE_QUANTITY = statement('cart_set_line_quantity', 'update cart_lines set quantity = $1 where cart_id = $2 and sku = $3');
+const SET_LINE_QUANTITY = statement('cart_set_line_quantity', `
+  with written as (update cart_lines set quantity = $3 where cart_id = $1 and sku = $2 returning cart_id, sku, quantity, added_at)
+  ${cartViewOver(LINES_AFTER_WRITE)}`);
 const DELETE_LINE = statement('cart_delete_line', 'delete from cart_lines where cart_id = $1 and sku = $2 returning sku');
