@@ -54,6 +54,8 @@ const schema = z.object({
   CARRIER_WEBHOOK_SECRET: z.string().min(16).optional(),
   TRACKING_POLL_EVERY: workflowDuration.default('6 hours'),
   TRACKING_STALL_AFTER: workflowDuration.default('5 days'),
+  // How long a delivered or returned order's workflow stays open for support's refunds and messages.
+  AFTER_SALES_WINDOW: workflowDuration.default('30 days'),
   // Fulfilment: pack at once (the simulated warehouse) or wait for POST /warehouse/orders/:id/packed.
   FULFILLMENT_AUTO_PACK: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   FULFILLMENT_WAREHOUSE: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'a warehouse code such as WH-1').default('WH-1'),
@@ -97,6 +99,7 @@ const EXPECTED: Partial<Record<keyof Config, string>> = {
   CARRIER_WEBHOOK_SECRET: 'the secret shared with the carrier for signing webhooks, at least 16 characters',
   TRACKING_POLL_EVERY: 'a duration such as 6 hours or 30m',
   TRACKING_STALL_AFTER: 'a duration such as 5 days or 72h',
+  AFTER_SALES_WINDOW: 'a duration such as 30 days or 2 weeks',
   STRIPE_SECRET_KEY: 'a Stripe secret key (sk_test_…, sk_live_… or a restricted rk_…)',
   STRIPE_WEBHOOK_SECRET: "the webhook endpoint's signing secret (whsec_…)",
   STRIPE_API_BASE: 'the base URL of a server speaking Stripe\'s API, such as http://127.0.0.1:12111 (stripe-mock)',

@@ -1,17 +1,19 @@
 /**
- * checkout-<orderId>: the order's saga, alive from "place order" until it is handed over (and,
- * once fulfilment lands, until delivered or cancelled). Each step registers its undo first; on a
- * failure or a cancel the undos run in reverse (workflows/saga.ts), then the order is marked and
- * the customer told why.
+ * checkout-<orderId>: the order's saga, alive from "place order" through payment, fulfilment and
+ * tracking until the parcel is delivered (or returned), then open to support for an after-sales
+ * window. Each step registers its undo first; on a failure or a cancel before dispatch the undos
+ * run in reverse (workflows/saga.ts), then the order is marked and the customer told why. After
+ * dispatch nothing is undone automatically.
  */
 import {
-  ApplicationFailure, CancellationScope, CancelledFailure, condition, executeChild, isCancellation, patched, proxyActivities,
-  proxyLocalActivities, setCurrentDetails, startChild, workflowInfo,
+  allHandlersFinished, ApplicationFailure, CancellationScope, CancelledFailure, condition, executeChild, isCancellation, patched,
+  proxyActivities, proxyLocalActivities, setCurrentDetails, sleep, startChild, workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { Template } from '../src/domain/templates';
 import { ErrorCode } from '../src/domain/errors';
-import { workflowIds, type CheckoutInput, type OrderState, type PaymentResult, type Shipment } from './definitions';
+import { OrderStatusAttr, workflowIds, type CheckoutInput, type OrderState, type PaymentResult, type Shipment } from './definitions';
 import { COMPENSATION, DB_STEP, LOCAL_DB_STEP, NOTIFICATION_CALL, NOTIFICATION_COMPENSATION } from './policies';
 import type { Saga } from './saga';
 import { payment } from './payment';
@@ -28,6 +30,14 @@ const FULFILMENT_PATCH = 'fulfilment-and-tracking';
  * local activities, and the payment child reports its outcome by its result alone (payment.ts).
  */
 const LEAN_CONFIRMATION_PATCH = 'local-status-writes';
+
+/** Orders started since: a failure or an operator's cancel after dispatch rolls nothing back (no refund of a parcel on its way). */
+const NO_ROLLBACK_AFTER_DISPATCH_PATCH = 'no-rollback-after-dispatch';
+/** Orders started since: after delivery (or return) the workflow stays open for support's refunds and messages. */
+const AFTER_SALES_PATCH = 'after-sales-window';
+const DEFAULT_AFTER_SALES_WINDOW = '30 days';
+/** The parcel has left: the point of no return (workflows/fulfillment.ts). */
+const DISPATCHED: OrderState['status'][] = ['shipped', 'delivered', 'returned'];
 
 const db = proxyActivities<Activities>(DB_STEP);
 const localDb = proxyLocalActivities<Activities>(LOCAL_DB_STEP);
@@ -58,14 +68,44 @@ export async function checkout(input: CheckoutInput): Promise<OrderState> {
       const shipment = await fulfil(input, order);
       await track(input, order, shipment);
     });
-    return order.state;
   } catch (err) {
+    if (DISPATCHED.includes(order.state.status) && patched(NO_ROLLBACK_AFTER_DISPATCH_PATCH)) return endAfterDispatch(order, err);
     const cancelled = isCancellation(err) && order.cancelRequest !== undefined;
     if (!cancelled) order.fail(err);
     await rollBack(input, order, saga, cancelled);
     if (cancelled) return order.state;
     throw err;
   }
+  if (patched(AFTER_SALES_PATCH)) await afterSales(input, order);
+  return order.state;
+}
+
+/**
+ * Past dispatch the parcel is on its way and the money captured: nothing is rolled back any more.
+ * If tracking fails, or an operator cancels this workflow, the order keeps its status and the
+ * customer is told nothing; a failure still fails the workflow, so it shows in the Temporal UI.
+ */
+function endAfterDispatch(order: OrderControl, err: unknown): OrderState {
+  const cancelledByOperator = isCancellation(err);
+  order.record('after_dispatch', cancelledByOperator ? 'skipped' : 'failed',
+    cancelledByOperator ? 'the workflow was cancelled after dispatch: nothing rolled back' : `${(err as Error)?.message ?? err}: nothing rolled back`);
+  setCurrentDetails(`Order ${order.state.status}: the parcel was dispatched, so nothing is rolled back; `
+    + (cancelledByOperator ? 'this workflow was cancelled' : 'see the failure below'));
+  if (cancelledByOperator) return order.state;
+  throw err;
+}
+
+/** A delivered or returned order stays open to support (refunds, messages) for a while, then its workflow ends. */
+async function afterSales(input: CheckoutInput, order: OrderControl): Promise<void> {
+  const window = input.afterSalesWindow ?? DEFAULT_AFTER_SALES_WINDOW;
+  setCurrentDetails(`Order ${order.state.status}; open to support (refunds, messages) for ${window}, then this workflow ends`);
+  try {
+    await sleep(window);
+  } catch (err) {
+    if (!isCancellation(err)) throw err; // an operator may end the window early by cancelling the workflow
+  }
+  await condition(allHandlersFinished); // a refund that started just before the end still finishes
+  setCurrentDetails(`Order ${order.state.status}; the after-sales window has closed`);
 }
 
 async function reserveStock(input: CheckoutInput, order: OrderControl, saga: Saga): Promise<void> {
@@ -83,7 +123,7 @@ async function authorizePayment(input: CheckoutInput, order: OrderControl, saga:
     args: [{ orderId: input.orderId, amount: input.totalAmount, currency: input.currency, paymentMethod: input.paymentMethod,
       actionTimeout: input.paymentActionTimeout }],
     staticSummary: `Authorize ${describeMoney(input.totalAmount, input.currency)} for order ${input.orderId}`,
-    typedSearchAttributes: workflowInfo().typedSearchAttributes,
+    typedSearchAttributes: childSearchAttributes(),
   }));
   // The child's result is its final word (newer payment workflows send no closing progress signal).
   order.state.payment = { status: result.status, providerRef: result.providerRef, ...(result.declineCode ? { declineCode: result.declineCode } : {}) };
@@ -124,7 +164,7 @@ async function fulfil(input: CheckoutInput, order: OrderControl): Promise<Shipme
       workflowId: workflowIds.fulfillment(input.orderId),
       args: [{ orderId: input.orderId, lines: input.lines, amount: input.totalAmount, currency: input.currency, autoPack: input.autoPack ?? true }],
       staticSummary: `Pick, pack and ship ${describeItems(input.lines)} of order ${input.orderId}`,
-      typedSearchAttributes: workflowInfo().typedSearchAttributes,
+      typedSearchAttributes: childSearchAttributes(),
     });
     order.fulfilmentStarted = true;
     return child.result();
@@ -148,12 +188,21 @@ async function track(input: CheckoutInput, order: OrderControl, shipment: Shipme
     args: [{ shipmentId: shipment.shipmentId, orderId: input.orderId, trackingNumber: shipment.trackingNumber, carrier: shipment.carrier,
       shippedAt: shipment.shippedAt, pollEvery: input.trackingPollEvery ?? '6 hours', stallAfter: input.trackingStallAfter ?? '5 days' }],
     staticSummary: `Track parcel ${shipment.trackingNumber} of order ${input.orderId}`,
-    typedSearchAttributes: workflowInfo().typedSearchAttributes,
+    typedSearchAttributes: childSearchAttributes(),
   }));
   const final = result.status === 'delivered' ? 'delivered' : 'returned';
   await db.setOrderStatus.executeWithOptions({ summary: `Mark order ${input.orderId} ${final}` }, [input.orderId, final]);
   order.setStatus(final);
   setCurrentDetails(`Order ${final}`);
+}
+
+/**
+ * A child carries the order's OrderId, CustomerId and OrderTotal, so filtering on them finds the
+ * order's payment, fulfilment and tracking too; not its OrderStatus, which only this workflow keeps
+ * up to date (a child's copy would be the status at the child's start, forever).
+ */
+function childSearchAttributes(): SearchAttributePair[] {
+  return workflowInfo().typedSearchAttributes.getAll().filter((pair) => pair.key.name !== OrderStatusAttr.name);
 }
 
 async function notify(via: typeof notifications, input: CheckoutInput, template: Template, reason?: string): Promise<void> {

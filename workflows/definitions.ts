@@ -48,6 +48,8 @@ export interface CheckoutInput {
   trackingPollEvery?: string;
   /** Shipment tracking: a parcel that does not move for this long is stalled (default '5 days'). */
   trackingStallAfter?: string;
+  /** How long a delivered (or returned) order stays open to support, for refunds and messages, before its workflow ends (default '30 days'). */
+  afterSalesWindow?: string;
 }
 
 export type PaymentState = 'pending' | 'requires_action' | 'authorized' | 'declined' | 'failed' | 'voided' | 'refunded' | 'captured';

@@ -17,7 +17,7 @@ export interface ApiServer {
 
 export interface ApiDeps {
   config: Pick<Config, 'HOST' | 'PORT' | 'STAFF_TOKEN_SHA256' | 'TEMPORAL_TASK_QUEUE' | 'PAYMENT_ACTION_TIMEOUT'
-    | 'FULFILLMENT_AUTO_PACK' | 'TRACKING_POLL_EVERY' | 'TRACKING_STALL_AFTER'>;
+    | 'FULFILLMENT_AUTO_PACK' | 'TRACKING_POLL_EVERY' | 'TRACKING_STALL_AFTER' | 'AFTER_SALES_WINDOW'>;
   orm: MikroORM;
   temporal: { client?: Client; ping(): Promise<void> };
   logger: Logger;
@@ -49,7 +49,8 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
     staffTokenDigests: parseDigests(config.STAFF_TOKEN_SHA256),
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     paymentActionTimeout: config.PAYMENT_ACTION_TIMEOUT,
-    fulfilment: { autoPack: config.FULFILLMENT_AUTO_PACK, trackingPollEvery: config.TRACKING_POLL_EVERY, trackingStallAfter: config.TRACKING_STALL_AFTER },
+    fulfilment: { autoPack: config.FULFILLMENT_AUTO_PACK, trackingPollEvery: config.TRACKING_POLL_EVERY, trackingStallAfter: config.TRACKING_STALL_AFTER,
+      afterSalesWindow: config.AFTER_SALES_WINDOW },
     simulatedPayments: payments instanceof SimulatedPaymentProvider ? payments : undefined,
     isShuttingDown: () => shuttingDown,
   });

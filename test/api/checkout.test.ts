@@ -5,7 +5,7 @@ import { startCheckoutWorker, startTestApi, STAFF_TOKEN, type ApiResponse, type 
 import { ADDRESS, orderFacts, placeTestOrder, seedCheckoutCatalog } from '../support/checkout';
 import { connectClient } from '../../src/temporal/client';
 import { freePort } from '../../src/temporal/dev-server';
-import { workflowIds } from '../../workflows/definitions';
+import { OrderIdAttr, OrderStatusAttr, OrderTotalAttr, workflowIds } from '../../workflows/definitions';
 
 let db: TestDatabase;
 let worker: TestWorker;
@@ -72,6 +72,33 @@ describe('checkout answers with the payment outcome', () => {
     const facts = await orderFacts(db, res.body.orderId);
     expect(facts.cart.status).toBe('checked_out');
     expect(facts.reservations).toEqual([{ sku: 'MUG-1', quantity: 2, status: 'reserved' }, { sku: 'TEE-1', quantity: 1, status: 'reserved' }]);
+  });
+
+  it('the order\'s search attributes: the checkout keeps OrderStatus current; its children carry the order\'s id and total, not a stale status', async () => {
+    const res = await checkout(await cartWith(), randomUUID());
+    expect(res.status).toBe(202);
+    const { orderId } = res.body;
+    await waitForStatus(orderId, 'awaiting_fulfillment');
+    for (let tries = 0; ; tries += 1) { // the fulfilment child starts just after the hand-over
+      const live = (await api.request('GET', `/orders/${orderId}`, { headers: staff })).body.live;
+      if (live.timeline.some((t: { step: string }) => t.step === 'fulfillment_allocated')) break;
+      if (tries > 100) throw new Error(`order ${orderId} was never allocated: ${JSON.stringify(live.timeline)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
+    try {
+      const attrs = async (workflowId: string) => (await temporal.client.workflow.getHandle(workflowId).describe()).typedSearchAttributes;
+      const parent = await attrs(workflowIds.checkout(orderId));
+      expect(parent.get(OrderStatusAttr)).toBe('awaiting_fulfillment');
+      expect(parent.get(OrderTotalAttr)).toBe(4900);
+      for (const child of [workflowIds.payment(orderId), workflowIds.fulfillment(orderId)]) {
+        const own = await attrs(child);
+        expect({ child, orderId: own.get(OrderIdAttr), total: own.get(OrderTotalAttr), status: own.get(OrderStatusAttr) })
+          .toEqual({ child, orderId, total: 4900, status: undefined });
+      }
+    } finally {
+      await temporal.connection.close();
+    }
   });
 
   it('a declined card answers 202 with the payment declined; the order fails, its stock is released and the cart opens again', async () => {

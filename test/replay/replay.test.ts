@@ -25,6 +25,8 @@ it('has recorded histories of every workflow to replay, including orders placed 
   // Orders in flight when the status writes after the payment became local activities and the payment's closing signal went.
   expect(count('v2-before-local-status-writes--checkout--')).toBeGreaterThanOrEqual(12);
   expect(count('v2-before-local-status-writes--payment--')).toBeGreaterThanOrEqual(8);
+  // Orders shipped before the after-sales window (and before a failure after dispatch stopped rolling back).
+  expect(count('v3-before-after-sales--checkout--')).toBeGreaterThanOrEqual(4);
 });
 
 it.each(files)('%s replays without non-determinism', async (file) => {

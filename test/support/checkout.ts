@@ -41,10 +41,11 @@ export async function placeTestOrder(db: TestDatabase, opts: {
 }
 
 /** By default the order waits for the warehouse after payment (autoPack false), so a test can look at it there. */
-export function checkoutInputOf(placed: PlacedOrder, paymentActionTimeout = '15 minutes', opts: { autoPack?: boolean } = {}): CheckoutInput {
+export function checkoutInputOf(placed: PlacedOrder, paymentActionTimeout = '15 minutes',
+  opts: { autoPack?: boolean; afterSalesWindow?: string } = {}): CheckoutInput {
   return { orderId: placed.orderId, customerId: placed.customerId, currency: placed.currency, totalAmount: placed.totalAmount,
     lines: placed.lines, paymentMethod: placed.paymentMethod, notifyBySms: placed.notifyBySms, paymentActionTimeout,
-    autoPack: opts.autoPack ?? false };
+    autoPack: opts.autoPack ?? false, ...(opts.afterSalesWindow ? { afterSalesWindow: opts.afterSalesWindow } : {}) };
 }
 
 /** The real activities on this file's database; simulated providers unless `deps` brings others (e.g. a real SDK adapter). */

@@ -16,7 +16,7 @@ import type { Activities } from '../../activities';
 import { PaymentProviderError } from '../../src/integrations/payments';
 import { checkout } from '../../workflows/checkout';
 import {
-  cancelOrderUpdate, changeShippingAddressUpdate, holdOrderUpdate, paymentEventSignal, releaseOrderUpdate, statusQuery, workflowIds,
+  cancelOrderUpdate, changeShippingAddressUpdate, holdOrderUpdate, paymentEventSignal, refundPaymentUpdate, releaseOrderUpdate, statusQuery, workflowIds,
   type OrderState,
 } from '../../workflows/definitions';
 
@@ -34,13 +34,13 @@ afterAll(async () => {
 
 /** Runs a test with a worker, and stops the worker (and any order still open) afterwards. */
 async function withOrder(
-  opts: Parameters<typeof placeTestOrder>[1] & { activities?: Partial<Activities>; actionTimeout?: string; autoPack?: boolean },
+  opts: Parameters<typeof placeTestOrder>[1] & { activities?: Partial<Activities>; actionTimeout?: string; autoPack?: boolean; afterSalesWindow?: string },
   body: (ctx: { orderId: string; handle: WorkflowHandle<typeof checkout> }) => Promise<void>,
 ): Promise<void> {
   const placed = await placeTestOrder(db, opts);
   const { worker, taskQueue, run } = await startWorker(env, { ...realActivities(db), ...opts.activities } as Activities);
   const handle = await env.client.workflow.start(checkout, {
-    taskQueue, workflowId: workflowIds.checkout(placed.orderId), args: [checkoutInputOf(placed, opts.actionTimeout, { autoPack: opts.autoPack })] });
+    taskQueue, workflowId: workflowIds.checkout(placed.orderId), args: [checkoutInputOf(placed, opts.actionTimeout, { autoPack: opts.autoPack, afterSalesWindow: opts.afterSalesWindow })] });
   try {
     await body({ orderId: placed.orderId, handle });
     await recordHistories(placed.orderId);
@@ -346,6 +346,42 @@ describe('after payment: fulfilment and the parcel', () => {
         await expectStockConsistent();
       });
   });
+
+  it('after delivery the order stays open to support for the after-sales window: a refund goes through, then the workflow ends', () =>
+    withOrder({ autoPack: true, afterSalesWindow: '14 days' }, async ({ orderId, handle }) => {
+      let state = await handle.query(statusQuery);
+      for (let day = 0; state.status !== 'delivered' && day < 20; day += 1) { // the simulated parcel takes a few days
+        await env.sleep('1 day');
+        state = await handle.query(statusQuery);
+      }
+      expect(state.status).toBe('delivered');
+      const refund = await handle.executeUpdate(refundPaymentUpdate, { args: [{ actor: 'staff:sam', reason: 'one mug arrived broken', amount: 1200, currency: 'USD' }] });
+      expect(refund).toEqual(expect.objectContaining({ refunded: 1200, refundedAmount: 1200, capturedAmount: 4900 }));
+      const [payment] = await db.orm.em.fork().getConnection().execute<{ captured_amount: string; refunded_amount: string }[]>(
+        'select captured_amount, refunded_amount from payments where order_id = ?', [orderId]);
+      expect(payment).toEqual({ captured_amount: '4900', refunded_amount: '1200' });
+
+      const final = await handle.result(); // the window passes (skipped time) and the workflow ends
+      expect(final.status).toBe('delivered');
+      expect(final.refunds).toEqual([expect.objectContaining({ amount: 1200, by: 'staff:sam', reason: 'one mug arrived broken' })]);
+      expect((await orderFacts(db, orderId)).order.status).toBe('delivered');
+    }));
+
+  it('an operator cancelling the workflow after dispatch rolls nothing back: no refund, no release, no "cancelled" message', () =>
+    withOrder({ autoPack: true }, async ({ orderId, handle }) => {
+      await untilStatus(handle, 'shipped');
+      await handle.cancel();
+      const final = await handle.result();
+      expect(final.status).toBe('shipped');
+      expect(compensations(final)).toEqual([]);
+      const facts = await orderFacts(db, orderId);
+      expect(facts.order.status).toBe('shipped');
+      expect(facts.payments).toEqual([expect.objectContaining({ status: 'captured' })]);
+      expect(facts.reservations.every((r) => r.status === 'committed')).toBe(true);
+      expect(facts.outbox).not.toEqual(expect.arrayContaining([expect.objectContaining({ template: 'order_cancelled' })]));
+      expect(facts.cart.status).toBe('checked_out');
+      await expectStockConsistent();
+    }));
 
   it('a cancel while the warehouse is packing stops the fulfilment before any label or capture', () =>
     withOrder({}, async ({ orderId, handle }) => {

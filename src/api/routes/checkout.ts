@@ -85,7 +85,8 @@ function idempotencyKeyOf(ctx: Context): string {
 export function checkoutInputOf(placed: PlacedOrder, paymentActionTimeout: string, fulfilment?: AppDeps['fulfilment']): CheckoutInput {
   return { orderId: placed.orderId, customerId: placed.customerId, currency: placed.currency, totalAmount: placed.totalAmount,
     lines: placed.lines, paymentMethod: placed.paymentMethod, notifyBySms: placed.notifyBySms, paymentActionTimeout,
-    autoPack: fulfilment?.autoPack ?? true, trackingPollEvery: fulfilment?.trackingPollEvery, trackingStallAfter: fulfilment?.trackingStallAfter };
+    autoPack: fulfilment?.autoPack ?? true, trackingPollEvery: fulfilment?.trackingPollEvery, trackingStallAfter: fulfilment?.trackingStallAfter,
+    afterSalesWindow: fulfilment?.afterSalesWindow };
 }
 
 /** The saga's state once the payment outcome is known; undefined when only the database can say (the saga has ended). */
