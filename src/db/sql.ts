@@ -17,17 +17,16 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { types, type ClientBase, type QueryResultRow } from 'pg';
 
-/** A statement each connection prepares once; the name must be unique in the process. */
+/**
+ * A statement each connection prepares once. Names must be unique in the process; pg refuses a
+ * name reused with another text on the same connection ("Prepared statements must be unique").
+ */
 export interface Statement {
   readonly name: string;
   readonly text: string;
 }
 
-const statementNames = new Set<string>();
-
 export function statement(name: string, text: string): Statement {
-  if (statementNames.has(name)) throw new Error(`prepared statement ${name} is declared twice`);
-  statementNames.add(name);
   return { name, text };
 }
 
