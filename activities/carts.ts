@@ -48,7 +48,15 @@ export interface CartSweepRecord {
 const TEMPLATE = 'abandoned_cart';
 
 interface Candidate { id: string; currency: string; email: string; name: string }
-interface Claimed { cartId: string; outboxId: string; to: string; message: Rendered }
+
+/** A reminder claimed for sending: the cart is marked reminded and its outbox row holds the rendered e-mail. */
+export interface ClaimedReminder { cartId: string; outboxId: string }
+export interface ReminderClaim extends ReminderPass {
+  /** Carts whose reminder failed earlier in this run: left for the next run. */
+  skip: string[];
+}
+/** sent; already_sent (a retry after it went); in_doubt (an attempt stopped mid-send: never sent twice); failed (the next run retries). */
+export type ReminderOutcome = 'sent' | 'already_sent' | 'in_doubt' | 'failed';
 
 export function cartActivities({ orm, notifier, logger }: ActivityDeps) {
   const cutoff = (pass: SweepPass, idleFor = pass.idleFor) => new Date(Date.parse(pass.asOf) - durationMs(idleFor));
@@ -69,21 +77,40 @@ export function cartActivities({ orm, notifier, logger }: ActivityDeps) {
 
   return {
     /**
-     * At most one abandoned-cart e-mail per cart, to a known customer who opted in to marketing,
-     * for a cart idle past `idleFor` but not yet past `expiresAfter`. Each batch is claimed first
-     * (outbox row, unique per cart + template + channel, and the cart's `reminder_sent_at`, in one
-     * transaction), then sent outside it, like every customer message (activities/notifications.ts).
+     * One batch of abandoned-cart reminders claimed: at most one e-mail per cart, to a known customer
+     * who opted in to marketing, for a cart idle past `idleFor` but not yet past `expiresAfter`. In one
+     * transaction: the carts are locked (SKIP LOCKED), each one's outbox row written with the rendered
+     * e-mail (unique per cart + template + channel) and the cart marked reminded. The sweep then
+     * sends each on the rate-limited notification queue (sendCartReminder).
+     */
+    async claimCartReminders(claim: ReminderClaim): Promise<ClaimedReminder[]> {
+      return claimReminders(claim, claim.skip);
+    },
+
+    /**
+     * Sends one claimed reminder, on the notification queue (its rate limit covers these too). The
+     * row is claimed first (pending or failed → sending), so a retry after a crash mid-send finds it
+     * 'sending' and does not send again. A provider's refusal marks the row failed and un-marks the
+     * cart, so the next sweep run tries again.
+     */
+    async sendCartReminder(reminder: ClaimedReminder): Promise<ReminderOutcome> {
+      return sendReminder(reminder);
+    },
+
+    /**
+     * The reminder pass of sweep runs started before reminders moved to the notification queue
+     * (workflows/cart-expiry-sweep.ts): claims and sends in this activity, batch after batch.
      */
     async remindAbandonedCarts(pass: ReminderPass): Promise<ReminderProgress> {
       const failedThisRun: string[] = [];
       return inBatches<ReminderProgress>(pass, { reminded: 0, failed: 0, batches: 0 }, async (progress) => {
         const claimed = await claimReminders(pass, failedThisRun);
         for (const reminder of claimed) {
-          if (await sendReminder(reminder)) {
-            progress.reminded += 1;
-          } else {
+          if ((await sendReminder(reminder)) === 'failed') {
             progress.failed += 1;
             failedThisRun.push(reminder.cartId); // not again in this run: the next one retries it
+          } else {
+            progress.reminded += 1;
           }
         }
         return claimed.length;
@@ -129,10 +156,10 @@ export function cartActivities({ orm, notifier, logger }: ActivityDeps) {
 
   /**
    * Claims a batch: in one transaction, locks idle carts no other sweep holds, writes each one's
-   * outbox row and claims it (pending or failed → sending), and marks the cart reminded. Once this
-   * commits, no other run selects these carts, and the sends happen outside any transaction.
+   * outbox row with the rendered e-mail, and marks the cart reminded. Once this commits, no other
+   * run selects these carts, and the sends happen outside any transaction.
    */
-  async function claimReminders(pass: ReminderPass, skip: string[]): Promise<Claimed[]> {
+  async function claimReminders(pass: ReminderPass, skip: string[]): Promise<ClaimedReminder[]> {
     return orm.em.fork().transactional(async (tx) => {
       const conn = tx.getConnection();
       const ctx = tx.getTransactionContext();
@@ -147,38 +174,52 @@ export function cartActivities({ orm, notifier, logger }: ActivityDeps) {
           limit ?
           for update of c skip locked`,
         [cutoff(pass), cutoff(pass, pass.expiresAfter), `{${skip.join(',')}}`, pass.batchSize], 'all', ctx);
-      const claimed: Claimed[] = [];
+      const claimed: ClaimedReminder[] = [];
       for (const cart of carts) {
         const message = await reminderOf(tx, cart);
-        await conn.execute(
-          `insert into notifications (cart_id, template, channel, recipient, payload) values (?, ?, 'email', ?, ?)
-           on conflict (cart_id, template, channel) where cart_id is not null do nothing`,
-          [cart.id, TEMPLATE, cart.email, JSON.stringify({ subject: message.subject })], 'run', ctx);
+        const payload = JSON.stringify({ subject: message.subject, text: message.text, html: message.html });
+        // A row that failed before is sendable again, with the cart as it is now.
         const [row] = await conn.execute<{ id: string }[]>(
-          `update notifications set status = 'sending', claimed_at = now(), attempts = attempts + 1
-            where cart_id = ? and template = ? and channel = 'email' and status in ('pending', 'failed') returning id`,
-          [cart.id, TEMPLATE], 'all', ctx);
-        // Marked even when the row was not claimable (already sent, or in doubt): never a second reminder.
+          `insert into notifications (cart_id, template, channel, recipient, payload) values (?, ?, 'email', ?, ?)
+           on conflict (cart_id, template, channel) where cart_id is not null
+           do update set recipient = excluded.recipient, payload = excluded.payload where notifications.status in ('pending', 'failed')
+           returning id`,
+          [cart.id, TEMPLATE, cart.email, payload], 'all', ctx);
+        // Marked even when the row was not sendable (already sent, or in doubt): never a second reminder.
         await conn.execute(`update carts set reminder_sent_at = now() where id = ?`, [cart.id], 'run', ctx);
-        if (row) claimed.push({ cartId: cart.id, outboxId: row.id, to: cart.email, message });
+        if (row) claimed.push({ cartId: cart.id, outboxId: row.id });
       }
       return claimed;
     });
   }
 
   /**
-   * Sends one claimed reminder. A crash mid-send leaves the row 'sending' and the cart reminded:
-   * it may have gone, so it is never sent again. A provider's refusal marks the row failed and
-   * un-marks the cart, so the next run tries again; it returns false.
+   * Sends one claimed reminder: claims its row (pending or failed → sending), sends, marks it sent.
+   * A crash mid-send leaves the row 'sending' and the cart reminded: it may have gone, so it is never
+   * sent again. A provider's refusal marks the row failed and un-marks the cart, so the next run
+   * tries again.
    */
-  async function sendReminder(r: Claimed): Promise<boolean> {
+  async function sendReminder(r: ClaimedReminder): Promise<ReminderOutcome> {
     const conn = orm.em.fork().getConnection();
+    const [row] = await conn.execute<{ recipient: string; payload: { subject: string; text?: string; html?: string } }[]>(
+      `update notifications set status = 'sending', claimed_at = now(), attempts = attempts + 1
+        where id = ? and status in ('pending', 'failed') returning recipient, payload`, [r.outboxId]);
+    if (!row) {
+      const [now] = await conn.execute<{ status: string }[]>('select status from notifications where id = ?', [r.outboxId]);
+      if (now?.status === 'sent' || now?.status === 'delivered') return 'already_sent';
+      if (now?.status === 'sending') {
+        logger.warn({ cartId: r.cartId, outboxId: r.outboxId }, 'abandoned-cart reminder in doubt (an attempt stopped mid-send); not sent again');
+        return 'in_doubt';
+      }
+      return 'failed'; // the cart was deleted meanwhile, or the row is in a state nobody sends from
+    }
     try {
-      const sent = await notifier.send({ channel: 'email', to: r.to, subject: r.message.subject, text: r.message.text, html: r.message.html,
-        idempotencyKey: r.outboxId });
+      const { subject, text, html } = row.payload;
+      if (!text || !html) throw new Error(`outbox row ${r.outboxId} has no rendered message; the next sweep renders it again`);
+      const sent = await notifier.send({ channel: 'email', to: row.recipient, subject, text, html, idempotencyKey: r.outboxId });
       await conn.execute(`update notifications set status = 'sent', provider = ?, provider_message_id = ?, sent_at = now(), last_error = null
         where id = ?`, [sent.provider, sent.messageId, r.outboxId]);
-      return true;
+      return 'sent';
     } catch (err) {
       logger.warn({ err, cartId: r.cartId }, 'abandoned-cart reminder not sent; the next sweep tries again');
       await orm.em.fork().transactional(async (tx) => {
@@ -187,7 +228,7 @@ export function cartActivities({ orm, notifier, logger }: ActivityDeps) {
           [String((err as Error).message ?? err).slice(0, 1000), r.outboxId], 'run', ctx);
         await tx.getConnection().execute(`update carts set reminder_sent_at = null where id = ?`, [r.cartId], 'run', ctx);
       });
-      return false;
+      return 'failed';
     }
   }
 

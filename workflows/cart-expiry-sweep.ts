@@ -6,9 +6,9 @@
  * expiry never has to give anything back. Each pass is bounded and heartbeats; the run returns
  * and records its counts.
  */
-import { proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { DB_STEP, TRANSIENT_RETRY } from './policies';
+import { DB_STEP, NOTIFICATION_CALL, TRANSIENT_RETRY } from './policies';
 
 /** The schedule's id, and the prefix of every run's workflow id. */
 export const CART_SWEEP_ID = 'cart-expiry-sweep';
@@ -47,6 +47,19 @@ const SWEEP_PASS = {
 
 const pass = proxyActivities<Activities>(SWEEP_PASS);
 const db = proxyActivities<Activities>(DB_STEP);
+const messages = proxyActivities<Activities>(NOTIFICATION_CALL);
+
+/**
+ * Runs started since send each reminder as an activity on the notification queue, under the same
+ * rate limit as order messages (NOTIFICATIONS_PER_SECOND); before, the reminder pass sent them
+ * itself, outside that limit.
+ */
+const REMINDERS_ON_NOTIFICATION_QUEUE_PATCH = 'reminders-on-notification-queue';
+/**
+ * Reminder batches per run: bounds the run's history (~3 events per reminder) and its length (at
+ * 10 messages/s, 10 batches of 100 take about 100 s); what is left is the next run's.
+ */
+const MAX_REMINDER_BATCHES = 10;
 
 export async function cartExpirySweep(input: CartSweepInput): Promise<CartSweepResult> {
   // Workflow time: the same cutoffs for every pass and every retry of this run.
@@ -54,9 +67,11 @@ export async function cartExpirySweep(input: CartSweepInput): Promise<CartSweepR
   const limits = { asOf, batchSize: input.batchSize, maxBatches: input.maxBatches };
 
   setCurrentDetails(`Reminding customers of carts idle over ${input.remindAfter} (as of ${asOf})`);
-  const reminders = await pass.remindAbandonedCarts.executeWithOptions(
-    { summary: `Send one reminder for each opted-in customer's cart idle over ${input.remindAfter}` },
-    [{ ...limits, idleFor: input.remindAfter, expiresAfter: input.expireAfter }]);
+  const reminderPass = { ...limits, idleFor: input.remindAfter, expiresAfter: input.expireAfter };
+  const reminders = patched(REMINDERS_ON_NOTIFICATION_QUEUE_PATCH)
+    ? await remindThroughNotificationQueue(reminderPass)
+    : await pass.remindAbandonedCarts.executeWithOptions(
+      { summary: `Send one reminder for each opted-in customer's cart idle over ${input.remindAfter}` }, [reminderPass]);
 
   setCurrentDetails(`Expiring carts idle over ${input.expireAfter} (as of ${asOf})`);
   const expiry = await pass.expireIdleCarts.executeWithOptions(
@@ -76,4 +91,29 @@ export async function cartExpirySweep(input: CartSweepInput): Promise<CartSweepR
   setCurrentDetails(`Done (as of ${asOf}): ${result.reminded} reminded, ${result.reminderFailures} reminders failed, `
     + `${result.expired} expired, ${result.deleted} deleted`);
   return result;
+}
+
+/** Claims reminders a batch at a time, and sends each batch's on the rate-limited notification queue. */
+async function remindThroughNotificationQueue(reminderPass: { asOf: string; idleFor: string; expiresAfter: string; batchSize: number; maxBatches: number })
+  : Promise<{ reminded: number; failed: number }> {
+  const totals = { reminded: 0, failed: 0 };
+  const skip: string[] = []; // failed in this run: the next run tries them again
+  const batches = Math.min(reminderPass.maxBatches, MAX_REMINDER_BATCHES);
+  for (let batch = 0; batch < batches; batch += 1) {
+    const claimed = await db.claimCartReminders.executeWithOptions(
+      { summary: `Claim up to ${reminderPass.batchSize} carts idle over ${reminderPass.idleFor} for a reminder` }, [{ ...reminderPass, skip }]);
+    const outcomes = await Promise.allSettled(claimed.map((reminder) => messages.sendCartReminder.executeWithOptions(
+      { summary: `E-mail an abandoned-cart reminder (outbox ${reminder.outboxId})` }, [reminder])));
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'fulfilled' && outcome.value !== 'failed') {
+        totals.reminded += 1;
+      } else {
+        totals.failed += 1;
+        skip.push(claimed[i].cartId);
+      }
+    });
+    setCurrentDetails(`Reminding customers of idle carts: ${totals.reminded} reminded, ${totals.failed} failed so far`);
+    if (claimed.length < reminderPass.batchSize) break;
+  }
+  return totals;
 }

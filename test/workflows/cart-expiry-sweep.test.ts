@@ -15,10 +15,13 @@ import { DomainError } from '../../src/domain/errors';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { realActivities, seedCheckoutCatalog } from '../support/checkout';
 import { connectDevServerEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';
+import { createNotificationWorker } from '../../workers/notifications';
+import { notificationTaskQueue } from '../../workflows/policies';
 
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
 let worker: Worker;
+let notificationWorker: Worker;
 let run: Promise<void>;
 let taskQueue: string;
 /** Every e-mail the sweep handed to the provider, in order. */
@@ -40,14 +43,15 @@ beforeAll(async () => {
   [env, db] = await Promise.all([connectDevServerEnv(), createTestDatabase()]);
   await seedCheckoutCatalog(db, 1000);
   taskQueue = uniqueTaskQueue('sweep');
-  worker = await Worker.create({
-    connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(),
-    activities: realActivities(db, { notifier }),
-  });
-  run = worker.run();
+  const activities = realActivities(db, { notifier });
+  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
+  // Reminders go out on the notification queue, under the same rate limit as order messages (as in production).
+  notificationWorker = await createNotificationWorker({ connection: env.nativeConnection, taskQueue, activities, perSecond: 50, shutdownGraceMs: 2000 });
+  run = Promise.all([worker.run(), notificationWorker.run()]).then(() => undefined);
 });
 afterAll(async () => {
   worker?.shutdown();
+  notificationWorker?.shutdown();
   await run;
   await env?.teardown();
   await db?.drop();
@@ -116,6 +120,20 @@ describe('abandoned-cart reminders', () => {
     expect(outbox).toEqual([{ cart_id: remind, template: 'abandoned_cart', channel: 'email', status: 'sent', attempts: 1 }]);
     const runs = await sql<{ reminded: number }>('select reminded from cart_sweep_runs where workflow_id like ? order by recorded_at desc limit 2', [`${CART_SWEEP_ID}-test-%`]);
     expect(runs.map((r) => r.reminded)).toEqual([0, 1]);
+  });
+
+  it('are sent from the rate-limited notification queue, one activity per reminder', async () => {
+    const shopper = await customer(true);
+    await Promise.all([cart({ idleHours: 25, customerId: shopper.id }), cart({ idleHours: 26, customerId: shopper.id })]);
+    const workflowId = `${CART_SWEEP_ID}-test-${randomUUID()}`;
+    const handle = await env.client.workflow.start('cartExpirySweep', { taskQueue, workflowId, args: [INPUT] });
+    expect(await handle.result()).toEqual(expect.objectContaining({ reminded: 2, reminderFailures: 0 }));
+    const scheduled = ((await handle.fetchHistory()).events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .filter((a) => a?.activityType?.name === 'sendCartReminder')
+      .map((a) => a?.taskQueue?.name);
+    expect(scheduled).toEqual([notificationTaskQueue(taskQueue), notificationTaskQueue(taskQueue)]);
+    expect(sent).toHaveLength(2);
   });
 
   it('a refused e-mail is recorded as failed, counted, and tried again by the next run', async () => {
