@@ -14,6 +14,7 @@ import type { ActivityDeps } from './index';
 import type { Channel } from '../src/integrations/notifier';
 import { render, type MessageData, type Template } from '../src/domain/templates';
 import { isE164 } from '../src/domain/phone';
+import { applyDeliveryReport } from '../src/store/delivery-reports';
 import { DomainError, ErrorCode } from '../src/domain/errors';
 
 interface OrderRow { id: string; email: string; phone: string | null; shipping_address: { name: string }; total_amount: string; currency: string }
@@ -81,6 +82,8 @@ export function notificationActivities({ orm, notifier, logger }: ActivityDeps) 
       }
       await conn().execute(`update notifications set status = 'sent', provider = ?, provider_message_id = ?, sent_at = now(), last_error = null where id = ?`,
         [sent.provider, sent.messageId, claimed.id]);
+      // A delivery report can beat this bookkeeping (the provider calls back within milliseconds): apply it now.
+      await applyDeliveryReport(conn(), sent.provider, sent.messageId);
       log.info({ messageId: sent.messageId, provider: sent.provider }, 'notification sent');
       return { status: 'sent', messageId: sent.messageId };
     },

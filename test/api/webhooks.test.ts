@@ -11,7 +11,8 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { freePort } from '../../src/temporal/dev-server';
 import { createTestDatabase, required, type TestDatabase } from '../support/db';
 import { startCheckoutWorker, startTestApi, type TestApi, type TestWorker } from '../support/api';
-import { placeTestOrder, seedCheckoutCatalog } from '../support/checkout';
+import { placeTestOrder, realActivities, seedCheckoutCatalog } from '../support/checkout';
+import type { Notifier } from '../../src/integrations/notifier';
 import { startRecordingServer, type RecordingServer, type RecordedRequest, type Reply } from '../support/recording-server';
 import { StripePaymentProvider } from '../../src/integrations/stripe';
 import { connectClient } from '../../src/temporal/client';
@@ -244,6 +245,24 @@ describe('POST /webhooks/twilio', () => {
     expect(await outboxRow(orderId)).toEqual({ status: 'delivered', last_error: null, delivered: true });
     expect((await postTwilio(report(sid, 'sent'))).body).toEqual({ received: true, updated: 0 });
     expect((await outboxRow(orderId)).status).toBe('delivered');
+  });
+
+  it('a report that arrives before the send is recorded is kept, and applied when it is', async () => {
+    const order = await placeTestOrder(db, { phone: '+447700900123' });
+    const sid = `SM${randomUUID().replace(/-/g, '')}`;
+    let early: { status: number; body: unknown } | undefined;
+    // Twilio calls back while our activity is still waiting for its answer: the row is 'sending', not 'sent'.
+    const racingTwilio: Notifier = {
+      async send() {
+        early = await postTwilio(report(sid, 'delivered'));
+        return { provider: 'twilio', messageId: sid };
+      },
+    };
+    const { sendOrderNotification } = realActivities(db, { notifier: racingTwilio });
+    expect(await sendOrderNotification({ orderId: order.orderId, template: 'order_confirmed', channel: 'sms' }))
+      .toEqual({ status: 'sent', messageId: sid });
+    expect(early).toEqual(expect.objectContaining({ status: 200, body: { received: true, updated: 0 } }));
+    expect(await outboxRow(order.orderId)).toEqual({ status: 'delivered', last_error: null, delivered: true });
   });
 
   it("an 'undelivered' (or 'failed') report marks it undelivered with Twilio's error code", async () => {

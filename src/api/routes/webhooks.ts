@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode } from '../../domain/errors';
+import { applyDeliveryReport, keepDeliveryReport } from '../../store/delivery-reports';
 import type { Logger } from '../../logger';
 import { paymentEventSignal, workflowIds, type PaymentEvent } from '../../../workflows/definitions';
 import type { AppDeps } from '../app';
@@ -151,18 +152,20 @@ async function deliver(deps: WebhookDeps, event: Stripe.Event, log: Logger): Pro
   }
 }
 
-/** Moves the outbox row of a Twilio message on to its final state; earlier states (queued, sent) change nothing. */
+/**
+ * Keeps a Twilio message's final report and moves its outbox row on to it; earlier states (queued,
+ * sent) change nothing. A report for a row not yet marked sent is applied when it is.
+ */
 async function recordDelivery(orm: MikroORM, params: Record<string, string>, log: Logger): Promise<number> {
   const { MessageSid: sid, MessageStatus: status, ErrorCode: errorCode } = params;
   const final = status === 'delivered' ? 'delivered' : status === 'undelivered' || status === 'failed' ? 'undelivered' : undefined;
   if (!sid || !final) return 0;
-  // Only from 'sent': a late report never undoes a final state reached already.
-  const rows = await orm.em.fork().getConnection().execute<{ id: string; order_id: string | null }[]>(
-    `update notifications set status = ?, delivered_at = case when ? = 'delivered' then now() else delivered_at end,
-       last_error = case when ? = 'undelivered' then ? else last_error end
-     where provider = 'twilio' and provider_message_id = ? and status = 'sent' returning id, order_id`,
-    [final, final, final, `Twilio reported ${status}${errorCode ? ` (error ${errorCode})` : ''}`, sid]);
-  log.info({ messageSid: sid, status, updated: rows.length, orderId: rows[0]?.order_id }, 'Twilio delivery report');
+  const conn = orm.em.fork().getConnection();
+  await keepDeliveryReport(conn, { provider: 'twilio', messageId: sid, status: final,
+    detail: `Twilio reported ${status}${errorCode ? ` (error ${errorCode})` : ''}` });
+  const rows = await applyDeliveryReport(conn, 'twilio', sid);
+  log.info({ messageSid: sid, status, updated: rows.length, orderId: rows[0]?.order_id },
+    rows.length ? 'Twilio delivery report' : 'Twilio delivery report kept: its message is not recorded as sent yet');
   return rows.length;
 }
 
