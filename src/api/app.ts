@@ -66,12 +66,8 @@ export function allRoutes(deps: AppDeps): AnyRoute[] {
 }
 
 export function buildApp(options: AppOptions): Koa {
-  const deps: AppDeps = { ...options, taskQueue: options.taskQueue ?? TASK_QUEUE, paymentActionTimeout: options.paymentActionTimeout ?? '15 minutes',
-    // Validated at start-up by loadConfig (src/config.ts); read here so every entry point gets it without its own wiring.
-    carrierWebhookSecret: options.carrierWebhookSecret ?? process.env.CARRIER_WEBHOOK_SECRET,
-    stripeWebhookSecret: options.stripeWebhookSecret ?? (process.env.STRIPE_WEBHOOK_SECRET || undefined),
-    twilioAuthToken: options.twilioAuthToken ?? (process.env.TWILIO_AUTH_TOKEN || undefined),
-    publicBaseUrl: options.publicBaseUrl ?? (process.env.PUBLIC_BASE_URL || undefined) };
+  // Secrets and URLs come from the validated config (src/api/server.ts passes them); a webhook whose secret is absent answers 503.
+  const deps: AppDeps = { ...options, taskQueue: options.taskQueue ?? TASK_QUEUE, paymentActionTimeout: options.paymentActionTimeout ?? '15 minutes' };
   const app = new Koa();
   app.proxy = true;
   const routes = allRoutes(deps);

@@ -17,7 +17,8 @@ export interface ApiServer {
 
 export interface ApiDeps {
   config: Pick<Config, 'HOST' | 'PORT' | 'STAFF_TOKEN_SHA256' | 'TEMPORAL_TASK_QUEUE' | 'PAYMENT_ACTION_TIMEOUT'
-    | 'FULFILLMENT_AUTO_PACK' | 'TRACKING_POLL_EVERY' | 'TRACKING_STALL_AFTER' | 'AFTER_SALES_WINDOW'>;
+    | 'FULFILLMENT_AUTO_PACK' | 'TRACKING_POLL_EVERY' | 'TRACKING_STALL_AFTER' | 'AFTER_SALES_WINDOW'
+    | 'CARRIER_WEBHOOK_SECRET' | 'STRIPE_WEBHOOK_SECRET' | 'TWILIO_AUTH_TOKEN' | 'PUBLIC_BASE_URL'>;
   orm: MikroORM;
   temporal: { client?: Client; ping(): Promise<void> };
   logger: Logger;
@@ -52,6 +53,8 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
     fulfilment: { autoPack: config.FULFILLMENT_AUTO_PACK, trackingPollEvery: config.TRACKING_POLL_EVERY, trackingStallAfter: config.TRACKING_STALL_AFTER,
       afterSalesWindow: config.AFTER_SALES_WINDOW },
     simulatedPayments: payments instanceof SimulatedPaymentProvider ? payments : undefined,
+    carrierWebhookSecret: config.CARRIER_WEBHOOK_SECRET, stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,
+    twilioAuthToken: config.TWILIO_AUTH_TOKEN, publicBaseUrl: config.PUBLIC_BASE_URL,
     isShuttingDown: () => shuttingDown,
   });
   const server = createServer(app.callback());
