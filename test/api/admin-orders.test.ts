@@ -4,9 +4,8 @@
  * each action in the audit trail with who, when and why.
  */
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '../support/db';
-import { startCheckoutWorker, startTestApi, type TestApi, type TestWorker } from '../support/api';
-import { seedCheckoutCatalog } from '../support/checkout';
+import { type TestDatabase } from '../support/db';
+import { startApiWorld, stopApiWorld, type TestApi, type TestWorker } from '../support/api';
 import { auditRows, newCustomer, paidAndWaiting, shipOrder, staff, WAIT_FOR_WAREHOUSE, waitForOrder } from '../support/orders-api';
 
 let db: TestDatabase;
@@ -14,15 +13,10 @@ let worker: TestWorker;
 let api: TestApi;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await seedCheckoutCatalog(db, 1000);
-  worker = await startCheckoutWorker(db);
-  api = await startTestApi(db.orm, { taskQueue: worker.taskQueue, app: WAIT_FOR_WAREHOUSE });
+  ({ db, worker, api } = await startApiWorld({ stock: 1000, api: { app: WAIT_FOR_WAREHOUSE } }));
 });
 afterAll(async () => {
-  await api?.close();
-  await worker?.stop();
-  await db?.drop();
+  await stopApiWorld({ api, worker, db });
 });
 
 const sam = { ...staff, 'X-Support-Agent': 'sam' };

@@ -5,9 +5,9 @@
  */
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { createTestDatabase, type TestDatabase } from '../support/db';
-import { startCheckoutWorker, startTestApi, type TestApi, type TestWorker } from '../support/api';
-import { orderFacts, seedCheckoutCatalog } from '../support/checkout';
+import { type TestDatabase } from '../support/db';
+import { startApiWorld, stopApiWorld, type TestApi, type TestWorker } from '../support/api';
+import { orderFacts } from '../support/checkout';
 import { placeOrder, staff, waitForOrder } from '../support/orders-api';
 import { connectClient } from '../../src/temporal/client';
 import { required } from '../support/db';
@@ -18,20 +18,15 @@ let worker: TestWorker;
 let api: TestApi;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await seedCheckoutCatalog(db, 100);
   const bundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
     workflowInterceptorModules: [require.resolve('../support/workflow-interceptors/slow-fulfilment-start')],
     logger: { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error, log: () => undefined },
   });
-  worker = await startCheckoutWorker(db, {}, { workflowBundle: { code: bundle.code } });
-  api = await startTestApi(db.orm, { taskQueue: worker.taskQueue });
+  ({ db, worker, api } = await startApiWorld({ stock: 100, workflowBundle: { code: bundle.code } }));
 }, 60_000);
 afterAll(async () => {
-  await api?.close();
-  await worker?.stop();
-  await db?.drop();
+  await stopApiWorld({ api, worker, db });
 });
 
 it('waits for the fulfilment workflow to exist, then stops it: the order is cancelled, not refused', async () => {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import { createTestDatabase, required, type TestDatabase } from '../support/db';
-import { startCheckoutWorker, startTestApi, STAFF_TOKEN, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
-import { ADDRESS, orderFacts, placeTestOrder, seedCheckoutCatalog } from '../support/checkout';
+import { required, type TestDatabase } from '../support/db';
+import { startApiWorld, startTestApi, stopApiWorld, STAFF_TOKEN, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
+import { ADDRESS, orderFacts, placeTestOrder } from '../support/checkout';
 import { connectClient } from '../../src/temporal/client';
 import { freePort } from '../../src/temporal/dev-server';
 import { OrderIdAttr, OrderStatusAttr, OrderTotalAttr, workflowIds } from '../../workflows/definitions';
@@ -12,15 +12,10 @@ let worker: TestWorker;
 let api: TestApi;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await seedCheckoutCatalog(db, 1000);
-  worker = await startCheckoutWorker(db);
-  api = await startTestApi(db.orm, { taskQueue: worker.taskQueue });
+  ({ db, worker, api } = await startApiWorld({ stock: 1000 }));
 });
 afterAll(async () => {
-  await api?.close();
-  await worker?.stop();
-  await db?.drop();
+  await stopApiWorld({ api, worker, db });
 });
 
 const body = (overrides: Record<string, unknown> = {}) => ({

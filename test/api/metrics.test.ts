@@ -4,9 +4,9 @@
  * and the checkout's answer time by payment outcome.
  */
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '../support/db';
-import { startCheckoutWorker, startTestApi, STAFF_TOKEN, type TestApi, type TestWorker } from '../support/api';
-import { ADDRESS, seedCheckoutCatalog } from '../support/checkout';
+import { type TestDatabase } from '../support/db';
+import { startApiWorld, stopApiWorld, STAFF_TOKEN, type TestApi, type TestWorker } from '../support/api';
+import { ADDRESS } from '../support/checkout';
 import { sample, scrape } from '../support/prometheus';
 
 let db: TestDatabase;
@@ -14,15 +14,10 @@ let worker: TestWorker;
 let api: TestApi;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await seedCheckoutCatalog(db, 100);
-  worker = await startCheckoutWorker(db);
-  api = await startTestApi(db.orm, { taskQueue: worker.taskQueue });
+  ({ db, worker, api } = await startApiWorld({ stock: 100 }));
 });
 afterAll(async () => {
-  await api?.close();
-  await worker?.stop();
-  await db?.drop();
+  await stopApiWorld({ api, worker, db });
 });
 
 describe('GET /metrics', () => {

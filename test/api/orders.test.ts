@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '../support/db';
-import { startCheckoutWorker, startTestApi, STAFF_TOKEN, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
-import { ADDRESS, orderFacts, placeTestOrder, seedCheckoutCatalog } from '../support/checkout';
+import { type TestDatabase } from '../support/db';
+import { startApiWorld, stopApiWorld, STAFF_TOKEN, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
+import { ADDRESS, orderFacts, placeTestOrder } from '../support/checkout';
 import { newToken } from '../../src/api/auth';
 
 let db: TestDatabase;
@@ -9,15 +9,10 @@ let worker: TestWorker;
 let api: TestApi;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await seedCheckoutCatalog(db, 100);
-  worker = await startCheckoutWorker(db);
-  api = await startTestApi(db.orm, { taskQueue: worker.taskQueue });
+  ({ db, worker, api } = await startApiWorld({ stock: 100 }));
 });
 afterAll(async () => {
-  await api?.close();
-  await worker?.stop();
-  await db?.drop();
+  await stopApiWorld({ api, worker, db });
 });
 
 const staff = { Authorization: `Bearer ${STAFF_TOKEN}` };

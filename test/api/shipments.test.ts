@@ -3,9 +3,9 @@
  * running the tracking workflow on the harness's dev server, and a real PostgreSQL.
  */
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase, required, type TestDatabase } from '../support/db';
-import { startCheckoutWorker, startTestApi, STAFF_TOKEN, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
-import { placeTestOrder, seedCheckoutCatalog } from '../support/checkout';
+import { required, type TestDatabase } from '../support/db';
+import { startApiWorld, startTestApi, stopApiWorld, STAFF_TOKEN, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
+import { placeTestOrder } from '../support/checkout';
 import { connectClient } from '../../src/temporal/client';
 import { signCarrierWebhook } from '../../src/api/routes/carrier-webhooks';
 import { newToken } from '../../src/api/auth';
@@ -22,19 +22,14 @@ let counter = 0;
 const started: string[] = [];
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await seedCheckoutCatalog(db, 100);
-  worker = await startCheckoutWorker(db);
-  api = await startTestApi(db.orm, { taskQueue: worker.taskQueue, app: { carrierWebhookSecret: SECRET } });
+  ({ db, worker, api } = await startApiWorld({ stock: 100, api: { app: { carrierWebhookSecret: SECRET } } }));
   temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
 });
 afterAll(async () => {
   // Parcels still in transit would poll on for days: end them with the test run.
   await Promise.all(started.map((id) => temporal?.client.workflow.getHandle(id).terminate('test over').catch(() => undefined)));
   await temporal?.connection.close();
-  await api?.close();
-  await worker?.stop();
-  await db?.drop();
+  await stopApiWorld({ api, worker, db });
 });
 
 const staff = { Authorization: `Bearer ${STAFF_TOKEN}` };

@@ -1,21 +1,16 @@
-import { createTestDatabase, type TestDatabase } from '../support/db';
-import { startCheckoutWorker, startTestApi, STAFF_TOKEN, type TestApi } from '../support/api';
-import { ADDRESS, seedCheckoutCatalog } from '../support/checkout';
+import { type TestDatabase } from '../support/db';
+import { startApiWorld, startCheckoutWorker, stopApiWorld, STAFF_TOKEN, type TestApi } from '../support/api';
+import { ADDRESS } from '../support/checkout';
 
 let db: TestDatabase;
 let api: TestApi;
 let worker: Awaited<ReturnType<typeof startCheckoutWorker>>;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await seedCheckoutCatalog(db, 20);
-  worker = await startCheckoutWorker(db);
-  api = await startTestApi(db.orm, { taskQueue: worker.taskQueue });
+  ({ db, worker, api } = await startApiWorld({ stock: 20 }));
 });
 afterAll(async () => {
-  await api?.close();
-  await worker?.stop();
-  await db?.drop();
+  await stopApiWorld({ api, worker, db });
 });
 
 const staff = { Authorization: `Bearer ${STAFF_TOKEN}` };

@@ -10,9 +10,8 @@ import { connectClient } from '../../src/temporal/client';
 import { SimulatedPaymentProvider } from '../../src/integrations/simulated/payments';
 import { runSupport, type Io } from '../../src/cli/support';
 import type { SupportDeps } from '../../src/support/actions';
-import { createTestDatabase, required, type TestDatabase } from '../support/db';
-import { startCheckoutWorker, startTestApi, type TestApi, type TestWorker } from '../support/api';
-import { seedCheckoutCatalog } from '../support/checkout';
+import { required, type TestDatabase } from '../support/db';
+import { startApiWorld, stopApiWorld, type TestApi, type TestWorker } from '../support/api';
 import { auditRows, newCustomer, paidAndWaiting, placeOrder, shipOrder, WAIT_FOR_WAREHOUSE, waitForOrder } from '../support/orders-api';
 
 let db: TestDatabase;
@@ -22,18 +21,13 @@ let temporal: Awaited<ReturnType<typeof connectClient>>;
 let deps: SupportDeps;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await seedCheckoutCatalog(db, 1000);
-  worker = await startCheckoutWorker(db);
-  api = await startTestApi(db.orm, { taskQueue: worker.taskQueue, app: WAIT_FOR_WAREHOUSE });
+  ({ db, worker, api } = await startApiWorld({ stock: 1000, api: { app: WAIT_FOR_WAREHOUSE } }));
   temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
   deps = { client: temporal.client, orm: db.orm };
 });
 afterAll(async () => {
-  await api?.close();
-  await worker?.stop();
   await temporal?.connection.close();
-  await db?.drop();
+  await stopApiWorld({ api, worker, db });
 });
 
 interface Run { code: number; out: string; err: string; json: any; connected: boolean } // eslint-disable-line @typescript-eslint/no-explicit-any

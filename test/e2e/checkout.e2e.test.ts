@@ -4,9 +4,9 @@
  * the real database. The assertions read the rows the business cares about, not the responses alone.
  */
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase, required, type TestDatabase } from '../support/db';
-import { startCheckoutWorker, startTestApi, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
-import { ADDRESS, orderFacts, seedCheckoutCatalog } from '../support/checkout';
+import { required, type TestDatabase } from '../support/db';
+import { startApiWorld, stopApiWorld, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
+import { ADDRESS, orderFacts } from '../support/checkout';
 import { connectClient } from '../../src/temporal/client';
 import { workflowIds } from '../../workflows/definitions';
 
@@ -15,15 +15,10 @@ let worker: TestWorker;
 let api: TestApi;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await seedCheckoutCatalog(db, 10);
-  worker = await startCheckoutWorker(db);
-  api = await startTestApi(db.orm, { taskQueue: worker.taskQueue });
+  ({ db, worker, api } = await startApiWorld({ stock: 10 }));
 });
 afterAll(async () => {
-  await api?.close();
-  await worker?.stop();
-  await db?.drop();
+  await stopApiWorld({ api, worker, db });
 });
 
 async function poll<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {

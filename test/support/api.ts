@@ -9,8 +9,8 @@ import { connectClient } from '../../src/temporal/client';
 import { logger } from '../../src/logger';
 import type { MikroORM } from '../../src/db/orm';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
-import { required, type TestDatabase } from './db';
-import { realActivities } from './checkout';
+import { createTestDatabase, required, type TestDatabase } from './db';
+import { realActivities, seedCheckoutCatalog } from './checkout';
 import type { ActivityDeps } from '../../activities';
 import { createNotificationWorker } from '../../workers/notifications';
 import { installQuietRuntime, uniqueTaskQueue, workflowBundle } from './temporal';
@@ -115,4 +115,28 @@ export async function startTestApi(orm: MikroORM, options: TestApiOptions = {}):
       await temporal.connection.close();
     },
   };
+}
+
+/** What most API test files run against: their own database, a checkout worker, and the API in front of it. */
+export interface ApiWorld {
+  db: TestDatabase;
+  worker: TestWorker;
+  api: TestApi;
+}
+
+/** A database seeded with the checkout catalog (`stock` units of each SKU), a worker on a queue of its own, and the API starting checkouts there. */
+export async function startApiWorld(opts: { stock: number; workerDeps?: Partial<ActivityDeps>; workflowBundle?: WorkflowBundleOption;
+  api?: Omit<TestApiOptions, 'taskQueue'> }): Promise<ApiWorld> {
+  const db = await createTestDatabase();
+  await seedCheckoutCatalog(db, opts.stock);
+  const worker = await startCheckoutWorker(db, opts.workerDeps, { workflowBundle: opts.workflowBundle });
+  const api = await startTestApi(db.orm, { ...opts.api, taskQueue: worker.taskQueue });
+  return { db, worker, api };
+}
+
+/** Stops what startApiWorld started, whatever of it did start. */
+export async function stopApiWorld(world: Partial<ApiWorld>): Promise<void> {
+  await world.api?.close();
+  await world.worker?.stop();
+  await world.db?.drop();
 }
