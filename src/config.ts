@@ -27,6 +27,10 @@ const schema = z.object({
     .string()
     .regex(/^([0-9a-f]{64})(,[0-9a-f]{64})*$/, 'comma-separated lowercase hex SHA-256 digests')
     .optional(),
+  METRICS_TOKEN_SHA256: z
+    .string()
+    .regex(/^([0-9a-f]{64})(,[0-9a-f]{64})*$/, 'comma-separated lowercase hex SHA-256 digests')
+    .optional(),
   PAYMENT_ACTION_TIMEOUT: duration.default('15m'),
   PUBLIC_BASE_URL: z.string().url().optional(),
   // Cart expiry sweep (src/temporal/schedules.ts): how often it runs, and how long a cart may stay idle.
@@ -90,6 +94,7 @@ const EXPECTED: Partial<Record<keyof Config, string>> = {
   DATABASE_POOL_MAX: 'a whole number from 1 to 200',
   TEMPORAL_ADDRESS: 'host:port of a Temporal frontend, such as temporal:7233',
   STAFF_TOKEN_SHA256: 'comma-separated lowercase hex SHA-256 digests (64 characters each)',
+  METRICS_TOKEN_SHA256: 'comma-separated lowercase hex SHA-256 digests (64 characters each)',
   PAYMENT_ACTION_TIMEOUT: 'a duration such as 15m, 24h or 7d',
   PUBLIC_BASE_URL: 'an absolute URL such as https://shop.example.com',
   API_DRAIN_DELAY: 'a duration such as 0s, 5s or 500ms',

@@ -31,6 +31,8 @@ export interface AppDeps {
   orm: MikroORM;
   temporal: { client?: Client; ping(): Promise<void> };
   staffTokenDigests: string[];
+  /** SHA-256 digests of the tokens a metrics scraper may send (METRICS_TOKEN_SHA256); none: /metrics is open. */
+  metricsTokenDigests?: string[];
   logger: Logger;
   /** The task queue the checkout workflow is started on (TEMPORAL_TASK_QUEUE); workers poll the same one. */
   taskQueue: string;
@@ -58,7 +60,7 @@ export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout'> & P
 export function allRoutes(deps: AppDeps): AnyRoute[] {
   const staffOnly = requireStaff(deps.staffTokenDigests);
   return [
-    ...healthRoutes(deps), ...metricsRoutes, ...productRoutes, ...cartRoutes, ...checkoutRoutes(deps), ...orderRoutes(deps),
+    ...healthRoutes(deps), ...metricsRoutes(deps.metricsTokenDigests), ...productRoutes, ...cartRoutes, ...checkoutRoutes(deps), ...orderRoutes(deps),
     ...shipmentRoutes(deps), ...carrierWebhookRoutes(deps),
     ...adminInventoryRoutes(staffOnly), ...warehouseRoutes(deps, staffOnly), ...adminOrderRoutes(deps, staffOnly),
     ...(deps.simulatedPayments ? simulatedPaymentRoutes({ temporal: deps.temporal, simulatedPayments: deps.simulatedPayments }) : []),

@@ -6,6 +6,8 @@
  */
 import type { Context, Middleware } from 'koa';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { DomainError, ErrorCode } from '../domain/errors';
+import { bearerToken, matchesAnyDigest } from './auth';
 import { route } from './http';
 
 export const registry = new Registry();
@@ -54,14 +56,28 @@ export function routePattern(ctx: Context): string {
   return (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? '(unmatched)';
 }
 
-export const metricsRoutes = [
-  route({
-    method: 'get', path: '/metrics', tag: 'operations',
-    summary: 'Prometheus metrics of this API process (text exposition format)',
-    responses: { 200: { description: 'Metrics in the Prometheus text format' } },
-    handler: async (ctx) => {
-      ctx.set('Content-Type', registry.contentType);
-      ctx.body = await registry.metrics();
-    },
-  }),
-];
+/**
+ * GET /metrics. With METRICS_TOKEN_SHA256 set, a scraper must send `Authorization: Bearer <token>`
+ * (Prometheus: `authorization: { credentials: <token> }` in its scrape config); without it the
+ * endpoint is open, for a private network only.
+ */
+export function metricsRoutes(tokenDigests: readonly string[] = []) {
+  return [
+    route({
+      method: 'get', path: '/metrics', tag: 'operations',
+      summary: 'Prometheus metrics of this API process (text exposition format); a bearer token when METRICS_TOKEN_SHA256 is set',
+      responses: { 200: { description: 'Metrics in the Prometheus text format' }, 401: { description: 'METRICS_TOKEN_SHA256 is set and no matching bearer token was sent' } },
+      handler: async (ctx) => {
+        if (tokenDigests.length > 0) {
+          const token = bearerToken(ctx);
+          if (!token || !matchesAnyDigest(token, tokenDigests)) {
+            throw new DomainError(ErrorCode.Unauthorized, 'Metrics need the scraper\'s bearer token: send "Authorization: Bearer <token>" '
+              + 'with a token whose SHA-256 is in METRICS_TOKEN_SHA256.');
+          }
+        }
+        ctx.set('Content-Type', registry.contentType);
+        ctx.body = await registry.metrics();
+      },
+    }),
+  ];
+}

@@ -16,7 +16,7 @@ export interface ApiServer {
 }
 
 export interface ApiDeps {
-  config: Pick<Config, 'HOST' | 'PORT' | 'STAFF_TOKEN_SHA256' | 'TEMPORAL_TASK_QUEUE' | 'PAYMENT_ACTION_TIMEOUT'
+  config: Pick<Config, 'HOST' | 'PORT' | 'STAFF_TOKEN_SHA256' | 'METRICS_TOKEN_SHA256' | 'TEMPORAL_TASK_QUEUE' | 'PAYMENT_ACTION_TIMEOUT'
     | 'FULFILLMENT_AUTO_PACK' | 'TRACKING_POLL_EVERY' | 'TRACKING_STALL_AFTER' | 'AFTER_SALES_WINDOW'
     | 'CARRIER_WEBHOOK_SECRET' | 'STRIPE_WEBHOOK_SECRET' | 'TWILIO_AUTH_TOKEN' | 'PUBLIC_BASE_URL'>;
   orm: MikroORM;
@@ -48,6 +48,7 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
   const app = buildApp({
     orm, temporal, logger,
     staffTokenDigests: parseDigests(config.STAFF_TOKEN_SHA256),
+    metricsTokenDigests: parseDigests(config.METRICS_TOKEN_SHA256),
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     paymentActionTimeout: config.PAYMENT_ACTION_TIMEOUT,
     fulfilment: { autoPack: config.FULFILLMENT_AUTO_PACK, trackingPollEvery: config.TRACKING_POLL_EVERY, trackingStallAfter: config.TRACKING_STALL_AFTER,

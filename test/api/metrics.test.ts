@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type TestDatabase } from '../support/db';
-import { startApiWorld, stopApiWorld, STAFF_TOKEN, type TestApi, type TestWorker } from '../support/api';
+import { startApiWorld, startTestApi, stopApiWorld, STAFF_TOKEN, type TestApi, type TestWorker } from '../support/api';
+import { sha256Hex } from '../../src/api/auth';
 import { ADDRESS } from '../support/checkout';
 import { sample, scrape } from '../support/prometheus';
 
@@ -51,5 +52,25 @@ describe('GET /metrics', () => {
     // One series per pattern: no raw path, so no order id or cart id, ever becomes a label.
     for (const id of [placed.body.orderId, cart.body.id, missing]) expect(after).not.toContain(id);
     expect(after).toMatch(/^process_cpu_seconds_total /m);
+  });
+});
+
+describe('GET /metrics with METRICS_TOKEN_SHA256 set', () => {
+  it('answers only a scraper with its bearer token; anyone else gets 401 and no metrics', async () => {
+    const token = 'scraper-token-0123456789abcdef';
+    const guarded = await startTestApi(db.orm, { taskQueue: worker.taskQueue, app: { metricsTokenDigests: [sha256Hex(token)] } });
+    try {
+      for (const headers of [{} as Record<string, string>, { Authorization: `Bearer ${STAFF_TOKEN}` }, { Authorization: `Bearer ${token}x` }, { Authorization: token }]) {
+        const res = await guarded.request('GET', '/metrics', { headers });
+        expect(res.status).toBe(401);
+        expect(res.body.error.code).toBe('unauthorized');
+        expect(JSON.stringify(res.body)).not.toContain('http_requests_total');
+      }
+      const ok = await fetch(`${guarded.url}/metrics`, { headers: { Authorization: `Bearer ${token}` } });
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toMatch(/^http_requests_total\{/m);
+    } finally {
+      await guarded.close();
+    }
   });
 });
