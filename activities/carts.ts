@@ -15,6 +15,7 @@ import type { ActivityDeps } from './index';
 import { durationMs } from '../src/config';
 import { subtotal } from '../src/domain/cart';
 import { render, type Rendered } from '../src/domain/templates';
+import { NotifierError } from '../src/integrations/notifier';
 
 export interface SweepPass {
   /** The sweep's "now" (the workflow's clock when the run started): every cutoff is measured from it. */
@@ -221,6 +222,12 @@ export function cartActivities({ orm, notifier, logger }: ActivityDeps) {
         where id = ?`, [sent.provider, sent.messageId, r.outboxId]);
       return 'sent';
     } catch (err) {
+      if (err instanceof NotifierError && err.maybeSent) {
+        await conn.execute(`update notifications set last_error = ? where id = ?`,
+          [`in doubt: ${err.message}; it may have been delivered, so it is not sent again`.slice(0, 1000), r.outboxId]);
+        logger.warn({ err, cartId: r.cartId }, 'abandoned-cart reminder in doubt (the provider did not answer); not sent again');
+        return 'in_doubt';
+      }
       logger.warn({ err, cartId: r.cartId }, 'abandoned-cart reminder not sent; the next sweep tries again');
       await orm.em.fork().transactional(async (tx) => {
         const ctx = tx.getTransactionContext();

@@ -11,7 +11,7 @@
  * A phone number that is not E.164 is never sent to: the row is 'skipped' with the reason.
  */
 import type { ActivityDeps } from './index';
-import type { Channel } from '../src/integrations/notifier';
+import { NotifierError, type Channel } from '../src/integrations/notifier';
 import { render, type MessageData, type Template } from '../src/domain/templates';
 import { isE164 } from '../src/domain/phone';
 import { applyDeliveryReport } from '../src/store/delivery-reports';
@@ -75,6 +75,13 @@ export function notificationActivities({ orm, notifier, logger }: ActivityDeps) 
         sent = await notifier.send({ channel: req.channel, to: recipient, subject: message.subject,
           text: req.channel === 'sms' ? message.sms : message.text, html: message.html, idempotencyKey: claimed.id });
       } catch (err) {
+        if (err instanceof NotifierError && err.maybeSent) {
+          // The request may have reached the provider: it stays claimed ('sending') and is not sent again.
+          const note = `in doubt: ${err.message}; it may have been delivered, so it is not sent again (support can resend)`.slice(0, 1000);
+          await conn().execute(`update notifications set last_error = ? where id = ?`, [note, claimed.id]);
+          log.warn({ err }, 'notification in doubt: the provider did not answer; not retried, so it is never sent twice');
+          return { status: 'in_doubt', reason: note };
+        }
         await conn().execute(`update notifications set status = 'failed', last_error = ? where id = ?`,
           [String((err as Error).message ?? err).slice(0, 1000), claimed.id]);
         log.warn({ err }, 'notification not sent; the activity retry policy decides whether it is tried again');

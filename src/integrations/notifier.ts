@@ -24,19 +24,32 @@ export interface Notifier {
 }
 
 export class NotifierError extends Error {
-  constructor(message: string, readonly retryable: boolean) {
+  /**
+   * @param retryable a later attempt may succeed (rate limit, outage, network)
+   * @param maybeSent the request may have reached the provider (a timeout or a connection cut after
+   *   sending): the message may have gone, so it must not be sent again automatically
+   */
+  constructor(message: string, readonly retryable: boolean, readonly maybeSent = false) {
     super(message);
     this.name = 'NotifierError';
   }
 }
 
+/** Network failures that happen before a request leaves this machine: the message certainly did not go. */
+const NOT_SENT_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ERR_INVALID_URL', 'CERT_HAS_EXPIRED'];
+
 /**
- * A provider's refusal or a failed call, classified once for every notifier: no answer (network),
- * 429 (rate limit) and 5xx are worth retrying; any other 4xx says the message itself is wrong
- * (bad number, unverified sender), and a retry would only be refused again.
+ * A provider's refusal or a failed call, classified once for every notifier: 429 (rate limit) and
+ * 5xx are worth retrying; any other 4xx says the message itself is wrong (bad number, unverified
+ * sender), and a retry would only be refused again. Without an answer (`status` undefined) the
+ * network `code` decides: refused or unresolvable means nothing was sent and a retry is safe; a
+ * timeout or a dropped connection means it may have gone (neither provider takes an idempotency
+ * key), so it is not retried: sending twice is worse than support resending once.
  */
-export function notifierErrorOf(provider: string, status: number | undefined, detail: string): NotifierError {
-  const retryable = status === undefined || status === 429 || status >= 500;
-  const what = status === undefined ? 'could not be reached' : `answered ${status}`;
-  return new NotifierError(`${provider} ${what}: ${detail}`, retryable);
+export function notifierErrorOf(provider: string, status: number | undefined, detail: string, code?: string): NotifierError {
+  if (status === undefined) {
+    const notSent = code !== undefined && NOT_SENT_CODES.includes(code);
+    return new NotifierError(`${provider} ${notSent ? 'could not be reached' : 'did not answer'}: ${detail}`, notSent, !notSent);
+  }
+  return new NotifierError(`${provider} answered ${status}: ${detail}`, status === 429 || status >= 500);
 }

@@ -51,7 +51,8 @@ export class SendGridNotifier implements Notifier {
         throw notifierErrorOf('SendGrid', failure.code, `${failure.message}${describeErrors(failure.response.body)}`);
       }
       if ((err as { isAxiosError?: boolean }).isAxiosError) {
-        throw notifierErrorOf('SendGrid', undefined, `${failure.message}${failure.code ? ` (${failure.code})` : ''}`);
+        throw notifierErrorOf('SendGrid', undefined, `${failure.message}${failure.code ? ` (${failure.code})` : ''}`,
+          typeof failure.code === 'string' ? failure.code : undefined);
       }
       throw err;
     }

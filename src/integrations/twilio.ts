@@ -69,7 +69,7 @@ export class TwilioNotifier implements Notifier {
         throw notifierErrorOf('Twilio', err.status, `${err.message}${err.code ? ` (error ${err.code}${err.moreInfo ? `, ${err.moreInfo}` : ''})` : ''}`);
       }
       const network = (err as { code?: string; isAxiosError?: boolean });
-      if (network.isAxiosError) throw notifierErrorOf('Twilio', undefined, `${(err as Error).message}${network.code ? ` (${network.code})` : ''}`);
+      if (network.isAxiosError) throw notifierErrorOf('Twilio', undefined, `${(err as Error).message}${network.code ? ` (${network.code})` : ''}`, network.code);
       throw err;
     }
   }

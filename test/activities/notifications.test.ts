@@ -78,6 +78,15 @@ it('a retry after a crash mid-send does not send again: the message may have gon
   expect(await outbox(order.orderId)).toEqual([expect.objectContaining({ status: 'sending', attempts: 1, last_error: expect.stringMatching(/^in doubt/) })]);
 });
 
+it('a provider that did not answer may have sent it: the row stays claimed, in doubt, and nothing is retried', async () => {
+  const order = await placeTestOrder(db);
+  const { sent, notifier } = capturing(() => new NotifierError('SendGrid did not answer: timeout of 20000ms exceeded (ECONNABORTED)', false, true));
+  const result = await realActivities(db, { notifier }).sendOrderNotification({ orderId: order.orderId, template: 'order_confirmed', channel: 'email' });
+  expect(result).toEqual({ status: 'in_doubt', reason: expect.stringMatching(/^in doubt: SendGrid did not answer.*not sent again/) });
+  expect(sent).toHaveLength(0);
+  expect(await outbox(order.orderId)).toEqual([expect.objectContaining({ status: 'sending', attempts: 1, last_error: expect.stringMatching(/^in doubt/) })]);
+});
+
 it('a second attempt while the first is still sending waits for it and sends nothing itself', async () => {
   const order = await placeTestOrder(db);
   let release!: () => void;

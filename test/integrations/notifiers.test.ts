@@ -73,6 +73,18 @@ describe('Twilio SMS', () => {
     expect(down.message).toMatch(/could not be reached.*ECONNREFUSED/);
   });
 
+  it('a request that times out may have reached Twilio: not retryable, and marked as maybe sent', async () => {
+    server.answerWith(async (req) => {
+      await new Promise((r) => setTimeout(r, 600));
+      return twilioCreated(req.form);
+    });
+    const slow = new TwilioNotifier({ accountSid: SID, authToken: TOKEN, from: '+15005550006', apiBase: server.url, timeoutMs: 150 });
+    const err = await failureOf(slow.send(sms));
+    expect({ retryable: err.retryable, maybeSent: err.maybeSent }).toEqual({ retryable: false, maybeSent: true });
+    expect(err.message).toMatch(/^Twilio did not answer/);
+    expect(server.requests).toHaveLength(1); // it did arrive: exactly why it must not be sent again
+  });
+
   it('refuses to send an e-mail, without calling Twilio', async () => {
     const err = await failureOf(notifier(server.url).send(email));
     expect(err.retryable).toBe(false);
@@ -112,6 +124,18 @@ describe('SendGrid e-mail', () => {
     const down = await failureOf(notifier(await unreachableUrl()).send(email));
     expect(down.retryable).toBe(true);
   });
+});
+
+it('a SendGrid request that times out is marked as maybe sent and not retried; an unreachable one is retried', async () => {
+  server.answerWith(async () => {
+    await new Promise((r) => setTimeout(r, 600));
+    return { status: 202, headers: { 'x-message-id': 'late' } };
+  });
+  const slow = new SendGridNotifier({ apiKey: SENDGRID_KEY, from: 'shop@example.com', apiBase: server.url, timeoutMs: 150 });
+  const err = await failureOf(slow.send(email));
+  expect({ retryable: err.retryable, maybeSent: err.maybeSent }).toEqual({ retryable: false, maybeSent: true });
+  const down = await failureOf(new SendGridNotifier({ apiKey: SENDGRID_KEY, from: 'shop@example.com', apiBase: await unreachableUrl() }).send(email));
+  expect({ retryable: down.retryable, maybeSent: down.maybeSent }).toEqual({ retryable: true, maybeSent: false });
 });
 
 it('with both providers configured, each message goes through its own channel', async () => {
