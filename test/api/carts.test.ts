@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { startTestApi, type TestApi } from '../support/api';
 import { insertProducts, type SeedProduct } from '../../src/db/seed';
@@ -34,6 +35,15 @@ async function newCart(): Promise<string> {
 async function lineCount(cartId: string): Promise<number> {
   const [row] = await db.orm.em.fork().getConnection().execute('select count(*)::int as n from cart_lines where cart_id = ?', [cartId]);
   return row.n;
+}
+
+async function untilAStatementWaitsForALock(client: Client): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const { rows } = await client.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+    if (rows[0].n > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('no statement started waiting for the cart lock within 2 s');
 }
 
 describe('carts', () => {
@@ -120,6 +130,26 @@ describe('carts', () => {
     expect(done.status).toBe(409);
     expect(done.body.error.code).toBe('cart_not_active');
     expect(await lineCount(id)).toBe(0);
+  });
+
+  it('an add that waits for another write to the same cart counts what that write added', async () => {
+    const id = await newCart();
+    const other = new Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      // Another write to the cart, under way: it holds the cart's row lock and has added 2 units.
+      await other.query('begin');
+      await other.query('update carts set updated_at = now() where id = $1', [id]);
+      await other.query(`insert into cart_lines (cart_id, sku, quantity) values ($1, 'TEE-M', 2)`, [id]);
+      const adding = api.request('POST', `/carts/${id}/items`, { body: { sku: 'TEE-M', quantity: 1 } });
+      await untilAStatementWaitsForALock(other);
+      await other.query('commit');
+      const res = await adding;
+      expect(res.status).toBe(200);
+      expect(res.body.lines).toEqual([expect.objectContaining({ sku: 'TEE-M', quantity: 3 })]);
+    } finally {
+      await other.end();
+    }
   });
 
   it('never lets concurrent adds push one cart past the stock', async () => {
