@@ -21,7 +21,8 @@ export function snapshot(apiPid: number | undefined, postmasterPid: number | und
   return {
     at: performance.now(),
     machine: machineBusySeconds(),
-    api: apiPid ? processSeconds(apiPid) : 0,
+    // With BENCH_API_PROCESSES > 1 the API processes are the children of a cluster primary.
+    api: apiPid ? [apiPid, ...childrenOf(apiPid)].reduce((s, pid) => s + processSeconds(pid), 0) : 0,
     postgres: postmasterPid ? [postmasterPid, ...childrenOf(postmasterPid)].reduce((s, pid) => s + processSeconds(pid), 0) : 0,
     self: (usage.user + usage.system) / 1e6,
   };

@@ -24,6 +24,8 @@ const TARGET_P99_MS = { search: 20, cartWrite: 15 };
 const DEADLINE_MS = 170_000;
 /** Same default as DATABASE_POOL_MAX in src/config.ts. */
 const POOL_MAX = process.env.DATABASE_POOL_MAX ?? '10';
+/** API processes sharing the port (bench/api/server.ts); production runs 2 replicas (docker-compose.yml). */
+const API_PROCESSES = process.env.BENCH_API_PROCESSES ?? '1';
 
 const started = Date.now();
 const log = (msg: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${msg}`);
@@ -49,8 +51,8 @@ async function main(stack: BenchStack): Promise<void> {
     await orm.close();
   }
 
-  const url = await stack.startApi(db.url, { DATABASE_POOL_MAX: POOL_MAX });
-  log(`API listening on ${url} (separate process, pool max ${POOL_MAX}, LOG_LEVEL=silent)`);
+  const url = await stack.startApi(db.url, { DATABASE_POOL_MAX: POOL_MAX, BENCH_API_PROCESSES: API_PROCESSES });
+  log(`API listening on ${url} (${apiProcesses()}, pool max ${POOL_MAX} each, LOG_LEVEL=silent)`);
   await checkSearch(url);
   const cartIds = wanted('cart') ? await createCarts(url, CART_POOL) : [];
   if (cartIds.length) log(`${cartIds.length} carts created`);
@@ -74,10 +76,14 @@ async function main(stack: BenchStack): Promise<void> {
   }
 
   console.log(`\nAPI benchmark, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}: ` +
-    `${products} products, ${RATE} req/s for ${MEASURE_SECONDS} s per scenario after ${WARMUP_SECONDS} s warm-up, ${CONNECTIONS} connections\n`);
+    `${products} products, ${RATE} req/s for ${MEASURE_SECONDS} s per scenario after ${WARMUP_SECONDS} s warm-up, ${CONNECTIONS} connections, ${apiProcesses()}\n`);
   console.log(table(rows));
   console.log(`\n${details(rows)}`);
   for (const line of caveats(rows, RATE)) console.log(`note: ${line}`);
+}
+
+function apiProcesses(): string {
+  return API_PROCESSES === '1' ? '1 API process' : `${API_PROCESSES} API processes`;
 }
 
 /** `npm run bench:api -- search` (or `cart`) runs one scenario; no argument runs both. */

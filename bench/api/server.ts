@@ -2,7 +2,11 @@
  * The API under test, in a process of its own so the load generator never shares its event loop.
  * Started by bench/api/run.ts with BENCH_DATABASE_URL, BENCH_PORT and an IPC channel; it reports
  * `{ ready: true }` once listening and exits when told to (SIGTERM) or when its parent goes away.
+ * With BENCH_API_PROCESSES=n (n > 1) it is a node:cluster primary that only hands out connections
+ * to n API processes on the one port, as a load balancer spreads them over the replicas in
+ * production (docker-compose.yml runs 2).
  */
+import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { buildApp } from '../../src/api/app';
 import { createOrm } from '../../src/db/orm';
@@ -37,7 +41,34 @@ async function main(): Promise<void> {
   process.send?.({ ready: true });
 }
 
-main().catch((err: unknown) => {
+/** Forks the API processes, reports ready once all of them listen, and takes them down with it. */
+async function primary(processes: number): Promise<void> {
+  const workers = Array.from({ length: processes }, () => cluster.fork());
+  await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+    w.once('listening', () => resolve());
+    w.once('exit', (code) => reject(new Error(`an API process exited with code ${code} while starting`)));
+  })));
+  for (const w of workers) w.removeAllListeners('exit');
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
+      if (w.isDead()) return resolve();
+      w.once('exit', () => resolve());
+      w.process.kill('SIGTERM');
+    })));
+    process.exit(code);
+  };
+  for (const w of workers) w.on('exit', (code, signal) => { if (!stopping) { console.error(`an API process died (code ${code}, signal ${signal})`); void stop(1); } });
+  process.on('SIGTERM', () => void stop(0));
+  process.on('SIGINT', () => void stop(130));
+  process.on('disconnect', () => void stop(0));
+  process.send?.({ ready: true });
+}
+
+const processes = Number(process.env.BENCH_API_PROCESSES ?? 1);
+(cluster.isPrimary && processes > 1 ? primary(processes) : main()).catch((err: unknown) => {
   console.error('bench server failed to start:', err);
   process.exit(1);
 });
