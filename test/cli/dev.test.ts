@@ -4,7 +4,7 @@
  * again. It runs in a process group of its own and gets SIGINT the way a terminal sends it, to the
  * whole group, so "nothing left behind" means the group is empty afterwards.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -85,10 +85,14 @@ describe('npm run dev', () => {
     expect(output).toContain('Everything stopped.');
     expect(exit.code === 0 || exit.signal === 'SIGINT').toBe(true);
 
-    // Nothing outlives it: no process in its group, nothing on its ports, PostgreSQL shut down cleanly.
+    // Nothing outlives it: no process in its group, none anywhere working on its data directory
+    // (PostgreSQL, the Temporal server), nothing of ours on its ports, PostgreSQL shut down cleanly.
     await waitFor(() => !groupAlive(dev!.pid!), undefined, 5_000, 'every process of the group to exit');
+    expect(processesMentioning(dataDir)).toEqual([]);
     for (const [name, port] of Object.entries(ports)) {
-      expect({ name, listening: await accepts(port) }).toEqual({ name, listening: false });
+      // Another test file may have been handed the same free port since; only a process of ours there is a leak.
+      const holder = (await accepts(port)) ? portHolder(port) : undefined;
+      expect({ name, leftBehind: holder !== undefined && holder.includes(dataDir) }).toEqual({ name, leftBehind: false });
     }
     expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
   }, START_TIMEOUT_MS + STOP_TIMEOUT_MS + 30_000);
@@ -121,6 +125,23 @@ function groupAlive(pgid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Command lines of running processes that mention `text` (this test's process excluded). */
+function processesMentioning(text: string): string[] {
+  return execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n')
+    .filter((line) => line.includes(text) && !line.trim().startsWith(`${process.pid} `));
+}
+
+/** The command line of the process listening on a loopback port, if `ss` can tell. */
+function portHolder(port: number): string | undefined {
+  try {
+    const line = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
+    const pid = /pid=(\d+)/.exec(line)?.[1];
+    return pid ? readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ') : line;
+  } catch {
+    return undefined;
   }
 }
 
