@@ -4,9 +4,7 @@
  * and the per-request CPU of the API and PostgreSQL says where an optimisation would pay.
  * Linux /proc only; elsewhere every figure reads 0.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+import { childrenOf, machineBusySeconds, processSeconds } from '../lib/proc';
 
 export interface CpuSnapshot { at: number; machine: number; api: number; postgres: number; self: number }
 
@@ -40,44 +38,4 @@ export function share(before: CpuSnapshot, after: CpuSnapshot, requests: number)
   };
 }
 
-/** PostgreSQL writes its pid on the first line of postmaster.pid in the data directory. */
-export function postmasterPid(dataDir: string): number | undefined {
-  const file = `${dataDir}/postmaster.pid`;
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
-  return pid > 0 ? pid : undefined;
-}
-
-function machineBusySeconds(): number {
-  try {
-    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
-    const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
-    return (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
-}
-
-/** utime + stime of one process (a backend that exits takes its time with it; the pool keeps them open). */
-function processSeconds(pid: number): number {
-  const f = statFields(pid);
-  return f ? (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND : 0;
-}
-
-function childrenOf(ppid: number): number[] {
-  try {
-    return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => Number(statFields(pid)?.[1]) === ppid);
-  } catch {
-    return [];
-  }
-}
-
-/** Fields of /proc/<pid>/stat after the command name, so [0] is the state and [1] the parent pid. */
-function statFields(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
+export { postmasterPid } from '../lib/proc';

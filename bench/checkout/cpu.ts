@@ -4,9 +4,7 @@
  * (or per bare workflow) say where an optimisation would pay; "others" says how noisy the run was.
  * Linux /proc only; elsewhere every figure reads 0.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+import { childrenOf, machineBusySeconds, processSeconds } from '../lib/proc';
 
 export const PARTS = ['api', 'worker', 'temporal', 'postgres'] as const;
 export type Part = (typeof PARTS)[number];
@@ -52,46 +50,4 @@ export function combine(parts: { share: CpuShare; units: number; wallMs: number 
   return { cores: weigh((s) => s.cores, (p) => p.wallMs, wall), msPerUnit: weigh((s) => s.msPerUnit, (p) => p.units, units) };
 }
 
-/** PostgreSQL writes its pid on the first line of postmaster.pid in the data directory. */
-export function postmasterPid(dataDir: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
-    return pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function machineBusySeconds(): number {
-  try {
-    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
-    const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
-    return (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
-}
-
-/** utime + stime of one process, all its threads included (a backend that exits takes its time with it). */
-function processSeconds(pid: number): number {
-  const f = statFields(pid);
-  return f ? (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND : 0;
-}
-
-function childrenOf(ppid: number): number[] {
-  try {
-    return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => Number(statFields(pid)?.[1]) === ppid);
-  } catch {
-    return [];
-  }
-}
-
-/** Fields of /proc/<pid>/stat after the command name, so [0] is the state and [1] the parent pid. */
-function statFields(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
+export { postmasterPid } from '../lib/proc';
