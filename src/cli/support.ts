@@ -13,6 +13,7 @@ import { ORDER_STATUSES } from '../domain/order';
 import { RESENDABLE_TEMPLATES } from '../domain/support';
 import { SHIPMENT_STATUSES, type OrderState, type ShipmentStatus } from '../../workflows/definitions';
 import { orderQuery } from '../support/find';
+import { inDoubtMessages } from '../support/in-doubt';
 import {
   cancelOrder, changeAddress, findOrders, holdOrder, orderStatus, recordCarrierEvent, refundOrder, resendNotification, retryPayment,
   SupportError, type Caller, type Done, type SupportDeps,
@@ -62,6 +63,19 @@ const COMMANDS: Record<string, Command> = {
       const lines = orders.map((r) => `${r.orderId}  ${(r.status ?? '?').padEnd(22)} ${String(r.total ?? '?').padStart(9)}  `
         + `${r.customerId ?? '(guest)'.padEnd(36)}  ${r.startTime}  ${r.workflowStatus}`);
       return { json: { query, orders }, text: [`query: ${query}`, `${orders.length} order${orders.length === 1 ? '' : 's'}`, ...lines].join('\n') };
+    },
+  },
+  'in-doubt': {
+    usage: 'in-doubt [--limit N]',
+    about: 'Messages that may or may not have gone (a send was cut off, or the provider did not answer), oldest first.\n'
+      + '  They are never sent again by themselves: ask the customer, then `resend <orderId> <template> --channel C` if need be.',
+    options: { limit: { type: 'string' } }, positionals: [],
+    async run(deps, _caller, _args, o) {
+      const limit = int(o.limit, '--limit') ?? 100;
+      const messages = await inDoubtMessages((await deps()).orm, limit);
+      const lines = messages.map((m) => `${m.claimedAt}  ${m.orderId ? `order ${m.orderId}` : `cart ${m.cartId}`}  ${m.channel} "${m.template}"`
+        + `${m.note ? `  ${m.note}` : ''}${m.orderId ? `\n    resend: npm run support -- resend ${m.orderId} ${m.template} --channel ${m.channel}` : ''}`);
+      return { json: { messages }, text: [`${messages.length} message${messages.length === 1 ? '' : 's'} in doubt`, ...lines].join('\n') };
     },
   },
   status: {

@@ -24,7 +24,7 @@ const sam = { ...staff, 'X-Support-Agent': 'sam' };
 describe('access and documentation', () => {
   it('every support route wants a staff token, and changes nothing without one', async () => {
     const orderId = await paidAndWaiting(api, db);
-    for (const [method, path, body] of [['GET', '/admin/orders'], ['GET', `/admin/orders/${orderId}`], ['POST', `/admin/orders/${orderId}/hold`, { reason: 'x' }],
+    for (const [method, path, body] of [['GET', '/admin/orders'], ['GET', '/admin/notifications/in-doubt'], ['GET', `/admin/orders/${orderId}`], ['POST', `/admin/orders/${orderId}/hold`, { reason: 'x' }],
       ['POST', `/admin/orders/${orderId}/refunds`, { reason: 'x' }], ['POST', `/admin/shipments/${randomUUID()}/carrier-events`, { status: 'delivered' }]] as const) {
       const res = await api.request(method, path, { body, headers: { Authorization: 'Bearer nope' } });
       expect({ path, status: res.status, code: res.body.error.code }).toEqual({ path, status: 401, code: 'unauthorized' });
@@ -129,6 +129,19 @@ describe('actions', () => {
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('order_not_found');
     expect((await api.request('POST', `/admin/orders/${orderId}/cancel`, { headers: sam, body: {} })).status).toBe(400);
+  });
+});
+
+describe('messages in doubt', () => {
+  it('lists, oldest first, the messages whose send was cut off more than 30 s ago', async () => {
+    const orderId = await paidAndWaiting(api, db);
+    await db.orm.em.fork().getConnection().execute(`update notifications set status = 'sending', claimed_at = now() - interval '3 minutes',
+      last_error = 'in doubt: Twilio did not answer' where order_id = ? and template = 'order_confirmed' and channel = 'email'`, [orderId]);
+    const res = await api.request('GET', '/admin/notifications/in-doubt?limit=1000', { headers: staff });
+    expect(res.status).toBe(200);
+    expect(res.body.messages.filter((m: { orderId: string }) => m.orderId === orderId)).toEqual([expect.objectContaining({
+      orderId, cartId: null, template: 'order_confirmed', channel: 'email', note: 'in doubt: Twilio did not answer' })]);
+    expect((await api.request('GET', '/admin/notifications/in-doubt?limit=0', { headers: staff })).status).toBe(400);
   });
 });
 

@@ -51,7 +51,7 @@ const live = async (orderId: string) => (await support('status', orderId, '--jso
 
 describe('usage', () => {
   it('every command answers --help with its usage, and exits 0', async () => {
-    for (const command of ['find', 'status', 'cancel', 'hold', 'release', 'address', 'resend', 'refund', 'retry-payment', 'carrier-event']) {
+    for (const command of ['find', 'in-doubt', 'status', 'cancel', 'hold', 'release', 'address', 'resend', 'refund', 'retry-payment', 'carrier-event']) {
       const run = await support(command, '--help');
       expect(run.code).toBe(0);
       expect(run.out).toContain(`npm run support -- ${command}`);
@@ -157,6 +157,23 @@ describe('on a paid order waiting for the warehouse', () => {
     const unknown = await support('resend', orderId, 'birthday_card');
     expect(unknown.code).toBe(1);
     expect(unknown.err).toMatch(/"birthday_card" is not a message of an order/);
+  });
+
+  it('in-doubt lists a message whose send was cut off (never a fresh claim); resend sends it, and it is listed no more', async () => {
+    const conn = db.orm.em.fork().getConnection();
+    const claim = (age: string) => conn.execute(`update notifications set status = 'sending', claimed_at = now() - ?::interval,
+      last_error = 'in doubt: SendGrid did not answer: timeout' where order_id = ? and template = 'order_confirmed' and channel = 'email'`, [age, orderId]);
+    await claim('5 seconds'); // an attempt that may still be running is not in doubt yet
+    expect((await support('in-doubt', '--json')).json.result.messages.filter((m: { orderId: string }) => m.orderId === orderId)).toEqual([]);
+    await claim('2 minutes');
+    const listed = await support('in-doubt', '--json');
+    expect(listed.code).toBe(0);
+    expect(listed.json.result.messages.filter((m: { orderId: string }) => m.orderId === orderId)).toEqual([
+      { orderId, cartId: null, template: 'order_confirmed', channel: 'email', claimedAt: expect.any(String), attempts: 2,
+        note: 'in doubt: SendGrid did not answer: timeout' }]);
+    expect((await support('in-doubt')).out).toContain(`resend: npm run support -- resend ${orderId} order_confirmed --channel email`);
+    expect((await support('resend', orderId, 'order_confirmed', '--reason', 'customer never got it')).code).toBe(0);
+    expect((await support('in-doubt', '--json')).json.result.messages.filter((m: { orderId: string }) => m.orderId === orderId)).toEqual([]);
   });
 
   it('refund before capture: a partial one is refused, retry-payment is refused, and a full one voids by cancelling the order', async () => {

@@ -12,6 +12,7 @@ import {
   cancelOrder, changeAddress, findOrders, holdOrder, orderStatus, recordCarrierEvent, refundOrder, resendNotification, retryPayment,
   SupportError, type Caller, type SupportDeps,
 } from '../../support/actions';
+import { inDoubtMessages } from '../../support/in-doubt';
 import { SHIPMENT_STATUSES } from '../../../workflows/definitions';
 import type { AppDeps } from '../app';
 import { emOf } from '../context';
@@ -40,6 +41,17 @@ export function adminOrderRoutes(deps: Pick<AppDeps, 'temporal' | 'orm'>, staffO
     return { client: deps.temporal.client, orm: deps.orm };
   };
   return [
+    route({
+      ...staff, method: 'get', path: '/admin/notifications/in-doubt',
+      summary: 'Customer messages in doubt (a send was cut off or the provider did not answer): never resent by themselves; resend an order\'s after asking the customer',
+      query: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+      responses: { 200: { description: 'Oldest first', schema: z.object({ messages: z.array(z.object({
+        orderId: z.string().nullable(), cartId: z.string().nullable(), template: z.string(), channel: z.string(), claimedAt: z.string(),
+        attempts: z.number().int(), note: z.string().nullable() })) }) } },
+      handler: async (ctx, { query }) => {
+        ctx.body = { messages: await inDoubtMessages(deps.orm, query.limit) };
+      },
+    }),
     route({
       ...staff, method: 'get', path: '/admin/orders',
       summary: 'Find orders by a visibility query over their search attributes (order, customer, status, total, dates)',
