@@ -11,7 +11,7 @@
  * A phone number that is not E.164 is never sent to: the row is 'skipped' with the reason.
  */
 import type { ActivityDeps } from './index';
-import { NotifierError, type Channel } from '../src/integrations/notifier';
+import { NotifierError, STALE_CLAIM_SECONDS, type Channel } from '../src/integrations/notifier';
 import { render, type MessageData, type Template } from '../src/domain/templates';
 import { isE164 } from '../src/domain/phone';
 import { applyDeliveryReport } from '../src/store/delivery-reports';
@@ -27,11 +27,6 @@ export interface NotificationResult {
   reason?: string;
 }
 
-/**
- * A claim older than this belongs to an attempt that is gone: a live one has finished or failed by
- * then, because the provider adapters give up on a request after 20 s.
- */
-const STALE_CLAIM_S = 30;
 const CLAIM_POLL_MS = 100;
 const SHIPPING_TEMPLATES: Template[] = ['shipped', 'out_for_delivery', 'delivered', 'shipment_exception'];
 
@@ -102,7 +97,7 @@ export function notificationActivities({ orm, notifier, logger }: ActivityDeps) 
       const current = await row(orderId, template, channel);
       if (current.status === 'skipped') return { status: 'skipped' };
       if (current.status !== 'sending') return { status: 'already_sent', messageId: current.provider_message_id ?? undefined };
-      if ((current.claim_age_s ?? 0) >= STALE_CLAIM_S) {
+      if ((current.claim_age_s ?? 0) >= STALE_CLAIM_SECONDS) {
         const note = 'in doubt: the attempt sending this stopped before recording the outcome, so it may have been delivered; not sent again';
         await conn().execute(`update notifications set last_error = ? where id = ?`, [note, current.id]);
         logger.warn({ orderId, template, channel }, `notification ${note}`);

@@ -6,10 +6,8 @@
  */
 import type { ActivityDeps } from './index';
 import { DomainError, ErrorCode } from '../src/domain/errors';
-import type { Channel } from '../src/integrations/notifier';
+import { STALE_CLAIM_SECONDS, type Channel } from '../src/integrations/notifier';
 
-/** A claim this old belongs to an attempt that is gone (notifications.ts gives up after 30 s). */
-const STALE_CLAIM_S = 30;
 
 interface OutboxRow { id: string; status: string; last_error: string | null; payload: { reason?: string | null; resends?: { requestId: string }[] }; claim_age_s: number | null }
 
@@ -29,7 +27,7 @@ export function supportActivities({ orm, logger }: ActivityDeps) {
         const reason = row.payload?.reason ?? undefined;
         if (row.payload?.resends?.some((r) => r.requestId === req.requestId)) return { reason };
         if (row.status === 'skipped') throw refuse(`the ${req.channel} "${req.template}" of order ${req.orderId} is never sent: ${row.last_error ?? 'skipped'}`);
-        if (row.status === 'sending' && (row.claim_age_s ?? 0) < STALE_CLAIM_S) {
+        if (row.status === 'sending' && (row.claim_age_s ?? 0) < STALE_CLAIM_SECONDS) {
           throw refuse(`the ${req.channel} "${req.template}" of order ${req.orderId} is being sent right now; try again in a minute`);
         }
         await conn.execute(

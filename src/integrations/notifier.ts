@@ -23,6 +23,16 @@ export interface Notifier {
   send(message: OutgoingMessage): Promise<SentMessage>;
 }
 
+/** How long a notifier waits for the provider's answer; below the activity's timeout, so a hung request fails inside the attempt. */
+export const NOTIFIER_REQUEST_TIMEOUT_MS = 20_000;
+
+/**
+ * An outbox claim ('sending') older than this belongs to an attempt that is gone: a live one has
+ * finished or failed by then, since the notifiers give up on a request after NOTIFIER_REQUEST_TIMEOUT_MS.
+ * Such a message is in doubt: it may have gone, so it is never sent again by itself.
+ */
+export const STALE_CLAIM_SECONDS = 30;
+
 export class NotifierError extends Error {
   /**
    * @param retryable a later attempt may succeed (rate limit, outage, network)

@@ -5,7 +5,7 @@
  * along as a custom argument, so SendGrid's own event webhooks can be matched to it.
  */
 import { MailService } from '@sendgrid/mail';
-import { NotifierError, notifierErrorOf, type Notifier, type OutgoingMessage, type SentMessage } from './notifier';
+import { NOTIFIER_REQUEST_TIMEOUT_MS, NotifierError, notifierErrorOf, type Notifier, type OutgoingMessage, type SentMessage } from './notifier';
 
 export interface SendGridOptions {
   apiKey: string;
@@ -16,8 +16,6 @@ export interface SendGridOptions {
   timeoutMs?: number;
 }
 
-// Below the activity's timeout, so a hung request fails inside the attempt (and is classified) instead of timing it out.
-const REQUEST_TIMEOUT_MS = 20_000;
 
 export class SendGridNotifier implements Notifier {
   // An instance of our own: the package's default export is a process-wide singleton.
@@ -27,7 +25,7 @@ export class SendGridNotifier implements Notifier {
     this.mail.setApiKey(opts.apiKey);
     // After setApiKey, which resets the base URL to SendGrid's regional host.
     if (opts.apiBase) mailClient(this.mail).setDefaultRequest('baseUrl', opts.apiBase);
-    this.mail.setTimeout(opts.timeoutMs ?? REQUEST_TIMEOUT_MS);
+    this.mail.setTimeout(opts.timeoutMs ?? NOTIFIER_REQUEST_TIMEOUT_MS);
   }
 
   async send(message: OutgoingMessage): Promise<SentMessage> {

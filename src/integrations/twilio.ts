@@ -7,7 +7,7 @@
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import type Response from 'twilio/lib/http/response';
-import { NotifierError, notifierErrorOf, type Notifier, type OutgoingMessage, type SentMessage } from './notifier';
+import { NOTIFIER_REQUEST_TIMEOUT_MS, NotifierError, notifierErrorOf, type Notifier, type OutgoingMessage, type SentMessage } from './notifier';
 
 export interface TwilioOptions {
   accountSid: string;
@@ -21,8 +21,6 @@ export interface TwilioOptions {
   timeoutMs?: number;
 }
 
-// Below the activity's timeout, so a hung request fails inside the attempt (and is classified) instead of timing it out.
-const REQUEST_TIMEOUT_MS = 20_000;
 
 /**
  * The SDK has no base-URL option, but takes an HTTP client: this one is the SDK's own, with every
@@ -45,7 +43,7 @@ export class TwilioNotifier implements Notifier {
   private readonly client: twilio.Twilio;
 
   constructor(private readonly opts: TwilioOptions) {
-    const timeout = opts.timeoutMs ?? REQUEST_TIMEOUT_MS;
+    const timeout = opts.timeoutMs ?? NOTIFIER_REQUEST_TIMEOUT_MS;
     this.client = twilio(opts.accountSid, opts.authToken, {
       timeout,
       // Temporal retries the activity; the SDK retrying 429s inside an attempt would only hide them.

@@ -5,9 +5,7 @@
  * message can be resent (`resend`), after asking the customer; an abandoned-cart reminder is left.
  */
 import type { MikroORM } from '../db/orm';
-
-/** A claim younger than this belongs to an attempt that may still be running (activities/notifications.ts). */
-const STALE_CLAIM_S = 30;
+import { STALE_CLAIM_SECONDS } from '../integrations/notifier';
 
 export interface InDoubtMessage {
   orderId: string | null;
@@ -27,7 +25,7 @@ export async function inDoubtMessages(orm: MikroORM, limit = 100): Promise<InDou
        from notifications
       where status = 'sending' and claimed_at < now() - make_interval(secs => ?)
       order by claimed_at
-      limit ?`, [STALE_CLAIM_S, limit]);
+      limit ?`, [STALE_CLAIM_SECONDS, limit]);
   return rows.map((r) => ({ orderId: r.order_id, cartId: r.cart_id, template: r.template, channel: r.channel,
     claimedAt: new Date(r.claimed_at).toISOString(), attempts: r.attempts, note: r.last_error }));
 }
