@@ -12,10 +12,10 @@
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ActivityDeps } from './index';
+import { sendClaimed } from './outbox';
 import { durationMs } from '../src/config';
 import { subtotal } from '../src/domain/cart';
 import { render, type Rendered } from '../src/domain/templates';
-import { NotifierError } from '../src/integrations/notifier';
 
 export interface SweepPass {
   /** The sweep's "now" (the workflow's clock when the run started): every cutoff is measured from it. */
@@ -214,29 +214,22 @@ export function cartActivities({ orm, notifier, logger }: ActivityDeps) {
       }
       return 'failed'; // the cart was deleted meanwhile, or the row is in a state nobody sends from
     }
-    try {
-      const { subject, text, html } = row.payload;
-      if (!text || !html) throw new Error(`outbox row ${r.outboxId} has no rendered message; the next sweep renders it again`);
-      const sent = await notifier.send({ channel: 'email', to: row.recipient, subject, text, html, idempotencyKey: r.outboxId });
-      await conn.execute(`update notifications set status = 'sent', provider = ?, provider_message_id = ?, sent_at = now(), last_error = null
-        where id = ?`, [sent.provider, sent.messageId, r.outboxId]);
-      return 'sent';
-    } catch (err) {
-      if (err instanceof NotifierError && err.maybeSent) {
-        await conn.execute(`update notifications set last_error = ? where id = ?`,
-          [`in doubt: ${err.message}; it may have been delivered, so it is not sent again`.slice(0, 1000), r.outboxId]);
-        logger.warn({ err, cartId: r.cartId }, 'abandoned-cart reminder in doubt (the provider did not answer); not sent again');
-        return 'in_doubt';
-      }
-      logger.warn({ err, cartId: r.cartId }, 'abandoned-cart reminder not sent; the next sweep tries again');
-      await orm.em.fork().transactional(async (tx) => {
-        const ctx = tx.getTransactionContext();
-        await tx.getConnection().execute(`update notifications set status = 'failed', last_error = ? where id = ?`,
-          [String((err as Error).message ?? err).slice(0, 1000), r.outboxId], 'run', ctx);
-        await tx.getConnection().execute(`update carts set reminder_sent_at = null where id = ?`, [r.cartId], 'run', ctx);
-      });
-      return 'failed';
+    const { subject, text, html } = row.payload;
+    const outcome = text && html
+      ? await sendClaimed(orm, notifier, r.outboxId, { channel: 'email', to: row.recipient, subject, text, html })
+      : { status: 'refused' as const, error: undefined, detail: `outbox row ${r.outboxId} has no rendered message; the next sweep renders it again` };
+    if (outcome.status === 'sent') return 'sent';
+    if (outcome.status === 'in_doubt') {
+      logger.warn({ cartId: r.cartId, note: outcome.note }, 'abandoned-cart reminder in doubt (the provider did not answer); not sent again');
+      return 'in_doubt';
     }
+    logger.warn({ err: outcome.error, cartId: r.cartId, detail: outcome.detail }, 'abandoned-cart reminder not sent; the next sweep tries again');
+    await orm.em.fork().transactional(async (tx) => {
+      const ctx = tx.getTransactionContext();
+      await tx.getConnection().execute(`update notifications set status = 'failed', last_error = ? where id = ?`, [outcome.detail, r.outboxId], 'run', ctx);
+      await tx.getConnection().execute(`update carts set reminder_sent_at = null where id = ?`, [r.cartId], 'run', ctx);
+    });
+    return 'failed';
   }
 
   async function reminderOf(tx: EntityManager, cart: Candidate): Promise<Rendered> {

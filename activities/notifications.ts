@@ -11,10 +11,10 @@
  * A phone number that is not E.164 is never sent to: the row is 'skipped' with the reason.
  */
 import type { ActivityDeps } from './index';
-import { NotifierError, STALE_CLAIM_SECONDS, type Channel } from '../src/integrations/notifier';
+import { sendClaimed } from './outbox';
+import { STALE_CLAIM_SECONDS, type Channel } from '../src/integrations/notifier';
 import { render, type MessageData, type Template } from '../src/domain/templates';
 import { isE164 } from '../src/domain/phone';
-import { applyDeliveryReport } from '../src/store/delivery-reports';
 import { DomainError, ErrorCode } from '../src/domain/errors';
 
 interface OrderRow { id: string; email: string; phone: string | null; shipping_address: { name: string }; total_amount: string; currency: string }
@@ -65,29 +65,19 @@ export function notificationActivities({ orm, notifier, logger }: ActivityDeps) 
         [req.orderId, req.template, req.channel]);
       if (!claimed) return settled(req.orderId, req.template, req.channel);
 
-      let sent;
-      try {
-        sent = await notifier.send({ channel: req.channel, to: recipient, subject: message.subject,
-          text: req.channel === 'sms' ? message.sms : message.text, html: message.html, idempotencyKey: claimed.id });
-      } catch (err) {
-        if (err instanceof NotifierError && err.maybeSent) {
-          // The request may have reached the provider: it stays claimed ('sending') and is not sent again.
-          const note = `in doubt: ${err.message}; it may have been delivered, so it is not sent again (support can resend)`.slice(0, 1000);
-          await conn().execute(`update notifications set last_error = ? where id = ?`, [note, claimed.id]);
-          log.warn({ err }, 'notification in doubt: the provider did not answer; not retried, so it is never sent twice');
-          return { status: 'in_doubt', reason: note };
-        }
-        await conn().execute(`update notifications set status = 'failed', last_error = ? where id = ?`,
-          [String((err as Error).message ?? err).slice(0, 1000), claimed.id]);
-        log.warn({ err }, 'notification not sent; the activity retry policy decides whether it is tried again');
-        throw err;
+      const outcome = await sendClaimed(orm, notifier, claimed.id, { channel: req.channel, to: recipient, subject: message.subject,
+        text: req.channel === 'sms' ? message.sms : message.text, html: message.html });
+      if (outcome.status === 'in_doubt') {
+        log.warn({ note: outcome.note }, 'notification in doubt: the provider did not answer; not retried, so it is never sent twice');
+        return { status: 'in_doubt', reason: outcome.note };
       }
-      await conn().execute(`update notifications set status = 'sent', provider = ?, provider_message_id = ?, sent_at = now(), last_error = null where id = ?`,
-        [sent.provider, sent.messageId, claimed.id]);
-      // A delivery report can beat this bookkeeping (the provider calls back within milliseconds): apply it now.
-      await applyDeliveryReport(conn(), sent.provider, sent.messageId);
-      log.info({ messageId: sent.messageId, provider: sent.provider }, 'notification sent');
-      return { status: 'sent', messageId: sent.messageId };
+      if (outcome.status === 'refused') {
+        await conn().execute(`update notifications set status = 'failed', last_error = ? where id = ?`, [outcome.detail, claimed.id]);
+        log.warn({ err: outcome.error }, 'notification not sent; the activity retry policy decides whether it is tried again');
+        throw outcome.error;
+      }
+      log.info({ messageId: outcome.messageId, provider: outcome.provider }, 'notification sent');
+      return { status: 'sent', messageId: outcome.messageId };
     },
   };
 
