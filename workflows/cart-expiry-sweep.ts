@@ -8,6 +8,7 @@
  */
 import { patched, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { ReminderPass } from '../activities/carts';
 import { DB_STEP, NOTIFICATION_CALL, TRANSIENT_RETRY } from './policies';
 
 /** The schedule's id, and the prefix of every run's workflow id. */
@@ -94,8 +95,7 @@ export async function cartExpirySweep(input: CartSweepInput): Promise<CartSweepR
 }
 
 /** Claims reminders a batch at a time, and sends each batch's on the rate-limited notification queue. */
-async function remindThroughNotificationQueue(reminderPass: { asOf: string; idleFor: string; expiresAfter: string; batchSize: number; maxBatches: number })
-  : Promise<{ reminded: number; failed: number }> {
+async function remindThroughNotificationQueue(reminderPass: ReminderPass): Promise<{ reminded: number; failed: number }> {
   const totals = { reminded: 0, failed: 0 };
   const skip: string[] = []; // failed in this run: the next run tries them again
   const batches = Math.min(reminderPass.maxBatches, MAX_REMINDER_BATCHES);

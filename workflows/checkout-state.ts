@@ -40,10 +40,11 @@ export interface OrderControl {
   saga: Saga;
   cancelRequest?: ActorReason;
   rollingBack: boolean;
-  /** The fulfilment step has begun: a cancel is passed to the child instead of cancelling the steps. */
-  fulfilling: boolean;
-  /** The server has started the fulfilment child, so it can take a signal (false while its start is in flight). */
-  fulfilmentStarted: boolean;
+  /**
+   * The fulfilment child: 'starting' while its start is in flight (it cannot take a signal yet),
+   * 'running' until it returns. While it is either, a cancel goes to the child instead of cancelling the steps.
+   */
+  fulfilment: 'none' | 'starting' | 'running';
   record(step: string, status: TimelineEntry['status'], detail?: string): void;
   step<T>(name: string, run: () => Promise<T>): Promise<T>;
   setStatus(status: OrderStatus): void;
@@ -58,8 +59,7 @@ export function createOrderState(orderId: string, work: CancellationScope): Orde
     state,
     work,
     rollingBack: false,
-    fulfilling: false,
-    fulfilmentStarted: false,
+    fulfilment: 'none',
     saga: new Saga((step, status, detail) => {
       order.rollingBack = true;
       order.record(step, status, detail);
@@ -115,11 +115,11 @@ export function registerOrderHandlers(order: OrderControl, db: Db): void {
     order.cancelRequest = request;
     state.cancelReason = request.reason;
     order.record('cancel_requested', 'completed', `by ${request.actor}: ${request.reason}`);
-    if (order.fulfilling) {
+    if (order.fulfilment !== 'none') {
       // The warehouse decides: it stops unless the parcel is already being dispatched. A child whose start is
       // still in flight cannot take a signal yet (the server would answer "not found"), so wait for it first.
-      await condition(() => order.fulfilmentStarted || order.rollingBack || isFinal());
-      if (order.fulfilmentStarted) await getExternalWorkflowHandle(workflowIds.fulfillment(state.orderId)).signal(cancelFulfillmentSignal);
+      await condition(() => order.fulfilment !== 'starting' || order.rollingBack || isFinal());
+      if (order.fulfilment === 'running') await getExternalWorkflowHandle(workflowIds.fulfillment(state.orderId)).signal(cancelFulfillmentSignal);
       await condition(() => isFinal() || dispatched() || order.rollingBack, CANCEL_ANSWER_CAP);
       if (dispatched() && !order.rollingBack) {
         throw ApplicationFailure.create({ type: 'order_not_cancellable', nonRetryable: true,

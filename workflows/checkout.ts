@@ -157,7 +157,7 @@ async function handOverToFulfillment(input: CheckoutInput, order: OrderControl):
 
 /** The fulfilment child picks, packs, labels and dispatches; a cancel that reaches it in time stops it. */
 async function fulfil(input: CheckoutInput, order: OrderControl): Promise<Shipment> {
-  order.fulfilling = true;
+  order.fulfilment = 'starting';
   const result = await order.step('fulfil', async () => {
     // startChild + result, not executeChild: the same commands, and the cancel handler learns when the child can take a signal.
     const child = await startChild(fulfillment, {
@@ -166,10 +166,10 @@ async function fulfil(input: CheckoutInput, order: OrderControl): Promise<Shipme
       staticSummary: `Pick, pack and ship ${describeItems(input.lines)} of order ${input.orderId}`,
       typedSearchAttributes: childSearchAttributes(),
     });
-    order.fulfilmentStarted = true;
+    order.fulfilment = 'running';
     return child.result();
   });
-  order.fulfilling = false;
+  order.fulfilment = 'none';
   if (result.outcome === 'cancelled') throw new CancelledFailure(`order ${input.orderId} was cancelled before dispatch`);
   if (order.cancelRequest) {
     order.record('cancel_refused', 'completed', 'the parcel was already being dispatched');
