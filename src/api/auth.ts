@@ -36,10 +36,13 @@ export function parseDigests(value: string | undefined): string[] {
   return (value ?? '').split(',').map((d) => d.trim().toLowerCase()).filter((d) => d.length > 0);
 }
 
-export function isStaff(ctx: Context, digests: readonly string[]): boolean {
+/** The request carries a bearer token whose SHA-256 is one of `digests` (staff tokens, a metrics scraper's token). */
+export function bearerMatches(ctx: Context, digests: readonly string[]): boolean {
   const token = bearerToken(ctx);
   return token !== undefined && matchesAnyDigest(token, digests);
 }
+
+export const isStaff = bearerMatches;
 
 /** The one gate in front of every staff route (warehouse, support, admin). */
 export function requireStaff(digests: readonly string[]): Middleware {

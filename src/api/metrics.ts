@@ -7,7 +7,7 @@
 import type { Context, Middleware } from 'koa';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { DomainError, ErrorCode } from '../domain/errors';
-import { bearerToken, matchesAnyDigest } from './auth';
+import { bearerMatches } from './auth';
 import { route } from './http';
 
 export const registry = new Registry();
@@ -68,12 +68,9 @@ export function metricsRoutes(tokenDigests: readonly string[] = []) {
       summary: 'Prometheus metrics of this API process (text exposition format); a bearer token when METRICS_TOKEN_SHA256 is set',
       responses: { 200: { description: 'Metrics in the Prometheus text format' }, 401: { description: 'METRICS_TOKEN_SHA256 is set and no matching bearer token was sent' } },
       handler: async (ctx) => {
-        if (tokenDigests.length > 0) {
-          const token = bearerToken(ctx);
-          if (!token || !matchesAnyDigest(token, tokenDigests)) {
-            throw new DomainError(ErrorCode.Unauthorized, 'Metrics need the scraper\'s bearer token: send "Authorization: Bearer <token>" '
-              + 'with a token whose SHA-256 is in METRICS_TOKEN_SHA256.');
-          }
+        if (tokenDigests.length > 0 && !bearerMatches(ctx, tokenDigests)) {
+          throw new DomainError(ErrorCode.Unauthorized, 'Metrics need the scraper\'s bearer token: send "Authorization: Bearer <token>" '
+            + 'with a token whose SHA-256 is in METRICS_TOKEN_SHA256.');
         }
         ctx.set('Content-Type', registry.contentType);
         ctx.body = await registry.metrics();
