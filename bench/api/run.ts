@@ -12,6 +12,7 @@ import { measure, type LoadSettings, type Scenario } from './load';
 import { postmasterPid } from './cpu';
 import { caveats, details, table, type Row } from './report';
 import { BenchStack } from './stack';
+import { runBench } from '../lib/run';
 
 const RATE = 200; // requests per second, fixed
 const CONNECTIONS = 4;
@@ -178,23 +179,4 @@ function shuffle<T>(xs: T[], seed: number): T[] {
 }
 
 const stack = new BenchStack();
-let exiting = false;
-async function finish(code: number, reason?: string): Promise<never> {
-  if (!exiting) {
-    exiting = true;
-    if (reason) console.error(`[bench] ${reason}`);
-    await stack.stop().catch((err: unknown) => console.error('[bench] cleanup failed:', err));
-  }
-  process.exit(code);
-}
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => void finish(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const)[signal], `${signal}: stopping`));
-}
-setTimeout(() => void finish(1, `still running after ${DEADLINE_MS / 1000} s: giving up`), DEADLINE_MS).unref();
-
-main(stack).then(
-  () => finish(0),
-  // Ctrl-C reaches PostgreSQL and the API too (one process group), so a request can fail a
-  // moment before our own SIGINT handler runs: give the signal that moment to be the reason.
-  (err: unknown) => setTimeout(() => void finish(1, `crashed: ${err instanceof Error ? err.stack : String(err)}`), 250),
-);
+runBench(stack, async () => { await main(stack); return 0; }, DEADLINE_MS);

@@ -5,10 +5,10 @@
  * (by pid) and deletes the temp directory, so Ctrl-C or a crash leaves nothing behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded';
+import type { EmbeddedDatabase } from '../../src/db/embedded';
+import { benchTempDir, startBenchPostgres } from '../lib/postgres';
 import { freePort } from '../../src/temporal/dev-server';
 
 const SERVER_START_TIMEOUT_MS = 30_000;
@@ -22,8 +22,7 @@ export class BenchStack {
   private stopping?: Promise<void>;
 
   constructor() {
-    this.dir = mkdtempSync(join(tmpdir(), 'commerce-bench-'));
-    chmodSync(this.dir, 0o755); // PostgreSQL runs as its own system user when we run as root
+    this.dir = benchTempDir('commerce-bench-');
     process.on('exit', () => this.killLeftovers());
   }
 
@@ -32,15 +31,7 @@ export class BenchStack {
   }
 
   async startPostgres(): Promise<EmbeddedDatabase> {
-    const logs: string[] = [];
-    try {
-      this.db = await startEmbeddedPostgres({
-        dataDir: this.pgDataDir, port: await freePort(), database: 'bench', persistent: false,
-        onLog: (line) => { logs.push(line); if (logs.length > 30) logs.shift(); },
-      });
-    } catch (err) {
-      throw new Error(`PostgreSQL did not start: ${(err as Error | undefined)?.message ?? 'it exited'}\n${logs.join('\n')}`);
-    }
+    this.db = await startBenchPostgres(this.pgDataDir);
     return this.db;
   }
 

