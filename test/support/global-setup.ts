@@ -1,6 +1,7 @@
 /**
  * Starts the shared parts once per test run: an embedded PostgreSQL with a migrated template
- * database (each test file clones it into a database of its own), the Temporal dev server, and
+ * database (each test file clones it into a database of its own), the Temporal dev server,
+ * stripe-mock (when provisioned; the Stripe adapter tests say how to get it when it is not), and
  * the workflow bundle (webpack runs once, not once per test file). Values reach the test files
  * through environment variables, which jest's workers inherit.
  */
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startEmbeddedPostgres } from '../../src/db/embedded';
 import { createOrm, migrate } from '../../src/db/orm';
+import { findStripeMock, startStripeMock } from '../../src/integrations/stripe-mock';
 import { requireTool } from '../../src/temporal/binaries';
 import { freePort, startDevServer } from '../../src/temporal/dev-server';
 
@@ -22,9 +24,12 @@ export default async function globalSetup(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'commerce-test-'));
   chmodSync(dir, 0o755); // PostgreSQL runs as its own system user when the tests run as root
 
-  const [db, devServer, bundle] = await Promise.all([
+  const stripeMockBinary = findStripeMock();
+
+  const [db, devServer, stripeMock, bundle] = await Promise.all([
     startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: await freePort(), database: TEMPLATE_DB, persistent: false }),
     startDevServer({ executable: cli.path, headless: true }),
+    stripeMockBinary ? startStripeMock(stripeMockBinary.path) : undefined,
     bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger() }),
   ]);
   const orm = await createOrm(db.url);
@@ -42,9 +47,11 @@ export default async function globalSetup(): Promise<void> {
     TEST_TEMPORAL_TEST_SERVER: testServer.path,
     TEST_WORKFLOW_BUNDLE: bundlePath,
     TEST_TMP_DIR: dir,
+    ...(stripeMock ? { TEST_STRIPE_MOCK_URL: stripeMock.url } : {}),
   });
-  (globalThis as Record<string, unknown>).__HARNESS__ = { db, devServer, dir };
-  process.stdout.write(`\n[harness] PostgreSQL on ${db.url}, Temporal dev server on ${devServer.address}, ready in ${Date.now() - started} ms\n`);
+  (globalThis as Record<string, unknown>).__HARNESS__ = { db, devServer, stripeMock, dir };
+  process.stdout.write(`\n[harness] PostgreSQL on ${db.url}, Temporal dev server on ${devServer.address}, `
+    + `stripe-mock ${stripeMock ? `on ${stripeMock.url}` : 'not provisioned'}, ready in ${Date.now() - started} ms\n`);
 }
 
 function quietLogger() {
