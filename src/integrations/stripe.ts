@@ -6,7 +6,7 @@
  * are classified once here: a retry can help (rate limit, 5xx, network) or it cannot (bad request).
  */
 import Stripe from 'stripe';
-import { PaymentProviderError, type AuthorizationResult, type AuthorizeRequest, type PaymentProvider } from './payments';
+import { PaymentProviderError, type AuthorizationResult, type AuthorizeRequest, type PaymentProvider, type ProviderPaymentStatus } from './payments';
 
 export interface StripeProviderOptions {
   secretKey: string;
@@ -85,6 +85,36 @@ export class StripePaymentProvider implements PaymentProvider {
     } catch (err) {
       throw providerError(err, `refund ${req.amount} of payment ${req.providerRef}`);
     }
+  }
+
+  /** Where a PaymentIntent stands now: support's retry-payment asks when a 3-D Secure webhook never arrived. */
+  async retrieve(providerRef: string): Promise<ProviderPaymentStatus> {
+    try {
+      return paymentStatusOf(await this.stripe.paymentIntents.retrieve(providerRef));
+    } catch (err) {
+      throw providerError(err, `look up payment ${providerRef}`);
+    }
+  }
+}
+
+/** A PaymentIntent's status in our words. processing: the bank has not answered yet, so it is still waiting like 3-D Secure. */
+export function paymentStatusOf(intent: Stripe.PaymentIntent): ProviderPaymentStatus {
+  switch (intent.status) {
+    case 'requires_action':
+    case 'processing':
+      return 'requires_action';
+    case 'requires_capture':
+      return 'authorized';
+    case 'succeeded':
+      return 'captured';
+    case 'requires_payment_method':
+      return 'declined';
+    case 'canceled':
+      return 'canceled';
+    default:
+      // requires_confirmation: we confirm in the same call that creates the intent, so ours are never left there.
+      throw new PaymentProviderError(`Stripe has payment ${intent.id} in state ${intent.status}, which no payment of ours is left in.`,
+        'payment_intent_unexpected_state', false);
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * The Stripe adapter against stripe-mock, Stripe's own mock server: it routes and validates every
+ * The Stripe adapter against stripe-mock, Stripe's own mock server (started once per run by the
+ * test harness, test/support/global-setup.ts, on a free loopback port): it routes and validates every
  * request against Stripe's OpenAPI spec and answers with fixtures. It is stateless (every answer is
  * a fixture, a fresh id each time, no idempotent replay), so these tests check what holds for it:
  * the requests are valid Stripe API calls carrying our idempotency keys, and the answers are read.
@@ -8,21 +9,22 @@
  */
 import Stripe from 'stripe';
 import { PaymentProviderError } from '../../src/integrations/payments';
-import { authorizationOf, declineOf, providerError, StripePaymentProvider } from '../../src/integrations/stripe';
-import { requireStripeMock, startStripeMock, type RunningStripeMock } from '../../src/integrations/stripe-mock';
+import { apiBaseOptions, authorizationOf, declineOf, paymentStatusOf, providerError, StripePaymentProvider } from '../../src/integrations/stripe';
+import { requireStripeMock } from '../../src/integrations/stripe-mock';
 import { startRecordingServer, type RecordingServer, type Reply } from '../support/recording-server';
 
 const KEY = 'sk_test_commerce0123456789';
-let stripeMock: RunningStripeMock;
+let stripeMockUrl: string;
 let proxy: RecordingServer;
 
 beforeAll(async () => {
-  stripeMock = await startStripeMock(requireStripeMock().path);
-  proxy = await startRecordingServer((req) => forward(req, stripeMock.url));
+  requireStripeMock(); // not provisioned: says how to get it
+  stripeMockUrl = process.env.TEST_STRIPE_MOCK_URL ?? '';
+  if (!stripeMockUrl) throw new Error('stripe-mock was provisioned after the test harness started; run the tests again');
+  proxy = await startRecordingServer((req) => forward(req, stripeMockUrl));
 });
 afterAll(async () => {
   await proxy?.close();
-  await stripeMock?.stop();
 });
 beforeEach(() => {
   proxy.requests.length = 0;
@@ -82,6 +84,14 @@ describe('against stripe-mock', () => {
     ]);
   });
 
+  it("support's recheck of a payment reads the PaymentIntent, straight from stripe-mock through the client's host, port and protocol", async () => {
+    expect(apiBaseOptions(stripeMockUrl)).toEqual({ host: '127.0.0.1', port: new URL(stripeMockUrl).port, protocol: 'http' });
+    // stripe-mock's fixture intent waits for a payment method: a payment that was not authorized.
+    expect(await provider(stripeMockUrl).retrieve('pi_123')).toBe('declined');
+    await provider().retrieve('pi_123');
+    expect(proxy.requests.map((r) => [r.method, r.path, r.headers.authorization, r.body])).toEqual([['GET', '/v1/payment_intents/pi_123', `Bearer ${KEY}`, '']]);
+  });
+
   it('a request Stripe refuses as invalid fails for good (no retry can fix it)', async () => {
     const err = await provider().refund({ idempotencyKey: 'order-o-1-refund-bad', providerRef: 'pi_123', amount: Number.NaN }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PaymentProviderError);
@@ -135,6 +145,20 @@ describe("reading Stripe's answers", () => {
       expect(err).toBeInstanceOf(PaymentProviderError);
       expect({ code: (err as PaymentProviderError).code, retryable: (err as PaymentProviderError).retryable }).toEqual({ code, retryable });
     }
+  });
+
+  it('a recheck reports where the payment stands; an unknown payment is a final answer, an outage is retried', async () => {
+    const cases: [string, string][] = [['requires_action', 'requires_action'], ['processing', 'requires_action'], ['requires_capture', 'authorized'],
+      ['succeeded', 'captured'], ['requires_payment_method', 'declined'], ['canceled', 'canceled']];
+    for (const [status, ours] of cases) {
+      stripe.answerWith(() => ({ status: 200, body: intent({ status }) }));
+      expect([status, await provider(stripe.url).retrieve('pi_3Abc')]).toEqual([status, ours]);
+    }
+    stripe.answerWith(() => ({ status: 404, body: { error: { type: 'invalid_request_error', code: 'resource_missing', message: 'No such payment_intent: pi_3Abc' } } }));
+    await expect(provider(stripe.url).retrieve('pi_3Abc')).rejects.toMatchObject({ code: 'resource_missing', retryable: false });
+    stripe.answerWith(() => ({ status: 503, body: { error: { type: 'api_error', message: 'Service unavailable' } } }));
+    await expect(provider(stripe.url).retrieve('pi_3Abc')).rejects.toMatchObject({ code: 'provider_unavailable', retryable: true });
+    expect(() => paymentStatusOf(intent({ status: 'requires_confirmation' }) as unknown as Stripe.PaymentIntent)).toThrow(/requires_confirmation/);
   });
 
   it('voiding a payment Stripe has already cancelled succeeds: the hold is gone either way', async () => {
