@@ -6,7 +6,7 @@
  * voids the label); one that arrives after it is too late, and the parcel ships.
  */
 import {
-  ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, proxyActivities, setCurrentDetails, setHandler,
+  ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, log, patched, proxyActivities, setCurrentDetails, setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -14,23 +14,42 @@ import {
   cancelFulfillmentSignal, fulfillmentProgressSignal, packedSignal,
   type FulfillmentInput, type FulfillmentResult, type FulfillmentStage,
 } from './definitions';
-import { COMPENSATION, DB_STEP, NOTIFICATION_CALL, PROVIDER_CALL } from './policies';
+import { AFTER_DISPATCH, COMPENSATION, DB_STEP, NOTIFICATION_CALL, PROVIDER_CALL } from './policies';
 import { describeItems } from './format';
+import { followOrderStatus, type ChildOrderStatus } from './order-status';
 
 const db = proxyActivities<Activities>(DB_STEP);
 const provider = proxyActivities<Activities>(PROVIDER_CALL);
 const undo = proxyActivities<Activities>(COMPENSATION);
 const customer = proxyActivities<Activities>(NOTIFICATION_CALL);
+const shipping = proxyActivities<Activities>(AFTER_DISPATCH);
+
+/**
+ * Orders started since: a "shipped" message that cannot be sent no longer fails the fulfilment
+ * (which made the order roll back, refunding a parcel already on its way).
+ */
+const SHIPPED_MESSAGE_PATCH = 'shipped-message-fails-nothing';
 
 export async function fulfillment(input: FulfillmentInput): Promise<FulfillmentResult> {
+  const orderStatus = followOrderStatus('awaiting_fulfillment');
+  try {
+    return await fulfil(input, orderStatus);
+  } finally {
+    orderStatus.end();
+  }
+}
+
+async function fulfil(input: FulfillmentInput, orderStatus: ChildOrderStatus): Promise<FulfillmentResult> {
   const { orderId } = input;
   let packedBy: string | undefined;
   let cancelRequested = false;
+  let dispatching = false;
   setHandler(packedSignal, ({ actor }) => {
     packedBy ??= actor;
   });
   setHandler(cancelFulfillmentSignal, () => {
     cancelRequested = true;
+    if (!dispatching) orderStatus.set('cancelling'); // it stops at its next step; past dispatch the parcel ships regardless
   });
   const report = (stage: FulfillmentStage, extra: { warehouse?: string; trackingNumber?: string } = {}) =>
     tellOrder({ stage, ...extra });
@@ -54,6 +73,7 @@ export async function fulfillment(input: FulfillmentInput): Promise<FulfillmentR
   }
 
   // The point of no return: from here on a cancel request is too late and the parcel ships.
+  dispatching = true;
   await report('dispatching', { trackingNumber: label.trackingNumber });
   setCurrentDetails(`Dispatching order ${orderId} (${label.trackingNumber})`);
   return CancellationScope.nonCancellable(async () => {
@@ -64,15 +84,27 @@ export async function fulfillment(input: FulfillmentInput): Promise<FulfillmentR
       throw ApplicationFailure.create({ type: 'capture_failed', nonRetryable: true,
         message: `The payment of order ${orderId} could not be captured at shipping time; the parcel was not sent.`, cause: err as Error });
     }
-    await db.commitStock.executeWithOptions({ summary: `Take the stock of order ${orderId} off the shelf` }, [orderId]);
-    await db.recordShipped.executeWithOptions({ summary: `Mark order ${orderId} shipped` }, [orderId]);
+    // The money is taken: from here on every step waits out an outage instead of failing the order.
+    await shipping.commitStock.executeWithOptions({ summary: `Take the stock of order ${orderId} off the shelf` }, [orderId]);
+    await shipping.recordShipped.executeWithOptions({ summary: `Mark order ${orderId} shipped` }, [orderId]);
+    orderStatus.set('shipped');
     const shippedAt = new Date().toISOString();
     await report('shipped', { trackingNumber: label.trackingNumber });
-    await customer.sendOrderNotification.executeWithOptions({ summary: `E-mail "shipped" for order ${orderId}` },
-      [{ orderId, template: 'shipped', channel: 'email' }]);
+    await tellCustomerShipped(orderId);
     setCurrentDetails(`Shipped with ${label.carrier} as ${label.trackingNumber}`);
     return { outcome: 'shipped' as const, shipmentId: label.shipmentId, trackingNumber: label.trackingNumber, carrier: label.carrier, warehouse, shippedAt };
   });
+}
+
+/** The parcel has left whatever happens to the message: a refused one stays in the outbox, where support sees it and can resend. */
+async function tellCustomerShipped(orderId: string): Promise<void> {
+  try {
+    await customer.sendOrderNotification.executeWithOptions({ summary: `E-mail "shipped" for order ${orderId}` },
+      [{ orderId, template: 'shipped', channel: 'email' }]);
+  } catch (err) {
+    if (!patched(SHIPPED_MESSAGE_PATCH)) throw err;
+    log.error('the "shipped" e-mail could not be sent; the order ships and is tracked all the same', { orderId, error: String(err) });
+  }
 }
 
 async function voidLabel(orderId: string): Promise<void> {

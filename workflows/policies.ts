@@ -41,6 +41,16 @@ export const COMPENSATION: ActivityOptions = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 };
 
+/**
+ * Steps after the payment is captured at dispatch (commit the stock, mark the order shipped): past
+ * the point of no return nothing is rolled back, so a database outage is waited out, retried
+ * without a limit and visible in the UI, never turned into a failed (and refunded) order.
+ */
+export const AFTER_DISPATCH: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+};
+
 /** How long the API's early-return update waits for a payment outcome before answering 202 with the state so far. */
 export const EARLY_RETURN_CAP_MS = 5_000;
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { createTimeSkippingEnv } from '../support/temporal';
 import { ADDRESS, checkoutInputOf, orderFacts, placeTestOrder, realActivities, seedCheckoutCatalog, startWorker } from '../support/checkout';
@@ -345,6 +346,46 @@ describe('after payment: fulfilment and the parcel', () => {
         expect(facts.outbox).toEqual(expect.arrayContaining([{ template: 'order_cancelled', channel: 'email', status: 'sent' }]));
         await expectStockConsistent();
       });
+  });
+
+  it('a "shipped" e-mail the provider refuses rolls nothing back: the money stays captured and the parcel is tracked to delivered', () => {
+    const real = realActivities(db);
+    const sendOrderNotification: Activities['sendOrderNotification'] = async (req) => {
+      if (req.template !== 'shipped') return real.sendOrderNotification(req);
+      throw ApplicationFailure.create({ type: 'notifier_error', message: 'The from address is not a verified sender', nonRetryable: true });
+    };
+    return withOrder({ autoPack: true, afterSalesWindow: '1 hour', activities: { sendOrderNotification } }, async ({ orderId, handle }) => {
+      const final = await handle.result();
+      expect(final.status).toBe('delivered');
+      expect(compensations(final)).toEqual([]);
+      const facts = await orderFacts(db, orderId);
+      expect(facts.order.status).toBe('delivered');
+      expect(facts.payments).toEqual([expect.objectContaining({ status: 'captured' })]);
+      expect(facts.reservations.every((r) => r.status === 'committed')).toBe(true);
+      expect(facts.outbox).not.toEqual(expect.arrayContaining([expect.objectContaining({ template: 'order_cancelled' })]));
+      expect(facts.outbox).toEqual(expect.arrayContaining([{ template: 'delivered', channel: 'email', status: 'sent' }]));
+      await expectStockConsistent();
+    });
+  });
+
+  it('a database outage after the capture is waited out, however many retries it takes: the order ships, nothing is refunded', () => {
+    const real = realActivities(db);
+    let attempts = 0;
+    const commitStock: Activities['commitStock'] = async (orderId) => {
+      attempts += 1;
+      if (attempts <= 12) throw new Error('connect ECONNREFUSED 127.0.0.1:5432'); // more than any ordinary step's 10 attempts
+      return real.commitStock(orderId);
+    };
+    return withOrder({ autoPack: true, afterSalesWindow: '1 hour', activities: { commitStock } }, async ({ orderId, handle }) => {
+      const final = await handle.result();
+      expect(final.status).toBe('delivered');
+      expect(attempts).toBe(13);
+      expect(compensations(final)).toEqual([]);
+      const facts = await orderFacts(db, orderId);
+      expect(facts.payments).toEqual([expect.objectContaining({ status: 'captured' })]);
+      expect(facts.reservations.every((r) => r.status === 'committed')).toBe(true);
+      await expectStockConsistent();
+    });
   });
 
   it('after delivery the order stays open to support for the after-sales window: a refund goes through, then the workflow ends', () =>
