@@ -46,6 +46,17 @@ describe('configuration', () => {
       + '  API_DRAIN_DELAY: expected a duration such as 0s, 5s or 500ms, got "a while"');
   });
 
+  it('a bad LOG_LEVEL gets that one message too (the logger exists before the check and must not crash first), and an empty one is unset', () => {
+    const bad = start('src/api/main.ts', { LOG_LEVEL: 'loud', DATABASE_URL: 'postgres://u:p@127.0.0.1:1/db', TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim()).toBe('Invalid configuration; fix these environment variables:\n'
+      + '  LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"');
+    const empty = start('workers/main.ts', { LOG_LEVEL: '', WORKER_SHUTDOWN_GRACE: 'soon' });
+    expect(empty.status).toBe(1);
+    expect(empty.stderr.trim()).toBe('Invalid configuration; fix these environment variables:\n'
+      + '  WORKER_SHUTDOWN_GRACE: expected a duration such as 10s or 1m, got "soon"');
+  });
+
   it('the worker stops at start-up with exit code 1 when a required variable is missing, and says which', () => {
     const run = start('workers/main.ts', { TEMPORAL_ADDRESS: '127.0.0.1:1' });
     expect(run.status).toBe(1);
