@@ -26,12 +26,14 @@ export default async function globalSetup(): Promise<void> {
 
   const stripeMockBinary = findStripeMock();
 
-  const [db, devServer, stripeMock, bundle] = await Promise.all([
+  const [db, devServer, bundle] = await Promise.all([
     startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: await freePort(), database: TEMPLATE_DB, persistent: false }),
     startDevServer({ executable: cli.path, headless: true }),
-    stripeMockBinary ? startStripeMock(stripeMockBinary.path) : undefined,
     bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger() }),
   ]);
+  // After the servers above have bound theirs: the system's pick of a free port for stripe-mock
+  // could otherwise be one the dev server chose (freePort) but had not bound yet.
+  const stripeMock = stripeMockBinary ? await startStripeMock(stripeMockBinary.path) : undefined;
   const orm = await createOrm(db.url);
   await migrate(orm);
   await orm.close();
