@@ -1,0 +1,85 @@
+/**
+ * The payment activities with the real Stripe adapter, against a local endpoint answering as Stripe
+ * does, on a real database: what Temporal gets back (a result, a failure worth retrying, or a final
+ * one) and what the payments table says afterwards.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { Activities } from '../../activities';
+import { StripePaymentProvider } from '../../src/integrations/stripe';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { placeTestOrder, realActivities, seedCheckoutCatalog } from '../support/checkout';
+import { startRecordingServer, type RecordingServer, type Reply } from '../support/recording-server';
+
+let db: TestDatabase;
+let stripe: RecordingServer;
+let acts: Activities;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await seedCheckoutCatalog(db, 100);
+  stripe = await startRecordingServer(() => ({ status: 500 }));
+  acts = realActivities(db, { payments: new StripePaymentProvider({ secretKey: 'sk_test_activities', apiBase: stripe.url,
+    returnUrl: 'https://shop.example.com/orders/{orderId}' }) });
+});
+afterAll(async () => {
+  await stripe?.close();
+  await db?.drop();
+});
+beforeEach(() => {
+  stripe.requests.length = 0;
+});
+
+const intent = (status: string, extra: Record<string, unknown> = {}) => ({ id: 'pi_3Activities', object: 'payment_intent', amount: 4900,
+  currency: 'usd', capture_method: 'manual', status, metadata: {}, next_action: null, last_payment_error: null, ...extra });
+const paymentRow = async (orderId: string) => (await db.orm.em.fork().getConnection().execute<{ provider: string; status: string; provider_ref: string | null;
+  failure_code: string | null }[]>('select provider, status, provider_ref, failure_code from payments where order_id = ?', [orderId]))[0];
+
+async function order() {
+  const placed = await placeTestOrder(db);
+  return { orderId: placed.orderId, amount: placed.totalAmount, currency: placed.currency, paymentMethod: 'pm_card_visa' };
+}
+
+it("a card decline is the order's answer, not a failure to retry: declined with the bank's reason, recorded on the payment", async () => {
+  const req = await order();
+  stripe.answerWith(() => ({ status: 402, body: { error: { type: 'card_error', code: 'card_declined', decline_code: 'insufficient_funds',
+    message: 'Your card has insufficient funds.', payment_intent: intent('requires_payment_method') } } }));
+  expect(await acts.authorizePayment(req)).toEqual({ status: 'declined', providerRef: 'pi_3Activities', declineCode: 'insufficient_funds',
+    message: 'Your card has insufficient funds.' });
+  expect(await paymentRow(req.orderId)).toEqual({ provider: 'stripe', status: 'declined', provider_ref: 'pi_3Activities', failure_code: 'insufficient_funds' });
+  expect(stripe.requests.map((r) => r.headers['idempotency-key'])).toEqual([`order-${req.orderId}-authorize`]);
+});
+
+it('a rate limit, an outage or a dropped connection fails the attempt as retryable, and the retry is the same request; a bad request fails for good', async () => {
+  const req = await order();
+  const transient: [Reply, string][] = [
+    [{ status: 429, body: { error: { type: 'invalid_request_error', code: 'rate_limit', message: 'Too many requests' } } }, 'rate_limited'],
+    [{ status: 502, body: { error: { type: 'api_error', message: 'Bad gateway' } } }, 'provider_unavailable'],
+    [{ status: 0, destroy: true }, 'network_error'],
+  ];
+  for (const [reply, type] of transient) {
+    stripe.answerWith(() => reply);
+    const err = await acts.authorizePayment(req).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type, nonRetryable: false });
+  }
+  stripe.answerWith(() => ({ status: 200, body: intent('requires_capture', { amount_capturable: 4900 }) }));
+  expect(await acts.authorizePayment(req)).toEqual({ status: 'authorized', providerRef: 'pi_3Activities' });
+  // Every attempt, and the SDK's own single resend over a closed connection, is the same request under the same key.
+  expect(stripe.requests.length).toBeGreaterThanOrEqual(4);
+  expect(new Set(stripe.requests.map((r) => `${r.headers['idempotency-key']} ${r.body}`))).toEqual(new Set([`order-${req.orderId}-authorize ${stripe.requests[0].body}`]));
+  expect((await paymentRow(req.orderId)).status).toBe('authorized');
+
+  const bad = await order();
+  stripe.answerWith(() => ({ status: 400, body: { error: { type: 'invalid_request_error', code: 'parameter_invalid_integer', message: 'Invalid integer', param: 'amount' } } }));
+  await expect(acts.authorizePayment(bad)).rejects.toMatchObject({ type: 'parameter_invalid_integer', nonRetryable: true });
+});
+
+it("support's retry-payment asks Stripe where a payment waiting for 3-D Secure stands", async () => {
+  const req = await order();
+  stripe.answerWith(() => ({ status: 200, body: intent('requires_action',
+    { next_action: { type: 'redirect_to_url', redirect_to_url: { url: 'https://hooks.stripe.com/3d_secure_2/pi_3Activities' } } }) }));
+  expect((await acts.authorizePayment(req)).status).toBe('requires_action');
+  stripe.answerWith(() => ({ status: 200, body: intent('requires_capture') }));
+  expect(await acts.checkPaymentWithProvider(req.orderId)).toEqual({ providerRef: 'pi_3Activities', status: 'authorized' });
+  expect(stripe.requests.at(-1)).toMatchObject({ method: 'GET', path: '/v1/payment_intents/pi_3Activities' });
+});
