@@ -58,5 +58,5 @@ echo "docker-compose.yml: valid ($(docker-compose version --short))"
 "$HADOLINT" Dockerfile
 echo "Dockerfile: hadolint ${HADOLINT_VERSION} clean"
 
-shellcheck deploy/temporal/*.sh .ci/lint-deploy.sh
+shellcheck deploy/temporal/*.sh .ci/lint-deploy.sh .ci/check-dist.sh .ci/run
 echo "deploy scripts: shellcheck clean"
