@@ -28,7 +28,7 @@ export interface NotificationResult {
 }
 
 const CLAIM_POLL_MS = 100;
-const SHIPPING_TEMPLATES: Template[] = ['shipped', 'out_for_delivery', 'delivered', 'shipment_exception'];
+const SHIPPING_TEMPLATES: Template[] = ['shipped', 'out_for_delivery', 'delivered', 'shipment_exception', 'shipment_returned'];
 
 export function notificationActivities({ orm, notifier, logger }: ActivityDeps) {
   const conn = () => orm.em.fork().getConnection();

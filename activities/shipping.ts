@@ -12,6 +12,8 @@ import { DomainError, ErrorCode } from '../src/domain/errors';
 
 /** The support notice raised for a parcel that stopped moving. */
 export const STALLED_NOTICE = 'shipment_stalled';
+/** The support notice raised for a parcel the carrier sent back: someone decides between sending it again and refunding. */
+export const RETURNED_NOTICE = 'shipment_returned';
 
 export interface StallNoticeRequest {
   shipmentId: string;
@@ -67,6 +69,19 @@ export function shippingActivities({ orm, carrier, logger }: ActivityDeps) {
         throw new DomainError(ErrorCode.NotFound, `Shipment ${req.shipmentId} does not exist.`, { shipmentId: req.shipmentId });
       }
       if (rows.length > 0) logger.warn({ orderId: req.orderId, shipmentId: req.shipmentId, since: req.since }, 'parcel stalled: support notice raised');
+      return { raised: rows.length > 0 };
+    },
+
+    /** The carrier returned the parcel to us: one open notice, for support to send it again or refund the customer. */
+    async raiseReturnedNotice(req: { shipmentId: string; orderId: string; trackingNumber: string; carrier: string; returnedAt: string; reason?: string })
+      : Promise<{ raised: boolean }> {
+      const message = `Parcel ${req.trackingNumber} (${req.carrier}) of order ${req.orderId} was returned to sender at ${req.returnedAt}`
+        + `${req.reason ? ` (${req.reason})` : ''}. The payment is still captured: send the order again or refund the customer.`;
+      const rows = await conn().execute<{ id: string }[]>(
+        `insert into support_notices (kind, order_id, shipment_id, message) select ?, order_id, id, ? from shipments where id = ?
+         on conflict (kind, shipment_id) where resolved_at is null do nothing returning id`,
+        [RETURNED_NOTICE, message, req.shipmentId]);
+      if (rows.length > 0) logger.warn({ orderId: req.orderId, shipmentId: req.shipmentId }, 'parcel returned to sender: support notice raised');
       return { raised: rows.length > 0 };
     },
 

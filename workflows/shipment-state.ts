@@ -19,12 +19,18 @@ export const FINAL_SHIPMENT_STATUSES: readonly ShipmentStatus[] = ['delivered', 
  */
 const SEEN_EVENT_IDS_KEPT = 100;
 
-/** What the customer hears of each status; the rest (in transit, returned) is not worth a message. */
+/**
+ * What the customer hears of each status as it happens; in transit is not worth a message (the
+ * "shipped" e-mail went at dispatch). A return to sender is told once tracking ends (RETURNED_MESSAGE).
+ */
 export const CUSTOMER_MESSAGES: Partial<Record<ShipmentStatus, { template: Template; channel: 'email' | 'sms' }>> = {
   out_for_delivery: { template: 'out_for_delivery', channel: 'sms' },
   delivered: { template: 'delivered', channel: 'email' },
   exception: { template: 'shipment_exception', channel: 'email' },
 };
+
+/** The parcel came back: told with support's notice, when tracking ends (workflows/shipment-tracking.ts). */
+export const RETURNED_MESSAGE: { template: Template; channel: 'email' } = { template: 'shipment_returned', channel: 'email' };
 
 /**
  * - duplicate: the same scan again (carriers redeliver webhooks, and every poll repeats old scans)

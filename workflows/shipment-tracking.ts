@@ -7,8 +7,8 @@
  * delivered or returned to sender; the parent checkout marks the order.
  */
 import {
-  allHandlersFinished, ApplicationFailure, condition, continueAsNew, isCancellation, log, proxyActivities, setCurrentDetails, setHandler,
-  upsertSearchAttributes, workflowInfo,
+  allHandlersFinished, ApplicationFailure, condition, continueAsNew, isCancellation, log, patched, proxyActivities, setCurrentDetails,
+  setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/common';
 import { msToNumber, type Duration } from '@temporalio/common/lib/time';
@@ -18,13 +18,16 @@ import {
   type CarrierEvent, type TrackingInput, type TrackingResult, type TrackingState,
 } from './definitions';
 import { NOTIFICATION_CALL } from './policies';
-import { advance, chronological, CUSTOMER_MESSAGES, hasStalled, inWords, isFinal, judge, startingState } from './shipment-state';
+import { advance, chronological, CUSTOMER_MESSAGES, hasStalled, inWords, isFinal, judge, RETURNED_MESSAGE, startingState } from './shipment-state';
 
 /**
  * Polls plus applied events in one run before continuing as new. At the default 6-hour poll that
  * is about 12 days and ~600 history events: a worker that lost its cache replays a short history.
  */
 export const CONTINUE_AS_NEW_AFTER = 50;
+
+/** Parcels followed since: a return to sender is e-mailed to the customer and leaves support a notice (it used to end silently). */
+const RETURN_REPORTED_PATCH = 'report-returned-parcel';
 
 /** A scan or a notice must reach the database before the workflow moves on: retry without a limit, visibly. */
 const MUST_LAND: ActivityOptions = {
@@ -67,6 +70,7 @@ export async function shipmentTracking(input: TrackingInput): Promise<TrackingRe
     await parcel.reviewStall(stallAfter);
   }
 
+  if (state.status === 'returned_to_sender' && patched(RETURN_REPORTED_PATCH)) await parcel.reportReturn();
   setCurrentDetails(`Parcel ${input.trackingNumber} ${inWords(state.status)} at ${state.lastEventAt}`);
   return { status: state.status as TrackingResult['status'], deliveredAt: state.status === 'delivered' ? state.lastEventAt : undefined, state };
 }
@@ -76,6 +80,8 @@ function follow(input: TrackingInput, state: TrackingState) {
   const parcel = `parcel ${input.trackingNumber} of order ${input.orderId}`;
   const publish = () => upsertSearchAttributes([
     { key: ShipmentStatusAttr, value: state.stalled ? 'stalled' : state.status }, { key: OrderIdAttr, value: input.orderId }]);
+
+  let lastChange: CarrierEvent | undefined;
 
   async function apply(events: CarrierEvent[], source: 'webhook' | 'poll'): Promise<void> {
     const changes: CarrierEvent[] = [];
@@ -92,13 +98,13 @@ function follow(input: TrackingInput, state: TrackingState) {
       if (verdict === 'change') changes.push(event);
     }
     if (changes.length === 0) return;
+    lastChange = changes[changes.length - 1];
     publish();
     // Only the newest change of a batch is told: no "out for delivery" text after the parcel was delivered.
     await tellCustomer(changes[changes.length - 1]);
   }
 
-  async function tellCustomer(event: CarrierEvent): Promise<void> {
-    const message = CUSTOMER_MESSAGES[event.status];
+  async function tellCustomer(event: CarrierEvent, message = CUSTOMER_MESSAGES[event.status]): Promise<void> {
     if (!message) return;
     const how = message.channel === 'sms' ? 'Text' : 'E-mail';
     try {
@@ -149,7 +155,15 @@ function follow(input: TrackingInput, state: TrackingState) {
       + `Waiting for a carrier webhook; asking the carrier at ${at(Date.now() + waitMs)} if none comes; ${stall}.`);
   }
 
-  return { publish, apply, poll, reviewStall, describeWait };
+  /** The parcel is on its way back: support decides between sending it again and refunding; the customer hears why. */
+  async function reportReturn(): Promise<void> {
+    const returnedAt = state.lastEventAt ?? new Date().toISOString();
+    await db.raiseReturnedNotice.executeWithOptions({ summary: `Tell support ${parcel} was returned to sender` },
+      [{ ...ids(input), trackingNumber: input.trackingNumber, carrier: input.carrier, returnedAt, reason: lastChange?.description }]);
+    await tellCustomer(lastChange ?? { eventId: 'returned', status: 'returned_to_sender', occurredAt: returnedAt }, RETURNED_MESSAGE);
+  }
+
+  return { publish, apply, poll, reviewStall, describeWait, reportReturn };
 }
 
 function ids(input: TrackingInput) {

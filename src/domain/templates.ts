@@ -7,7 +7,7 @@ import { formatMoney } from './money';
 
 export const TEMPLATES = [
   'order_confirmed', 'payment_failed', 'order_cancelled',
-  'shipped', 'out_for_delivery', 'delivered', 'shipment_exception',
+  'shipped', 'out_for_delivery', 'delivered', 'shipment_exception', 'shipment_returned',
   'abandoned_cart',
 ] as const;
 export type Template = (typeof TEMPLATES)[number];
@@ -78,6 +78,11 @@ function copyOf(template: Template, d: MessageData, ref: string, total: string):
       return { subject: `A problem with the delivery of order ${ref}`, action: track ?? follow,
         intro: `Hi ${d.customerName}, the carrier reported a problem delivering order ${ref}${because(d.reason)}. We are on it and will keep you posted.`,
         sms: `The carrier reported a problem delivering order ${ref}. We're on it and will keep you posted.` };
+    case 'shipment_returned':
+      return { subject: `Order ${ref} could not be delivered`, action: follow,
+        intro: `Hi ${d.customerName}, the carrier could not deliver order ${ref}${because(d.reason)} and is returning it to us. `
+          + 'We will be in touch to send it again or refund you.',
+        sms: `Order ${ref} could not be delivered and is coming back to us. We'll be in touch.` };
     case 'abandoned_cart':
       return { subject: 'You left something in your cart', action: d.link ? { label: 'Back to your cart', url: d.link } : undefined,
         intro: `Hi ${d.customerName}, your cart (${total}) is still waiting for you.`,

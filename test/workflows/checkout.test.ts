@@ -388,6 +388,30 @@ describe('after payment: fulfilment and the parcel', () => {
     });
   });
 
+  it('a parcel the carrier returns to sender ends the order returned: money kept for support to refund or reship, customer and support told', () => {
+    const hour = 3_600_000;
+    // A carrier that gives up on the address: in transit after 12 hours, back to the sender after 3 days.
+    const pollCarrier: Activities['pollCarrier'] = async ({ trackingNumber, shippedAt, asOf }) => ([
+      { after: 12, status: 'in_transit' as const, description: 'Departed the sorting centre' },
+      { after: 72, status: 'returned_to_sender' as const, description: 'Address does not exist' },
+    ].filter((s) => Date.parse(asOf) - Date.parse(shippedAt) >= s.after * hour)
+      .map((s) => ({ eventId: `${trackingNumber}-${s.status}`, status: s.status, occurredAt: new Date(Date.parse(shippedAt) + s.after * hour).toISOString(),
+        description: s.description })));
+    return withOrder({ autoPack: true, afterSalesWindow: '1 hour', activities: { pollCarrier } }, async ({ orderId, handle }) => {
+      const final = await handle.result();
+      expect(final.status).toBe('returned');
+      expect(compensations(final)).toEqual([]);
+      const facts = await orderFacts(db, orderId);
+      expect(facts.order.status).toBe('returned');
+      expect(facts.payments).toEqual([expect.objectContaining({ status: 'captured' })]);
+      expect(facts.outbox).toEqual(expect.arrayContaining([{ template: 'shipment_returned', channel: 'email', status: 'sent' }]));
+      expect(facts.outbox).not.toEqual(expect.arrayContaining([expect.objectContaining({ template: 'delivered' })]));
+      const notices = await db.orm.em.fork().getConnection().execute<{ kind: string; resolved_at: string | null }[]>(
+        'select kind, resolved_at from support_notices where order_id = ?', [orderId]);
+      expect(notices).toEqual([{ kind: 'shipment_returned', resolved_at: null }]);
+    });
+  });
+
   it('after delivery the order stays open to support for the after-sales window: a refund goes through, then the workflow ends', () =>
     withOrder({ autoPack: true, afterSalesWindow: '14 days' }, async ({ orderId, handle }) => {
       let state = await handle.query(statusQuery);

@@ -298,3 +298,25 @@ it('continuing as new keeps the state: a week of polling in short runs still end
     expect(f.timeline.map(([, status]) => status)).toEqual(['in_transit', 'out_for_delivery', 'delivered']);
     expect(f.told).toEqual([['out_for_delivery', 'sms', 'sent', 1], ['delivered', 'email', 'sent', 1]]);
   }));
+
+it('a parcel returned to sender ends the tracking: the return is stored, the customer e-mailed and support given a notice', () =>
+  withParcel({}, async (parcel) => {
+    await parcel.webhook('evt-1', 'in_transit', 6);
+    await parcel.webhook('evt-2', 'exception', 30, 'Recipient unknown at this address');
+    await parcel.until('exception', (s) => s.status === 'exception');
+    await parcel.webhook('evt-3', 'returned_to_sender', 4 * 24, 'Undeliverable: returned to the warehouse');
+
+    const result = await parcel.handle.result();
+    expect(result.status).toBe('returned_to_sender');
+    expect(result.deliveredAt).toBeUndefined();
+    const f = await facts(parcel);
+    expect(f.timeline).toEqual([['evt-1', 'in_transit'], ['evt-2', 'exception'], ['evt-3', 'returned_to_sender']]);
+    expect(f.status).toBe('returned_to_sender');
+    expect(f.told).toEqual([['shipment_exception', 'email', 'sent', 1], ['shipment_returned', 'email', 'sent', 1]]);
+    const [returnedEmail] = await sql<{ payload: { reason: string } }>(
+      `select payload from notifications where order_id = ? and template = 'shipment_returned'`, [parcel.orderId]);
+    expect(returnedEmail.payload.reason).toBe('Undeliverable: returned to the warehouse');
+    expect(f.notices).toEqual([expect.objectContaining({ kind: 'shipment_returned', resolved_at: null })]);
+    expect(f.notices[0].message).toContain(`Parcel ${parcel.trackingNumber} (simulated) of order ${parcel.orderId} was returned to sender`);
+    expect(await searchStatus(parcel)).toBe('returned_to_sender');
+  }));
