@@ -75,8 +75,11 @@ const schema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
 }).superRefine((c, ctx) => {
-  // A provider half-configured would fail on the first order, not at start-up: refuse it here.
-  const groups = [['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM_NUMBER'], ['SENDGRID_API_KEY', 'SENDGRID_FROM_EMAIL']] as const;
+  // A provider half-configured would fail on the first order, not at start-up: refuse it here. Stripe
+  // without its webhook secret takes payments whose 3-D Secure outcome can never arrive (each one
+  // waits out PAYMENT_ACTION_TIMEOUT and is voided), so its key and its webhook secret go together.
+  const groups = [['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'], ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM_NUMBER'],
+    ['SENDGRID_API_KEY', 'SENDGRID_FROM_EMAIL']] as const;
   for (const group of groups) {
     const set = group.filter((name) => c[name] !== undefined);
     if (set.length === 0 || set.length === group.length) continue;
@@ -132,7 +135,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const name = String(issue.path[0]) as keyof Config;
     const value = given[name];
     const got = value === undefined ? '' : SECRET.test(name) ? ' (value not shown)' : `, got "${value}"`;
-    return `  ${name}: expected ${EXPECTED[name] ?? issue.message}${got}`;
+    // A missing partner of a provider's credentials says which one it goes with; other issues say what the variable expects.
+    const expected = issue.code === 'custom' ? issue.message : EXPECTED[name] ?? issue.message;
+    return `  ${name}: expected ${expected}${got}`;
   });
   throw new ConfigError(`Invalid configuration; fix these environment variables:\n${lines.join('\n')}`);
 }

@@ -20,7 +20,7 @@ it('each provider is switched on by its own credentials: Stripe for payments, Tw
   const twilio = await startRecordingServer(() => ({ status: 201, body: { sid: 'SM1', status: 'queued' } }));
   try {
     const providers = createProviders({ orm, logger, publicBaseUrl: 'https://shop.example.com/', config: loadConfig({
-      STRIPE_SECRET_KEY: 'sk_test_abc123', TWILIO_ACCOUNT_SID: `AC${'f'.repeat(32)}`, TWILIO_AUTH_TOKEN: 't', TWILIO_FROM_NUMBER: '+15005550006',
+      STRIPE_SECRET_KEY: 'sk_test_abc123', STRIPE_WEBHOOK_SECRET: 'whsec_abc123', TWILIO_ACCOUNT_SID: `AC${'f'.repeat(32)}`, TWILIO_AUTH_TOKEN: 't', TWILIO_FROM_NUMBER: '+15005550006',
       TWILIO_API_BASE: twilio.url }) });
     expect(providers.payments.name).toBe('stripe');
     expect(await providers.notifier.send(sms)).toEqual({ provider: 'twilio', messageId: 'SM1' });
@@ -31,7 +31,24 @@ it('each provider is switched on by its own credentials: Stripe for payments, Tw
   }
 });
 
+it('SendGrid alone switches e-mail on, through the SDK, while payments and SMS stay simulated', async () => {
+  const sendgrid = await startRecordingServer(() => ({ status: 202, headers: { 'X-Message-Id': 'sg-1' } }));
+  try {
+    const providers = createProviders({ orm, logger, config: loadConfig({ SENDGRID_API_KEY: 'SG.key', SENDGRID_FROM_EMAIL: 'shop@example.com',
+      SENDGRID_API_BASE: sendgrid.url }) });
+    expect(providers.payments.name).toBe('simulated');
+    expect(await providers.notifier.send(email)).toEqual({ provider: 'sendgrid', messageId: 'sg-1' });
+    expect(sendgrid.requests.map((r) => [r.method, r.path, r.headers.authorization])).toEqual([['POST', '/v3/mail/send', 'Bearer SG.key']]);
+    expect((await providers.notifier.send(sms)).provider).toBe('simulated');
+  } finally {
+    await sendgrid.close();
+  }
+});
+
 it('a provider configured by halves stops the process at start-up, naming what is missing', () => {
+  // Stripe without its webhook secret could never learn a 3-D Secure outcome.
+  expect(() => loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc123' }))
+    .toThrow(/STRIPE_WEBHOOK_SECRET: expected to be set as well, because STRIPE_SECRET_KEY is/);
   expect(() => loadConfig({ TWILIO_ACCOUNT_SID: `AC${'f'.repeat(32)}` })).toThrow(ConfigError);
   expect(() => loadConfig({ SENDGRID_API_KEY: 'SG.x' })).toThrow(/SENDGRID_FROM_EMAIL: expected to be set as well, because SENDGRID_API_KEY is/);
   expect(() => loadConfig({ TWILIO_ACCOUNT_SID: `AC${'f'.repeat(32)}`, TWILIO_AUTH_TOKEN: 't', TWILIO_FROM_NUMBER: '07700 900123' }))
