@@ -3,6 +3,7 @@
  * afterwards, and that no path (concurrent attempts, a refusal and its retry, a crash mid-send)
  * sends a message twice.
  */
+import pino from 'pino';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { placeTestOrder, realActivities, seedCheckoutCatalog } from '../support/checkout';
 import { startRecordingServer, type RecordingServer } from '../support/recording-server';
@@ -36,10 +37,12 @@ function capturing(refuse: (m: OutgoingMessage) => Error | undefined = () => und
   return { sent, notifier };
 }
 
-it('a phone number that is not E.164 means no SMS and a skipped outbox row saying why; the e-mail still goes', async () => {
+it('a phone number that is not E.164 means no SMS, a log line and a skipped outbox row saying why; the e-mail still goes', async () => {
   const order = await placeTestOrder(db, { phone: '07700 900123' });
   const { sent, notifier } = capturing();
-  const acts = realActivities(db, { notifier });
+  const lines: { level: number; msg: string; orderId?: string; channel?: string }[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  const acts = realActivities(db, { notifier, logger });
   expect(await acts.sendOrderNotification({ orderId: order.orderId, template: 'order_confirmed', channel: 'email' })).toMatchObject({ status: 'sent' });
   expect(await acts.sendOrderNotification({ orderId: order.orderId, template: 'order_confirmed', channel: 'sms' })).toMatchObject({ status: 'skipped' });
   expect(sent.map((m) => [m.channel, m.to])).toEqual([['email', 'ada@example.com']]);
@@ -47,6 +50,7 @@ it('a phone number that is not E.164 means no SMS and a skipped outbox row sayin
     expect.objectContaining({ channel: 'email', status: 'sent', attempts: 1 }),
     expect.objectContaining({ channel: 'sms', status: 'skipped', attempts: 0, last_error: expect.stringContaining('E.164') }),
   ]);
+  expect(lines).toContainEqual(expect.objectContaining({ level: 40, orderId: order.orderId, channel: 'sms', msg: expect.stringMatching(/^SMS skipped: .*E\.164/) }));
   // A retry of the SMS step stays skipped.
   expect((await acts.sendOrderNotification({ orderId: order.orderId, template: 'order_confirmed', channel: 'sms' })).status).toBe('skipped');
 });
@@ -121,8 +125,13 @@ describe('through Twilio', () => {
     await twilio?.close();
   });
 
-  it("an SMS goes to Twilio once, in its short form, and the outbox row keeps Twilio's message sid", async () => {
+  it("an SMS goes to Twilio once, in its short form, after its outbox row is written; the row then keeps Twilio's message sid", async () => {
     const order = await placeTestOrder(db, { phone: '+447700900123' });
+    const whileSending: unknown[] = [];
+    twilio.answerWith(async (req) => {
+      whileSending.push(...await query('select status, provider_message_id from notifications where order_id = ?', [order.orderId]));
+      return { status: 201, body: { sid: `SM${'a'.repeat(32)}`, status: 'queued', to: req.form?.To, body: req.form?.Body } };
+    });
     const notifier = new TwilioNotifier({ accountSid: `AC${'1'.repeat(32)}`, authToken: 'token', from: '+15005550006', apiBase: twilio.url });
     const acts = realActivities(db, { notifier });
     await Promise.all([1, 2].map(() => acts.sendOrderNotification({ orderId: order.orderId, template: 'out_for_delivery', channel: 'sms' })));
@@ -131,5 +140,6 @@ describe('through Twilio', () => {
     const [row] = await query<{ provider: string; provider_message_id: string; status: string }>(
       'select provider, provider_message_id, status from notifications where order_id = ?', [order.orderId]);
     expect(row).toEqual({ provider: 'twilio', provider_message_id: `SM${'a'.repeat(32)}`, status: 'sent' });
+    expect(whileSending).toEqual([{ status: 'sending', provider_message_id: null }]);
   });
 });
