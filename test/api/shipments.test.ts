@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { required, type TestDatabase } from '../support/db';
 import { startApiWorld, startTestApi, stopApiWorld, STAFF_TOKEN, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
-import { placeTestOrder } from '../support/checkout';
+import { placeTestOrder, realActivities } from '../support/checkout';
 import { connectClient } from '../../src/temporal/client';
 import { signCarrierWebhook } from '../../src/api/routes/carrier-webhooks';
 import { newToken } from '../../src/api/auth';
@@ -228,5 +228,50 @@ describe('an order\'s shipments', () => {
       expect(res.status).toBe(404);
       expect(res.body.error.code).toBe('order_not_found');
     }
+  });
+});
+
+describe('support\'s notices for parcels', () => {
+  it('staff see stalled and returned parcels, oldest first, and close one with a reason kept in the audit trail', async () => {
+    const acts = realActivities(db);
+    const stalled = await shippedOrder({ track: false });
+    const returned = await shippedOrder({ track: false });
+    const since = new Date(Date.now() - 6 * 24 * 3_600_000).toISOString();
+    await acts.raiseStallNotice({ shipmentId: stalled.shipmentId, orderId: stalled.orderId, trackingNumber: stalled.trackingNumber,
+      carrier: 'simulated', status: 'in_transit', since });
+    await acts.raiseReturnedNotice({ shipmentId: returned.shipmentId, orderId: returned.orderId, trackingNumber: returned.trackingNumber,
+      carrier: 'simulated', returnedAt: new Date().toISOString(), reason: 'Address does not exist' });
+
+    expect((await api.request('GET', '/admin/notices')).status).toBe(401);
+    const open = await api.request('GET', '/admin/notices', { headers: staff });
+    expect(open.status).toBe(200);
+    const ours = open.body.notices.filter((n: { orderId: string }) => [stalled.orderId, returned.orderId].includes(n.orderId));
+    expect(ours).toEqual([
+      expect.objectContaining({ kind: 'shipment_stalled', orderId: stalled.orderId, shipmentId: stalled.shipmentId, trackingNumber: stalled.trackingNumber,
+        resolvedAt: null, message: expect.stringContaining(`has not moved since ${since}`) }),
+      expect.objectContaining({ kind: 'shipment_returned', orderId: returned.orderId, message: expect.stringContaining('Address does not exist') }),
+    ]);
+    const onlyReturned = await api.request('GET', `/admin/notices?kind=shipment_returned&orderId=${returned.orderId}`, { headers: staff });
+    expect(onlyReturned.body.notices).toEqual([expect.objectContaining({ orderId: returned.orderId })]);
+
+    const id = ours[1].id as string;
+    const noReason = await api.request('POST', `/admin/notices/${id}/resolve`, { headers: staff, body: {} });
+    expect(noReason.status).toBe(400);
+    const done = await api.request('POST', `/admin/notices/${id}/resolve`,
+      { headers: { ...staff, 'X-Support-Agent': 'sam' }, body: { reason: 'sent again with the corrected address' } });
+    expect(done.status).toBe(200);
+    expect(done.body).toEqual(expect.objectContaining({ id, resolvedAt: expect.any(String) }));
+    const again = await api.request('POST', `/admin/notices/${id}/resolve`, { headers: staff, body: { reason: 'twice' } });
+    expect(again.status).toBe(409);
+    expect((await api.request('POST', `/admin/notices/${randomUUID()}/resolve`, { headers: staff, body: { reason: 'x' } })).status).toBe(404);
+
+    const stillOpen = await api.request('GET', `/admin/notices?orderId=${returned.orderId}`, { headers: staff });
+    expect(stillOpen.body.notices).toEqual([]);
+    expect(await sql('select action, actor, reason, outcome from support_actions where order_id = ?', [returned.orderId]))
+      .toEqual([{ action: 'resolve_notice', actor: 'staff:sam', reason: 'sent again with the corrected address', outcome: 'done' }]);
+
+    const { body: openapi } = await api.request('GET', '/openapi.json');
+    expect(openapi.paths['/admin/notices'].get.security).toEqual([{ staffToken: [] }]);
+    expect(openapi.paths['/admin/notices/{id}/resolve'].post.security).toEqual([{ staffToken: [] }]);
   });
 });

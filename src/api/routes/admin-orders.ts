@@ -149,7 +149,7 @@ export function adminOrderRoutes(deps: Pick<AppDeps, 'temporal' | 'orm'>, staffO
   ];
 }
 
-function callerOf(ctx: Context): Caller {
+export function callerOf(ctx: Context): Caller {
   const agent = ctx.get('X-Support-Agent');
   if (agent && !/^[\w.@-]{1,64}$/.test(agent)) {
     throw new DomainError(ErrorCode.ValidationFailed, 'X-Support-Agent must be 1 to 64 letters, digits or . _ @ -.', { in: 'headers' });
