@@ -118,7 +118,8 @@ describe('POST /webhooks/stripe', () => {
     expect(stripe.requests.find((r) => r.form?.['metadata[orderId]'] === orderId)?.headers['idempotency-key']).toBe(`order-${orderId}-authorize`);
   });
 
-  it('an event that arrives before the workflow waits for it (even before Stripe has answered the confirmation) is not lost', async () => {
+  /** A payment workflow whose call to Stripe has arrived there and is held: Stripe has not answered the confirmation yet. */
+  async function startHeldPayment(): Promise<{ orderId: string; handle: WorkflowHandle; release: () => void }> {
     let release!: () => void;
     const order = await placeTestOrder(db, { paymentMethod: 'pm_card_authenticationRequired' });
     held.set(order.orderId, new Promise<void>((resolve) => { release = resolve; }));
@@ -126,11 +127,31 @@ describe('POST /webhooks/stripe', () => {
       args: [{ orderId: order.orderId, amount: order.totalAmount, currency: order.currency, paymentMethod: 'pm_card_authenticationRequired',
         actionTimeout: '15 minutes' } satisfies PaymentInput] });
     await until('the authorization call reaching Stripe', async () => stripe.requests.filter((r) => r.form?.['metadata[orderId]'] === order.orderId).length, (n) => n > 0);
-    const early = await postStripe(stripeEvent('payment_intent.succeeded', intent(order.orderId, 'requires_capture')));
+    return { orderId: order.orderId, handle, release };
+  }
+
+  it('an event that arrives before the workflow waits for it (even before Stripe has answered the confirmation) is not lost', async () => {
+    const { orderId, handle, release } = await startHeldPayment();
+    const early = await postStripe(stripeEvent('payment_intent.succeeded', intent(orderId, 'requires_capture')));
     expect(early.body).toEqual({ received: true, duplicate: false, outcome: 'delivered' });
     expect((await handle.query(paymentStatusQuery)).status).toBe('pending');
     release();
-    expect(await handle.result()).toEqual({ status: 'authorized', providerRef: intentId(order.orderId) });
+    expect(await handle.result()).toEqual({ status: 'authorized', providerRef: intentId(orderId) });
+  });
+
+  it('out of order before the wait: a success, then a late requires_action, beside a failure of another PaymentIntent of the order, ends authorized', async () => {
+    const { orderId, handle, release } = await startHeldPayment();
+    const payloads = [
+      // Another PaymentIntent carrying this order's id (made outside this payment, say by hand in the Dashboard): not its outcome.
+      stripeEvent('payment_intent.payment_failed', intent(orderId, 'requires_payment_method', { id: 'pi_another_attempt',
+        last_payment_error: { type: 'card_error', code: 'card_declined', decline_code: 'do_not_honor', message: 'Declined' } })),
+      stripeEvent('payment_intent.amount_capturable_updated', intent(orderId, 'requires_capture', { amount_capturable: 4900 })),
+      stripeEvent('payment_intent.requires_action', intent(orderId, 'requires_action')),
+    ];
+    for (const payload of payloads) expect((await postStripe(payload)).body).toEqual({ received: true, duplicate: false, outcome: 'delivered' });
+    release();
+    expect(await handle.result()).toEqual({ status: 'authorized', providerRef: intentId(orderId) });
+    expect(await signalsIn(handle)).toBe(3);
   });
 
   it('out of order: the failure wins whenever it comes, and a late requires_action for the decided payment is only recorded', async () => {
