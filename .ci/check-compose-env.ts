@@ -1,0 +1,78 @@
+/**
+ * The application containers of docker-compose.yml start with a configuration the code accepts.
+ * Input: `docker-compose config` (compose's own resolution of anchors, env_file and ${...}, here
+ * with .env.example as .env), as JSON, and the Dockerfile. Each of migrate, api and worker gets its
+ * resolved environment, on top of the image's ENV, through the same loadConfig the processes run,
+ * and the ports the containers listen on must be those their health checks and port mappings use.
+ * Run by .ci/lint-deploy.sh: `tsx .ci/check-compose-env.ts resolved.json Dockerfile`.
+ */
+import { readFileSync } from 'node:fs';
+import { loadConfig, type Config } from '../src/config';
+
+interface Service {
+  command?: string[];
+  environment?: Record<string, string | number | null>;
+  healthcheck?: { test?: string[]; disable?: boolean };
+  ports?: { target: number }[];
+  expose?: string[];
+}
+
+const [resolvedPath, dockerfilePath] = process.argv.slice(2);
+const services = (JSON.parse(readFileSync(resolvedPath, 'utf8')) as { services: Record<string, Service> }).services;
+const problems: string[] = [];
+
+/** The runtime stage's ENV: what a container has before compose adds its own. */
+function imageEnv(dockerfile: string): Record<string, string> {
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const block = /^ENV ((?:.*\\\n)*.*)$/m.exec(runtime)?.[1] ?? '';
+  return Object.fromEntries([...block.matchAll(/([A-Z_][A-Z0-9_]*)=(\S+)/g)].map((m) => [m[1], m[2]]));
+}
+
+function configOf(name: string, image: Record<string, string>): Config | undefined {
+  const env = { ...image, ...Object.fromEntries(Object.entries(services[name].environment ?? {}).map(([k, v]) => [k, v === null ? '' : String(v)])) };
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    problems.push(`${name}: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+function healthPort(name: string): number | undefined {
+  const url = services[name].healthcheck?.test?.find((part) => part.startsWith('http://'));
+  return url ? Number(new URL(url).port) : undefined;
+}
+
+function expect(what: string, actual: unknown, expected: unknown): void {
+  if (JSON.stringify(actual) !== JSON.stringify(expected)) problems.push(`${what}: ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
+}
+
+const image = imageEnv(readFileSync(dockerfilePath, 'utf8'));
+expect('the image', loadConfig(image).NODE_ENV, 'production');
+for (const name of ['migrate', 'api', 'worker']) {
+  if (!services[name]) {
+    problems.push(`${name}: no such service`);
+    continue;
+  }
+  const config = configOf(name, image);
+  if (!config) continue;
+  expect(`${name}: NODE_ENV`, config.NODE_ENV, 'production');
+  expect(`${name}: DATABASE_URL's host is the shop database`, config.DATABASE_URL && new URL(config.DATABASE_URL).hostname, 'shop-db');
+  expect(`${name}: TEMPORAL_ADDRESS`, config.TEMPORAL_ADDRESS, 'temporal:7233');
+  if (name === 'api') {
+    expect('api: HOST (reachable from outside the container)', config.HOST, '0.0.0.0');
+    expect('api: the port its health check asks', healthPort('api'), config.PORT);
+    expect('api: the port it publishes', services.api.ports?.map((p) => p.target), [config.PORT]);
+  }
+  if (name === 'worker') {
+    expect('worker: WORKER_METRICS_HOST (reachable by Prometheus)', config.WORKER_METRICS_HOST, '0.0.0.0');
+    expect('worker: the metrics port its health check asks', healthPort('worker'), config.WORKER_METRICS_PORT);
+    expect('worker: the port it exposes', services.worker.expose, [String(config.WORKER_METRICS_PORT)]);
+  }
+}
+
+if (problems.length > 0) {
+  console.error(`docker-compose.yml: the application containers would not start as intended:\n  ${problems.join('\n  ')}`);
+  process.exit(1);
+}
+console.log('docker-compose.yml: migrate, api and worker environments pass the configuration check; ports agree');
