@@ -10,6 +10,11 @@ import { describeMoney } from '../workflows/format';
 
 interface PaymentRow { id: string; status: string; provider_ref: string | null; payment_method: string; currency: string; amount: string; captured_amount: string; refunded_amount: string }
 
+/**
+ * An order makes one payment attempt: a declined or abandoned one ends the order, and the customer's
+ * next try is a new checkout, hence a new order id. So the order id names the attempt, and a key
+ * never meets different parameters (which Stripe would refuse as a reused key).
+ */
 export const paymentKeys = {
   authorize: (orderId: string) => `order-${orderId}-authorize`,
   void: (orderId: string) => `order-${orderId}-void`,
