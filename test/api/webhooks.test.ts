@@ -12,6 +12,7 @@ import { freePort } from '../../src/temporal/dev-server';
 import { createTestDatabase, required, type TestDatabase } from '../support/db';
 import { startCheckoutWorker, startTestApi, type TestApi, type TestWorker } from '../support/api';
 import { placeTestOrder, realActivities, seedCheckoutCatalog } from '../support/checkout';
+import { placeOrder, waitForOrder } from '../support/orders-api';
 import type { Notifier } from '../../src/integrations/notifier';
 import { startRecordingServer, type RecordingServer, type RecordedRequest, type Reply } from '../support/recording-server';
 import { StripePaymentProvider } from '../../src/integrations/stripe';
@@ -129,6 +130,20 @@ describe('POST /webhooks/stripe', () => {
     await until('the authorization call reaching Stripe', async () => stripe.requests.filter((r) => r.form?.['metadata[orderId]'] === order.orderId).length, (n) => n > 0);
     return { orderId: order.orderId, handle, release };
   }
+
+  it("a storefront's checkout on Stripe: its answer carries Stripe's 3-D Secure page, and the signed webhook confirms the order", async () => {
+    const placed = await placeOrder(api, db, { paymentMethod: 'pm_card_authenticationRequired' });
+    expect(placed.body.payment).toEqual(expect.objectContaining({ status: 'requires_action',
+      nextAction: expect.objectContaining({ url: `https://hooks.stripe.com/3d_secure_2/authenticate/${intentId(placed.orderId)}` }) }));
+    expect(stripe.requests.find((r) => r.form?.['metadata[orderId]'] === placed.orderId)?.form)
+      .toMatchObject({ amount: '4900', currency: 'usd', capture_method: 'manual', confirm: 'true', return_url: `${PUBLIC_BASE_URL}/orders/${placed.orderId}` });
+    const res = await postStripe(stripeEvent('payment_intent.amount_capturable_updated', intent(placed.orderId, 'requires_capture', { amount_capturable: 4900 })));
+    expect(res.body).toEqual({ received: true, duplicate: false, outcome: 'delivered' });
+    await waitForOrder(api, placed.orderId, (live) => live.status === 'awaiting_fulfillment');
+    const [payment] = await db.orm.em.fork().getConnection().execute<{ status: string; provider: string }[]>(
+      'select status, provider from payments where order_id = ?', [placed.orderId]);
+    expect(payment).toEqual({ status: 'authorized', provider: 'stripe' });
+  });
 
   it('an event that arrives before the workflow waits for it (even before Stripe has answered the confirmation) is not lost', async () => {
     const { orderId, handle, release } = await startHeldPayment();
