@@ -320,3 +320,30 @@ it('a parcel returned to sender ends the tracking: the return is stored, the cus
     expect(f.notices[0].message).toContain(`Parcel ${parcel.trackingNumber} (simulated) of order ${parcel.orderId} was returned to sender`);
     expect(await searchStatus(parcel)).toBe('returned_to_sender');
   }));
+
+it('over two weeks in short runs, continue-as-new carries the stall: one notice, closed when the parcel moves, and it still ends delivered', () =>
+  withParcel({ continueAsNewAfter: 3 }, async (parcel) => {
+    await parcel.webhook('evt-1', 'in_transit', 10);
+    await env.sleep('7 days'); // stalled at day 5 after the scan, while the workflow keeps continuing as new
+    const stalled = await parcel.until('stalled', (s) => s.stalled);
+    expect(stalled.runs).toBeGreaterThan(5);
+    expect(await searchStatus(parcel)).toBe('stalled');
+    await env.sleep('4 days'); // more runs, each carrying `stalled`: no second notice
+    expect((await facts(parcel)).notices).toEqual([expect.objectContaining({ kind: 'shipment_stalled', resolved_at: null })]);
+
+    await parcel.webhook('evt-2', 'in_transit', 12 * 24, 'Found at the depot');
+    await parcel.until('moving again', (s) => !s.stalled);
+    // The carrier's last scan comes by no webhook: only a poll, some runs later, finds it.
+    parcel.carrierKnows.push({ eventId: 'evt-3', status: 'delivered', occurredAt: new Date(parcel.shippedAt + 16 * 24 * HOUR).toISOString() });
+    const result = await parcel.handle.result();
+    expect(result.status).toBe('delivered');
+    expect(result.deliveredAt).toBe(new Date(parcel.shippedAt + 16 * 24 * HOUR).toISOString());
+    expect(result.state).toEqual(expect.objectContaining({ eventsApplied: 3, stalled: false }));
+    expect(result.state.polls).toBeGreaterThanOrEqual(60); // every 6 hours for 16 days, across every run
+    expect(result.state.runs).toBeGreaterThan(15);
+    const f = await facts(parcel);
+    expect(f.timeline).toEqual([['evt-1', 'in_transit'], ['evt-2', 'in_transit'], ['evt-3', 'delivered']]);
+    expect(f.told).toEqual([['delivered', 'email', 'sent', 1]]);
+    expect(f.notices).toEqual([expect.objectContaining({ kind: 'shipment_stalled', resolved_at: expect.anything() })]);
+    expect(await searchStatus(parcel)).toBe('delivered');
+  }));
