@@ -1,7 +1,8 @@
 /**
  * With OTEL_EXPORTER_OTLP_ENDPOINT set, one checkout is one trace: the API's HTTP span, the Temporal
  * client's update-with-start, the checkout workflow, its payment child and every activity, across
- * the API and worker processes. A small OTLP/HTTP receiver stands in for the collector.
+ * the API and worker processes, each span the child of the one that caused it. A small OTLP/HTTP
+ * receiver stands in for the collector.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -44,6 +45,7 @@ describe('tracing', () => {
       DATABASE_URL: db.url, TEMPORAL_ADDRESS: required('TEST_TEMPORAL_ADDRESS'), TEMPORAL_TASK_QUEUE: uniqueTaskQueue('traced'),
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
       OTEL_BSP_SCHEDULE_DELAY: '100', // export within 0.1 s instead of 5 s
+      FULFILLMENT_AUTO_PACK: 'false', // the order waits for the warehouse, so it can be cancelled and its saga ends
     };
     const port = await freePort();
     const worker = startService('workers/main.ts', env);
@@ -61,28 +63,56 @@ describe('tracing', () => {
     const res = await post(`/carts/${cart.id}/checkout`, { email: 'ada@example.com', shippingAddress: ADDRESS, paymentMethod: 'pm_card_visa' },
       { 'Idempotency-Key': `traced-${Date.now()}`, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
     expect(res.status).toBe(202);
+    const placed = (await res.json()) as { orderId: string; accessToken: string };
 
     const trace = () => spans.filter((s) => s.traceId === traceId);
     const named = (name: string) => trace().find((s) => s.name === name);
-    // The checkout workflow's own span (RunWorkflow:checkout) ends, and is exported, when the order's
-    // saga does; everything it started so far hangs off it.
-    const checkoutRun = () => named('StartActivity:reserveStock')?.parentSpanId;
-    const orphans = () => {
-      const ids = new Set([...trace().map((s) => s.spanId), checkoutRun()]);
-      return trace().filter((s) => s.name !== 'POST /carts/:id/checkout' && !ids.has(s.parentSpanId)).map((s) => s.name);
-    };
-    await until(() => !!named('RunActivity:sendOrderNotification') && orphans().length === 0, 'every span of the checkout so far');
-    for (const name of ['POST /carts/:id/checkout', 'UpdateWithStartWorkflow:awaitPaymentOutcome', 'HandleUpdate:awaitPaymentOutcome',
+    const parentName = (name: string) => trace().find((s) => s.spanId === named(name)!.parentSpanId)?.name;
+    const SO_FAR = ['POST /carts/:id/checkout', 'UpdateWithStartWorkflow:awaitPaymentOutcome', 'HandleUpdate:awaitPaymentOutcome',
       'StartActivity:reserveStock', 'RunActivity:reserveStock', 'StartChildWorkflow:payment', 'RunWorkflow:payment',
-      'RunActivity:authorizePayment', 'RunActivity:setOrderStatus', 'RunActivity:sendOrderNotification']) {
-      expect({ name, inTrace: !!named(name) }).toEqual({ name, inTrace: true });
-    }
+      'StartActivity:authorizePayment', 'RunActivity:authorizePayment', 'RunActivity:setOrderStatus',
+      'StartActivity:sendOrderNotification', 'RunActivity:sendOrderNotification', 'StartChildWorkflow:fulfillment'];
+    await until(() => SO_FAR.every((name) => !!named(name)), 'every span of the checkout so far');
     const http = named('POST /carts/:id/checkout')!;
     expect(http.service).toBe('commerce-api');
-    expect(named('UpdateWithStartWorkflow:awaitPaymentOutcome')!.parentSpanId).toBe(http.spanId);
-    expect(named('HandleUpdate:awaitPaymentOutcome')!.parentSpanId).toBe(named('UpdateWithStartWorkflow:awaitPaymentOutcome')!.spanId);
-    expect(named('StartChildWorkflow:payment')!.parentSpanId).toBe(checkoutRun());
     expect(named('RunActivity:reserveStock')!.service).toBe('commerce-worker');
+    // Each step under the one that started it: the client's call under the request, an activity's run
+    // under its scheduling, a child workflow under its start.
+    expect(parentName('UpdateWithStartWorkflow:awaitPaymentOutcome')).toBe('POST /carts/:id/checkout');
+    expect(parentName('HandleUpdate:awaitPaymentOutcome')).toBe('UpdateWithStartWorkflow:awaitPaymentOutcome');
+    expect(parentName('RunActivity:reserveStock')).toBe('StartActivity:reserveStock');
+    expect(parentName('RunWorkflow:payment')).toBe('StartChildWorkflow:payment');
+    expect(parentName('StartActivity:authorizePayment')).toBe('RunWorkflow:payment');
+    expect(parentName('RunActivity:authorizePayment')).toBe('StartActivity:authorizePayment');
+    expect(parentName('RunActivity:sendOrderNotification')).toBe('StartActivity:sendOrderNotification');
+    // The checkout workflow's own span (RunWorkflow:checkout) is exported when the saga ends; until
+    // then the steps it started share a parent that is not exported yet.
+    const checkoutRun = named('StartActivity:reserveStock')!.parentSpanId;
+    for (const name of ['StartChildWorkflow:payment', 'StartActivity:sendOrderNotification', 'StartChildWorkflow:fulfillment']) {
+      expect({ name, parent: named(name)!.parentSpanId }).toEqual({ name, parent: checkoutRun });
+    }
+
+    // End the saga: the order waits for the warehouse, so it can be cancelled; its compensations run.
+    const cancel = await post(`/orders/${placed.orderId}/cancel`, { reason: 'changed my mind' }, { authorization: `Bearer ${placed.accessToken}` });
+    expect(cancel.status).toBe(200);
+    const byId = () => new Map(trace().map((s) => [s.spanId, s]));
+    const pathToRoot = (span: Span, spans = byId()): string[] => {
+      const parent = span.parentSpanId ? spans.get(span.parentSpanId) : undefined;
+      return parent ? [...pathToRoot(parent, spans), span.name] : [span.name];
+    };
+    const unrooted = () => trace().map((s) => pathToRoot(s)).filter((path) => path[0] !== 'POST /carts/:id/checkout');
+    await until(() => !!named('RunWorkflow:checkout') && !!named('RunActivity:voidOrRefundPayment') && unrooted().length === 0,
+      'the ended saga\'s span, its compensations, and every span rooted at the HTTP request');
+    // Now the whole checkout is one tree: the HTTP request → the client's update-with-start → the
+    // workflow → each activity and child workflow, including the compensations the cancel ran.
+    expect(named('RunWorkflow:checkout')!.spanId).toBe(checkoutRun);
+    expect(parentName('RunWorkflow:checkout')).toBe('UpdateWithStartWorkflow:awaitPaymentOutcome');
+    expect(pathToRoot(named('RunActivity:reserveStock')!))
+      .toEqual(['POST /carts/:id/checkout', 'UpdateWithStartWorkflow:awaitPaymentOutcome', 'RunWorkflow:checkout', 'StartActivity:reserveStock', 'RunActivity:reserveStock']);
+    expect(pathToRoot(named('RunActivity:authorizePayment')!)).toEqual(['POST /carts/:id/checkout', 'UpdateWithStartWorkflow:awaitPaymentOutcome',
+      'RunWorkflow:checkout', 'StartChildWorkflow:payment', 'RunWorkflow:payment', 'StartActivity:authorizePayment', 'RunActivity:authorizePayment']);
+    expect(pathToRoot(named('RunActivity:voidOrRefundPayment')!)).toEqual(['POST /carts/:id/checkout', 'UpdateWithStartWorkflow:awaitPaymentOutcome',
+      'RunWorkflow:checkout', 'StartActivity:voidOrRefundPayment', 'RunActivity:voidOrRefundPayment']);
 
     api.process.kill('SIGTERM');
     worker.process.kill('SIGTERM');
