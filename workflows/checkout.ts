@@ -197,9 +197,9 @@ async function track(input: CheckoutInput, order: OrderControl, shipment: Shipme
 }
 
 /**
- * A child carries the order's OrderId, CustomerId and OrderTotal, so filtering on them finds the
- * order's payment, fulfilment and tracking too; not its OrderStatus, which only this workflow keeps
- * up to date (a child's copy would be the status at the child's start, forever).
+ * A child starts with the order's OrderId, CustomerId and OrderTotal, so filtering on them finds the
+ * order's payment, fulfilment and tracking too. Not this workflow's OrderStatus: a copy made at the
+ * start would stay the same forever; each child sets its own while it runs (order-status.ts).
  */
 function childSearchAttributes(): SearchAttributePair[] {
   return workflowInfo().typedSearchAttributes.getAll().filter((pair) => pair.key.name !== OrderStatusAttr.name);

@@ -12,6 +12,7 @@ import {
 } from './definitions';
 import { PROVIDER_CALL, COMPENSATION, DB_STEP } from './policies';
 import { describeMoney } from './format';
+import { followOrderStatus, type ChildOrderStatus } from './order-status';
 
 const provider = proxyActivities<Activities>(PROVIDER_CALL);
 const db = proxyActivities<Activities>(DB_STEP);
@@ -21,6 +22,15 @@ const AUTHORIZED_EVENTS: PaymentEvent['type'][] = ['payment_intent.amount_captur
 const FAILED_EVENTS: PaymentEvent['type'][] = ['payment_intent.payment_failed', 'payment_intent.canceled'];
 
 export async function payment(input: PaymentInput): Promise<PaymentResult> {
+  const orderStatus = followOrderStatus('pending');
+  try {
+    return await authorize(input, orderStatus);
+  } finally {
+    orderStatus.end();
+  }
+}
+
+async function authorize(input: PaymentInput, orderStatus: ChildOrderStatus): Promise<PaymentResult> {
   const events: PaymentEvent[] = [];
   let progress: PaymentProgress = { status: 'pending' };
   setHandler(paymentEventSignal, (event) => {
@@ -33,7 +43,7 @@ export async function payment(input: PaymentInput): Promise<PaymentResult> {
     if (parent && tellParent) await getExternalWorkflowHandle(parent.workflowId).signal(paymentProgressSignal, next);
   };
 
-  setCurrentDetails(`Authorizing ${describeMoney(input.amount, input.currency)} with the payment provider`);
+  setCurrentDetails(`Authorizing ${describeMoney(input.amount, input.currency)} with the payment provider (since ${new Date().toISOString()})`);
   const auth = await provider.authorizePayment.executeWithOptions(
     { summary: `Authorize ${describeMoney(input.amount, input.currency)} for order ${input.orderId}` },
     [{ orderId: input.orderId, amount: input.amount, currency: input.currency, paymentMethod: input.paymentMethod }],
@@ -44,7 +54,8 @@ export async function payment(input: PaymentInput): Promise<PaymentResult> {
   }
 
   await report({ status: 'requires_action', providerRef: auth.providerRef, nextAction: auth.nextAction });
-  setCurrentDetails(`Waiting up to ${input.actionTimeout} for the customer to complete 3-D Secure (payment ${auth.providerRef})`);
+  orderStatus.set('awaiting_payment_action');
+  setCurrentDetails(`Waiting since ${new Date().toISOString()}, for up to ${input.actionTimeout}, for the customer to complete 3-D Secure (payment ${auth.providerRef})`);
   const outcome = () => events.find((e) => e.providerRef === auth.providerRef && [...AUTHORIZED_EVENTS, ...FAILED_EVENTS].includes(e.type));
   const arrived = await condition(() => outcome() !== undefined, input.actionTimeout);
 

@@ -7,8 +7,8 @@
  * delivered or returned to sender; the parent checkout marks the order.
  */
 import {
-  allHandlersFinished, ApplicationFailure, condition, continueAsNew, isCancellation, log, patched, proxyActivities, setCurrentDetails,
-  setHandler, upsertSearchAttributes, workflowInfo,
+  allHandlersFinished, ApplicationFailure, condition, ContinueAsNew, continueAsNew, isCancellation, log, patched, proxyActivities,
+  setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/common';
 import { msToNumber, type Duration } from '@temporalio/common/lib/time';
@@ -19,6 +19,7 @@ import {
 } from './definitions';
 import { NOTIFICATION_CALL } from './policies';
 import { advance, chronological, CUSTOMER_MESSAGES, hasStalled, inWords, isFinal, judge, RETURNED_MESSAGE, startingState } from './shipment-state';
+import { followOrderStatus } from './order-status';
 
 /**
  * Polls plus applied events in one run before continuing as new. At the default 6-hour poll that
@@ -42,6 +43,19 @@ const carrier = proxyActivities<Activities>(POLL);
 const customer = proxyActivities<Activities>(NOTIFICATION_CALL);
 
 export async function shipmentTracking(input: TrackingInput): Promise<TrackingResult> {
+  // The order is shipped while its parcel is followed; a next run (continue-as-new) carries it on.
+  const orderStatus = followOrderStatus('shipped');
+  try {
+    const result = await followParcel(input);
+    orderStatus.end();
+    return result;
+  } catch (err) {
+    if (!(err instanceof ContinueAsNew)) orderStatus.end();
+    throw err;
+  }
+}
+
+async function followParcel(input: TrackingInput): Promise<TrackingResult> {
   const pollEvery = durationMs('pollEvery', input.pollEvery);
   const stallAfter = durationMs('stallAfter', input.stallAfter);
   const state: TrackingState = input.carried ?? startingState(input, Date.now());

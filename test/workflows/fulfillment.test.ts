@@ -6,7 +6,11 @@ import { createTimeSkippingEnv } from '../support/temporal';
 import { placeTestOrder, realActivities, seedCheckoutCatalog, startWorker } from '../support/checkout';
 import type { Activities } from '../../activities';
 import { fulfillment } from '../../workflows/fulfillment';
-import { cancelFulfillmentSignal, packedSignal, workflowIds } from '../../workflows/definitions';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { cancelFulfillmentSignal, OrderStatusAttr, packedSignal, workflowIds } from '../../workflows/definitions';
 import { PaymentProviderError } from '../../src/integrations/payments';
 
 let env: TestWorkflowEnvironment;
@@ -109,5 +113,42 @@ it('a capture that fails at shipping voids the label and fails, leaving the stoc
     expect(await query('select status from shipments where order_id = ?', [orderId])).toEqual([{ status: 'voided' }]);
     expect(await query('select status from reservations where order_id = ? order by sku', [orderId])).toEqual([{ status: 'reserved' }, { status: 'reserved' }]);
     expect(await query('select status from payments where order_id = ?', [orderId])).toEqual([{ status: 'authorized' }]);
+  });
+});
+
+/** RECORD_HISTORIES=1 npx jest test/workflows/fulfillment saves this history under test/replay/histories for the replay test. */
+async function recordHistory(handle: WorkflowHandle, name: string): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  writeFileSync(join(__dirname, '..', 'replay', 'histories', `child-order-status--fulfillment--${name}.history.bin`),
+    temporal.api.history.v1.History.encode(await handle.fetchHistory()).finish());
+}
+
+/** The OrderStatus values the workflow set, in order, from its history (null: removed). */
+async function orderStatusUpserts(handle: WorkflowHandle): Promise<(string | null)[]> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  return events.flatMap((e) => {
+    const payload = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.OrderStatus;
+    if (!payload) return [];
+    const value = defaultPayloadConverter.fromPayload<string | string[] | null>(payload);
+    return [Array.isArray(value) ? (value[0] ?? null) : value];
+  });
+}
+
+it('carries the order\'s status while it runs (awaiting fulfilment, then cancelling once a cancel reaches it in time) and drops it when it stops', async () => {
+  await withFulfilment(false, {}, async ({ handle }) => {
+    await env.sleep('1 hour');
+    expect((await handle.describe()).typedSearchAttributes.get(OrderStatusAttr)).toBe('awaiting_fulfillment');
+    await handle.signal(cancelFulfillmentSignal);
+    expect(await handle.result()).toEqual({ outcome: 'cancelled' });
+    expect((await handle.describe()).typedSearchAttributes.get(OrderStatusAttr)).toBeUndefined();
+    expect(await orderStatusUpserts(handle)).toEqual(['awaiting_fulfillment', 'cancelling', null]);
+    await recordHistory(handle, 'cancelled-while-waiting-for-the-warehouse');
+  });
+});
+
+it('a shipped order\'s fulfilment says shipped once the order is marked so, then leaves the status to the order', async () => {
+  await withFulfilment(true, {}, async ({ handle }) => {
+    expect((await handle.result()).outcome).toBe('shipped');
+    expect(await orderStatusUpserts(handle)).toEqual(['awaiting_fulfillment', 'shipped', null]);
   });
 });

@@ -1,0 +1,33 @@
+/**
+ * The order's status on its child workflows (payment, fulfilment, tracking), for the Temporal UI.
+ * A child carries OrderStatus while it runs, kept current by the child itself from what it sees
+ * of the order (3-D Secure asked for, a cancel that reaches the warehouse in time, the parcel
+ * marked shipped), and drops it when it ends: a filter such as `OrderStatus = "awaiting_fulfillment"`
+ * finds an order's checkout and the child working on it, never a finished child whose copy went
+ * stale. The checkout keeps the order's own status for its whole life (checkout-state.ts).
+ */
+import { patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { OrderStatusAttr, type OrderStatus } from './definitions';
+
+/** Children started since carry a current OrderStatus while they run; before, they carried none. */
+export const CHILD_ORDER_STATUS_PATCH = 'child-order-status';
+
+export interface ChildOrderStatus {
+  /** The order has moved on (a no-op when the status is already this one). */
+  set(status: OrderStatus): void;
+  /** The child's part is over: the status is the checkout's to keep. */
+  end(): void;
+}
+
+/** Call once, at the start of the child's run, with the order's status at that point. */
+export function followOrderStatus(initial: OrderStatus): ChildOrderStatus {
+  const on = patched(CHILD_ORDER_STATUS_PATCH);
+  let current: OrderStatus | null = null;
+  const upsert = (status: OrderStatus | null) => {
+    if (!on || status === current) return;
+    current = status;
+    upsertSearchAttributes([{ key: OrderStatusAttr, value: status }]);
+  };
+  upsert(initial);
+  return { set: upsert, end: () => upsert(null) };
+}
