@@ -3,7 +3,7 @@
  * idempotent: a second worker, or a restart, finds the schedule as it should be and changes
  * nothing; a changed setting (CART_SWEEP_EVERY, CART_TTL, ...) updates it in place. What ops set
  * by hand (paused or not, its note) is never touched. Ops pause, unpause and trigger it with
- * `temporal schedule pause|unpause|trigger --schedule-id cart-expiry-sweep` or the UI's Schedules page.
+ * `temporal schedule toggle --pause|--unpause` and `temporal schedule trigger` (--schedule-id cart-expiry-sweep) or the UI's Schedules page.
  */
 import { Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy, type ScheduleDescription } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
