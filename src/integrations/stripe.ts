@@ -81,8 +81,14 @@ export class StripePaymentProvider implements PaymentProvider {
   async refund(req: { idempotencyKey: string; providerRef: string; amount: number }): Promise<{ refundRef: string }> {
     try {
       const refund = await this.stripe.refunds.create({ payment_intent: req.providerRef, amount: req.amount }, { idempotencyKey: req.idempotencyKey });
+      // Stripe can answer with a refund that already failed (the card's account is closed, say): no money went back, so it is not a refund.
+      if (refund.status === 'failed' || refund.status === 'canceled') {
+        throw new PaymentProviderError(`Stripe ${refund.status === 'failed' ? 'could not make' : 'cancelled'} refund ${refund.id} of ${req.amount} `
+          + `on payment ${req.providerRef}${refund.failure_reason ? ` (${refund.failure_reason})` : ''}; no money went back`, 'refund_failed', false);
+      }
       return { refundRef: refund.id };
     } catch (err) {
+      if (err instanceof PaymentProviderError) throw err;
       throw providerError(err, `refund ${req.amount} of payment ${req.providerRef}`);
     }
   }

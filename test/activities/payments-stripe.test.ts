@@ -83,3 +83,35 @@ it("support's retry-payment asks Stripe where a payment waiting for 3-D Secure s
   expect(await acts.checkPaymentWithProvider(req.orderId)).toEqual({ providerRef: 'pi_3Activities', status: 'authorized' });
   expect(stripe.requests.at(-1)).toMatchObject({ method: 'GET', path: '/v1/payment_intents/pi_3Activities' });
 });
+
+it('money moves through Stripe under its own keys: capture at shipping, a partial refund, a refund Stripe fails (nothing recorded), then the rest', async () => {
+  const req = await order();
+  let refunds = 0;
+  stripe.answerWith((r) => {
+    if (r.path === '/v1/payment_intents') return { status: 200, body: intent('requires_capture', { amount_capturable: 4900 }) };
+    if (r.path === '/v1/payment_intents/pi_3Activities/capture') return { status: 200, body: intent('succeeded', { amount_received: Number(r.form?.amount_to_capture) }) };
+    refunds += 1;
+    const failed = Number(r.form?.amount) === 1000;
+    return { status: 200, body: { id: `re_${refunds}`, object: 'refund', amount: Number(r.form?.amount), currency: 'usd', payment_intent: 'pi_3Activities',
+      status: failed ? 'failed' : 'succeeded', ...(failed ? { failure_reason: 'expired_or_canceled_card' } : {}) } };
+  });
+  await acts.authorizePayment(req);
+  expect(await acts.capturePayment(req.orderId)).toEqual({ capturedAmount: 4900 });
+  expect(await acts.refundPayment({ orderId: req.orderId, amount: 1200, reason: 'late', requestId: 'r1' })).toMatchObject({ refunded: 1200, refundedAmount: 1200, refundRef: 're_1' });
+  await expect(acts.refundPayment({ orderId: req.orderId, amount: 1000, reason: 'scratched', requestId: 'r2' }))
+    .rejects.toMatchObject({ type: 'refund_failed', nonRetryable: true });
+  expect(await acts.refundPayment({ orderId: req.orderId, reason: 'returned', requestId: 'r3' })).toMatchObject({ refunded: 3700, refundedAmount: 4900, refundRef: 're_3' });
+
+  expect(stripe.requests.slice(1).map((r) => [r.path, r.headers['idempotency-key'], r.form?.amount_to_capture ?? r.form?.amount])).toEqual([
+    ['/v1/payment_intents/pi_3Activities/capture', `order-${req.orderId}-capture`, '4900'],
+    ['/v1/refunds', `order-${req.orderId}-refund-support-r1`, '1200'],
+    ['/v1/refunds', `order-${req.orderId}-refund-support-r2`, '1000'],
+    ['/v1/refunds', `order-${req.orderId}-refund-support-r3`, '3700'],
+  ]);
+  const conn = db.orm.em.fork().getConnection();
+  expect(await conn.execute('select r.amount, r.status, r.provider_ref from refunds r join payments p on p.id = r.payment_id where p.order_id = ? order by r.created_at', [req.orderId]))
+    .toEqual([{ amount: '1200', status: 'succeeded', provider_ref: 're_1' }, { amount: '1000', status: 'failed', provider_ref: null },
+      { amount: '3700', status: 'succeeded', provider_ref: 're_3' }]);
+  expect(await conn.execute('select status, captured_amount, refunded_amount from payments where order_id = ?', [req.orderId]))
+    .toEqual([{ status: 'refunded', captured_amount: '4900', refunded_amount: '4900' }]);
+});

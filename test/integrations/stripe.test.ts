@@ -161,6 +161,17 @@ describe("reading Stripe's answers", () => {
     expect(() => paymentStatusOf(intent({ status: 'requires_confirmation' }) as unknown as Stripe.PaymentIntent)).toThrow(/requires_confirmation/);
   });
 
+  it('a refund Stripe answers as failed returned no money: a final refusal, never recorded as refunded; a pending one is on its way', async () => {
+    const refund = (status: string, extra: Record<string, unknown> = {}) => ({ id: 're_3Abc', object: 'refund', amount: 1200, currency: 'usd',
+      payment_intent: 'pi_3Abc', status, ...extra });
+    stripe.answerWith(() => ({ status: 200, body: refund('failed', { failure_reason: 'expired_or_canceled_card' }) }));
+    const err = await provider(stripe.url).refund({ idempotencyKey: 'order-o-1-refund-x', providerRef: 'pi_3Abc', amount: 1200 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PaymentProviderError);
+    expect(err).toMatchObject({ code: 'refund_failed', retryable: false, message: expect.stringContaining('(expired_or_canceled_card); no money went back') });
+    stripe.answerWith(() => ({ status: 200, body: refund('pending') }));
+    expect(await provider(stripe.url).refund({ idempotencyKey: 'order-o-1-refund-y', providerRef: 'pi_3Abc', amount: 1200 })).toEqual({ refundRef: 're_3Abc' });
+  });
+
   it('voiding a payment Stripe has already cancelled succeeds: the hold is gone either way', async () => {
     stripe.answerWith(() => ({ status: 400, body: { error: { type: 'invalid_request_error', code: 'payment_intent_unexpected_state',
       message: 'This PaymentIntent could not be canceled because it has a status of canceled.', payment_intent: intent({ status: 'canceled' }) } } }));
