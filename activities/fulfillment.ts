@@ -33,11 +33,14 @@ export function fulfillmentActivities({ orm, payments, carrier, warehouse = 'WH-
         [packedBy, orderId]);
     },
 
-    /** One label per order: the carrier call is idempotent per order, and so is the shipments row. */
-    async buyShippingLabel(orderId: string): Promise<Shipped> {
+    /**
+     * One label per order, for as many packages as the warehouse packed: the carrier call is
+     * idempotent per order, and so is the shipments row.
+     */
+    async buyShippingLabel(orderId: string, packages = 1): Promise<Shipped> {
       const [order] = await conn().execute<{ shipping_address: ShippingAddress }[]>('select shipping_address from orders where id = ?', [orderId]);
       if (!order) throw new DomainError(ErrorCode.OrderNotFound, `Order ${orderId} does not exist.`, { orderId });
-      const label = await carrier.buyLabel({ orderId, address: order.shipping_address, packages: 1 });
+      const label = await carrier.buyLabel({ orderId, address: order.shipping_address, packages });
       await conn().execute(
         `insert into shipments (order_id, carrier, tracking_number, status, label_url) values (?, ?, ?, 'label_created', ?)
          on conflict (order_id) do nothing`, [orderId, label.carrier, label.trackingNumber, label.labelUrl]);

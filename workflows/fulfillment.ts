@@ -42,10 +42,13 @@ export async function fulfillment(input: FulfillmentInput): Promise<FulfillmentR
 async function fulfil(input: FulfillmentInput, orderStatus: ChildOrderStatus): Promise<FulfillmentResult> {
   const { orderId } = input;
   let packedBy: string | undefined;
+  let packages = 1;
   let cancelRequested = false;
   let dispatching = false;
-  setHandler(packedSignal, ({ actor }) => {
-    packedBy ??= actor;
+  setHandler(packedSignal, ({ actor, packages: count }) => {
+    if (packedBy !== undefined) return; // the warehouse's first word counts; a repeated signal changes nothing
+    packedBy = actor;
+    packages = count ?? 1;
   });
   setHandler(cancelFulfillmentSignal, () => {
     cancelRequested = true;
@@ -65,7 +68,8 @@ async function fulfil(input: FulfillmentInput, orderStatus: ChildOrderStatus): P
   await db.recordPacked.executeWithOptions({ summary: `Record order ${orderId} packed by ${packedBy}` }, [orderId, packedBy as string]);
   await report('packed');
 
-  const label = await provider.buyShippingLabel.executeWithOptions({ summary: `Buy a shipping label for order ${orderId}` }, [orderId]);
+  const label = await provider.buyShippingLabel.executeWithOptions(
+    { summary: `Buy a shipping label for ${packages} package${packages === 1 ? '' : 's'} of order ${orderId}` }, [orderId, packages]);
   await report('labelled', { trackingNumber: label.trackingNumber });
   if (cancelRequested) {
     await voidLabel(orderId);

@@ -1,13 +1,24 @@
 import { type TestDatabase } from '../support/db';
 import { startApiWorld, startCheckoutWorker, stopApiWorld, STAFF_TOKEN, type TestApi } from '../support/api';
 import { ADDRESS } from '../support/checkout';
+import { SimulatedCarrier } from '../../src/integrations/simulated/carrier';
+
+/** The simulated carrier, noting every label bought: how many packages, for which order. */
+class NotingCarrier extends SimulatedCarrier {
+  readonly labels: { orderId: string; packages: number }[] = [];
+  override async buyLabel(req: Parameters<SimulatedCarrier['buyLabel']>[0] & { packages: number }) {
+    this.labels.push({ orderId: req.orderId, packages: req.packages });
+    return super.buyLabel(req);
+  }
+}
+const carrier = new NotingCarrier();
 
 let db: TestDatabase;
 let api: TestApi;
 let worker: Awaited<ReturnType<typeof startCheckoutWorker>>;
 
 beforeAll(async () => {
-  ({ db, worker, api } = await startApiWorld({ stock: 20 }));
+  ({ db, worker, api } = await startApiWorld({ stock: 20, workerDeps: { carrier } }));
 });
 afterAll(async () => {
   await stopApiWorld({ api, worker, db });
@@ -50,6 +61,20 @@ describe('warehouse', () => {
     expect(shipped.body.payment.status).toBe('captured');
     const [fulfilment] = await db.orm.em.fork().getConnection().execute('select status, packed_by from fulfillments where order_id = ?', [orderId]);
     expect(fulfilment).toEqual({ status: 'shipped', packed_by: 'warehouse:pat' });
+    expect(carrier.labels.filter((l) => l.orderId === orderId)).toEqual([{ orderId, packages: 1 }]);
+  });
+
+  it('the label is bought for as many packages as the warehouse packed; a second packed signal changes nothing', async () => {
+    const { orderId, token } = await placeOrder();
+    const customer = { Authorization: `Bearer ${token}` };
+    await until(() => api.request('GET', `/orders/${orderId}`, { headers: customer }),
+      (r) => r.body.live?.timeline?.some((t: { step: string }) => t.step === 'fulfillment_allocated'));
+    expect((await api.request('POST', `/warehouse/orders/${orderId}/packed`, { headers: staff, body: { packedBy: 'pat', packages: 3 } })).status).toBe(202);
+    await api.request('POST', `/warehouse/orders/${orderId}/packed`, { headers: staff, body: { packedBy: 'sam', packages: 5 } });
+    await until(() => api.request('GET', `/orders/${orderId}`, { headers: customer }), (r) => r.body.live?.status === 'shipped');
+    expect(carrier.labels.filter((l) => l.orderId === orderId)).toEqual([{ orderId, packages: 3 }]);
+    const [fulfilment] = await db.orm.em.fork().getConnection().execute('select packed_by from fulfillments where order_id = ?', [orderId]);
+    expect(fulfilment).toEqual({ packed_by: 'warehouse:pat' });
   });
 
   it('refuses anyone without a staff token, and answers 404 for an order that is not in a warehouse', async () => {
