@@ -307,6 +307,8 @@ describe('retry-payment', () => {
     expect((await live(orderId)).timeline).toEqual(expect.arrayContaining([
       expect.objectContaining({ step: 'retry_payment', status: 'skipped' }),
       expect.objectContaining({ step: 'retry_payment', status: 'completed', detail: 'by staff:sam: webhook lost (the provider says authorized; passed to the payment)' })]));
+    expect((await auditRows(db, { orderId })).map((r) => [r.action, r.reason, r.outcome])).toEqual([
+      ['retry_payment', 'customer says they did it', 'refused'], ['retry_payment', 'webhook lost', 'done']]);
   });
 
   it('for a declined order: refused, pointing at the reopened cart', async () => {
@@ -361,5 +363,49 @@ describe('the real command', () => {
     const found = await run(['status', orderId, '--json']);
     expect(found.status).toBe(0);
     expect(JSON.parse(found.stdout)).toEqual(expect.objectContaining({ ok: true, command: 'status', result: expect.objectContaining({ orderId }) }));
+  });
+});
+
+describe('the audit trail', () => {
+  it('every action, done or refused, leaves one row with who, when, why and how it ended; each accepted one is in the order\'s timeline', async () => {
+    const waiting = await paidAndWaiting(api, db);
+    const shipped = await paidAndWaiting(api, db);
+    const shipmentId = await shipOrder(api, db, shipped);
+    // argv, the audited action, its outcome, and the timeline step an accepted one leaves on the order
+    const runs: [string[], string, 'done' | 'refused', string?][] = [
+      [['hold', waiting, '--reason', 'fraud check'], 'hold', 'done', 'hold'],
+      [['hold', waiting, '--reason', 'again'], 'hold', 'refused'],
+      [['release', waiting, '--reason', 'cleared'], 'release', 'done', 'release'],
+      [['release', waiting, '--reason', 'once more'], 'release', 'refused'],
+      [['address', waiting, 'city=Cambridge', '--reason', 'typo in the city'], 'change_address', 'done', 'change_shipping_address'],
+      [['address', shipped, 'city=Oxford', '--reason', 'too late'], 'change_address', 'refused'],
+      [['resend', waiting, 'order_confirmed', '--reason', 'lost it'], 'resend', 'done', 'resend_notification'],
+      [['resend', waiting, 'order_cancelled', '--reason', 'never sent'], 'resend', 'refused'],
+      [['retry-payment', waiting, '--reason', 'stuck?'], 'retry_payment', 'refused'],
+      [['refund', shipped, '--amount', '100', '--reason', 'goodwill'], 'refund', 'done', 'refund'],
+      [['refund', shipped, '--amount', '999999', '--reason', 'far too much'], 'refund', 'refused'],
+      [['carrier-event', shipmentId, 'in_transit', '--reason', 'carrier phoned'], 'carrier_event', 'done', 'support_carrier_event'],
+      [['cancel', shipped, '--reason', 'after shipping'], 'cancel', 'refused'],
+      [['cancel', waiting, '--reason', 'customer called'], 'cancel', 'done', 'cancel_requested'],
+    ];
+    for (const [argv, action, outcome, step] of runs) {
+      const requestId = randomUUID();
+      const before = new Date();
+      const run = await support(...argv, '--request-id', requestId);
+      expect({ argv, code: run.code }).toEqual({ argv, code: outcome === 'done' ? 0 : 1 });
+      const [row] = await db.orm.em.fork().getConnection().execute<Record<string, unknown>[]>(
+        'select action, actor, via, reason, outcome, outcome_detail, order_id, requested_at, completed_at from support_actions where id = ?', [requestId]);
+      const reason = argv[argv.indexOf('--reason') + 1];
+      const orderId = argv[1] === shipmentId ? shipped : argv[1];
+      expect({ argv, row }).toEqual({ argv, row: {
+        action, actor: 'staff:sam', via: 'cli', reason, outcome, order_id: orderId, requested_at: expect.any(String), completed_at: expect.any(String),
+        outcome_detail: outcome === 'refused' ? run.err.replace(/^Refused: /, '') : expect.stringContaining(orderId) } });
+      expect(Date.parse(row.requested_at as string)).toBeGreaterThanOrEqual(before.getTime() - 1000);
+      expect(Date.parse(row.completed_at as string)).toBeGreaterThanOrEqual(Date.parse(row.requested_at as string));
+      if (step) {
+        const entry = (await live(orderId)).timeline.find((t: { step: string; detail?: string }) => t.step === step && t.detail?.includes(reason));
+        expect({ argv, entry }).toEqual({ argv, entry: expect.objectContaining({ at: expect.any(String), detail: expect.stringContaining(`staff:sam`) }) });
+      }
+    }
   });
 });
