@@ -50,7 +50,8 @@ async function main(): Promise<void> {
     const timelineOrder = orders.find((o) => o.label === 'shipped')!;
     const runId = await firstRunId(sys, workflowIds.checkout(timelineOrder.orderId));
     const order = `${sys.ui}/namespaces/default/workflows/${workflowIds.checkout(timelineOrder.orderId)}/${runId}`;
-    const byStatus = 'WorkflowType = "checkout" AND OrderStatus = "awaiting_fulfillment"';
+    // Checkouts and the fulfilment workflows working on them: both carry the order's current status.
+    const byStatus = 'OrderStatus = "awaiting_fulfillment"';
     const shots: Shot[] = [
       { file: 'ops-workflows-by-status.png', url: `${sys.ui}/namespaces/default/workflows?query=${encodeURIComponent(byStatus)}`, height: 760,
         shows: 'awaiting_fulfillment' },
