@@ -97,6 +97,41 @@ describe('SIGTERM on the worker', () => {
     second.process.kill('SIGTERM');
     expect(await second.exited).toEqual({ code: 0, signal: null });
   });
+
+  it('does not wait past its grace period for an activity that cannot finish, and the order still completes on a new worker', async () => {
+    const taskQueue = uniqueTaskQueue('sigterm-grace');
+    const env = { DATABASE_URL: db.url, TEMPORAL_ADDRESS: required('TEST_TEMPORAL_ADDRESS'), TEMPORAL_TASK_QUEUE: taskQueue, WORKER_SHUTDOWN_GRACE: '1s' };
+    const first = startService('workers/main.ts', env);
+    services.push(first);
+    await first.waitFor(/"msg":"worker polling"/);
+
+    const placed = await placeTestOrder(db, { items: [{ sku: 'MUG-1', quantity: 2 }] }); // the test above sold the tees out
+    const lock = await lockInventoryRow(db.url, 'MUG-1');
+    try {
+      await client.workflow.start('checkout', { workflowId: workflowIds.checkout(placed.orderId), taskQueue, args: [checkoutInputOf(placed)] });
+      await until(async () => (await lock.waiting()) > 0, 'reserveStock to be running (blocked on the row lock)');
+
+      // The activity is stuck in the database and never notices the cancellation the grace period ends
+      // with: the worker gives up 10 s after the grace (shutdownForceTime) and exits within 5 s more, non-zero.
+      const stoppedAt = Date.now();
+      first.process.kill('SIGTERM');
+      expect(await first.exited).toEqual({ code: 1, signal: null });
+      expect(Date.now() - stoppedAt).toBeLessThan(1_000 + 10_000 + 5_000 + 3_000);
+      expect(first.output()).toContain('The worker did not stop cleanly');
+    } finally {
+      await lock.release(); // the worker's connection went with its process: the blocked reservation rolled back
+    }
+
+    // Temporal retries the abandoned attempt on the next worker after its start-to-close timeout (30 s).
+    const second = startService('workers/main.ts', { ...env, WORKER_SHUTDOWN_GRACE: '10s' });
+    services.push(second);
+    await until(async () => DONE.includes(await orderStatus(placed.orderId)), 'the order to complete on the new worker', 60_000);
+    const reservations = await db.orm.em.fork().getConnection().execute<{ sku: string; quantity: number }[]>(
+      'select sku, quantity from reservations where order_id = ? order by sku', [placed.orderId]);
+    expect(reservations).toEqual([{ sku: 'MUG-1', quantity: 2 }]); // reserved once
+    second.process.kill('SIGTERM');
+    expect(await second.exited).toEqual({ code: 0, signal: null });
+  }, 120_000);
 });
 
 describe('SIGTERM on the API', () => {
