@@ -7,12 +7,15 @@
  *   - a retry after a successful send finds the row sent and does nothing;
  *   - a retry after a crash mid-send finds a stale claim: the message may have gone, so it is not
  *     sent again (never twice); the row stays 'sending' with a note, for support to resend by hand;
- *   - a provider's refusal marks the row failed with the error, and the retry policy decides.
+ *   - a provider's refusal marks the row failed with the error; one a retry can help (rate limit,
+ *     outage) fails the attempt for the retry policy, one for good (a number Twilio will not text,
+ *     an address SendGrid rejects) is answered 'refused': a message that cannot go never fails,
+ *     cancels or rolls back the order it is about, and the other channel still goes.
  * A phone number that is not E.164 is never sent to: the row is 'skipped' with the reason.
  */
 import type { ActivityDeps } from './index';
 import { sendClaimed } from './outbox';
-import { STALE_CLAIM_SECONDS, type Channel } from '../src/integrations/notifier';
+import { NotifierError, STALE_CLAIM_SECONDS, type Channel } from '../src/integrations/notifier';
 import { render, type MessageData, type Template } from '../src/domain/templates';
 import { isE164 } from '../src/domain/phone';
 import { DomainError, ErrorCode } from '../src/domain/errors';
@@ -21,8 +24,11 @@ interface OrderRow { id: string; email: string; phone: string | null; shipping_a
 interface OutboxRow { id: string; status: string; provider_message_id: string | null; claim_age_s: number | null }
 
 export interface NotificationResult {
-  /** in_doubt: an earlier attempt stopped mid-send, so the message may have gone; it is not sent again. */
-  status: 'sent' | 'already_sent' | 'skipped' | 'in_doubt';
+  /**
+   * in_doubt: an earlier attempt stopped mid-send, so the message may have gone; it is not sent again.
+   * refused: the provider refused it for good; the row is 'failed' with the reason, for support to fix and resend.
+   */
+  status: 'sent' | 'already_sent' | 'skipped' | 'in_doubt' | 'refused';
   messageId?: string;
   reason?: string;
 }
@@ -73,6 +79,10 @@ export function notificationActivities({ orm, notifier, logger }: ActivityDeps) 
       }
       if (outcome.status === 'refused') {
         await conn().execute(`update notifications set status = 'failed', last_error = ? where id = ?`, [outcome.detail, claimed.id]);
+        if (outcome.error instanceof NotifierError && !outcome.error.retryable) {
+          log.error({ err: outcome.error }, 'notification refused by the provider for good; not retried, the order goes on (support can resend once it is fixed)');
+          return { status: 'refused', reason: outcome.detail };
+        }
         log.warn({ err: outcome.error }, 'notification not sent; the activity retry policy decides whether it is tried again');
         throw outcome.error;
       }

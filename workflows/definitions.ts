@@ -263,7 +263,7 @@ export interface ResendRequest extends ActorReason {
 export interface ResendOutcome {
   template: string;
   channel: 'email' | 'sms';
-  status: 'sent' | 'already_sent' | 'skipped' | 'in_doubt';
+  status: 'sent' | 'already_sent' | 'skipped' | 'in_doubt' | 'refused';
   messageId?: string;
 }
 

@@ -124,6 +124,19 @@ describe('through Twilio', () => {
   afterAll(async () => {
     await twilio?.close();
   });
+  beforeEach(() => {
+    twilio.requests.length = 0;
+  });
+
+  it('an SMS Twilio refuses for good is recorded as failed with its reason and answered refused, not thrown for the retry policy to repeat', async () => {
+    const order = await placeTestOrder(db, { phone: '+447700900123' });
+    twilio.answerWith(() => ({ status: 400, body: { code: 21614, message: "'To' number is not a valid mobile number", more_info: 'https://www.twilio.com/docs/errors/21614', status: 400 } }));
+    const acts = realActivities(db, { notifier: new TwilioNotifier({ accountSid: `AC${'1'.repeat(32)}`, authToken: 'token', from: '+15005550006', apiBase: twilio.url }) });
+    const send = () => acts.sendOrderNotification({ orderId: order.orderId, template: 'order_confirmed', channel: 'sms' });
+    expect(await send()).toEqual({ status: 'refused', reason: expect.stringMatching(/^Twilio answered 400: 'To' number is not a valid mobile number \(error 21614/) });
+    expect(await outbox(order.orderId)).toEqual([expect.objectContaining({ channel: 'sms', status: 'failed', attempts: 1, last_error: expect.stringContaining('21614') })]);
+    expect(twilio.requests).toHaveLength(1);
+  });
 
   it("an SMS goes to Twilio once, in its short form, after its outbox row is written; the row then keeps Twilio's message sid", async () => {
     const order = await placeTestOrder(db, { phone: '+447700900123' });

@@ -15,6 +15,9 @@ import { createTimeSkippingEnv } from '../support/temporal';
 import { ADDRESS, checkoutInputOf, orderFacts, placeTestOrder, realActivities, seedCheckoutCatalog, startWorker } from '../support/checkout';
 import type { Activities } from '../../activities';
 import { PaymentProviderError } from '../../src/integrations/payments';
+import { NotifierError, type Notifier } from '../../src/integrations/notifier';
+import { SimulatedNotifier } from '../../src/integrations/simulated/notifier';
+import { logger } from '../../src/logger';
 import { checkout } from '../../workflows/checkout';
 import {
   cancelOrderUpdate, changeShippingAddressUpdate, holdOrderUpdate, paymentEventSignal, refundPaymentUpdate, releaseOrderUpdate, statusQuery, workflowIds,
@@ -135,6 +138,23 @@ it('a paid order reserves its stock, confirms, tells the customer and awaits ful
     expect(facts.intents).toEqual([expect.objectContaining({ status: 'requires_capture' })]);
     expect(facts.outbox).toEqual([{ template: 'order_confirmed', channel: 'email', status: 'sent' }, { template: 'order_confirmed', channel: 'sms', status: 'sent' }]);
   }));
+
+it('a message the provider refuses for good (Twilio will not text the number) is recorded, and the paid order goes on: the e-mail went, nothing is rolled back', () => {
+  const simulated = new SimulatedNotifier(logger);
+  const notifier: Notifier = { send: async (m) => {
+    if (m.channel === 'sms') throw new NotifierError("Twilio answered 400: The 'To' number +447700900123 is not a valid mobile number (error 21614)", false);
+    return simulated.send(m);
+  } };
+  return withOrder({ phone: '+447700900123', activities: { sendOrderNotification: realActivities(db, { notifier }).sendOrderNotification } }, async ({ orderId, handle }) => {
+    const state = await untilStatus(handle, 'awaiting_fulfillment');
+    expect(state.timeline.filter((t) => t.status === 'completed').map((t) => t.step).slice(0, 5))
+      .toEqual(['reserve_stock', 'authorize_payment', 'confirm_order', 'send_confirmation', 'hand_over_to_fulfillment']);
+    expect(compensations(state)).toEqual([]);
+    const facts = await orderFacts(db, orderId);
+    expect(facts.payments).toEqual([expect.objectContaining({ status: 'authorized' })]);
+    expect(facts.outbox).toEqual([{ template: 'order_confirmed', channel: 'email', status: 'sent' }, { template: 'order_confirmed', channel: 'sms', status: 'failed' }]);
+  });
+});
 
 it('a declined card releases the reserved stock, reopens the cart and tells the customer', () =>
   withOrder({ paymentMethod: 'pm_card_chargeDeclined' }, async ({ orderId, handle }) => {
