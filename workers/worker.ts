@@ -17,7 +17,7 @@ import { cartSweepSettings, ensureSchedulesAtStartup, type CartSweepSettings } f
 import type { Tracing } from '../src/telemetry/tracing';
 import { activityMetricsInterceptor } from './metrics';
 import { createNotificationWorker } from './notifications';
-import { loadConfig } from '../src/config';
+import { loadConfig, type Config } from '../src/config';
 
 // After a stop request, running activities get this long to finish on their own before the SDK
 // cancels them (WORKER_SHUTDOWN_GRACE): our activities are short database writes and provider
@@ -48,6 +48,8 @@ export interface StartWorkerOptions {
   tracing?: Tracing;
   /** The notification queue's rate limit, messages per second across all workers (NOTIFICATIONS_PER_SECOND). */
   notificationsPerSecond?: number;
+  /** The configuration the process read and validated at start-up; read from the environment when not given. */
+  config?: Config;
 }
 
 export interface RunningWorker {
@@ -60,11 +62,12 @@ export interface RunningWorker {
 
 export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
   // Read before anything starts, so a bad CART_* value stops the worker with one message.
-  const cartSweep = opts.cartSweep ?? cartSweepSettings(loadConfig());
+  const config = opts.config ?? loadConfig();
+  const cartSweep = opts.cartSweep ?? cartSweepSettings(config);
   const grace = opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const activities = createActivities({
-    orm: opts.orm, logger: opts.logger, clock: () => new Date(), warehouse: loadConfig().FULFILLMENT_WAREHOUSE,
-    ...(opts.providers ?? createProviders({ orm: opts.orm, logger: opts.logger, publicBaseUrl: opts.publicBaseUrl })),
+    orm: opts.orm, logger: opts.logger, clock: () => new Date(), warehouse: config.FULFILLMENT_WAREHOUSE,
+    ...(opts.providers ?? createProviders({ orm: opts.orm, logger: opts.logger, publicBaseUrl: opts.publicBaseUrl, config })),
   });
   const worker = await Worker.create({
     connection: opts.connection,
@@ -86,7 +89,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   });
   // Customer messages: their own rate-limited queue, polled from this process too (workers/notifications.ts).
   const notifications = await createNotificationWorker({ connection: opts.connection, namespace: opts.namespace, taskQueue: opts.taskQueue,
-    activities, perSecond: opts.notificationsPerSecond ?? loadConfig().NOTIFICATIONS_PER_SECOND, shutdownGraceMs: grace,
+    activities, perSecond: opts.notificationsPerSecond ?? config.NOTIFICATIONS_PER_SECOND, shutdownGraceMs: grace,
     activityInterceptors: [activityMetricsInterceptor, ...(opts.tracing ? tracingActivityInterceptors : [])] });
   const runs = [worker.run(), notifications.run()];
   const run = Promise.all(runs).then(() => undefined);

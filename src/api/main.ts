@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     orm = await createOrm(config.DATABASE_URL!, config.DATABASE_POOL_MAX);
     await warnIfSchemaBehind(orm);
     temporal = await connectClient(targetFromConfig(config), { interceptors: tracingClientInterceptors(tracing) });
-    const { payments } = createProviders({ orm, logger, publicBaseUrl: config.PUBLIC_BASE_URL });
+    const { payments } = createProviders({ orm, logger, publicBaseUrl: config.PUBLIC_BASE_URL, config });
     const api = await startApi({ config, orm, temporal, logger, payments, drainDelayMs: durationMs(config.API_DRAIN_DELAY) });
     onStopSignal(async () => {
       await api.close();

@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   say('Starting the worker (bundling the workflows takes a few seconds) ...');
   // One set of providers for the worker and the API, so the simulated 3-D Secure page links back here.
   const providers = createProviders({ orm, logger, publicBaseUrl: config.PUBLIC_BASE_URL ?? `http://127.0.0.1:${config.PORT}` });
-  const worker = await startWorker({ connection, namespace: target.namespace, taskQueue: config.TEMPORAL_TASK_QUEUE, orm, logger, providers });
+  const worker = await startWorker({ connection, namespace: target.namespace, taskQueue: config.TEMPORAL_TASK_QUEUE, orm, logger, providers, config });
   running.push({ name: 'the worker', stop: () => worker.stop() });
   worker.run.catch((err: unknown) => {
     if (stopping) return;
