@@ -31,15 +31,15 @@ export default async function globalSetup(): Promise<void> {
     startDevServer({ executable: cli.path, headless: true }),
     bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger() }),
   ]);
-  // After the servers above have bound theirs: the system's pick of a free port for stripe-mock
-  // could otherwise be one the dev server chose (freePort) but had not bound yet.
-  const stripeMock = stripeMockBinary ? await startStripeMock(stripeMockBinary.path) : undefined;
   const orm = await createOrm(db.url);
   await migrate(orm);
   await orm.close();
 
   const bundlePath = join(dir, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
+  // Last, so a failed set-up never leaves it running; and after the servers above have bound their
+  // ports, so the system's pick for stripe-mock cannot be one the dev server chose but had not bound yet.
+  const stripeMock = stripeMockBinary ? await startStripeMock(stripeMockBinary.path) : undefined;
 
   Object.assign(process.env, {
     NODE_ENV: 'test',
