@@ -120,7 +120,7 @@ export function registerOrderHandlers(order: OrderControl, db: Db): void {
       // still in flight cannot take a signal yet (the server would answer "not found"), so wait for it first.
       await condition(() => order.fulfilment !== 'starting' || order.rollingBack || isFinal());
       if (order.fulfilment === 'running') await getExternalWorkflowHandle(workflowIds.fulfillment(state.orderId)).signal(cancelFulfillmentSignal);
-      await condition(() => isFinal() || dispatched() || order.rollingBack, CANCEL_ANSWER_CAP);
+      await condition(() => isFinal() || dispatched() || order.rollingBack, CANCEL_ANSWER_CAP, { summary: 'Wait for the warehouse to stop, or say it is too late' });
       if (dispatched() && !order.rollingBack) {
         throw ApplicationFailure.create({ type: 'order_not_cancellable', nonRetryable: true,
           message: `order ${state.orderId} was already being dispatched; it can no longer be cancelled (start a return instead)` });
@@ -129,7 +129,7 @@ export function registerOrderHandlers(order: OrderControl, db: Db): void {
       order.work.cancel();
     }
     if (!isFinal()) order.setStatus('cancelling');
-    await condition(isFinal, CANCEL_ANSWER_CAP);
+    await condition(isFinal, CANCEL_ANSWER_CAP, { summary: 'Answer the cancel once the order is rolled back' });
     return state;
   }, {
     validator: (request: ActorReason) => {
@@ -177,7 +177,8 @@ export function registerOrderHandlers(order: OrderControl, db: Db): void {
   });
 
   setHandler(awaitPaymentOutcomeUpdate, async ({ maxWaitMs }) => {
-    await condition(() => state.payment.status !== 'pending' || order.rollingBack || isFinal(), maxWaitMs);
+    await condition(() => state.payment.status !== 'pending' || order.rollingBack || isFinal(), maxWaitMs,
+      { summary: 'Answer the checkout request once the payment outcome is known' });
     return state;
   });
 

@@ -100,7 +100,7 @@ async function afterSales(input: CheckoutInput, order: OrderControl): Promise<vo
   const window = input.afterSalesWindow ?? DEFAULT_AFTER_SALES_WINDOW;
   setCurrentDetails(`Order ${order.state.status}; open to support (refunds, messages) for ${window}, then this workflow ends`);
   try {
-    await sleep(window);
+    await sleep(window, { summary: `Stay open to support for ${window} after ${order.state.status === 'delivered' ? 'delivery' : 'the return'}` });
   } catch (err) {
     if (!isCancellation(err)) throw err; // an operator may end the window early by cancelling the workflow
   }

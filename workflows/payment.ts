@@ -57,7 +57,7 @@ async function authorize(input: PaymentInput, orderStatus: ChildOrderStatus): Pr
   orderStatus.set('awaiting_payment_action');
   setCurrentDetails(`Waiting since ${new Date().toISOString()}, for up to ${input.actionTimeout}, for the customer to complete 3-D Secure (payment ${auth.providerRef})`);
   const outcome = () => events.find((e) => e.providerRef === auth.providerRef && [...AUTHORIZED_EVENTS, ...FAILED_EVENTS].includes(e.type));
-  const arrived = await condition(() => outcome() !== undefined, input.actionTimeout);
+  const arrived = await condition(() => outcome() !== undefined, input.actionTimeout, { summary: 'Wait for the customer to complete 3-D Secure' });
 
   if (!arrived) {
     await undo.voidOrRefundPayment.executeWithOptions(

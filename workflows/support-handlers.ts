@@ -79,7 +79,8 @@ export function registerSupportHandlers(order: OrderControl): void {
     // Exactly what the provider's webhook would have delivered; the payment workflow keeps one of each event id.
     await getExternalWorkflowHandle(workflowIds.payment(state.orderId)).signal(paymentEventSignal, event);
     order.record('retry_payment', 'completed', `${by(request)} (the provider says ${check.status}; passed to the payment)`);
-    await condition(() => state.payment.status !== 'requires_action' || order.rollingBack, RETRY_ANSWER_CAP);
+    await condition(() => state.payment.status !== 'requires_action' || order.rollingBack, RETRY_ANSWER_CAP,
+      { summary: 'Answer once the payment has taken the provider\'s answer' });
     return state;
   }, {
     validator: (request) => {
