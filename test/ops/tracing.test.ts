@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createTestDatabase, required, type TestDatabase } from '../support/db';
 import { ADDRESS, seedCheckoutCatalog } from '../support/checkout';
 import { killService, startService, until, type Service } from '../support/processes';
+import { sample, scrape } from '../support/prometheus';
 import { uniqueTaskQueue } from '../support/temporal';
 import { freePort } from '../../src/temporal/dev-server';
 
@@ -40,7 +41,7 @@ afterAll(async () => {
 });
 
 describe('tracing', () => {
-  it('follows one checkout from the HTTP request through the workflows to each activity, in one trace', async () => {
+  it('follows one checkout from the HTTP request through the workflows to each activity, in one trace (and the worker counts it confirmed, then cancelled)', async () => {
     const env = {
       DATABASE_URL: db.url, TEMPORAL_ADDRESS: required('TEST_TEMPORAL_ADDRESS'), TEMPORAL_TASK_QUEUE: uniqueTaskQueue('traced'),
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
@@ -48,7 +49,8 @@ describe('tracing', () => {
       FULFILLMENT_AUTO_PACK: 'false', // the order waits for the warehouse, so it can be cancelled and its saga ends
     };
     const port = await freePort();
-    const worker = startService('workers/main.ts', env);
+    const metricsPort = await freePort();
+    const worker = startService('workers/main.ts', { ...env, WORKER_METRICS_PORT: String(metricsPort) });
     const api = startService('src/api/main.ts', { ...env, HOST: '127.0.0.1', PORT: String(port), API_DRAIN_DELAY: '0s' });
     services.push(worker, api);
     await Promise.all([worker.waitFor(/"msg":"worker polling"/), api.waitFor(/"msg":"API listening"/)]);
@@ -107,6 +109,10 @@ describe('tracing', () => {
     // workflow → each activity and child workflow, including the compensations the cancel ran.
     expect(named('RunWorkflow:checkout')!.spanId).toBe(checkoutRun);
     expect(parentName('RunWorkflow:checkout')).toBe('UpdateWithStartWorkflow:awaitPaymentOutcome');
+    // The worker's /metrics counted the order's life: confirmed, then cancelled.
+    const metrics = await scrape(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(['confirmed', 'cancelled', 'failed'].map((status) => sample(metrics, 'commerce_order_status_changes', { status })))
+      .toEqual([1, 1, 0]);
     expect(pathToRoot(named('RunActivity:reserveStock')!))
       .toEqual(['POST /carts/:id/checkout', 'UpdateWithStartWorkflow:awaitPaymentOutcome', 'RunWorkflow:checkout', 'StartActivity:reserveStock', 'RunActivity:reserveStock']);
     expect(pathToRoot(named('RunActivity:authorizePayment')!)).toEqual(['POST /carts/:id/checkout', 'UpdateWithStartWorkflow:awaitPaymentOutcome',
