@@ -10,10 +10,12 @@ import { readFileSync } from 'node:fs';
 import { loadConfig, type Config } from '../src/config';
 
 interface Service {
+  container_name?: string;
+  deploy?: { replicas?: number };
   command?: string[];
   environment?: Record<string, string | number | null>;
   healthcheck?: { test?: string[]; disable?: boolean };
-  ports?: { target: number }[];
+  ports?: { target: number; published?: string | number }[];
   expose?: string[];
 }
 
@@ -63,8 +65,13 @@ for (const name of ['migrate', 'api', 'worker']) {
     expect('api: HOST (reachable from outside the container)', config.HOST, '0.0.0.0');
     expect('api: the port its health check asks', healthPort('api'), config.PORT);
     expect('api: the port it publishes', services.api.ports?.map((p) => p.target), [config.PORT]);
+    // Replicas: no fixed container name, and one host port per replica (a single fixed port binds once).
+    expect('api: container_name', services.api.container_name, undefined);
+    const [from, to = from] = String(services.api.ports?.[0]?.published ?? '').split('-').map(Number);
+    expect('api: host ports for its replicas', to - from + 1 >= (services.api.deploy?.replicas ?? 1), true);
   }
   if (name === 'worker') {
+    expect('worker: container_name (scaled with --scale worker=N)', services.worker.container_name, undefined);
     expect('worker: WORKER_METRICS_HOST (reachable by Prometheus)', config.WORKER_METRICS_HOST, '0.0.0.0');
     expect('worker: the metrics port its health check asks', healthPort('worker'), config.WORKER_METRICS_PORT);
     expect('worker: the port it exposes', services.worker.expose, [String(config.WORKER_METRICS_PORT)]);
