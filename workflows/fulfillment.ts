@@ -14,7 +14,7 @@ import {
   cancelFulfillmentSignal, fulfillmentProgressSignal, packedSignal,
   type FulfillmentInput, type FulfillmentResult, type FulfillmentStage,
 } from './definitions';
-import { AFTER_DISPATCH, COMPENSATION, DB_STEP, NOTIFICATION_CALL, PROVIDER_CALL } from './policies';
+import { AFTER_DISPATCH, CAPTURE_AT_DISPATCH, COMPENSATION, DB_STEP, NOTIFICATION_CALL, PROVIDER_CALL } from './policies';
 import { describeItems } from './format';
 import { followOrderStatus, type ChildOrderStatus } from './order-status';
 
@@ -23,6 +23,7 @@ const provider = proxyActivities<Activities>(PROVIDER_CALL);
 const undo = proxyActivities<Activities>(COMPENSATION);
 const customer = proxyActivities<Activities>(NOTIFICATION_CALL);
 const shipping = proxyActivities<Activities>(AFTER_DISPATCH);
+const capture = proxyActivities<Activities>(CAPTURE_AT_DISPATCH);
 
 /**
  * Orders started since: a "shipped" message that cannot be sent no longer fails the fulfilment
@@ -82,7 +83,7 @@ async function fulfil(input: FulfillmentInput, orderStatus: ChildOrderStatus): P
   setCurrentDetails(`Dispatching order ${orderId} (${label.trackingNumber})`);
   return CancellationScope.nonCancellable(async () => {
     try {
-      await provider.capturePayment.executeWithOptions({ summary: `Capture the payment of order ${orderId} at shipping time` }, [orderId]);
+      await capture.capturePayment.executeWithOptions({ summary: `Capture the payment of order ${orderId} at shipping time` }, [orderId]);
     } catch (err) {
       await voidLabel(orderId);
       throw ApplicationFailure.create({ type: 'capture_failed', nonRetryable: true,

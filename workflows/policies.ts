@@ -51,6 +51,19 @@ export const AFTER_DISPATCH: ActivityOptions = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 };
 
+/**
+ * The capture at dispatch: the parcel waits, packed, until the money is taken. A provider outage
+ * (5xx, rate limit, network) is waited out for up to a day, backing off to 10 minutes, instead of
+ * cancelling every order dispatched during it; a refusal (an expired or declined authorization) is
+ * non-retryable and rolls the order back at once.
+ */
+export const CAPTURE_AT_DISPATCH: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '1 day',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+  cancellationType: FINISH_BEFORE_UNDO,
+};
+
 /** How long the API's early-return update waits for a payment outcome before answering 202 with the state so far. */
 export const EARLY_RETURN_CAP_MS = 5_000;
 

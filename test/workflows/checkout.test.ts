@@ -347,6 +347,26 @@ describe('after payment: fulfilment and the parcel', () => {
       expect((await handle.query(statusQuery)).status).toBe('shipped');
     }));
 
+  it('a payment provider down for hours at shipping time is waited out: the parcel leaves once the capture goes through', async () => {
+    const real = realActivities(db);
+    let attempts = 0;
+    const capturePayment: Activities['capturePayment'] = async (orderId) => {
+      attempts += 1;
+      if (attempts <= 20) throw new PaymentProviderError('Stripe answered 503 Service Unavailable', 'api_error', true); // about two hours of backoff
+      return real.capturePayment(orderId);
+    };
+    await withOrder({ autoPack: true, afterSalesWindow: '1 hour', activities: { capturePayment } }, async ({ orderId, handle }) => {
+      const final = await handle.result();
+      expect(final.status).toBe('delivered');
+      expect(attempts).toBe(21);
+      expect(compensations(final)).toEqual([]);
+      const facts = await orderFacts(db, orderId);
+      expect(facts.payments).toEqual([expect.objectContaining({ status: 'captured' })]);
+      expect(facts.reservations.every((r) => r.status === 'committed')).toBe(true);
+      expect(facts.outbox).not.toEqual(expect.arrayContaining([expect.objectContaining({ template: 'order_cancelled' })]));
+    });
+  });
+
   it('a capture that fails at shipping runs the compensations: stock released, hold voided, customer told', async () => {
     const capturePayment = async () => {
       throw new PaymentProviderError('The authorization has expired', 'charge_expired_for_capture', false);
