@@ -6,7 +6,7 @@
  * dispatch nothing is undone automatically.
  */
 import {
-  allHandlersFinished, ApplicationFailure, CancellationScope, CancelledFailure, condition, executeChild, isCancellation, patched,
+  allHandlersFinished, ApplicationFailure, CancellationScope, CancelledFailure, condition, executeChild, isCancellation, log, patched,
   proxyActivities, proxyLocalActivities, setCurrentDetails, sleep, startChild, workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributePair } from '@temporalio/common';
@@ -36,6 +36,12 @@ const NO_ROLLBACK_AFTER_DISPATCH_PATCH = 'no-rollback-after-dispatch';
 /** Orders started since: after delivery (or return) the workflow stays open for support's refunds and messages. */
 const AFTER_SALES_PATCH = 'after-sales-window';
 const DEFAULT_AFTER_SALES_WINDOW = '30 days';
+/**
+ * Orders started since: a customer message that still fails once its retries are spent (a provider
+ * outage longer than NOTIFICATION_CALL's retries) is logged and the order goes on with the other
+ * channel; the outbox row stays failed for support to resend. Before, it rolled back the paid order.
+ */
+const MESSAGES_NEVER_FAIL_ORDER_PATCH = 'messages-never-fail-the-order';
 /** The parcel has left: the point of no return (workflows/fulfillment.ts). */
 const DISPATCHED: OrderState['status'][] = ['shipped', 'delivered', 'returned'];
 
@@ -206,11 +212,22 @@ function childSearchAttributes(): SearchAttributePair[] {
 }
 
 async function notify(via: typeof notifications, input: CheckoutInput, template: Template, reason?: string): Promise<void> {
-  await via.sendOrderNotification.executeWithOptions(
-    { summary: `E-mail "${template}" for order ${input.orderId}` }, [{ orderId: input.orderId, template, channel: 'email', reason }]);
+  await sendOrGoOn(input, template, 'email', () => via.sendOrderNotification.executeWithOptions(
+    { summary: `E-mail "${template}" for order ${input.orderId}` }, [{ orderId: input.orderId, template, channel: 'email', reason }]));
   if (input.notifyBySms) {
-    await via.sendOrderNotification.executeWithOptions(
-      { summary: `SMS "${template}" for order ${input.orderId}` }, [{ orderId: input.orderId, template, channel: 'sms', reason }]);
+    await sendOrGoOn(input, template, 'sms', () => via.sendOrderNotification.executeWithOptions(
+      { summary: `SMS "${template}" for order ${input.orderId}` }, [{ orderId: input.orderId, template, channel: 'sms', reason }]));
+  }
+}
+
+/** A message is not worth an order: once its retries are spent, log it and go on (a cancel still stops the order). */
+async function sendOrGoOn(input: CheckoutInput, template: Template, channel: 'email' | 'sms', send: () => Promise<unknown>): Promise<void> {
+  try {
+    await send();
+  } catch (err) {
+    if (isCancellation(err) || !patched(MESSAGES_NEVER_FAIL_ORDER_PATCH)) throw err;
+    log.error('customer message not sent after every retry; the order goes on, support can resend it',
+      { orderId: input.orderId, template, channel, error: String((err as Error)?.message ?? err) });
   }
 }
 

@@ -156,6 +156,25 @@ it('a message the provider refuses for good (Twilio will not text the number) is
   });
 });
 
+it('an e-mail provider down for longer than the message retries does not cost the paid order: it goes on, the SMS goes, the e-mail waits for support', () => {
+  const simulated = new SimulatedNotifier(logger);
+  const notifier: Notifier = { send: async (m) => {
+    if (m.channel === 'email') throw new NotifierError('SendGrid answered 503: Service Unavailable', true);
+    return simulated.send(m);
+  } };
+  return withOrder({ phone: '+447700900123', activities: { sendOrderNotification: realActivities(db, { notifier }).sendOrderNotification } }, async ({ orderId, handle }) => {
+    await env.sleep('10 minutes'); // the e-mail's ten attempts and their backoff
+    const state = await untilStatus(handle, 'awaiting_fulfillment');
+    expect(compensations(state)).toEqual([]);
+    const facts = await orderFacts(db, orderId);
+    expect(facts.payments).toEqual([expect.objectContaining({ status: 'authorized' })]);
+    expect(facts.outbox).toEqual([{ template: 'order_confirmed', channel: 'email', status: 'failed' }, { template: 'order_confirmed', channel: 'sms', status: 'sent' }]);
+    const [email] = await db.orm.em.fork().getConnection().execute<{ attempts: number }[]>(
+      `select attempts from notifications where order_id = ? and channel = 'email'`, [orderId]);
+    expect(email.attempts).toBe(10); // every retry NOTIFICATION_CALL allows, then the order went on
+  });
+});
+
 it('a declined card releases the reserved stock, reopens the cart and tells the customer', () =>
   withOrder({ paymentMethod: 'pm_card_chargeDeclined' }, async ({ orderId, handle }) => {
     const failure = await handle.result().catch((e: unknown) => e as any);
