@@ -5,6 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import pino from 'pino';
 import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import { CART_SWEEP_ID, type CartSweepInput, type CartSweepResult } from '../../workflows/cart-expiry-sweep';
 import { cartSweepSettings, ensureCartExpirySchedule } from '../../src/temporal/schedules';
@@ -16,6 +18,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db';
 import { realActivities, seedCheckoutCatalog } from '../support/checkout';
 import { connectDevServerEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';
 import { createNotificationWorker } from '../../workers/notifications';
+import { startWorker } from '../../workers/worker';
 import { notificationTaskQueue } from '../../workflows/policies';
 
 let env: TestWorkflowEnvironment;
@@ -251,6 +254,39 @@ describe('the schedule', () => {
     } finally {
       await handle.delete();
     }
+  });
+
+  it('is ensured by a worker at start-up (workers/worker.ts): the first start creates it, a restart changes nothing, a new CART_SWEEP_EVERY updates it', async () => {
+    // A namespace of its own: the real start-up path uses the fixed schedule id, which other test files' workers also ensure.
+    // (Two workers at once on one queue need two processes; the concurrent case is the test above, on the same function.)
+    const namespace = `sweep-${randomUUID().slice(0, 8)}`;
+    await env.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 86_400 } });
+    const client = new Client({ connection: env.connection, namespace });
+    for (let tries = 0; ; tries += 1) { // a new namespace takes a moment to be served
+      try {
+        await client.workflow.count();
+        break;
+      } catch (err) {
+        if (tries > 100) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    const startAndStop = async (cartSweep: typeof settings) => {
+      const worker = await startWorker({ connection: env.nativeConnection, namespace, taskQueue, orm: db.orm,
+        logger: pino({ level: 'silent' }), workflowBundle: workflowBundle(), cartSweep, shutdownGraceMs: 1000 });
+      await worker.stop();
+    };
+    const handle = client.schedule.getHandle(CART_SWEEP_ID);
+    await startAndStop(settings);
+    const created = await handle.describe();
+    expect(created.spec.intervals).toEqual([expect.objectContaining({ every: 5 * 60_000 })]);
+    expect(created.policies.overlap).toBe('SKIP');
+    expect(created.action).toEqual(expect.objectContaining({ workflowType: 'cartExpirySweep', workflowId: CART_SWEEP_ID, taskQueue }));
+    await startAndStop(settings); // a restart
+    expect((await handle.describe()).info.lastUpdatedAt).toEqual(created.info.lastUpdatedAt);
+    await startAndStop(cartSweepSettings({ CART_SWEEP_EVERY: '15m', CART_REMINDER_AFTER: '24h', CART_TTL: '7d', CART_RETENTION: '30d' }));
+    expect((await handle.describe()).spec.intervals).toEqual([expect.objectContaining({ every: 15 * 60_000 })]);
+    await handle.delete();
   });
 
   it('runs the sweep when ops trigger it, and the run returns and records its counts', async () => {
