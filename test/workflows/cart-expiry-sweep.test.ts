@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import pino from 'pino';
 import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import { CART_SWEEP_ID, type CartSweepInput, type CartSweepResult } from '../../workflows/cart-expiry-sweep';
@@ -260,7 +261,7 @@ describe('the schedule', () => {
     // A namespace of its own: the real start-up path uses the fixed schedule id, which other test files' workers also ensure.
     // (Two workers at once on one queue need two processes; the concurrent case is the test above, on the same function.)
     const namespace = `sweep-${randomUUID().slice(0, 8)}`;
-    await env.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 86_400 } });
+    await env.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
     const client = new Client({ connection: env.connection, namespace });
     for (let tries = 0; ; tries += 1) { // a new namespace takes a moment to be served
       try {
