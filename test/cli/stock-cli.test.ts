@@ -1,0 +1,85 @@
+/**
+ * The README's stock `temporal workflow query|update|signal` examples, run as written (with real
+ * ids in place of <orderId> and <shipmentId>) by the real `temporal` CLI against a running worker:
+ * each does what the README says, and a refusal comes back with the workflow's own reason.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { requireTool } from '../../src/temporal/binaries';
+import { required, type TestDatabase } from '../support/db';
+import { startApiWorld, stopApiWorld, type TestApi, type TestWorker } from '../support/api';
+import { paidAndWaiting, shipOrder, WAIT_FOR_WAREHOUSE, waitForOrder } from '../support/orders-api';
+
+let db: TestDatabase;
+let worker: TestWorker;
+let api: TestApi;
+
+beforeAll(async () => {
+  ({ db, worker, api } = await startApiWorld({ stock: 1000, api: { app: WAIT_FOR_WAREHOUSE } }));
+});
+afterAll(async () => {
+  await stopApiWorld({ api, worker, db });
+});
+
+/** The commands of the README's "The stock CLI" block, continuation lines joined, keyed by the handler each names. */
+function readmeCommands(): Map<string, string> {
+  const readme = readFileSync(resolve(__dirname, '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('**The stock CLI**'));
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!block) throw new Error('the README has no sh block under "The stock CLI"');
+  const commands = block.replace(/\\\n\s*/g, '').split('\n').filter((line) => line.startsWith('temporal '));
+  return new Map(commands.map((line) => [/--name (\w+)/.exec(line)![1], line]));
+}
+
+/** Runs one README line through a shell, as someone would paste it, with the dev server's address in the environment. */
+function run(line: string, ids: { orderId?: string; shipmentId?: string }): Promise<{ code: number; out: string }> {
+  const command = line.replace(/<orderId>/g, ids.orderId ?? '<orderId>').replace(/<shipmentId>/g, ids.shipmentId ?? '<shipmentId>');
+  const cli = requireTool('cli').path;
+  return new Promise((done) => {
+    execFile('sh', ['-c', command], {
+      encoding: 'utf8', timeout: 60_000,
+      env: { ...process.env, PATH: `${dirname(cli)}:${process.env.PATH}`, TEMPORAL_ADDRESS: required('TEST_TEMPORAL_ADDRESS'), TEMPORAL_NAMESPACE: 'default' },
+    }, (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: `${stdout}${stderr}` }));
+  });
+}
+
+const live = async (orderId: string) => (await waitForOrder(api, orderId, () => true)).body.live;
+
+it('every README example works as written against a running order', async () => {
+  const commands = readmeCommands();
+  expect([...commands.keys()].sort()).toEqual(['cancelOrder', 'carrierEvent', 'changeShippingAddress', 'holdOrder', 'refundPayment',
+    'releaseOrder', 'resendNotification', 'retryPayment', 'status'].sort());
+  const waiting = await paidAndWaiting(api, db);
+
+  const status = await run(commands.get('status')!, { orderId: waiting });
+  expect(status).toEqual({ code: 0, out: expect.stringContaining('awaiting_fulfillment') });
+
+  for (const name of ['holdOrder', 'releaseOrder', 'changeShippingAddress', 'resendNotification']) {
+    const done = await run(commands.get(name)!, { orderId: waiting });
+    expect({ name, ...done }).toEqual({ name, code: 0, out: expect.any(String) });
+  }
+  const steps = (await live(waiting)).timeline.map((t: { step: string; detail?: string }) => `${t.step}: ${t.detail ?? ''}`);
+  expect(steps).toEqual(expect.arrayContaining(['hold: by staff:sam: fraud check', 'release: by staff:sam: checked',
+    'change_shipping_address: by staff:sam: moved', expect.stringMatching(/^resend_notification: by staff:sam: lost it/)]));
+  const [row] = await db.orm.em.fork().getConnection().execute<{ shipping_address: { line1: string } }[]>(
+    'select shipping_address from orders where id = ?', [waiting]);
+  expect(row.shipping_address.line1).toBe('1 New Street');
+
+  // Refused by the workflow's validator, in its own words; nothing changes.
+  const retry = await run(commands.get('retryPayment')!, { orderId: waiting });
+  expect(retry.code).not.toBe(0);
+  expect(retry.out).toContain(`the payment of order ${waiting} is authorized; there is nothing to retry`);
+
+  const shipped = await paidAndWaiting(api, db);
+  const shipmentId = await shipOrder(api, db, shipped);
+  expect((await run(commands.get('refundPayment')!, { orderId: shipped })).code).toBe(0);
+  const [payment] = await db.orm.em.fork().getConnection().execute<{ refunded_amount: string }[]>(
+    'select refunded_amount from payments where order_id = ?', [shipped]);
+  expect(payment.refunded_amount).toBe('500');
+  expect((await run(commands.get('carrierEvent')!, { shipmentId })).code).toBe(0);
+  await waitForOrder(api, shipped, (l) => l.status === 'delivered');
+
+  expect((await run(commands.get('cancelOrder')!, { orderId: waiting })).code).toBe(0);
+  expect((await live(waiting)).status).toBe('cancelled');
+});
