@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
 import { newToken, sha256Hex } from '../api/auth';
-import { subtotal } from '../domain/cart';
+import { assertCartWritable, subtotal } from '../domain/cart';
 import { DomainError, ErrorCode, notFound } from '../domain/errors';
 import type { ShippingAddress } from '../domain/order';
 
@@ -75,8 +75,10 @@ async function insertOnce(em: EntityManager, req: PlaceOrderRequest): Promise<Pl
     if (cart.status === 'checked_out') {
       throw new DomainError(ErrorCode.CartNotActive, `Cart ${req.cartId} has already been checked out.`, { cartId: req.cartId, status: cart.status });
     }
+    // An expired cart says what every write to it says: it expired, start a new one.
+    if (cart.status === 'expired') assertCartWritable(req.cartId, cart.status);
     if (cart.status !== 'active') {
-      throw new DomainError(cart.status === 'expired' ? ErrorCode.CartExpired : ErrorCode.CartNotActive,
+      throw new DomainError(ErrorCode.CartNotActive,
         `Cart ${req.cartId} is ${cart.status.replace('_', ' ')} and cannot be checked out.`, { cartId: req.cartId, status: cart.status });
     }
     const lines = await conn.execute<LineRow[]>(

@@ -120,16 +120,25 @@ describe('carts', () => {
 
   it('refuses writes to a cart that has expired or is being checked out', async () => {
     const id = await newCart();
+    await api.request('POST', `/carts/${id}/items`, { body: { sku: 'TEE-M', quantity: 1 } });
     const conn = db.orm.em.fork().getConnection();
     await conn.execute(`update carts set status = 'expired' where id = ?`, [id]);
-    const expired = await api.request('POST', `/carts/${id}/items`, { body: { sku: 'TEE-M', quantity: 1 } });
-    expect(expired.status).toBe(409);
-    expect(expired.body.error.code).toBe('cart_expired');
+    // Every write, checkout included, gets the same 409 and a message that says what to do.
+    for (const [method, path, body, headers] of [['POST', `/carts/${id}/items`, { sku: 'TEE-M', quantity: 1 }],
+      ['PATCH', `/carts/${id}/items/TEE-M`, { quantity: 3 }], ['DELETE', `/carts/${id}/items/TEE-M`],
+      ['POST', `/carts/${id}/checkout`, { email: 'ada@example.com', paymentMethod: 'pm_card_visa',
+        shippingAddress: { name: 'Ada Lovelace', line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' } },
+      { 'Idempotency-Key': '6f1c0c1e-3d5b-4c7a-9a59-0f3f6c1b2a10' }]] as const) {
+      const expired = await api.request(method, path, { body, headers });
+      expect({ method, path, status: expired.status, code: expired.body.error?.code, message: expired.body.error?.message }).toEqual({
+        method, path, status: 409, code: 'cart_expired', message: `Cart ${id} has expired after a period of inactivity; create a new cart.` });
+    }
+    expect(await lineCount(id)).toBe(1);
     await conn.execute(`update carts set status = 'checked_out' where id = ?`, [id]);
     const done = await api.request('POST', `/carts/${id}/items`, { body: { sku: 'TEE-M', quantity: 1 } });
     expect(done.status).toBe(409);
     expect(done.body.error.code).toBe('cart_not_active');
-    expect(await lineCount(id)).toBe(0);
+    expect(await lineCount(id)).toBe(1);
   });
 
   it('an add that waits for another write to the same cart counts what that write added', async () => {
