@@ -10,6 +10,9 @@ import { requireTool } from '../../src/temporal/binaries';
 import { required, type TestDatabase } from '../support/db';
 import { startApiWorld, stopApiWorld, type TestApi, type TestWorker } from '../support/api';
 import { paidAndWaiting, shipOrder, WAIT_FOR_WAREHOUSE, waitForOrder } from '../support/orders-api';
+import { connectClient } from '../../src/temporal/client';
+import { cartSweepSettings, ensureCartExpirySchedule } from '../../src/temporal/schedules';
+import { CART_SWEEP_ID } from '../../workflows/cart-expiry-sweep';
 
 let db: TestDatabase;
 let worker: TestWorker;
@@ -22,14 +25,17 @@ afterAll(async () => {
   await stopApiWorld({ api, worker, db });
 });
 
-/** The commands of the README's "The stock CLI" block, continuation lines joined, keyed by the handler each names. */
-function readmeCommands(): Map<string, string> {
+/** The `temporal` lines of the first sh block after `heading` in the README, continuation lines joined. */
+function readmeBlock(heading: string): string[] {
   const readme = readFileSync(resolve(__dirname, '..', '..', 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('**The stock CLI**'));
-  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
-  if (!block) throw new Error('the README has no sh block under "The stock CLI"');
-  const commands = block.replace(/\\\n\s*/g, '').split('\n').filter((line) => line.startsWith('temporal '));
-  return new Map(commands.map((line) => [/--name (\w+)/.exec(line)![1], line]));
+  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf(heading)))?.[1];
+  if (!block) throw new Error(`the README has no sh block under "${heading}"`);
+  return block.replace(/\\\n\s*/g, '').split('\n').filter((line) => line.startsWith('temporal '));
+}
+
+/** The commands of the README's "The stock CLI" block, keyed by the handler each names. */
+function readmeCommands(): Map<string, string> {
+  return new Map(readmeBlock('**The stock CLI**').map((line) => [/--name (\w+)/.exec(line)![1], line]));
 }
 
 /** Runs one README line through a shell, as someone would paste it, with the dev server's address in the environment. */
@@ -82,4 +88,34 @@ it('every README example works as written against a running order', async () => 
 
   expect((await run(commands.get('cancelOrder')!, { orderId: waiting })).code).toBe(0);
   expect((await live(waiting)).status).toBe('cancelled');
+});
+
+it('the README\'s schedule commands describe, pause, unpause and trigger the cart-expiry-sweep', async () => {
+  const lines = readmeBlock('Ops pause, resume and run it now');
+  const [describe, pause, unpause, trigger] = ['describe', '--pause', '--unpause', 'trigger'].map((word) => {
+    const line = lines.find((l) => l.includes(` ${word} `) || l.includes(` ${word}`));
+    if (!line) throw new Error(`no README line with ${word}: ${lines.join(' | ')}`);
+    return line;
+  });
+  const temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
+  try {
+    // The schedule as a worker leaves it (other test files' workers may re-point it at their queue meanwhile: harmless here).
+    await ensureCartExpirySchedule(temporal.client, { taskQueue: worker.taskQueue,
+      settings: cartSweepSettings({ CART_SWEEP_EVERY: '5m', CART_REMINDER_AFTER: '24h', CART_TTL: '7d', CART_RETENTION: '30d' }) });
+    const handle = temporal.client.schedule.getHandle(CART_SWEEP_ID);
+    expect(await run(describe, {})).toEqual({ code: 0, out: expect.stringContaining(CART_SWEEP_ID) });
+    expect((await run(pause, {})).code).toBe(0);
+    expect((await handle.describe()).state).toEqual(expect.objectContaining({ paused: true, note: 'investigating reminders' }));
+    expect((await run(unpause, {})).code).toBe(0);
+    expect((await handle.describe()).state).toEqual(expect.objectContaining({ paused: false, note: 'fixed' }));
+    const before = (await handle.describe()).info.numActionsTaken;
+    expect((await run(trigger, {})).code).toBe(0);
+    const deadline = Date.now() + 20_000;
+    while ((await handle.describe()).info.numActionsTaken === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect((await handle.describe()).info.numActionsTaken).toBe(before + 1);
+  } finally {
+    // Nothing polls this file's queue after it ends: leave no schedule starting sweeps there.
+    await temporal.client.schedule.getHandle(CART_SWEEP_ID).delete().catch(() => undefined);
+    await temporal.connection.close();
+  }
 });
