@@ -16,7 +16,7 @@ import {
 } from './definitions';
 import { AFTER_DISPATCH, CAPTURE_AT_DISPATCH, COMPENSATION, DB_STEP, NOTIFICATION_CALL, PROVIDER_CALL } from './policies';
 import { describeItems } from './format';
-import { followOrderStatus, type ChildOrderStatus } from './order-status';
+import { withOrderStatus, type ChildOrderStatus } from './order-status';
 
 const db = proxyActivities<Activities>(DB_STEP);
 const provider = proxyActivities<Activities>(PROVIDER_CALL);
@@ -32,12 +32,7 @@ const capture = proxyActivities<Activities>(CAPTURE_AT_DISPATCH);
 const SHIPPED_MESSAGE_PATCH = 'shipped-message-fails-nothing';
 
 export async function fulfillment(input: FulfillmentInput): Promise<FulfillmentResult> {
-  const orderStatus = followOrderStatus('awaiting_fulfillment');
-  try {
-    return await fulfil(input, orderStatus);
-  } finally {
-    orderStatus.end();
-  }
+  return withOrderStatus('awaiting_fulfillment', (orderStatus) => fulfil(input, orderStatus));
 }
 
 async function fulfil(input: FulfillmentInput, orderStatus: ChildOrderStatus): Promise<FulfillmentResult> {

@@ -6,7 +6,7 @@
  * finds an order's checkout and the child working on it, never a finished child whose copy went
  * stale. The checkout keeps the order's own status for its whole life (checkout-state.ts).
  */
-import { patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { ContinueAsNew, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { OrderStatusAttr, type OrderStatus } from './definitions';
 
 /** Children started since carry a current OrderStatus while they run; before, they carried none. */
@@ -19,8 +19,23 @@ export interface ChildOrderStatus {
   end(): void;
 }
 
-/** Call once, at the start of the child's run, with the order's status at that point. */
-export function followOrderStatus(initial: OrderStatus): ChildOrderStatus {
+/**
+ * Runs a child's work carrying OrderStatus, from `initial` (the order's status when the run starts),
+ * and drops it when the run ends, however it ends; a continue-as-new hands it on to the next run.
+ */
+export async function withOrderStatus<T>(initial: OrderStatus, run: (status: ChildOrderStatus) => Promise<T>): Promise<T> {
+  const status = followOrderStatus(initial);
+  try {
+    const result = await run(status);
+    status.end();
+    return result;
+  } catch (err) {
+    if (!(err instanceof ContinueAsNew)) status.end();
+    throw err;
+  }
+}
+
+function followOrderStatus(initial: OrderStatus): ChildOrderStatus {
   const on = patched(CHILD_ORDER_STATUS_PATCH);
   let current: OrderStatus | null = null;
   const upsert = (status: OrderStatus | null) => {

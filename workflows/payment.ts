@@ -12,7 +12,7 @@ import {
 } from './definitions';
 import { PROVIDER_CALL, COMPENSATION, DB_STEP } from './policies';
 import { describeMoney } from './format';
-import { followOrderStatus, type ChildOrderStatus } from './order-status';
+import { withOrderStatus, type ChildOrderStatus } from './order-status';
 
 const provider = proxyActivities<Activities>(PROVIDER_CALL);
 const db = proxyActivities<Activities>(DB_STEP);
@@ -22,12 +22,7 @@ const AUTHORIZED_EVENTS: PaymentEvent['type'][] = ['payment_intent.amount_captur
 const FAILED_EVENTS: PaymentEvent['type'][] = ['payment_intent.payment_failed', 'payment_intent.canceled'];
 
 export async function payment(input: PaymentInput): Promise<PaymentResult> {
-  const orderStatus = followOrderStatus('pending');
-  try {
-    return await authorize(input, orderStatus);
-  } finally {
-    orderStatus.end();
-  }
+  return withOrderStatus('pending', (orderStatus) => authorize(input, orderStatus));
 }
 
 async function authorize(input: PaymentInput, orderStatus: ChildOrderStatus): Promise<PaymentResult> {

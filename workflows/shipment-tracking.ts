@@ -7,7 +7,7 @@
  * delivered or returned to sender; the parent checkout marks the order.
  */
 import {
-  allHandlersFinished, ApplicationFailure, condition, ContinueAsNew, continueAsNew, isCancellation, log, patched, proxyActivities,
+  allHandlersFinished, ApplicationFailure, condition, continueAsNew, isCancellation, log, patched, proxyActivities,
   setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/common';
@@ -19,7 +19,7 @@ import {
 } from './definitions';
 import { NOTIFICATION_CALL } from './policies';
 import { advance, chronological, CUSTOMER_MESSAGES, hasStalled, inWords, isFinal, judge, RETURNED_MESSAGE, startingState } from './shipment-state';
-import { followOrderStatus } from './order-status';
+import { withOrderStatus } from './order-status';
 
 /**
  * Polls plus applied events in one run before continuing as new. At the default 6-hour poll that
@@ -44,15 +44,7 @@ const customer = proxyActivities<Activities>(NOTIFICATION_CALL);
 
 export async function shipmentTracking(input: TrackingInput): Promise<TrackingResult> {
   // The order is shipped while its parcel is followed; a next run (continue-as-new) carries it on.
-  const orderStatus = followOrderStatus('shipped');
-  try {
-    const result = await followParcel(input);
-    orderStatus.end();
-    return result;
-  } catch (err) {
-    if (!(err instanceof ContinueAsNew)) orderStatus.end();
-    throw err;
-  }
+  return withOrderStatus('shipped', () => followParcel(input));
 }
 
 async function followParcel(input: TrackingInput): Promise<TrackingResult> {
