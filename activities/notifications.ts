@@ -1,5 +1,7 @@
 /**
- * Customer notifications through an outbox: one row per order + template + channel (a unique key).
+ * Customer notifications through an outbox: one row per order + template + channel + occurrence (a
+ * unique key). Most messages go once per order (occurrence 1); a parcel status the customer is told
+ * again (out for delivery a second time) is the next occurrence, a new row, sent once like the first.
  * An attempt first claims the row (pending or failed → sending, committed), then calls the
  * provider, then marks the row sent with the provider's message id; no transaction stays open
  * across the provider call. So:
@@ -22,6 +24,7 @@ import { DomainError, ErrorCode } from '../src/domain/errors';
 
 interface OrderRow { id: string; email: string; phone: string | null; shipping_address: { name: string }; total_amount: string; currency: string }
 interface OutboxRow { id: string; status: string; provider_message_id: string | null; claim_age_s: number | null }
+interface OutboxKey { orderId: string; template: Template; channel: Channel; occurrence: number }
 
 export interface NotificationResult {
   /**
@@ -38,13 +41,16 @@ const SHIPPING_TEMPLATES: Template[] = ['shipped', 'out_for_delivery', 'delivere
 
 export function notificationActivities({ orm, notifier, logger }: ActivityDeps) {
   const conn = () => orm.em.fork().getConnection();
-  const row = async (orderId: string, template: Template, channel: Channel) => (await conn().execute<OutboxRow[]>(
+  const row = async ({ orderId, template, channel, occurrence }: OutboxKey) => (await conn().execute<OutboxRow[]>(
     `select id, status, provider_message_id, extract(epoch from now() - claimed_at)::float as claim_age_s
-       from notifications where order_id = ? and template = ? and channel = ?`, [orderId, template, channel]))[0];
+       from notifications where order_id = ? and template = ? and channel = ? and occurrence = ?`, [orderId, template, channel, occurrence]))[0];
 
   return {
-    async sendOrderNotification(req: { orderId: string; template: Template; channel: Channel; reason?: string }): Promise<NotificationResult> {
-      const log = logger.child({ orderId: req.orderId, template: req.template, channel: req.channel });
+    /** occurrence: the how-manieth message of this template to this order (absent: 1, the only one for most). */
+    async sendOrderNotification(req: { orderId: string; template: Template; channel: Channel; reason?: string; occurrence?: number }):
+    Promise<NotificationResult> {
+      const key: OutboxKey = { orderId: req.orderId, template: req.template, channel: req.channel, occurrence: req.occurrence ?? 1 };
+      const log = logger.child(key);
       const [order] = await conn().execute<OrderRow[]>('select * from orders where id = ?', [req.orderId]);
       if (!order) throw new DomainError(ErrorCode.OrderNotFound, `Order ${req.orderId} does not exist.`, { orderId: req.orderId });
       const recipient = req.channel === 'email' ? order.email : order.phone;
@@ -53,23 +59,24 @@ export function notificationActivities({ orm, notifier, logger }: ActivityDeps) 
       if (req.channel === 'sms' && !isE164(recipient)) {
         const reason = 'the phone number is not in E.164 form (e.g. +447700900123), so no SMS was sent';
         await conn().execute(
-          `insert into notifications (order_id, template, channel, recipient, status, last_error) values (?, ?, 'sms', ?, 'skipped', ?)
-           on conflict (order_id, template, channel) where order_id is not null do nothing`, [req.orderId, req.template, recipient, reason]);
+          `insert into notifications (order_id, template, channel, occurrence, recipient, status, last_error) values (?, ?, 'sms', ?, ?, 'skipped', ?)
+           on conflict (order_id, template, channel, occurrence) where order_id is not null do nothing`,
+          [key.orderId, key.template, key.occurrence, recipient, reason]);
         log.warn(`SMS skipped: ${reason}; the e-mail goes on its own`);
         return { status: 'skipped', reason };
       }
 
       const message = render(req.template, await messageData(req, order));
       await conn().execute(
-        `insert into notifications (order_id, template, channel, recipient, payload) values (?, ?, ?, ?, ?)
-         on conflict (order_id, template, channel) where order_id is not null do nothing`,
-        [req.orderId, req.template, req.channel, recipient, JSON.stringify({ subject: message.subject, reason: req.reason ?? null })]);
+        `insert into notifications (order_id, template, channel, occurrence, recipient, payload) values (?, ?, ?, ?, ?, ?)
+         on conflict (order_id, template, channel, occurrence) where order_id is not null do nothing`,
+        [key.orderId, key.template, key.channel, key.occurrence, recipient, JSON.stringify({ subject: message.subject, reason: req.reason ?? null })]);
 
       const [claimed] = await conn().execute<{ id: string }[]>(
         `update notifications set status = 'sending', claimed_at = now(), attempts = attempts + 1
-          where order_id = ? and template = ? and channel = ? and status in ('pending', 'failed') returning id`,
-        [req.orderId, req.template, req.channel]);
-      if (!claimed) return settled(req.orderId, req.template, req.channel);
+          where order_id = ? and template = ? and channel = ? and occurrence = ? and status in ('pending', 'failed') returning id`,
+        [key.orderId, key.template, key.channel, key.occurrence]);
+      if (!claimed) return settled(key);
 
       const outcome = await sendClaimed(orm, notifier, claimed.id, { channel: req.channel, to: recipient, subject: message.subject,
         text: req.channel === 'sms' ? message.sms : message.text, html: message.html });
@@ -92,15 +99,15 @@ export function notificationActivities({ orm, notifier, logger }: ActivityDeps) 
   };
 
   /** The row was not ours to send: wait out an attempt that is sending it now, then report what happened. */
-  async function settled(orderId: string, template: Template, channel: Channel): Promise<NotificationResult> {
+  async function settled(key: OutboxKey): Promise<NotificationResult> {
     for (;;) {
-      const current = await row(orderId, template, channel);
+      const current = await row(key);
       if (current.status === 'skipped') return { status: 'skipped' };
       if (current.status !== 'sending') return { status: 'already_sent', messageId: current.provider_message_id ?? undefined };
       if ((current.claim_age_s ?? 0) >= STALE_CLAIM_SECONDS) {
         const note = 'in doubt: the attempt sending this stopped before recording the outcome, so it may have been delivered; not sent again';
         await conn().execute(`update notifications set last_error = ? where id = ?`, [note, current.id]);
-        logger.warn({ orderId, template, channel }, `notification ${note}`);
+        logger.warn(key, `notification ${note}`);
         return { status: 'in_doubt', reason: note };
       }
       await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));

@@ -215,6 +215,12 @@ export interface TrackingState {
   eventsApplied: number;
   polls: number;
   runs: number;
+  /**
+   * How many times the customer was told each message template so far: the next one is that many + 1,
+   * its occurrence in the outbox (out for delivery again after a missed delivery is a second SMS).
+   * Absent until the first one, and in states carried over from runs older than the count.
+   */
+  told?: Record<string, number>;
 }
 
 export interface TrackingResult {
@@ -258,11 +264,15 @@ export interface RefundOutcome {
 export interface ResendRequest extends ActorReason {
   template: string;
   channel: 'email' | 'sms';
+  /** Which one of a message sent more than once (a parcel out for delivery twice: 1 or 2); absent: the latest. */
+  occurrence?: number;
 }
 
 export interface ResendOutcome {
   template: string;
   channel: 'email' | 'sms';
+  /** The occurrence that was resent (absent from resends answered before messages could repeat). */
+  occurrence?: number;
   status: 'sent' | 'already_sent' | 'skipped' | 'in_doubt' | 'refused';
   messageId?: string;
 }

@@ -29,6 +29,8 @@ export const CONTINUE_AS_NEW_AFTER = 50;
 
 /** Parcels followed since: a return to sender is e-mailed to the customer and leaves support a notice (it used to end silently). */
 const RETURN_REPORTED_PATCH = 'report-returned-parcel';
+/** Parcels followed since: a status reached again (out for delivery after a missed delivery) is told again, as the template's next occurrence. */
+const TOLD_EACH_TIME_PATCH = 'tell-each-occurrence';
 
 /** A scan or a notice must reach the database before the workflow moves on: retry without a limit, visibly. */
 const MUST_LAND: ActivityOptions = {
@@ -113,9 +115,15 @@ function follow(input: TrackingInput, state: TrackingState) {
   async function tellCustomer(event: CarrierEvent, message = CUSTOMER_MESSAGES[event.status]): Promise<void> {
     if (!message) return;
     const how = message.channel === 'sms' ? 'Text' : 'E-mail';
+    // Counted before the send, and whether or not it goes: a retry of this one keeps its occurrence, the next telling gets a new one.
+    const occurrence = (state.told?.[message.template] ?? 0) + 1;
+    state.told = { ...state.told, [message.template]: occurrence };
+    // Runs from before the patch sent every template once (occurrence 1 in the outbox); replayed, they send as they did.
+    const repeat = patched(TOLD_EACH_TIME_PATCH) ? { occurrence } : {};
+    const again = occurrence > 1 ? ` again (#${occurrence})` : '';
     try {
-      await customer.sendOrderNotification.executeWithOptions({ summary: `${how} the customer: ${parcel} is ${inWords(event.status)}` },
-        [{ orderId: input.orderId, template: message.template, channel: message.channel, reason: event.description }]);
+      await customer.sendOrderNotification.executeWithOptions({ summary: `${how} the customer: ${parcel} is ${inWords(event.status)}${again}` },
+        [{ orderId: input.orderId, template: message.template, channel: message.channel, reason: event.description, ...repeat }]);
     } catch (err) {
       if (isCancellation(err)) throw err;
       // Tracking goes on; the outbox row stays unsent, where support can see it and resend.

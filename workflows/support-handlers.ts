@@ -52,18 +52,20 @@ export function registerSupportHandlers(order: OrderControl): void {
 
   setHandler(resendNotificationUpdate, async (request) => {
     const { template, channel } = request;
-    const { reason } = await refusing('resend_notification', request, () => db.reopenNotificationForResend.executeWithOptions(
+    // The occurrence re-opened (the latest unless support named one) is the one sent; absent from older histories' answers: 1.
+    const { reason, occurrence } = await refusing('resend_notification', request, () => db.reopenNotificationForResend.executeWithOptions(
       { summary: `Re-open the ${channel} "${template}" of order ${state.orderId} for one more send` },
-      [{ orderId: state.orderId, template, channel, requestId: requestId(), actor: request.actor, reason: request.reason }]));
+      [{ orderId: state.orderId, template, channel, occurrence: request.occurrence, requestId: requestId(), actor: request.actor, reason: request.reason }]));
+    const which = occurrence !== undefined && occurrence > 1 ? ` #${occurrence}` : '';
     const sent = await messages.sendOrderNotification.executeWithOptions(
-      { summary: `Send the ${channel} "${template}" of order ${state.orderId} again` },
-      [{ orderId: state.orderId, template: template as Template, channel, reason }]);
-    order.record('resend_notification', 'completed', `${by(request)} (${channel} "${template}": ${sent.status})`);
-    return { template, channel, status: sent.status, messageId: sent.messageId };
+      { summary: `Send the ${channel} "${template}"${which} of order ${state.orderId} again` },
+      [{ orderId: state.orderId, template: template as Template, channel, reason, occurrence }]);
+    order.record('resend_notification', 'completed', `${by(request)} (${channel} "${template}"${which}: ${sent.status})`);
+    return { template, channel, occurrence, status: sent.status, messageId: sent.messageId };
   }, {
     validator: (request) => {
       requireReason(request);
-      refuseIf(resendRefusal(request?.template, request?.channel));
+      refuseIf(resendRefusal(request?.template, request?.channel, request?.occurrence));
     },
   });
 

@@ -68,13 +68,17 @@ const COMMANDS: Record<string, Command> = {
   'in-doubt': {
     usage: 'in-doubt [--limit N]',
     about: 'Messages that may or may not have gone (a send was cut off, or the provider did not answer), oldest first.\n'
-      + '  They are never sent again by themselves: ask the customer, then `resend <orderId> <template> --channel C` if need be.',
+      + '  They are never sent again by themselves: ask the customer, then `resend <orderId> <template> --channel C [--occurrence N]` if need be.',
     options: { limit: { type: 'string' } }, positionals: [],
     async run(deps, _caller, _args, o) {
       const limit = int(o.limit, '--limit') ?? 100;
       const messages = await inDoubtMessages((await deps()).orm, limit);
-      const lines = messages.map((m) => `${m.claimedAt}  ${m.orderId ? `order ${m.orderId}` : `cart ${m.cartId}`}  ${m.channel} "${m.template}"`
-        + `${m.note ? `  ${m.note}` : ''}${m.orderId ? `\n    resend: npm run support -- resend ${m.orderId} ${m.template} --channel ${m.channel}` : ''}`);
+      const lines = messages.map((m) => {
+        const repeat = m.occurrence > 1 ? ` #${m.occurrence}` : '';
+        const resend = `resend: npm run support -- resend ${m.orderId} ${m.template} --channel ${m.channel}${repeat ? ` --occurrence ${m.occurrence}` : ''}`;
+        return `${m.claimedAt}  ${m.orderId ? `order ${m.orderId}` : `cart ${m.cartId}`}  ${m.channel} "${m.template}"${repeat}`
+          + `${m.note ? `  ${m.note}` : ''}${m.orderId ? `\n    ${resend}` : ''}`;
+      });
       return { json: { messages }, text: [`${messages.length} message${messages.length === 1 ? '' : 's'} in doubt`, ...lines].join('\n') };
     },
   },
@@ -114,11 +118,12 @@ const COMMANDS: Record<string, Command> = {
       (d, fields) => changeAddress(d, caller, orderId, fields, str(o.reason) ?? 'address changed by support')),
   },
   resend: {
-    usage: 'resend <orderId> <template> [--channel email|sms] [--reason TEXT]',
-    about: `Send a message the order was already sent once more. Templates: ${RESENDABLE_TEMPLATES.join(', ')}.`,
-    options: { ...reasonOption, channel: { type: 'string' } }, positionals: ['orderId', 'template'],
-    run: (deps, caller, [orderId, template], o) => done(channelOf(str(o.channel)), deps,
-      (d, channel) => resendNotification(d, caller, orderId, template, channel, str(o.reason) ?? 'resent by support')),
+    usage: 'resend <orderId> <template> [--channel email|sms] [--occurrence N] [--reason TEXT]',
+    about: `Send a message the order was already sent once more. Templates: ${RESENDABLE_TEMPLATES.join(', ')}.\n`
+      + '  A message sent more than once (a parcel out for delivery twice) resends the latest, or the Nth with --occurrence N.',
+    options: { ...reasonOption, channel: { type: 'string' }, occurrence: { type: 'string' } }, positionals: ['orderId', 'template'],
+    run: (deps, caller, [orderId, template], o) => done({ channel: channelOf(str(o.channel)), occurrence: occurrenceOf(o.occurrence) }, deps,
+      (d, { channel, occurrence }) => resendNotification(d, caller, orderId, template, channel, str(o.reason) ?? 'resent by support', occurrence)),
   },
   refund: {
     usage: 'refund <orderId> [--amount AMOUNT] --reason TEXT',
@@ -265,6 +270,12 @@ function carrierEventOf(status: string, o: Options): { eventId?: string; occurre
 function channelOf(value: string | undefined): 'email' | 'sms' {
   if (value === undefined || value === 'email' || value === 'sms') return value ?? 'email';
   throw new UsageError(`--channel must be email or sms, not "${value}"`);
+}
+
+function occurrenceOf(value: string | boolean | undefined): number | undefined {
+  const n = int(value, '--occurrence');
+  if (n === 0) throw new UsageError('--occurrence counts from 1 (the first message of the template)');
+  return n;
 }
 
 function actorOf(flag: string | undefined, env: NodeJS.ProcessEnv): string {

@@ -6,6 +6,7 @@ import { Migration20261126090000_fulfillment } from './migrations/Migration20261
 import { Migration20261126120000_support } from './migrations/Migration20261126120000_support';
 import { Migration20261126130000_providers } from './migrations/Migration20261126130000_providers';
 import { Migration20261126140000_delivery_reports } from './migrations/Migration20261126140000_delivery_reports';
+import { Migration20261126150000_repeated_notifications } from './migrations/Migration20261126150000_repeated_notifications';
 
 /** Migrations are listed here (not discovered from disk) so compiled and tsx runs see the same set. */
 export const MIGRATIONS = [
@@ -14,6 +15,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261126120000_support', class: Migration20261126120000_support },
   { name: 'Migration20261126130000_providers', class: Migration20261126130000_providers },
   { name: 'Migration20261126140000_delivery_reports', class: Migration20261126140000_delivery_reports },
+  { name: 'Migration20261126150000_repeated_notifications', class: Migration20261126150000_repeated_notifications },
 ];
 
 export function ormOptions(clientUrl: string, poolMax = 10): Options {

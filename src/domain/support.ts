@@ -29,9 +29,11 @@ export function refundRefusal(orderId: string, o: { status: OrderStatus; dispatc
 /** Customer messages support may send again (the abandoned-cart reminder belongs to a cart, not an order). */
 export const RESENDABLE_TEMPLATES: readonly string[] = TEMPLATES.filter((t) => t !== 'abandoned_cart');
 
-export function resendRefusal(template: string, channel: string): string | undefined {
+/** occurrence: which of a message the order was sent more than once (a parcel out for delivery twice); absent: the latest. */
+export function resendRefusal(template: string, channel: string, occurrence?: number): string | undefined {
   if (!RESENDABLE_TEMPLATES.includes(template)) return `"${template}" is not a message of an order; one of: ${RESENDABLE_TEMPLATES.join(', ')}`;
   if (channel !== 'email' && channel !== 'sms') return `the channel must be email or sms, not "${channel}"`;
+  if (occurrence !== undefined && !(Number.isInteger(occurrence) && occurrence >= 1)) return `the occurrence must be 1, 2, 3…, not ${String(occurrence)}`;
   return undefined;
 }
 

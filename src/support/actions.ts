@@ -85,13 +85,15 @@ export function changeAddress(deps: SupportDeps, caller: Caller, orderId: string
   });
 }
 
-export function resendNotification(deps: SupportDeps, caller: Caller, orderId: string, template: string, channel: 'email' | 'sms', reason: string)
-: Promise<Done<ResendOutcome>> {
-  return act(deps, caller, { action: 'resend', orderId, reason, request: { template, channel, reason } }, async (updateId) => {
+/** occurrence: which one of a message the order was sent more than once (a parcel out for delivery twice); absent: the latest. */
+export function resendNotification(deps: SupportDeps, caller: Caller, orderId: string, template: string, channel: 'email' | 'sms', reason: string,
+  occurrence?: number): Promise<Done<ResendOutcome>> {
+  return act(deps, caller, { action: 'resend', orderId, reason, request: { template, channel, occurrence, reason } }, async (updateId) => {
     await requireOrder(deps, orderId);
     const outcome = await update(deps, orderId, () => deps.client.workflow.getHandle(workflowIds.checkout(orderId))
-      .executeUpdate(resendNotificationUpdate, { args: [{ actor: caller.actor, reason, template, channel }], updateId }));
-    return { result: outcome, summary: `the ${channel} "${template}" of order ${orderId}: ${outcome.status.replace('_', ' ')}` };
+      .executeUpdate(resendNotificationUpdate, { args: [{ actor: caller.actor, reason, template, channel, occurrence }], updateId }));
+    const which = outcome.occurrence !== undefined && outcome.occurrence > 1 ? ` #${outcome.occurrence}` : '';
+    return { result: outcome, summary: `the ${channel} "${template}"${which} of order ${orderId}: ${outcome.status.replace('_', ' ')}` };
   });
 }
 

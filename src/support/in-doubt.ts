@@ -12,6 +12,8 @@ export interface InDoubtMessage {
   cartId: string | null;
   template: string;
   channel: string;
+  /** Which one of the template it is: 1, or more for a message the order is sent again (out for delivery a second time). */
+  occurrence: number;
   claimedAt: string;
   attempts: number;
   /** What the last attempt said, e.g. "in doubt: SendGrid did not answer: …". */
@@ -20,12 +22,12 @@ export interface InDoubtMessage {
 
 export async function inDoubtMessages(orm: MikroORM, limit = 100): Promise<InDoubtMessage[]> {
   const rows = await orm.em.fork().getConnection().execute<{ order_id: string | null; cart_id: string | null; template: string; channel: string;
-    claimed_at: Date; attempts: number; last_error: string | null }[]>(
-    `select order_id, cart_id, template, channel, claimed_at, attempts, last_error
+    occurrence: number; claimed_at: Date; attempts: number; last_error: string | null }[]>(
+    `select order_id, cart_id, template, channel, occurrence, claimed_at, attempts, last_error
        from notifications
       where status = 'sending' and claimed_at < now() - make_interval(secs => ?)
       order by claimed_at
       limit ?`, [STALE_CLAIM_SECONDS, limit]);
-  return rows.map((r) => ({ orderId: r.order_id, cartId: r.cart_id, template: r.template, channel: r.channel,
+  return rows.map((r) => ({ orderId: r.order_id, cartId: r.cart_id, template: r.template, channel: r.channel, occurrence: r.occurrence,
     claimedAt: new Date(r.claimed_at).toISOString(), attempts: r.attempts, note: r.last_error }));
 }

@@ -107,6 +107,32 @@ it('a second attempt while the first is still sending waits for it and sends not
   expect(sent).toHaveLength(1);
 });
 
+it('a parcel out for delivery a second time is a second text: each occurrence goes once however often it is retried, and other messages stay once per order', async () => {
+  const order = await placeTestOrder(db, { phone: '+447700900123' });
+  const { sent, notifier } = capturing();
+  const acts = realActivities(db, { notifier });
+  const outForDelivery = (occurrence?: number) => acts.sendOrderNotification({ orderId: order.orderId, template: 'out_for_delivery', channel: 'sms', occurrence });
+  expect(await outForDelivery()).toEqual({ status: 'sent', messageId: 'cap-1' }); // no occurrence: the first
+  expect(await outForDelivery(1)).toEqual({ status: 'already_sent', messageId: 'cap-1' });
+  // The second time out for delivery, its attempts at once and its retry after it went.
+  const second = await Promise.all([outForDelivery(2), outForDelivery(2)]);
+  expect(second.map((r) => r.status).sort()).toEqual(['already_sent', 'sent']);
+  expect(await outForDelivery(2)).toEqual({ status: 'already_sent', messageId: 'cap-2' });
+  // The confirmation has no second occurrence: a retry of it is the same message.
+  const confirmed = () => acts.sendOrderNotification({ orderId: order.orderId, template: 'order_confirmed', channel: 'sms' });
+  expect((await confirmed()).status).toBe('sent');
+  expect((await confirmed()).status).toBe('already_sent');
+
+  expect(sent.map((m) => m.text)).toEqual([expect.stringMatching(/out for delivery/), expect.stringMatching(/out for delivery/), expect.any(String)]);
+  expect(new Set(sent.map((m) => m.idempotencyKey)).size).toBe(3);
+  expect(await query<{ template: string; occurrence: number; status: string; attempts: number }>(
+    'select template, occurrence, status, attempts from notifications where order_id = ? order by created_at', [order.orderId])).toEqual([
+    { template: 'out_for_delivery', occurrence: 1, status: 'sent', attempts: 1 },
+    { template: 'out_for_delivery', occurrence: 2, status: 'sent', attempts: 1 },
+    { template: 'order_confirmed', occurrence: 1, status: 'sent', attempts: 1 },
+  ]);
+});
+
 it('a shipping message names the carrier and the tracking number of the order\'s parcel', async () => {
   const order = await placeTestOrder(db);
   await query(`insert into shipments (order_id, carrier, tracking_number, status) values (?, 'UPS', ?, 'in_transit')`, [order.orderId, `1Z${order.orderId.slice(0, 8)}`]);

@@ -159,6 +159,37 @@ describe('on a paid order waiting for the warehouse', () => {
     expect(unknown.err).toMatch(/"birthday_card" is not a message of an order/);
   });
 
+  it('a message the order was sent twice (a second delivery problem): resend sends the latest, or the one --occurrence names; in-doubt names which', async () => {
+    const conn = db.orm.em.fork().getConnection();
+    const exceptionRows = () => conn.execute<{ occurrence: number; status: string; attempts: number; resends: number }[]>(
+      `select occurrence, status, attempts, jsonb_array_length(coalesce(payload->'resends', '[]'::jsonb)) as resends
+         from notifications where order_id = ? and template = 'shipment_exception' order by occurrence`, [orderId]);
+    for (const [occurrence, reason] of [[1, 'Address not found'], [2, 'No one at home']] as const) {
+      await conn.execute(`insert into notifications (order_id, template, channel, occurrence, recipient, status, attempts, payload, sent_at)
+        values (?, 'shipment_exception', 'email', ?, 'ada@example.com', 'sent', 1, ?, now())`, [orderId, occurrence, JSON.stringify({ reason })]);
+    }
+    const latest = await support('resend', orderId, 'shipment_exception', '--reason', 'customer lost it');
+    expect(latest.code).toBe(0);
+    expect(latest.out).toMatch(/the email "shipment_exception" #2 of order .*: sent/);
+    expect(await exceptionRows()).toEqual([{ occurrence: 1, status: 'sent', attempts: 1, resends: 0 }, { occurrence: 2, status: 'sent', attempts: 2, resends: 1 }]);
+    const first = await support('resend', orderId, 'shipment_exception', '--occurrence', '1', '--reason', 'customer lost the first too', '--json');
+    expect(first.code).toBe(0);
+    expect(first.json.result.result).toEqual(expect.objectContaining({ template: 'shipment_exception', channel: 'email', occurrence: 1, status: 'sent' }));
+    expect(await exceptionRows()).toEqual([{ occurrence: 1, status: 'sent', attempts: 2, resends: 1 }, { occurrence: 2, status: 'sent', attempts: 2, resends: 1 }]);
+    const never = await support('resend', orderId, 'shipment_exception', '--occurrence', '3');
+    expect(never.code).toBe(1);
+    expect(never.err).toBe(`Refused: order ${orderId} was never sent "shipment_exception" (occurrence 3) by email; there is nothing to resend`);
+    expect((await support('resend', orderId, 'shipment_exception', '--occurrence', '0')).code).toBe(2);
+
+    await conn.execute(`update notifications set status = 'sending', claimed_at = now() - interval '2 minutes', last_error = 'in doubt: SendGrid did not answer'
+      where order_id = ? and template = 'shipment_exception' and occurrence = 2`, [orderId]);
+    const listed = await support('in-doubt');
+    expect(listed.out).toContain(`email "shipment_exception" #2`);
+    expect(listed.out).toContain(`resend: npm run support -- resend ${orderId} shipment_exception --channel email --occurrence 2`);
+    expect((await support('resend', orderId, 'shipment_exception', '--occurrence', '2', '--reason', 'customer never got it')).code).toBe(0);
+    expect(await exceptionRows()).toEqual([{ occurrence: 1, status: 'sent', attempts: 2, resends: 1 }, { occurrence: 2, status: 'sent', attempts: 3, resends: 2 }]);
+  });
+
   it('in-doubt lists a message whose send was cut off (never a fresh claim); resend sends it, and it is listed no more', async () => {
     const conn = db.orm.em.fork().getConnection();
     const claim = (age: string) => conn.execute(`update notifications set status = 'sending', claimed_at = now() - ?::interval,
@@ -169,7 +200,7 @@ describe('on a paid order waiting for the warehouse', () => {
     const listed = await support('in-doubt', '--json');
     expect(listed.code).toBe(0);
     expect(listed.json.result.messages.filter((m: { orderId: string }) => m.orderId === orderId)).toEqual([
-      { orderId, cartId: null, template: 'order_confirmed', channel: 'email', claimedAt: expect.any(String), attempts: 2,
+      { orderId, cartId: null, template: 'order_confirmed', channel: 'email', occurrence: 1, claimedAt: expect.any(String), attempts: 2,
         note: 'in doubt: SendGrid did not answer: timeout' }]);
     expect((await support('in-doubt')).out).toContain(`resend: npm run support -- resend ${orderId} order_confirmed --channel email`);
     expect((await support('resend', orderId, 'order_confirmed', '--reason', 'customer never got it')).code).toBe(0);

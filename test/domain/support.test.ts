@@ -35,6 +35,12 @@ describe('resend and retry-payment', () => {
     expect(resendRefusal('order_confirmed', 'fax')).toMatch(/email or sms/);
   });
 
+  it('resend of a message sent more than once names which one from 1 on, or none for the latest', () => {
+    expect(resendRefusal('out_for_delivery', 'sms', 2)).toBeUndefined();
+    expect(resendRefusal('out_for_delivery', 'sms', undefined)).toBeUndefined();
+    for (const bad of [0, -1, 1.5]) expect(resendRefusal('out_for_delivery', 'sms', bad)).toMatch(/occurrence must be 1, 2, 3/);
+  });
+
   it('retry only a payment waiting for 3-D Secure, and say why not otherwise', () => {
     expect(retryPaymentRefusal(ID, 'awaiting_payment_action', 'requires_action')).toBeUndefined();
     expect(retryPaymentRefusal(ID, 'failed', 'declined')).toMatch(/its cart is open again, so the customer can check out again/);

@@ -258,6 +258,38 @@ it('a delivery exception is e-mailed to the customer, and the parcel can still b
     expect(exceptionEmail.payload.reason).toBe('Address not found');
   }));
 
+it('out for delivery again after a missed delivery texts the customer again, and a second problem is e-mailed again; a redelivered webhook still sends nothing', () =>
+  withParcel({ continueAsNewAfter: 3 }, async (parcel) => {
+    await parcel.webhook('evt-1', 'out_for_delivery', 10);
+    await parcel.webhook('evt-2', 'exception', 14, 'No one at home to sign');
+    const again = await parcel.webhook('evt-3', 'out_for_delivery', 34);
+    await parcel.until('out for delivery again', (s) => s.status === 'out_for_delivery' && s.eventsApplied === 3);
+    await parcel.handle.signal(carrierEventSignal, again); // redelivered
+    await env.sleep('12 hours'); // two polls too, repeating everything the carrier knows
+    await parcel.webhook('evt-4', 'exception', 47, 'No one at home again');
+    await parcel.handle.signal(carrierEventSignal, again); // redelivered once more, late
+    await parcel.webhook('evt-5', 'out_for_delivery', 58);
+    await parcel.webhook('evt-6', 'delivered', 61, 'Left with a neighbour');
+
+    const result = await parcel.handle.result();
+    expect(result.status).toBe('delivered');
+    const f = await facts(parcel);
+    expect(f.timeline.map(([id]) => id)).toEqual(['evt-1', 'evt-2', 'evt-3', 'evt-4', 'evt-5', 'evt-6']);
+    const told = await sql<{ template: string; channel: string; occurrence: number; status: string; attempts: number; reason: string | null }>(
+      `select template, channel, occurrence, status, attempts, payload->>'reason' as reason from notifications where order_id = ? order by created_at`,
+      [parcel.orderId]);
+    expect(told.map((n) => [n.template, n.channel, n.occurrence, n.status, n.attempts, n.reason])).toEqual([
+      ['out_for_delivery', 'sms', 1, 'sent', 1, null],
+      ['shipment_exception', 'email', 1, 'sent', 1, 'No one at home to sign'],
+      ['out_for_delivery', 'sms', 2, 'sent', 1, null],
+      ['shipment_exception', 'email', 2, 'sent', 1, 'No one at home again'],
+      ['out_for_delivery', 'sms', 3, 'sent', 1, null],
+      ['delivered', 'email', 1, 'sent', 1, 'Left with a neighbour'],
+    ]);
+    expect(result.state).toEqual(expect.objectContaining({ eventsApplied: 6, told: { out_for_delivery: 3, shipment_exception: 2, delivered: 1 } }));
+    expect(result.state.runs).toBeGreaterThan(1); // the count of what was told is carried across continue-as-new
+  }));
+
 it('duplicate and out-of-order webhooks change nothing: not the timeline, not the status, not the outbox', () =>
   withParcel({}, async (parcel) => {
     const first = await parcel.webhook('evt-1', 'in_transit', 10);

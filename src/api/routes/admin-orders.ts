@@ -46,7 +46,7 @@ export function adminOrderRoutes(deps: Pick<AppDeps, 'temporal' | 'orm'>, staffO
       summary: 'Customer messages in doubt (a send was cut off or the provider did not answer): never resent by themselves; resend an order\'s after asking the customer',
       query: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
       responses: { 200: { description: 'Oldest first', schema: z.object({ messages: z.array(z.object({
-        orderId: z.string().nullable(), cartId: z.string().nullable(), template: z.string(), channel: z.string(), claimedAt: z.string(),
+        orderId: z.string().nullable(), cartId: z.string().nullable(), template: z.string(), channel: z.string(), occurrence: z.number().int(), claimedAt: z.string(),
         attempts: z.number().int(), note: z.string().nullable() })) }) } },
       handler: async (ctx, { query }) => {
         ctx.body = { messages: await inDoubtMessages(deps.orm, query.limit) };
@@ -105,12 +105,14 @@ export function adminOrderRoutes(deps: Pick<AppDeps, 'temporal' | 'orm'>, staffO
     }),
     route({
       ...staff, method: 'post', path: '/admin/orders/:id/notifications/resend',
-      summary: 'Send a message the order was already sent once more (same template and channel)',
+      summary: 'Send a message the order was already sent once more (same template and channel; of one sent more than once, the latest or the given occurrence)',
       params, body: z.strictObject({ template: z.enum(RESENDABLE_TEMPLATES as [string, ...string[]]), channel: z.enum(['email', 'sms']).default('email'),
-        reason: reason.optional() }),
-      responses: { 200: { description: 'Done', schema: doneView(z.object({ template: z.string(), channel: z.string(), status: z.string(), messageId: z.string().optional() })) } },
+        occurrence: z.number().int().min(1).optional(), reason: reason.optional() }),
+      responses: { 200: { description: 'Done', schema: doneView(z.object({ template: z.string(), channel: z.string(), occurrence: z.number().int().optional(),
+        status: z.string(), messageId: z.string().optional() })) } },
       handler: async (ctx, { params, body }) => {
-        ctx.body = await answer(() => resendNotification(support(), callerOf(ctx), params.id, body.template, body.channel, body.reason ?? 'resent by support'));
+        ctx.body = await answer(() => resendNotification(support(), callerOf(ctx), params.id, body.template, body.channel, body.reason ?? 'resent by support',
+          body.occurrence));
       },
     }),
     route({

@@ -8,6 +8,8 @@ export const Notification = defineEntity({
     orderId: p.uuid().nullable(),
     cartId: p.text().nullable(),
     template: p.text(),
+    /** The how-manieth message of this template to this order (a parcel out for delivery a second time); 1 for most. */
+    occurrence: p.integer().default(1),
     channel: p.enum(['email', 'sms'] as const),
     recipient: p.text(),
     status: p.enum(['pending', 'sending', 'sent', 'failed', 'delivered', 'undelivered', 'skipped'] as const).default('pending'),
