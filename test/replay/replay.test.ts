@@ -27,6 +27,8 @@ it('has recorded histories of every workflow to replay, including orders placed 
   expect(count('v2-before-local-status-writes--payment--')).toBeGreaterThanOrEqual(8);
   // Orders shipped before the after-sales window (and before a failure after dispatch stopped rolling back).
   expect(count('v3-before-after-sales--checkout--')).toBeGreaterThanOrEqual(4);
+  // Parcels followed before a status reached again was told again (each occurrence its own message).
+  expect(count('v4-before-tell-each-occurrence--shipment--')).toBeGreaterThanOrEqual(8);
 });
 
 it.each(files)('%s replays without non-determinism', async (file) => {
