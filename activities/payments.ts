@@ -65,14 +65,15 @@ export function paymentActivities({ orm, payments }: ActivityDeps) {
       const captured = Number(payment.captured_amount) - Number(payment.refunded_amount);
       if (payment.status === 'captured' && captured > 0) {
         const key = paymentKeys.refund(orderId, 'cancel');
-        const { refundRef } = await payments.refund({ idempotencyKey: key, providerRef, amount: captured });
+        const { refundRef, status = 'succeeded' } = await payments.refund({ idempotencyKey: key, providerRef, amount: captured });
         const em = orm.em.fork();
         await em.transactional(async (tx) => {
           const ctx = tx.getTransactionContext();
+          // A pending refund is counted when the provider's webhook says it succeeded (src/store/refunds.ts).
           const inserted = await tx.getConnection().execute<{ id: string }[]>(
-            `insert into refunds (payment_id, idempotency_key, amount, reason, provider_ref, status) values (?, ?, ?, ?, ?, 'succeeded')
-             on conflict (idempotency_key) do nothing returning id`, [payment.id, key, captured, reason, refundRef], 'all', ctx);
-          if (inserted.length) {
+            `insert into refunds (payment_id, idempotency_key, amount, reason, provider_ref, status) values (?, ?, ?, ?, ?, ?)
+             on conflict (idempotency_key) do nothing returning id`, [payment.id, key, captured, reason, refundRef, status], 'all', ctx);
+          if (inserted.length && status === 'succeeded') {
             await tx.getConnection().execute(`update payments set refunded_amount = refunded_amount + ?, status = 'refunded', updated_at = now() where id = ?`,
               [captured, payment.id], 'run', ctx);
           }
@@ -119,27 +120,39 @@ export function paymentActivities({ orm, payments }: ActivityDeps) {
         }
         const [refund] = await c.execute<RefundRow[]>(
           `insert into refunds (payment_id, idempotency_key, amount, reason, status) values (?, ?, ?, ?, 'pending')
-           on conflict (idempotency_key) do update set amount = excluded.amount, status = 'pending' returning id, amount, status, provider_ref`,
+           on conflict (idempotency_key) do update set amount = excluded.amount, status = 'pending', provider_ref = null, failure_reason = null, updated_at = now()
+           returning id, amount, status, provider_ref`,
           [payment.id, key, amount, req.reason], 'all', ctx);
         return { payment, refund };
       });
       const { payment, refund } = claim;
       const amount = Number(refund.amount);
       let refundRef = refund.provider_ref ?? '';
+      let status: RefundStatus = refund.status === 'succeeded' ? 'succeeded' : 'pending';
       if (refund.status === 'pending') {
         try {
-          refundRef = (await payments.refund({ idempotencyKey: key, providerRef: payment.provider_ref as string, amount })).refundRef;
+          const answer = await payments.refund({ idempotencyKey: key, providerRef: payment.provider_ref as string, amount });
+          refundRef = answer.refundRef;
+          status = answer.status ?? 'succeeded';
         } catch (err) {
           // A final "no" frees the claimed amount; a transient failure keeps it for the retry (same key).
           if (err instanceof PaymentProviderError && !err.retryable) {
-            await conn().execute(`update refunds set status = 'failed' where id = ? and status = 'pending'`, [refund.id]);
+            await conn().execute(`update refunds set status = 'failed', failure_reason = ?, updated_at = now() where id = ? and status = 'pending'`,
+              [err.code, refund.id]);
           }
           throw err;
         }
+      }
+      if (refund.status === 'pending' && status === 'pending') {
+        // Accepted but not settled (Stripe's pending): it stays pending, still held against what can be refunded,
+        // until the provider's webhook says it succeeded or failed (src/store/refunds.ts).
+        await conn().execute(`update refunds set provider_ref = ?, updated_at = now() where id = ? and status = 'pending'`, [refundRef, refund.id]);
+      } else if (refund.status === 'pending') {
         await orm.em.fork().transactional(async (tx) => {
           const ctx = tx.getTransactionContext();
           const done = await tx.getConnection().execute<{ id: string }[]>(
-            `update refunds set status = 'succeeded', provider_ref = ? where id = ? and status = 'pending' returning id`, [refundRef, refund.id], 'all', ctx);
+            `update refunds set status = 'succeeded', provider_ref = ?, updated_at = now() where id = ? and status = 'pending' returning id`,
+            [refundRef, refund.id], 'all', ctx);
           if (done.length) {
             await tx.getConnection().execute(`update payments set refunded_amount = refunded_amount + ?,
                 status = case when refunded_amount + ? >= captured_amount then 'refunded' else status end, updated_at = now() where id = ?`,
@@ -148,8 +161,10 @@ export function paymentActivities({ orm, payments }: ActivityDeps) {
         });
       }
       const after = await load(req.orderId);
+      const [{ pending }] = await conn().execute<{ pending: string }[]>(
+        `select coalesce(sum(amount), 0) as pending from refunds where payment_id = ? and status = 'pending'`, [payment.id]);
       return { refunded: amount, currency: payment.currency, capturedAmount: Number(after.captured_amount),
-        refundedAmount: Number(after.refunded_amount), refundRef };
+        refundedAmount: Number(after.refunded_amount), refundRef, status, pendingAmount: Number(pending) };
     },
 
     /** Asks the provider where an authorization stands (support's retry-payment: a 3-D Secure outcome that never reached us). */
@@ -168,4 +183,13 @@ export function paymentActivities({ orm, payments }: ActivityDeps) {
 
 interface RefundRow { id: string; amount: string; status: string; provider_ref: string | null }
 
-export interface RefundResult { refunded: number; currency: string; capturedAmount: number; refundedAmount: number; refundRef: string }
+type RefundStatus = 'succeeded' | 'pending';
+
+/**
+ * `refunded` is this refund's amount; `status` pending means the provider accepted it but the money
+ * has not gone back yet (not in refundedAmount; in pendingAmount, which still counts against what can be refunded).
+ */
+export interface RefundResult {
+  refunded: number; currency: string; capturedAmount: number; refundedAmount: number; refundRef: string;
+  status: RefundStatus; pendingAmount: number;
+}

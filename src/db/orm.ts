@@ -7,6 +7,7 @@ import { Migration20261126120000_support } from './migrations/Migration202611261
 import { Migration20261126130000_providers } from './migrations/Migration20261126130000_providers';
 import { Migration20261126140000_delivery_reports } from './migrations/Migration20261126140000_delivery_reports';
 import { Migration20261126150000_repeated_notifications } from './migrations/Migration20261126150000_repeated_notifications';
+import { Migration20261126160000_refund_outcomes } from './migrations/Migration20261126160000_refund_outcomes';
 
 /** Migrations are listed here (not discovered from disk) so compiled and tsx runs see the same set. */
 export const MIGRATIONS = [
@@ -16,6 +17,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261126130000_providers', class: Migration20261126130000_providers },
   { name: 'Migration20261126140000_delivery_reports', class: Migration20261126140000_delivery_reports },
   { name: 'Migration20261126150000_repeated_notifications', class: Migration20261126150000_repeated_notifications },
+  { name: 'Migration20261126160000_refund_outcomes', class: Migration20261126160000_refund_outcomes },
 ];
 
 export function ormOptions(clientUrl: string, poolMax = 10): Options {

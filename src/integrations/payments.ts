@@ -28,10 +28,16 @@ export interface PaymentProvider {
   capture(req: { idempotencyKey: string; providerRef: string; amount: number }): Promise<{ capturedAmount: number }>;
   /** Release an authorization that was never captured. */
   void(req: { idempotencyKey: string; providerRef: string }): Promise<void>;
-  refund(req: { idempotencyKey: string; providerRef: string; amount: number }): Promise<{ refundRef: string }>;
+  /**
+   * Sends money back. `pending`: the provider accepted the refund but the money has not gone back yet
+   * (Stripe's pending / requires_action); its outcome arrives later as a webhook. Absent: succeeded.
+   */
+  refund(req: { idempotencyKey: string; providerRef: string; amount: number }): Promise<RefundAnswer>;
   /** Where a payment stands now (support's retry-payment). Optional: without it, that action is refused. */
   retrieve?(providerRef: string): Promise<ProviderPaymentStatus>;
 }
+
+export interface RefundAnswer { refundRef: string; status?: 'succeeded' | 'pending' }
 
 /** A payment's state at the provider, in our words (Stripe: requires_action, requires_capture, requires_payment_method, canceled, succeeded). */
 export type ProviderPaymentStatus = 'requires_action' | 'authorized' | 'declined' | 'canceled' | 'captured';

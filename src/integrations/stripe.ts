@@ -6,7 +6,7 @@
  * are classified once here: a retry can help (rate limit, 5xx, network) or it cannot (bad request).
  */
 import Stripe from 'stripe';
-import { PaymentProviderError, type AuthorizationResult, type AuthorizeRequest, type PaymentProvider, type ProviderPaymentStatus } from './payments';
+import { PaymentProviderError, type AuthorizationResult, type AuthorizeRequest, type PaymentProvider, type ProviderPaymentStatus, type RefundAnswer } from './payments';
 
 export interface StripeProviderOptions {
   secretKey: string;
@@ -78,7 +78,7 @@ export class StripePaymentProvider implements PaymentProvider {
     }
   }
 
-  async refund(req: { idempotencyKey: string; providerRef: string; amount: number }): Promise<{ refundRef: string }> {
+  async refund(req: { idempotencyKey: string; providerRef: string; amount: number }): Promise<RefundAnswer> {
     try {
       const refund = await this.stripe.refunds.create({ payment_intent: req.providerRef, amount: req.amount }, { idempotencyKey: req.idempotencyKey });
       // Stripe can answer with a refund that already failed (the card's account is closed, say): no money went back, so it is not a refund.
@@ -86,7 +86,8 @@ export class StripePaymentProvider implements PaymentProvider {
         throw new PaymentProviderError(`Stripe ${refund.status === 'failed' ? 'could not make' : 'cancelled'} refund ${refund.id} of ${req.amount} `
           + `on payment ${req.providerRef}${refund.failure_reason ? ` (${refund.failure_reason})` : ''}; no money went back`, 'refund_failed', false);
       }
-      return { refundRef: refund.id };
+      // Pending (or requires_action) is not money back yet: it can still fail, which Stripe tells the webhook.
+      return { refundRef: refund.id, status: refund.status === 'succeeded' ? 'succeeded' : 'pending' };
     } catch (err) {
       if (err instanceof PaymentProviderError) throw err;
       throw providerError(err, `refund ${req.amount} of payment ${req.providerRef}`);

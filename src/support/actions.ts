@@ -17,6 +17,7 @@ import {
   type OrderState, type RefundOutcome, type ResendOutcome, type ShipmentStatus,
 } from '../../workflows/definitions';
 import { SupportError } from './errors';
+import type { RefundResult } from '../../activities/payments';
 
 export { SupportError } from './errors';
 export { findOrders, type FindFilters, type FoundOrder } from './find';
@@ -121,11 +122,18 @@ export function refundOrder(deps: SupportDeps, caller: Caller, orderId: string, 
         { args: [{ actor: caller.actor, reason: `refund before capture, so the authorization is voided: ${reason}` }], updateId }));
       return { result: { action: 'voided', state }, summary: `nothing was charged for order ${orderId}: its authorization is voided and the order is ${state.status}` };
     }
-    const outcome = await update(deps, orderId, () => handle.executeUpdate(refundPaymentUpdate,
-      { args: [{ actor: caller.actor, reason, amount, currency: order.currency }], updateId }));
-    return { result: { action: 'refunded', ...outcome },
-      summary: `refunded ${formatAmount(outcome.refunded, outcome.currency)} of order ${orderId} (${formatAmount(outcome.refundedAmount, outcome.currency)} `
-        + `of ${formatAmount(outcome.capturedAmount, outcome.currency)} captured is refunded in all)` };
+    // The activity's answer (RefundResult) passes through the workflow's update unchanged, status and pendingAmount included.
+    const outcome: RefundOutcome & Partial<Pick<RefundResult, 'status' | 'pendingAmount'>> = await update(deps, orderId,
+      () => handle.executeUpdate(refundPaymentUpdate, { args: [{ actor: caller.actor, reason, amount, currency: order.currency }], updateId }));
+    const status = outcome.status ?? 'succeeded';
+    const money = (n: number) => formatAmount(n, outcome.currency);
+    const totals = `${money(outcome.refundedAmount)} of ${money(outcome.capturedAmount)} captured is refunded in all`
+      + `${outcome.pendingAmount ? `, ${money(outcome.pendingAmount)} pending` : ''}`;
+    return { result: { action: 'refunded', ...outcome, status, pendingAmount: outcome.pendingAmount ?? 0 },
+      summary: status === 'pending'
+        ? `the refund of ${money(outcome.refunded)} of order ${orderId} is PENDING at the payment provider: not refunded yet (${totals}); `
+          + 'if it fails, its amount can be refunded again and a refund_failed notice appears in the notices'
+        : `refunded ${money(outcome.refunded)} of order ${orderId} (${totals})` };
   });
 }
 

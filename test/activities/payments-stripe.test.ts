@@ -115,3 +115,31 @@ it('money moves through Stripe under its own keys: capture at shipping, a partia
   expect(await conn.execute('select status, captured_amount, refunded_amount from payments where order_id = ?', [req.orderId]))
     .toEqual([{ status: 'refunded', captured_amount: '4900', refunded_amount: '4900' }]);
 });
+
+it('a refund Stripe answers as pending is recorded pending: not counted as refunded, but still held against what can be refunded', async () => {
+  const req = await order();
+  stripe.answerWith((r) => {
+    if (r.path === '/v1/payment_intents') return { status: 200, body: intent('requires_capture', { amount_capturable: 4900 }) };
+    if (r.path === '/v1/payment_intents/pi_3Activities/capture') return { status: 200, body: intent('succeeded', { amount_received: Number(r.form?.amount_to_capture) }) };
+    const key = r.headers['idempotency-key'] as string;
+    return { status: 200, body: { id: `re_pending_${key.slice(-2)}_${req.orderId.slice(0, 8)}`, object: 'refund', amount: Number(r.form?.amount), currency: 'usd',
+      payment_intent: 'pi_3Activities', status: key.endsWith('-p1') ? 'pending' : 'succeeded' } };
+  });
+  await acts.authorizePayment(req);
+  await acts.capturePayment(req.orderId);
+  expect(await acts.refundPayment({ orderId: req.orderId, amount: 3000, reason: 'damaged', requestId: 'p1' }))
+    .toMatchObject({ refunded: 3000, status: 'pending', refundedAmount: 0, pendingAmount: 3000, capturedAmount: 4900 });
+  // 49.00 captured, 30.00 on its way: a second refund of 20.00 would exceed the capture if the pending one came through.
+  await expect(acts.refundPayment({ orderId: req.orderId, amount: 2000, reason: 'late', requestId: 'p2' }))
+    .rejects.toMatchObject({ type: 'refund_exceeds_captured', nonRetryable: true });
+  expect(await acts.refundPayment({ orderId: req.orderId, reason: 'the rest', requestId: 'p3' }))
+    .toMatchObject({ refunded: 1900, status: 'succeeded', refundedAmount: 1900, pendingAmount: 3000 });
+  await expect(acts.refundPayment({ orderId: req.orderId, amount: 1, reason: 'one more', requestId: 'p4' })).rejects.toMatchObject({ type: 'nothing_to_refund' });
+
+  const conn = db.orm.em.fork().getConnection();
+  expect(await conn.execute('select r.amount, r.status, r.provider_ref from refunds r join payments p on p.id = r.payment_id where p.order_id = ? order by r.created_at', [req.orderId]))
+    .toEqual([{ amount: '3000', status: 'pending', provider_ref: `re_pending_p1_${req.orderId.slice(0, 8)}` },
+      { amount: '1900', status: 'succeeded', provider_ref: `re_pending_p3_${req.orderId.slice(0, 8)}` }]);
+  expect(await conn.execute('select status, captured_amount, refunded_amount from payments where order_id = ?', [req.orderId]))
+    .toEqual([{ status: 'captured', captured_amount: '4900', refunded_amount: '1900' }]);
+});

@@ -10,7 +10,7 @@ import twilio from 'twilio';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { freePort } from '../../src/temporal/dev-server';
 import { createTestDatabase, required, type TestDatabase } from '../support/db';
-import { startCheckoutWorker, startTestApi, type TestApi, type TestWorker } from '../support/api';
+import { STAFF_TOKEN, startCheckoutWorker, startTestApi, type TestApi, type TestWorker } from '../support/api';
 import { placeTestOrder, realActivities, seedCheckoutCatalog } from '../support/checkout';
 import { placeOrder, waitForOrder } from '../support/orders-api';
 import type { Notifier } from '../../src/integrations/notifier';
@@ -18,6 +18,7 @@ import { startRecordingServer, type RecordingServer, type RecordedRequest, type 
 import { StripePaymentProvider } from '../../src/integrations/stripe';
 import { connectClient } from '../../src/temporal/client';
 import { paymentStatusQuery, workflowIds, type PaymentInput, type PaymentResult } from '../../workflows/definitions';
+import type { Activities } from '../../activities';
 
 const WEBHOOK_SECRET = 'whsec_test_commerce_0123456789';
 const TWILIO_TOKEN = 'twilio-auth-token-for-webhook-tests';
@@ -28,6 +29,8 @@ let stripe: RecordingServer;
 let worker: TestWorker;
 let api: TestApi;
 let temporal: Awaited<ReturnType<typeof connectClient>>;
+/** The payment activities on the same Stripe stand-in, for support's refunds. */
+let acts: Activities;
 /** Orders whose PaymentIntent creation the Stripe stand-in holds back until released. */
 const held = new Map<string, Promise<void>>();
 
@@ -40,6 +43,7 @@ beforeAll(async () => {
   api = await startTestApi(db.orm, { taskQueue: worker.taskQueue, simulatedPayments: false,
     app: { stripeWebhookSecret: WEBHOOK_SECRET, twilioAuthToken: TWILIO_TOKEN, publicBaseUrl: PUBLIC_BASE_URL } });
   temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
+  acts = realActivities(db, { payments: new StripePaymentProvider({ secretKey: 'sk_test_webhooks', apiBase: stripe.url, returnUrl: `${PUBLIC_BASE_URL}/orders/{orderId}` }) });
 });
 afterAll(async () => {
   await api?.close();
@@ -56,8 +60,12 @@ function intent(orderId: string, status: string, extra: Record<string, unknown> 
     metadata: orderId ? { orderId } : {}, next_action: null, last_payment_error: null, ...extra };
 }
 
-/** Stripe's answer to creating and confirming a card that needs 3-D Secure. */
+/** Stripe's answer to creating and confirming a card that needs 3-D Secure; and to a refund: pending (money not back yet). */
 async function answerLikeStripe(req: RecordedRequest): Promise<Reply> {
+  if (req.method === 'POST' && req.path === '/v1/refunds') {
+    const ref = `re_${(req.headers['idempotency-key'] as string).replace(/[^a-zA-Z0-9]/g, '').slice(-40)}`;
+    return { status: 200, body: refundObject(ref, 'pending', { amount: Number(req.form?.amount), payment_intent: req.form?.payment_intent }) };
+  }
   if (req.method !== 'POST' || req.path !== '/v1/payment_intents') return { status: 404, body: { error: { type: 'invalid_request_error', message: 'Unrecognized request URL' } } };
   const orderId = req.form?.['metadata[orderId]'] ?? '';
   await held.get(orderId);
@@ -250,6 +258,93 @@ describe('POST /webhooks/stripe', () => {
     } finally {
       await bare.close();
     }
+  });
+});
+
+function refundObject(id: string, status: string, extra: Record<string, unknown> = {}) {
+  return { id, object: 'refund', amount: 3000, currency: 'usd', payment_intent: 'pi_refunds', status, failure_reason: null, metadata: {}, ...extra };
+}
+
+/** An order charged on Stripe, and support's refund of 30.00 that Stripe accepts as pending. */
+async function pendingRefund(): Promise<{ orderId: string; total: number; refundRef: string }> {
+  const order = await placeTestOrder(db);
+  await db.orm.em.fork().getConnection().execute(`insert into payments (order_id, provider, provider_ref, payment_method, idempotency_key, status, amount, captured_amount, currency)
+    values (?, 'stripe', ?, 'pm_card_visa', ?, 'captured', ?, ?, 'USD')`, [order.orderId, intentId(order.orderId), `order-${order.orderId}-authorize`, order.totalAmount, order.totalAmount]);
+  const refund = await acts.refundPayment({ orderId: order.orderId, amount: 3000, reason: 'damaged', requestId: randomUUID() });
+  expect(refund).toMatchObject({ status: 'pending', refunded: 3000, refundedAmount: 0, pendingAmount: 3000 });
+  return { orderId: order.orderId, total: order.totalAmount, refundRef: refund.refundRef };
+}
+
+const staff = { Authorization: `Bearer ${STAFF_TOKEN}` };
+const refundState = async (orderId: string) => {
+  const conn = db.orm.em.fork().getConnection();
+  return {
+    refunds: await conn.execute<{ amount: string; status: string; failure_reason: string | null }[]>(`select r.amount, r.status, r.failure_reason from refunds r
+      join payments p on p.id = r.payment_id where p.order_id = ? order by r.created_at`, [orderId]),
+    payment: (await conn.execute<{ status: string; refunded_amount: string }[]>('select status, refunded_amount from payments where order_id = ?', [orderId]))[0],
+    notices: (await api.request('GET', `/admin/notices?kind=refund_failed&orderId=${orderId}`, { headers: staff })).body.notices as { orderId: string; message: string }[],
+  };
+};
+
+describe('POST /webhooks/stripe: refunds Stripe settles later', () => {
+  it('a pending refund Stripe then fails: the row is failed with its reason, the amount refundable again, support told; a replay changes nothing more', async () => {
+    const { orderId, total, refundRef } = await pendingRefund();
+    // Pending still counts: the whole capture can no longer be refunded on top of it.
+    await expect(acts.refundPayment({ orderId, reason: 'all of it', amount: total, requestId: randomUUID() })).rejects.toMatchObject({ type: 'refund_exceeds_captured' });
+
+    const payload = stripeEvent('refund.failed', refundObject(refundRef, 'failed', { failure_reason: 'expired_or_canceled_card' }));
+    const res = await postStripe(payload);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ received: true, duplicate: false, outcome: 'refund_failed' });
+    const after = await refundState(orderId);
+    expect(after.refunds).toEqual([{ amount: '3000', status: 'failed', failure_reason: 'expired_or_canceled_card' }]);
+    expect(after.payment).toEqual({ status: 'captured', refunded_amount: '0' });
+    expect(after.notices).toHaveLength(1);
+    expect(after.notices[0].message).toContain(`The refund of 30.00 USD on order ${orderId} (Stripe refund ${refundRef}) failed at the provider: expired_or_canceled_card.`);
+    expect(after.notices[0].message).toMatch(/can be refunded again\. Refund it again .*or contact the customer/);
+
+    // Stripe redelivers it, and also sends the same failure as charge.refund.updated: nothing more happens.
+    expect((await postStripe(payload)).body).toEqual({ received: true, duplicate: true });
+    const updated = await postStripe(stripeEvent('charge.refund.updated', refundObject(refundRef, 'failed', { failure_reason: 'expired_or_canceled_card' })));
+    expect(updated.body).toEqual({ received: true, duplicate: false, outcome: 'refund_unchanged' });
+    expect(await refundState(orderId)).toEqual(after);
+
+    // The failed 30.00 is refundable again: the whole capture can now be refunded.
+    expect(await acts.refundPayment({ orderId, reason: 'all of it', amount: total, requestId: randomUUID() })).toMatchObject({ status: 'pending', pendingAmount: total });
+  });
+
+  it('a pending refund Stripe reports succeeded is counted as refunded; a stale pending event after it changes nothing', async () => {
+    const { orderId, refundRef } = await pendingRefund();
+    expect((await postStripe(stripeEvent('refund.updated', refundObject(refundRef, 'succeeded')))).body).toMatchObject({ outcome: 'refund_succeeded' });
+    expect((await postStripe(stripeEvent('refund.updated', refundObject(refundRef, 'pending')))).body).toMatchObject({ outcome: 'refund_unchanged' });
+    expect(await refundState(orderId)).toEqual({ refunds: [{ amount: '3000', status: 'succeeded', failure_reason: null }],
+      payment: { status: 'captured', refunded_amount: '3000' }, notices: [] });
+  });
+
+  it("out of order, Stripe's final answer wins: a late success never revives a failed refund; a failure after a success takes the money back out", async () => {
+    const first = await pendingRefund();
+    await postStripe(stripeEvent('refund.failed', refundObject(first.refundRef, 'failed', { failure_reason: 'lost_or_stolen_card' })));
+    expect((await postStripe(stripeEvent('refund.updated', refundObject(first.refundRef, 'succeeded')))).body).toMatchObject({ outcome: 'refund_unchanged' });
+    expect(await refundState(first.orderId)).toMatchObject({ refunds: [{ status: 'failed', failure_reason: 'lost_or_stolen_card' }], payment: { refunded_amount: '0' } });
+
+    const second = await pendingRefund();
+    await postStripe(stripeEvent('charge.refund.updated', refundObject(second.refundRef, 'succeeded')));
+    expect((await postStripe(stripeEvent('refund.failed', refundObject(second.refundRef, 'failed', { failure_reason: 'declined' })))).body)
+      .toMatchObject({ outcome: 'refund_failed' });
+    const after = await refundState(second.orderId);
+    expect(after).toMatchObject({ refunds: [{ status: 'failed', failure_reason: 'declined' }], payment: { status: 'captured', refunded_amount: '0' } });
+    expect(after.notices).toHaveLength(1);
+  });
+
+  it('an event for a refund we do not know is acknowledged and changes nothing', async () => {
+    const conn = db.orm.em.fork().getConnection();
+    const count = async () => (await conn.execute<{ refunds: string; notices: string; refunded: string }[]>(`select (select count(*) from refunds where status = 'failed') as refunds,
+      (select count(*) from support_notices) as notices, (select coalesce(sum(refunded_amount), 0) from payments) as refunded`))[0];
+    const before = await count();
+    const res = await postStripe(stripeEvent('refund.failed', refundObject('re_not_ours_0123456789', 'failed', { failure_reason: 'unknown' })));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ received: true, duplicate: false, outcome: 'unknown_refund' });
+    expect(await count()).toEqual(before);
   });
 });
 

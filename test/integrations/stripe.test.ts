@@ -169,7 +169,7 @@ describe("reading Stripe's answers", () => {
     expect(err).toBeInstanceOf(PaymentProviderError);
     expect(err).toMatchObject({ code: 'refund_failed', retryable: false, message: expect.stringContaining('(expired_or_canceled_card); no money went back') });
     stripe.answerWith(() => ({ status: 200, body: refund('pending') }));
-    expect(await provider(stripe.url).refund({ idempotencyKey: 'order-o-1-refund-y', providerRef: 'pi_3Abc', amount: 1200 })).toEqual({ refundRef: 're_3Abc' });
+    expect(await provider(stripe.url).refund({ idempotencyKey: 'order-o-1-refund-y', providerRef: 'pi_3Abc', amount: 1200 })).toEqual({ refundRef: 're_3Abc', status: 'pending' });
   });
 
   it('voiding a payment Stripe has already cancelled succeeds: the hold is gone either way', async () => {

@@ -1,7 +1,9 @@
 /**
  * Support's notices: what the workflows could not settle by themselves and left for a person, today
  * a parcel that stopped moving (`shipment_stalled`, closed by the tracking workflow when it moves
- * again) and one the carrier returned to sender (`shipment_returned`: send it again or refund).
+ * again), one the carrier returned to sender (`shipment_returned`: send it again or refund), and a
+ * refund the payment provider accepted as pending and then failed (`refund_failed`: refund again or
+ * reach the customer; src/store/refunds.ts).
  * Staff list the open ones, oldest first, and close one when it is dealt with; closing is recorded
  * in the audit trail (support_actions) with who and why.
  */
@@ -14,7 +16,7 @@ import { callerOf } from './admin-orders';
 
 const noticeView = z.object({
   id: z.uuid(),
-  kind: z.string().meta({ description: 'shipment_stalled or shipment_returned' }),
+  kind: z.string().meta({ description: 'shipment_stalled, shipment_returned or refund_failed' }),
   orderId: z.uuid().nullable(),
   shipmentId: z.uuid().nullable(),
   trackingNumber: z.string().nullable(),
@@ -42,9 +44,9 @@ export function adminNoticeRoutes(staffOnly: Middleware) {
   return [
     route({
       ...staff, method: 'get', path: '/admin/notices',
-      summary: 'Parcels that need a person: stalled (no movement for days) or returned to sender; open ones, oldest first',
+      summary: 'What needs a person: parcels stalled (no movement for days) or returned to sender, refunds the payment provider failed; open ones, oldest first',
       query: z.strictObject({
-        kind: z.enum(['shipment_stalled', 'shipment_returned']).optional(),
+        kind: z.enum(['shipment_stalled', 'shipment_returned', 'refund_failed']).optional(),
         state: z.enum(['open', 'resolved', 'all']).default('open'),
         orderId: z.uuid().optional(),
         limit: z.coerce.number().int().min(1).max(1000).default(100),

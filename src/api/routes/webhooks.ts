@@ -8,6 +8,8 @@
  * the order's payment workflow (payment-<orderId>, the id from the intent's metadata) as the
  * paymentEvent signal. A redelivery of an event already handled answers {duplicate: true} and
  * signals nothing; one whose handling failed (Temporal unreachable: 503) is handled again.
+ * Refund events (refund.updated, refund.failed, charge.refund.updated) settle a pending refund in the
+ * database instead (src/store/refunds.ts); no workflow is involved.
  */
 import Stripe from 'stripe';
 import twilio from 'twilio';
@@ -17,6 +19,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { applyDeliveryReport, keepDeliveryReport } from '../../store/delivery-reports';
+import { applyRefundReport, type RefundOutcome } from '../../store/refunds';
 import type { Logger } from '../../logger';
 import { paymentEventSignal, workflowIds, type PaymentEvent } from '../../../workflows/definitions';
 import type { AppDeps } from '../app';
@@ -33,14 +36,17 @@ const SIGNAL_DEADLINE_MS = 5_000;
 
 const PAYMENT_EVENTS: PaymentEvent['type'][] = ['payment_intent.amount_capturable_updated', 'payment_intent.succeeded',
   'payment_intent.payment_failed', 'payment_intent.requires_action', 'payment_intent.canceled'];
+/** Events whose object is a Refund: its status there is Stripe's answer for that refund (src/store/refunds.ts). */
+const REFUND_EVENTS = ['refund.updated', 'refund.failed', 'charge.refund.updated'];
 
 /**
  * - delivered: signalled to the order's payment workflow
  * - workflow_not_running: no payment workflow is running for the order (see deliver())
  * - not_an_order: the intent carries no order id (made by something else on the same account)
- * - ignored: an event type the payment workflow does not act on
+ * - ignored: an event type neither the payment workflow nor the refunds act on
+ * - refund_succeeded, refund_failed, refund_unchanged, unknown_refund: a refund event (applyRefundReport)
  */
-type Outcome = 'delivered' | 'workflow_not_running' | 'not_an_order' | 'ignored';
+type Outcome = 'delivered' | 'workflow_not_running' | 'not_an_order' | 'ignored' | RefundOutcome;
 
 const receipt = z.object({ received: z.literal(true), duplicate: z.boolean(), outcome: z.string().optional() }).meta({ id: 'WebhookReceipt' });
 
@@ -50,7 +56,7 @@ export function providerWebhookRoutes(deps: WebhookDeps) {
   return [
     route({
       method: 'post', path: '/webhooks/stripe', tag: 'webhooks',
-      summary: 'Stripe payment events (signed); succeeded, failed and 3-D Secure outcomes reach the order\'s payment workflow',
+      summary: 'Stripe payment events (signed); succeeded, failed and 3-D Secure outcomes reach the order\'s payment workflow; refund outcomes settle pending refunds',
       headers: { 'Stripe-Signature': { required: true, description: 'Stripe\'s signature of the raw body (t=…,v1=…), checked with STRIPE_WEBHOOK_SECRET' } },
       responses: {
         200: { description: 'Received (or a redelivery of an event already handled: duplicate true)', schema: receipt },
@@ -119,6 +125,7 @@ async function recordEvent(orm: MikroORM, event: Stripe.Event): Promise<boolean>
 }
 
 async function deliver(deps: WebhookDeps, event: Stripe.Event, log: Logger): Promise<Outcome> {
+  if (REFUND_EVENTS.includes(event.type)) return settleRefund(deps, event.data.object as Stripe.Refund, log);
   if (!PAYMENT_EVENTS.includes(event.type as PaymentEvent['type'])) return 'ignored';
   const intent = event.data.object as Stripe.PaymentIntent;
   const orderId = intent.metadata?.orderId;
@@ -150,6 +157,16 @@ async function deliver(deps: WebhookDeps, event: Stripe.Event, log: Logger): Pro
     log.error({ err, orderId }, 'Stripe event could not be delivered; answered 503 so Stripe delivers it again');
     throw unavailable('the workflow service did not answer');
   }
+}
+
+/** A refund's status as Stripe reports it, applied to our refund row; the object's status is the truth, not the event's type. */
+async function settleRefund(deps: WebhookDeps, refund: Stripe.Refund, log: Logger): Promise<Outcome> {
+  const { outcome, orderId } = await applyRefundReport(deps.orm, { refundRef: refund.id, status: refund.status ?? 'pending', failureReason: refund.failure_reason });
+  const fields = { refundId: refund.id, status: refund.status, failureReason: refund.failure_reason, orderId };
+  if (outcome === 'unknown_refund') log.warn(fields, 'Stripe refund event for a refund we have no record of; acknowledged, nothing changed');
+  else if (outcome === 'refund_failed') log.warn(fields, 'Stripe refund failed: its amount is refundable again and support has a refund_failed notice');
+  else log.info({ ...fields, outcome }, 'Stripe refund event applied');
+  return outcome;
 }
 
 /**

@@ -72,8 +72,11 @@ export const Refund = defineEntity({
     amount: p.bigint('number'),
     reason: p.text(),
     providerRef: p.text().nullable(),
+    /** pending (asked for, or accepted by the provider and not yet settled), succeeded or failed. */
     status: p.text(),
+    failureReason: p.text().nullable(),
     createdAt: p.datetime().defaultRaw('now()'),
+    updatedAt: p.datetime().defaultRaw('now()'),
   }),
 });
 export type Refund = InferEntity<typeof Refund>;
