@@ -52,6 +52,12 @@ const undo = proxyActivities<Activities>(COMPENSATION);
 const undoNotifications = proxyActivities<Activities>(NOTIFICATION_COMPENSATION);
 
 export async function checkout(input: CheckoutInput): Promise<OrderState> {
+  // Orders started since record the fulfilment patch here, first thing, not only where it is read
+  // (which stays for orders already in flight). Read there alone, it comes right after a local
+  // activity; when that activity's result and the next step fall in different workflow tasks, a
+  // replay (a worker restart, a query on an evicted order) reads the patch as absent: found with
+  // SDK 1.24 on an order whose status write was recorded in a workflow task of its own.
+  patched(FULFILMENT_PATCH);
   const work = new CancellationScope();
   const order = createOrderState(input.orderId, work);
   registerOrderHandlers(order, db);

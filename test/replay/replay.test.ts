@@ -29,6 +29,27 @@ it('has recorded histories of every workflow to replay, including orders placed 
   expect(count('v3-before-after-sales--checkout--')).toBeGreaterThanOrEqual(4);
   // Parcels followed before a status reached again was told again (each occurrence its own message).
   expect(count('v4-before-tell-each-occurrence--shipment--')).toBeGreaterThanOrEqual(8);
+  // Orders placed before the fulfilment patch was recorded at the checkout's start.
+  expect(count('v5-before-early-fulfilment-patch--checkout--')).toBeGreaterThanOrEqual(12);
+});
+
+/**
+ * A patch read right after a local activity can replay as absent when the activity's result and the
+ * next step fell in different workflow tasks (seen with SDK 1.24: the order's replay failed on the
+ * fulfilment patch's marker). Current checkouts record that patch before their first local activity.
+ */
+it('current checkout histories record the fulfilment patch before any local activity', () => {
+  const current = files.filter((f) => f.startsWith('checkout--'));
+  expect(current.length).toBeGreaterThanOrEqual(12);
+  for (const file of current) {
+    const markers = (temporal.api.history.v1.History.decode(readFileSync(join(dir, file))).events ?? [])
+      .map((e) => e.markerRecordedEventAttributes)
+      .filter((m) => m != null)
+      .map((m) => (m.markerName === 'core_patch' ? Buffer.from(m.details?.['patch-data']?.payloads?.[0]?.data ?? []).toString() : m.markerName));
+    const patch = markers.findIndex((m) => m?.includes('"fulfilment-and-tracking"'));
+    const firstLocal = markers.indexOf('core_local_activity');
+    expect({ file, patchFirst: patch >= 0 && (firstLocal < 0 || patch < firstLocal) }).toEqual({ file, patchFirst: true });
+  }
 });
 
 it.each(files)('%s replays without non-determinism', async (file) => {
