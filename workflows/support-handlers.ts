@@ -39,8 +39,11 @@ export function registerSupportHandlers(order: OrderControl): void {
       [{ orderId: state.orderId, amount: request.amount, reason: request.reason, requestId: requestId() }]));
     state.refunds = [...(state.refunds ?? []), { amount: outcome.refunded, currency: outcome.currency, by: request.actor, reason: request.reason,
       at: new Date().toISOString(), refundRef: outcome.refundRef }];
-    order.record('refund', 'completed', `${by(request)} (refunded ${describeMoney(outcome.refunded, outcome.currency)}; `
-      + `${describeMoney(outcome.refundedAmount, outcome.currency)} of ${describeMoney(outcome.capturedAmount, outcome.currency)} refunded in all)`);
+    const sum = `${describeMoney(outcome.refundedAmount, outcome.currency)} of ${describeMoney(outcome.capturedAmount, outcome.currency)} refunded in all`;
+    // A card refund the provider accepts as pending has not gone back yet: its webhook settles it (src/store/refunds.ts).
+    order.record('refund', 'completed', outcome.status === 'pending'
+      ? `${by(request)} (refund of ${describeMoney(outcome.refunded, outcome.currency)} pending at the payment provider; ${sum} so far)`
+      : `${by(request)} (refunded ${describeMoney(outcome.refunded, outcome.currency)}; ${sum})`);
     return outcome;
   }, {
     validator: (request) => {

@@ -491,6 +491,19 @@ describe('after payment: fulfilment and the parcel', () => {
       expect((await orderFacts(db, orderId)).order.status).toBe('delivered');
     }));
 
+  it('a refund the payment provider leaves pending reads as pending in the order\'s timeline, not as refunded', () =>
+    withOrder({ autoPack: true, activities: {
+      // The provider's answer only (Stripe accepts some card refunds as pending; its webhook settles them later).
+      refundPayment: async () => ({ refunded: 1200, currency: 'USD', capturedAmount: 4900, refundedAmount: 0, refundRef: 're_pending_1',
+        status: 'pending', pendingAmount: 1200 }),
+    } }, async ({ handle }) => {
+      await untilStatus(handle, 'shipped');
+      await handle.executeUpdate(refundPaymentUpdate, { args: [{ actor: 'staff:sam', reason: 'one mug arrived broken', amount: 1200, currency: 'USD' }] });
+      const { timeline } = await handle.query(statusQuery);
+      expect(timeline.filter((t) => t.step === 'refund').map((t) => t.detail)).toEqual([
+        'by staff:sam: one mug arrived broken (refund of 12.00 USD pending at the payment provider; 0.00 USD of 49.00 USD refunded in all so far)']);
+    }));
+
   it('an operator cancelling the workflow after dispatch rolls nothing back: no refund, no release, no "cancelled" message', () =>
     withOrder({ autoPack: true }, async ({ orderId, handle }) => {
       await untilStatus(handle, 'shipped');
