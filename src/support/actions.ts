@@ -180,6 +180,17 @@ export function recordCarrierEvent(deps: SupportDeps, caller: Caller, shipmentId
   }, (result) => result.orderId);
 }
 
+/** The parcel of an order (one per order: shipments_one_per_order_idx), for a carrier event addressed by order id. */
+export async function shipmentOfOrder(deps: SupportDeps, orderId: string): Promise<string> {
+  const order = await requireOrder(deps, orderId);
+  const [shipment] = await deps.orm.em.fork().getConnection().execute<{ id: string }[]>(
+    'select id from shipments where order_id = ?', [orderId]);
+  if (!shipment) {
+    throw new SupportError('refused', ErrorCode.ActionRefused, `order ${orderId} has no parcel yet (it is ${order.status}); a carrier event needs a dispatched order`);
+  }
+  return shipment.id;
+}
+
 /** Amounts are minor units ("1000"), or major units with a decimal point ("10.00", in the order's currency). */
 export function parseAmount(text: string, currency: string): number {
   const digits = minorUnitDigits(currency);

@@ -38,7 +38,7 @@ describe('access and documentation', () => {
     for (const [path, method] of [['/admin/orders', 'get'], ['/admin/orders/{id}', 'get'], ['/admin/orders/{id}/cancel', 'post'],
       ['/admin/orders/{id}/hold', 'post'], ['/admin/orders/{id}/release', 'post'], ['/admin/orders/{id}/shipping-address', 'patch'],
       ['/admin/orders/{id}/notifications/resend', 'post'], ['/admin/orders/{id}/refunds', 'post'], ['/admin/orders/{id}/retry-payment', 'post'],
-      ['/admin/shipments/{shipmentId}/carrier-events', 'post']]) {
+      ['/admin/shipments/{shipmentId}/carrier-events', 'post'], ['/admin/orders/{id}/carrier-events', 'post']]) {
       expect({ path, method, security: body.paths[path]?.[method]?.security }).toEqual({ path, method, security: [{ staffToken: [] }] });
     }
     expect(body.paths['/admin/orders/{id}/refunds'].post.requestBody.content['application/json'].schema.required).toEqual(['reason']);
@@ -111,9 +111,12 @@ describe('actions', () => {
     expect(event.body.result).toEqual(expect.objectContaining({ shipmentId, orderId, status: 'out_for_delivery' }));
     expect((await api.request('POST', `/admin/shipments/${randomUUID()}/carrier-events`, { headers: sam, body: { status: 'delivered' } })).status).toBe(404);
     expect((await api.request('POST', `/admin/shipments/${shipmentId}/carrier-events`, { headers: sam, body: { status: 'lost' } })).status).toBe(400);
+    const byOrder = await api.request('POST', `/admin/orders/${orderId}/carrier-events`, { headers: sam, body: { status: 'exception', reason: 'customer not home' } });
+    expect(byOrder.status).toBe(200);
+    expect(byOrder.body.result).toEqual(expect.objectContaining({ shipmentId, orderId, status: 'exception' }));
 
     expect((await auditRows(db, { orderId })).map((r) => [r.action, r.outcome])).toEqual([
-      ['resend', 'done'], ['resend', 'refused'], ['refund', 'refused'], ['refund', 'done'], ['refund', 'refused'], ['refund', 'done'], ['carrier_event', 'done']]);
+      ['resend', 'done'], ['resend', 'refused'], ['refund', 'refused'], ['refund', 'done'], ['refund', 'refused'], ['refund', 'done'], ['carrier_event', 'done'], ['carrier_event', 'done']]);
   });
 
   it('cancel and retry-payment, with their refusals; an unknown order is 404', async () => {
@@ -129,6 +132,10 @@ describe('actions', () => {
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('order_not_found');
     expect((await api.request('POST', `/admin/orders/${orderId}/cancel`, { headers: sam, body: {} })).status).toBe(400);
+    const noParcel = await api.request('POST', `/admin/orders/${orderId}/carrier-events`, { headers: sam, body: { status: 'delivered' } });
+    expect({ status: noParcel.status, message: noParcel.body.error.message }).toEqual({ status: 409,
+      message: `Order ${orderId} has no parcel yet (it is cancelled); a carrier event needs a dispatched order.` });
+    expect((await api.request('POST', `/admin/orders/${randomUUID()}/carrier-events`, { headers: sam, body: { status: 'delivered' } })).status).toBe(404);
   });
 });
 

@@ -9,7 +9,7 @@ import { DomainError, ErrorCode } from '../../domain/errors';
 import { ORDER_STATUSES } from '../../domain/order';
 import { RESENDABLE_TEMPLATES } from '../../domain/support';
 import {
-  cancelOrder, changeAddress, findOrders, holdOrder, orderStatus, recordCarrierEvent, refundOrder, resendNotification, retryPayment,
+  cancelOrder, changeAddress, findOrders, holdOrder, orderStatus, recordCarrierEvent, refundOrder, resendNotification, retryPayment, shipmentOfOrder,
   SupportError, type Caller, type SupportDeps,
 } from '../../support/actions';
 import { inDoubtMessages } from '../../support/in-doubt';
@@ -29,6 +29,9 @@ const HEADERS = {
 const doneView = (result: z.ZodType) => z.object({
   action: z.string(), auditId: z.uuid(), summary: z.string().meta({ description: 'What happened, in words.' }), result,
 });
+const carrierEventBody = z.strictObject({ status: z.enum(SHIPMENT_STATUSES), reason: reason.optional(), eventId: z.string().regex(/^[\w.:-]{1,100}$/).optional(),
+  occurredAt: z.iso.datetime().optional() });
+const carrierEventDone = doneView(z.object({ shipmentId: z.string(), orderId: z.string(), eventId: z.string(), status: z.string() }).loose());
 const auditView = z.object({
   id: z.uuid(), action: z.string(), actor: z.string(), via: z.string(), reason: z.string(), outcome: z.string(),
   outcomeDetail: z.string().nullable(), requestedAt: z.string(), completedAt: z.string().nullable(),
@@ -139,13 +142,21 @@ export function adminOrderRoutes(deps: Pick<AppDeps, 'temporal' | 'orm'>, staffO
     route({
       ...staff, method: 'post', path: '/admin/shipments/:shipmentId/carrier-events',
       summary: 'Record a carrier scan by hand: signals the shipment\'s tracking workflow, noted in the order\'s timeline',
-      params: z.strictObject({ shipmentId: z.uuid() }),
-      body: z.strictObject({ status: z.enum(SHIPMENT_STATUSES), reason: reason.optional(), eventId: z.string().regex(/^[\w.:-]{1,100}$/).optional(),
-        occurredAt: z.iso.datetime().optional() }),
-      responses: { 200: { description: 'Recorded', schema: doneView(z.object({ shipmentId: z.string(), orderId: z.string(), eventId: z.string(), status: z.string() }).loose()) } },
+      params: z.strictObject({ shipmentId: z.uuid() }), body: carrierEventBody,
+      responses: { 200: { description: 'Recorded', schema: carrierEventDone } },
       handler: async (ctx, { params, body }) => {
         ctx.body = await answer(() => recordCarrierEvent(support(), callerOf(ctx), params.shipmentId, body.status, body.reason ?? 'recorded by support',
           { eventId: body.eventId, occurredAt: body.occurredAt }));
+      },
+    }),
+    route({
+      ...staff, method: 'post', path: '/admin/orders/:id/carrier-events',
+      summary: 'The same, addressed by order: records the scan on the order\'s parcel (409 before it is dispatched)',
+      params, body: carrierEventBody,
+      responses: { 200: { description: 'Recorded', schema: carrierEventDone } },
+      handler: async (ctx, { params, body }) => {
+        ctx.body = await answer(async () => recordCarrierEvent(support(), callerOf(ctx), await shipmentOfOrder(support(), params.id), body.status,
+          body.reason ?? 'recorded by support', { eventId: body.eventId, occurredAt: body.occurredAt }));
       },
     }),
   ];
