@@ -7,6 +7,7 @@ import type { ActivityDeps } from './index';
 import { PaymentProviderError, type AuthorizationResult, type ProviderPaymentStatus } from '../src/integrations/payments';
 import { DomainError, ErrorCode } from '../src/domain/errors';
 import { describeMoney } from '../workflows/format';
+import { countRefund } from '../src/store/refunds';
 
 interface PaymentRow { id: string; status: string; provider_ref: string | null; payment_method: string; currency: string; amount: string; captured_amount: string; refunded_amount: string }
 
@@ -74,8 +75,7 @@ export function paymentActivities({ orm, payments }: ActivityDeps) {
             `insert into refunds (payment_id, idempotency_key, amount, reason, provider_ref, status) values (?, ?, ?, ?, ?, ?)
              on conflict (idempotency_key) do nothing returning id`, [payment.id, key, captured, reason, refundRef, status], 'all', ctx);
           if (inserted.length && status === 'succeeded') {
-            await tx.getConnection().execute(`update payments set refunded_amount = refunded_amount + ?, status = 'refunded', updated_at = now() where id = ?`,
-              [captured, payment.id], 'run', ctx);
+            await countRefund(tx, payment.id, captured);
           }
         });
         return { action: 'refunded', amount: captured };
@@ -154,9 +154,7 @@ export function paymentActivities({ orm, payments }: ActivityDeps) {
             `update refunds set status = 'succeeded', provider_ref = ?, updated_at = now() where id = ? and status = 'pending' returning id`,
             [refundRef, refund.id], 'all', ctx);
           if (done.length) {
-            await tx.getConnection().execute(`update payments set refunded_amount = refunded_amount + ?,
-                status = case when refunded_amount + ? >= captured_amount then 'refunded' else status end, updated_at = now() where id = ?`,
-            [amount, amount, payment.id], 'run', ctx);
+            await countRefund(tx, payment.id, amount);
           }
         });
       }

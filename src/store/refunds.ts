@@ -12,7 +12,7 @@
  * and "pending" never moves a settled refund back. Everything happens in one transaction under the
  * refund row's lock, so two events for the same refund at once apply one after the other.
  */
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { describeMoney } from '../../workflows/format';
 
 export interface RefundReport {
@@ -32,6 +32,17 @@ export type RefundOutcome = 'unknown_refund' | 'refund_succeeded' | 'refund_fail
 
 interface Row { id: string; amount: string; status: string; payment_id: string; order_id: string; currency: string }
 
+/**
+ * A refund that went through counts in its payment's refunded_amount (inside the caller's
+ * transaction); the payment reads refunded once nothing captured is left. The one place this is
+ * written: the refund activities (activities/payments.ts) and the provider's later answer below.
+ */
+export async function countRefund(tx: EntityManager, paymentId: string, amount: number): Promise<void> {
+  await tx.getConnection().execute(`update payments set refunded_amount = refunded_amount + ?,
+      status = case when refunded_amount + ? >= captured_amount then 'refunded' else status end, updated_at = now() where id = ?`,
+  [amount, amount, paymentId], 'run', tx.getTransactionContext());
+}
+
 export async function applyRefundReport(orm: MikroORM, report: RefundReport): Promise<{ outcome: RefundOutcome; orderId?: string; refundId?: string }> {
   return orm.em.fork().transactional(async (tx) => {
     const c = tx.getConnection();
@@ -45,9 +56,7 @@ export async function applyRefundReport(orm: MikroORM, report: RefundReport): Pr
     const failed = report.status === 'failed' || report.status === 'canceled';
     if (report.status === 'succeeded' && row.status === 'pending') {
       await c.execute(`update refunds set status = 'succeeded', updated_at = now() where id = ?`, [row.id], 'run', ctx);
-      await c.execute(`update payments set refunded_amount = refunded_amount + ?,
-          status = case when refunded_amount + ? >= captured_amount then 'refunded' else status end, updated_at = now() where id = ?`,
-      [amount, amount, row.payment_id], 'run', ctx);
+      await countRefund(tx, row.payment_id, amount);
       return { outcome: 'refund_succeeded', ...ids };
     }
     if (failed && row.status !== 'failed') {
