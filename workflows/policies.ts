@@ -32,24 +32,18 @@ export const LOCAL_DB_STEP: LocalActivityOptions = { startToCloseTimeout: '30 se
 /** Payment providers answer within seconds; 1 minute covers a slow bank without hiding an outage. */
 export const PROVIDER_CALL: ActivityOptions = { startToCloseTimeout: '1 minute', retry: TRANSIENT_RETRY, cancellationType: FINISH_BEFORE_UNDO };
 
-/**
- * Compensations must eventually succeed: money or stock is held until they do. They retry without
- * a limit (no maximumAttempts), backing off to 10 minutes, and stay visible in the UI while they do.
- */
-export const COMPENSATION: ActivityOptions = {
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' },
-};
+/** For steps that must eventually succeed: no maximumAttempts, backing off to 10 minutes, visible in the UI meanwhile. */
+const UNTIL_DONE_RETRY: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' };
+
+/** Compensations must eventually succeed: money or stock is held until they do. */
+export const COMPENSATION: ActivityOptions = { startToCloseTimeout: '1 minute', retry: UNTIL_DONE_RETRY };
 
 /**
- * Steps after the payment is captured at dispatch (commit the stock, mark the order shipped): past
- * the point of no return nothing is rolled back, so a database outage is waited out, retried
- * without a limit and visible in the UI, never turned into a failed (and refunded) order.
+ * Database steps after the payment is captured at dispatch (commit the stock, mark the order
+ * shipped, record the parcel's scans and support's notices): past the point of no return nothing is
+ * rolled back, so a database outage is waited out, never turned into a failed (and refunded) order.
  */
-export const AFTER_DISPATCH: ActivityOptions = {
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' },
-};
+export const AFTER_DISPATCH: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: UNTIL_DONE_RETRY };
 
 /**
  * The capture at dispatch: the parcel waits, packed, until the money is taken. A provider outage
@@ -60,7 +54,7 @@ export const AFTER_DISPATCH: ActivityOptions = {
 export const CAPTURE_AT_DISPATCH: ActivityOptions = {
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '1 day',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+  retry: UNTIL_DONE_RETRY,
   cancellationType: FINISH_BEFORE_UNDO,
 };
 

@@ -17,7 +17,7 @@ import {
   carrierEventSignal, OrderIdAttr, ShipmentStatusAttr, trackingStatusQuery,
   type CarrierEvent, type TrackingInput, type TrackingResult, type TrackingState,
 } from './definitions';
-import { NOTIFICATION_CALL } from './policies';
+import { AFTER_DISPATCH, NOTIFICATION_CALL } from './policies';
 import { advance, chronological, CUSTOMER_MESSAGES, hasStalled, inWords, isFinal, judge, RETURNED_MESSAGE, startingState } from './shipment-state';
 import { withOrderStatus } from './order-status';
 
@@ -32,14 +32,11 @@ const RETURN_REPORTED_PATCH = 'report-returned-parcel';
 /** Parcels followed since: a status reached again (out for delivery after a missed delivery) is told again, as the template's next occurrence. */
 const TOLD_EACH_TIME_PATCH = 'tell-each-occurrence';
 
-/** A scan or a notice must reach the database before the workflow moves on: retry without a limit, visibly. */
-const MUST_LAND: ActivityOptions = {
-  startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' },
-};
 /** A poll is one of many: a few quick retries, then the next poll (or a webhook) tries again. */
 const POLL: ActivityOptions = { startToCloseTimeout: '1 minute', retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 3 } };
 
-const db = proxyActivities<Activities>(MUST_LAND);
+/** A scan or a notice must reach the database before the workflow moves on. */
+const db = proxyActivities<Activities>(AFTER_DISPATCH);
 const carrier = proxyActivities<Activities>(POLL);
 /** Customer messages go through the rate-limited notification queue, like every other message to a customer. */
 const customer = proxyActivities<Activities>(NOTIFICATION_CALL);
