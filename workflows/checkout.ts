@@ -6,7 +6,7 @@
  * dispatch nothing is undone automatically.
  */
 import {
-  allHandlersFinished, ApplicationFailure, CancellationScope, CancelledFailure, condition, executeChild, isCancellation, log, patched,
+  allHandlersFinished, ApplicationFailure, CancellationScope, CancelledFailure, condition, executeChild, isCancellation, patched,
   proxyActivities, proxyLocalActivities, setCurrentDetails, sleep, startChild, workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributePair } from '@temporalio/common';
@@ -21,6 +21,7 @@ import { fulfillment } from './fulfillment';
 import { shipmentTracking } from './shipment-tracking';
 import { describeItems, describeMoney } from './format';
 import { createOrderState, registerOrderHandlers, type OrderControl } from './checkout-state';
+import { sendOrGoOn } from './messages';
 
 /** Orders started before fulfilment existed keep waiting as they did; newer ones go on to ship. */
 const FULFILMENT_PATCH = 'fulfilment-and-tracking';
@@ -218,22 +219,11 @@ function childSearchAttributes(): SearchAttributePair[] {
 }
 
 async function notify(via: typeof notifications, input: CheckoutInput, template: Template, reason?: string): Promise<void> {
-  await sendOrGoOn(input, template, 'email', () => via.sendOrderNotification.executeWithOptions(
+  await sendOrGoOn(MESSAGES_NEVER_FAIL_ORDER_PATCH, { orderId: input.orderId, template, channel: 'email' }, () => via.sendOrderNotification.executeWithOptions(
     { summary: `E-mail "${template}" for order ${input.orderId}` }, [{ orderId: input.orderId, template, channel: 'email', reason }]));
   if (input.notifyBySms) {
-    await sendOrGoOn(input, template, 'sms', () => via.sendOrderNotification.executeWithOptions(
+    await sendOrGoOn(MESSAGES_NEVER_FAIL_ORDER_PATCH, { orderId: input.orderId, template, channel: 'sms' }, () => via.sendOrderNotification.executeWithOptions(
       { summary: `SMS "${template}" for order ${input.orderId}` }, [{ orderId: input.orderId, template, channel: 'sms', reason }]));
-  }
-}
-
-/** A message is not worth an order: once its retries are spent, log it and go on (a cancel still stops the order). */
-async function sendOrGoOn(input: CheckoutInput, template: Template, channel: 'email' | 'sms', send: () => Promise<unknown>): Promise<void> {
-  try {
-    await send();
-  } catch (err) {
-    if (isCancellation(err) || !patched(MESSAGES_NEVER_FAIL_ORDER_PATCH)) throw err;
-    log.error('customer message not sent after every retry; the order goes on, support can resend it',
-      { orderId: input.orderId, template, channel, error: String((err as Error)?.message ?? err) });
   }
 }
 

@@ -6,7 +6,7 @@
  * voids the label); one that arrives after it is too late, and the parcel ships.
  */
 import {
-  ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, log, patched, proxyActivities, setCurrentDetails, setHandler,
+  ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, proxyActivities, setCurrentDetails, setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -17,6 +17,7 @@ import {
 import { AFTER_DISPATCH, CAPTURE_AT_DISPATCH, COMPENSATION, DB_STEP, NOTIFICATION_CALL, PROVIDER_CALL } from './policies';
 import { describeItems } from './format';
 import { withOrderStatus, type ChildOrderStatus } from './order-status';
+import { sendOrGoOn } from './messages';
 
 const db = proxyActivities<Activities>(DB_STEP);
 const provider = proxyActivities<Activities>(PROVIDER_CALL);
@@ -96,15 +97,11 @@ async function fulfil(input: FulfillmentInput, orderStatus: ChildOrderStatus): P
   });
 }
 
-/** The parcel has left whatever happens to the message: a refused one stays in the outbox, where support sees it and can resend. */
+/** The parcel has left whatever happens to the message. */
 async function tellCustomerShipped(orderId: string): Promise<void> {
-  try {
-    await customer.sendOrderNotification.executeWithOptions({ summary: `E-mail "shipped" for order ${orderId}` },
-      [{ orderId, template: 'shipped', channel: 'email' }]);
-  } catch (err) {
-    if (!patched(SHIPPED_MESSAGE_PATCH)) throw err;
-    log.error('the "shipped" e-mail could not be sent; the order ships and is tracked all the same', { orderId, error: String(err) });
-  }
+  await sendOrGoOn(SHIPPED_MESSAGE_PATCH, { orderId, template: 'shipped', channel: 'email' }, () =>
+    customer.sendOrderNotification.executeWithOptions({ summary: `E-mail "shipped" for order ${orderId}` },
+      [{ orderId, template: 'shipped', channel: 'email' }]));
 }
 
 async function voidLabel(orderId: string): Promise<void> {
