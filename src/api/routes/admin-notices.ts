@@ -90,7 +90,7 @@ export function adminNoticeRoutes(staffOnly: Middleware) {
             [params.id], 'all', t);
           if (rows.length === 0) return undefined;
           const [n] = rows;
-          // One statement records the action as done: the notice and its audit row change together or not at all.
+          // In the same transaction: the notice and its audit row change together or not at all.
           await c.execute(
             `insert into support_actions (order_id, shipment_id, action, actor, via, reason, request, outcome, outcome_detail, completed_at)
              values (?, ?, 'resolve_notice', ?, 'api', ?, ?, 'done', ?, now())`,
