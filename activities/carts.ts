@@ -11,7 +11,7 @@
  */
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ActivityDeps } from './index';
+import type { ActivityDeps } from './deps';
 import { sendClaimed } from './outbox';
 import { durationMs } from '../src/config';
 import { subtotal } from '../src/domain/cart';

@@ -3,7 +3,7 @@
  * shipping time, and commit the reservation (the stock leaves the shelf). Each is idempotent by
  * the order id: a status transition in one UPDATE, or a unique key, so a retry changes nothing.
  */
-import type { ActivityDeps } from './index';
+import type { ActivityDeps } from './deps';
 import { paymentKeys } from './payments';
 import { DomainError, ErrorCode } from '../src/domain/errors';
 import type { ShippingAddress } from '../src/domain/order';

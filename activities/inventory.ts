@@ -3,7 +3,7 @@
  * (`... where on_hand - reserved >= qty`), so concurrent checkouts can never oversell, and a
  * reservation row unique per order + SKU, so a retried activity never reserves twice.
  */
-import type { ActivityDeps } from './index';
+import type { ActivityDeps } from './deps';
 import { DomainError, ErrorCode } from '../src/domain/errors';
 
 export interface StockLine { sku: string; quantity: number }

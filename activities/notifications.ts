@@ -15,7 +15,7 @@
  *     cancels or rolls back the order it is about, and the other channel still goes.
  * A phone number that is not E.164 is never sent to: the row is 'skipped' with the reason.
  */
-import type { ActivityDeps } from './index';
+import type { ActivityDeps } from './deps';
 import { sendClaimed } from './outbox';
 import { NotifierError, STALE_CLAIM_SECONDS, type Channel } from '../src/integrations/notifier';
 import { render, type MessageData, type Template } from '../src/domain/templates';

@@ -1,5 +1,5 @@
 /** The order row: its status as the saga moves, its shipping address, and the cart it came from. */
-import type { ActivityDeps } from './index';
+import type { ActivityDeps } from './deps';
 import type { OrderStatus, ShippingAddress } from '../src/domain/order';
 import { DomainError, ErrorCode } from '../src/domain/errors';
 

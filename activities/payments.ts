@@ -3,11 +3,12 @@
  * (`order-<id>-authorize`, `-void`, `-refund-<n>`), so a retry after a crash or a lost answer
  * reaches the provider as the same request and never charges or refunds twice.
  */
-import type { ActivityDeps } from './index';
+import type { ActivityDeps } from './deps';
 import { PaymentProviderError, type AuthorizationResult, type ProviderPaymentStatus } from '../src/integrations/payments';
 import { DomainError, ErrorCode } from '../src/domain/errors';
-import { describeMoney } from '../workflows/format';
+import { describeMoney } from '../src/domain/format';
 import { countRefund } from '../src/store/refunds';
+import type { RefundOutcome } from '../src/contracts/support';
 
 interface PaymentRow { id: string; status: string; provider_ref: string | null; payment_method: string; currency: string; amount: string; captured_amount: string; refunded_amount: string }
 
@@ -92,7 +93,7 @@ export function paymentActivities({ orm, payments }: ActivityDeps) {
      * the provider with its own idempotency key, then recorded; no transaction spans the provider
      * call. A retry finds its claim and repeats the same provider request, which refunds once.
      */
-    async refundPayment(req: { orderId: string; amount?: number; reason: string; requestId: string }): Promise<RefundResult> {
+    async refundPayment(req: { orderId: string; amount?: number; reason: string; requestId: string }): Promise<RefundOutcome> {
       const key = paymentKeys.refund(req.orderId, `support-${req.requestId}`);
       const claim = await orm.em.fork().transactional(async (tx) => {
         const c = tx.getConnection();
@@ -181,13 +182,4 @@ export function paymentActivities({ orm, payments }: ActivityDeps) {
 
 interface RefundRow { id: string; amount: string; status: string; provider_ref: string | null }
 
-type RefundStatus = 'succeeded' | 'pending';
-
-/**
- * `refunded` is this refund's amount; `status` pending means the provider accepted it but the money
- * has not gone back yet (not in refundedAmount; in pendingAmount, which still counts against what can be refunded).
- */
-export interface RefundResult {
-  refunded: number; currency: string; capturedAmount: number; refundedAmount: number; refundRef: string;
-  status: RefundStatus; pendingAmount: number;
-}
+type RefundStatus = RefundOutcome['status'];

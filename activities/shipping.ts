@@ -5,8 +5,8 @@
  * (kind, shipment) for support.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { ActivityDeps } from './index';
-import type { CarrierEvent, ShipmentStatus } from '../workflows/definitions';
+import type { ActivityDeps } from './deps';
+import type { CarrierEvent, ShipmentStatus } from '../src/contracts/shipment';
 import { CarrierError } from '../src/integrations/carrier';
 import { DomainError, ErrorCode } from '../src/domain/errors';
 

@@ -5,7 +5,7 @@
  * notification activity (rate-limited on the notification queue) sends it. The request id is kept
  * on the row, so a retried resend re-opens it once, and never sends a message the order was never sent.
  */
-import type { ActivityDeps } from './index';
+import type { ActivityDeps } from './deps';
 import { DomainError, ErrorCode } from '../src/domain/errors';
 import { STALE_CLAIM_SECONDS, type Channel } from '../src/integrations/notifier';
 

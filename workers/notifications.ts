@@ -9,7 +9,7 @@
  */
 import { Worker, type ActivityInterceptorsFactory, type NativeConnection } from '@temporalio/worker';
 import type { Activities } from '../activities';
-import { notificationTaskQueue } from '../workflows/policies';
+import { notificationTaskQueue } from '../src/contracts/temporal';
 
 /** Twilio's default for a long-code number is about 1 message per second per number, SendGrid's far higher; 10/s suits a short code or a messaging service. */
 export const DEFAULT_NOTIFICATIONS_PER_SECOND = 10;

@@ -10,30 +10,7 @@ import { patched, proxyActivities, setCurrentDetails, workflowInfo } from '@temp
 import type { Activities } from '../activities';
 import type { ReminderPass } from '../activities/carts';
 import { DB_STEP, NOTIFICATION_CALL, TRANSIENT_RETRY } from './policies';
-
-/** The schedule's id, and the prefix of every run's workflow id. */
-export const CART_SWEEP_ID = 'cart-expiry-sweep';
-
-export interface CartSweepInput {
-  /** Idle this long: one reminder to a known customer who opted in (CART_REMINDER_AFTER). */
-  remindAfter: string;
-  /** Idle this long: the cart expires and refuses writes (CART_TTL). */
-  expireAfter: string;
-  /** Idle this long: the expired cart is deleted (CART_RETENTION). */
-  deleteAfter: string;
-  /** Carts claimed per transaction. */
-  batchSize: number;
-  /** Batches per pass per run: bounds a run; the next run goes on where this one stopped. */
-  maxBatches: number;
-}
-
-export interface CartSweepResult {
-  asOf: string;
-  reminded: number;
-  reminderFailures: number;
-  expired: number;
-  deleted: number;
-}
+import type { CartSweepInput, CartSweepResult } from '../src/contracts/cart-sweep';
 
 /**
  * A pass is a loop of short transactions that heartbeats after each. A minute without a heartbeat

@@ -10,13 +10,10 @@ import {
 import type { ActivityInterfaceFor } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { addressChangeRefusal, addressProblems, cancellationRefusal, FINAL_STATUSES, holdRefusal } from '../src/domain/order';
-import {
-  awaitPaymentOutcomeUpdate, cancelFulfillmentSignal, cancelOrderUpdate, changeShippingAddressUpdate, fulfillmentProgressSignal,
-  holdOrderUpdate, OrderStatusAttr, paymentProgressSignal, workflowIds,
-  releaseOrderUpdate, statusQuery, type ActorReason, type OrderState, type OrderStatus, type TimelineEntry,
-} from './definitions';
+import { awaitPaymentOutcomeUpdate, cancelOrderUpdate, changeShippingAddressUpdate, holdOrderUpdate, paymentProgressSignal, releaseOrderUpdate, statusQuery, type ActorReason, type OrderState, type OrderStatus, type TimelineEntry } from '../src/contracts/order';
+import { cancelFulfillmentSignal, fulfillmentProgressSignal } from '../src/contracts/fulfillment';
+import { OrderStatusAttr, workflowIds } from '../src/contracts/temporal';
 import { Saga } from './saga';
-import { registerSupportHandlers } from './support-handlers';
 
 /** Each step in plain words, for the UI's current details (ids and statuses only: no customer data). */
 const STEP_IN_WORDS: Record<string, string> = {
@@ -187,7 +184,6 @@ export function registerOrderHandlers(order: OrderControl, db: Db): void {
     if (progress.status === 'requires_action' && state.status === 'pending') order.setStatus('awaiting_payment_action');
   });
 
-  registerSupportHandlers(order);
 }
 
 function requireReason(request: ActorReason): void {

@@ -13,15 +13,19 @@ import type { SearchAttributePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { Template } from '../src/domain/templates';
 import { ErrorCode } from '../src/domain/errors';
-import { OrderStatusAttr, workflowIds, type CheckoutInput, type OrderState, type PaymentResult, type Shipment } from './definitions';
+import { OrderStatusAttr, workflowIds } from '../src/contracts/temporal';
+import type { CheckoutInput, OrderState } from '../src/contracts/order';
+import type { PaymentResult } from '../src/contracts/payment';
+import type { Shipment } from '../src/contracts/fulfillment';
 import { COMPENSATION, DB_STEP, LOCAL_DB_STEP, NOTIFICATION_CALL, NOTIFICATION_COMPENSATION } from './policies';
 import type { Saga } from './saga';
 import { payment } from './payment';
 import { fulfillment } from './fulfillment';
 import { shipmentTracking } from './shipment-tracking';
-import { describeItems, describeMoney } from './format';
+import { describeItems, describeMoney } from '../src/domain/format';
 import { createOrderState, registerOrderHandlers, type OrderControl } from './checkout-state';
 import { sendOrGoOn } from './messages';
+import { registerSupportHandlers } from './support-handlers';
 
 /** Orders started before fulfilment existed keep waiting as they did; newer ones go on to ship. */
 const FULFILMENT_PATCH = 'fulfilment-and-tracking';
@@ -62,6 +66,7 @@ export async function checkout(input: CheckoutInput): Promise<OrderState> {
   const work = new CancellationScope();
   const order = createOrderState(input.orderId, work);
   registerOrderHandlers(order, db);
+  registerSupportHandlers(order);
   const saga = order.saga;
 
   try {

@@ -10,12 +10,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import {
-  cancelFulfillmentSignal, fulfillmentProgressSignal, packedSignal,
-  type FulfillmentInput, type FulfillmentResult, type FulfillmentStage,
-} from './definitions';
+import { cancelFulfillmentSignal, fulfillmentProgressSignal, packedSignal, type FulfillmentInput, type FulfillmentResult, type FulfillmentStage } from '../src/contracts/fulfillment';
 import { AFTER_DISPATCH, CAPTURE_AT_DISPATCH, COMPENSATION, DB_STEP, NOTIFICATION_CALL, PROVIDER_CALL } from './policies';
-import { describeItems } from './format';
+import { describeItems } from '../src/domain/format';
 import { withOrderStatus, type ChildOrderStatus } from './order-status';
 import { sendOrGoOn } from './messages';
 

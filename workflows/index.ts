@@ -1,6 +1,17 @@
 /** The worker's workflowsPath: every workflow the worker runs is exported here. */
-export { checkout } from './checkout';
-export { payment } from './payment';
-export { cartExpirySweep } from './cart-expiry-sweep';
-export { fulfillment } from './fulfillment';
-export { shipmentTracking } from './shipment-tracking';
+import type { CheckoutWorkflow } from '../src/contracts/order';
+import type { PaymentWorkflow } from '../src/contracts/payment';
+import type { FulfillmentWorkflow } from '../src/contracts/fulfillment';
+import type { ShipmentTrackingWorkflow } from '../src/contracts/shipment';
+import type { CartExpirySweepWorkflow } from '../src/contracts/cart-sweep';
+import { checkout } from './checkout';
+import { payment } from './payment';
+import { cartExpirySweep } from './cart-expiry-sweep';
+import { fulfillment } from './fulfillment';
+import { shipmentTracking } from './shipment-tracking';
+
+export { checkout, payment, cartExpirySweep, fulfillment, shipmentTracking };
+
+/** Clients start these by name with the shapes in src/contracts/: a workflow that drifts from its contract fails the build here. */
+const _contracts: [CheckoutWorkflow, PaymentWorkflow, FulfillmentWorkflow, ShipmentTrackingWorkflow, CartExpirySweepWorkflow] =
+  [checkout, payment, fulfillment, shipmentTracking, cartExpirySweep];

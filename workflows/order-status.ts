@@ -7,7 +7,8 @@
  * stale. The checkout keeps the order's own status for its whole life (checkout-state.ts).
  */
 import { ContinueAsNew, patched, upsertSearchAttributes } from '@temporalio/workflow';
-import { OrderStatusAttr, type OrderStatus } from './definitions';
+import { OrderStatusAttr } from '../src/contracts/temporal';
+import type { OrderStatus } from '../src/contracts/order';
 
 /** Children started since carry a current OrderStatus while they run; before, they carried none. */
 export const CHILD_ORDER_STATUS_PATCH = 'child-order-status';

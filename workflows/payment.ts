@@ -6,12 +6,10 @@
  */
 import { condition, getExternalWorkflowHandle, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import {
-  paymentEventSignal, paymentProgressSignal, paymentStatusQuery,
-  type PaymentEvent, type PaymentInput, type PaymentProgress, type PaymentResult,
-} from './definitions';
+import { paymentEventSignal, paymentStatusQuery, type PaymentEvent, type PaymentInput, type PaymentProgress, type PaymentResult } from '../src/contracts/payment';
+import { paymentProgressSignal } from '../src/contracts/order';
 import { PROVIDER_CALL, COMPENSATION, DB_STEP } from './policies';
-import { describeMoney } from './format';
+import { describeMoney } from '../src/domain/format';
 import { withOrderStatus, type ChildOrderStatus } from './order-status';
 
 const provider = proxyActivities<Activities>(PROVIDER_CALL);

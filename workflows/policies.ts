@@ -1,6 +1,7 @@
 /** Timeouts and retry policies, named once, each with the reason for its value. */
 import { ActivityCancellationType, type ActivityOptions, type LocalActivityOptions, type RetryPolicy } from '@temporalio/common';
 import { workflowInfo } from '@temporalio/workflow';
+import { notificationTaskQueue } from '../src/contracts/temporal';
 
 /**
  * When an order is cancelled mid-step, wait for the step's activity to finish before rolling back:
@@ -57,16 +58,6 @@ export const CAPTURE_AT_DISPATCH: ActivityOptions = {
   retry: UNTIL_DONE_RETRY,
   cancellationType: FINISH_BEFORE_UNDO,
 };
-
-/** How long the API's early-return update waits for a payment outcome before answering 202 with the state so far. */
-export const EARLY_RETURN_CAP_MS = 5_000;
-
-/**
- * Customer messages run on a task queue of their own, polled by a rate-limited worker
- * (workers/notifications.ts), so a burst of orders never exceeds the SMS and e-mail providers'
- * limits. The queue is named after the workflow's own (`commerce` → `commerce-notifications`).
- */
-export const notificationTaskQueue = (workflowTaskQueue: string): string => `${workflowTaskQueue}-notifications`;
 
 /**
  * Options with the notification queue of the calling workflow's own queue. The queue is read when

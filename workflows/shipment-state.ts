@@ -4,14 +4,12 @@
  * The workflow (shipment-tracking.ts) applies them; nothing here does I/O or reads a clock.
  */
 import type { Template } from '../src/domain/templates';
-import type { CarrierEvent, ShipmentStatus, TrackingInput, TrackingState } from './definitions';
+import { FINAL_SHIPMENT_STATUSES, type CarrierEvent, type ShipmentStatus, type TrackingInput, type TrackingState } from '../src/contracts/shipment';
 
 /** How far along its journey a parcel is. A move to a lower step is a stale scan and is ignored. */
 const PROGRESS: Record<ShipmentStatus, number> = {
   label_created: 0, in_transit: 1, exception: 1, out_for_delivery: 2, delivered: 3, returned_to_sender: 3,
 };
-
-export const FINAL_SHIPMENT_STATUSES: readonly ShipmentStatus[] = ['delivered', 'returned_to_sender'];
 
 /**
  * Enough recent ids to drop a carrier's redeliveries (they come within minutes or hours); an older

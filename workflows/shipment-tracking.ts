@@ -13,10 +13,8 @@ import {
 import type { ActivityOptions } from '@temporalio/common';
 import { msToNumber, type Duration } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
-import {
-  carrierEventSignal, OrderIdAttr, ShipmentStatusAttr, trackingStatusQuery,
-  type CarrierEvent, type TrackingInput, type TrackingResult, type TrackingState,
-} from './definitions';
+import { carrierEventSignal, trackingStatusQuery, type CarrierEvent, type TrackingInput, type TrackingResult, type TrackingState } from '../src/contracts/shipment';
+import { OrderIdAttr, ShipmentStatusAttr } from '../src/contracts/temporal';
 import { AFTER_DISPATCH, NOTIFICATION_CALL } from './policies';
 import { advance, chronological, CUSTOMER_MESSAGES, hasStalled, inWords, isFinal, judge, RETURNED_MESSAGE, startingState } from './shipment-state';
 import { withOrderStatus } from './order-status';

@@ -12,12 +12,12 @@ import {
 import type { Activities } from '../activities';
 import type { Template } from '../src/domain/templates';
 import { refundRefusal, resendRefusal, retryPaymentRefusal } from '../src/domain/support';
-import {
-  paymentEventSignal, refundPaymentUpdate, resendNotificationUpdate, retryPaymentUpdate, supportNoteSignal, workflowIds,
-  type ActorReason, type PaymentEvent,
-} from './definitions';
+import { paymentEventSignal, type PaymentEvent } from '../src/contracts/payment';
+import { refundPaymentUpdate, resendNotificationUpdate, retryPaymentUpdate, supportNoteSignal } from '../src/contracts/support';
+import { workflowIds } from '../src/contracts/temporal';
+import type { ActorReason } from '../src/contracts/order';
 import type { OrderControl } from './checkout-state';
-import { describeMoney } from './format';
+import { describeMoney } from '../src/domain/format';
 import { DB_STEP, NOTIFICATION_CALL, PROVIDER_CALL } from './policies';
 
 const money = proxyActivities<Activities>(PROVIDER_CALL);

@@ -12,7 +12,7 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { connectClient } from '../../src/temporal/client';
 import { freePort } from '../../src/temporal/dev-server';
-import { workflowIds } from '../../workflows/definitions';
+import { workflowIds } from '../../src/contracts/temporal';
 import { checkOrders, ITEMS_PER_CART, pickSkus, prepareDatabase } from './database';
 import { combine, postmasterPid, share, snapshot, type CpuShare, type Pids } from './cpu';
 import { eachLimited, emptyBreakdown, eventSummary, stepTimes, type Breakdown } from './history';

@@ -14,7 +14,8 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embed
 import { createOrm, migrate, type MikroORM } from '../../src/db/orm';
 import { requireTool } from '../../src/temporal/binaries';
 import { freePort, startDevServer, type DevServer } from '../../src/temporal/dev-server';
-import { carrierEventSignal, workflowIds, type TrackingInput } from '../../workflows/definitions';
+import { carrierEventSignal, type TrackingInput } from '../../src/contracts/shipment';
+import { workflowIds } from '../../src/contracts/temporal';
 import type { shipmentTracking } from '../../workflows/shipment-tracking';
 
 const WORKFLOWS = Number(process.env.BENCH_WORKFLOWS ?? 5_000);

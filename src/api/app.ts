@@ -3,11 +3,9 @@ import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import { RequestContext, type MikroORM } from '@mikro-orm/postgresql';
-import type { Client } from '@temporalio/client';
-import type { Logger } from '../logger';
-import type { SimulatedPaymentProvider } from '../integrations/simulated/payments';
-import { TASK_QUEUE } from '../../workflows/definitions';
+import { RequestContext } from '@mikro-orm/postgresql';
+import { TASK_QUEUE } from '../contracts/temporal';
+import type { AppDeps, AppOptions } from './deps';
 import { requireStaff } from './auth';
 import { errorMiddleware } from './errors';
 import { mount, type AnyRoute } from './http';
@@ -28,35 +26,7 @@ import { providerWebhookRoutes } from './routes/webhooks';
 import { warehouseRoutes } from './routes/warehouse';
 import { httpTracing } from './tracing';
 
-export interface AppDeps {
-  orm: MikroORM;
-  temporal: { client?: Client; ping(): Promise<void> };
-  staffTokenDigests: string[];
-  /** SHA-256 digests of the tokens a metrics scraper may send (METRICS_TOKEN_SHA256); none: /metrics is open. */
-  metricsTokenDigests?: string[];
-  logger: Logger;
-  /** The task queue the checkout workflow is started on (TEMPORAL_TASK_QUEUE); workers poll the same one. */
-  taskQueue: string;
-  /** How long a customer has for 3-D Secure before the payment is voided, e.g. '15 minutes' (PAYMENT_ACTION_TIMEOUT). */
-  paymentActionTimeout: string;
-  /** How orders are fulfilled, tracked and kept open afterwards (FULFILLMENT_AUTO_PACK, TRACKING_POLL_EVERY, TRACKING_STALL_AFTER, AFTER_SALES_WINDOW). */
-  fulfilment?: { autoPack: boolean; trackingPollEvery: string; trackingStallAfter: string; afterSalesWindow?: string };
-  /** Set when the simulated payment provider is in use: mounts its 3-D Secure completion route. */
-  simulatedPayments?: SimulatedPaymentProvider;
-  /** Shared secret of the carrier's signed webhooks (CARRIER_WEBHOOK_SECRET); without it POST /webhooks/carrier answers 503. */
-  carrierWebhookSecret?: string;
-  /** Stripe's webhook signing secret (STRIPE_WEBHOOK_SECRET); without it POST /webhooks/stripe answers 503. */
-  stripeWebhookSecret?: string;
-  /** Twilio's auth token (TWILIO_AUTH_TOKEN), which signs its delivery reports; without it POST /webhooks/twilio answers 503. */
-  twilioAuthToken?: string;
-  /** This API's URL as the world sees it (PUBLIC_BASE_URL): Twilio signs the URL it called. */
-  publicBaseUrl?: string;
-  /** True once a SIGTERM arrived: /readyz answers not-ready so the load balancer drains this replica. */
-  isShuttingDown?: () => boolean;
-}
-
-/** Defaults for what older callers may leave out. */
-export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout'> & Partial<Pick<AppDeps, 'taskQueue' | 'paymentActionTimeout'>>;
+export type { AppDeps, AppOptions };
 
 export function allRoutes(deps: AppDeps): AnyRoute[] {
   const staffOnly = requireStaff(deps.staffTokenDigests);

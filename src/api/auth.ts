@@ -3,18 +3,9 @@
  * config file does not leak a token; the presented token is hashed and compared in constant time
  * against every digest (no early exit that would reveal which one came close).
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import { DomainError, ErrorCode } from '../domain/errors';
-
-export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
-}
-
-/** A new random token (256 bits), e.g. for `npm run dev`'s staff token or an order access token. */
-export function newToken(): string {
-  return randomBytes(32).toString('base64url');
-}
 
 export function bearerToken(ctx: Context): string | undefined {
   const header = ctx.get('Authorization');

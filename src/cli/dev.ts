@@ -14,7 +14,7 @@ import { createOrm, migrate } from '../db/orm';
 import { seedDemoCatalogOnce } from '../db/seed';
 import { createProviders } from '../integrations';
 import { logger } from '../logger';
-import { newToken, sha256Hex } from '../api/auth';
+import { newToken, sha256Hex } from '../auth/tokens';
 import { PortInUseError, startApi } from '../api/server';
 import { PROJECT_ROOT, ProvisioningError, provision } from '../temporal/binaries';
 import { connectClient, connectionOptions, targetFromConfig } from '../temporal/client';

@@ -20,8 +20,8 @@ import { Client, Connection } from '@temporalio/client';
 import { Client as Pg } from 'pg';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { freePort } from '../temporal/dev-server';
-import { CART_SWEEP_ID } from '../../workflows/cart-expiry-sweep';
-import { workflowIds } from '../../workflows/definitions';
+import { CART_SWEEP_ID } from '../contracts/temporal';
+import { workflowIds } from '../contracts/temporal';
 
 const ROOT = resolve(__dirname, '..', '..');
 const DOCS = join(ROOT, 'docs');

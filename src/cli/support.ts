@@ -11,7 +11,8 @@ import { loadConfig } from '../config';
 import { createOrm } from '../db/orm';
 import { ORDER_STATUSES } from '../domain/order';
 import { RESENDABLE_TEMPLATES } from '../domain/support';
-import { SHIPMENT_STATUSES, type OrderState, type ShipmentStatus } from '../../workflows/definitions';
+import { SHIPMENT_STATUSES, type ShipmentStatus } from '../contracts/shipment';
+import type { OrderState } from '../contracts/order';
 import { orderQuery } from '../support/find';
 import { inDoubtMessages } from '../support/in-doubt';
 import {

@@ -3,7 +3,7 @@
  * carrier (the default) hands out deterministic tracking numbers and moves parcels on a fixed
  * schedule, so the whole flow runs without a carrier account.
  */
-import type { CarrierEvent } from '../../workflows/definitions';
+import type { CarrierEvent } from '../contracts/shipment';
 import type { ShippingAddress } from '../domain/order';
 
 export interface Label {

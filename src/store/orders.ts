@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
-import { newToken, sha256Hex } from '../api/auth';
+import { newToken, sha256Hex } from '../auth/tokens';
 import { assertCartWritable, subtotal } from '../domain/cart';
 import { DomainError, ErrorCode, notFound } from '../domain/errors';
 import type { ShippingAddress } from '../domain/order';

@@ -13,7 +13,7 @@
  * refund row's lock, so two events for the same refund at once apply one after the other.
  */
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { describeMoney } from '../../workflows/format';
+import { describeMoney } from '../domain/format';
 
 export interface RefundReport {
   /** The provider's refund id (refunds.provider_ref). */

@@ -11,13 +11,11 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { ErrorCode } from '../domain/errors';
 import { minorUnitDigits } from '../domain/money';
 import { addressProblems, type ShippingAddress } from '../domain/order';
-import {
-  cancelOrderUpdate, carrierEventSignal, changeShippingAddressUpdate, holdOrderUpdate, refundPaymentUpdate, releaseOrderUpdate,
-  resendNotificationUpdate, retryPaymentUpdate, SHIPMENT_STATUSES, statusQuery, supportNoteSignal, workflowIds,
-  type OrderState, type RefundOutcome, type ResendOutcome, type ShipmentStatus,
-} from '../../workflows/definitions';
+import { cancelOrderUpdate, changeShippingAddressUpdate, holdOrderUpdate, releaseOrderUpdate, statusQuery, type OrderState } from '../contracts/order';
+import { carrierEventSignal, SHIPMENT_STATUSES, type ShipmentStatus } from '../contracts/shipment';
+import { refundPaymentUpdate, resendNotificationUpdate, retryPaymentUpdate, supportNoteSignal, type RefundOutcome, type ResendOutcome } from '../contracts/support';
+import { workflowIds } from '../contracts/temporal';
 import { SupportError } from './errors';
-import type { RefundResult } from '../../activities/payments';
 
 export { SupportError } from './errors';
 export { findOrders, type FindFilters, type FoundOrder } from './find';
@@ -122,8 +120,7 @@ export function refundOrder(deps: SupportDeps, caller: Caller, orderId: string, 
         { args: [{ actor: caller.actor, reason: `refund before capture, so the authorization is voided: ${reason}` }], updateId }));
       return { result: { action: 'voided', state }, summary: `nothing was charged for order ${orderId}: its authorization is voided and the order is ${state.status}` };
     }
-    // The activity's answer (RefundResult) passes through the workflow's update unchanged, status and pendingAmount included.
-    const outcome: RefundOutcome & Partial<Pick<RefundResult, 'status' | 'pendingAmount'>> = await update(deps, orderId,
+    const outcome: RefundOutcome = await update(deps, orderId,
       () => handle.executeUpdate(refundPaymentUpdate, { args: [{ actor: caller.actor, reason, amount, currency: order.currency }], updateId }));
     const status = outcome.status ?? 'succeeded';
     const money = (n: number) => formatAmount(n, outcome.currency);

@@ -7,7 +7,7 @@
 import type { Client } from '@temporalio/client';
 import { ErrorCode } from '../domain/errors';
 import { ORDER_STATUSES, type OrderStatus } from '../domain/order';
-import { CustomerIdAttr, OrderIdAttr, OrderStatusAttr, OrderTotalAttr } from '../../workflows/definitions';
+import { CustomerIdAttr, OrderIdAttr, OrderStatusAttr, OrderTotalAttr } from '../contracts/temporal';
 import { SupportError } from './errors';
 
 export interface FindFilters {

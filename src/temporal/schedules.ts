@@ -9,7 +9,8 @@ import { Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy, type ScheduleDes
 import type { NativeConnection } from '@temporalio/worker';
 import { ConfigError, durationMs, type Config } from '../config';
 import type { Logger } from '../logger';
-import { CART_SWEEP_ID, type CartSweepInput, type cartExpirySweep } from '../../workflows/cart-expiry-sweep';
+import { CART_SWEEP_ID } from '../contracts/temporal';
+import type { CartExpirySweepWorkflow, CartSweepInput } from '../contracts/cart-sweep';
 
 export interface CartSweepSettings {
   /** How often the sweep runs, e.g. '5m' (CART_SWEEP_EVERY). */
@@ -58,7 +59,7 @@ export async function ensureCartExpirySchedule(client: Client, opts: EnsureSched
       workflowType: 'cartExpirySweep',
       workflowId: scheduleId,
       taskQueue: opts.taskQueue,
-      args: [opts.settings.input] as Parameters<typeof cartExpirySweep>,
+      args: [opts.settings.input] as Parameters<CartExpirySweepWorkflow>,
       staticSummary: summaryOf(opts.settings),
     },
     policies: {

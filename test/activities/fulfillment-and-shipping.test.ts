@@ -6,7 +6,7 @@
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { placeTestOrder, realActivities, seedCheckoutCatalog } from '../support/checkout';
 import type { Activities } from '../../activities';
-import type { CarrierEvent } from '../../workflows/definitions';
+import type { CarrierEvent } from '../../src/contracts/shipment';
 
 let db: TestDatabase;
 let acts: Activities;

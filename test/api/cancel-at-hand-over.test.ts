@@ -11,7 +11,7 @@ import { orderFacts } from '../support/checkout';
 import { placeOrder, staff, waitForOrder } from '../support/orders-api';
 import { connectClient } from '../../src/temporal/client';
 import { required } from '../support/db';
-import { workflowIds } from '../../workflows/definitions';
+import { workflowIds } from '../../src/contracts/temporal';
 
 let db: TestDatabase;
 let worker: TestWorker;

@@ -5,7 +5,7 @@ import { startApiWorld, startTestApi, stopApiWorld, STAFF_TOKEN, type ApiRespons
 import { ADDRESS, orderFacts, placeTestOrder } from '../support/checkout';
 import { connectClient } from '../../src/temporal/client';
 import { freePort } from '../../src/temporal/dev-server';
-import { OrderIdAttr, OrderStatusAttr, OrderTotalAttr, workflowIds } from '../../workflows/definitions';
+import { OrderIdAttr, OrderStatusAttr, OrderTotalAttr, workflowIds } from '../../src/contracts/temporal';
 
 let db: TestDatabase;
 let worker: TestWorker;

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { type TestDatabase } from '../support/db';
 import { startApiWorld, startTestApi, stopApiWorld, STAFF_TOKEN, type TestApi, type TestWorker } from '../support/api';
-import { sha256Hex } from '../../src/api/auth';
+import { sha256Hex } from '../../src/auth/tokens';
 import { ADDRESS } from '../support/checkout';
 import { sample, scrape } from '../support/prometheus';
 

@@ -12,9 +12,7 @@ import { join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal as proto } from '@temporalio/proto';
 import { connectClient } from '../../src/temporal/client';
-import {
-  CustomerIdAttr, OrderIdAttr, OrderStatusAttr, OrderTotalAttr, SEARCH_ATTRIBUTES, ShipmentStatusAttr, workflowIds,
-} from '../../workflows/definitions';
+import { CustomerIdAttr, OrderIdAttr, OrderStatusAttr, OrderTotalAttr, SEARCH_ATTRIBUTES, ShipmentStatusAttr, workflowIds } from '../../src/contracts/temporal';
 import { required, type TestDatabase } from '../support/db';
 import { startApiWorld, stopApiWorld, type TestApi, type TestWorker } from '../support/api';
 import { shipOrder, staff, WAIT_FOR_WAREHOUSE, waitForOrder } from '../support/orders-api';

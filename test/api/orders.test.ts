@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type TestDatabase } from '../support/db';
 import { startApiWorld, stopApiWorld, STAFF_TOKEN, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
 import { ADDRESS, orderFacts, placeTestOrder } from '../support/checkout';
-import { newToken } from '../../src/api/auth';
+import { newToken } from '../../src/auth/tokens';
 
 let db: TestDatabase;
 let worker: TestWorker;

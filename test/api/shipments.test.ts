@@ -8,9 +8,10 @@ import { startApiWorld, startTestApi, stopApiWorld, STAFF_TOKEN, type ApiRespons
 import { placeTestOrder, realActivities } from '../support/checkout';
 import { connectClient } from '../../src/temporal/client';
 import { signCarrierWebhook } from '../../src/api/routes/carrier-webhooks';
-import { newToken } from '../../src/api/auth';
+import { newToken } from '../../src/auth/tokens';
 import { shipmentTracking } from '../../workflows/shipment-tracking';
-import { trackingStatusQuery, workflowIds, type TrackingState } from '../../workflows/definitions';
+import { trackingStatusQuery, type TrackingState } from '../../src/contracts/shipment';
+import { workflowIds } from '../../src/contracts/temporal';
 
 const SECRET = 'test-carrier-webhook-secret-0123456789';
 

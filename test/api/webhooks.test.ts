@@ -17,7 +17,8 @@ import type { Notifier } from '../../src/integrations/notifier';
 import { startRecordingServer, type RecordingServer, type RecordedRequest, type Reply } from '../support/recording-server';
 import { StripePaymentProvider } from '../../src/integrations/stripe';
 import { connectClient } from '../../src/temporal/client';
-import { paymentStatusQuery, workflowIds, type PaymentInput, type PaymentResult } from '../../workflows/definitions';
+import { paymentStatusQuery, type PaymentInput, type PaymentResult } from '../../src/contracts/payment';
+import { workflowIds } from '../../src/contracts/temporal';
 import type { Activities } from '../../activities';
 
 const WEBHOOK_SECRET = 'whsec_test_commerce_0123456789';

@@ -12,7 +12,7 @@ import { startApiWorld, stopApiWorld, type TestApi, type TestWorker } from '../s
 import { paidAndWaiting, shipOrder, WAIT_FOR_WAREHOUSE, waitForOrder } from '../support/orders-api';
 import { connectClient } from '../../src/temporal/client';
 import { cartSweepSettings, ensureCartExpirySchedule } from '../../src/temporal/schedules';
-import { CART_SWEEP_ID } from '../../workflows/cart-expiry-sweep';
+import { CART_SWEEP_ID } from '../../src/contracts/temporal';
 
 let db: TestDatabase;
 let worker: TestWorker;

@@ -8,7 +8,7 @@ import { required, type TestDatabase } from '../support/db';
 import { startApiWorld, stopApiWorld, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
 import { ADDRESS, orderFacts } from '../support/checkout';
 import { connectClient } from '../../src/temporal/client';
-import { workflowIds } from '../../workflows/definitions';
+import { workflowIds } from '../../src/contracts/temporal';
 
 let db: TestDatabase;
 let worker: TestWorker;

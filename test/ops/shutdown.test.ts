@@ -13,7 +13,7 @@ import { killService, lockInventoryRow, startService, until, type Service } from
 import { sample, scrape } from '../support/prometheus';
 import { uniqueTaskQueue } from '../support/temporal';
 import { freePort } from '../../src/temporal/dev-server';
-import { workflowIds } from '../../workflows/definitions';
+import { workflowIds } from '../../src/contracts/temporal';
 
 const DONE = ['awaiting_fulfillment', 'shipped', 'delivered'];
 

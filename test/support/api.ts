@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { buildApp, type AppOptions } from '../../src/api/app';
 import { SimulatedPaymentProvider } from '../../src/integrations/simulated/payments';
-import { sha256Hex } from '../../src/api/auth';
+import { sha256Hex } from '../../src/auth/tokens';
 import { connectClient } from '../../src/temporal/client';
 import { logger } from '../../src/logger';
 import type { MikroORM } from '../../src/db/orm';

@@ -9,7 +9,7 @@ import { SimulatedCarrier } from '../../src/integrations/simulated/carrier';
 import { logger } from '../../src/logger';
 import { addItem, createCart } from '../../src/store/carts';
 import { placeOrder, type PlacedOrder } from '../../src/store/orders';
-import type { CheckoutInput } from '../../workflows/definitions';
+import type { CheckoutInput } from '../../src/contracts/order';
 import type { TestDatabase } from './db';
 import { uniqueTaskQueue, workflowBundle } from './temporal';
 import { createNotificationWorker } from '../../workers/notifications';

@@ -9,7 +9,8 @@ import { Client } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import pino from 'pino';
 import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
-import { CART_SWEEP_ID, type CartSweepInput, type CartSweepResult } from '../../workflows/cart-expiry-sweep';
+import { CART_SWEEP_ID } from '../../src/contracts/temporal';
+import type { CartSweepInput, CartSweepResult } from '../../src/contracts/cart-sweep';
 import { cartSweepSettings, ensureCartExpirySchedule } from '../../src/temporal/schedules';
 import { addItem, createCart } from '../../src/store/carts';
 import type { Notifier, OutgoingMessage } from '../../src/integrations/notifier';
@@ -20,7 +21,7 @@ import { realActivities, seedCheckoutCatalog } from '../support/checkout';
 import { connectDevServerEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';
 import { createNotificationWorker } from '../../workers/notifications';
 import { startWorker } from '../../workers/worker';
-import { notificationTaskQueue } from '../../workflows/policies';
+import { notificationTaskQueue } from '../../src/contracts/temporal';
 
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;

@@ -19,10 +19,10 @@ import { NotifierError, type Notifier } from '../../src/integrations/notifier';
 import { SimulatedNotifier } from '../../src/integrations/simulated/notifier';
 import { logger } from '../../src/logger';
 import { checkout } from '../../workflows/checkout';
-import {
-  cancelOrderUpdate, changeShippingAddressUpdate, holdOrderUpdate, paymentEventSignal, refundPaymentUpdate, releaseOrderUpdate, statusQuery, workflowIds,
-  type OrderState,
-} from '../../workflows/definitions';
+import { cancelOrderUpdate, changeShippingAddressUpdate, holdOrderUpdate, releaseOrderUpdate, statusQuery, type OrderState } from '../../src/contracts/order';
+import { paymentEventSignal } from '../../src/contracts/payment';
+import { refundPaymentUpdate } from '../../src/contracts/support';
+import { workflowIds } from '../../src/contracts/temporal';
 
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;

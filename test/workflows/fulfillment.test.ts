@@ -10,7 +10,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { cancelFulfillmentSignal, OrderStatusAttr, packedSignal, workflowIds } from '../../workflows/definitions';
+import { cancelFulfillmentSignal, packedSignal } from '../../src/contracts/fulfillment';
+import { OrderStatusAttr, workflowIds } from '../../src/contracts/temporal';
 import { PaymentProviderError } from '../../src/integrations/payments';
 
 let env: TestWorkflowEnvironment;

@@ -15,10 +15,8 @@ import { placeTestOrder, realActivities, seedCheckoutCatalog, startWorker } from
 import type { Activities } from '../../activities';
 import { SimulatedCarrier } from '../../src/integrations/simulated/carrier';
 import { shipmentTracking } from '../../workflows/shipment-tracking';
-import {
-  carrierEventSignal, ShipmentStatusAttr, trackingStatusQuery, workflowIds,
-  type CarrierEvent, type ShipmentStatus, type TrackingState,
-} from '../../workflows/definitions';
+import { carrierEventSignal, trackingStatusQuery, type CarrierEvent, type ShipmentStatus, type TrackingState } from '../../src/contracts/shipment';
+import { ShipmentStatusAttr, workflowIds } from '../../src/contracts/temporal';
 
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;

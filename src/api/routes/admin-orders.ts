@@ -13,8 +13,8 @@ import {
   SupportError, type Caller, type SupportDeps,
 } from '../../support/actions';
 import { inDoubtMessages } from '../../support/in-doubt';
-import { SHIPMENT_STATUSES } from '../../../workflows/definitions';
-import type { AppDeps } from '../app';
+import { SHIPMENT_STATUSES } from '../../contracts/shipment';
+import type { AppDeps } from '../deps';
 import { emOf } from '../context';
 import { route } from '../http';
 import { liveOrderView, orderId, shippingAddress } from '../schemas';

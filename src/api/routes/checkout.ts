@@ -11,15 +11,12 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { FINAL_STATUSES, type OrderStatus } from '../../domain/order';
 import { placeOrder, type PlacedOrder } from '../../store/orders';
-import type { checkout } from '../../../workflows/checkout';
-import {
-  awaitPaymentOutcomeUpdate, CustomerIdAttr, OrderIdAttr, OrderStatusAttr, OrderTotalAttr, statusQuery, workflowIds,
-  type CheckoutInput, type OrderState, type PaymentState,
-} from '../../../workflows/definitions';
-import { describeItems, describeMoney } from '../../../workflows/format';
-import { EARLY_RETURN_CAP_MS } from '../../../workflows/policies';
+import { awaitPaymentOutcomeUpdate, EARLY_RETURN_CAP_MS, statusQuery, type CheckoutInput, type CheckoutWorkflow, type OrderState } from '../../contracts/order';
+import { CustomerIdAttr, OrderIdAttr, OrderStatusAttr, OrderTotalAttr, workflowIds } from '../../contracts/temporal';
+import type { PaymentState } from '../../contracts/payment';
+import { describeItems, describeMoney } from '../../domain/format';
 import type { Logger } from '../../logger';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { checkoutDuration, ordersPlaced } from '../metrics';
 import { emOf } from '../context';
 import { route } from '../http';
@@ -96,7 +93,7 @@ async function startCheckout(deps: CheckoutDeps, placed: PlacedOrder, log: Logge
   // A replay for an order whose saga has ended: never start it again (its workflow id may be free once history is gone).
   if (!placed.created && FINAL_STATUSES.includes(placed.status as OrderStatus)) return queryState(client, placed.orderId, log);
   const input = checkoutInputOf(placed, deps.paymentActionTimeout, deps.fulfilment);
-  const startWorkflowOperation = new WithStartWorkflowOperation<typeof checkout>('checkout', {
+  const startWorkflowOperation = new WithStartWorkflowOperation<CheckoutWorkflow>('checkout', {
     workflowId: workflowIds.checkout(placed.orderId),
     taskQueue: deps.taskQueue,
     args: [input],

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { route } from '../http';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { emOf } from '../context';
 
 const check = z.object({ ok: z.boolean(), error: z.string().optional() });

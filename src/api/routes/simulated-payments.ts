@@ -8,8 +8,9 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import type { SimulatedPaymentProvider } from '../../integrations/simulated/payments';
 import type { Logger } from '../../logger';
-import { paymentEventSignal, workflowIds, type PaymentEvent } from '../../../workflows/definitions';
-import type { AppDeps } from '../app';
+import { paymentEventSignal, type PaymentEvent } from '../../contracts/payment';
+import { workflowIds } from '../../contracts/temporal';
+import type { AppDeps } from '../deps';
 import { route } from '../http';
 
 /** The intent states each outcome leaves behind (Stripe's names). */

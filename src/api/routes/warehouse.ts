@@ -3,8 +3,9 @@ import { z } from 'zod';
 import type { Middleware } from 'koa';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { DomainError, ErrorCode } from '../../domain/errors';
-import { packedSignal, workflowIds } from '../../../workflows/definitions';
-import type { AppDeps } from '../app';
+import { packedSignal } from '../../contracts/fulfillment';
+import { workflowIds } from '../../contracts/temporal';
+import type { AppDeps } from '../deps';
 import { route } from '../http';
 import { orderId } from '../schemas';
 

@@ -21,8 +21,9 @@ import { DomainError, ErrorCode } from '../../domain/errors';
 import { applyDeliveryReport, keepDeliveryReport } from '../../store/delivery-reports';
 import { applyRefundReport, type RefundOutcome } from '../../store/refunds';
 import type { Logger } from '../../logger';
-import { paymentEventSignal, workflowIds, type PaymentEvent } from '../../../workflows/definitions';
-import type { AppDeps } from '../app';
+import { paymentEventSignal, type PaymentEvent } from '../../contracts/payment';
+import { workflowIds } from '../../contracts/temporal';
+import type { AppDeps } from '../deps';
 import { sendError } from '../errors';
 import { route } from '../http';
 

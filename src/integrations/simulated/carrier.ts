@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CarrierEvent } from '../../../workflows/definitions';
+import type { CarrierEvent } from '../../contracts/shipment';
 import type { Carrier, Label } from '../carrier';
 
 const HOUR = 3_600_000;

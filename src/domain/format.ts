@@ -1,6 +1,7 @@
-/** Plain-words fragments for summaries and details in the Temporal UI (no personal data). */
-import { minorUnitDigits } from '../src/domain/money';
+/** Plain-words fragments for people: timeline entries, summaries in the Temporal UI, support's answers (no personal data). */
+import { minorUnitDigits } from './money';
 
+/** "12.00 USD": the amount in major units with the currency's own decimals, then the ISO code. */
 export function describeMoney(amount: number, currency: string): string {
   const digits = minorUnitDigits(currency);
   return `${(amount / 10 ** digits).toFixed(digits)} ${currency}`;

@@ -1,0 +1,15 @@
+/**
+ * Bearer tokens: random, shown once, stored only as their SHA-256 digest (a leaked table or config
+ * file leaks no token). Shared by the API (checking them), the store (keeping digests) and the CLI
+ * (making the dev staff token).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+/** A new random token (256 bits), e.g. for `npm run dev`'s staff token or an order access token. */
+export function newToken(): string {
+  return randomBytes(32).toString('base64url');
+}
