@@ -1,5 +1,5 @@
 /**
- * Fulfilment steps: allocate to a warehouse, record packing, buy the label, capture the payment at
+ * Fulfillment steps: allocate to a warehouse, record packing, buy the label, capture the payment at
  * shipping time, and commit the reservation (the stock leaves the shelf). Each is idempotent by
  * the order id: a status transition in one UPDATE, or a unique key, so a retry changes nothing.
  */

@@ -63,7 +63,7 @@ const schema = z.object({
   TRACKING_STALL_AFTER: workflowDuration.default('5 days'),
   // How long a delivered or returned order's workflow stays open for support's refunds and messages.
   AFTER_SALES_WINDOW: workflowDuration.default('30 days'),
-  // Fulfilment: pack at once (the simulated warehouse) or wait for POST /warehouse/orders/:id/packed.
+  // Fulfillment: pack at once (the simulated warehouse) or wait for POST /warehouse/orders/:id/packed.
   FULFILLMENT_AUTO_PACK: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   FULFILLMENT_WAREHOUSE: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'a warehouse code such as WH-1').default('WH-1'),
   // Lifecycle: how a stop signal is handled (src/api/server.ts, workers/worker.ts).

@@ -21,8 +21,8 @@ const STEP_IN_WORDS: Record<string, string> = {
   authorize_payment: 'Authorizing the payment (payment workflow)',
   confirm_order: 'Confirming the order',
   send_confirmation: 'Telling the customer the order is confirmed',
-  hand_over_to_fulfillment: 'Handing the order over to fulfilment',
-  fulfil: 'Fulfilment: allocating, packing and dispatching (fulfillment workflow)',
+  hand_over_to_fulfillment: 'Handing the order over to fulfillment',
+  fulfil: 'Fulfillment: allocating, packing and dispatching (fulfillment workflow)',
   track_shipment: 'Following the parcel until it is delivered (shipment tracking workflow)',
   tell_customer: 'Telling the customer what happened',
 };
@@ -38,10 +38,10 @@ export interface OrderControl {
   cancelRequest?: ActorReason;
   rollingBack: boolean;
   /**
-   * The fulfilment child: 'starting' while its start is in flight (it cannot take a signal yet),
+   * The fulfillment child: 'starting' while its start is in flight (it cannot take a signal yet),
    * 'running' until it returns. While it is either, a cancel goes to the child instead of cancelling the steps.
    */
-  fulfilment: 'none' | 'starting' | 'running';
+  fulfillment: 'none' | 'starting' | 'running';
   record(step: string, status: TimelineEntry['status'], detail?: string): void;
   step<T>(name: string, run: () => Promise<T>): Promise<T>;
   setStatus(status: OrderStatus): void;
@@ -56,7 +56,7 @@ export function createOrderState(orderId: string, work: CancellationScope): Orde
     state,
     work,
     rollingBack: false,
-    fulfilment: 'none',
+    fulfillment: 'none',
     saga: new Saga((step, status, detail) => {
       order.rollingBack = true;
       order.record(step, status, detail);
@@ -112,11 +112,11 @@ export function registerOrderHandlers(order: OrderControl, db: Db): void {
     order.cancelRequest = request;
     state.cancelReason = request.reason;
     order.record('cancel_requested', 'completed', `by ${request.actor}: ${request.reason}`);
-    if (order.fulfilment !== 'none') {
+    if (order.fulfillment !== 'none') {
       // The warehouse decides: it stops unless the parcel is already being dispatched. A child whose start is
       // still in flight cannot take a signal yet (the server would answer "not found"), so wait for it first.
-      await condition(() => order.fulfilment !== 'starting' || order.rollingBack || isFinal());
-      if (order.fulfilment === 'running') await getExternalWorkflowHandle(workflowIds.fulfillment(state.orderId)).signal(cancelFulfillmentSignal);
+      await condition(() => order.fulfillment !== 'starting' || order.rollingBack || isFinal());
+      if (order.fulfillment === 'running') await getExternalWorkflowHandle(workflowIds.fulfillment(state.orderId)).signal(cancelFulfillmentSignal);
       await condition(() => isFinal() || dispatched() || order.rollingBack, CANCEL_ANSWER_CAP, { summary: 'Wait for the warehouse to stop, or say it is too late' });
       if (dispatched() && !order.rollingBack) {
         throw ApplicationFailure.create({ type: 'order_not_cancellable', nonRetryable: true,

@@ -1,5 +1,5 @@
 /**
- * checkout-<orderId>: the order's saga, alive from "place order" through payment, fulfilment and
+ * checkout-<orderId>: the order's saga, alive from "place order" through payment, fulfillment and
  * tracking until the parcel is delivered (or returned), then open to support for an after-sales
  * window. Each step registers its undo first; on a failure or a cancel before dispatch the undos
  * run in reverse (workflows/saga.ts), then the order is marked and the customer told why. After
@@ -27,11 +27,11 @@ import { createOrderState, registerOrderHandlers, type OrderControl } from './ch
 import { sendOrGoOn } from './messages';
 import { registerSupportHandlers } from './support-handlers';
 
-/** Orders started before fulfilment existed keep waiting as they did; newer ones go on to ship. */
-const FULFILMENT_PATCH = 'fulfilment-and-tracking';
+/** Orders started before fulfillment existed keep waiting as they did; newer ones go on to ship. */
+const FULFILLMENT_PATCH = 'fulfilment-and-tracking';
 
 /**
- * Orders started since: the status writes after the payment (confirmed, awaiting fulfilment) run as
+ * Orders started since: the status writes after the payment (confirmed, awaiting fulfillment) run as
  * local activities, and the payment child reports its outcome by its result alone (payment.ts).
  */
 const LEAN_CONFIRMATION_PATCH = 'local-status-writes';
@@ -57,12 +57,12 @@ const undo = proxyActivities<Activities>(COMPENSATION);
 const undoNotifications = proxyActivities<Activities>(NOTIFICATION_COMPENSATION);
 
 export async function checkout(input: CheckoutInput): Promise<OrderState> {
-  // Orders started since record the fulfilment patch here, first thing, not only where it is read
+  // Orders started since record the fulfillment patch here, first thing, not only where it is read
   // (which stays for orders already in flight). Read there alone, it comes right after a local
   // activity; when that activity's result and the next step fall in different workflow tasks, a
   // replay (a worker restart, a query on an evicted order) reads the patch as absent: found with
   // SDK 1.24 on an order whose status write was recorded in a workflow task of its own.
-  patched(FULFILMENT_PATCH);
+  patched(FULFILLMENT_PATCH);
   const work = new CancellationScope();
   const order = createOrderState(input.orderId, work);
   registerOrderHandlers(order, db);
@@ -79,8 +79,8 @@ export async function checkout(input: CheckoutInput): Promise<OrderState> {
       await order.betweenSteps();
       await handOverToFulfillment(input, order);
       await order.betweenSteps();
-      if (!patched(FULFILMENT_PATCH)) {
-        // Orders placed before fulfilment existed wait here, still cancellable, as they always did.
+      if (!patched(FULFILLMENT_PATCH)) {
+        // Orders placed before fulfillment existed wait here, still cancellable, as they always did.
         await condition(() => false);
       }
       const shipment = await fulfil(input, order);
@@ -165,17 +165,17 @@ function statusWrites(): Pick<typeof db, 'setOrderStatus'> {
   return patched(LEAN_CONFIRMATION_PATCH) ? localDb : db;
 }
 
-/** The hand-over leaves the order awaiting fulfilment in the database, for the warehouse's lists. */
+/** The hand-over leaves the order awaiting fulfillment in the database, for the warehouse's lists. */
 async function handOverToFulfillment(input: CheckoutInput, order: OrderControl): Promise<void> {
   await order.step('hand_over_to_fulfillment', () => statusWrites().setOrderStatus.executeWithOptions(
-    { summary: `Mark order ${input.orderId} awaiting fulfilment` }, [input.orderId, 'awaiting_fulfillment']));
+    { summary: `Mark order ${input.orderId} awaiting fulfillment` }, [input.orderId, 'awaiting_fulfillment']));
   order.setStatus('awaiting_fulfillment');
-  setCurrentDetails('Awaiting fulfilment: the order is paid (authorized) and its stock reserved');
+  setCurrentDetails('Awaiting fulfillment: the order is paid (authorized) and its stock reserved');
 }
 
-/** The fulfilment child picks, packs, labels and dispatches; a cancel that reaches it in time stops it. */
+/** The fulfillment child picks, packs, labels and dispatches; a cancel that reaches it in time stops it. */
 async function fulfil(input: CheckoutInput, order: OrderControl): Promise<Shipment> {
-  order.fulfilment = 'starting';
+  order.fulfillment = 'starting';
   const result = await order.step('fulfil', async () => {
     // startChild + result, not executeChild: the same commands, and the cancel handler learns when the child can take a signal.
     const child = await startChild(fulfillment, {
@@ -184,17 +184,17 @@ async function fulfil(input: CheckoutInput, order: OrderControl): Promise<Shipme
       staticSummary: `Pick, pack and ship ${describeItems(input.lines)} of order ${input.orderId}`,
       typedSearchAttributes: childSearchAttributes(),
     });
-    order.fulfilment = 'running';
+    order.fulfillment = 'running';
     return child.result();
   });
-  order.fulfilment = 'none';
+  order.fulfillment = 'none';
   if (result.outcome === 'cancelled') throw new CancelledFailure(`order ${input.orderId} was cancelled before dispatch`);
   if (order.cancelRequest) {
     order.record('cancel_refused', 'completed', 'the parcel was already being dispatched');
     order.cancelRequest = undefined;
     order.state.cancelReason = undefined;
   }
-  order.state.payment = { ...order.state.payment, status: 'captured' }; // captured at dispatch by the fulfilment
+  order.state.payment = { ...order.state.payment, status: 'captured' }; // captured at dispatch by the fulfillment
   order.setStatus('shipped');
   return result;
 }
@@ -216,7 +216,7 @@ async function track(input: CheckoutInput, order: OrderControl, shipment: Shipme
 
 /**
  * A child starts with the order's OrderId, CustomerId and OrderTotal, so filtering on them finds the
- * order's payment, fulfilment and tracking too. Not this workflow's OrderStatus: a copy made at the
+ * order's payment, fulfillment and tracking too. Not this workflow's OrderStatus: a copy made at the
  * start would stay the same forever; each child sets its own while it runs (order-status.ts).
  */
 function childSearchAttributes(): SearchAttributePair[] {

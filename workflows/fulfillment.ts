@@ -24,7 +24,7 @@ const shipping = proxyActivities<Activities>(AFTER_DISPATCH);
 const capture = proxyActivities<Activities>(CAPTURE_AT_DISPATCH);
 
 /**
- * Orders started since: a "shipped" message that cannot be sent no longer fails the fulfilment
+ * Orders started since: a "shipped" message that cannot be sent no longer fails the fulfillment
  * (which made the order roll back, refunding a parcel already on its way).
  */
 const SHIPPED_MESSAGE_PATCH = 'shipped-message-fails-nothing';

@@ -1,5 +1,5 @@
 /**
- * The order's status on its child workflows (payment, fulfilment, tracking), for the Temporal UI.
+ * The order's status on its child workflows (payment, fulfillment, tracking), for the Temporal UI.
  * A child carries OrderStatus while it runs, kept current by the child itself from what it sees
  * of the order (3-D Secure asked for, a cancel that reaches the warehouse in time, the parcel
  * marked shipped), and drops it when it ends: a filter such as `OrderStatus = "awaiting_fulfillment"`

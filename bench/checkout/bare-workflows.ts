@@ -11,14 +11,14 @@
  *   setOrderStatus(confirmed)              step 3
  *   sendOrderNotification(email)           step 4
  *   setOrderStatus(awaiting_…)             step 5
- *   fulfilment child:                      bareFulfilment:
+ *   fulfillment child:                      bareFulfillment:
  *     allocateToWarehouse                    step 6
  *     progress signal to the parent          progress signal to the parent
  *     (then waits for the warehouse)         (then ends)
  *
  * A checkout is "done" for the load generator at step 5 (the order reads awaiting_fulfillment);
- * its fulfilment child starts right after, so that work falls inside the measured window too.
- * A bare run is done when it ends, after its fulfilment mirror.
+ * its fulfillment child starts right after, so that work falls inside the measured window too.
+ * A bare run is done when it ends, after its fulfillment mirror.
  *
  * Bundled on its own and run by its own worker and task queue (bench/checkout/worker-process.ts),
  * beside the real worker, with the same worker options.
@@ -41,15 +41,15 @@ export async function bare(orderId: string): Promise<void> {
   await step(orderId, 'confirm');
   await step(orderId, 'notify');
   await step(orderId, 'hand_over');
-  await executeChild(bareFulfilment, { workflowId: `bare-fulfilment-${orderId}`, args: [orderId] });
-  if (stage !== 'allocated') throw new Error(`bare-fulfilment-${orderId} did not report its allocation`);
+  await executeChild(bareFulfillment, { workflowId: `bare-fulfillment-${orderId}`, args: [orderId] });
+  if (stage !== 'allocated') throw new Error(`bare-fulfillment-${orderId} did not report its allocation`);
 }
 
 export async function bareChild(orderId: string): Promise<void> {
   await step(orderId, 'authorize');
 }
 
-export async function bareFulfilment(orderId: string): Promise<void> {
+export async function bareFulfillment(orderId: string): Promise<void> {
   await step(orderId, 'allocate');
   const parent = workflowInfo().parent;
   if (parent) await getExternalWorkflowHandle(parent.workflowId).signal(progressSignal, 'allocated');

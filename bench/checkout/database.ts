@@ -43,7 +43,7 @@ export async function checkOrders(databaseUrl: string, expected: number): Promis
     const n = (k: string) => Number(row[k]);
     const ok = n('orders') === expected && n('handed_over') === expected && n('reservations') === expected * ITEMS_PER_CART &&
       n('bad_stock') === 0 && n('authorized') === expected && n('payments') === expected && n('confirmations') === expected;
-    return { ok, summary: `${n('orders')} orders (${expected} expected), ${n('handed_over')} handed over to fulfilment, ` +
+    return { ok, summary: `${n('orders')} orders (${expected} expected), ${n('handed_over')} handed over to fulfillment, ` +
       `${n('reservations')} reservation rows (${ITEMS_PER_CART} per order expected), ${n('authorized')} of ${n('payments')} payments authorized, ` +
       `${n('confirmations')} confirmation e-mails sent, ${n('bad_stock')} SKUs with impossible stock` };
   } finally {

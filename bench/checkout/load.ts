@@ -7,7 +7,7 @@
  *   system can carry, so the latency is the work and not the queue in front of it.
  *
  * "Done" is the end of the happy path: the order `awaiting_fulfillment` (the checkout workflow
- * itself never ends: it waits for fulfilment), the bare workflow completed. The exact times of
+ * itself never ends: it waits for fulfillment), the bare workflow completed. The exact times of
  * each step are read afterwards from the workflow histories (history.ts); during the run a shopper
  * only needs to know when to start its next order. For the bare workflow that is its result; for
  * a checkout the 202 already says the payment is authorized, and OrderWatcher then watches the
@@ -25,7 +25,7 @@ export interface Timed { id: string; startedAt: number; answeredAt?: number; don
 
 const SHIPPING_ADDRESS = { name: 'Ada Lovelace', line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' };
 const WATCH_INTERVAL_MS = 10;
-/** The checkout's happy path ends with the hand-over to fulfilment; once fulfilment runs, an order may be further on. */
+/** The checkout's happy path ends with the hand-over to fulfillment; once fulfillment runs, an order may be further on. */
 export const HANDED_OVER = ['awaiting_fulfillment', 'shipped', 'delivered', 'returned'];
 const FAILED = ['failed', 'cancelled'];
 /** A checkout or bare workflow that is not done by then has stalled: the run stops with an error. */
@@ -63,7 +63,7 @@ export async function buildCart(api: string, skus: string[]): Promise<string> {
   return cart.id as string;
 }
 
-/** POST /carts/:id/checkout with a new Idempotency-Key and Stripe's test Visa; then waits until it awaits fulfilment. */
+/** POST /carts/:id/checkout with a new Idempotency-Key and Stripe's test Visa; then waits until it awaits fulfillment. */
 export async function checkout(api: string, cartId: string, watcher: OrderWatcher): Promise<Timed> {
   const startedAt = Date.now();
   const placed = await json(api, 'POST', `/carts/${cartId}/checkout`,
@@ -118,7 +118,7 @@ export class OrderWatcher {
         const waiter = this.waiting.get(id);
         this.waiting.delete(id);
         if (HANDED_OVER.includes(status)) waiter?.resolve();
-        else waiter?.reject(new Error(`order ${id} ended ${status} instead of awaiting fulfilment`));
+        else waiter?.reject(new Error(`order ${id} ended ${status} instead of awaiting fulfillment`));
       }
       for (const [id, waiter] of this.waiting) {
         if (Date.now() - waiter.since > DONE_TIMEOUT_MS) {

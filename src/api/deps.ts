@@ -16,7 +16,7 @@ export interface AppDeps {
   /** How long a customer has for 3-D Secure before the payment is voided, e.g. '15 minutes' (PAYMENT_ACTION_TIMEOUT). */
   paymentActionTimeout: string;
   /** How orders are fulfilled, tracked and kept open afterwards (FULFILLMENT_AUTO_PACK, TRACKING_POLL_EVERY, TRACKING_STALL_AFTER, AFTER_SALES_WINDOW). */
-  fulfilment?: { autoPack: boolean; trackingPollEvery: string; trackingStallAfter: string; afterSalesWindow?: string };
+  fulfillment?: { autoPack: boolean; trackingPollEvery: string; trackingStallAfter: string; afterSalesWindow?: string };
   /** Set when the simulated payment provider is in use: mounts its 3-D Secure completion route. */
   simulatedPayments?: SimulatedPaymentProvider;
   /** Shared secret of the carrier's signed webhooks (CARRIER_WEBHOOK_SECRET); without it POST /webhooks/carrier answers 503. */

@@ -51,7 +51,7 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
     metricsTokenDigests: parseDigests(config.METRICS_TOKEN_SHA256),
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     paymentActionTimeout: config.PAYMENT_ACTION_TIMEOUT,
-    fulfilment: { autoPack: config.FULFILLMENT_AUTO_PACK, trackingPollEvery: config.TRACKING_POLL_EVERY, trackingStallAfter: config.TRACKING_STALL_AFTER,
+    fulfillment: { autoPack: config.FULFILLMENT_AUTO_PACK, trackingPollEvery: config.TRACKING_POLL_EVERY, trackingStallAfter: config.TRACKING_STALL_AFTER,
       afterSalesWindow: config.AFTER_SALES_WINDOW },
     simulatedPayments: payments instanceof SimulatedPaymentProvider ? payments : undefined,
     carrierWebhookSecret: config.CARRIER_WEBHOOK_SECRET, stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,

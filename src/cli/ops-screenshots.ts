@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     const timelineOrder = orders.find((o) => o.label === 'shipped')!;
     const runId = await firstRunId(sys, workflowIds.checkout(timelineOrder.orderId));
     const order = `${sys.ui}/namespaces/default/workflows/${workflowIds.checkout(timelineOrder.orderId)}/${runId}`;
-    // Checkouts and the fulfilment workflows working on them: both carry the order's current status.
+    // Checkouts and the fulfillment workflows working on them: both carry the order's current status.
     const byStatus = 'OrderStatus = "awaiting_fulfillment"';
     const shots: Shot[] = [
       { file: 'ops-workflows-by-status.png', url: `${sys.ui}/namespaces/default/workflows?query=${encodeURIComponent(byStatus)}`, height: 760,
@@ -85,7 +85,7 @@ async function startDev(dataDir: string, ports: { api: number; postgres: number;
     env: {
       ...process.env, DEV_DATA_DIR: dataDir, PORT: String(ports.api), EMBEDDED_PG_PORT: String(ports.postgres),
       TEMPORAL_DEV_PORT: String(ports.temporal), TEMPORAL_UI_PORT: String(ports.ui),
-      // Orders wait for the warehouse, so the list shows some awaiting fulfilment; this script packs the ones it ships.
+      // Orders wait for the warehouse, so the list shows some awaiting fulfillment; this script packs the ones it ships.
       FULFILLMENT_AUTO_PACK: 'false', STAFF_TOKEN_SHA256: '', DATABASE_URL: '', TEMPORAL_ADDRESS: '',
     },
   });
@@ -121,7 +121,7 @@ async function call(sys: System, method: string, path: string, body?: unknown, h
 
 interface Placed { orderId: string; label: string }
 
-/** Orders in different states: awaiting fulfilment (one on hold), shipped, delivered, refunded, cancelled, declined, waiting for 3-D Secure. */
+/** Orders in different states: awaiting fulfillment (one on hold), shipped, delivered, refunded, cancelled, declined, waiting for 3-D Secure. */
 async function placeOrders(sys: System): Promise<Placed[]> {
   const { items } = await call(sys, 'GET', '/products?limit=20');
   const skus: string[] = items.flatMap((p: { variants: { sku: string; available: number }[] }) => p.variants.filter((v) => v.available > 5).map((v) => v.sku));

@@ -32,6 +32,19 @@ export const ErrorCode = {
   NothingToRefund: 'nothing_to_refund',
   RefundExceedsCaptured: 'refund_exceeds_captured',
   ShipmentNotFound: 'shipment_not_found',
+  // Dispatch: the payment row or the provider refused the capture, so the parcel stays.
+  PaymentNotCapturable: 'payment_not_capturable',
+  CaptureFailed: 'capture_failed',
+  // A provider said no for good, or is down (the provider's own code is in the failure's details).
+  PaymentProviderError: 'payment_provider_error',
+  NotifierError: 'notifier_error',
+  CarrierError: 'carrier_error',
+  // A workflow was started with input it cannot run (a programming or configuration error, never a customer's).
+  InvalidWorkflowInput: 'invalid_workflow_input',
+  // The HTTP layer itself: a method the path does not serve, a webhook whose secret is not configured or whose signature fails.
+  MethodNotAllowed: 'method_not_allowed',
+  NotConfigured: 'not_configured',
+  InvalidSignature: 'invalid_signature',
   ServiceUnavailable: 'service_unavailable',
   Internal: 'internal_error',
 } as const;

@@ -1,5 +1,5 @@
 /**
- * The fulfilment and tracking activities against a real PostgreSQL, each run more than once (and
+ * The fulfillment and tracking activities against a real PostgreSQL, each run more than once (and
  * at once), as Temporal's retries run them: every step is idempotent by the order or the shipment,
  * so a retry after a lost answer changes nothing.
  */
@@ -27,7 +27,7 @@ async function stock(sku: string) {
   return row;
 }
 
-/** An order as checkout hands it to fulfilment: stock reserved, payment authorized. */
+/** An order as checkout hands it to fulfillment: stock reserved, payment authorized. */
 async function paidOrder() {
   const placed = await placeTestOrder(db);
   await acts.reserveStock(placed.orderId, placed.lines);
@@ -35,8 +35,8 @@ async function paidOrder() {
   return placed;
 }
 
-describe('fulfilment', () => {
-  it('allocating, labelling and capturing twice (and at once) makes one fulfilment, one label and one capture', async () => {
+describe('fulfillment', () => {
+  it('allocating, labelling and capturing twice (and at once) makes one fulfillment, one label and one capture', async () => {
     const { orderId, totalAmount } = await paidOrder();
     const [a, b] = await Promise.all([acts.allocateToWarehouse(orderId), acts.allocateToWarehouse(orderId)]);
     expect(a).toEqual({ warehouse: 'WH-1' });

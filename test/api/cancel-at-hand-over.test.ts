@@ -1,5 +1,5 @@
 /**
- * A cancel that lands between the hand-over and the moment the fulfilment workflow exists.
+ * A cancel that lands between the hand-over and the moment the fulfillment workflow exists.
  * The window is a few milliseconds in production; a test-only interceptor holds the child's start
  * for two seconds so the cancel lands in it every time (test/support/workflow-interceptors).
  */
@@ -20,7 +20,7 @@ let api: TestApi;
 beforeAll(async () => {
   const bundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
-    workflowInterceptorModules: [require.resolve('../support/workflow-interceptors/slow-fulfilment-start')],
+    workflowInterceptorModules: [require.resolve('../support/workflow-interceptors/slow-fulfillment-start')],
     logger: { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error, log: () => undefined },
   });
   ({ db, worker, api } = await startApiWorld({ stock: 100, workflowBundle: { code: bundle.code } }));
@@ -29,12 +29,12 @@ afterAll(async () => {
   await stopApiWorld({ api, worker, db });
 });
 
-it('waits for the fulfilment workflow to exist, then stops it: the order is cancelled, not refused', async () => {
+it('waits for the fulfillment workflow to exist, then stops it: the order is cancelled, not refused', async () => {
   const { orderId } = await placeOrder(api, db);
   await waitForOrder(api, orderId, (live) => (live.timeline as { step: string; status: string }[])
     .some((t) => t.step === 'fulfil' && t.status === 'started'));
 
-  // The window this test is about: checkout has begun fulfilment, the child does not exist yet.
+  // The window this test is about: checkout has begun fulfillment, the child does not exist yet.
   const temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
   try {
     await expect(temporal.client.workflow.getHandle(workflowIds.fulfillment(orderId)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);

@@ -51,7 +51,7 @@ async function orderCount(): Promise<number> {
 }
 
 describe('checkout answers with the payment outcome', () => {
-  it('a paid order answers 202 with the payment authorized and an access token, then goes on to await fulfilment', async () => {
+  it('a paid order answers 202 with the payment authorized and an access token, then goes on to await fulfillment', async () => {
     const cartId = await cartWith();
     const res = await checkout(cartId, randomUUID());
     expect(res.status).toBe(202);
@@ -74,7 +74,7 @@ describe('checkout answers with the payment outcome', () => {
     expect(res.status).toBe(202);
     const { orderId } = res.body;
     await waitForStatus(orderId, 'awaiting_fulfillment');
-    for (let tries = 0; ; tries += 1) { // the fulfilment child starts just after the hand-over
+    for (let tries = 0; ; tries += 1) { // the fulfillment child starts just after the hand-over
       const live = (await api.request('GET', `/orders/${orderId}`, { headers: staff })).body.live;
       if (live.timeline.some((t: { step: string }) => t.step === 'fulfillment_allocated')) break;
       if (tries > 100) throw new Error(`order ${orderId} was never allocated: ${JSON.stringify(live.timeline)}`);
@@ -86,7 +86,7 @@ describe('checkout answers with the payment outcome', () => {
       const parent = await attrs(workflowIds.checkout(orderId));
       expect(parent.get(OrderStatusAttr)).toBe('awaiting_fulfillment');
       expect(parent.get(OrderTotalAttr)).toBe(4900);
-      // The payment has ended (its copy would be stale); the fulfilment works on the order now.
+      // The payment has ended (its copy would be stale); the fulfillment works on the order now.
       for (const [child, status] of [[workflowIds.payment(orderId), undefined], [workflowIds.fulfillment(orderId), 'awaiting_fulfillment']]) {
         const own = await attrs(child!);
         expect({ child, orderId: own.get(OrderIdAttr), total: own.get(OrderTotalAttr), status: own.get(OrderStatusAttr) })
@@ -111,7 +111,7 @@ describe('checkout answers with the payment outcome', () => {
     expect((await api.request('GET', `/carts/${cartId}`)).body.status).toBe('active');
   });
 
-  it('a card that needs 3-D Secure answers requires_action with a url; authenticating there lets the order await fulfilment', async () => {
+  it('a card that needs 3-D Secure answers requires_action with a url; authenticating there lets the order await fulfillment', async () => {
     const cartId = await cartWith();
     const res = await checkout(cartId, randomUUID(), body({ paymentMethod: 'pm_card_authenticationRequired' }));
     expect(res.status).toBe(202);

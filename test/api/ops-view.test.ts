@@ -117,7 +117,7 @@ it('an order\'s four workflows: found by each search attribute, each with the or
   await waitForOrder(api, orderId, (l) => (l.fulfillment as { stage?: string } | undefined)?.stage === 'allocated');
   const ids = { checkout: workflowIds.checkout(orderId), payment: workflowIds.payment(orderId), fulfillment: workflowIds.fulfillment(orderId) };
 
-  // Waiting for the warehouse: the checkout and its running fulfilment carry the status; the finished payment no longer does.
+  // Waiting for the warehouse: the checkout and its running fulfillment carry the status; the finished payment no longer does.
   expect(await findIds(`OrderStatus = "awaiting_fulfillment" AND OrderId = "${orderId}"`, [ids.checkout, ids.fulfillment]))
     .toEqual([ids.checkout, ids.fulfillment].sort());
   const payment = (await describeWorkflow(ids.payment)).typedSearchAttributes;

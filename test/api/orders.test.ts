@@ -18,7 +18,7 @@ afterAll(async () => {
 const staff = { Authorization: `Bearer ${STAFF_TOKEN}` };
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
-/** A paid order placed through the API, waited on until it awaits fulfilment. */
+/** A paid order placed through the API, waited on until it awaits fulfillment. */
 async function paidOrder(phone?: string): Promise<{ orderId: string; accessToken: string }> {
   const cart = await api.request('POST', '/carts');
   await api.request('POST', `/carts/${cart.body.id}/items`, { body: { sku: 'MUG-1', quantity: 2 } });

@@ -40,7 +40,7 @@ async function sql<T>(query: string, params: unknown[] = []): Promise<T[]> {
   return db.orm.em.fork().getConnection().execute<T[]>(query, params);
 }
 
-/** An order whose parcel has shipped and is being tracked (fulfilment would have started the tracking). */
+/** An order whose parcel has shipped and is being tracked (fulfillment would have started the tracking). */
 async function shippedOrder(opts: { track?: boolean } = {}) {
   const placed = await placeTestOrder(db, { phone: '+447700900123' });
   counter += 1;

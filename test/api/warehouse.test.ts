@@ -59,8 +59,8 @@ describe('warehouse', () => {
     expect(packed.status).toBe(202);
     const shipped = await until(() => api.request('GET', `/orders/${orderId}`, { headers: customer }), (r) => r.body.live?.status === 'shipped');
     expect(shipped.body.payment.status).toBe('captured');
-    const [fulfilment] = await db.orm.em.fork().getConnection().execute('select status, packed_by from fulfillments where order_id = ?', [orderId]);
-    expect(fulfilment).toEqual({ status: 'shipped', packed_by: 'warehouse:pat' });
+    const [fulfillment] = await db.orm.em.fork().getConnection().execute('select status, packed_by from fulfillments where order_id = ?', [orderId]);
+    expect(fulfillment).toEqual({ status: 'shipped', packed_by: 'warehouse:pat' });
     expect(carrier.labels.filter((l) => l.orderId === orderId)).toEqual([{ orderId, packages: 1 }]);
   });
 
@@ -73,8 +73,8 @@ describe('warehouse', () => {
     await api.request('POST', `/warehouse/orders/${orderId}/packed`, { headers: staff, body: { packedBy: 'sam', packages: 5 } });
     await until(() => api.request('GET', `/orders/${orderId}`, { headers: customer }), (r) => r.body.live?.status === 'shipped');
     expect(carrier.labels.filter((l) => l.orderId === orderId)).toEqual([{ orderId, packages: 3 }]);
-    const [fulfilment] = await db.orm.em.fork().getConnection().execute('select packed_by from fulfillments where order_id = ?', [orderId]);
-    expect(fulfilment).toEqual({ packed_by: 'warehouse:pat' });
+    const [fulfillment] = await db.orm.em.fork().getConnection().execute('select packed_by from fulfillments where order_id = ?', [orderId]);
+    expect(fulfillment).toEqual({ packed_by: 'warehouse:pat' });
   });
 
   it('refuses anyone without a staff token, and answers 404 for an order that is not in a warehouse', async () => {

@@ -1,6 +1,6 @@
 /**
  * End to end, as a storefront sees it: a cart built over REST, checked out, and followed until the
- * order is confirmed and awaits fulfilment, through a real worker on the Temporal dev server and
+ * order is confirmed and awaits fulfillment, through a real worker on the Temporal dev server and
  * the real database. The assertions read the rows the business cares about, not the responses alone.
  */
 import { randomUUID } from 'node:crypto';
@@ -47,7 +47,7 @@ it('a shopper builds a cart, checks out with a card, and the order is confirmed:
   expect(placed.body.payment.status).toBe('authorized');
   const { orderId, accessToken } = placed.body;
 
-  const order: ApiResponse = await poll('the order awaiting fulfilment',
+  const order: ApiResponse = await poll('the order awaiting fulfillment',
     () => api.request('GET', placed.body.links.self, { headers: { Authorization: `Bearer ${accessToken}` } }),
     (res) => res.body.live?.status === 'awaiting_fulfillment');
   expect(order.body.status).toBe('awaiting_fulfillment');

@@ -90,7 +90,7 @@ describe('SIGTERM on the worker', () => {
     }, 'the failed order to be counted', 10_000);
     expect(sample(text, 'commerce_order_status_changes', { status: 'confirmed', task_queue: taskQueue })).toBe(1);
     expect(sample(text, 'commerce_activity_failures', { activity_type: 'reserveStock', failure_type: 'out_of_stock', retryable: 'false' })).toBe(1);
-    // The order's status writes after its payment run as local activities (confirmed, awaiting fulfilment); its reservation as an ordinary one.
+    // The order's status writes after its payment run as local activities (confirmed, awaiting fulfillment); its reservation as an ordinary one.
     expect(sample(text, 'temporal_local_activity_execution_latency_count', { activity_type: 'setOrderStatus' })).toBeGreaterThanOrEqual(2);
     expect(sample(text, 'temporal_activity_execution_latency_count', { activity_type: 'reserveStock' })).toBeGreaterThanOrEqual(1);
 

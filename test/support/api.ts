@@ -84,7 +84,7 @@ export async function startTestApi(orm: MikroORM, options: TestApiOptions = {}):
     taskQueue: options.taskQueue, paymentActionTimeout: options.paymentActionTimeout,
     simulatedPayments: options.simulatedPayments === false ? undefined : new SimulatedPaymentProvider(orm),
     // Orders wait for the warehouse's packed signal, so a test sees them at awaiting_fulfillment until it says so.
-    fulfilment: { autoPack: false, trackingPollEvery: '6 hours', trackingStallAfter: '5 days' },
+    fulfillment: { autoPack: false, trackingPollEvery: '6 hours', trackingStallAfter: '5 days' },
     ...options.app,
   });
   const server: Server = await new Promise((resolve) => {

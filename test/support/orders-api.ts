@@ -7,7 +7,7 @@ import type { TestDatabase } from './db';
 export const staff = { Authorization: `Bearer ${STAFF_TOKEN}` };
 
 /** The warehouse waits for a person to pack (autoPack off), so an order stays put until a test ships it. */
-export const WAIT_FOR_WAREHOUSE = { fulfilment: { autoPack: false, trackingPollEvery: '6 hours', trackingStallAfter: '5 days' } };
+export const WAIT_FOR_WAREHOUSE = { fulfillment: { autoPack: false, trackingPollEvery: '6 hours', trackingStallAfter: '5 days' } };
 
 export interface Placed { orderId: string; accessToken: string; body: { payment: { status: string; nextAction?: { url: string } } } }
 
@@ -46,7 +46,7 @@ export const paidAndWaiting = async (api: TestApi, db: TestDatabase, customerId?
 
 /** Packs the order at the warehouse and waits until it has shipped (its payment captured); returns the shipment id. */
 export async function shipOrder(api: TestApi, db: TestDatabase, orderId: string): Promise<string> {
-  // The order awaits fulfilment a moment before its fulfilment workflow has allocated it to a warehouse.
+  // The order awaits fulfillment a moment before its fulfillment workflow has allocated it to a warehouse.
   await waitForOrder(api, orderId, (l) => (l.fulfillment as { stage?: string } | undefined)?.stage === 'allocated');
   const packed = await api.request('POST', `/warehouse/orders/${orderId}/packed`, { headers: staff, body: { packedBy: 'pat' } });
   if (packed.status !== 202) throw new Error(`packing answered ${packed.status}: ${JSON.stringify(packed.body)}`);

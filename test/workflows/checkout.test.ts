@@ -123,7 +123,7 @@ async function expectStockConsistent(): Promise<void> {
   for (const row of rows) expect({ sku: row.sku, reserved: row.reserved }).toEqual({ sku: row.sku, reserved: row.held });
 }
 
-it('a paid order reserves its stock, confirms, tells the customer and awaits fulfilment', () =>
+it('a paid order reserves its stock, confirms, tells the customer and awaits fulfillment', () =>
   withOrder({ phone: '+447700900123' }, async ({ orderId, handle }) => {
     const state = await untilStatus(handle, 'awaiting_fulfillment');
     expect(state.payment.status).toBe('authorized');
@@ -332,7 +332,7 @@ it('a compensation that fails twice is retried, stays visible, and then succeeds
   });
 });
 
-describe('after payment: fulfilment and the parcel', () => {
+describe('after payment: fulfillment and the parcel', () => {
   it('a paid order is packed, captured at shipping, tracked for days and ends delivered', () =>
     withOrder({ autoPack: true, phone: '+447700900123' }, async ({ orderId, handle }) => {
       const final = await handle.result(); // the time-skipping server runs the parcel's days in seconds
@@ -520,7 +520,7 @@ describe('after payment: fulfilment and the parcel', () => {
       await expectStockConsistent();
     }));
 
-  it('a cancel while the warehouse is packing stops the fulfilment before any label or capture', () =>
+  it('a cancel while the warehouse is packing stops the fulfillment before any label or capture', () =>
     withOrder({}, async ({ orderId, handle }) => {
       await untilTimeline(handle, 'fulfillment_allocated');
       const state = await handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: 'customer', reason: 'ordered twice' }] });

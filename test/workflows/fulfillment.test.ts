@@ -1,4 +1,4 @@
-/** The fulfilment child on its own, with the real activities against PostgreSQL and the simulated warehouse and carrier. */
+/** The fulfillment child on its own, with the real activities against PostgreSQL and the simulated warehouse and carrier. */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -37,7 +37,7 @@ async function paidOrder() {
   return placed;
 }
 
-async function withFulfilment(autoPack: boolean, overrides: Partial<Activities>,
+async function withFulfillment(autoPack: boolean, overrides: Partial<Activities>,
   body: (ctx: { orderId: string; handle: WorkflowHandle<typeof fulfillment> }) => Promise<void>): Promise<void> {
   const placed = await paidOrder();
   const { worker, taskQueue, run } = await startWorker(env, { ...realActivities(db), ...overrides } as Activities);
@@ -59,7 +59,7 @@ async function inventory() {
 
 it('ships a paid order: captures at shipping time, takes the stock off the shelf, buys one label', async () => {
   const before = await inventory();
-  await withFulfilment(true, {}, async ({ orderId, handle }) => {
+  await withFulfillment(true, {}, async ({ orderId, handle }) => {
     const result = await handle.result();
     expect(result).toEqual(expect.objectContaining({ outcome: 'shipped', carrier: 'simulated', warehouse: 'WH-1' }));
     if (result.outcome !== 'shipped') return;
@@ -83,7 +83,7 @@ it('ships a paid order: captures at shipping time, takes the stock off the shelf
 });
 
 it('waits for the warehouse to pack, however long it takes', async () => {
-  await withFulfilment(false, {}, async ({ orderId, handle }) => {
+  await withFulfillment(false, {}, async ({ orderId, handle }) => {
     await env.sleep('2 days');
     const description = await handle.describe();
     expect(description.status.name).toBe('RUNNING');
@@ -95,7 +95,7 @@ it('waits for the warehouse to pack, however long it takes', async () => {
 });
 
 it('stops before dispatch when the order is cancelled while waiting for packing: no label, no capture', async () => {
-  await withFulfilment(false, {}, async ({ orderId, handle }) => {
+  await withFulfillment(false, {}, async ({ orderId, handle }) => {
     await handle.signal(cancelFulfillmentSignal);
     expect(await handle.result()).toEqual({ outcome: 'cancelled' });
     expect(await query('select id from shipments where order_id = ?', [orderId])).toEqual([]);
@@ -107,7 +107,7 @@ it('a capture that fails at shipping voids the label and fails, leaving the stoc
   const capturePayment = async () => {
     throw new PaymentProviderError('The authorization has expired', 'charge_expired_for_capture', false);
   };
-  await withFulfilment(true, { capturePayment: capturePayment as unknown as Activities['capturePayment'] }, async ({ orderId, handle }) => {
+  await withFulfillment(true, { capturePayment: capturePayment as unknown as Activities['capturePayment'] }, async ({ orderId, handle }) => {
     const failure = await handle.result().catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     expect((failure as WorkflowFailedError).cause).toMatchObject({ type: 'capture_failed' });
@@ -135,8 +135,8 @@ async function orderStatusUpserts(handle: WorkflowHandle): Promise<(string | nul
   });
 }
 
-it('carries the order\'s status while it runs (awaiting fulfilment, then cancelling once a cancel reaches it in time) and drops it when it stops', async () => {
-  await withFulfilment(false, {}, async ({ handle }) => {
+it('carries the order\'s status while it runs (awaiting fulfillment, then cancelling once a cancel reaches it in time) and drops it when it stops', async () => {
+  await withFulfillment(false, {}, async ({ handle }) => {
     await env.sleep('1 hour');
     expect((await handle.describe()).typedSearchAttributes.get(OrderStatusAttr)).toBe('awaiting_fulfillment');
     await handle.signal(cancelFulfillmentSignal);
@@ -147,8 +147,8 @@ it('carries the order\'s status while it runs (awaiting fulfilment, then cancell
   });
 });
 
-it('a shipped order\'s fulfilment says shipped once the order is marked so, then leaves the status to the order', async () => {
-  await withFulfilment(true, {}, async ({ handle }) => {
+it('a shipped order\'s fulfillment says shipped once the order is marked so, then leaves the status to the order', async () => {
+  await withFulfillment(true, {}, async ({ handle }) => {
     expect((await handle.result()).outcome).toBe('shipped');
     expect(await orderStatusUpserts(handle)).toEqual(['awaiting_fulfillment', 'shipped', null]);
   });

@@ -1,6 +1,6 @@
 /**
  * Shipment tracking over days and weeks, on the time-skipping server, with the real activities
- * against a real PostgreSQL. Each test places an order, gives it a shipment row (as fulfilment
+ * against a real PostgreSQL. Each test places an order, gives it a shipment row (as fulfillment
  * does once the label is bought) and starts shipment-<id> directly. Assertions read the timeline
  * table, the outbox, the support notices, the search attribute and the workflow's result.
  */

@@ -31,7 +31,7 @@ export const TEMPORAL_ANSWER_DEADLINE_MS = EARLY_RETURN_CAP_MS + 10_000;
 /** Answers within this long, or the response says the live state is unknown. */
 const QUERY_DEADLINE_MS = 3_000;
 
-type CheckoutDeps = Pick<AppDeps, 'temporal' | 'taskQueue' | 'paymentActionTimeout' | 'fulfilment'>;
+type CheckoutDeps = Pick<AppDeps, 'temporal' | 'taskQueue' | 'paymentActionTimeout' | 'fulfillment'>;
 type Outcome = Pick<OrderState, 'status' | 'payment'>;
 
 export function checkoutRoutes(deps: CheckoutDeps) {
@@ -79,11 +79,11 @@ function idempotencyKeyOf(ctx: Context): string {
 }
 
 /** The same input the checkout workflow gets whoever starts it (this route, a retry, a test). */
-export function checkoutInputOf(placed: PlacedOrder, paymentActionTimeout: string, fulfilment?: AppDeps['fulfilment']): CheckoutInput {
+export function checkoutInputOf(placed: PlacedOrder, paymentActionTimeout: string, fulfillment?: AppDeps['fulfillment']): CheckoutInput {
   return { orderId: placed.orderId, customerId: placed.customerId, currency: placed.currency, totalAmount: placed.totalAmount,
     lines: placed.lines, paymentMethod: placed.paymentMethod, notifyBySms: placed.notifyBySms, paymentActionTimeout,
-    autoPack: fulfilment?.autoPack ?? true, trackingPollEvery: fulfilment?.trackingPollEvery, trackingStallAfter: fulfilment?.trackingStallAfter,
-    afterSalesWindow: fulfilment?.afterSalesWindow };
+    autoPack: fulfillment?.autoPack ?? true, trackingPollEvery: fulfillment?.trackingPollEvery, trackingStallAfter: fulfillment?.trackingStallAfter,
+    afterSalesWindow: fulfillment?.afterSalesWindow };
 }
 
 /** The saga's state once the payment outcome is known; undefined when only the database can say (the saga has ended). */
@@ -92,7 +92,7 @@ async function startCheckout(deps: CheckoutDeps, placed: PlacedOrder, log: Logge
   if (!client) throw unavailable(placed.orderId);
   // A replay for an order whose saga has ended: never start it again (its workflow id may be free once history is gone).
   if (!placed.created && FINAL_STATUSES.includes(placed.status as OrderStatus)) return queryState(client, placed.orderId, log);
-  const input = checkoutInputOf(placed, deps.paymentActionTimeout, deps.fulfilment);
+  const input = checkoutInputOf(placed, deps.paymentActionTimeout, deps.fulfillment);
   const startWorkflowOperation = new WithStartWorkflowOperation<CheckoutWorkflow>('checkout', {
     workflowId: workflowIds.checkout(placed.orderId),
     taskQueue: deps.taskQueue,

@@ -1,4 +1,4 @@
-/** Routes for warehouse staff: tell an order's fulfilment that its parcel is packed. */
+/** Routes for warehouse staff: tell an order's fulfillment that its parcel is packed. */
 import { z } from 'zod';
 import type { Middleware } from 'koa';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -13,13 +13,13 @@ export function warehouseRoutes(deps: Pick<AppDeps, 'temporal'>, staffOnly: Midd
   return [
     route({
       method: 'post', path: '/warehouse/orders/:id/packed', tag: 'warehouse', access: 'staff', before: [staffOnly],
-      summary: 'The order is picked and packed: its fulfilment buys the label and dispatches it',
+      summary: 'The order is picked and packed: its fulfillment buys the label and dispatches it',
       params: z.strictObject({ id: orderId }),
       body: z.strictObject({
         packedBy: z.string().trim().min(1).max(100).meta({ description: 'Who packed it (a name or badge id), for the timeline.' }),
         packages: z.number().int().min(1).max(50).default(1),
       }),
-      responses: { 202: { description: 'Accepted: the fulfilment goes on', schema: z.object({ orderId, status: z.literal('packed') }) } },
+      responses: { 202: { description: 'Accepted: the fulfillment goes on', schema: z.object({ orderId, status: z.literal('packed') }) } },
       handler: async (ctx, { params, body }) => {
         const client = deps.temporal.client;
         if (!client) throw new DomainError(ErrorCode.ServiceUnavailable, 'Temporal is not reachable; try again in a moment.');

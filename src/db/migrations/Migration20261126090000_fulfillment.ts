@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-/** Fulfilment bookkeeping and the notices support sees (e.g. a parcel that stopped moving). */
+/** Fulfillment bookkeeping and the notices support sees (e.g. a parcel that stopped moving). */
 export class Migration20261126090000_fulfillment extends Migration {
   override async up(): Promise<void> {
     this.addSql(`
