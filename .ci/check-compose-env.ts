@@ -75,7 +75,7 @@ for (const name of ['migrate', 'api', 'worker']) {
     expect('worker: WORKER_METRICS_HOST (reachable by Prometheus)', config.WORKER_METRICS_HOST, '0.0.0.0');
     expect('worker: the metrics port its health check asks', healthPort('worker'), config.WORKER_METRICS_PORT);
     expect('worker: the port it exposes', services.worker.expose, [String(config.WORKER_METRICS_PORT)]);
-    // The SDK's exporter takes no credentials (README, Metrics and tracing): inside the network only.
+    // The SDK's exporter takes no credentials (docs/operations.md, Metrics and tracing): inside the network only.
     expect('worker: host ports published (its metrics endpoint has no authentication)', services.worker.ports ?? [], []);
   }
 }

