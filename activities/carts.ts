@@ -5,7 +5,8 @@
  * cart routes lock the row too) is simply left for the next run. Only `active` and `expired`
  * carts are ever selected: a cart in checkout (`checking_out`, `checked_out`) is never touched.
  *
- * Each pass heartbeats its running totals after every batch; a retried attempt resumes from them.
+ * The expiry and deletion passes heartbeat their running totals after every batch; a retried attempt
+ * resumes from them. The reminder pass is the workflow's: one claim per batch, one send per reminder.
  * Every step is idempotent by the cart's own state (a reminded cart has `reminder_sent_at`, an
  * expired cart is no longer `active`), so a pass that runs twice does nothing the second time.
  */
@@ -32,7 +33,6 @@ export interface ReminderPass extends SweepPass {
   expiresAfter: string;
 }
 
-export interface ReminderProgress { reminded: number; failed: number; batches: number }
 export interface ExpiryProgress { expired: number; batches: number }
 export interface DeletionProgress { deleted: number; batches: number }
 
@@ -96,26 +96,6 @@ export function cartActivities({ orm, notifier, logger }: ActivityDeps) {
      */
     async sendCartReminder(reminder: ClaimedReminder): Promise<ReminderOutcome> {
       return sendReminder(reminder);
-    },
-
-    /**
-     * The reminder pass of sweep runs started before reminders moved to the notification queue
-     * (workflows/cart-expiry-sweep.ts): claims and sends in this activity, batch after batch.
-     */
-    async remindAbandonedCarts(pass: ReminderPass): Promise<ReminderProgress> {
-      const failedThisRun: string[] = [];
-      return inBatches<ReminderProgress>(pass, { reminded: 0, failed: 0, batches: 0 }, async (progress) => {
-        const claimed = await claimReminders(pass, failedThisRun);
-        for (const reminder of claimed) {
-          if ((await sendReminder(reminder)) === 'failed') {
-            progress.failed += 1;
-            failedThisRun.push(reminder.cartId); // not again in this run: the next one retries it
-          } else {
-            progress.reminded += 1;
-          }
-        }
-        return claimed.length;
-      });
     },
 
     /** Marks carts idle past the TTL expired; an expired cart refuses every write (409, src/domain/cart.ts). */

@@ -3,10 +3,11 @@
  * every 5 minutes by default. One run works through idle carts in three passes, as a store
  * manager would put it: remind the customers who asked for it, expire what was left too long,
  * delete what nobody needs any more. Carts hold no stock (stock is reserved at checkout), so
- * expiry never has to give anything back. Each pass is bounded and heartbeats; the run returns
- * and records its counts.
+ * expiry never has to give anything back. Every pass is bounded: reminders are claimed a batch at
+ * a time and each is sent on the rate-limited notification queue; expiry and deletion are one
+ * activity each that heartbeats. The run returns and records its counts.
  */
-import { patched, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ReminderPass } from '../activities/carts';
 import { DB_STEP, NOTIFICATION_CALL, TRANSIENT_RETRY } from './policies';
@@ -23,16 +24,13 @@ const SWEEP_PASS = {
   retry: TRANSIENT_RETRY,
 } as const;
 
-const pass = proxyActivities<Activities>(SWEEP_PASS);
-const db = proxyActivities<Activities>(DB_STEP);
+/** Expiring and deleting idle carts, a pass each. */
+const carts = proxyActivities<Activities>(SWEEP_PASS);
+/** Claiming a batch of reminders (the carts marked reminded, the e-mails written to the outbox). */
+const reminders = proxyActivities<Activities>(DB_STEP);
+/** Each reminder goes out on the notification queue, under the same rate limit as order messages (NOTIFICATIONS_PER_SECOND). */
 const messages = proxyActivities<Activities>(NOTIFICATION_CALL);
-
-/**
- * Runs started since send each reminder as an activity on the notification queue, under the same
- * rate limit as order messages (NOTIFICATIONS_PER_SECOND); before, the reminder pass sent them
- * itself, outside that limit.
- */
-const REMINDERS_ON_NOTIFICATION_QUEUE_PATCH = 'reminders-on-notification-queue';
+const sweepRecord = proxyActivities<Activities>(DB_STEP);
 /**
  * Reminder batches per run: bounds the run's history (~3 events per reminder) and its length (at
  * 10 messages/s, 10 batches of 100 take about 100 s); what is left is the next run's.
@@ -46,24 +44,21 @@ export async function cartExpirySweep(input: CartSweepInput): Promise<CartSweepR
 
   setCurrentDetails(`Reminding customers of carts idle over ${input.remindAfter} (as of ${asOf})`);
   const reminderPass = { ...limits, idleFor: input.remindAfter, expiresAfter: input.expireAfter };
-  const reminders = patched(REMINDERS_ON_NOTIFICATION_QUEUE_PATCH)
-    ? await remindThroughNotificationQueue(reminderPass)
-    : await pass.remindAbandonedCarts.executeWithOptions(
-      { summary: `Send one reminder for each opted-in customer's cart idle over ${input.remindAfter}` }, [reminderPass]);
+  const reminderTotals = await remindThroughNotificationQueue(reminderPass);
 
   setCurrentDetails(`Expiring carts idle over ${input.expireAfter} (as of ${asOf})`);
-  const expiry = await pass.expireIdleCarts.executeWithOptions(
+  const expiry = await carts.expireIdleCarts.executeWithOptions(
     { summary: `Expire carts idle over ${input.expireAfter}` }, [{ ...limits, idleFor: input.expireAfter }]);
 
   setCurrentDetails(`Deleting expired carts idle over ${input.deleteAfter} (as of ${asOf})`);
-  const deletion = await pass.deleteExpiredCarts.executeWithOptions(
+  const deletion = await carts.deleteExpiredCarts.executeWithOptions(
     { summary: `Delete expired carts idle over ${input.deleteAfter}` }, [{ ...limits, idleFor: input.deleteAfter }]);
 
   const result: CartSweepResult = {
-    asOf, reminded: reminders.reminded, reminderFailures: reminders.failed, expired: expiry.expired, deleted: deletion.deleted,
+    asOf, reminded: reminderTotals.reminded, reminderFailures: reminderTotals.failed, expired: expiry.expired, deleted: deletion.deleted,
   };
   const { workflowId, runId } = workflowInfo();
-  await db.recordCartSweep.executeWithOptions(
+  await sweepRecord.recordCartSweep.executeWithOptions(
     { summary: `Record this sweep's counts: ${result.reminded} reminded, ${result.expired} expired, ${result.deleted} deleted` },
     [{ workflowId, runId, ...result }]);
   setCurrentDetails(`Done (as of ${asOf}): ${result.reminded} reminded, ${result.reminderFailures} reminders failed, `
@@ -77,7 +72,7 @@ async function remindThroughNotificationQueue(reminderPass: ReminderPass): Promi
   const skip: string[] = []; // failed in this run: the next run tries them again
   const batches = Math.min(reminderPass.maxBatches, MAX_REMINDER_BATCHES);
   for (let batch = 0; batch < batches; batch += 1) {
-    const claimed = await db.claimCartReminders.executeWithOptions(
+    const claimed = await reminders.claimCartReminders.executeWithOptions(
       { summary: `Claim up to ${reminderPass.batchSize} carts idle over ${reminderPass.idleFor} for a reminder` }, [{ ...reminderPass, skip }]);
     const outcomes = await Promise.allSettled(claimed.map((reminder) => messages.sendCartReminder.executeWithOptions(
       { summary: `E-mail an abandoned-cart reminder (outbox ${reminder.outboxId})` }, [reminder])));

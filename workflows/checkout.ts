@@ -6,66 +6,45 @@
  * dispatch nothing is undone automatically.
  */
 import {
-  allHandlersFinished, ApplicationFailure, CancellationScope, CancelledFailure, condition, executeChild, isCancellation, patched,
-  proxyActivities, proxyLocalActivities, setCurrentDetails, sleep, startChild, workflowInfo,
+  ApplicationFailure, CancellationScope, CancelledFailure, executeChild, isCancellation, proxyActivities, proxyLocalActivities,
+  setCurrentDetails, startChild, workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributePair } from '@temporalio/common';
 import type { Activities } from '../activities';
-import type { Template } from '../src/domain/templates';
 import { ErrorCode } from '../src/domain/errors';
+import { hasShipped } from '../src/domain/order';
+import { describeItems, describeMoney } from '../src/domain/format';
 import { OrderStatusAttr, workflowIds } from '../src/contracts/temporal';
 import type { CheckoutInput, OrderState } from '../src/contracts/order';
 import type { PaymentResult } from '../src/contracts/payment';
 import type { Shipment } from '../src/contracts/fulfillment';
-import { COMPENSATION, DB_STEP, LOCAL_DB_STEP, NOTIFICATION_CALL, NOTIFICATION_COMPENSATION } from './policies';
+import { COMPENSATION, DB_STEP, LOCAL_DB_STEP, NOTIFICATION_CALL } from './policies';
 import type { Saga } from './saga';
 import { payment } from './payment';
 import { fulfillment } from './fulfillment';
 import { shipmentTracking } from './shipment-tracking';
-import { describeItems, describeMoney } from '../src/domain/format';
-import { createOrderState, registerOrderHandlers, type OrderControl } from './checkout-state';
-import { sendOrGoOn } from './messages';
+import { createOrderState, type OrderControl } from './checkout-state';
+import { registerOrderHandlers } from './order-handlers';
+import { afterSales, endAfterDispatch, rollBackOrder } from './checkout-endings';
+import { tellCustomer } from './messages';
 import { registerSupportHandlers } from './support-handlers';
 
-/** Orders started before fulfillment existed keep waiting as they did; newer ones go on to ship. */
-const FULFILLMENT_PATCH = 'fulfilment-and-tracking';
-
+const stock = proxyActivities<Activities>(DB_STEP);
 /**
- * Orders started since: the status writes after the payment (confirmed, awaiting fulfillment) run as
- * local activities, and the payment child reports its outcome by its result alone (payment.ts).
+ * The status writes right after the payment (confirmed, awaiting fulfillment) run as local
+ * activities, in the workflow task that reaches them (LOCAL_DB_STEP says why).
  */
-const LEAN_CONFIRMATION_PATCH = 'local-status-writes';
-
-/** Orders started since: a failure or an operator's cancel after dispatch rolls nothing back (no refund of a parcel on its way). */
-const NO_ROLLBACK_AFTER_DISPATCH_PATCH = 'no-rollback-after-dispatch';
-/** Orders started since: after delivery (or return) the workflow stays open for support's refunds and messages. */
-const AFTER_SALES_PATCH = 'after-sales-window';
-const DEFAULT_AFTER_SALES_WINDOW = '30 days';
-/**
- * Orders started since: a customer message that still fails once its retries are spent (a provider
- * outage longer than NOTIFICATION_CALL's retries) is logged and the order goes on with the other
- * channel; the outbox row stays failed for support to resend. Before, it rolled back the paid order.
- */
-const MESSAGES_NEVER_FAIL_ORDER_PATCH = 'messages-never-fail-the-order';
-/** The parcel has left: the point of no return (workflows/fulfillment.ts). */
-const DISPATCHED: OrderState['status'][] = ['shipped', 'delivered', 'returned'];
-
-const db = proxyActivities<Activities>(DB_STEP);
-const localDb = proxyLocalActivities<Activities>(LOCAL_DB_STEP);
-const notifications = proxyActivities<Activities>(NOTIFICATION_CALL);
-const undo = proxyActivities<Activities>(COMPENSATION);
-const undoNotifications = proxyActivities<Activities>(NOTIFICATION_COMPENSATION);
+const orderStatus = proxyLocalActivities<Activities>(LOCAL_DB_STEP);
+/** The order's row otherwise: its final status once the parcel's journey ends, and support's address changes. */
+const orderRecord = proxyActivities<Activities>(DB_STEP);
+const messages = proxyActivities<Activities>(NOTIFICATION_CALL);
+/** The undos each step registers before it runs: retried until they succeed (workflows/saga.ts). */
+const rollback = proxyActivities<Activities>(COMPENSATION);
 
 export async function checkout(input: CheckoutInput): Promise<OrderState> {
-  // Orders started since record the fulfillment patch here, first thing, not only where it is read
-  // (which stays for orders already in flight). Read there alone, it comes right after a local
-  // activity; when that activity's result and the next step fall in different workflow tasks, a
-  // replay (a worker restart, a query on an evicted order) reads the patch as absent: found with
-  // SDK 1.24 on an order whose status write was recorded in a workflow task of its own.
-  patched(FULFILLMENT_PATCH);
   const work = new CancellationScope();
   const order = createOrderState(input.orderId, work);
-  registerOrderHandlers(order, db);
+  registerOrderHandlers(order, orderRecord);
   registerSupportHandlers(order);
   const saga = order.saga;
 
@@ -79,62 +58,31 @@ export async function checkout(input: CheckoutInput): Promise<OrderState> {
       await order.betweenSteps();
       await handOverToFulfillment(input, order);
       await order.betweenSteps();
-      if (!patched(FULFILLMENT_PATCH)) {
-        // Orders placed before fulfillment existed wait here, still cancellable, as they always did.
-        await condition(() => false);
-      }
-      const shipment = await fulfil(input, order);
+      const shipment = await runFulfillment(input, order);
       await track(input, order, shipment);
     });
   } catch (err) {
-    if (DISPATCHED.includes(order.state.status) && patched(NO_ROLLBACK_AFTER_DISPATCH_PATCH)) return endAfterDispatch(order, err);
+    // Past the point of no return (src/domain/order.ts) nothing is rolled back.
+    if (hasShipped(order.state.status)) return endAfterDispatch(order, err);
     const cancelled = isCancellation(err) && order.cancelRequest !== undefined;
     if (!cancelled) order.fail(err);
-    await rollBack(input, order, saga, cancelled);
+    await rollBackOrder(input, order, cancelled);
     if (cancelled) return order.state;
     throw err;
   }
-  if (patched(AFTER_SALES_PATCH)) await afterSales(input, order);
+  await afterSales(input, order);
   return order.state;
 }
 
-/**
- * Past dispatch the parcel is on its way and the money captured: nothing is rolled back any more.
- * If tracking fails, or an operator cancels this workflow, the order keeps its status and the
- * customer is told nothing; a failure still fails the workflow, so it shows in the Temporal UI.
- */
-function endAfterDispatch(order: OrderControl, err: unknown): OrderState {
-  const cancelledByOperator = isCancellation(err);
-  order.record('after_dispatch', cancelledByOperator ? 'skipped' : 'failed',
-    cancelledByOperator ? 'the workflow was cancelled after dispatch: nothing rolled back' : `${(err as Error)?.message ?? err}: nothing rolled back`);
-  setCurrentDetails(`Order ${order.state.status}: the parcel was dispatched, so nothing is rolled back; `
-    + (cancelledByOperator ? 'this workflow was cancelled' : 'see the failure below'));
-  if (cancelledByOperator) return order.state;
-  throw err;
-}
-
-/** A delivered or returned order stays open to support (refunds, messages) for a while, then its workflow ends. */
-async function afterSales(input: CheckoutInput, order: OrderControl): Promise<void> {
-  const window = input.afterSalesWindow ?? DEFAULT_AFTER_SALES_WINDOW;
-  setCurrentDetails(`Order ${order.state.status}; open to support (refunds, messages) for ${window}, then this workflow ends`);
-  try {
-    await sleep(window, { summary: `Stay open to support for ${window} after ${order.state.status === 'delivered' ? 'delivery' : 'the return'}` });
-  } catch (err) {
-    if (!isCancellation(err)) throw err; // an operator may end the window early by cancelling the workflow
-  }
-  await condition(allHandlersFinished); // a refund that started just before the end still finishes
-  setCurrentDetails(`Order ${order.state.status}; the after-sales window has closed`);
-}
-
 async function reserveStock(input: CheckoutInput, order: OrderControl, saga: Saga): Promise<void> {
-  saga.add('release_stock', () => undo.releaseStock.executeWithOptions(
+  saga.add('release_stock', () => rollback.releaseStock.executeWithOptions(
     { summary: `Release the stock held for order ${input.orderId}` }, [input.orderId]));
-  await order.step('reserve_stock', () => db.reserveStock.executeWithOptions(
+  await order.step('reserve_stock', () => stock.reserveStock.executeWithOptions(
     { summary: `Reserve ${describeItems(input.lines)} for order ${input.orderId}` }, [input.orderId, input.lines]));
 }
 
 async function authorizePayment(input: CheckoutInput, order: OrderControl, saga: Saga): Promise<void> {
-  saga.add('void_or_refund_payment', () => undo.voidOrRefundPayment.executeWithOptions(
+  saga.add('void_or_refund_payment', () => rollback.voidOrRefundPayment.executeWithOptions(
     { summary: `Void or refund the payment of order ${input.orderId}` }, [input.orderId, order.state.cancelReason ?? 'order rolled back']));
   const result: PaymentResult = await order.step('authorize_payment', () => executeChild(payment, {
     workflowId: workflowIds.payment(input.orderId),
@@ -143,7 +91,7 @@ async function authorizePayment(input: CheckoutInput, order: OrderControl, saga:
     staticSummary: `Authorize ${describeMoney(input.totalAmount, input.currency)} for order ${input.orderId}`,
     typedSearchAttributes: childSearchAttributes(),
   }));
-  // The child's result is its final word (newer payment workflows send no closing progress signal).
+  // The child's result is its final word: it signals the order only while it waits for the customer (3-D Secure).
   order.state.payment = { status: result.status, providerRef: result.providerRef, ...(result.declineCode ? { declineCode: result.declineCode } : {}) };
   if (result.status !== 'authorized') {
     throw ApplicationFailure.create({ type: ErrorCode.PaymentDeclined, nonRetryable: true,
@@ -154,27 +102,25 @@ async function authorizePayment(input: CheckoutInput, order: OrderControl, saga:
 }
 
 async function confirmOrder(input: CheckoutInput, order: OrderControl): Promise<void> {
-  await order.step('confirm_order', () => statusWrites().setOrderStatus.executeWithOptions(
+  await order.step('confirm_order', () => orderStatus.setOrderStatus.executeWithOptions(
     { summary: `Mark order ${input.orderId} confirmed` }, [input.orderId, 'confirmed']));
   order.setStatus('confirmed');
-  await order.step('send_confirmation', () => notify(notifications, input, 'order_confirmed'));
-}
-
-/** Where the status writes after the payment run: in the workflow task (local) for orders started since the patch. */
-function statusWrites(): Pick<typeof db, 'setOrderStatus'> {
-  return patched(LEAN_CONFIRMATION_PATCH) ? localDb : db;
+  await order.step('send_confirmation', () => tellCustomer(messages, input, 'order_confirmed'));
 }
 
 /** The hand-over leaves the order awaiting fulfillment in the database, for the warehouse's lists. */
 async function handOverToFulfillment(input: CheckoutInput, order: OrderControl): Promise<void> {
-  await order.step('hand_over_to_fulfillment', () => statusWrites().setOrderStatus.executeWithOptions(
+  await order.step('hand_over_to_fulfillment', () => orderStatus.setOrderStatus.executeWithOptions(
     { summary: `Mark order ${input.orderId} awaiting fulfillment` }, [input.orderId, 'awaiting_fulfillment']));
   order.setStatus('awaiting_fulfillment');
   setCurrentDetails('Awaiting fulfillment: the order is paid (authorized) and its stock reserved');
 }
 
-/** The fulfillment child picks, packs, labels and dispatches; a cancel that reaches it in time stops it. */
-async function fulfil(input: CheckoutInput, order: OrderControl): Promise<Shipment> {
+/**
+ * Starts the fulfillment child, which picks, packs, labels and dispatches, and waits for the parcel
+ * to leave; a cancel that reaches the warehouse in time stops it. The timeline calls this step 'fulfil'.
+ */
+async function runFulfillment(input: CheckoutInput, order: OrderControl): Promise<Shipment> {
   order.fulfillment = 'starting';
   const result = await order.step('fulfil', async () => {
     // startChild + result, not executeChild: the same commands, and the cancel handler learns when the child can take a signal.
@@ -209,7 +155,7 @@ async function track(input: CheckoutInput, order: OrderControl, shipment: Shipme
     typedSearchAttributes: childSearchAttributes(),
   }));
   const final = result.status === 'delivered' ? 'delivered' : 'returned';
-  await db.setOrderStatus.executeWithOptions({ summary: `Mark order ${input.orderId} ${final}` }, [input.orderId, final]);
+  await orderRecord.setOrderStatus.executeWithOptions({ summary: `Mark order ${input.orderId} ${final}` }, [input.orderId, final]);
   order.setStatus(final);
   setCurrentDetails(`Order ${final}`);
 }
@@ -221,29 +167,4 @@ async function track(input: CheckoutInput, order: OrderControl, shipment: Shipme
  */
 function childSearchAttributes(): SearchAttributePair[] {
   return workflowInfo().typedSearchAttributes.getAll().filter((pair) => pair.key.name !== OrderStatusAttr.name);
-}
-
-async function notify(via: typeof notifications, input: CheckoutInput, template: Template, reason?: string): Promise<void> {
-  await sendOrGoOn(MESSAGES_NEVER_FAIL_ORDER_PATCH, { orderId: input.orderId, template, channel: 'email' }, () => via.sendOrderNotification.executeWithOptions(
-    { summary: `E-mail "${template}" for order ${input.orderId}` }, [{ orderId: input.orderId, template, channel: 'email', reason }]));
-  if (input.notifyBySms) {
-    await sendOrGoOn(MESSAGES_NEVER_FAIL_ORDER_PATCH, { orderId: input.orderId, template, channel: 'sms' }, () => via.sendOrderNotification.executeWithOptions(
-      { summary: `SMS "${template}" for order ${input.orderId}` }, [{ orderId: input.orderId, template, channel: 'sms', reason }]));
-  }
-}
-
-/** Runs the undos, marks the order and tells the customer; nothing here can be cancelled. */
-async function rollBack(input: CheckoutInput, order: OrderControl, saga: Saga, cancelled: boolean): Promise<void> {
-  await CancellationScope.nonCancellable(async () => {
-    const final = cancelled ? 'cancelled' : 'failed';
-    setCurrentDetails(`Rolling back order ${input.orderId} (${final}): ${saga.pending().join(', ') || 'nothing to undo'}`);
-    await saga.compensate();
-    await undo.setOrderStatus.executeWithOptions({ summary: `Mark order ${input.orderId} ${final}` }, [input.orderId, final]);
-    await undo.reopenCart.executeWithOptions({ summary: `Reopen the cart of order ${input.orderId}` }, [input.orderId]);
-    const declined = order.state.failure?.code === ErrorCode.PaymentDeclined;
-    const reason = cancelled ? order.cancelRequest?.reason : order.state.failure?.message;
-    await order.step('tell_customer', () => notify(undoNotifications, input, declined ? 'payment_failed' : 'order_cancelled', reason));
-    order.setStatus(final);
-    setCurrentDetails(`Order ${final}; compensations done`);
-  });
 }

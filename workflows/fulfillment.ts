@@ -13,27 +13,27 @@ import type { Activities } from '../activities';
 import { cancelFulfillmentSignal, fulfillmentProgressSignal, packedSignal, type FulfillmentInput, type FulfillmentResult, type FulfillmentStage } from '../src/contracts/fulfillment';
 import { AFTER_DISPATCH, CAPTURE_AT_DISPATCH, COMPENSATION, DB_STEP, NOTIFICATION_CALL, PROVIDER_CALL } from './policies';
 import { describeItems } from '../src/domain/format';
+import { ErrorCode } from '../src/domain/errors';
 import { withOrderStatus, type ChildOrderStatus } from './order-status';
 import { sendOrGoOn } from './messages';
 
-const db = proxyActivities<Activities>(DB_STEP);
-const provider = proxyActivities<Activities>(PROVIDER_CALL);
-const undo = proxyActivities<Activities>(COMPENSATION);
-const customer = proxyActivities<Activities>(NOTIFICATION_CALL);
-const shipping = proxyActivities<Activities>(AFTER_DISPATCH);
-const capture = proxyActivities<Activities>(CAPTURE_AT_DISPATCH);
-
-/**
- * Orders started since: a "shipped" message that cannot be sent no longer fails the fulfillment
- * (which made the order roll back, refunding a parcel already on its way).
- */
-const SHIPPED_MESSAGE_PATCH = 'shipped-message-fails-nothing';
+/** The warehouse's work as the database keeps it: the allocation, then the packed parcel. */
+const packing = proxyActivities<Activities>(DB_STEP);
+/** The carrier's label for the parcel. */
+const parcel = proxyActivities<Activities>(PROVIDER_CALL);
+/** Voiding the label of a parcel that will not leave: retried until it is done. */
+const rollback = proxyActivities<Activities>(COMPENSATION);
+/** The capture at dispatch: an outage is waited out (CAPTURE_AT_DISPATCH says for how long). */
+const payments = proxyActivities<Activities>(CAPTURE_AT_DISPATCH);
+/** The steps once the money is taken (the stock off the shelf, the order shipped): past the point of no return they wait out any outage. */
+const dispatch = proxyActivities<Activities>(AFTER_DISPATCH);
+const messages = proxyActivities<Activities>(NOTIFICATION_CALL);
 
 export async function fulfillment(input: FulfillmentInput): Promise<FulfillmentResult> {
-  return withOrderStatus('awaiting_fulfillment', (orderStatus) => fulfil(input, orderStatus));
+  return withOrderStatus('awaiting_fulfillment', (orderStatus) => pickPackAndShip(input, orderStatus));
 }
 
-async function fulfil(input: FulfillmentInput, orderStatus: ChildOrderStatus): Promise<FulfillmentResult> {
+async function pickPackAndShip(input: FulfillmentInput, orderStatus: ChildOrderStatus): Promise<FulfillmentResult> {
   const { orderId } = input;
   let packedBy: string | undefined;
   let packages = 1;
@@ -51,7 +51,7 @@ async function fulfil(input: FulfillmentInput, orderStatus: ChildOrderStatus): P
   const report = (stage: FulfillmentStage, extra: { warehouse?: string; trackingNumber?: string } = {}) =>
     tellOrder({ stage, ...extra });
 
-  const { warehouse } = await db.allocateToWarehouse.executeWithOptions(
+  const { warehouse } = await packing.allocateToWarehouse.executeWithOptions(
     { summary: `Allocate ${describeItems(input.lines)} of order ${orderId} to a warehouse` }, [orderId]);
   await report('allocated', { warehouse });
 
@@ -59,10 +59,10 @@ async function fulfil(input: FulfillmentInput, orderStatus: ChildOrderStatus): P
   setCurrentDetails(`Waiting since ${new Date().toISOString()} for warehouse ${warehouse} to pack order ${orderId}`);
   await condition(() => packedBy !== undefined || cancelRequested);
   if (cancelRequested) return { outcome: 'cancelled' };
-  await db.recordPacked.executeWithOptions({ summary: `Record order ${orderId} packed by ${packedBy}` }, [orderId, packedBy as string]);
+  await packing.recordPacked.executeWithOptions({ summary: `Record order ${orderId} packed by ${packedBy}` }, [orderId, packedBy as string]);
   await report('packed');
 
-  const label = await provider.buyShippingLabel.executeWithOptions(
+  const label = await parcel.buyShippingLabel.executeWithOptions(
     { summary: `Buy a shipping label for ${packages} package${packages === 1 ? '' : 's'} of order ${orderId}` }, [orderId, packages]);
   await report('labelled', { trackingNumber: label.trackingNumber });
   if (cancelRequested) {
@@ -76,15 +76,15 @@ async function fulfil(input: FulfillmentInput, orderStatus: ChildOrderStatus): P
   setCurrentDetails(`Dispatching order ${orderId} (${label.trackingNumber})`);
   return CancellationScope.nonCancellable(async () => {
     try {
-      await capture.capturePayment.executeWithOptions({ summary: `Capture the payment of order ${orderId} at shipping time` }, [orderId]);
+      await payments.capturePayment.executeWithOptions({ summary: `Capture the payment of order ${orderId} at shipping time` }, [orderId]);
     } catch (err) {
       await voidLabel(orderId);
-      throw ApplicationFailure.create({ type: 'capture_failed', nonRetryable: true,
+      throw ApplicationFailure.create({ type: ErrorCode.CaptureFailed, nonRetryable: true,
         message: `The payment of order ${orderId} could not be captured at shipping time; the parcel was not sent.`, cause: err as Error });
     }
     // The money is taken: from here on every step waits out an outage instead of failing the order.
-    await shipping.commitStock.executeWithOptions({ summary: `Take the stock of order ${orderId} off the shelf` }, [orderId]);
-    await shipping.recordShipped.executeWithOptions({ summary: `Mark order ${orderId} shipped` }, [orderId]);
+    await dispatch.commitStock.executeWithOptions({ summary: `Take the stock of order ${orderId} off the shelf` }, [orderId]);
+    await dispatch.recordShipped.executeWithOptions({ summary: `Mark order ${orderId} shipped` }, [orderId]);
     orderStatus.set('shipped');
     const shippedAt = new Date().toISOString();
     await report('shipped', { trackingNumber: label.trackingNumber });
@@ -96,14 +96,14 @@ async function fulfil(input: FulfillmentInput, orderStatus: ChildOrderStatus): P
 
 /** The parcel has left whatever happens to the message. */
 async function tellCustomerShipped(orderId: string): Promise<void> {
-  await sendOrGoOn(SHIPPED_MESSAGE_PATCH, { orderId, template: 'shipped', channel: 'email' }, () =>
-    customer.sendOrderNotification.executeWithOptions({ summary: `E-mail "shipped" for order ${orderId}` },
+  await sendOrGoOn({ orderId, template: 'shipped', channel: 'email' }, () =>
+    messages.sendOrderNotification.executeWithOptions({ summary: `E-mail "shipped" for order ${orderId}` },
       [{ orderId, template: 'shipped', channel: 'email' }]));
 }
 
 async function voidLabel(orderId: string): Promise<void> {
   await CancellationScope.nonCancellable(() =>
-    undo.voidShippingLabel.executeWithOptions({ summary: `Void the shipping label of order ${orderId}` }, [orderId]));
+    rollback.voidShippingLabel.executeWithOptions({ summary: `Void the shipping label of order ${orderId}` }, [orderId]));
 }
 
 async function tellOrder(progress: { stage: FulfillmentStage; warehouse?: string; trackingNumber?: string }): Promise<void> {

@@ -6,12 +6,9 @@
  * finds an order's checkout and the child working on it, never a finished child whose copy went
  * stale. The checkout keeps the order's own status for its whole life (checkout-state.ts).
  */
-import { ContinueAsNew, patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { ContinueAsNew, upsertSearchAttributes } from '@temporalio/workflow';
 import { OrderStatusAttr } from '../src/contracts/temporal';
 import type { OrderStatus } from '../src/contracts/order';
-
-/** Children started since carry a current OrderStatus while they run; before, they carried none. */
-export const CHILD_ORDER_STATUS_PATCH = 'child-order-status';
 
 export interface ChildOrderStatus {
   /** The order has moved on (a no-op when the status is already this one). */
@@ -37,10 +34,9 @@ export async function withOrderStatus<T>(initial: OrderStatus, run: (status: Chi
 }
 
 function followOrderStatus(initial: OrderStatus): ChildOrderStatus {
-  const on = patched(CHILD_ORDER_STATUS_PATCH);
   let current: OrderStatus | null = null;
   const upsert = (status: OrderStatus | null) => {
-    if (!on || status === current) return;
+    if (status === current) return;
     current = status;
     upsertSearchAttributes([{ key: OrderStatusAttr, value: status }]);
   };

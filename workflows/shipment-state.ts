@@ -58,6 +58,7 @@ export function startingState(input: TrackingInput, now: number): TrackingState 
     eventsApplied: 0,
     polls: 0,
     runs: 1,
+    told: {},
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * Support actions on a live order, beside cancel / hold / release / address (checkout-state.ts):
+ * Support actions on a live order, beside cancel / hold / release / address (order-handlers.ts):
  * refund captured money, send a customer message again, unstick a payment whose 3-D Secure outcome
  * never arrived, and note in the timeline what support did elsewhere. Each update has a validator
  * that says why it refuses; each accepted action is recorded in the order's timeline with who
@@ -12,6 +12,8 @@ import {
 import type { Activities } from '../activities';
 import type { Template } from '../src/domain/templates';
 import { refundRefusal, resendRefusal, retryPaymentRefusal } from '../src/domain/support';
+import { isDispatching } from '../src/domain/order';
+import { ErrorCode } from '../src/domain/errors';
 import { paymentEventSignal, type PaymentEvent } from '../src/contracts/payment';
 import { refundPaymentUpdate, resendNotificationUpdate, retryPaymentUpdate, supportNoteSignal } from '../src/contracts/support';
 import { workflowIds } from '../src/contracts/temporal';
@@ -19,22 +21,32 @@ import type { ActorReason } from '../src/contracts/order';
 import type { OrderControl } from './checkout-state';
 import { describeMoney } from '../src/domain/format';
 import { DB_STEP, NOTIFICATION_CALL, PROVIDER_CALL } from './policies';
+import { refuseIf, requireReason } from './refusals';
 
-const money = proxyActivities<Activities>(PROVIDER_CALL);
-const db = proxyActivities<Activities>(DB_STEP);
+/** The payment provider: refunds, and asking it how a stuck 3-D Secure ended. */
+const payments = proxyActivities<Activities>(PROVIDER_CALL);
+/** The outbox: a message re-opened for one more send. */
+const outbox = proxyActivities<Activities>(DB_STEP);
 const messages = proxyActivities<Activities>(NOTIFICATION_CALL);
 
 /** retry-payment answers once the payment workflow has taken the provider's answer, or after this long with the state so far. */
 const RETRY_ANSWER_CAP = '30 seconds';
 
 export function registerSupportHandlers(order: OrderControl): void {
-  const { state } = order;
-  const by = (r: ActorReason) => `by ${r.actor}: ${r.reason}`;
+  handleRefunds(order);
+  handleResends(order);
+  handlePaymentRetries(order);
+  setHandler(supportNoteSignal, (note) => {
+    order.record(`support_${note.action}`, 'completed', `by ${note.actor}: ${note.detail}`);
+  });
+}
 
+function handleRefunds(order: OrderControl): void {
+  const { state } = order;
   setHandler(refundPaymentUpdate, async (request) => {
     const what = request.amount !== undefined && request.currency ? describeMoney(request.amount, request.currency)
       : request.amount !== undefined ? `${request.amount} (minor units)` : 'what is left';
-    const outcome = await refusing('refund', request, () => money.refundPayment.executeWithOptions(
+    const outcome = await refusing(order, 'refund', request, () => payments.refundPayment.executeWithOptions(
       { summary: `Refund ${what} of order ${state.orderId}` },
       [{ orderId: state.orderId, amount: request.amount, reason: request.reason, requestId: requestId() }]));
     state.refunds = [...(state.refunds ?? []), { amount: outcome.refunded, currency: outcome.currency, by: request.actor, reason: request.reason,
@@ -48,18 +60,21 @@ export function registerSupportHandlers(order: OrderControl): void {
   }, {
     validator: (request) => {
       requireReason(request);
-      const dispatching = ['dispatching', 'shipped'].includes(state.fulfillment?.stage ?? '');
+      const dispatching = isDispatching(state.status, state.fulfillment?.stage);
       refuseIf(refundRefusal(state.orderId, { status: state.status, dispatching, rollingBack: order.rollingBack, amount: request.amount }));
     },
   });
+}
 
+function handleResends(order: OrderControl): void {
+  const { state } = order;
   setHandler(resendNotificationUpdate, async (request) => {
     const { template, channel } = request;
-    // The occurrence re-opened (the latest unless support named one) is the one sent; absent from older histories' answers: 1.
-    const { reason, occurrence } = await refusing('resend_notification', request, () => db.reopenNotificationForResend.executeWithOptions(
+    // The occurrence re-opened (the latest unless support named one) is the one sent.
+    const { reason, occurrence } = await refusing(order, 'resend_notification', request, () => outbox.reopenNotificationForResend.executeWithOptions(
       { summary: `Re-open the ${channel} "${template}" of order ${state.orderId} for one more send` },
       [{ orderId: state.orderId, template, channel, occurrence: request.occurrence, requestId: requestId(), actor: request.actor, reason: request.reason }]));
-    const which = occurrence !== undefined && occurrence > 1 ? ` #${occurrence}` : '';
+    const which = occurrence > 1 ? ` #${occurrence}` : '';
     const sent = await messages.sendOrderNotification.executeWithOptions(
       { summary: `Send the ${channel} "${template}"${which} of order ${state.orderId} again` },
       [{ orderId: state.orderId, template: template as Template, channel, reason, occurrence }]);
@@ -71,14 +86,17 @@ export function registerSupportHandlers(order: OrderControl): void {
       refuseIf(resendRefusal(request?.template, request?.channel, request?.occurrence));
     },
   });
+}
 
+function handlePaymentRetries(order: OrderControl): void {
+  const { state } = order;
   setHandler(retryPaymentUpdate, async (request) => {
-    const check = await refusing('retry_payment', request, () => money.checkPaymentWithProvider.executeWithOptions(
+    const check = await refusing(order, 'retry_payment', request, () => payments.checkPaymentWithProvider.executeWithOptions(
       { summary: `Ask the payment provider whether 3-D Secure of order ${state.orderId} was completed` }, [state.orderId]));
     const event = providerEvent(check.providerRef, check.status);
     if (!event) {
       order.record('retry_payment', 'skipped', `${by(request)} (the provider still waits for the customer's 3-D Secure)`);
-      throw ApplicationFailure.create({ type: 'action_refused', nonRetryable: true, message: `the customer has not completed 3-D Secure for `
+      throw ApplicationFailure.create({ type: ErrorCode.ActionRefused, nonRetryable: true, message: `the customer has not completed 3-D Secure for `
         + `order ${state.orderId} yet (payment ${check.providerRef}); there is nothing to retry, and it times out by itself` });
     }
     // Exactly what the provider's webhook would have delivered; the payment workflow keeps one of each event id.
@@ -93,22 +111,22 @@ export function registerSupportHandlers(order: OrderControl): void {
       refuseIf(retryPaymentRefusal(state.orderId, state.status, state.payment.status));
     },
   });
+}
 
-  setHandler(supportNoteSignal, (note) => {
-    order.record(`support_${note.action}`, 'completed', `by ${note.actor}: ${note.detail}`);
-  });
-
-  /** Runs an activity; a refusal it reports (a non-retryable domain error) fails the update with its reason, recorded in the timeline. */
-  async function refusing<T>(step: string, request: ActorReason, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      const cause = err instanceof ActivityFailure ? err.cause : undefined;
-      if (!(cause instanceof ApplicationFailure) || !cause.nonRetryable) throw err;
-      order.record(step, 'failed', `${by(request)} (refused: ${cause.message})`);
-      throw ApplicationFailure.create({ type: cause.type ?? 'action_refused', message: cause.message, nonRetryable: true });
-    }
+/** Runs an activity; a refusal it reports (a non-retryable domain error) fails the update with its reason, recorded in the timeline. */
+async function refusing<T>(order: OrderControl, step: string, request: ActorReason, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    const cause = err instanceof ActivityFailure ? err.cause : undefined;
+    if (!(cause instanceof ApplicationFailure) || !cause.nonRetryable) throw err;
+    order.record(step, 'failed', `${by(request)} (refused: ${cause.message})`);
+    throw ApplicationFailure.create({ type: cause.type ?? ErrorCode.ActionRefused, message: cause.message, nonRetryable: true });
   }
+}
+
+function by(request: ActorReason): string {
+  return `by ${request.actor}: ${request.reason}`;
 }
 
 /** The update's own id: the CLI and the staff routes set it per request, so a retried request is the same request. */
@@ -123,13 +141,4 @@ function providerEvent(providerRef: string, status: string): PaymentEvent | unde
   if (status === 'authorized' || status === 'captured') return { eventId, type: 'payment_intent.amount_capturable_updated', providerRef };
   if (status === 'declined' || status === 'canceled') return { eventId, type: 'payment_intent.payment_failed', providerRef, declineCode: 'authentication_failed' };
   return undefined;
-}
-
-function refuseIf(refusal: string | undefined): void {
-  if (refusal) throw new Error(refusal);
-}
-
-function requireReason(request: ActorReason): void {
-  if (!request || typeof request.reason !== 'string' || request.reason.trim().length === 0) throw new Error('a reason is required');
-  if (typeof request.actor !== 'string' || request.actor.length === 0) throw new Error('the actor (who asks) is required');
 }

@@ -1,5 +1,6 @@
 /** The fulfillment workflow (fulfillment-<orderId>, a child of checkout): pick, pack, label and dispatch. */
 import { defineSignal } from '@temporalio/workflow';
+import type { FulfillmentStage } from '../domain/order';
 
 export interface FulfillmentInput {
   orderId: string;
@@ -10,7 +11,7 @@ export interface FulfillmentInput {
   autoPack: boolean;
 }
 
-export type FulfillmentStage = 'allocated' | 'packed' | 'labelled' | 'dispatching' | 'shipped';
+export type { FulfillmentStage };
 
 export interface Shipment {
   shipmentId: string;

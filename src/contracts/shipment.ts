@@ -46,9 +46,8 @@ export interface TrackingState {
   /**
    * How many times the customer was told each message template so far: the next one is that many + 1,
    * its occurrence in the outbox (out for delivery again after a missed delivery is a second SMS).
-   * Absent until the first one, and in states carried over from runs older than the count.
    */
-  told?: Record<string, number>;
+  told: Record<string, number>;
 }
 
 export interface TrackingResult {

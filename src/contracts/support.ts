@@ -38,8 +38,8 @@ export interface ResendRequest extends ActorReason {
 export interface ResendOutcome {
   template: string;
   channel: 'email' | 'sms';
-  /** The occurrence that was resent (absent from resends answered before messages could repeat). */
-  occurrence?: number;
+  /** The occurrence that was resent (1 unless the order was sent the message more than once). */
+  occurrence: number;
   status: 'sent' | 'already_sent' | 'skipped' | 'in_doubt' | 'refused';
   messageId?: string;
 }

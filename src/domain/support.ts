@@ -3,11 +3,8 @@
  * a resend or a payment retry makes sense. Pure and deterministic: the workflow's update
  * validators, the CLI and the staff routes all give the same reasons.
  */
-import { FINAL_STATUSES, type OrderStatus } from './order';
+import { FINAL_STATUSES, hasShipped, type OrderStatus } from './order';
 import { TEMPLATES } from './templates';
-
-/** The statuses in which the payment has been captured (capture happens when the parcel is dispatched). */
-const CHARGED: readonly OrderStatus[] = ['shipped', 'delivered', 'returned'];
 
 /**
  * Why a refund cannot be asked for now, or undefined. The payment row decides the rest (how much
@@ -19,7 +16,8 @@ export function refundRefusal(orderId: string, o: { status: OrderStatus; dispatc
   }
   if (o.rollingBack && !FINAL_STATUSES.includes(o.status)) return `order ${orderId} is being rolled back; its payment is voided or refunded by that`;
   if (o.status === 'cancelled' || o.status === 'failed') return `order ${orderId} is ${o.status}; its payment was already voided or refunded`;
-  if (!CHARGED.includes(o.status) && !o.dispatching) {
+  // The payment is captured at dispatch (src/domain/order.ts): a shipped order, or one being dispatched, has been charged.
+  if (!hasShipped(o.status) && !o.dispatching) {
     return `order ${orderId} has not been charged yet (the payment is only authorized until the parcel is dispatched): `
       + 'there is nothing to refund; cancel the order to release the hold';
   }

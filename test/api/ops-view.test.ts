@@ -7,11 +7,10 @@
  * not encrypted by a payload codec).
  */
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { temporal as proto } from '@temporalio/proto';
+import type { temporal as proto } from '@temporalio/proto';
 import { connectClient } from '../../src/temporal/client';
+import { RECORDING, saveHistory } from '../replay/record';
 import { CustomerIdAttr, OrderIdAttr, OrderStatusAttr, OrderTotalAttr, SEARCH_ATTRIBUTES, ShipmentStatusAttr, workflowIds } from '../../src/contracts/temporal';
 import { required, type TestDatabase } from '../support/db';
 import { startApiWorld, stopApiWorld, type TestApi, type TestWorker } from '../support/api';
@@ -92,17 +91,10 @@ async function shownText(workflowId: string): Promise<{ texts: string[]; unsumma
   return { texts, unsummarised, currentDetails };
 }
 
-/**
- * RECORD_HISTORIES=1 npx jest test/api/ops-view saves these workflows' histories (children that keep
- * OrderStatus current) under test/replay/histories, which the replay test runs against the current code.
- */
-async function recordHistories(name: string, ids: string[]): Promise<void> {
-  if (!process.env.RECORD_HISTORIES) return;
-  for (const workflowId of ids) {
-    const history = await temporal.client.workflow.getHandle(workflowId).fetchHistory();
-    writeFileSync(join(__dirname, '..', 'replay', 'histories', `child-order-status--${workflowId.split('-')[0]}--${name}.history.bin`),
-      proto.api.history.v1.History.encode(history).finish());
-  }
+/** With RECORD_HISTORIES set, saves these workflows' histories for the replay test (test/replay/record.ts). */
+async function recordHistories(ids: string[]): Promise<void> {
+  if (!RECORDING) return;
+  for (const workflowId of ids) saveHistory(workflowId.split('-')[0], await temporal.client.workflow.getHandle(workflowId).fetchHistory());
 }
 
 async function newCustomer(): Promise<string> {
@@ -170,7 +162,7 @@ it('an order\'s four workflows: found by each search attribute, each with the or
     expect({ workflowId, leaks, unsummarised: shown.unsummarised }).toEqual({ workflowId, leaks: [], unsummarised: [] });
   }
   expect((await shownText(ids.checkout)).texts).toContain('Stay open to support for 30 days after delivery');
-  await recordHistories('a-delivered-order', all);
+  await recordHistories(all);
 });
 
 it('an order waiting for 3-D Secure: its checkout and its payment say so, and the payment says since when', async () => {
@@ -180,5 +172,5 @@ it('an order waiting for 3-D Secure: its checkout and its payment say so, and th
   const shown = await shownText(workflowIds.payment(orderId));
   expect(shown.currentDetails).toMatch(/^Waiting since \d{4}-\d\d-\d\dT.*, for up to 15 minutes, for the customer to complete 3-D Secure \(payment pi_sim_\w+\)$/);
   expect(shown.texts.filter((text) => PERSONAL.some((personal) => text.toLowerCase().includes(personal.toLowerCase())))).toEqual([]);
-  await recordHistories('waiting-for-3-d-secure', ids);
+  await recordHistories(ids);
 });

@@ -19,6 +19,7 @@ import { DomainError } from '../../src/domain/errors';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { realActivities, seedCheckoutCatalog } from '../support/checkout';
 import { connectDevServerEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';
+import { RECORDING, saveHistory } from '../replay/record';
 import { createNotificationWorker } from '../../workers/notifications';
 import { startWorker } from '../../workers/worker';
 import { notificationTaskQueue } from '../../src/contracts/temporal';
@@ -94,8 +95,23 @@ async function cartRow(id: string) {
   return row;
 }
 
-function sweep(input: CartSweepInput = INPUT): Promise<CartSweepResult> {
-  return env.client.workflow.execute('cartExpirySweep', { taskQueue, workflowId: `${CART_SWEEP_ID}-test-${randomUUID()}`, args: [input] });
+async function sweep(input: CartSweepInput = INPUT): Promise<CartSweepResult> {
+  const workflowId = `${CART_SWEEP_ID}-test-${randomUUID()}`;
+  const result = await env.client.workflow.execute('cartExpirySweep', { taskQueue, workflowId, args: [input] });
+  await recordHistory(workflowId);
+  return result;
+}
+
+/** Sweeps recorded so far per test: a test's second sweep is saved as its -run-2. */
+const recorded = new Map<string, number>();
+
+/** With RECORD_HISTORIES set, saves the sweep's history for the replay test (test/replay/record.ts). */
+async function recordHistory(workflowId: string): Promise<void> {
+  if (!RECORDING) return;
+  const test = expect.getState().currentTestName ?? '';
+  const run = (recorded.get(test) ?? 0) + 1;
+  recorded.set(test, run);
+  saveHistory(CART_SWEEP_ID, await env.client.workflow.getHandle(workflowId).fetchHistory(), run > 1 ? `-run-${run}` : '');
 }
 
 const DAY = 24;
@@ -133,6 +149,7 @@ describe('abandoned-cart reminders', () => {
     const workflowId = `${CART_SWEEP_ID}-test-${randomUUID()}`;
     const handle = await env.client.workflow.start('cartExpirySweep', { taskQueue, workflowId, args: [INPUT] });
     expect(await handle.result()).toEqual(expect.objectContaining({ reminded: 2, reminderFailures: 0 }));
+    await recordHistory(workflowId);
     const scheduled = ((await handle.fetchHistory()).events ?? [])
       .map((e) => e.activityTaskScheduledEventAttributes)
       .filter((a) => a?.activityType?.name === 'sendCartReminder')

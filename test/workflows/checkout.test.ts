@@ -4,13 +4,11 @@
  * against a real PostgreSQL and the simulated providers. Assertions read the database, the
  * outbox and the workflow's own status, not mocks.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { createTestDatabase, type TestDatabase } from '../support/db';
+import { RECORDING, saveHistory } from '../replay/record';
 import { createTimeSkippingEnv } from '../support/temporal';
 import { ADDRESS, checkoutInputOf, orderFacts, placeTestOrder, realActivities, seedCheckoutCatalog, startWorker } from '../support/checkout';
 import type { Activities } from '../../activities';
@@ -55,19 +53,12 @@ async function withOrder(
   }
 }
 
-/**
- * RECORD_HISTORIES=1 npx jest test/workflows/checkout saves each path's histories under
- * test/replay/histories, which the replay test runs against the current workflow code.
- */
+/** With RECORD_HISTORIES set, saves the histories of the order's workflows for the replay test (test/replay/record.ts). */
 async function recordHistories(orderId: string): Promise<void> {
-  if (!process.env.RECORD_HISTORIES) return;
-  const name = (expect.getState().currentTestName ?? 'unnamed').replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase().slice(0, 80);
+  if (!RECORDING) return;
   for (const workflowId of await openWorkflowIds(orderId)) {
     const history = await env.client.workflow.getHandle(workflowId).fetchHistory().catch(() => undefined);
-    if (!history) continue;
-    const kind = workflowId.split('-')[0];
-    writeFileSync(join(__dirname, '..', 'replay', 'histories', `${kind}--${name}.history.bin`),
-      temporal.api.history.v1.History.encode(history).finish());
+    if (history) saveHistory(workflowId.split('-')[0], history);
   }
 }
 

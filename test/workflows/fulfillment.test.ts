@@ -3,13 +3,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { createTimeSkippingEnv } from '../support/temporal';
+import { RECORDING, saveHistory } from '../replay/record';
 import { placeTestOrder, realActivities, seedCheckoutCatalog, startWorker } from '../support/checkout';
 import type { Activities } from '../../activities';
 import { fulfillment } from '../../workflows/fulfillment';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
 import { cancelFulfillmentSignal, packedSignal } from '../../src/contracts/fulfillment';
 import { OrderStatusAttr, workflowIds } from '../../src/contracts/temporal';
 import { PaymentProviderError } from '../../src/integrations/payments';
@@ -117,11 +115,9 @@ it('a capture that fails at shipping voids the label and fails, leaving the stoc
   });
 });
 
-/** RECORD_HISTORIES=1 npx jest test/workflows/fulfillment saves this history under test/replay/histories for the replay test. */
-async function recordHistory(handle: WorkflowHandle, name: string): Promise<void> {
-  if (!process.env.RECORD_HISTORIES) return;
-  writeFileSync(join(__dirname, '..', 'replay', 'histories', `child-order-status--fulfillment--${name}.history.bin`),
-    temporal.api.history.v1.History.encode(await handle.fetchHistory()).finish());
+/** With RECORD_HISTORIES set, saves this history for the replay test (test/replay/record.ts). */
+async function recordHistory(handle: WorkflowHandle): Promise<void> {
+  if (RECORDING) saveHistory('fulfillment', await handle.fetchHistory());
 }
 
 /** The OrderStatus values the workflow set, in order, from its history (null: removed). */
@@ -143,7 +139,7 @@ it('carries the order\'s status while it runs (awaiting fulfillment, then cancel
     expect(await handle.result()).toEqual({ outcome: 'cancelled' });
     expect((await handle.describe()).typedSearchAttributes.get(OrderStatusAttr)).toBeUndefined();
     expect(await orderStatusUpserts(handle)).toEqual(['awaiting_fulfillment', 'cancelling', null]);
-    await recordHistory(handle, 'cancelled-while-waiting-for-the-warehouse');
+    await recordHistory(handle);
   });
 });
 

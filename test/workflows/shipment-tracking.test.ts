@@ -4,13 +4,11 @@
  * does once the label is bought) and starts shipment-<id> directly. Assertions read the timeline
  * table, the outbox, the support notices, the search attribute and the workflow's result.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { createTimeSkippingEnv } from '../support/temporal';
+import { RECORDING, saveHistory } from '../replay/record';
 import { placeTestOrder, realActivities, seedCheckoutCatalog, startWorker } from '../support/checkout';
 import type { Activities } from '../../activities';
 import { SimulatedCarrier } from '../../src/integrations/simulated/carrier';
@@ -135,19 +133,14 @@ async function searchStatus(parcel: Parcel): Promise<string | undefined> {
 }
 
 /**
- * RECORD_HISTORIES=1 npx jest test/workflows/shipment-tracking saves each path's history (the
- * first run, and the last when it continued as new) under test/replay/histories for the replay test.
+ * With RECORD_HISTORIES set, saves each path's history for the replay test (test/replay/record.ts):
+ * the first run, and the last when it continued as new.
  */
 async function recordHistories(workflowId: string, firstRunId: string): Promise<void> {
-  if (!process.env.RECORD_HISTORIES) return;
-  const name = (expect.getState().currentTestName ?? 'unnamed').replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase().slice(0, 72);
+  if (!RECORDING) return;
   const latest = await env.client.workflow.getHandle(workflowId).describe();
   const runs = latest.runId === firstRunId ? [['', firstRunId]] : [['', firstRunId], ['-last-run', latest.runId]];
-  for (const [suffix, runId] of runs) {
-    const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
-    writeFileSync(join(__dirname, '..', 'replay', 'histories', `shipment--${name}${suffix}.history.bin`),
-      temporal.api.history.v1.History.encode(history).finish());
-  }
+  for (const [suffix, runId] of runs) saveHistory('shipment', await env.client.workflow.getHandle(workflowId, runId).fetchHistory(), suffix);
 }
 
 it('webhooks carry a parcel to the door: each change is stored, texted when out for delivery and e-mailed when delivered', () =>
