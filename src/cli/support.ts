@@ -8,7 +8,7 @@ import { userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
-import { createOrm } from '../db/orm';
+import { closeOrm, createOrm } from '../db/orm';
 import { ORDER_STATUSES } from '../domain/order';
 import { RESENDABLE_TEMPLATES } from '../domain/support';
 import { SHIPMENT_STATUSES, type ShipmentStatus } from '../contracts/shipment';
@@ -315,7 +315,7 @@ async function connectFromEnv(): Promise<SupportDeps & { close(): Promise<void> 
     client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
     orm,
     close: async () => {
-      await orm.close();
+      await closeOrm(orm);
       await connection.close();
     },
   };

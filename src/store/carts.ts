@@ -9,7 +9,7 @@ import { Cart, type CartStatus } from '../db/entities';
 import { assertCartWritable, checkQuantity, lineTotal, MAX_LINES_PER_CART, subtotal } from '../domain/cart';
 import { DomainError, ErrorCode, notFound } from '../domain/errors';
 import { formatMoney, type Money } from '../domain/money';
-import { parseTimestamptz, sqlRows, sqlTransaction, statement, type Sql } from '../db/sql';
+import { sqlRows, sqlTransaction, statement, type Sql } from '../db/sql';
 
 const priced = (m: Money) => ({ ...m, formatted: formatMoney(m) });
 
@@ -47,7 +47,7 @@ export async function createCart(em: EntityManager, currency: string): Promise<C
 }
 
 interface CartRow {
-  id: string; status: CartStatus; currency: string; created_at: string; updated_at: string;
+  id: string; status: CartStatus; currency: string; created_at: Date; updated_at: Date;
   /** Null for the one row of an empty cart. */
   sku: string | null;
   title: string; product_title: string; product_slug: string; quantity: number;
@@ -98,8 +98,8 @@ function cartView(cartId: string, rows: CartRow[]): CartView {
     lines,
     itemCount: lines.reduce((n, l) => n + l.quantity, 0),
     subtotal: priced(subtotal(lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice })), cart.currency)),
-    createdAt: parseTimestamptz(cart.created_at).toISOString(),
-    updatedAt: parseTimestamptz(cart.updated_at).toISOString(),
+    createdAt: cart.created_at.toISOString(),
+    updatedAt: cart.updated_at.toISOString(),
   };
 }
 
