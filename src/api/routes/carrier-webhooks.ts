@@ -108,13 +108,13 @@ function unavailable(why: string): DomainError {
 function verifySignature(secret: string | undefined): Middleware {
   return async (ctx, next) => {
     if (!secret) {
-      sendError(ctx, 503, 'not_configured', 'Carrier webhooks are not configured on this server (CARRIER_WEBHOOK_SECRET is not set).');
+      sendError(ctx, ErrorCode.NotConfigured, 'Carrier webhooks are not configured on this server (CARRIER_WEBHOOK_SECRET is not set).');
       return;
     }
     const refusal = signatureRefusal(secret, ctx.get(SIGNATURE_HEADER), (ctx.request as { rawBody?: string }).rawBody ?? '', Math.floor(Date.now() / 1000));
     if (refusal) {
       (ctx.state.logger as Logger).warn({ reason: refusal }, 'carrier webhook refused: bad signature');
-      sendError(ctx, 400, 'invalid_signature', `The ${SIGNATURE_HEADER} header does not verify: ${refusal}. Nothing was done.`, { reason: refusal });
+      sendError(ctx, ErrorCode.InvalidSignature, `The ${SIGNATURE_HEADER} header does not verify: ${refusal}. Nothing was done.`, { reason: refusal });
       return;
     }
     await next();

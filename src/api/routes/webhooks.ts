@@ -67,14 +67,14 @@ export function providerWebhookRoutes(deps: WebhookDeps) {
       },
       handler: async (ctx) => {
         const secret = deps.stripeWebhookSecret;
-        if (!secret) return sendError(ctx, 503, 'not_configured', 'Stripe webhooks are not configured on this server (STRIPE_WEBHOOK_SECRET is not set).');
+        if (!secret) return sendError(ctx, ErrorCode.NotConfigured, 'Stripe webhooks are not configured on this server (STRIPE_WEBHOOK_SECRET is not set).');
         const raw = await rawBody(ctx);
         let event: Stripe.Event;
         try {
           event = Stripe.webhooks.constructEvent(raw, ctx.get('Stripe-Signature'), secret);
         } catch (err) {
           logger(ctx).warn({ reason: (err as Error).message }, 'Stripe webhook refused: bad or missing signature');
-          return sendError(ctx, 400, 'invalid_signature', `The Stripe-Signature header does not verify: ${(err as Error).message} Nothing was done.`);
+          return sendError(ctx, ErrorCode.InvalidSignature, `The Stripe-Signature header does not verify: ${(err as Error).message} Nothing was done.`);
         }
         const log = logger(ctx).child({ eventId: event.id, type: event.type });
         if (!(await keepWebhookEvent(deps.orm.em.fork(), { provider: 'stripe', eventId: event.id, type: event.type, payload: event }))) {
@@ -98,13 +98,13 @@ export function providerWebhookRoutes(deps: WebhookDeps) {
       },
       handler: async (ctx) => {
         const token = deps.twilioAuthToken;
-        if (!token) return sendError(ctx, 503, 'not_configured', 'Twilio webhooks are not configured on this server (TWILIO_AUTH_TOKEN is not set).');
+        if (!token) return sendError(ctx, ErrorCode.NotConfigured, 'Twilio webhooks are not configured on this server (TWILIO_AUTH_TOKEN is not set).');
         const params = Object.fromEntries(new URLSearchParams((await rawBody(ctx)).toString('utf8')));
         // Twilio signs the URL it called: ours as the world sees it (PUBLIC_BASE_URL), not as the proxy in front of us forwarded it.
         const url = `${(deps.publicBaseUrl ?? ctx.origin).replace(/\/$/, '')}${ctx.originalUrl}`;
         if (!twilio.validateRequest(token, ctx.get('X-Twilio-Signature'), url, params)) {
           logger(ctx).warn({ url }, 'Twilio webhook refused: bad or missing signature');
-          return sendError(ctx, 403, 'invalid_signature', 'The X-Twilio-Signature header does not verify for this URL and body. Nothing was changed.');
+          return sendError(ctx, ErrorCode.InvalidSignature, 'The X-Twilio-Signature header does not verify for this URL and body. Nothing was changed.', {}, 403);
         }
         ctx.body = { received: true, updated: await recordDelivery(deps.orm, params, logger(ctx)) };
       },
