@@ -43,7 +43,7 @@ function notCancellable(orderId: string, reason: string): DomainError {
   return new DomainError(ErrorCode.OrderNotCancellable, `This order cannot be cancelled: ${reason}.`, { orderId, reason });
 }
 
-export function orderServiceUnavailable(orderId: string): DomainError {
+function orderServiceUnavailable(orderId: string): DomainError {
   return new DomainError(ErrorCode.ServiceUnavailable,
     `The order service did not answer for order ${orderId}; nothing was changed. Try again in a moment.`, { orderId });
 }

@@ -4,19 +4,17 @@
  * The database answers what was agreed; the checkout workflow's `status` query answers what is happening.
  */
 import { z } from 'zod';
-import type { Context } from 'koa';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { DomainError, ErrorCode } from '../../domain/errors';
 import { formatMoney } from '../../domain/money';
-import { linesOfOrder, orderById, orderTokenMatches } from '../../store/orders';
+import { linesOfOrder, orderById } from '../../store/orders';
 import { latestPaymentOfOrder } from '../../store/payments';
 import { cancelOrderAsCustomer } from '../../support/customer-cancel';
 import { statusQuery, type OrderState } from '../../contracts/order';
 import { workflowIds } from '../../contracts/temporal';
 import type { Logger } from '../../logger';
 import type { AppDeps } from '../deps';
-import { bearerToken, isStaff } from '../auth';
+import { orderAccess, orderNotFound } from '../auth';
 import { emOf } from '../context';
 import { route } from '../http';
 import { liveOrderView, orderId, orderView } from '../schemas';
@@ -25,7 +23,6 @@ import { liveOrderView, orderId, orderView } from '../schemas';
 const LIVE_QUERY_DEADLINE_MS = 3_000;
 
 type OrderDeps = Pick<AppDeps, 'temporal' | 'staffTokenDigests'>;
-type Actor = 'customer' | 'staff';
 
 const params = z.strictObject({ id: orderId });
 
@@ -37,7 +34,7 @@ export function orderRoutes(deps: OrderDeps) {
       params,
       responses: { 200: { description: 'The order', schema: orderView } },
       handler: async (ctx, { params }) => {
-        await authorize(ctx, deps, params.id);
+        await orderAccess(ctx, deps.staffTokenDigests, params.id);
         const order = await loadOrder(emOf(ctx), params.id);
         if (!order) throw orderNotFound(params.id);
         const live = await liveState(deps.temporal.client, params.id, ctx.state.logger as Logger);
@@ -51,26 +48,12 @@ export function orderRoutes(deps: OrderDeps) {
       body: z.strictObject({ reason: z.string().trim().min(1).max(500).meta({ description: 'Why, in a few words; shown to support.' }) }),
       responses: { 200: { description: 'The order\'s state after the rollback', schema: liveOrderView } },
       handler: async (ctx, { params, body }) => {
-        const actor = await authorize(ctx, deps, params.id);
+        const actor = await orderAccess(ctx, deps.staffTokenDigests, params.id);
         ctx.body = await cancelOrderAsCustomer({ client: deps.temporal.client, em: emOf(ctx), log: ctx.state.logger as Logger },
           { orderId: params.id, actor, reason: body.reason });
       },
     }),
   ];
-}
-
-/** Staff, or the holder of this order's access token; anyone else is told the order does not exist. */
-async function authorize(ctx: Context, deps: OrderDeps, id: string): Promise<Actor> {
-  if (isStaff(ctx, deps.staffTokenDigests)) return 'staff';
-  const token = bearerToken(ctx);
-  if (token && (await orderTokenMatches(emOf(ctx), id, token))) return 'customer';
-  throw orderNotFound(id);
-}
-
-function orderNotFound(id: string): DomainError {
-  return new DomainError(ErrorCode.OrderNotFound,
-    `Order ${id} does not exist, or this request does not carry its access token. `
-    + 'Send the accessToken that checkout returned as "Authorization: Bearer <token>".', { id });
 }
 
 async function liveState(client: Client | undefined, id: string, log: Logger): Promise<{ live: OrderState | null; liveNote?: string }> {

@@ -4,14 +4,12 @@
  * timeline comes from PostgreSQL, where the tracking workflow stores each scan as it applies it.
  */
 import { z } from 'zod';
-import type { Context } from 'koa';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { DomainError, ErrorCode } from '../../domain/errors';
-import { orderById, orderTokenMatches } from '../../store/orders';
+import { orderById } from '../../store/orders';
 import { shipmentsOfOrder } from '../../store/shipments';
 import { SHIPMENT_STATUSES } from '../../contracts/shipment';
 import type { AppDeps } from '../deps';
-import { bearerToken, isStaff } from '../auth';
+import { orderAccess, orderNotFound } from '../auth';
 import { emOf } from '../context';
 import { route } from '../http';
 import { orderId } from '../schemas';
@@ -46,7 +44,7 @@ export function shipmentRoutes(deps: Pick<AppDeps, 'staffTokenDigests'>) {
       responses: { 200: { description: 'The order\'s shipments (an empty list until it ships)', schema: shipmentsResponse } },
       handler: async (ctx, { params }) => {
         const em = emOf(ctx);
-        await authorize(ctx, deps, params.id);
+        await orderAccess(ctx, deps.staffTokenDigests, params.id);
         if (!(await orderById(em, params.id))) throw orderNotFound(params.id);
         ctx.body = { orderId: params.id, shipments: await loadShipments(em, params.id) };
       },
@@ -65,16 +63,3 @@ export async function loadShipments(em: EntityManager, id: string) {
   }));
 }
 
-/** The rule of GET /orders/:id: staff, or the holder of this order's access token; anyone else is told it does not exist. */
-async function authorize(ctx: Context, deps: Pick<AppDeps, 'staffTokenDigests'>, id: string): Promise<void> {
-  if (isStaff(ctx, deps.staffTokenDigests)) return;
-  const token = bearerToken(ctx);
-  if (token && (await orderTokenMatches(emOf(ctx), id, token))) return;
-  throw orderNotFound(id);
-}
-
-function orderNotFound(id: string): DomainError {
-  return new DomainError(ErrorCode.OrderNotFound,
-    `Order ${id} does not exist, or this request does not carry its access token. `
-    + 'Send the accessToken that checkout returned as "Authorization: Bearer <token>".', { id });
-}
