@@ -1,7 +1,9 @@
 /**
- * Placing an order from a cart, exactly once per Idempotency-Key: the cart row is locked first,
- * so concurrent requests with the same key queue up and the later ones find the order the first
- * one made; the same key with a different body is refused; a cart holds one live order at most.
+ * Orders, their lines and access tokens. An order is placed from a cart exactly once per
+ * Idempotency-Key: the cart row is locked first, so concurrent requests with the same key queue up
+ * and the later ones find the order the first one made; the same key with a different body is
+ * refused; a cart holds one live order at most. Afterwards the saga moves its status
+ * (setOrderStatus, markOrderShipped) and support may change its address.
  */
 import { createHash } from 'node:crypto';
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
