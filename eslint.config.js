@@ -22,6 +22,30 @@ module.exports = tseslint.config(
     rules: { 'max-lines-per-function': ['warn', { max: 60, skipBlankLines: true, skipComments: true }] },
   },
   {
+    // All SQL lives in src/store/ (src/db/ keeps the ORM set-up, migrations, the seed and the fast path's pool):
+    // routes, activities, support actions, CLIs and adapters call a store function, never SQL. Tests and
+    // benchmarks keep their own SQL for set-up and assertions.
+    files: ['src/**/*.ts', 'activities/**/*.ts', 'workers/**/*.ts', 'workflows/**/*.ts'],
+    ignores: ['src/store/**', 'src/db/**'],
+    rules: {
+      'no-restricted-syntax': ['error', ...[
+        "CallExpression[callee.property.name='execute']:not([callee.object.property.name='workflow'])",
+        'MemberExpression[property.name=/^(getConnection|getKnex|transactional|createQueryBuilder)$/]',
+        'CallExpression[callee.name=/^(sqlRows|sqlTransaction)$/]',
+      ].map((selector) => ({ selector, message: 'SQL lives in src/store/: call (or add) a store function named after what it answers or changes.' }))],
+    },
+  },
+  {
+    files: ['src/**/*.ts', 'activities/**/*.ts', 'workers/**/*.ts'],
+    ignores: ['src/store/**', 'src/db/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'pg', message: 'SQL lives in src/store/: call (or add) a store function.' }],
+        patterns: [{ group: ['**/db/sql'], message: 'The plain-SQL fast path is for src/store/ only.' }],
+      }],
+    },
+  },
+  {
     files: ['workflows/**/*.ts', 'test/fixtures/*workflow*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',

@@ -1,24 +1,31 @@
 /**
- * The one place errors become Temporal failures. A domain error or a provider's final "no" becomes
- * a non-retryable ApplicationFailure whose type is the error code (tests assert on it); anything
- * else is left to the retry policy.
+ * The one place errors become Temporal failures, whose type is always an ErrorCode (tests, the
+ * order's `failure.code` and the support actions read it). A domain error is non-retryable: a
+ * retry cannot change the rule that refused it. A provider's error becomes the matching code
+ * (payment_provider_error, notifier_error, carrier_error), retryable as the provider said, with the
+ * provider's own code, when it has one, in the details and the message. Anything else is left to
+ * the retry policy.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { DomainError } from '../src/domain/errors';
+import { DomainError, ErrorCode } from '../src/domain/errors';
 import { PaymentProviderError } from '../src/integrations/payments';
 import { NotifierError } from '../src/integrations/notifier';
+import { CarrierError } from '../src/integrations/carrier';
 
 export function toFailure(err: unknown): unknown {
   if (err instanceof DomainError) {
     return ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: true, details: [err.details] });
   }
   if (err instanceof PaymentProviderError) {
-    return ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: !err.retryable });
+    return providerFailure(ErrorCode.PaymentProviderError, `${err.message} (${err.code})`, err.retryable, { providerCode: err.code });
   }
-  if (err instanceof NotifierError) {
-    return ApplicationFailure.create({ type: 'notifier_error', message: err.message, nonRetryable: !err.retryable });
-  }
+  if (err instanceof NotifierError) return providerFailure(ErrorCode.NotifierError, err.message, err.retryable, { maybeSent: err.maybeSent });
+  if (err instanceof CarrierError) return providerFailure(ErrorCode.CarrierError, err.message, err.retryable, {});
   return err;
+}
+
+function providerFailure(type: ErrorCode, message: string, retryable: boolean, details: Record<string, unknown>): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: !retryable, details: [{ ...details, retryable }] });
 }
 
 /** Wraps every activity so errors are classified the same way everywhere. */

@@ -1,57 +1,25 @@
 /**
- * Stock reservation, done by the database: one conditional UPDATE per SKU
- * (`... where on_hand - reserved >= qty`), so concurrent checkouts can never oversell, and a
- * reservation row unique per order + SKU, so a retried activity never reserves twice.
+ * Stock reservation for an order, and its undo. The database does the counting
+ * (src/store/inventory.ts): concurrent checkouts can never oversell, and a retried activity never
+ * reserves or releases twice. Committing the reservation when the parcel leaves is a fulfillment
+ * step (commitStock, activities/fulfillment.ts).
  */
 import type { ActivityDeps } from './deps';
-import { DomainError, ErrorCode } from '../src/domain/errors';
+import { releaseStockOfOrder, reserveStockForOrder, type StockLine } from '../src/store/inventory';
 
-export interface StockLine { sku: string; quantity: number }
+export type { StockLine };
 
 export function inventoryActivities({ orm }: ActivityDeps) {
   return {
+    /** All the order's lines, or none: out_of_stock (non-retryable) names the first SKU short. */
     async reserveStock(orderId: string, lines: StockLine[]): Promise<{ reserved: StockLine[] }> {
-      const em = orm.em.fork();
-      return em.transactional(async (tx) => {
-        const conn = tx.getConnection();
-        const ctx = tx.getTransactionContext();
-        // Sorted by SKU: every transaction locks rows in the same order, so two checkouts cannot deadlock.
-        for (const line of [...lines].sort((a, b) => a.sku.localeCompare(b.sku))) {
-          const fresh = await conn.execute<{ id: string }[]>(
-            `insert into reservations (order_id, sku, quantity) values (?, ?, ?) on conflict (order_id, sku) do nothing returning id`,
-            [orderId, line.sku, line.quantity], 'all', ctx);
-          if (fresh.length === 0) continue; // reserved by an earlier attempt of this activity
-          const updated = await conn.execute<{ sku: string }[]>(
-            `update inventory set reserved = reserved + ?, updated_at = now()
-              where sku = ? and on_hand - reserved >= ? returning sku`,
-            [line.quantity, line.sku, line.quantity], 'all', ctx);
-          if (updated.length === 0) {
-            const [inv] = await conn.execute<{ available: number }[]>(
-              'select on_hand - reserved as available from inventory where sku = ?', [line.sku], 'all', ctx);
-            throw new DomainError(ErrorCode.OutOfStock,
-              `Not enough ${line.sku} in stock for order ${orderId}: ${line.quantity} wanted, ${inv?.available ?? 0} available.`,
-              { sku: line.sku, requested: line.quantity, available: inv?.available ?? 0 });
-          }
-        }
-        return { reserved: lines };
-      });
+      await reserveStockForOrder(orm.em.fork(), orderId, lines);
+      return { reserved: lines };
     },
 
     /** Undo of reserveStock: gives back what this order still holds. Safe to run twice, or before reserveStock ran. */
     async releaseStock(orderId: string): Promise<{ released: StockLine[] }> {
-      const em = orm.em.fork();
-      return em.transactional(async (tx) => {
-        const conn = tx.getConnection();
-        const ctx = tx.getTransactionContext();
-        const released = await conn.execute<StockLine[]>(
-          `update reservations set status = 'released', updated_at = now()
-            where order_id = ? and status = 'reserved' returning sku, quantity`, [orderId], 'all', ctx);
-        for (const line of released.sort((a, b) => a.sku.localeCompare(b.sku))) {
-          await conn.execute(`update inventory set reserved = reserved - ?, updated_at = now() where sku = ?`,
-            [line.quantity, line.sku], 'run', ctx);
-        }
-        return { released };
-      });
+      return { released: await releaseStockOfOrder(orm.em.fork(), orderId) };
     },
   };
 }

@@ -15,16 +15,17 @@
  *     cancels or rolls back the order it is about, and the other channel still goes.
  * A phone number that is not E.164 is never sent to: the row is 'skipped' with the reason.
  */
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ActivityDeps } from './deps';
-import { sendClaimed } from './outbox';
+import { sendClaimed, type SendOutcome } from './outbox';
 import { NotifierError, STALE_CLAIM_SECONDS, type Channel } from '../src/integrations/notifier';
 import { render, type MessageData, type Template } from '../src/domain/templates';
 import { isE164 } from '../src/domain/phone';
 import { DomainError, ErrorCode } from '../src/domain/errors';
-
-interface OrderRow { id: string; email: string; phone: string | null; shipping_address: { name: string }; total_amount: string; currency: string }
-interface OutboxRow { id: string; status: string; provider_message_id: string | null; claim_age_s: number | null }
-interface OutboxKey { orderId: string; template: Template; channel: Channel; occurrence: number }
+import type { Logger } from '../src/logger';
+import { linesOfOrder, orderById, type OrderRow } from '../src/store/orders';
+import { shipmentOfOrder } from '../src/store/shipments';
+import { claimMessage, enqueueMessage, markMessageFailed, messageOf, noteOnMessage, recordSkippedMessage, type MessageKey } from '../src/store/notifications';
 
 export interface NotificationResult {
   /**
@@ -36,94 +37,86 @@ export interface NotificationResult {
   reason?: string;
 }
 
+/** occurrence: the how-manieth message of this template to this order (absent: 1, the only one for most). */
+export interface NotificationRequest { orderId: string; template: Template; channel: Channel; reason?: string; occurrence?: number }
+
 const CLAIM_POLL_MS = 100;
 const SHIPPING_TEMPLATES: Template[] = ['shipped', 'out_for_delivery', 'delivered', 'shipment_exception', 'shipment_returned'];
 
-export function notificationActivities({ orm, notifier, logger }: ActivityDeps) {
-  const conn = () => orm.em.fork().getConnection();
-  const row = async ({ orderId, template, channel, occurrence }: OutboxKey) => (await conn().execute<OutboxRow[]>(
-    `select id, status, provider_message_id, extract(epoch from now() - claimed_at)::float as claim_age_s
-       from notifications where order_id = ? and template = ? and channel = ? and occurrence = ?`, [orderId, template, channel, occurrence]))[0];
-
+export function notificationActivities(deps: ActivityDeps) {
   return {
-    /** occurrence: the how-manieth message of this template to this order (absent: 1, the only one for most). */
-    async sendOrderNotification(req: { orderId: string; template: Template; channel: Channel; reason?: string; occurrence?: number }):
-    Promise<NotificationResult> {
-      const key: OutboxKey = { orderId: req.orderId, template: req.template, channel: req.channel, occurrence: req.occurrence ?? 1 };
-      const log = logger.child(key);
-      const [order] = await conn().execute<OrderRow[]>('select * from orders where id = ?', [req.orderId]);
-      if (!order) throw new DomainError(ErrorCode.OrderNotFound, `Order ${req.orderId} does not exist.`, { orderId: req.orderId });
-      const recipient = req.channel === 'email' ? order.email : order.phone;
-      if (!recipient) return { status: 'skipped', reason: `order ${req.orderId} has no ${req.channel} recipient` };
-
-      if (req.channel === 'sms' && !isE164(recipient)) {
-        const reason = 'the phone number is not in E.164 form (e.g. +447700900123), so no SMS was sent';
-        await conn().execute(
-          `insert into notifications (order_id, template, channel, occurrence, recipient, status, last_error) values (?, ?, 'sms', ?, ?, 'skipped', ?)
-           on conflict (order_id, template, channel, occurrence) where order_id is not null do nothing`,
-          [key.orderId, key.template, key.occurrence, recipient, reason]);
-        log.warn(`SMS skipped: ${reason}; the e-mail goes on its own`);
-        return { status: 'skipped', reason };
-      }
-
-      const message = render(req.template, await messageData(req, order));
-      await conn().execute(
-        `insert into notifications (order_id, template, channel, occurrence, recipient, payload) values (?, ?, ?, ?, ?, ?)
-         on conflict (order_id, template, channel, occurrence) where order_id is not null do nothing`,
-        [key.orderId, key.template, key.channel, key.occurrence, recipient, JSON.stringify({ subject: message.subject, reason: req.reason ?? null })]);
-
-      const [claimed] = await conn().execute<{ id: string }[]>(
-        `update notifications set status = 'sending', claimed_at = now(), attempts = attempts + 1
-          where order_id = ? and template = ? and channel = ? and occurrence = ? and status in ('pending', 'failed') returning id`,
-        [key.orderId, key.template, key.channel, key.occurrence]);
-      if (!claimed) return settled(key);
-
-      const outcome = await sendClaimed(orm, notifier, claimed.id, { channel: req.channel, to: recipient, subject: message.subject,
-        text: req.channel === 'sms' ? message.sms : message.text, html: message.html });
-      if (outcome.status === 'in_doubt') {
-        log.warn({ note: outcome.note }, 'notification in doubt: the provider did not answer; not retried, so it is never sent twice');
-        return { status: 'in_doubt', reason: outcome.note };
-      }
-      if (outcome.status === 'refused') {
-        await conn().execute(`update notifications set status = 'failed', last_error = ? where id = ?`, [outcome.detail, claimed.id]);
-        if (outcome.error instanceof NotifierError && !outcome.error.retryable) {
-          log.error({ err: outcome.error }, 'notification refused by the provider for good; not retried, the order goes on (support can resend once it is fixed)');
-          return { status: 'refused', reason: outcome.detail };
-        }
-        log.warn({ err: outcome.error }, 'notification not sent; the activity retry policy decides whether it is tried again');
-        throw outcome.error;
-      }
-      log.info({ messageId: outcome.messageId, provider: outcome.provider }, 'notification sent');
-      return { status: 'sent', messageId: outcome.messageId };
-    },
+    sendOrderNotification: (req: NotificationRequest): Promise<NotificationResult> => sendOrderNotification(deps, req),
   };
+}
 
-  /** The row was not ours to send: wait out an attempt that is sending it now, then report what happened. */
-  async function settled(key: OutboxKey): Promise<NotificationResult> {
-    for (;;) {
-      const current = await row(key);
-      if (current.status === 'skipped') return { status: 'skipped' };
-      if (current.status !== 'sending') return { status: 'already_sent', messageId: current.provider_message_id ?? undefined };
-      if ((current.claim_age_s ?? 0) >= STALE_CLAIM_SECONDS) {
-        const note = 'in doubt: the attempt sending this stopped before recording the outcome, so it may have been delivered; not sent again';
-        await conn().execute(`update notifications set last_error = ? where id = ?`, [note, current.id]);
-        logger.warn(key, `notification ${note}`);
-        return { status: 'in_doubt', reason: note };
-      }
-      await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));
-    }
+async function sendOrderNotification({ orm, notifier, logger }: ActivityDeps, req: NotificationRequest): Promise<NotificationResult> {
+  const em = () => orm.em.fork();
+  const key: MessageKey = { orderId: req.orderId, template: req.template, channel: req.channel, occurrence: req.occurrence ?? 1 };
+  const log = logger.child(key);
+  const order = await orderById(em(), req.orderId);
+  if (!order) throw new DomainError(ErrorCode.OrderNotFound, `Order ${req.orderId} does not exist.`, { orderId: req.orderId });
+  const recipient = req.channel === 'email' ? order.email : order.phone;
+  if (!recipient) return { status: 'skipped', reason: `order ${req.orderId} has no ${req.channel} recipient` };
+
+  if (req.channel === 'sms' && !isE164(recipient)) {
+    const reason = 'the phone number is not in E.164 form (e.g. +447700900123), so no SMS was sent';
+    await recordSkippedMessage(em(), key, recipient, reason);
+    log.warn(`SMS skipped: ${reason}; the e-mail goes on its own`);
+    return { status: 'skipped', reason };
   }
 
-  async function messageData(req: { orderId: string; template: Template; reason?: string }, order: OrderRow): Promise<MessageData> {
-    const lines = await conn().execute<{ title: string; quantity: number }[]>(
-      'select title, quantity from order_lines where order_id = ? order by sku', [req.orderId]);
-    const data: MessageData = { orderId: order.id, customerName: order.shipping_address.name,
-      total: { amount: Number(order.total_amount), currency: order.currency }, lines, reason: req.reason };
-    if (SHIPPING_TEMPLATES.includes(req.template)) {
-      const [shipment] = await conn().execute<{ carrier: string; tracking_number: string }[]>(
-        'select carrier, tracking_number from shipments where order_id = ? order by created_at desc limit 1', [req.orderId]);
-      if (shipment) data.shipment = { carrier: shipment.carrier, trackingNumber: shipment.tracking_number };
-    }
-    return data;
+  const message = render(req.template, await messageData(orm.em.fork(), req, order));
+  await enqueueMessage(em(), key, recipient, { subject: message.subject, reason: req.reason ?? null });
+  const claimed = await claimMessage(em(), key);
+  if (!claimed) return settled(orm.em.fork(), key, logger);
+
+  const outcome = await sendClaimed(orm, notifier, claimed.id, { channel: req.channel, to: recipient, subject: message.subject,
+    text: req.channel === 'sms' ? message.sms : message.text, html: message.html });
+  return afterSend(orm.em.fork(), claimed.id, outcome, log);
+}
+
+/** What the send came to: sent, in doubt (not sent again), refused for good (answered), or refused for now (thrown, for the retry policy). */
+async function afterSend(em: EntityManager, outboxId: string, outcome: SendOutcome, log: Logger): Promise<NotificationResult> {
+  if (outcome.status === 'in_doubt') {
+    log.warn({ note: outcome.note }, 'notification in doubt: the provider did not answer; not retried, so it is never sent twice');
+    return { status: 'in_doubt', reason: outcome.note };
   }
+  if (outcome.status === 'refused') {
+    await markMessageFailed(em, outboxId, outcome.detail);
+    if (outcome.error instanceof NotifierError && !outcome.error.retryable) {
+      log.error({ err: outcome.error }, 'notification refused by the provider for good; not retried, the order goes on (support can resend once it is fixed)');
+      return { status: 'refused', reason: outcome.detail };
+    }
+    log.warn({ err: outcome.error }, 'notification not sent; the activity retry policy decides whether it is tried again');
+    throw outcome.error;
+  }
+  log.info({ messageId: outcome.messageId, provider: outcome.provider }, 'notification sent');
+  return { status: 'sent', messageId: outcome.messageId };
+}
+
+/** The row was not ours to send: wait out an attempt that is sending it now, then report what happened. */
+async function settled(em: EntityManager, key: MessageKey, logger: Logger): Promise<NotificationResult> {
+  for (;;) {
+    const current = (await messageOf(em, key))!;
+    if (current.status === 'skipped') return { status: 'skipped' };
+    if (current.status !== 'sending') return { status: 'already_sent', messageId: current.provider_message_id ?? undefined };
+    if ((current.claim_age_s ?? 0) >= STALE_CLAIM_SECONDS) {
+      const note = 'in doubt: the attempt sending this stopped before recording the outcome, so it may have been delivered; not sent again';
+      await noteOnMessage(em, current.id, note);
+      logger.warn(key, `notification ${note}`);
+      return { status: 'in_doubt', reason: note };
+    }
+    await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));
+  }
+}
+
+async function messageData(em: EntityManager, req: { orderId: string; template: Template; reason?: string }, order: OrderRow): Promise<MessageData> {
+  const lines = (await linesOfOrder(em, req.orderId)).map((l) => ({ title: l.title, quantity: l.quantity }));
+  const data: MessageData = { orderId: order.id, customerName: order.shipping_address.name,
+    total: { amount: Number(order.total_amount), currency: order.currency }, lines, reason: req.reason };
+  if (SHIPPING_TEMPLATES.includes(req.template)) {
+    const shipment = await shipmentOfOrder(em, req.orderId);
+    if (shipment) data.shipment = { carrier: shipment.carrier, trackingNumber: shipment.tracking_number };
+  }
+  return data;
 }

@@ -7,7 +7,7 @@
  */
 import type { MikroORM } from '../src/db/orm';
 import { NotifierError, type Notifier, type OutgoingMessage } from '../src/integrations/notifier';
-import { applyDeliveryReport } from '../src/store/delivery-reports';
+import { markMessageSent, noteOnMessage } from '../src/store/notifications';
 
 export type SendOutcome =
   | { status: 'sent'; provider: string; messageId: string }
@@ -15,21 +15,17 @@ export type SendOutcome =
   | { status: 'refused'; error: unknown; detail: string };
 
 export async function sendClaimed(orm: MikroORM, notifier: Notifier, outboxId: string, message: Omit<OutgoingMessage, 'idempotencyKey'>): Promise<SendOutcome> {
-  const conn = orm.em.fork().getConnection();
   let sent;
   try {
     sent = await notifier.send({ ...message, idempotencyKey: outboxId });
   } catch (err) {
     if (err instanceof NotifierError && err.maybeSent) {
       const note = `in doubt: ${err.message}; it may have been delivered, so it is not sent again (support can resend)`.slice(0, 1000);
-      await conn.execute(`update notifications set last_error = ? where id = ?`, [note, outboxId]);
+      await noteOnMessage(orm.em.fork(), outboxId, note);
       return { status: 'in_doubt', note };
     }
     return { status: 'refused', error: err, detail: String((err as Error).message ?? err).slice(0, 1000) };
   }
-  await conn.execute(`update notifications set status = 'sent', provider = ?, provider_message_id = ?, sent_at = now(), last_error = null where id = ?`,
-    [sent.provider, sent.messageId, outboxId]);
-  // A delivery report can beat this bookkeeping (the provider calls back within milliseconds): apply it now.
-  await applyDeliveryReport(conn, sent.provider, sent.messageId);
+  await markMessageSent(orm.em.fork(), outboxId, sent.provider, sent.messageId);
   return { status: 'sent', provider: sent.provider, messageId: sent.messageId };
 }

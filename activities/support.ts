@@ -8,11 +8,10 @@
 import type { ActivityDeps } from './deps';
 import { DomainError, ErrorCode } from '../src/domain/errors';
 import { STALE_CLAIM_SECONDS, type Channel } from '../src/integrations/notifier';
+import { reopenMessageForResend, type MessageRow } from '../src/store/notifications';
 
-
-interface OutboxRow {
-  id: string; occurrence: number; status: string; last_error: string | null;
-  payload: { reason?: string | null; resends?: { requestId: string }[] }; claim_age_s: number | null;
+export interface ResendReopenRequest {
+  orderId: string; template: string; channel: Channel; occurrence?: number; requestId: string; actor: string; reason: string;
 }
 
 export function supportActivities({ orm, logger }: ActivityDeps) {
@@ -21,40 +20,34 @@ export function supportActivities({ orm, logger }: ActivityDeps) {
      * Re-opens an order's message for one more send: the given occurrence, or the latest; returns the reason the
      * message was first sent with, and which occurrence it is (for the send that follows).
      */
-    async reopenNotificationForResend(req: {
-      orderId: string; template: string; channel: Channel; occurrence?: number; requestId: string; actor: string; reason: string;
-    }): Promise<{ reason?: string; occurrence: number }> {
-      return orm.em.fork().transactional(async (tx) => {
-        const conn = tx.getConnection();
-        const ctx = tx.getTransactionContext();
-        const rows = await conn.execute<OutboxRow[]>(
-          `select id, occurrence, status, last_error, payload, extract(epoch from now() - claimed_at)::float as claim_age_s
-             from notifications where order_id = ? and template = ? and channel = ?${req.occurrence === undefined ? '' : ' and occurrence = ?'}
-            order by occurrence desc for update`,
-          [req.orderId, req.template, req.channel, ...(req.occurrence === undefined ? [] : [req.occurrence])], 'all', ctx);
-        // A retried request re-opens what it re-opened the first time, even if a newer occurrence came since.
-        const resent = (r: OutboxRow) => r.payload?.resends?.some((x) => x.requestId === req.requestId) ?? false;
-        const row = rows.find(resent) ?? rows[0];
-        const refuse = (message: string) => new DomainError(ErrorCode.ActionRefused, message,
-          { orderId: req.orderId, template: req.template, channel: req.channel, occurrence: req.occurrence });
-        const which = req.occurrence === undefined ? '' : ` (occurrence ${req.occurrence})`;
-        if (!row) throw refuse(`order ${req.orderId} was never sent "${req.template}"${which} by ${req.channel}; there is nothing to resend`);
-        const reason = row.payload?.reason ?? undefined;
-        const occurrence = row.occurrence;
-        if (resent(row)) return { reason, occurrence };
-        if (row.status === 'skipped') throw refuse(`the ${req.channel} "${req.template}"${which} of order ${req.orderId} is never sent: ${row.last_error ?? 'skipped'}`);
-        if (row.status === 'sending' && (row.claim_age_s ?? 0) < STALE_CLAIM_SECONDS) {
-          throw refuse(`the ${req.channel} "${req.template}"${which} of order ${req.orderId} is being sent right now; try again in a minute`);
-        }
-        await conn.execute(
-          `update notifications set status = 'failed', last_error = ?,
-              payload = jsonb_set(payload, '{resends}', coalesce(payload->'resends', '[]'::jsonb) || ?::jsonb)
-            where id = ?`,
-          [`resend requested by ${req.actor}: ${req.reason}`, JSON.stringify([{ requestId: req.requestId, by: req.actor, at: new Date().toISOString() }]), row.id],
-          'run', ctx);
-        logger.info({ orderId: req.orderId, template: req.template, channel: req.channel, occurrence, actor: req.actor }, 'notification re-opened for a resend');
-        return { reason, occurrence };
-      });
+    async reopenNotificationForResend(req: ResendReopenRequest): Promise<{ reason?: string; occurrence: number }> {
+      const { row, reopened } = await reopenMessageForResend(orm.em.fork(), req, (rows) => chooseForResend(req, rows));
+      if (reopened) {
+        logger.info({ orderId: req.orderId, template: req.template, channel: req.channel, occurrence: row.occurrence, actor: req.actor },
+          'notification re-opened for a resend');
+      }
+      return { reason: row.payload?.reason ?? undefined, occurrence: row.occurrence };
     },
   };
+}
+
+/**
+ * The row to send again, newest first: the one this request re-opened before (a retried request
+ * re-opens what it re-opened the first time, even if a newer occurrence came since), else the latest.
+ * Refused: a message never sent, one never sent by design (skipped), one being sent right now.
+ */
+function chooseForResend(req: ResendReopenRequest, rows: MessageRow[]) {
+  const resent = (r: MessageRow) => r.payload?.resends?.some((x) => x.requestId === req.requestId) ?? false;
+  const row = rows.find(resent) ?? rows[0];
+  const refuse = (message: string) => new DomainError(ErrorCode.ActionRefused, message,
+    { orderId: req.orderId, template: req.template, channel: req.channel, occurrence: req.occurrence });
+  const which = req.occurrence === undefined ? '' : ` (occurrence ${req.occurrence})`;
+  if (!row) throw refuse(`order ${req.orderId} was never sent "${req.template}"${which} by ${req.channel}; there is nothing to resend`);
+  if (resent(row)) return { row };
+  if (row.status === 'skipped') throw refuse(`the ${req.channel} "${req.template}"${which} of order ${req.orderId} is never sent: ${row.last_error ?? 'skipped'}`);
+  if (row.status === 'sending' && (row.claim_age_s ?? 0) < STALE_CLAIM_SECONDS) {
+    throw refuse(`the ${req.channel} "${req.template}"${which} of order ${req.orderId} is being sent right now; try again in a minute`);
+  }
+  return { row, reopen: { note: `resend requested by ${req.actor}: ${req.reason}`,
+    resend: { requestId: req.requestId, by: req.actor, at: new Date().toISOString() } } };
 }

@@ -7,7 +7,7 @@
  */
 import { NativeConnection } from '@temporalio/worker';
 import { durationMs, loadConfigOrExit } from '../src/config';
-import { createOrm, type MikroORM } from '../src/db/orm';
+import { closeOrm, createOrm, type MikroORM } from '../src/db/orm';
 import { logger as rootLogger } from '../src/logger';
 import { connectionOptions, targetFromConfig } from '../src/temporal/client';
 import { startTracing } from '../src/telemetry/tracing';
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const closing = (async () => {
       await connection?.close().catch((err: unknown) => logger.warn({ err }, 'Closing the Temporal connection failed'));
-      await orm?.close().catch((err: unknown) => logger.warn({ err }, 'Closing the database pool failed'));
+      if (orm) await closeOrm(orm).catch((err: unknown) => logger.warn({ err }, 'Closing the database pool failed'));
       await tracing?.shutdown().catch((err: unknown) => logger.warn({ err }, 'Flushing the last trace spans failed'));
     })();
     const late = new Promise<void>((done) => {

@@ -4,7 +4,7 @@
  * targets and the p99/target ratio. A report, not a test: exits 0 on MISS, non-zero only if it crashes.
  */
 import { cpus, loadavg } from 'node:os';
-import { createOrm, migrate, type MikroORM } from '../../src/db/orm';
+import { closeOrm, createOrm, migrate, type MikroORM } from '../../src/db/orm';
 import { insertProducts } from '../../src/db/seed';
 import { MAX_LINES_PER_CART } from '../../src/domain/cart';
 import { benchCatalog, prng, SEARCH_WORDS } from './catalog';
@@ -49,7 +49,7 @@ async function main(stack: BenchStack): Promise<void> {
     log(`PostgreSQL ${await serverVersion(orm)} on 127.0.0.1:${db.port}: ${products} products, ` +
       `${catalog.products.reduce((n, p) => n + p.variants.length, 0)} variants loaded, vacuumed and analysed`);
   } finally {
-    await orm.close();
+    await closeOrm(orm);
   }
 
   const url = await stack.startApi(db.url, { DATABASE_POOL_MAX: POOL_MAX, BENCH_API_PROCESSES: API_PROCESSES });
@@ -159,7 +159,7 @@ async function checkCartLines(databaseUrl: string, sent: number): Promise<void> 
     log(`cart check: ${row.lines} lines hold ${row.units} units for ${sent} writes sent (in flight at the end may be cut off); ` +
       `largest line ${row.max_qty} unit(s), fullest cart ${row.max_lines} of ${MAX_LINES_PER_CART} lines`);
   } finally {
-    await orm.close();
+    await closeOrm(orm);
   }
 }
 

@@ -9,7 +9,7 @@
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { buildApp } from '../../src/api/app';
-import { createOrm } from '../../src/db/orm';
+import { closeOrm, createOrm } from '../../src/db/orm';
 import { logger } from '../../src/logger';
 
 async function main(): Promise<void> {
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     stopping = true;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await orm.close(true);
+    await closeOrm(orm, true);
     process.exit(code);
   };
   process.on('SIGTERM', () => void stop(0));

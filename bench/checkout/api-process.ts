@@ -5,7 +5,7 @@
  * `{ ready: true, url }` over IPC and exits on SIGTERM, SIGINT or when its parent goes away.
  */
 import { loadConfig } from '../../src/config';
-import { createOrm } from '../../src/db/orm';
+import { closeOrm, createOrm } from '../../src/db/orm';
 import { SimulatedPaymentProvider } from '../../src/integrations/simulated/payments';
 import { logger } from '../../src/logger';
 import { startApi } from '../../src/api/server';
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     stopping = true;
     await api.close().catch(() => undefined);
     await temporal.connection.close().catch(() => undefined);
-    await orm.close(true).catch(() => undefined);
+    await closeOrm(orm, true).catch(() => undefined);
     process.exit(code);
   };
   process.on('SIGTERM', () => void stop(0));

@@ -1,5 +1,5 @@
 /** The benchmark's database: its catalog, the SKUs each cart gets, and the check that every order ended as it should. */
-import { createOrm, migrate } from '../../src/db/orm';
+import { closeOrm, createOrm, migrate } from '../../src/db/orm';
 import { insertProducts, type SeedProduct } from '../../src/db/seed';
 import { HANDED_OVER } from './load';
 
@@ -18,7 +18,7 @@ export async function prepareDatabase(databaseUrl: string): Promise<string[]> {
     await insertProducts(orm.em.fork(), products);
     return products.map((p) => p.variants[0].sku);
   } finally {
-    await orm.close();
+    await closeOrm(orm);
   }
 }
 
@@ -47,6 +47,6 @@ export async function checkOrders(databaseUrl: string, expected: number): Promis
       `${n('reservations')} reservation rows (${ITEMS_PER_CART} per order expected), ${n('authorized')} of ${n('payments')} payments authorized, ` +
       `${n('confirmations')} confirmation e-mails sent, ${n('bad_stock')} SKUs with impossible stock` };
   } finally {
-    await orm.close();
+    await closeOrm(orm);
   }
 }

@@ -12,7 +12,7 @@
  */
 import { resolve } from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createOrm } from '../../src/db/orm';
+import { closeOrm, createOrm } from '../../src/db/orm';
 import { createProviders } from '../../src/integrations';
 import { logger } from '../../src/logger';
 import { installWorkerRuntime, startWorker } from '../../workers/worker';
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     stopping = true;
     await Promise.allSettled([checkout.stop(), bareStop()]);
     await connection.close().catch(() => undefined);
-    await orm.close(true).catch(() => undefined);
+    await closeOrm(orm, true).catch(() => undefined);
     process.exit(code);
   };
   process.on('SIGTERM', () => void stop(0));

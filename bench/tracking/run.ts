@@ -11,7 +11,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded';
-import { createOrm, migrate, type MikroORM } from '../../src/db/orm';
+import { closeOrm, createOrm, migrate, type MikroORM } from '../../src/db/orm';
 import { requireTool } from '../../src/temporal/binaries';
 import { freePort, startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { carrierEventSignal, type TrackingInput } from '../../src/contracts/shipment';
@@ -101,7 +101,7 @@ async function main(stack: Stack): Promise<void> {
       await connection.close();
     }
   } finally {
-    await orm.close();
+    await closeOrm(orm);
   }
 }
 

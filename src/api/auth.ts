@@ -1,11 +1,13 @@
 /**
- * Staff access. Tokens are configured only as SHA-256 digests (STAFF_TOKEN_SHA256), so a leaked
+ * Staff access, and access to one order. Staff tokens are configured only as SHA-256 digests (STAFF_TOKEN_SHA256), so a leaked
  * config file does not leak a token; the presented token is hashed and compared in constant time
  * against every digest (no early exit that would reveal which one came close).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import { DomainError, ErrorCode } from '../domain/errors';
+import { orderTokenMatches } from '../store/orders';
+import { emOf } from './context';
 
 export function bearerToken(ctx: Context): string | undefined {
   const header = ctx.get('Authorization');
@@ -45,4 +47,22 @@ export function requireStaff(digests: readonly string[]): Middleware {
     ctx.state.actor = 'staff';
     await next();
   };
+}
+
+/**
+ * The rule of every route about one order (GET /orders/:id, its cancel, its shipments): staff, or the
+ * holder of the order's access token (checkout returned it); anyone else is told the order does not
+ * exist, so order ids cannot be probed.
+ */
+export async function orderAccess(ctx: Context, staffTokenDigests: readonly string[], orderId: string): Promise<'customer' | 'staff'> {
+  if (isStaff(ctx, staffTokenDigests)) return 'staff';
+  const token = bearerToken(ctx);
+  if (token && (await orderTokenMatches(emOf(ctx), orderId, token))) return 'customer';
+  throw orderNotFound(orderId);
+}
+
+export function orderNotFound(id: string): DomainError {
+  return new DomainError(ErrorCode.OrderNotFound,
+    `Order ${id} does not exist, or this request does not carry its access token. `
+    + 'Send the accessToken that checkout returned as "Authorization: Bearer <token>".', { id });
 }

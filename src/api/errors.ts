@@ -7,17 +7,20 @@ import type { Context, Next } from 'koa';
 import { z } from 'zod';
 import { DomainError, ErrorCode } from '../domain/errors';
 
-const STATUS: Partial<Record<ErrorCode, number>> = {
+/** Every code a caller can see, and its status: a new code does not compile until it has one here. */
+const STATUS: Record<ErrorCode, number> = {
   validation_failed: 400,
   invalid_json: 400,
+  invalid_signature: 400,
   unauthorized: 401,
+  payment_declined: 402,
   not_found: 404,
   product_not_found: 404,
   cart_not_found: 404,
   line_not_found: 404,
   order_not_found: 404,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
+  shipment_not_found: 404,
+  method_not_allowed: 405,
   cart_not_active: 409,
   cart_expired: 409,
   insufficient_stock: 409,
@@ -28,14 +31,25 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   action_refused: 409,
   nothing_to_refund: 409,
   refund_exceeds_captured: 409,
-  shipment_not_found: 404,
+  // Refusals of the order's money or parcel, by our rules or a provider's final "no" (a refund Stripe refuses):
+  // what a support action answers when the order's workflow reports one.
+  payment_not_capturable: 409,
+  capture_failed: 409,
+  payment_provider_error: 409,
+  notifier_error: 409,
+  carrier_error: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
   unknown_sku: 422,
   currency_mismatch: 422,
   cart_empty: 422,
   cart_too_large: 422,
   idempotency_key_reused: 422,
-  payment_declined: 402,
+  // A workflow started with input it cannot run: our bug, never the caller's.
+  invalid_workflow_input: 500,
+  internal_error: 500,
   service_unavailable: 503,
+  not_configured: 503,
 };
 
 export const errorBodySchema = z.object({
@@ -48,10 +62,11 @@ export const errorBodySchema = z.object({
 }).meta({ id: 'Error' });
 
 export function httpStatusOf(code: ErrorCode): number {
-  return STATUS[code] ?? 500;
+  return STATUS[code];
 }
 
-export function sendError(ctx: Context, status: number, code: string, message: string, details: Record<string, unknown> = {}): void {
+/** Answers with the one error shape; the status is the code's, unless a provider's protocol asks for another (Twilio: 403). */
+export function sendError(ctx: Context, code: ErrorCode, message: string, details: Record<string, unknown> = {}, status = httpStatusOf(code)): void {
   ctx.status = status;
   ctx.body = { error: { code, message, details, requestId: ctx.state.requestId as string | undefined } };
 }
@@ -60,25 +75,25 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
   try {
     await next();
     if (ctx.status === 404 && ctx.body === undefined) {
-      sendError(ctx, 404, ErrorCode.NotFound, `No route for ${ctx.method} ${ctx.path}. See /openapi.json for the routes this API serves.`);
+      sendError(ctx, ErrorCode.NotFound, `No route for ${ctx.method} ${ctx.path}. See /openapi.json for the routes this API serves.`);
     } else if (ctx.status === 405 && ctx.body === undefined) {
-      sendError(ctx, 405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}.`, { allow: ctx.response.get('Allow') });
+      sendError(ctx, ErrorCode.MethodNotAllowed, `${ctx.method} is not allowed on ${ctx.path}.`, { allow: ctx.response.get('Allow') });
     }
   } catch (err) {
     if (err instanceof DomainError) {
-      sendError(ctx, httpStatusOf(err.code), err.code, err.message, err.details);
+      sendError(ctx, err.code, err.message, err.details);
       return;
     }
     const status = (err as { status?: number }).status;
     if (status === 413) {
-      sendError(ctx, 413, ErrorCode.PayloadTooLarge, 'The request body is too large (limit 100 kB).');
+      sendError(ctx, ErrorCode.PayloadTooLarge, 'The request body is too large (limit 100 kB).');
     } else if (status === 400 && (err instanceof SyntaxError || 'body' in (err as object))) {
-      sendError(ctx, 400, ErrorCode.InvalidJson, 'The request body is not valid JSON.', { reason: (err as Error).message });
+      sendError(ctx, ErrorCode.InvalidJson, 'The request body is not valid JSON.', { reason: (err as Error).message });
     } else if (status === 415) {
-      sendError(ctx, 415, ErrorCode.UnsupportedMediaType, 'Send the request body as application/json.');
+      sendError(ctx, ErrorCode.UnsupportedMediaType, 'Send the request body as application/json.');
     } else {
       ctx.state.logger?.error({ err }, 'request failed with an unexpected error; answered 500');
-      sendError(ctx, 500, ErrorCode.Internal, 'Something went wrong on our side. The request id in this response helps support find it.');
+      sendError(ctx, ErrorCode.Internal, 'Something went wrong on our side. The request id in this response helps support find it.');
     }
   }
 }

@@ -6,7 +6,7 @@
  * finish, the Temporal connection and the database pool close, and it exits 0.
  */
 import { durationMs, loadConfigOrExit } from '../config';
-import { createOrm, type MikroORM } from '../db/orm';
+import { closeOrm, createOrm, type MikroORM } from '../db/orm';
 import { createProviders } from '../integrations';
 import { logger as rootLogger } from '../logger';
 import { connectClient, targetFromConfig } from '../temporal/client';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     onStopSignal(async () => {
       await api.close();
       await temporal?.connection.close();
-      await orm?.close();
+      if (orm) await closeOrm(orm);
       logger.info('Temporal connection and database pool closed');
       await tracing?.shutdown();
     });
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     if (err instanceof PortInUseError) console.error(err.message);
     else logger.fatal({ err }, `The API could not start: ${(err as Error).message}`);
     await temporal?.connection.close().catch(() => undefined);
-    await orm?.close().catch(() => undefined);
+    if (orm) await closeOrm(orm).catch(() => undefined);
     process.exit(1);
   }
 }

@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig, type Config } from '../config';
-import { createOrm, migrate } from '../db/orm';
+import { closeOrm, createOrm, migrate } from '../db/orm';
 import { seedDemoCatalogOnce } from '../db/seed';
 import { createProviders } from '../integrations';
 import { logger } from '../logger';
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const orm = await createOrm(database.value.url, config.DATABASE_POOL_MAX).catch((err: Error) => {
     throw new DevError(`Could not reach PostgreSQL at ${redact(database.value.url)}${config.DATABASE_URL ? ' (DATABASE_URL)' : ''}: ${err.message}`);
   });
-  running.push({ name: 'the database pool', stop: () => orm.close() });
+  running.push({ name: 'the database pool', stop: () => closeOrm(orm) });
   const applied = await migrate(orm);
   say(applied.length ? `Applied migrations: ${applied.join(', ')}` : 'Database schema is up to date.');
   const seeded = await seedDemoCatalogOnce(orm.em.fork());

@@ -4,7 +4,7 @@
  * (several replicas would race for the same schema change).
  */
 import { ConfigError, loadConfig } from '../config';
-import { createOrm, migrate, type MikroORM } from '../db/orm';
+import { closeOrm, createOrm, migrate, type MikroORM } from '../db/orm';
 
 async function main(): Promise<number> {
   const url = databaseUrl();
@@ -21,7 +21,7 @@ async function main(): Promise<number> {
     console.error(`[migrate] failed on ${redact(url)}; nothing was changed: ${(err as Error).message}`);
     return 1;
   } finally {
-    await orm?.close();
+    if (orm) await closeOrm(orm);
   }
 }
 

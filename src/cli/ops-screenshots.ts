@@ -17,9 +17,13 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { Client as Pg } from 'pg';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { freePort } from '../temporal/dev-server';
+import { closeOrm, createOrm } from '../db/orm';
+import { backdateCart } from '../store/cart-sweeps';
+import { createCustomer } from '../store/customers';
+import { shipmentOfOrder } from '../store/shipments';
 import { CART_SWEEP_ID } from '../contracts/temporal';
 import { workflowIds } from '../contracts/temporal';
 
@@ -170,12 +174,16 @@ async function placeOrders(sys: System): Promise<Placed[]> {
 }
 
 async function shipmentOf(sys: System, orderId: string): Promise<string> {
-  const pg = new Pg({ connectionString: sys.pg });
-  await pg.connect();
+  return withDatabase(sys, async (em) => (await shipmentOfOrder(em, orderId))!.id);
+}
+
+/** The running system's database, through the store, for what the REST API does not do (find a parcel, backdate carts). */
+async function withDatabase<T>(sys: System, use: (em: EntityManager) => Promise<T>): Promise<T> {
+  const orm = await createOrm(sys.pg, 1);
   try {
-    return (await pg.query<{ id: string }>('select id from shipments where order_id = $1', [orderId])).rows[0].id;
+    return await use(orm.em.fork());
   } finally {
-    await pg.end();
+    await closeOrm(orm);
   }
 }
 
@@ -189,17 +197,12 @@ async function sweepOnce(sys: System): Promise<void> {
     await call(sys, 'POST', `/carts/${cart.id}/items`, { sku, quantity: 1 });
     carts.push(cart.id);
   }
-  const pg = new Pg({ connectionString: sys.pg });
-  await pg.connect();
-  try {
-    const { rows: [customer] } = await pg.query<{ id: string }>(
-      `insert into customers (email, password_hash, name, marketing_opt_in) values ($1, 'x', 'Grace', true) returning id`, [`grace-${randomUUID()}@example.com`]);
-    await pg.query(`update carts set customer_id = $1, updated_at = now() - interval '2 days' where id = $2`, [customer.id, carts[0]]);
-    await pg.query(`update carts set updated_at = now() - interval '8 days' where id = any($1)`, [carts.slice(1, 3)]);
-    await pg.query(`update carts set status = 'expired', updated_at = now() - interval '31 days' where id = $1`, [carts[3]]);
-  } finally {
-    await pg.end();
-  }
+  await withDatabase(sys, async (em) => {
+    const customerId = await createCustomer(em, { email: `grace-${randomUUID()}@example.com`, name: 'Grace', passwordHash: 'x', marketingOptIn: true });
+    await backdateCart(em, carts[0], '2 days', { customerId });
+    for (const cartId of carts.slice(1, 3)) await backdateCart(em, cartId, '8 days');
+    await backdateCart(em, carts[3], '31 days', { expired: true });
+  });
   const connection = await Connection.connect({ address: sys.temporal });
   try {
     const handle = new Client({ connection }).schedule.getHandle(CART_SWEEP_ID);

@@ -2,7 +2,7 @@
  * `npm run seed`: loads the demo catalog (64 products with variants, prices and stock) into
  * DATABASE_URL, once: a database that already has products is left as it is, so re-running is safe.
  */
-import { createOrm, type MikroORM } from '../db/orm';
+import { closeOrm, createOrm, type MikroORM } from '../db/orm';
 import { seedDemoCatalogOnce } from '../db/seed';
 import { databaseUrl, redact } from './migrate';
 
@@ -25,7 +25,7 @@ async function main(): Promise<number> {
     console.error(`[seed] failed on ${redact(url)}: ${(err as Error).message}`);
     return 1;
   } finally {
-    await orm?.close();
+    if (orm) await closeOrm(orm);
   }
 }
 

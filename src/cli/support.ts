@@ -8,16 +8,17 @@ import { userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
-import { createOrm } from '../db/orm';
+import { closeOrm, createOrm } from '../db/orm';
 import { ORDER_STATUSES } from '../domain/order';
 import { RESENDABLE_TEMPLATES } from '../domain/support';
 import { SHIPMENT_STATUSES, type ShipmentStatus } from '../contracts/shipment';
 import type { OrderState } from '../contracts/order';
+import type { SupportOutcome } from '../support/errors';
 import { orderQuery } from '../support/find';
 import { inDoubtMessages } from '../support/in-doubt';
 import {
   cancelOrder, changeAddress, findOrders, holdOrder, orderStatus, recordCarrierEvent, refundOrder, resendNotification, retryPayment,
-  SupportError, type Caller, type Done, type SupportDeps,
+  outcomeOf, SupportError, type Caller, type Done, type SupportDeps,
 } from '../support/actions';
 
 export const EXIT = { done: 0, refused: 1, usage: 2, notFound: 3 } as const;
@@ -213,14 +214,26 @@ export async function runSupport(argv: string[], io: Io, connect: () => Promise<
   } catch (err) {
     if (err instanceof UsageError) return usage(io, json, err.message);
     if (!(err instanceof SupportError)) throw err;
-    if (err.kind === 'bad_request') return usage(io, json, err.message);
-    const outcome = err.kind === 'not_found' ? 'not_found' : err.kind === 'refused' ? 'refused' : 'not_done';
-    if (json) io.out(JSON.stringify({ ok: false, command: name, outcome, code: err.code, message: err.message }, null, 2));
-    else io.err(`${outcome === 'refused' ? 'Refused' : outcome === 'not_found' ? 'Not found' : 'Not done'}: ${err.message}`);
-    return err.kind === 'not_found' ? EXIT.notFound : EXIT.refused;
+    return notDone(io, json, name, err);
   } finally {
     await deps?.close?.();
   }
+}
+
+/** How each kind of "not done" is told and exits; the error's code picks the kind (outcomeOf, src/support/errors.ts). */
+const NOT_DONE: Record<Exclude<SupportOutcome, 'bad_request'>, { outcome: string; words: string; exit: number }> = {
+  refused: { outcome: 'refused', words: 'Refused', exit: EXIT.refused },
+  not_found: { outcome: 'not_found', words: 'Not found', exit: EXIT.notFound },
+  unavailable: { outcome: 'not_done', words: 'Not done', exit: EXIT.refused },
+};
+
+function notDone(io: Io, json: boolean, command: string, err: SupportError): number {
+  const kind = outcomeOf(err.code);
+  if (kind === 'bad_request') return usage(io, json, err.reason);
+  const { outcome, words, exit } = NOT_DONE[kind];
+  if (json) io.out(JSON.stringify({ ok: false, command, outcome, code: err.code, message: err.reason }, null, 2));
+  else io.err(`${words}: ${err.reason}`);
+  return exit;
 }
 
 function usage(io: Io, json: boolean, message: string): number {
@@ -315,7 +328,7 @@ async function connectFromEnv(): Promise<SupportDeps & { close(): Promise<void> 
     client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
     orm,
     close: async () => {
-      await orm.close();
+      await closeOrm(orm);
       await connection.close();
     },
   };

@@ -1,6 +1,7 @@
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { ALL_ENTITIES } from './entities';
+import { closeSqlPool, openSqlPool } from './sql';
 import { Migration20261126000000_initial } from './migrations/Migration20261126000000_initial';
 import { Migration20261126090000_fulfillment } from './migrations/Migration20261126090000_fulfillment';
 import { Migration20261126120000_support } from './migrations/Migration20261126120000_support';
@@ -33,8 +34,20 @@ export function ormOptions(clientUrl: string, poolMax = 10): Options {
   };
 }
 
-export async function createOrm(clientUrl: string, poolMax?: number): Promise<MikroORM> {
-  return MikroORM.init(ormOptions(clientUrl, poolMax));
+/**
+ * The ORM, and beside it the plain-SQL pool of the storefront's hot paths (src/db/sql.ts), of the
+ * same size: a process may hold up to twice `poolMax` connections. Close both with closeOrm.
+ */
+export async function createOrm(clientUrl: string, poolMax = 10): Promise<MikroORM> {
+  const orm = await MikroORM.init(ormOptions(clientUrl, poolMax));
+  openSqlPool(orm, clientUrl, poolMax);
+  return orm;
+}
+
+/** Closes what createOrm opened: the plain-SQL pool, then the ORM's (`force`: without waiting for its connections in use). */
+export async function closeOrm(orm: MikroORM, force = false): Promise<void> {
+  await closeSqlPool(orm);
+  await orm.close(force);
 }
 
 /** Applies pending migrations; never schema-sync. Returns the names applied. */

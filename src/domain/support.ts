@@ -3,6 +3,8 @@
  * a resend or a payment retry makes sense. Pure and deterministic: the workflow's update
  * validators, the CLI and the staff routes all give the same reasons.
  */
+import { DomainError, ErrorCode } from './errors';
+import { describeMoney } from './format';
 import { FINAL_STATUSES, hasShipped, type OrderStatus } from './order';
 import { TEMPLATES } from './templates';
 
@@ -22,6 +24,32 @@ export function refundRefusal(orderId: string, o: { status: OrderStatus; dispatc
       + 'there is nothing to refund; cancel the order to release the hold';
   }
   return undefined;
+}
+
+/** Refuses a refund of a payment that never captured anything (read under its row lock, src/store/refunds.ts). */
+export function assertCharged(orderId: string, payment: { status: string; providerRef: string | null; captured: number } | undefined): void {
+  if (!payment || !payment.providerRef || payment.captured === 0) {
+    throw new DomainError(ErrorCode.NothingToRefund, `order ${orderId} has not been charged (its payment is ${payment?.status ?? 'missing'}): `
+      + 'there is nothing to refund; cancel the order to release an authorization', { orderId });
+  }
+}
+
+/**
+ * How much a refund takes: the amount asked for, or all that is left, which is what was captured
+ * less what is refunded and what refunds still pending at the provider hold.
+ */
+export function refundAmount(orderId: string, p: { captured: number; refunded: number; pending: number; currency: string }, requested?: number): number {
+  const left = p.captured - p.refunded - p.pending;
+  const money = (n: number) => describeMoney(n, p.currency);
+  if (left <= 0) {
+    throw new DomainError(ErrorCode.NothingToRefund, `everything captured for order ${orderId} (${money(p.captured)}) has already been refunded`, { orderId });
+  }
+  const amount = requested ?? left;
+  if (amount > left) {
+    throw new DomainError(ErrorCode.RefundExceedsCaptured, `a refund of ${money(amount)} is more than the ${money(left)} left to refund on order `
+      + `${orderId} (captured ${money(p.captured)}, refunded ${money(p.refunded + p.pending)})`, { orderId, requested: amount, refundable: left });
+  }
+  return amount;
 }
 
 /** Customer messages support may send again (the abandoned-cart reminder belongs to a cart, not an order). */

@@ -9,7 +9,7 @@ import { Cart, type CartStatus } from '../db/entities';
 import { assertCartWritable, checkQuantity, lineTotal, MAX_LINES_PER_CART, subtotal } from '../domain/cart';
 import { DomainError, ErrorCode, notFound } from '../domain/errors';
 import { formatMoney, type Money } from '../domain/money';
-import { parseTimestamptz, sqlRows, sqlTransaction, statement, type Sql } from '../db/sql';
+import { sqlRows, sqlTransaction, statement, type Sql } from '../db/sql';
 
 const priced = (m: Money) => ({ ...m, formatted: formatMoney(m) });
 
@@ -47,7 +47,7 @@ export async function createCart(em: EntityManager, currency: string): Promise<C
 }
 
 interface CartRow {
-  id: string; status: CartStatus; currency: string; created_at: string; updated_at: string;
+  id: string; status: CartStatus; currency: string; created_at: Date; updated_at: Date;
   /** Null for the one row of an empty cart. */
   sku: string | null;
   title: string; product_title: string; product_slug: string; quantity: number;
@@ -98,8 +98,8 @@ function cartView(cartId: string, rows: CartRow[]): CartView {
     lines,
     itemCount: lines.reduce((n, l) => n + l.quantity, 0),
     subtotal: priced(subtotal(lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice })), cart.currency)),
-    createdAt: parseTimestamptz(cart.created_at).toISOString(),
-    updatedAt: parseTimestamptz(cart.updated_at).toISOString(),
+    createdAt: cart.created_at.toISOString(),
+    updatedAt: cart.updated_at.toISOString(),
   };
 }
 
@@ -145,6 +145,38 @@ export async function removeItem(em: EntityManager, cartId: string, sku: string)
     if (removed.length === 0) throw new DomainError(ErrorCode.LineNotFound, `Cart ${cartId} holds no ${sku}.`, { cartId, sku });
     return cartView(cartId, await sql.rows<CartRow>(CART_VIEW, [cartId]));
   });
+}
+
+/** A cart row locked for the rest of the caller's transaction (checkout), or undefined when there is none. */
+export interface LockedCart { id: string; status: CartStatus; currency: string; customer_id: string | null }
+
+export async function lockCart(tx: EntityManager, cartId: string): Promise<LockedCart | undefined> {
+  const [cart] = await tx.execute<LockedCart[]>('select id, status, currency, customer_id from carts where id = ? for update', [cartId]);
+  return cart;
+}
+
+export async function markCartCheckedOut(tx: EntityManager, cartId: string): Promise<void> {
+  await tx.execute(`update carts set status = 'checked_out', updated_at = now() where id = ?`, [cartId]);
+}
+
+/** After a failed or cancelled order its cart opens again, so the shopper can try another card; false when it was not checked out. */
+export async function reopenCartOfOrder(em: EntityManager, orderId: string): Promise<boolean> {
+  const rows = await em.execute<{ id: string }[]>(
+    `update carts set status = 'active', updated_at = now()
+      where id = (select cart_id from orders where id = ?) and status = 'checked_out' returning id`, [orderId]);
+  return rows.length > 0;
+}
+
+/** A cart line at today's price, titled "Product (Variant)" as an order line and a reminder show it. */
+export interface PricedLine { sku: string; title: string; quantity: number; unitPrice: Money }
+
+/** The cart's lines at today's prices, by SKU (checkout's order lines, the abandoned-cart reminder). */
+export async function pricedLinesOfCart(em: EntityManager, cartId: string): Promise<PricedLine[]> {
+  const rows = await em.execute<{ sku: string; title: string; quantity: number; price_amount: string; currency: string }[]>(
+    `select l.sku, p.title || ' (' || v.title || ')' as title, l.quantity, v.price_amount, v.currency
+       from cart_lines l join variants v on v.sku = l.sku join products p on p.id = v.product_id
+      where l.cart_id = ? order by l.sku`, [cartId]);
+  return rows.map((l) => ({ sku: l.sku, title: l.title, quantity: l.quantity, unitPrice: { amount: Number(l.price_amount), currency: l.currency } }));
 }
 
 interface AddItemFacts { currency: string; available: number; current: number | null; lines: number }

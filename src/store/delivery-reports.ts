@@ -1,9 +1,9 @@
 /**
  * Providers' final delivery reports (Twilio's delivered / undelivered) and the outbox rows they
  * finish. A report is kept first, then applied to its row if that row is marked sent; marking a
- * row sent applies any report that came first. Whichever of the two commits last applies it, so a
- * report racing ahead of our own bookkeeping is never lost, and a late report never undoes a final
- * state (only a 'sent' row moves).
+ * row sent applies any report that came first (src/store/notifications.ts markMessageSent).
+ * Whichever of the two commits last applies it, so a report racing ahead of our own bookkeeping is
+ * never lost, and a late report never undoes a final state (only a 'sent' row moves).
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 
@@ -15,18 +15,16 @@ export interface DeliveryReport {
   detail?: string;
 }
 
-type Conn = ReturnType<EntityManager['getConnection']>;
-
-export async function keepDeliveryReport(conn: Conn, report: DeliveryReport): Promise<void> {
-  await conn.execute(
+export async function keepDeliveryReport(em: EntityManager, report: DeliveryReport): Promise<void> {
+  await em.execute(
     `insert into delivery_reports (provider, message_id, status, detail) values (?, ?, ?, ?)
      on conflict (provider, message_id, status) do nothing`,
     [report.provider, report.messageId, report.status, report.detail ?? null]);
 }
 
 /** Applies the newest kept report of this message to its outbox row, if the row is 'sent'; returns the rows moved. */
-export async function applyDeliveryReport(conn: Conn, provider: string, messageId: string): Promise<{ id: string; order_id: string | null }[]> {
-  return conn.execute<{ id: string; order_id: string | null }[]>(
+export async function applyDeliveryReport(em: EntityManager, provider: string, messageId: string): Promise<{ id: string; order_id: string | null }[]> {
+  return em.execute<{ id: string; order_id: string | null }[]>(
     `update notifications n
         set status = r.status,
             delivered_at = case when r.status = 'delivered' then r.received_at else n.delivered_at end,

@@ -1,7 +1,12 @@
 /**
- * A refund's later outcome, as the provider reports it (Stripe: refund.updated, refund.failed,
- * charge.refund.updated). A refund Stripe accepted as pending is held against what can be refunded
- * but not counted as refunded; the provider's answer settles it:
+ * Refunds of captured money: one row per refund request (unique by its idempotency key), held
+ * against what can be refunded while 'pending', counted in the payment's refunded_amount once
+ * 'succeeded', and refundable again once 'failed'.
+ *
+ * Support's refunds are claimed first (claimRefund, under the payment's row lock, so two refunds at
+ * once cannot both fit in the same money), then sent to the provider, then settled here; the
+ * provider's later answer (Stripe: refund.updated, refund.failed, charge.refund.updated) settles a
+ * pending one (applyRefundReport):
  *
  * - succeeded: the row becomes succeeded and its amount is counted in the payment's refunded_amount.
  * - failed or canceled: the row becomes failed with the provider's reason, its amount is refundable
@@ -12,8 +17,23 @@
  * and "pending" never moves a settled refund back. Everything happens in one transaction under the
  * refund row's lock, so two events for the same refund at once apply one after the other.
  */
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { describeMoney } from '../domain/format';
+import { assertCharged, refundAmount } from '../domain/support';
+import { lockPaymentByKey, type PaymentRow } from './payments';
+import { raiseRefundFailedNotice } from './support';
+
+/** A refunds row (amount is bigint, read as text). */
+export interface RefundRow {
+  id: string;
+  payment_id: string;
+  idempotency_key: string;
+  amount: string;
+  reason: string;
+  provider_ref: string | null;
+  status: 'pending' | 'succeeded' | 'failed';
+  failure_reason: string | null;
+}
 
 export interface RefundReport {
   /** The provider's refund id (refunds.provider_ref). */
@@ -30,52 +50,123 @@ export interface RefundReport {
  */
 export type RefundOutcome = 'unknown_refund' | 'refund_succeeded' | 'refund_failed' | 'refund_unchanged';
 
-interface Row { id: string; amount: string; status: string; payment_id: string; order_id: string; currency: string }
+export type ClaimedRefund = Pick<RefundRow, 'id' | 'amount' | 'status' | 'provider_ref'>;
 
 /**
  * A refund that went through counts in its payment's refunded_amount (inside the caller's
- * transaction); the payment reads refunded once nothing captured is left. The one place this is
- * written: the refund activities (activities/payments.ts) and the provider's later answer below.
+ * transaction); the payment reads refunded once nothing captured is left. The one place this is written.
  */
-export async function countRefund(tx: EntityManager, paymentId: string, amount: number): Promise<void> {
-  await tx.getConnection().execute(`update payments set refunded_amount = refunded_amount + ?,
+async function countRefund(tx: EntityManager, paymentId: string, amount: number): Promise<void> {
+  await tx.execute(`update payments set refunded_amount = refunded_amount + ?,
       status = case when refunded_amount + ? >= captured_amount then 'refunded' else status end, updated_at = now() where id = ?`,
-  [amount, amount, paymentId], 'run', tx.getTransactionContext());
+  [amount, amount, paymentId]);
 }
 
-export async function applyRefundReport(orm: MikroORM, report: RefundReport): Promise<{ outcome: RefundOutcome; orderId?: string; refundId?: string }> {
-  return orm.em.fork().transactional(async (tx) => {
-    const c = tx.getConnection();
-    const ctx = tx.getTransactionContext();
-    const [row] = await c.execute<Row[]>(
+/** What refunds still pending at the provider hold of a payment. */
+export async function pendingRefundTotal(em: EntityManager, paymentId: string): Promise<number> {
+  const [{ pending }] = await em.execute<{ pending: string }[]>(
+    `select coalesce(sum(amount), 0) as pending from refunds where payment_id = ? and status = 'pending'`, [paymentId]);
+  return Number(pending);
+}
+
+/**
+ * Claims a support refund: under the payment's row lock, a 'pending' refunds row of the amount asked
+ * for or of all that is left (src/domain/support.ts decides, and refuses). A retry with the same
+ * refund key finds its claim and gets it back, unless it failed: then the claim is made again.
+ */
+export async function claimRefund(em: EntityManager, req: { orderId: string; paymentKey: string; refundKey: string; amount?: number; reason: string })
+  : Promise<{ payment: PaymentRow; refund: ClaimedRefund }> {
+  return em.transactional(async (tx) => {
+    const payment = await lockPaymentByKey(tx, req.paymentKey);
+    assertCharged(req.orderId, payment && { status: payment.status, providerRef: payment.provider_ref, captured: Number(payment.captured_amount) });
+    const charged = payment as PaymentRow;
+    const [mine] = await tx.execute<ClaimedRefund[]>('select id, amount, status, provider_ref from refunds where idempotency_key = ?', [req.refundKey]);
+    if (mine && mine.status !== 'failed') return { payment: charged, refund: mine };
+    const amount = refundAmount(req.orderId, { captured: Number(charged.captured_amount), refunded: Number(charged.refunded_amount),
+      pending: await pendingRefundTotal(tx, charged.id), currency: charged.currency }, req.amount);
+    const [refund] = await tx.execute<ClaimedRefund[]>(
+      `insert into refunds (payment_id, idempotency_key, amount, reason, status) values (?, ?, ?, ?, 'pending')
+       on conflict (idempotency_key) do update set amount = excluded.amount, status = 'pending', provider_ref = null, failure_reason = null, updated_at = now()
+       returning id, amount, status, provider_ref`,
+      [charged.id, req.refundKey, amount, req.reason]);
+    return { payment: charged, refund };
+  });
+}
+
+/** The provider said no for good: the claimed amount is refundable again. */
+export async function failRefundClaim(em: EntityManager, refundId: string, reason: string): Promise<void> {
+  await em.execute(`update refunds set status = 'failed', failure_reason = ?, updated_at = now() where id = ? and status = 'pending'`, [reason, refundId]);
+}
+
+/** The provider accepted the refund but has not settled it (Stripe's pending): it stays held until applyRefundReport. */
+export async function recordRefundAccepted(em: EntityManager, refundId: string, refundRef: string): Promise<void> {
+  await em.execute(`update refunds set provider_ref = ?, updated_at = now() where id = ? and status = 'pending'`, [refundRef, refundId]);
+}
+
+/** The provider refunded it: succeeded and counted in the payment, once (a second call finds it settled). */
+export async function recordRefundSucceeded(em: EntityManager, refund: { id: string; paymentId: string; amount: number; refundRef: string }): Promise<void> {
+  await em.transactional(async (tx) => {
+    const done = await tx.execute<{ id: string }[]>(
+      `update refunds set status = 'succeeded', provider_ref = ?, updated_at = now() where id = ? and status = 'pending' returning id`,
+      [refund.refundRef, refund.id]);
+    if (done.length) await countRefund(tx, refund.paymentId, refund.amount);
+  });
+}
+
+/**
+ * The refund of a cancelled order's captured money (the saga's compensation), recorded after the
+ * provider answered; a succeeded one counts in the payment at once, a pending one when the provider
+ * settles it. A retry finds the row and counts nothing twice.
+ */
+export async function recordCancellationRefund(em: EntityManager, r: {
+  paymentId: string; idempotencyKey: string; amount: number; reason: string; refundRef: string; status: 'pending' | 'succeeded';
+}): Promise<void> {
+  await em.transactional(async (tx) => {
+    const inserted = await tx.execute<{ id: string }[]>(
+      `insert into refunds (payment_id, idempotency_key, amount, reason, provider_ref, status) values (?, ?, ?, ?, ?, ?)
+       on conflict (idempotency_key) do nothing returning id`, [r.paymentId, r.idempotencyKey, r.amount, r.reason, r.refundRef, r.status]);
+    if (inserted.length && r.status === 'succeeded') await countRefund(tx, r.paymentId, r.amount);
+  });
+}
+
+interface ReportedRefund { id: string; amount: string; status: string; payment_id: string; order_id: string; currency: string }
+
+export async function applyRefundReport(em: EntityManager, report: RefundReport): Promise<{ outcome: RefundOutcome; orderId?: string; refundId?: string }> {
+  return em.transactional(async (tx) => {
+    const [row] = await tx.execute<ReportedRefund[]>(
       `select r.id, r.amount, r.status, r.payment_id, p.order_id, p.currency from refunds r join payments p on p.id = r.payment_id
-        where r.provider_ref = ? for update of r, p`, [report.refundRef], 'all', ctx);
+        where r.provider_ref = ? for update of r, p`, [report.refundRef]);
     if (!row) return { outcome: 'unknown_refund' };
     const ids = { orderId: row.order_id, refundId: row.id };
     const amount = Number(row.amount);
     const failed = report.status === 'failed' || report.status === 'canceled';
     if (report.status === 'succeeded' && row.status === 'pending') {
-      await c.execute(`update refunds set status = 'succeeded', updated_at = now() where id = ?`, [row.id], 'run', ctx);
+      await tx.execute(`update refunds set status = 'succeeded', updated_at = now() where id = ?`, [row.id]);
       await countRefund(tx, row.payment_id, amount);
       return { outcome: 'refund_succeeded', ...ids };
     }
     if (failed && row.status !== 'failed') {
-      const reason = report.failureReason || report.status;
-      await c.execute(`update refunds set status = 'failed', failure_reason = ?, updated_at = now() where id = ?`, [reason, row.id], 'run', ctx);
-      if (row.status === 'succeeded') {
-        await c.execute(`update payments set refunded_amount = refunded_amount - ?,
-            status = case when status = 'refunded' then 'captured' else status end, updated_at = now() where id = ?`,
-        [amount, row.payment_id], 'run', ctx);
-      }
-      const money = describeMoney(amount, row.currency);
-      const message = `The refund of ${money} on order ${row.order_id} (Stripe refund ${report.refundRef}) ${report.status === 'canceled' ? 'was cancelled' : 'failed'}`
-        + ` at the provider: ${reason}. No money went back to the customer, and ${money} can be refunded again. Refund it again `
-        + `(npm run support -- refund ${row.order_id} --amount ${money.split(' ')[0]} --reason "…"), or contact the customer `
-        + 'for another way to pay them back (their card may be closed or expired), then resolve this notice.';
-      await c.execute(`insert into support_notices (kind, order_id, refund_id, message) values ('refund_failed', ?, ?, ?)
-        on conflict (kind, refund_id) where refund_id is not null do nothing`, [row.order_id, row.id, message], 'run', ctx);
+      await refundFailedAtProvider(tx, row, report);
       return { outcome: 'refund_failed', ...ids };
     }
     return { outcome: 'refund_unchanged', ...ids };
   });
+}
+
+/** The refund is failed with the provider's reason, taken back out of the payment if it had counted, and support is told. */
+async function refundFailedAtProvider(tx: EntityManager, row: ReportedRefund, report: RefundReport): Promise<void> {
+  const amount = Number(row.amount);
+  const reason = report.failureReason || report.status;
+  await tx.execute(`update refunds set status = 'failed', failure_reason = ?, updated_at = now() where id = ?`, [reason, row.id]);
+  if (row.status === 'succeeded') {
+    await tx.execute(`update payments set refunded_amount = refunded_amount - ?,
+        status = case when status = 'refunded' then 'captured' else status end, updated_at = now() where id = ?`,
+    [amount, row.payment_id]);
+  }
+  const money = describeMoney(amount, row.currency);
+  const message = `The refund of ${money} on order ${row.order_id} (Stripe refund ${report.refundRef}) ${report.status === 'canceled' ? 'was cancelled' : 'failed'}`
+    + ` at the provider: ${reason}. No money went back to the customer, and ${money} can be refunded again. Refund it again `
+    + `(npm run support -- refund ${row.order_id} --amount ${money.split(' ')[0]} --reason "…"), or contact the customer `
+    + 'for another way to pay them back (their card may be closed or expired), then resolve this notice.';
+  await raiseRefundFailedNotice(tx, { orderId: row.order_id, refundId: row.id, message });
 }

@@ -15,9 +15,13 @@ import { cancelOrderUpdate, changeShippingAddressUpdate, holdOrderUpdate, releas
 import { carrierEventSignal, SHIPMENT_STATUSES, type ShipmentStatus } from '../contracts/shipment';
 import { refundPaymentUpdate, resendNotificationUpdate, retryPaymentUpdate, supportNoteSignal, type RefundOutcome, type ResendOutcome } from '../contracts/support';
 import { workflowIds } from '../contracts/temporal';
-import { SupportError } from './errors';
+import { latestPaymentOfOrder } from '../store/payments';
+import { orderById, type OrderRow } from '../store/orders';
+import { shipmentById, shipmentOfOrder as parcelOfOrder } from '../store/shipments';
+import { completeSupportAction, recordSupportAction } from '../store/support';
+import { outcomeOf, SupportError } from './errors';
 
-export { SupportError } from './errors';
+export { outcomeOf, SupportError } from './errors';
 export { findOrders, type FindFilters, type FoundOrder } from './find';
 
 export interface SupportDeps {
@@ -40,8 +44,6 @@ export interface Done<T> {
   /** One line for a person: what happened. */
   summary: string;
 }
-
-interface OrderRow { id: string; status: string; currency: string; total_amount: string; shipping_address: ShippingAddress }
 
 export async function orderStatus(deps: SupportDeps, orderId: string): Promise<OrderState> {
   await requireOrder(deps, orderId);
@@ -77,7 +79,7 @@ export function changeAddress(deps: SupportDeps, caller: Caller, orderId: string
     const address = { ...order.shipping_address, ...fields };
     for (const key of Object.keys(address) as (keyof ShippingAddress)[]) if (address[key] === '') delete address[key];
     const problems = addressProblems(address);
-    if (problems.length) throw new SupportError('bad_request', ErrorCode.ValidationFailed, `the new address is not valid: ${problems.join('; ')}`);
+    if (problems.length) throw new SupportError(ErrorCode.ValidationFailed, `the new address is not valid: ${problems.join('; ')}`);
     const state = await update(deps, orderId, () => deps.client.workflow.getHandle(workflowIds.checkout(orderId))
       .executeUpdate(changeShippingAddressUpdate, { args: [{ ...address, actor: caller.actor, reason }], updateId }));
     return { result: state, summary: `order ${orderId} now ships to the new address (${Object.keys(fields).join(', ')} changed)` };
@@ -108,12 +110,11 @@ export function refundOrder(deps: SupportDeps, caller: Caller, orderId: string, 
   return act<RefundDone>(deps, caller, { action: 'refund', orderId, reason, request: { amount: amountText ?? null, reason } }, async (updateId) => {
     const order = await requireOrder(deps, orderId);
     const amount = amountText === undefined ? undefined : parseAmount(amountText, order.currency);
-    const [payment] = await deps.orm.em.fork().getConnection().execute<{ status: string; amount: string; captured_amount: string }[]>(
-      'select status, amount, captured_amount from payments where order_id = ? order by created_at desc limit 1', [orderId]);
+    const payment = await latestPaymentOfOrder(deps.orm.em.fork(), orderId);
     const handle = deps.client.workflow.getHandle(workflowIds.checkout(orderId));
     if (payment?.status === 'authorized' && Number(payment.captured_amount) === 0) {
       if (amount !== undefined && amount !== Number(payment.amount)) {
-        throw new SupportError('refused', ErrorCode.ActionRefused, `order ${orderId} has not been charged yet (its payment is only authorized): `
+        throw new SupportError(ErrorCode.ActionRefused, `order ${orderId} has not been charged yet (its payment is only authorized): `
           + 'a partial refund is not possible before capture; refund after it ships, or refund in full to void the authorization (the order is cancelled)');
       }
       const state = await update(deps, orderId, () => handle.executeUpdate(cancelOrderUpdate,
@@ -147,12 +148,11 @@ export function retryPayment(deps: SupportDeps, caller: Caller, orderId: string,
 export function recordCarrierEvent(deps: SupportDeps, caller: Caller, shipmentId: string, status: string, reason: string,
   opts: { eventId?: string; occurredAt?: string } = {}): Promise<Done<{ shipmentId: string; orderId: string; eventId: string; status: ShipmentStatus; timelineNote: boolean }>> {
   if (!SHIPMENT_STATUSES.includes(status as ShipmentStatus)) {
-    throw new SupportError('bad_request', ErrorCode.ValidationFailed, `"${status}" is not a shipment status; one of: ${SHIPMENT_STATUSES.join(', ')}`);
+    throw new SupportError(ErrorCode.ValidationFailed, `"${status}" is not a shipment status; one of: ${SHIPMENT_STATUSES.join(', ')}`);
   }
   return act(deps, caller, { action: 'carrier_event', shipmentId, reason, request: { status, reason, ...opts } }, async (updateId) => {
-    const [shipment] = await deps.orm.em.fork().getConnection().execute<{ order_id: string; status: string }[]>(
-      'select order_id, status from shipments where id = ?', [shipmentId]);
-    if (!shipment) throw new SupportError('not_found', ErrorCode.ShipmentNotFound, `shipment ${shipmentId} does not exist`);
+    const shipment = await shipmentById(deps.orm.em.fork(), shipmentId);
+    if (!shipment) throw new SupportError(ErrorCode.ShipmentNotFound, `shipment ${shipmentId} does not exist`);
     const eventId = opts.eventId ?? `support-${updateId}`;
     const description = `recorded by hand by ${caller.actor}: ${reason}`;
     try {
@@ -160,7 +160,7 @@ export function recordCarrierEvent(deps: SupportDeps, caller: Caller, shipmentId
         { eventId, status: status as ShipmentStatus, occurredAt: opts.occurredAt ?? new Date().toISOString(), description });
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
-        throw new SupportError('refused', ErrorCode.ActionRefused,
+        throw new SupportError(ErrorCode.ActionRefused,
           `shipment ${shipmentId} is not being tracked any more (it is ${shipment.status}); nothing was recorded`);
       }
       throw classify(err, shipment.order_id, 'the shipment\'s tracking workflow');
@@ -180,10 +180,9 @@ export function recordCarrierEvent(deps: SupportDeps, caller: Caller, shipmentId
 /** The parcel of an order (one per order: shipments_one_per_order_idx), for a carrier event addressed by order id. */
 export async function shipmentOfOrder(deps: SupportDeps, orderId: string): Promise<string> {
   const order = await requireOrder(deps, orderId);
-  const [shipment] = await deps.orm.em.fork().getConnection().execute<{ id: string }[]>(
-    'select id from shipments where order_id = ?', [orderId]);
+  const shipment = await parcelOfOrder(deps.orm.em.fork(), orderId);
   if (!shipment) {
-    throw new SupportError('refused', ErrorCode.ActionRefused, `order ${orderId} has no parcel yet (it is ${order.status}); a carrier event needs a dispatched order`);
+    throw new SupportError(ErrorCode.ActionRefused, `order ${orderId} has no parcel yet (it is ${order.status}); a carrier event needs a dispatched order`);
   }
   return shipment.id;
 }
@@ -193,11 +192,11 @@ export function parseAmount(text: string, currency: string): number {
   const digits = minorUnitDigits(currency);
   const match = /^(\d{1,12})(?:\.(\d+))?$/.exec(text.trim());
   if (!match || (match[2] !== undefined && match[2].length > digits)) {
-    throw new SupportError('bad_request', ErrorCode.ValidationFailed,
+    throw new SupportError(ErrorCode.ValidationFailed,
       `"${text}" is not an amount: give minor units (e.g. 1000) or ${digits ? `an amount with up to ${digits} decimals (e.g. 10.00)` : 'a whole amount'} in ${currency}`);
   }
   const amount = match[2] === undefined ? Number(match[1]) : Number(match[1]) * 10 ** digits + Number(match[2].padEnd(digits, '0'));
-  if (amount <= 0) throw new SupportError('bad_request', ErrorCode.ValidationFailed, 'the amount must be above zero');
+  if (amount <= 0) throw new SupportError(ErrorCode.ValidationFailed, 'the amount must be above zero');
   return amount;
 }
 
@@ -210,33 +209,26 @@ function formatAmount(amount: number, currency: string): string {
 
 interface Audited { action: string; orderId?: string; shipmentId?: string; reason: string; request: Record<string, unknown> }
 
-/** Records the action (pending), runs it, and records how it ended; the caller gets the result or a SupportError. */
+/** Records the action (pending), runs it, and records how it ended; the caller gets the result or a SupportError (a DomainError). */
 async function act<T>(deps: SupportDeps, caller: Caller, a: Audited, run: (updateId: string) => Promise<{ result: T; summary: string }>,
   orderOf?: (result: T) => string): Promise<Done<T>> {
   const auditId = caller.requestId ?? randomUUID();
-  const conn = deps.orm.em.fork().getConnection();
-  await conn.execute(
-    `insert into support_actions (id, order_id, shipment_id, action, actor, via, reason, request) values (?, ?, ?, ?, ?, ?, ?, ?)
-     on conflict (id) do nothing`,
-    [auditId, a.orderId ?? null, a.shipmentId ?? null, a.action, caller.actor, caller.via, a.reason, JSON.stringify(a.request)]);
+  await recordSupportAction(deps.orm.em.fork(), { id: auditId, ...a, actor: caller.actor, via: caller.via });
   try {
     const { result, summary } = await run(auditId);
-    await conn.execute(`update support_actions set outcome = 'done', outcome_detail = ?, order_id = coalesce(order_id, ?), completed_at = now() where id = ?`,
-      [summary, orderOf?.(result) ?? null, auditId]);
+    await completeSupportAction(deps.orm.em.fork(), auditId, 'done', summary, orderOf?.(result));
     return { action: a.action, auditId, result, summary };
   } catch (err) {
-    const failure = err instanceof SupportError ? err : classify(err, a.orderId ?? a.shipmentId ?? '', 'the workflow');
-    const outcome = { refused: 'refused', bad_request: 'refused', not_found: 'not_found', unavailable: 'failed' }[failure.kind];
-    await conn.execute(`update support_actions set outcome = ?, outcome_detail = ?, completed_at = now() where id = ?`,
-      [outcome, failure.message.slice(0, 2000), auditId]);
+    const failure = classify(err, a.orderId ?? a.shipmentId ?? '', 'the workflow');
+    const outcome = ({ refused: 'refused', bad_request: 'refused', not_found: 'not_found', unavailable: 'failed' } as const)[outcomeOf(failure.code)];
+    await completeSupportAction(deps.orm.em.fork(), auditId, outcome, failure.reason);
     throw failure;
   }
 }
 
 async function requireOrder(deps: SupportDeps, orderId: string): Promise<OrderRow> {
-  const [order] = await deps.orm.em.fork().getConnection().execute<OrderRow[]>(
-    'select id, status, currency, total_amount, shipping_address from orders where id = ?', [orderId]);
-  if (!order) throw new SupportError('not_found', ErrorCode.OrderNotFound, `order ${orderId} does not exist`);
+  const order = await orderById(deps.orm.em.fork(), orderId);
+  if (!order) throw new SupportError(ErrorCode.OrderNotFound, `order ${orderId} does not exist`);
   return order;
 }
 
@@ -246,7 +238,7 @@ async function update<T>(deps: SupportDeps, orderId: string, send: () => Promise
   } catch (err) {
     if (err instanceof WorkflowNotFoundError || /workflow execution already completed/i.test(String((err as Error)?.message))) {
       const order = await requireOrder(deps, orderId);
-      throw new SupportError('refused', ErrorCode.ActionRefused,
+      throw new SupportError(ErrorCode.ActionRefused,
         `order ${orderId} is ${order.status} and its workflow has ended, so nothing about it can change any more`);
     }
     throw classify(err, orderId, 'the order\'s workflow');
@@ -259,9 +251,9 @@ function classify(err: unknown, subject: string, what: string): SupportError {
   if (err instanceof WorkflowUpdateFailedError) {
     const cause = err.cause as (Error & { type?: string }) | undefined;
     const code = cause?.type && (Object.values(ErrorCode) as string[]).includes(cause.type) ? cause.type : ErrorCode.ActionRefused;
-    return new SupportError('refused', code as ErrorCode, cause?.message ?? err.message);
+    return new SupportError(code as ErrorCode, cause?.message ?? err.message);
   }
-  if (err instanceof WorkflowNotFoundError) return new SupportError('not_found', ErrorCode.NotFound, `${what} of ${subject} is not there`);
-  return new SupportError('unavailable', ErrorCode.ServiceUnavailable,
+  if (err instanceof WorkflowNotFoundError) return new SupportError(ErrorCode.NotFound, `${what} of ${subject} is not there`);
+  return new SupportError(ErrorCode.ServiceUnavailable,
     `${what} of ${subject} did not answer (${(err as Error)?.message ?? String(err)}); nothing may have changed: check its status and try again`);
 }

@@ -42,7 +42,7 @@ const MAX_LIMIT = 1000;
 
 /** The visibility query for these filters (only checkout workflows: one per order). */
 export function orderQuery(f: FindFilters): string {
-  const bad = (message: string) => new SupportError('bad_request', ErrorCode.ValidationFailed, message);
+  const bad = (message: string) => new SupportError(ErrorCode.ValidationFailed, message);
   const clauses = [`WorkflowType = "checkout"`];
   for (const [name, value] of [['OrderId', f.orderId], ['CustomerId', f.customerId]] as const) {
     if (value === undefined) continue;
@@ -87,7 +87,7 @@ export async function findOrders(client: Client, filters: FindFilters): Promise<
       if (orders.length >= limit) break;
     }
   } catch (err) {
-    throw new SupportError('unavailable', ErrorCode.ServiceUnavailable, `the order search did not answer: ${(err as Error).message}`);
+    throw new SupportError(ErrorCode.ServiceUnavailable, `the order search did not answer: ${(err as Error).message}`);
   }
   return { query, orders };
 }

@@ -6,6 +6,7 @@
  */
 import type { MikroORM } from '../db/orm';
 import { STALE_CLAIM_SECONDS } from '../integrations/notifier';
+import { messagesInDoubt } from '../store/notifications';
 
 export interface InDoubtMessage {
   orderId: string | null;
@@ -21,13 +22,7 @@ export interface InDoubtMessage {
 }
 
 export async function inDoubtMessages(orm: MikroORM, limit = 100): Promise<InDoubtMessage[]> {
-  const rows = await orm.em.fork().getConnection().execute<{ order_id: string | null; cart_id: string | null; template: string; channel: string;
-    occurrence: number; claimed_at: Date; attempts: number; last_error: string | null }[]>(
-    `select order_id, cart_id, template, channel, occurrence, claimed_at, attempts, last_error
-       from notifications
-      where status = 'sending' and claimed_at < now() - make_interval(secs => ?)
-      order by claimed_at
-      limit ?`, [STALE_CLAIM_SECONDS, limit]);
+  const rows = await messagesInDoubt(orm.em.fork(), STALE_CLAIM_SECONDS, limit);
   return rows.map((r) => ({ orderId: r.order_id, cartId: r.cart_id, template: r.template, channel: r.channel, occurrence: r.occurrence,
-    claimedAt: new Date(r.claimed_at).toISOString(), attempts: r.attempts, note: r.last_error }));
+    claimedAt: new Date(r.claimed_at as string).toISOString(), attempts: r.attempts, note: r.last_error }));
 }

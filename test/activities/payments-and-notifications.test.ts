@@ -41,10 +41,12 @@ describe('payments', () => {
   it('a void after a lost answer finds the payment through the same idempotent request', async () => {
     const order = await placeTestOrder(db);
     const req = { orderId: order.orderId, amount: order.totalAmount, currency: 'USD', paymentMethod: 'pm_sim_flaky' };
-    await expect(acts.authorizePayment(req)).rejects.toMatchObject({ type: 'network_error', nonRetryable: false });
+    await expect(acts.authorizePayment(req)).rejects.toMatchObject({ type: 'payment_provider_error', nonRetryable: false,
+      details: [expect.objectContaining({ providerCode: 'network_error' })] });
     // The provider made the payment but we never learnt its id; the undo must still release it.
     // (pm_sim_flaky answers 503 to the next call: the undo's retry policy takes care of that.)
-    await expect(acts.voidOrRefundPayment(order.orderId, 'rolled back')).rejects.toMatchObject({ type: 'provider_unavailable', nonRetryable: false });
+    await expect(acts.voidOrRefundPayment(order.orderId, 'rolled back')).rejects.toMatchObject({ type: 'payment_provider_error', nonRetryable: false,
+      details: [expect.objectContaining({ providerCode: 'provider_unavailable' })] });
     expect(await acts.voidOrRefundPayment(order.orderId, 'rolled back')).toEqual(expect.objectContaining({ action: 'voided' }));
     const intents = await query<{ status: string }>(`select status from simulated_payment_intents where metadata->>'orderId' = ?`, [order.orderId]);
     expect(intents).toEqual([{ status: 'canceled' }]);

@@ -56,11 +56,11 @@ it('a rate limit, an outage or a dropped connection fails the attempt as retryab
     [{ status: 502, body: { error: { type: 'api_error', message: 'Bad gateway' } } }, 'provider_unavailable'],
     [{ status: 0, destroy: true }, 'network_error'],
   ];
-  for (const [reply, type] of transient) {
+  for (const [reply, providerCode] of transient) {
     stripe.answerWith(() => reply);
     const err = await acts.authorizePayment(req).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
-    expect(err).toMatchObject({ type, nonRetryable: false });
+    expect(err).toMatchObject({ type: 'payment_provider_error', nonRetryable: false, details: [expect.objectContaining({ providerCode })] });
   }
   stripe.answerWith(() => ({ status: 200, body: intent('requires_capture', { amount_capturable: 4900 }) }));
   expect(await acts.authorizePayment(req)).toEqual({ status: 'authorized', providerRef: 'pi_3Activities' });
@@ -71,7 +71,8 @@ it('a rate limit, an outage or a dropped connection fails the attempt as retryab
 
   const bad = await order();
   stripe.answerWith(() => ({ status: 400, body: { error: { type: 'invalid_request_error', code: 'parameter_invalid_integer', message: 'Invalid integer', param: 'amount' } } }));
-  await expect(acts.authorizePayment(bad)).rejects.toMatchObject({ type: 'parameter_invalid_integer', nonRetryable: true });
+  await expect(acts.authorizePayment(bad)).rejects.toMatchObject({ type: 'payment_provider_error', nonRetryable: true,
+    message: expect.stringContaining('(parameter_invalid_integer)'), details: [expect.objectContaining({ providerCode: 'parameter_invalid_integer' })] });
 });
 
 it("support's retry-payment asks Stripe where a payment waiting for 3-D Secure stands", async () => {
@@ -99,7 +100,7 @@ it('money moves through Stripe under its own keys: capture at shipping, a partia
   expect(await acts.capturePayment(req.orderId)).toEqual({ capturedAmount: 4900 });
   expect(await acts.refundPayment({ orderId: req.orderId, amount: 1200, reason: 'late', requestId: 'r1' })).toMatchObject({ refunded: 1200, refundedAmount: 1200, refundRef: 're_1' });
   await expect(acts.refundPayment({ orderId: req.orderId, amount: 1000, reason: 'scratched', requestId: 'r2' }))
-    .rejects.toMatchObject({ type: 'refund_failed', nonRetryable: true });
+    .rejects.toMatchObject({ type: 'payment_provider_error', nonRetryable: true, details: [expect.objectContaining({ providerCode: 'refund_failed' })] });
   expect(await acts.refundPayment({ orderId: req.orderId, reason: 'returned', requestId: 'r3' })).toMatchObject({ refunded: 3700, refundedAmount: 4900, refundRef: 're_3' });
 
   expect(stripe.requests.slice(1).map((r) => [r.path, r.headers['idempotency-key'], r.form?.amount_to_capture ?? r.form?.amount])).toEqual([

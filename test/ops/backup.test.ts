@@ -7,7 +7,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createOrm } from '../../src/db/orm';
+import { closeOrm, createOrm } from '../../src/db/orm';
 import { requirePgTools } from '../../src/db/pg-tools';
 import { freePort } from '../../src/temporal/dev-server';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -47,7 +47,7 @@ async function facts(url: string): Promise<Record<string, unknown[]>> {
     for (const [name, sql] of Object.entries(FACTS)) out[name] = await conn.execute(sql);
     return out;
   } finally {
-    await orm.close();
+    await closeOrm(orm);
   }
 }
 
@@ -74,7 +74,7 @@ describe('backup and restore of the shop database', () => {
     try {
       expect(await orm.getMigrator().getPendingMigrations()).toEqual([]);
     } finally {
-      await orm.close();
+      await closeOrm(orm);
     }
   });
 });

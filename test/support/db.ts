@@ -1,7 +1,7 @@
 /** Each test file gets a database of its own, cloned from the migrated template (fast: a file copy). */
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { createOrm, type MikroORM } from '../../src/db/orm';
+import { closeOrm, createOrm, type MikroORM } from '../../src/db/orm';
 
 export interface TestDatabase {
   url: string;
@@ -19,7 +19,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url,
     orm,
     drop: async () => {
-      await orm.close(true);
+      await closeOrm(orm, true);
       await admin(templateUrl, `drop database if exists ${name} with (force)`);
     },
   };

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startEmbeddedPostgres } from '../../src/db/embedded';
-import { createOrm, migrate } from '../../src/db/orm';
+import { closeOrm, createOrm, migrate } from '../../src/db/orm';
 import { findStripeMock, startStripeMock } from '../../src/integrations/stripe-mock';
 import { requireTool } from '../../src/temporal/binaries';
 import { freePort, startDevServer } from '../../src/temporal/dev-server';
@@ -33,7 +33,7 @@ export default async function globalSetup(): Promise<void> {
   ]);
   const orm = await createOrm(db.url);
   await migrate(orm);
-  await orm.close();
+  await closeOrm(orm);
 
   const bundlePath = join(dir, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);

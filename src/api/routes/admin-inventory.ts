@@ -4,10 +4,9 @@ import { DomainError, ErrorCode } from '../../domain/errors';
 import { route } from '../http';
 import { sku } from '../schemas';
 import { emOf } from '../context';
+import { inventoryOf, setStockOnHand, type InventoryRow } from '../../store/inventory';
 
 const inventoryView = z.object({ sku, onHand: z.number().int(), reserved: z.number().int(), available: z.number().int() }).meta({ id: 'Inventory' });
-
-interface InventoryRow { sku: string; on_hand: number; reserved: number }
 const view = (r: InventoryRow) => ({ sku: r.sku, onHand: r.on_hand, reserved: r.reserved, available: r.on_hand - r.reserved });
 
 /** Staff routes for stock on the shelf. Reservations are owned by orders and never set by hand. */
@@ -19,8 +18,8 @@ export function adminInventoryRoutes(staffOnly: Middleware) {
       params: z.strictObject({ sku }),
       responses: { 200: { description: 'Stock levels', schema: inventoryView } },
       handler: async (ctx, { params }) => {
-        const [row] = await emOf(ctx).getConnection().execute<InventoryRow[]>('select sku, on_hand, reserved from inventory where sku = ?', [params.sku]);
-        if (!row) throw new DomainError(ErrorCode.NotFound, `No inventory is kept for ${params.sku}.`, { sku: params.sku });
+        const row = await inventoryOf(emOf(ctx), params.sku);
+        if (!row) throw noInventory(params.sku);
         ctx.body = view(row);
       },
     }),
@@ -31,20 +30,20 @@ export function adminInventoryRoutes(staffOnly: Middleware) {
       body: z.strictObject({ onHand: z.number().int().min(0).max(10_000_000) }),
       responses: { 200: { description: 'New stock levels', schema: inventoryView } },
       handler: async (ctx, { params, body }) => {
-        const conn = emOf(ctx).getConnection();
-        // One conditional statement: the database refuses to drop below the reserved count, whatever runs concurrently.
-        const rows = await conn.execute<InventoryRow[]>(
-          `update inventory set on_hand = ?, updated_at = now() where sku = ? and reserved <= ? returning sku, on_hand, reserved`,
-          [body.onHand, params.sku, body.onHand]);
-        if (rows.length === 1) {
-          ctx.body = view(rows[0]);
+        const em = emOf(ctx);
+        // The database refuses to drop below the reserved count, whatever runs concurrently.
+        const updated = await setStockOnHand(em, params.sku, body.onHand);
+        if (updated) {
+          ctx.body = view(updated);
           return;
         }
-        const [current] = await conn.execute<InventoryRow[]>('select sku, on_hand, reserved from inventory where sku = ?', [params.sku]);
-        if (!current) throw new DomainError(ErrorCode.NotFound, `No inventory is kept for ${params.sku}.`, { sku: params.sku });
+        const current = await inventoryOf(em, params.sku);
+        if (!current) throw noInventory(params.sku);
         throw new DomainError(ErrorCode.InventoryConflict,
           `Orders have reserved ${current.reserved} of ${params.sku}; on hand cannot go below that.`, { ...view(current), requested: body.onHand });
       },
     }),
   ];
 }
+
+const noInventory = (sku: string) => new DomainError(ErrorCode.NotFound, `No inventory is kept for ${sku}.`, { sku });

@@ -1,7 +1,8 @@
 /**
  * Staff routes for support: the same actions as `npm run support` (src/support/actions.ts), each
  * sent to the order's workflow and recorded in the audit trail with who, when and why. A refusal
- * is a 409 whose message is the workflow's own reason.
+ * is the action's own DomainError (a 409 whose message is the workflow's own reason, a 404, …),
+ * let through to the one error map (src/api/errors.ts).
  */
 import { z } from 'zod';
 import type { Context, Middleware } from 'koa';
@@ -10,8 +11,9 @@ import { ORDER_STATUSES } from '../../domain/order';
 import { RESENDABLE_TEMPLATES } from '../../domain/support';
 import {
   cancelOrder, changeAddress, findOrders, holdOrder, orderStatus, recordCarrierEvent, refundOrder, resendNotification, retryPayment, shipmentOfOrder,
-  SupportError, type Caller, type SupportDeps,
+  type Caller, type SupportDeps,
 } from '../../support/actions';
+import { supportActionsOfOrder, type SupportActionRow } from '../../store/support';
 import { inDoubtMessages } from '../../support/in-doubt';
 import { SHIPMENT_STATUSES } from '../../contracts/shipment';
 import type { AppDeps } from '../deps';
@@ -37,130 +39,149 @@ const auditView = z.object({
   outcomeDetail: z.string().nullable(), requestedAt: z.string(), completedAt: z.string().nullable(),
 }).meta({ id: 'SupportAction' });
 
+type Staff = { tag: string; access: 'staff'; before: Middleware[]; headers: typeof HEADERS };
+/** The support actions' connections, or 503 when this API has none to Temporal. */
+type Support = () => SupportDeps;
+
 export function adminOrderRoutes(deps: Pick<AppDeps, 'temporal' | 'orm'>, staffOnly: Middleware) {
-  const staff = { tag: 'support', access: 'staff' as const, before: [staffOnly], headers: HEADERS };
-  const support = (): SupportDeps => {
+  const staff: Staff = { tag: 'support', access: 'staff', before: [staffOnly], headers: HEADERS };
+  const support: Support = () => {
     if (!deps.temporal.client) throw new DomainError(ErrorCode.ServiceUnavailable, 'This API has no connection to the order service; nothing was changed.');
     return { client: deps.temporal.client, orm: deps.orm };
   };
   return [
-    route({
-      ...staff, method: 'get', path: '/admin/notifications/in-doubt',
-      summary: 'Customer messages in doubt (a send was cut off or the provider did not answer): never resent by themselves; resend an order\'s after asking the customer',
-      query: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
-      responses: { 200: { description: 'Oldest first', schema: z.object({ messages: z.array(z.object({
-        orderId: z.string().nullable(), cartId: z.string().nullable(), template: z.string(), channel: z.string(), occurrence: z.number().int(), claimedAt: z.string(),
-        attempts: z.number().int(), note: z.string().nullable() })) }) } },
-      handler: async (ctx, { query }) => {
-        ctx.body = { messages: await inDoubtMessages(deps.orm, query.limit) };
-      },
-    }),
-    route({
-      ...staff, method: 'get', path: '/admin/orders',
-      summary: 'Find orders by a visibility query over their search attributes (order, customer, status, total, dates)',
-      query: z.strictObject({
-        orderId: orderId.optional(), customerId: z.uuid().optional(), status: z.enum(ORDER_STATUSES).optional(),
-        minTotal: z.coerce.number().int().min(0).optional().meta({ description: 'Minor units, inclusive.' }),
-        maxTotal: z.coerce.number().int().min(0).optional(),
-        since: z.string().max(40).optional().meta({ description: 'ISO 8601 date or time, inclusive.' }), until: z.string().max(40).optional(),
-        dateField: z.enum(['StartTime', 'ExecutionTime']).optional(),
-        limit: z.coerce.number().int().min(1).max(1000).default(50),
-      }),
-      responses: { 200: { description: 'The orders found, newest first, and the query used (it works in the Temporal UI too)', schema: z.object({
-        query: z.string(), orders: z.array(z.object({ orderId: z.string(), customerId: z.string().optional(), status: z.string().optional(),
-          total: z.number().int().optional(), workflowId: z.string(), runId: z.string(), workflowStatus: z.string(), startTime: z.string(),
-          closeTime: z.string().optional() })) }) } },
-      handler: async (ctx, { query }) => {
-        ctx.body = await answer(() => findOrders(support().client, query));
-      },
-    }),
-    route({
-      ...staff, method: 'get', path: '/admin/orders/:id',
-      summary: 'The order\'s live state from its workflow (status, timeline, pending compensations) and its support actions',
-      params,
-      responses: { 200: { description: 'Live state and audit trail', schema: z.object({ live: liveOrderView, supportActions: z.array(auditView) }) } },
-      handler: async (ctx, { params }) => {
-        const live = await answer(() => orderStatus(support(), params.id));
-        ctx.body = { live, supportActions: await auditTrail(ctx, params.id) };
-      },
-    }),
-    ...(['cancel', 'hold', 'release'] as const).map((action) => route({
-      ...staff, method: 'post', path: `/admin/orders/:id/${action}`,
-      summary: { cancel: 'Cancel the order: its compensations run (payment voided or refunded, stock released, customer told)',
-        hold: 'Hold the order between its steps until released', release: 'Release an order on hold' }[action],
-      params, body: z.strictObject({ reason }),
-      responses: { 200: { description: 'Done; the order\'s state after it', schema: doneView(liveOrderView) } },
-      handler: async (ctx, { params, body }) => {
-        ctx.body = await answer(() => action === 'cancel' ? cancelOrder(support(), callerOf(ctx), params.id, body.reason)
-          : holdOrder(support(), callerOf(ctx), params.id, body.reason, action === 'hold'));
-      },
-    })),
-    route({
-      ...staff, method: 'patch', path: '/admin/orders/:id/shipping-address',
-      summary: 'Change fields of the shipping address (the rest stay); refused once the label is printed',
-      params, body: shippingAddress.partial().extend({ reason: reason.optional() }).strict(),
-      responses: { 200: { description: 'Done; the order\'s state after it', schema: doneView(liveOrderView) } },
-      handler: async (ctx, { params, body }) => {
-        const { reason: why, ...fields } = body;
-        if (Object.keys(fields).length === 0) throw new DomainError(ErrorCode.ValidationFailed, 'Give at least one address field to change.', { in: 'body' });
-        ctx.body = await answer(() => changeAddress(support(), callerOf(ctx), params.id, fields, why ?? 'address changed by support'));
-      },
-    }),
-    route({
-      ...staff, method: 'post', path: '/admin/orders/:id/notifications/resend',
-      summary: 'Send a message the order was already sent once more (same template and channel; of one sent more than once, the latest or the given occurrence)',
-      params, body: z.strictObject({ template: z.enum(RESENDABLE_TEMPLATES as [string, ...string[]]), channel: z.enum(['email', 'sms']).default('email'),
-        occurrence: z.number().int().min(1).optional(), reason: reason.optional() }),
-      responses: { 200: { description: 'Done', schema: doneView(z.object({ template: z.string(), channel: z.string(), occurrence: z.number().int().optional(),
-        status: z.string(), messageId: z.string().optional() })) } },
-      handler: async (ctx, { params, body }) => {
-        ctx.body = await answer(() => resendNotification(support(), callerOf(ctx), params.id, body.template, body.channel, body.reason ?? 'resent by support',
-          body.occurrence));
-      },
-    }),
-    route({
-      ...staff, method: 'post', path: '/admin/orders/:id/refunds',
-      summary: 'Refund captured money (all that is left, or an amount); never above captured less refunded. Before capture: a full refund voids the authorization by cancelling the order',
-      params, body: z.strictObject({
-        amount: z.union([z.number().int().min(1), z.string().regex(/^\d{1,12}(\.\d{1,3})?$/)]).optional()
-          .meta({ description: 'Minor units (1000), or a decimal string in the order\'s currency ("10.00"). Absent: everything left.' }),
-        reason }),
-      responses: { 200: { description: 'Refunded, or voided (before capture)', schema: doneView(z.object({ action: z.enum(['refunded', 'voided']) }).loose()) } },
-      handler: async (ctx, { params, body }) => {
-        ctx.body = await answer(() => refundOrder(support(), callerOf(ctx), params.id, body.amount === undefined ? undefined : String(body.amount), body.reason));
-      },
-    }),
-    route({
-      ...staff, method: 'post', path: '/admin/orders/:id/retry-payment',
-      summary: 'For a payment stuck waiting for 3-D Secure: ask the provider whether it was completed and pass its answer to the payment',
-      params, body: z.strictObject({ reason: reason.optional() }).optional().default({}),
-      responses: { 200: { description: 'Done; the order\'s state after it', schema: doneView(liveOrderView) } },
-      handler: async (ctx, { params, body }) => {
-        ctx.body = await answer(() => retryPayment(support(), callerOf(ctx), params.id, body.reason ?? 'payment re-checked by support'));
-      },
-    }),
-    route({
-      ...staff, method: 'post', path: '/admin/shipments/:shipmentId/carrier-events',
-      summary: 'Record a carrier scan by hand: signals the shipment\'s tracking workflow, noted in the order\'s timeline',
-      params: z.strictObject({ shipmentId: z.uuid() }), body: carrierEventBody,
-      responses: { 200: { description: 'Recorded', schema: carrierEventDone } },
-      handler: async (ctx, { params, body }) => {
-        ctx.body = await answer(() => recordCarrierEvent(support(), callerOf(ctx), params.shipmentId, body.status, body.reason ?? 'recorded by support',
-          { eventId: body.eventId, occurredAt: body.occurredAt }));
-      },
-    }),
-    route({
-      ...staff, method: 'post', path: '/admin/orders/:id/carrier-events',
-      summary: 'The same, addressed by order: records the scan on the order\'s parcel (409 before it is dispatched)',
-      params, body: carrierEventBody,
-      responses: { 200: { description: 'Recorded', schema: carrierEventDone } },
-      handler: async (ctx, { params, body }) => {
-        ctx.body = await answer(async () => recordCarrierEvent(support(), callerOf(ctx), await shipmentOfOrder(support(), params.id), body.status,
-          body.reason ?? 'recorded by support', { eventId: body.eventId, occurredAt: body.occurredAt }));
-      },
-    }),
+    inDoubtRoute(staff, deps), findRoute(staff, support), orderRoute(staff, support),
+    ...(['cancel', 'hold', 'release'] as const).map((action) => cancelOrHoldRoute(staff, support, action)),
+    addressRoute(staff, support), resendRoute(staff, support), refundRoute(staff, support), retryPaymentRoute(staff, support),
+    ...carrierEventRoutes(staff, support),
   ];
 }
+
+const inDoubtRoute = (staff: Staff, deps: Pick<AppDeps, 'orm'>) => route({
+  ...staff, method: 'get', path: '/admin/notifications/in-doubt',
+  summary: 'Customer messages in doubt (a send was cut off or the provider did not answer): never resent by themselves; resend an order\'s after asking the customer',
+  query: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+  responses: { 200: { description: 'Oldest first', schema: z.object({ messages: z.array(z.object({
+    orderId: z.string().nullable(), cartId: z.string().nullable(), template: z.string(), channel: z.string(), occurrence: z.number().int(), claimedAt: z.string(),
+    attempts: z.number().int(), note: z.string().nullable() })) }) } },
+  handler: async (ctx, { query }) => {
+    ctx.body = { messages: await inDoubtMessages(deps.orm, query.limit) };
+  },
+});
+
+const findRoute = (staff: Staff, support: Support) => route({
+  ...staff, method: 'get', path: '/admin/orders',
+  summary: 'Find orders by a visibility query over their search attributes (order, customer, status, total, dates)',
+  query: z.strictObject({
+    orderId: orderId.optional(), customerId: z.uuid().optional(), status: z.enum(ORDER_STATUSES).optional(),
+    minTotal: z.coerce.number().int().min(0).optional().meta({ description: 'Minor units, inclusive.' }),
+    maxTotal: z.coerce.number().int().min(0).optional(),
+    since: z.string().max(40).optional().meta({ description: 'ISO 8601 date or time, inclusive.' }), until: z.string().max(40).optional(),
+    dateField: z.enum(['StartTime', 'ExecutionTime']).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(50),
+  }),
+  responses: { 200: { description: 'The orders found, newest first, and the query used (it works in the Temporal UI too)', schema: z.object({
+    query: z.string(), orders: z.array(z.object({ orderId: z.string(), customerId: z.string().optional(), status: z.string().optional(),
+      total: z.number().int().optional(), workflowId: z.string(), runId: z.string(), workflowStatus: z.string(), startTime: z.string(),
+      closeTime: z.string().optional() })) }) } },
+  handler: async (ctx, { query }) => {
+    ctx.body = await findOrders(support().client, query);
+  },
+});
+
+const orderRoute = (staff: Staff, support: Support) => route({
+  ...staff, method: 'get', path: '/admin/orders/:id',
+  summary: 'The order\'s live state from its workflow (status, timeline, pending compensations) and its support actions',
+  params,
+  responses: { 200: { description: 'Live state and audit trail', schema: z.object({ live: liveOrderView, supportActions: z.array(auditView) }) } },
+  handler: async (ctx, { params }) => {
+    const live = await orderStatus(support(), params.id);
+    ctx.body = { live, supportActions: (await supportActionsOfOrder(emOf(ctx), params.id)).map(auditEntry) };
+  },
+});
+
+const cancelOrHoldRoute = (staff: Staff, support: Support, action: 'cancel' | 'hold' | 'release') => route({
+  ...staff, method: 'post', path: `/admin/orders/:id/${action}`,
+  summary: { cancel: 'Cancel the order: its compensations run (payment voided or refunded, stock released, customer told)',
+    hold: 'Hold the order between its steps until released', release: 'Release an order on hold' }[action],
+  params, body: z.strictObject({ reason }),
+  responses: { 200: { description: 'Done; the order\'s state after it', schema: doneView(liveOrderView) } },
+  handler: async (ctx, { params, body }) => {
+    ctx.body = action === 'cancel' ? await cancelOrder(support(), callerOf(ctx), params.id, body.reason)
+      : await holdOrder(support(), callerOf(ctx), params.id, body.reason, action === 'hold');
+  },
+});
+
+const addressRoute = (staff: Staff, support: Support) => route({
+  ...staff, method: 'patch', path: '/admin/orders/:id/shipping-address',
+  summary: 'Change fields of the shipping address (the rest stay); refused once the label is printed',
+  params, body: shippingAddress.partial().extend({ reason: reason.optional() }).strict(),
+  responses: { 200: { description: 'Done; the order\'s state after it', schema: doneView(liveOrderView) } },
+  handler: async (ctx, { params, body }) => {
+    const { reason: why, ...fields } = body;
+    if (Object.keys(fields).length === 0) throw new DomainError(ErrorCode.ValidationFailed, 'Give at least one address field to change.', { in: 'body' });
+    ctx.body = await changeAddress(support(), callerOf(ctx), params.id, fields, why ?? 'address changed by support');
+  },
+});
+
+const resendRoute = (staff: Staff, support: Support) => route({
+  ...staff, method: 'post', path: '/admin/orders/:id/notifications/resend',
+  summary: 'Send a message the order was already sent once more (same template and channel; of one sent more than once, the latest or the given occurrence)',
+  params, body: z.strictObject({ template: z.enum(RESENDABLE_TEMPLATES as [string, ...string[]]), channel: z.enum(['email', 'sms']).default('email'),
+    occurrence: z.number().int().min(1).optional(), reason: reason.optional() }),
+  responses: { 200: { description: 'Done', schema: doneView(z.object({ template: z.string(), channel: z.string(), occurrence: z.number().int().optional(),
+    status: z.string(), messageId: z.string().optional() })) } },
+  handler: async (ctx, { params, body }) => {
+    ctx.body = await resendNotification(support(), callerOf(ctx), params.id, body.template, body.channel, body.reason ?? 'resent by support', body.occurrence);
+  },
+});
+
+const refundRoute = (staff: Staff, support: Support) => route({
+  ...staff, method: 'post', path: '/admin/orders/:id/refunds',
+  summary: 'Refund captured money (all that is left, or an amount); never above captured less refunded. Before capture: a full refund voids the authorization by cancelling the order',
+  params, body: z.strictObject({
+    amount: z.union([z.number().int().min(1), z.string().regex(/^\d{1,12}(\.\d{1,3})?$/)]).optional()
+      .meta({ description: 'Minor units (1000), or a decimal string in the order\'s currency ("10.00"). Absent: everything left.' }),
+    reason }),
+  responses: { 200: { description: 'Refunded, or voided (before capture)', schema: doneView(z.object({ action: z.enum(['refunded', 'voided']) }).loose()) } },
+  handler: async (ctx, { params, body }) => {
+    ctx.body = await refundOrder(support(), callerOf(ctx), params.id, body.amount === undefined ? undefined : String(body.amount), body.reason);
+  },
+});
+
+const retryPaymentRoute = (staff: Staff, support: Support) => route({
+  ...staff, method: 'post', path: '/admin/orders/:id/retry-payment',
+  summary: 'For a payment stuck waiting for 3-D Secure: ask the provider whether it was completed and pass its answer to the payment',
+  params, body: z.strictObject({ reason: reason.optional() }).optional().default({}),
+  responses: { 200: { description: 'Done; the order\'s state after it', schema: doneView(liveOrderView) } },
+  handler: async (ctx, { params, body }) => {
+    ctx.body = await retryPayment(support(), callerOf(ctx), params.id, body.reason ?? 'payment re-checked by support');
+  },
+});
+
+/** A carrier scan recorded by hand, addressed by shipment or by order. */
+const carrierEventRoutes = (staff: Staff, support: Support) => [
+  route({
+    ...staff, method: 'post', path: '/admin/shipments/:shipmentId/carrier-events',
+    summary: 'Record a carrier scan by hand: signals the shipment\'s tracking workflow, noted in the order\'s timeline',
+    params: z.strictObject({ shipmentId: z.uuid() }), body: carrierEventBody,
+    responses: { 200: { description: 'Recorded', schema: carrierEventDone } },
+    handler: async (ctx, { params, body }) => {
+      ctx.body = await recordCarrierEvent(support(), callerOf(ctx), params.shipmentId, body.status, body.reason ?? 'recorded by support',
+        { eventId: body.eventId, occurredAt: body.occurredAt });
+    },
+  }),
+  route({
+    ...staff, method: 'post', path: '/admin/orders/:id/carrier-events',
+    summary: 'The same, addressed by order: records the scan on the order\'s parcel (409 before it is dispatched)',
+    params, body: carrierEventBody,
+    responses: { 200: { description: 'Recorded', schema: carrierEventDone } },
+    handler: async (ctx, { params, body }) => {
+      ctx.body = await recordCarrierEvent(support(), callerOf(ctx), await shipmentOfOrder(support(), params.id), body.status,
+        body.reason ?? 'recorded by support', { eventId: body.eventId, occurredAt: body.occurredAt });
+    },
+  }),
+];
 
 export function callerOf(ctx: Context): Caller {
   const agent = ctx.get('X-Support-Agent');
@@ -174,21 +195,5 @@ export function callerOf(ctx: Context): Caller {
   return { actor: agent ? `staff:${agent}` : 'staff', via: 'api', requestId: key || undefined };
 }
 
-/** A support refusal becomes the one JSON error shape: 409 with the workflow's reason, 404, 400 or 503. */
-async function answer<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    if (!(err instanceof SupportError)) throw err;
-    const code = err.kind === 'unavailable' ? ErrorCode.ServiceUnavailable : err.kind === 'bad_request' ? ErrorCode.ValidationFailed : err.code;
-    throw new DomainError(code, err.message.charAt(0).toUpperCase() + err.message.slice(1) + (err.message.endsWith('.') ? '' : '.'), { outcome: err.kind });
-  }
-}
-
-async function auditTrail(ctx: Context, id: string) {
-  const rows = await emOf(ctx).getConnection().execute<{ id: string; action: string; actor: string; via: string; reason: string; outcome: string;
-    outcome_detail: string | null; requested_at: Date; completed_at: Date | null }[]>(
-    'select * from support_actions where order_id = ? order by requested_at', [id]);
-  return rows.map((r) => ({ id: r.id, action: r.action, actor: r.actor, via: r.via, reason: r.reason, outcome: r.outcome, outcomeDetail: r.outcome_detail,
-    requestedAt: new Date(r.requested_at).toISOString(), completedAt: r.completed_at ? new Date(r.completed_at).toISOString() : null }));
-}
+const auditEntry = (r: SupportActionRow) => ({ id: r.id, action: r.action, actor: r.actor, via: r.via, reason: r.reason, outcome: r.outcome,
+  outcomeDetail: r.outcome_detail, requestedAt: new Date(r.requested_at).toISOString(), completedAt: r.completed_at ? new Date(r.completed_at).toISOString() : null });

@@ -15,6 +15,8 @@ import { workflowIds } from '../../contracts/temporal';
 import { FINAL_SHIPMENT_STATUSES } from '../../contracts/shipment';
 import type { AppDeps } from '../deps';
 import { emOf } from '../context';
+import { shipmentByTrackingNumber } from '../../store/shipments';
+import { handleWebhookEventOnce } from '../../store/webhook-events';
 import { sendError } from '../errors';
 import { route } from '../http';
 
@@ -60,8 +62,7 @@ export function carrierWebhookRoutes(deps: Deps) {
       handler: async (ctx, { body }) => {
         const log = (ctx.state.logger as Logger).child({ eventId: body.eventId, trackingNumber: body.trackingNumber });
         const em = emOf(ctx);
-        const [shipment] = await em.getConnection().execute<{ id: string; order_id: string; status: string }[]>(
-          'select id, order_id, status from shipments where tracking_number = ?', [body.trackingNumber]);
+        const shipment = await shipmentByTrackingNumber(em, body.trackingNumber);
         if (!shipment) {
           // Not ours (or another account's): retrying would never help, so it is acknowledged and not kept.
           log.warn('carrier webhook for a tracking number we do not know; acknowledged and ignored');
@@ -72,14 +73,8 @@ export function carrierWebhookRoutes(deps: Deps) {
         const event: CarrierEvent = { eventId: body.eventId, status: body.status, occurredAt: new Date(body.occurredAt).toISOString(),
           ...(body.description ? { description: body.description } : {}) };
 
-        // The event id is kept in the same transaction as the signal is sent: if the signal fails, the row
-        // goes too and the carrier's retry gets through; a concurrent redelivery waits on the row and is a duplicate.
-        const result = await em.transactional(async (tx) => {
-          const kept = await tx.getConnection().execute<{ event_id: string }[]>(
-            `insert into webhook_events (provider, event_id, type, payload) values ('carrier', ?, ?, ?)
-             on conflict (provider, event_id) do nothing returning event_id`,
-            [body.eventId, body.status, JSON.stringify(body)], 'all', tx.getTransactionContext());
-          if (kept.length === 0) return 'duplicate' as const;
+        // Kept once, in the same transaction as the signal is sent: if the signal fails, the carrier's retry gets through.
+        const result = await handleWebhookEventOnce(em, { provider: 'carrier', eventId: body.eventId, type: body.status, payload: body }, async () => {
           try {
             await client.workflow.getHandle(workflowIds.shipment(shipment.id)).signal(carrierEventSignal, event);
             return 'signalled' as const;
@@ -113,13 +108,13 @@ function unavailable(why: string): DomainError {
 function verifySignature(secret: string | undefined): Middleware {
   return async (ctx, next) => {
     if (!secret) {
-      sendError(ctx, 503, 'not_configured', 'Carrier webhooks are not configured on this server (CARRIER_WEBHOOK_SECRET is not set).');
+      sendError(ctx, ErrorCode.NotConfigured, 'Carrier webhooks are not configured on this server (CARRIER_WEBHOOK_SECRET is not set).');
       return;
     }
     const refusal = signatureRefusal(secret, ctx.get(SIGNATURE_HEADER), (ctx.request as { rawBody?: string }).rawBody ?? '', Math.floor(Date.now() / 1000));
     if (refusal) {
       (ctx.state.logger as Logger).warn({ reason: refusal }, 'carrier webhook refused: bad signature');
-      sendError(ctx, 400, 'invalid_signature', `The ${SIGNATURE_HEADER} header does not verify: ${refusal}. Nothing was done.`, { reason: refusal });
+      sendError(ctx, ErrorCode.InvalidSignature, `The ${SIGNATURE_HEADER} header does not verify: ${refusal}. Nothing was done.`, { reason: refusal });
       return;
     }
     await next();

@@ -10,7 +10,8 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { FINAL_STATUSES, type OrderStatus } from '../../domain/order';
-import { placeOrder, type PlacedOrder } from '../../store/orders';
+import { orderById, placeOrder, type OrderRow, type PlacedOrder } from '../../store/orders';
+import { latestPaymentOfOrder } from '../../store/payments';
 import { awaitPaymentOutcomeUpdate, EARLY_RETURN_CAP_MS, statusQuery, type CheckoutInput, type CheckoutWorkflow, type OrderState } from '../../contracts/order';
 import { CustomerIdAttr, OrderIdAttr, OrderStatusAttr, OrderTotalAttr, workflowIds } from '../../contracts/temporal';
 import type { PaymentState } from '../../contracts/payment';
@@ -132,11 +133,10 @@ async function queryState(client: Client, orderId: string, log: Logger): Promise
 
 /** What the database knows, for a saga that has ended and whose workflow no longer answers. */
 async function stateFromDatabase(em: EntityManager, orderId: string): Promise<Outcome> {
-  const conn = em.getConnection();
-  const [order] = await conn.execute<{ status: OrderStatus }[]>('select status from orders where id = ?', [orderId]);
-  const [payment] = await conn.execute<{ status: PaymentState; failure_code: string | null }[]>(
-    'select status, failure_code from payments where order_id = ? order by created_at desc limit 1', [orderId]);
-  return { status: order.status, payment: { status: payment?.status ?? 'pending', declineCode: payment?.failure_code ?? undefined } };
+  const order = (await orderById(em, orderId)) as OrderRow;
+  const payment = await latestPaymentOfOrder(em, orderId);
+  return { status: order.status as OrderStatus,
+    payment: { status: (payment?.status ?? 'pending') as PaymentState, declineCode: payment?.failure_code ?? undefined } };
 }
 
 function unavailable(orderId: string): DomainError {

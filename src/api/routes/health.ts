@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { route } from '../http';
 import type { AppDeps } from '../deps';
 import { emOf } from '../context';
+import { pingDatabase } from '../../store/health';
 
 const check = z.object({ ok: z.boolean(), error: z.string().optional() });
 
@@ -24,7 +25,7 @@ export function healthRoutes(deps: AppDeps) {
       },
       handler: async (ctx) => {
         const [postgres, temporal] = await Promise.all([
-          probe(async () => { await emOf(ctx).getConnection().execute('select 1'); }),
+          probe(() => pingDatabase(emOf(ctx))),
           probe(() => deps.temporal.ping()),
         ]);
         const ready = postgres.ok && temporal.ok && !deps.isShuttingDown?.();

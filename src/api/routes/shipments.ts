@@ -4,13 +4,12 @@
  * timeline comes from PostgreSQL, where the tracking workflow stores each scan as it applies it.
  */
 import { z } from 'zod';
-import type { Context } from 'koa';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { DomainError, ErrorCode } from '../../domain/errors';
-import { orderTokenMatches } from '../../store/orders';
+import { orderById } from '../../store/orders';
+import { shipmentsOfOrder } from '../../store/shipments';
 import { SHIPMENT_STATUSES } from '../../contracts/shipment';
 import type { AppDeps } from '../deps';
-import { bearerToken, isStaff } from '../auth';
+import { orderAccess, orderNotFound } from '../auth';
 import { emOf } from '../context';
 import { route } from '../http';
 import { orderId } from '../schemas';
@@ -45,48 +44,22 @@ export function shipmentRoutes(deps: Pick<AppDeps, 'staffTokenDigests'>) {
       responses: { 200: { description: 'The order\'s shipments (an empty list until it ships)', schema: shipmentsResponse } },
       handler: async (ctx, { params }) => {
         const em = emOf(ctx);
-        await authorize(ctx, deps, params.id);
-        const [order] = await em.getConnection().execute<{ id: string }[]>('select id from orders where id = ?', [params.id]);
-        if (!order) throw orderNotFound(params.id);
+        await orderAccess(ctx, deps.staffTokenDigests, params.id);
+        if (!(await orderById(em, params.id))) throw orderNotFound(params.id);
         ctx.body = { orderId: params.id, shipments: await loadShipments(em, params.id) };
       },
     }),
   ];
 }
 
-interface ShipmentRow { id: string; carrier: string; tracking_number: string; status: string; stalled: boolean; created_at: Date; updated_at: Date }
-interface EventRow { shipment_id: string; provider_event_id: string; status: string; description: string; occurred_at: Date; recorded_at: Date }
-
-const iso = (value: Date | string) => new Date(value).toISOString();
+const iso = (value: string) => new Date(value).toISOString();
 
 export async function loadShipments(em: EntityManager, id: string) {
-  const conn = em.getConnection();
-  const shipments = await conn.execute<ShipmentRow[]>(
-    `select s.id, s.carrier, s.tracking_number, s.status, s.created_at, s.updated_at,
-            exists (select 1 from support_notices n where n.shipment_id = s.id and n.kind = 'shipment_stalled' and n.resolved_at is null) as stalled
-       from shipments s where s.order_id = ? order by s.created_at`, [id]);
-  if (shipments.length === 0) return [];
-  const events = await conn.execute<EventRow[]>(
-    `select shipment_id, provider_event_id, status, description, occurred_at, recorded_at from shipment_events
-      where shipment_id in (${shipments.map(() => '?').join(', ')}) order by occurred_at, recorded_at`, shipments.map((s) => s.id));
-  return shipments.map((s) => ({
+  return (await shipmentsOfOrder(em, id)).map((s) => ({
     id: s.id, carrier: s.carrier, trackingNumber: s.tracking_number, status: s.status, stalled: s.stalled,
     createdAt: iso(s.created_at), updatedAt: iso(s.updated_at),
-    events: events.filter((e) => e.shipment_id === s.id).map((e) => ({
+    events: s.events.map((e) => ({
       eventId: e.provider_event_id, status: e.status, description: e.description, occurredAt: iso(e.occurred_at), recordedAt: iso(e.recorded_at) })),
   }));
 }
 
-/** The rule of GET /orders/:id: staff, or the holder of this order's access token; anyone else is told it does not exist. */
-async function authorize(ctx: Context, deps: Pick<AppDeps, 'staffTokenDigests'>, id: string): Promise<void> {
-  if (isStaff(ctx, deps.staffTokenDigests)) return;
-  const token = bearerToken(ctx);
-  if (token && (await orderTokenMatches(emOf(ctx), id, token))) return;
-  throw orderNotFound(id);
-}
-
-function orderNotFound(id: string): DomainError {
-  return new DomainError(ErrorCode.OrderNotFound,
-    `Order ${id} does not exist, or this request does not carry its access token. `
-    + 'Send the accessToken that checkout returned as "Authorization: Bearer <token>".', { id });
-}

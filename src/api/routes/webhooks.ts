@@ -20,6 +20,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { applyDeliveryReport, keepDeliveryReport } from '../../store/delivery-reports';
 import { applyRefundReport, type RefundOutcome } from '../../store/refunds';
+import { keepWebhookEvent, markWebhookEventProcessed } from '../../store/webhook-events';
 import type { Logger } from '../../logger';
 import { paymentEventSignal, type PaymentEvent } from '../../contracts/payment';
 import { workflowIds } from '../../contracts/temporal';
@@ -66,24 +67,23 @@ export function providerWebhookRoutes(deps: WebhookDeps) {
       },
       handler: async (ctx) => {
         const secret = deps.stripeWebhookSecret;
-        if (!secret) return sendError(ctx, 503, 'not_configured', 'Stripe webhooks are not configured on this server (STRIPE_WEBHOOK_SECRET is not set).');
+        if (!secret) return sendError(ctx, ErrorCode.NotConfigured, 'Stripe webhooks are not configured on this server (STRIPE_WEBHOOK_SECRET is not set).');
         const raw = await rawBody(ctx);
         let event: Stripe.Event;
         try {
           event = Stripe.webhooks.constructEvent(raw, ctx.get('Stripe-Signature'), secret);
         } catch (err) {
           logger(ctx).warn({ reason: (err as Error).message }, 'Stripe webhook refused: bad or missing signature');
-          return sendError(ctx, 400, 'invalid_signature', `The Stripe-Signature header does not verify: ${(err as Error).message} Nothing was done.`);
+          return sendError(ctx, ErrorCode.InvalidSignature, `The Stripe-Signature header does not verify: ${(err as Error).message} Nothing was done.`);
         }
         const log = logger(ctx).child({ eventId: event.id, type: event.type });
-        if (!(await recordEvent(deps.orm, event))) {
+        if (!(await keepWebhookEvent(deps.orm.em.fork(), { provider: 'stripe', eventId: event.id, type: event.type, payload: event }))) {
           log.info('Stripe webhook redelivered; already handled');
           ctx.body = { received: true, duplicate: true };
           return;
         }
         const outcome = await deliver(deps, event, log);
-        await deps.orm.em.fork().getConnection().execute(
-          `update webhook_events set processed_at = now(), outcome = ? where provider = 'stripe' and event_id = ?`, [outcome, event.id]);
+        await markWebhookEventProcessed(deps.orm.em.fork(), 'stripe', event.id, outcome);
         ctx.body = { received: true, duplicate: false, outcome };
       },
     }),
@@ -98,31 +98,18 @@ export function providerWebhookRoutes(deps: WebhookDeps) {
       },
       handler: async (ctx) => {
         const token = deps.twilioAuthToken;
-        if (!token) return sendError(ctx, 503, 'not_configured', 'Twilio webhooks are not configured on this server (TWILIO_AUTH_TOKEN is not set).');
+        if (!token) return sendError(ctx, ErrorCode.NotConfigured, 'Twilio webhooks are not configured on this server (TWILIO_AUTH_TOKEN is not set).');
         const params = Object.fromEntries(new URLSearchParams((await rawBody(ctx)).toString('utf8')));
         // Twilio signs the URL it called: ours as the world sees it (PUBLIC_BASE_URL), not as the proxy in front of us forwarded it.
         const url = `${(deps.publicBaseUrl ?? ctx.origin).replace(/\/$/, '')}${ctx.originalUrl}`;
         if (!twilio.validateRequest(token, ctx.get('X-Twilio-Signature'), url, params)) {
           logger(ctx).warn({ url }, 'Twilio webhook refused: bad or missing signature');
-          return sendError(ctx, 403, 'invalid_signature', 'The X-Twilio-Signature header does not verify for this URL and body. Nothing was changed.');
+          return sendError(ctx, ErrorCode.InvalidSignature, 'The X-Twilio-Signature header does not verify for this URL and body. Nothing was changed.', {}, 403);
         }
         ctx.body = { received: true, updated: await recordDelivery(deps.orm, params, logger(ctx)) };
       },
     }),
   ];
-}
-
-/**
- * Keeps the event; false when it was handled before. An event kept but never marked processed
- * (its delivery failed) counts as new, so Stripe's redelivery finishes the job.
- */
-async function recordEvent(orm: MikroORM, event: Stripe.Event): Promise<boolean> {
-  const conn = orm.em.fork().getConnection();
-  await conn.execute(`insert into webhook_events (provider, event_id, type, payload) values ('stripe', ?, ?, ?)
-    on conflict (provider, event_id) do nothing`, [event.id, event.type, JSON.stringify(event)]);
-  const [row] = await conn.execute<{ processed_at: Date | null }[]>(
-    `select processed_at from webhook_events where provider = 'stripe' and event_id = ?`, [event.id]);
-  return row.processed_at === null;
 }
 
 async function deliver(deps: WebhookDeps, event: Stripe.Event, log: Logger): Promise<Outcome> {
@@ -162,7 +149,7 @@ async function deliver(deps: WebhookDeps, event: Stripe.Event, log: Logger): Pro
 
 /** A refund's status as Stripe reports it, applied to our refund row; the object's status is the truth, not the event's type. */
 async function settleRefund(deps: WebhookDeps, refund: Stripe.Refund, log: Logger): Promise<Outcome> {
-  const { outcome, orderId } = await applyRefundReport(deps.orm, { refundRef: refund.id, status: refund.status ?? 'pending', failureReason: refund.failure_reason });
+  const { outcome, orderId } = await applyRefundReport(deps.orm.em.fork(), { refundRef: refund.id, status: refund.status ?? 'pending', failureReason: refund.failure_reason });
   const fields = { refundId: refund.id, status: refund.status, failureReason: refund.failure_reason, orderId };
   if (outcome === 'unknown_refund') log.warn(fields, 'Stripe refund event for a refund we have no record of; acknowledged, nothing changed');
   else if (outcome === 'refund_failed') log.warn(fields, 'Stripe refund failed: its amount is refundable again and support has a refund_failed notice');
@@ -178,10 +165,10 @@ async function recordDelivery(orm: MikroORM, params: Record<string, string>, log
   const { MessageSid: sid, MessageStatus: status, ErrorCode: errorCode } = params;
   const final = status === 'delivered' ? 'delivered' : status === 'undelivered' || status === 'failed' ? 'undelivered' : undefined;
   if (!sid || !final) return 0;
-  const conn = orm.em.fork().getConnection();
-  await keepDeliveryReport(conn, { provider: 'twilio', messageId: sid, status: final,
+  const em = orm.em.fork();
+  await keepDeliveryReport(em, { provider: 'twilio', messageId: sid, status: final,
     detail: `Twilio reported ${status}${errorCode ? ` (error ${errorCode})` : ''}` });
-  const rows = await applyDeliveryReport(conn, 'twilio', sid);
+  const rows = await applyDeliveryReport(em, 'twilio', sid);
   log.info({ messageSid: sid, status, updated: rows.length, orderId: rows[0]?.order_id },
     rows.length ? 'Twilio delivery report' : 'Twilio delivery report kept: its message is not recorded as sent yet');
   return rows.length;

@@ -1,6 +1,6 @@
 /**
  * The default payment provider: behaves like Stripe's manual-capture PaymentIntents for Stripe's
- * own test payment methods, keeping its ledger in its own table (it stands in for Stripe's side).
+ * own test payment methods, keeping its ledger in its own tables (src/store/simulated-payments.ts; it stands in for Stripe's side).
  *   pm_card_visa, pm_card_mastercard, pm_card_amex   authorized
  *   pm_card_chargeDeclined                            declined (generic_decline)
  *   pm_card_chargeDeclinedInsufficientFunds           declined (insufficient_funds)
@@ -12,6 +12,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import {
+  cancelIntent, captureIntent, completeIntentAction, countProviderCall, intentById, intentOnce, refundIntentOnce, type IntentRow,
+} from '../../store/simulated-payments';
 import { PaymentProviderError, type AuthorizationResult, type AuthorizeRequest, type PaymentProvider, type ProviderPaymentStatus } from '../payments';
 
 const APPROVED = new Set(['pm_card_visa', 'pm_card_mastercard', 'pm_card_amex', 'pm_sim_flaky']);
@@ -22,68 +25,41 @@ const DECLINED: Record<string, string> = {
 };
 export const SIMULATED_PAYMENT_METHODS = [...APPROVED, ...Object.keys(DECLINED), 'pm_card_authenticationRequired'];
 
-interface IntentRow { id: string; status: string; payment_method: string; amount: string; amount_captured: string; amount_refunded: string }
-
 export class SimulatedPaymentProvider implements PaymentProvider {
   readonly name = 'simulated';
 
   constructor(private readonly orm: MikroORM, private readonly publicBaseUrl = 'http://127.0.0.1:3000') {}
 
   async authorize(req: AuthorizeRequest): Promise<AuthorizationResult> {
-    const attempt = await this.countAttempt(req.idempotencyKey, 'authorize');
+    const attempt = await countProviderCall(this.em(), `authorize:${req.idempotencyKey}`, 'authorize');
     if (req.paymentMethod === 'pm_sim_flaky' && attempt === 2) {
       throw new PaymentProviderError('Simulated provider answered 503 Service Unavailable', 'provider_unavailable', true);
     }
     const status = req.paymentMethod === 'pm_card_authenticationRequired' ? 'requires_action'
       : DECLINED[req.paymentMethod] || !APPROVED.has(req.paymentMethod) ? 'requires_payment_method' : 'requires_capture';
-    await this.conn().execute(
-      `insert into simulated_payment_intents (id, idempotency_key, amount, currency, payment_method, status, metadata)
-       values (?, ?, ?, ?, ?, ?, ?) on conflict (idempotency_key) do nothing`,
-      [`pi_sim_${randomBytes(12).toString('hex')}`, req.idempotencyKey, req.amount, req.currency, req.paymentMethod, status,
-        JSON.stringify({ orderId: req.orderId })]);
+    const intent = await intentOnce(this.em(), { id: `pi_sim_${randomBytes(12).toString('hex')}`, idempotencyKey: req.idempotencyKey,
+      amount: req.amount, currency: req.currency, paymentMethod: req.paymentMethod, status, orderId: req.orderId });
     if (req.paymentMethod === 'pm_sim_flaky' && attempt === 1) {
       throw new PaymentProviderError('Connection reset after the request was sent (simulated)', 'network_error', true);
     }
-    const [intent] = await this.conn().execute<IntentRow[]>('select * from simulated_payment_intents where idempotency_key = ?', [req.idempotencyKey]);
     return this.toResult(intent);
   }
 
   async capture(req: { idempotencyKey: string; providerRef: string; amount: number }): Promise<{ capturedAmount: number }> {
-    const rows = await this.conn().execute<IntentRow[]>(
-      `update simulated_payment_intents set status = 'succeeded', amount_captured = ?, updated_at = now()
-        where id = ? and (status = 'requires_capture' or (status = 'succeeded' and amount_captured = ?)) and ? <= amount returning *`,
-      [req.amount, req.providerRef, req.amount, req.amount]);
-    if (rows.length === 0) throw await this.unexpectedState(req.providerRef, 'capture');
-    return { capturedAmount: Number(rows[0].amount_captured) };
+    const intent = await captureIntent(this.em(), req.providerRef, req.amount);
+    if (!intent) throw await this.unexpectedState(req.providerRef, 'capture');
+    return { capturedAmount: Number(intent.amount_captured) };
   }
 
   async void(req: { idempotencyKey: string; providerRef: string }): Promise<void> {
-    const rows = await this.conn().execute<IntentRow[]>(
-      `update simulated_payment_intents set status = 'canceled', updated_at = now()
-        where id = ? and status in ('requires_capture', 'requires_action', 'requires_payment_method', 'canceled') returning *`,
-      [req.providerRef]);
-    if (rows.length === 0) throw await this.unexpectedState(req.providerRef, 'void');
+    if (!(await cancelIntent(this.em(), req.providerRef))) throw await this.unexpectedState(req.providerRef, 'void');
   }
 
   async refund(req: { idempotencyKey: string; providerRef: string; amount: number }): Promise<{ refundRef: string }> {
-    const em = this.orm.em.fork();
-    return em.transactional(async (tx) => {
-      const conn = tx.getConnection();
-      const ctx = tx.getTransactionContext();
-      const done = await conn.execute<{ result: { refundRef: string } }[]>(
-        `select result from simulated_provider_calls where idempotency_key = ? and result is not null`, [req.idempotencyKey], 'all', ctx);
-      if (done.length) return done[0].result;
-      const rows = await conn.execute<IntentRow[]>(
-        `update simulated_payment_intents set amount_refunded = amount_refunded + ?, updated_at = now()
-          where id = ? and status = 'succeeded' and amount_refunded + ? <= amount_captured returning *`,
-        [req.amount, req.providerRef, req.amount], 'all', ctx);
-      if (rows.length === 0) throw await this.unexpectedState(req.providerRef, 'refund');
-      const result = { refundRef: `re_sim_${randomBytes(12).toString('hex')}` };
-      await conn.execute(
-        `insert into simulated_provider_calls (idempotency_key, operation, attempts, result) values (?, 'refund', 1, ?)
-         on conflict (idempotency_key) do update set result = excluded.result`, [req.idempotencyKey, JSON.stringify(result)], 'run', ctx);
-      return result;
-    });
+    const result = await refundIntentOnce(this.em(), { key: req.idempotencyKey, id: req.providerRef, amount: req.amount,
+      refundRef: `re_sim_${randomBytes(12).toString('hex')}` });
+    if (!result) throw await this.unexpectedState(req.providerRef, 'refund');
+    return result;
   }
 
   async retrieve(providerRef: string): Promise<ProviderPaymentStatus> {
@@ -96,17 +72,12 @@ export class SimulatedPaymentProvider implements PaymentProvider {
 
   /** The customer finished (or failed) 3-D Secure. Returns the event a webhook would deliver. */
   async completeAction(providerRef: string, outcome: 'succeeded' | 'failed'): Promise<{ orderId: string; status: string } | undefined> {
-    const rows = await this.conn().execute<(IntentRow & { metadata: { orderId: string } })[]>(
-      `update simulated_payment_intents set status = ?, updated_at = now() where id = ? and status = 'requires_action' returning *`,
-      [outcome === 'succeeded' ? 'requires_capture' : 'requires_payment_method', providerRef]);
-    if (rows.length === 0) return undefined;
-    return { orderId: rows[0].metadata.orderId, status: rows[0].status };
+    const intent = await completeIntentAction(this.em(), providerRef, outcome === 'succeeded' ? 'requires_capture' : 'requires_payment_method');
+    return intent && { orderId: intent.metadata.orderId, status: intent.status };
   }
 
-  async findIntent(providerRef: string): Promise<(IntentRow & { metadata: { orderId: string } }) | undefined> {
-    const [row] = await this.conn().execute<(IntentRow & { metadata: { orderId: string } })[]>(
-      'select * from simulated_payment_intents where id = ?', [providerRef]);
-    return row;
+  async findIntent(providerRef: string): Promise<IntentRow | undefined> {
+    return intentById(this.em(), providerRef);
   }
 
   private toResult(intent: IntentRow): AuthorizationResult {
@@ -122,14 +93,6 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     return { status: 'authorized', providerRef: intent.id };
   }
 
-  private async countAttempt(idempotencyKey: string, operation: string): Promise<number> {
-    const [row] = await this.conn().execute<{ attempts: number }[]>(
-      `insert into simulated_provider_calls (idempotency_key, operation, attempts) values (?, ?, 1)
-       on conflict (idempotency_key) do update set attempts = simulated_provider_calls.attempts + 1 returning attempts`,
-      [`${operation}:${idempotencyKey}`, operation]);
-    return row.attempts;
-  }
-
   private async unexpectedState(providerRef: string, operation: string): Promise<PaymentProviderError> {
     const intent = await this.findIntent(providerRef);
     return new PaymentProviderError(
@@ -137,7 +100,7 @@ export class SimulatedPaymentProvider implements PaymentProvider {
       intent ? 'payment_intent_unexpected_state' : 'resource_missing', false);
   }
 
-  private conn() {
-    return this.orm.em.fork().getConnection();
+  private em() {
+    return this.orm.em.fork();
   }
 }
