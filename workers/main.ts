@@ -10,7 +10,7 @@ import { durationMs, loadConfigOrExit } from '../src/config';
 import { closeOrm, createOrm, type MikroORM } from '../src/db/orm';
 import { logger as rootLogger } from '../src/logger';
 import { connectionOptions, targetFromConfig } from '../src/temporal/client';
-import { startTracing } from '../src/telemetry/tracing';
+import { startTracing, type Tracing } from '../src/telemetry/tracing';
 import { installWorkerRuntime, startWorker, type RunningWorker } from './worker';
 
 const logger = rootLogger.child({ role: 'worker' });
@@ -29,21 +29,7 @@ async function main(): Promise<void> {
   let orm: MikroORM | undefined;
   let connection: NativeConnection | undefined;
   let running: RunningWorker | undefined;
-  const release = async () => {
-    let timer: NodeJS.Timeout | undefined;
-    const closing = (async () => {
-      await connection?.close().catch((err: unknown) => logger.warn({ err }, 'Closing the Temporal connection failed'));
-      if (orm) await closeOrm(orm).catch((err: unknown) => logger.warn({ err }, 'Closing the database pool failed'));
-      await tracing?.shutdown().catch((err: unknown) => logger.warn({ err }, 'Flushing the last trace spans failed'));
-    })();
-    const late = new Promise<void>((done) => {
-      timer = setTimeout(() => {
-        logger.warn({ afterMs: RELEASE_TIMEOUT_MS }, 'The Temporal connection or the database pool is still in use: exiting without waiting');
-        done();
-      }, RELEASE_TIMEOUT_MS);
-    });
-    await Promise.race([closing, late]).finally(() => clearTimeout(timer));
-  };
+  const release = () => releaseAll({ connection, orm, tracing });
   try {
     orm = await createOrm(config.DATABASE_URL!, config.DATABASE_POOL_MAX);
     const pending = await orm.getMigrator().getPendingMigrations();
@@ -62,13 +48,51 @@ async function main(): Promise<void> {
 
   const worker = running;
   let stopping = false;
-  const handle = (signal: NodeJS.Signals) => {
+  const handle = stopOnSignal(worker, release, () => {
+    stopping = true;
+  }, durationMs(config.WORKER_SHUTDOWN_GRACE));
+  process.on('SIGTERM', handle);
+  process.on('SIGINT', handle);
+
+  // A worker that dies on its own (e.g. its namespace is gone) exits non-zero so the supervisor restarts it.
+  worker.run.catch(async (err: unknown) => {
+    if (stopping) return;
+    logger.fatal({ err }, `The worker stopped unexpectedly: ${(err as Error).message}`);
+    await release();
+    process.exit(1);
+  });
+}
+
+interface Held { connection?: NativeConnection; orm?: MikroORM; tracing?: Tracing }
+
+/** Closes what the process holds, waiting at most RELEASE_TIMEOUT_MS. */
+async function releaseAll({ connection, orm, tracing }: Held): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closing = (async () => {
+    await connection?.close().catch((err: unknown) => logger.warn({ err }, 'Closing the Temporal connection failed'));
+    if (orm) await closeOrm(orm).catch((err: unknown) => logger.warn({ err }, 'Closing the database pool failed'));
+    await tracing?.shutdown().catch((err: unknown) => logger.warn({ err }, 'Flushing the last trace spans failed'));
+  })();
+  const late = new Promise<void>((done) => {
+    timer = setTimeout(() => {
+      logger.warn({ afterMs: RELEASE_TIMEOUT_MS }, 'The Temporal connection or the database pool is still in use: exiting without waiting');
+      done();
+    }, RELEASE_TIMEOUT_MS);
+  });
+  await Promise.race([closing, late]).finally(() => clearTimeout(timer));
+}
+
+/** SIGTERM/SIGINT: stop polling, let running activities finish, release, exit; a second signal exits at once. */
+function stopOnSignal(worker: RunningWorker, release: () => Promise<void>, onStop: () => void, graceMs: number) {
+  let stopping = false;
+  return (signal: NodeJS.Signals) => {
     if (stopping) {
       logger.warn({ signal }, 'Second stop signal: exiting without waiting for running activities');
       process.exit(1);
     }
     stopping = true;
-    logger.info({ signal, graceMs: durationMs(config.WORKER_SHUTDOWN_GRACE) }, 'Stopping: no new tasks; running activities may finish');
+    onStop();
+    logger.info({ signal, graceMs }, 'Stopping: no new tasks; running activities may finish');
     worker.stop().then(
       async () => {
         await release();
@@ -83,16 +107,6 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', handle);
-  process.on('SIGINT', handle);
-
-  // A worker that dies on its own (e.g. its namespace is gone) exits non-zero so the supervisor restarts it.
-  worker.run.catch(async (err: unknown) => {
-    if (stopping) return;
-    logger.fatal({ err }, `The worker stopped unexpectedly: ${(err as Error).message}`);
-    await release();
-    process.exit(1);
-  });
 }
 
 void main();
