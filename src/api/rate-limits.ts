@@ -163,7 +163,7 @@ export function clientIp(ctx: Context): string {
 function describeWindow(seconds: number): string {
   if (seconds % 86_400 === 0) return plural(seconds / 86_400, 'day');
   if (seconds % 3_600 === 0) return plural(seconds / 3_600, 'hour');
-  if (seconds >= 120) return plural(Math.ceil(seconds / 60), 'minute');
+  if (seconds >= 60) return plural(Math.ceil(seconds / 60), 'minute');
   return plural(seconds, 'second');
 }
 
