@@ -3,7 +3,7 @@
  * PostgreSQL so every API replica sees the same counts (src/store/rate-limits.ts). Each policy has
  * a limit per dimension, from the configuration (RATE_LIMIT_*, docs/configuration.md):
  *
- * - cartCreation: POST /carts, per client address and per signed-in customer.
+ * - cartCreation: POST /carts, per client address (and per signed-in customer, once requests carry a customer session).
  * - checkout: new orders (POST /carts/:id/checkout; a replay of an Idempotency-Key is not one), per
  *   address and per customer (the cart's owner).
  * - declines: declined payments, per cart, customer and address. Checkout is refused while any of
@@ -127,9 +127,9 @@ function refuseIfOver(policy: PolicyName, tallies: (Applied & { tally: Tally })[
 }
 
 /** A route's `before`: takes one attempt of the policy, keyed from the request. */
-export function limited<P extends PolicyName>(limits: RateLimits, policy: P, keysOf: (ctx: Context) => LimitKeys<P>): Middleware {
+export function limited<P extends PolicyName>(limits: RateLimits, policy: P, keysOf: (ctx: Context) => Promise<LimitKeys<P>>): Middleware {
   return async (ctx, next) => {
-    if (limits.enabled(policy)) await limits.take(policy, keysOf(ctx));
+    if (limits.enabled(policy)) await limits.take(policy, await keysOf(ctx));
     await next();
   };
 }

@@ -14,7 +14,8 @@ const cartResponse = { 200: { description: 'The cart, priced by the server', sch
 export const cartRoutes = (deps: Pick<AppDeps, 'limits'>) => [
   route({
     method: 'post', path: '/carts', tag: 'carts', access: 'public',
-    before: [limited(deps.limits, 'cartCreation', (ctx) => ({ ip: clientIp(ctx), customer: ctx.state.customer?.id }))],
+    // Per address; the per-customer limit (RATE_LIMIT_CARTS_PER_CUSTOMER) takes the signed-in customer once requests carry one.
+    before: [limited(deps.limits, 'cartCreation', async (ctx) => ({ ip: clientIp(ctx) }))],
     summary: 'Start a cart; its id is the only key to it, so keep it private',
     body: z.strictObject({ currency: currency.default('USD') }).optional().default({ currency: 'USD' }),
     responses: { 201: { description: 'The new, empty cart', schema: cartView }, 429: { description: 'Too many new carts from this address; see Retry-After' } },
