@@ -7,7 +7,7 @@ import { RequestContext } from '@mikro-orm/postgresql';
 import { TASK_QUEUE } from '../contracts/temporal';
 import type { AppDeps, AppOptions } from './deps';
 import { errorMiddleware } from './errors';
-import { mount, route, type AnyRoute } from './http';
+import { methodsAllowed, mount, route, type AnyRoute } from './http';
 import { httpMetrics, metricsRoutes } from './metrics';
 import { openApiDocument } from './openapi';
 import { adminInventoryRoutes } from './routes/admin-inventory';
@@ -32,7 +32,7 @@ export type { AppDeps, AppOptions };
 export function allRoutes(deps: AppDeps): AnyRoute[] {
   return [
     ...healthRoutes(deps), ...metricsRoutes(), ...productRoutes, ...cartRoutes(deps), ...checkoutRoutes(deps), ...orderRoutes(deps),
-    ...shipmentRoutes(), ...carrierWebhookRoutes(deps),
+    ...shipmentRoutes(), ...carrierWebhookRoutes(deps), ...providerWebhookRoutes(deps),
     ...adminInventoryRoutes(), ...warehouseRoutes(deps), ...adminOrderRoutes(deps), ...adminNoticeRoutes(), ...adminStaffRoutes(),
     // The simulated provider's 3-D Secure page: mounted only when it is the provider in use (never with Stripe; production refuses it unless allowed).
     ...(deps.simulatedPayments ? simulatedPaymentRoutes({ ...deps, simulatedPayments: deps.simulatedPayments }) : []),
@@ -56,13 +56,13 @@ export function buildApp(options: AppOptions): Koa {
       ctx.body = openapi;
     },
   })];
-  const webhooks = providerWebhookRoutes(deps);
-  openapi = openApiDocument([...routes, ...webhooks], { title: 'Commerce API', version: '0.1.0' });
-  const router = new Router();
+  openapi = openApiDocument(routes, { title: 'Commerce API', version: '0.1.0' });
   const access = { metricsTokenDigests: deps.metricsTokenDigests };
-  mount(router, routes, access);
-  const webhookRouter = new Router();
-  mount(webhookRouter, webhooks, access);
+  // Routes that read their body as sent (provider webhooks: the signature covers the bytes) go ahead of the JSON parser.
+  const rawRouter = new Router();
+  mount(rawRouter, routes.filter((r) => r.rawBody), access);
+  const router = new Router();
+  mount(router, routes.filter((r) => !r.rawBody), access);
 
   app.use(httpTracing);
   app.use(httpMetrics);
@@ -81,12 +81,11 @@ export function buildApp(options: AppOptions): Koa {
     }
   });
   app.use(errorMiddleware);
-  // Provider webhooks check signatures over the exact bytes sent: they read the body themselves, ahead of the JSON parser.
-  app.use(webhookRouter.routes());
+  app.use(methodsAllowed([rawRouter, router]));
+  app.use(rawRouter.routes());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '100kb', encoding: 'utf-8' }));
   app.use((ctx, next) => RequestContext.create(deps.orm.em, next));
   app.use(router.routes());
-  app.use(router.allowedMethods());
   app.on('error', (err) => deps.logger.debug({ err }, 'koa reported an error after responding'));
   return app;
 }

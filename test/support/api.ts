@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { buildApp, type AppOptions } from '../../src/api/app';
+import { createHttpServer } from '../../src/api/server';
 import { SimulatedPaymentProvider } from '../../src/integrations/simulated/payments';
 import { ensureStaffKey } from '../../src/store/staff';
 import type { StaffRole } from '../../src/domain/staff';
@@ -112,9 +113,9 @@ export async function startTestApi(orm: MikroORM, options: TestApiOptions = {}):
     fulfillment: { autoPack: false, trackingPollEvery: '6 hours', trackingStallAfter: '5 days' },
     ...options.app,
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  // The production server's own handling of what never reaches Koa (unparseable requests, CONNECT).
+  const server: Server = createHttpServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
