@@ -9,23 +9,12 @@
  */
 import type { Context } from 'koa';
 import { DomainError, ErrorCode } from '../domain/errors';
-
-/** The headers every route may read as data; a route's declared headers (its signature, say) are added to them. */
-export const DATA_HEADERS = ['Idempotency-Key', 'X-Request-Id'] as const;
-
-/** A NUL, a high surrogate not followed by a low one, or a low surrogate not preceded by a high one. */
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+import { unstorableReason } from '../domain/text';
 
 export interface UnstorableText { path: string; problem: string }
 
-/** Why a string cannot be stored, or undefined when it can. */
-export function unstorableReason(text: string): string | undefined {
-  const match = UNSTORABLE.exec(text);
-  if (!match) return undefined;
-  return match[0] === '\u0000'
-    ? 'contains a NUL character (U+0000), which cannot be stored'
-    : `contains an unpaired UTF-16 surrogate (U+${match[0].charCodeAt(0).toString(16).toUpperCase()}), which is not a character and cannot be stored`;
-}
+/** The headers every route may read as data; a route's declared headers (its signature, say) are added to them. */
+export const DATA_HEADERS = ['Idempotency-Key', 'X-Request-Id'] as const;
 
 /**
  * The first string (or object key) in `value` that cannot be stored, with its path (`a.b.0`).

@@ -47,6 +47,8 @@ const STATUS: Record<ErrorCode, number> = {
   cart_empty: 422,
   cart_too_large: 422,
   idempotency_key_reused: 422,
+  // What a support action answers when the step it asked for was refused by the database for good.
+  data_rejected: 422,
   rate_limited: 429,
   // A workflow started with input it cannot run: our bug, never the caller's.
   invalid_workflow_input: 500,
