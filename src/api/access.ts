@@ -7,8 +7,8 @@
  * - 'metrics': a scraper's bearer token whose SHA-256 is in METRICS_TOKEN_SHA256 (open when unset).
  * - { staff: roles }: a staff key (`staff_…`) whose account has one of the roles (admin: any).
  * - { orderToken: true, staff?: roles }: the order's access token (checkout returned it; the path's
- *   :id is the order), or a staff key with one of the roles. Anyone else is told the order does not
- *   exist, so order ids cannot be probed.
+ *   :id is the order; src/auth/order-tokens.ts), or a staff key with one of the roles. Anyone else,
+ *   a revoked token included, is told the order does not exist, so order ids cannot be probed.
  *
  * A missing or unknown staff key answers 401, a key without the role 403, one error shape.
  */
@@ -16,7 +16,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { forbidden, looksLikeStaffKey, mayAct, type StaffPrincipal, type StaffRole } from '../domain/staff';
-import { orderTokenMatches } from '../store/orders';
+import type { OrderTokens } from '../auth/order-tokens';
+import { orderAccessSecret } from '../store/orders';
 import { staffOfKey } from '../store/staff';
 import { emOf } from './context';
 
@@ -25,6 +26,8 @@ export type Access = 'public' | 'webhook' | 'metrics' | { staff: readonly StaffR
 export interface AccessDeps {
   /** SHA-256 digests of the tokens a metrics scraper may send (METRICS_TOKEN_SHA256); none: /metrics is open. */
   metricsTokenDigests?: readonly string[];
+  /** Derives and checks order access tokens (ORDER_TOKEN_KEY). */
+  orderTokens: OrderTokens;
 }
 
 export function bearerToken(ctx: Context): string | undefined {
@@ -44,10 +47,11 @@ export async function enforceAccess(ctx: Context, access: Access, deps: AccessDe
 }
 
 /** For { orderToken } routes called without a staff key: the bearer must be the order's access token. */
-export async function enforceOrderToken(ctx: Context, access: Access, orderId: string): Promise<void> {
+export async function enforceOrderToken(ctx: Context, access: Access, deps: AccessDeps, orderId: string): Promise<void> {
   if (typeof access !== 'object' || !access.orderToken || ctx.state.staff) return;
   const token = bearerToken(ctx);
-  if (!token || !(await orderTokenMatches(emOf(ctx), orderId, token))) throw orderNotFound(orderId);
+  const secret = token ? await orderAccessSecret(emOf(ctx), orderId) : undefined;
+  if (!token || !secret || !deps.orderTokens.matches(orderId, secret, token)) throw orderNotFound(orderId);
 }
 
 /** The staff account of the request's key; undefined without a staff key; 401 for a key that is unknown, revoked or disabled. */

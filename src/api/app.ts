@@ -26,6 +26,7 @@ import { providerWebhookRoutes } from './routes/webhooks';
 import { warehouseRoutes } from './routes/warehouse';
 import { httpTracing } from './tracing';
 import { RateLimits } from './rate-limits';
+import { OrderTokens } from '../auth/order-tokens';
 
 export type { AppDeps, AppOptions };
 
@@ -42,7 +43,7 @@ export function allRoutes(deps: AppDeps): AnyRoute[] {
 export function buildApp(options: AppOptions): Koa {
   // Secrets and URLs come from the validated config (src/api/server.ts passes them); a webhook whose secret is absent answers 503.
   const deps: AppDeps = { ...options, taskQueue: options.taskQueue ?? TASK_QUEUE, paymentActionTimeout: options.paymentActionTimeout ?? '15 minutes',
-    limits: new RateLimits(options.orm, options.rateLimits) };
+    limits: new RateLimits(options.orm, options.rateLimits), orderTokens: options.orderTokens ?? new OrderTokens() };
   const app = new Koa();
   // X-Forwarded-For is believed only as far as the proxies we run: its last TRUST_PROXY_HOPS entries were written by them;
   // anything to their left came from the client and could be forged (src/api/rate-limits.ts, clientIp).
@@ -57,7 +58,7 @@ export function buildApp(options: AppOptions): Koa {
     },
   })];
   openapi = openApiDocument(routes, { title: 'Commerce API', version: '0.1.0' });
-  const access = { metricsTokenDigests: deps.metricsTokenDigests };
+  const access = { metricsTokenDigests: deps.metricsTokenDigests, orderTokens: deps.orderTokens };
   // Routes that read their body as sent (provider webhooks: the signature covers the bytes) go ahead of the JSON parser.
   const rawRouter = new Router();
   mount(rawRouter, routes.filter((r) => r.rawBody), access);

@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from '../logger';
 import type { SimulatedPaymentProvider } from '../integrations/simulated/payments';
 import type { LimitSettings, RateLimits } from './rate-limits';
+import type { OrderTokens } from '../auth/order-tokens';
 
 export interface AppDeps {
   orm: MikroORM;
@@ -31,10 +32,16 @@ export interface AppDeps {
   limits: RateLimits;
   /** How many proxies in front of the API append to X-Forwarded-For (TRUST_PROXY_HOPS); 0: the peer's address is the client's. */
   trustProxyHops?: number;
+  /** Derives and checks order access tokens (ORDER_TOKEN_KEY, src/auth/order-tokens.ts). */
+  orderTokens: OrderTokens;
   /** True once a SIGTERM arrived: /readyz answers not-ready so the load balancer drains this replica. */
   isShuttingDown?: () => boolean;
 }
 
-/** Defaults for what older callers may leave out; the limits come as settings (RATE_LIMIT_*), made into counters by buildApp. */
-export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'limits'> & Partial<Pick<AppDeps, 'taskQueue' | 'paymentActionTimeout'>>
+/**
+ * Defaults for what older callers may leave out (the order tokens: the development key); the limits come as settings
+ * (RATE_LIMIT_*), made into counters by buildApp.
+ */
+export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'limits' | 'orderTokens'>
+  & Partial<Pick<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'orderTokens'>>
   & { rateLimits?: LimitSettings };

@@ -51,7 +51,7 @@ export const RAW_BODY_LIMIT_BYTES = 1024 * 1024;
  * refused, wherever it is: src/api/boundary.ts), then its route's access rule, then its input is
  * validated. A route without an access rule is a programming error: the app refuses to start.
  */
-export function mount(router: Router, routes: AnyRoute[], deps: AccessDeps = {}): void {
+export function mount(router: Router, routes: AnyRoute[], deps: AccessDeps): void {
   for (const spec of routes) {
     const what = `${spec.method.toUpperCase()} ${spec.path}`;
     if (!spec.access) throw new Error(`${what} declares no access: say who may call it (access: 'public', { staff: [...] }, …; src/api/access.ts).`);
@@ -64,7 +64,7 @@ export function mount(router: Router, routes: AnyRoute[], deps: AccessDeps = {})
       await next();
     }, ...(spec.before ?? []), async (ctx: Context) => {
       const params = parse('path parameters', spec.params, ctx.params);
-      await enforceOrderToken(ctx, spec.access, (params as { id?: string }).id ?? '');
+      await enforceOrderToken(ctx, spec.access, deps, (params as { id?: string }).id ?? '');
       const query = parse('query', spec.query, ctx.query);
       const body = spec.body ? parseBody(ctx, spec.body) : undefined;
       await spec.handler(ctx, { params, query, body, raw: (ctx.state.rawBody as Buffer | undefined) ?? Buffer.alloc(0) });

@@ -76,7 +76,8 @@ export const paymentOutcomeView = z.object({
 export const checkoutResponse = z.object({
   orderId,
   status: orderStatus,
-  accessToken: z.string().meta({ description: 'Shown once: send it as "Authorization: Bearer <token>" to read or cancel this order.' }),
+  accessToken: z.string().nullable().meta({ description: 'Send it as "Authorization: Bearer <token>" to read or cancel this order. '
+    + 'The same token on every replay of this checkout; null once support has revoked the order\'s access.' }),
   payment: paymentOutcomeView,
   links: z.object({ self: z.string(), cancel: z.string() }),
 }).meta({ id: 'CheckoutAccepted' });

@@ -10,7 +10,8 @@ import { DomainError, ErrorCode } from '../../domain/errors';
 import { ORDER_STATUSES } from '../../domain/order';
 import { RESENDABLE_TEMPLATES } from '../../domain/support';
 import {
-  cancelOrder, changeAddress, findOrders, holdOrder, orderStatus, recordCarrierEvent, refundOrder, resendNotification, retryPayment, shipmentOfOrder,
+  cancelOrder, changeAddress, findOrders, holdOrder, orderStatus, recordCarrierEvent, refundOrder, resendNotification, retryPayment, revokeAccessTokens,
+  shipmentOfOrder,
   type Caller, type SupportDeps,
 } from '../../support/actions';
 import { supportActionsOfOrder, type SupportActionRow } from '../../store/support';
@@ -52,7 +53,7 @@ export function adminOrderRoutes(deps: Pick<AppDeps, 'temporal' | 'orm'>) {
   return [
     inDoubtRoute(staff, deps), findRoute(staff, support), orderRoute(staff, support),
     ...(['cancel', 'hold', 'release'] as const).map((action) => cancelOrHoldRoute(staff, support, action)),
-    addressRoute(staff, support), resendRoute(staff, support), refundRoute(staff, support), retryPaymentRoute(staff, support),
+    addressRoute(staff, support), resendRoute(staff, support), refundRoute(staff, support), retryPaymentRoute(staff, support), revokeAccessRoute(staff, deps),
     ...carrierEventRoutes(staff, support),
   ];
 }
@@ -156,6 +157,16 @@ const retryPaymentRoute = (staff: Staff, support: Support) => route({
   responses: { 200: { description: 'Done; the order\'s state after it', schema: doneView(liveOrderView) } },
   handler: async (ctx, { params, body }) => {
     ctx.body = await retryPayment(support(), callerOf(ctx), params.id, body.reason ?? 'payment re-checked by support');
+  },
+});
+
+const revokeAccessRoute = (staff: Staff, deps: Pick<AppDeps, 'orm'>) => route({
+  ...staff, method: 'post', path: '/admin/orders/:id/revoke-access',
+  summary: 'Revoke the order\'s access token (shared or leaked): refused from then on like a wrong one; a replayed checkout gets none. Staff keep access',
+  params, body: z.strictObject({ reason }),
+  responses: { 200: { description: 'Revoked (or already revoked: revoked false)', schema: doneView(z.object({ orderId, revoked: z.boolean() })) } },
+  handler: async (ctx, { params, body }) => {
+    ctx.body = await revokeAccessTokens({ orm: deps.orm }, callerOf(ctx), params.id, body.reason);
   },
 });
 

@@ -33,7 +33,7 @@ export const TEMPORAL_ANSWER_DEADLINE_MS = EARLY_RETURN_CAP_MS + 10_000;
 /** Answers within this long, or the response says the live state is unknown. */
 const QUERY_DEADLINE_MS = 3_000;
 
-type CheckoutDeps = Pick<AppDeps, 'temporal' | 'taskQueue' | 'paymentActionTimeout' | 'fulfillment' | 'limits'>;
+type CheckoutDeps = Pick<AppDeps, 'temporal' | 'taskQueue' | 'paymentActionTimeout' | 'fulfillment' | 'limits' | 'orderTokens'>;
 type Outcome = Pick<OrderState, 'status' | 'payment'>;
 
 export function checkoutRoutes(deps: CheckoutDeps) {
@@ -65,7 +65,8 @@ export function checkoutRoutes(deps: CheckoutDeps) {
         ctx.body = {
           orderId: placed.orderId,
           status: state.status,
-          accessToken: placed.accessToken,
+          // The order's one token, the same on every replay (src/auth/order-tokens.ts); null once support revoked it.
+          accessToken: placed.accessSecret ? deps.orderTokens.mint(placed.orderId, placed.accessSecret) : null,
           payment: { status: state.payment.status, nextAction: state.payment.nextAction, declineCode: state.payment.declineCode },
           links: { self: `/orders/${placed.orderId}`, cancel: `/orders/${placed.orderId}/cancel` },
         };
