@@ -150,7 +150,8 @@ async function deliver(deps: WebhookDeps, event: Stripe.Event, log: Logger): Pro
 
 /** A refund's status as Stripe reports it, applied to our refund row; the object's status is the truth, not the event's type. */
 async function settleRefund(deps: WebhookDeps, refund: Stripe.Refund, log: Logger): Promise<Outcome> {
-  const { outcome, orderId } = await applyRefundReport(deps.orm.em.fork(), { refundRef: refund.id, status: refund.status ?? 'pending', failureReason: refund.failure_reason });
+  const { outcome, orderId } = await applyRefundReport(deps.orm.em.fork(), { refundRef: refund.id, status: refund.status ?? 'pending',
+    failureReason: refund.failure_reason, idempotencyKey: refund.metadata?.idempotencyKey });
   const fields = { refundId: refund.id, status: refund.status, failureReason: refund.failure_reason, orderId };
   if (outcome === 'unknown_refund') log.warn(fields, 'Stripe refund event for a refund we have no record of; acknowledged, nothing changed');
   else if (outcome === 'refund_failed') log.warn(fields, 'Stripe refund failed: its amount is refundable again and support has a refund_failed notice');

@@ -13,9 +13,11 @@
 import { randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import {
-  cancelIntent, captureIntent, completeIntentAction, countProviderCall, intentById, intentOnce, refundIntentOnce, type IntentRow,
+  cancelIntent, captureIntent, completeIntentAction, countProviderCall, intentById, intentOfOrder, intentOnce, refundIntentOnce, type IntentRow,
 } from '../../store/simulated-payments';
-import { PaymentProviderError, type AuthorizationResult, type AuthorizeRequest, type PaymentProvider, type ProviderPaymentStatus } from '../payments';
+import {
+  PaymentProviderError, type AuthorizationResult, type AuthorizeRequest, type PaymentProvider, type ProviderPaymentStatus, type RefundRequest,
+} from '../payments';
 
 const APPROVED = new Set(['pm_card_visa', 'pm_card_mastercard', 'pm_card_amex', 'pm_sim_flaky']);
 const DECLINED: Record<string, string> = {
@@ -55,11 +57,17 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     if (!(await cancelIntent(this.em(), req.providerRef))) throw await this.unexpectedState(req.providerRef, 'void');
   }
 
-  async refund(req: { idempotencyKey: string; providerRef: string; amount: number }): Promise<{ refundRef: string }> {
+  async refund(req: RefundRequest): Promise<{ refundRef: string }> {
     const result = await refundIntentOnce(this.em(), { key: req.idempotencyKey, id: req.providerRef, amount: req.amount,
       refundRef: `re_sim_${randomBytes(12).toString('hex')}` });
     if (!result) throw await this.unexpectedState(req.providerRef, 'refund');
     return result;
+  }
+
+  /** The order's intent, by its id or by the order id in its metadata (as Stripe's search finds it). */
+  async findAuthorization(q: { orderId: string; providerRef?: string }): Promise<AuthorizationResult | undefined> {
+    const intent = q.providerRef ? await this.findIntent(q.providerRef) : await intentOfOrder(this.em(), q.orderId);
+    return intent && this.toResult(intent);
   }
 
   async retrieve(providerRef: string): Promise<ProviderPaymentStatus> {
