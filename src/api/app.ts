@@ -31,7 +31,7 @@ export type { AppDeps, AppOptions };
 export function allRoutes(deps: AppDeps): AnyRoute[] {
   const staffOnly = requireStaff(deps.staffTokenDigests);
   return [
-    ...healthRoutes(deps), ...metricsRoutes(deps.metricsTokenDigests), ...productRoutes, ...cartRoutes, ...checkoutRoutes(deps), ...orderRoutes(deps),
+    ...healthRoutes(deps), ...metricsRoutes(deps.metricsTokenDigests), ...productRoutes(deps), ...cartRoutes, ...checkoutRoutes(deps), ...orderRoutes(deps),
     ...shipmentRoutes(deps), ...carrierWebhookRoutes(deps),
     ...adminInventoryRoutes(staffOnly), ...warehouseRoutes(deps, staffOnly), ...adminOrderRoutes(deps, staffOnly), ...adminNoticeRoutes(staffOnly),
     ...(deps.simulatedPayments ? simulatedPaymentRoutes({ temporal: deps.temporal, simulatedPayments: deps.simulatedPayments }) : []),

@@ -3,6 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../logger';
 import type { SimulatedPaymentProvider } from '../integrations/simulated/payments';
+import type { ImageStorage } from '../integrations/image-storage';
 
 export interface AppDeps {
   orm: MikroORM;
@@ -27,6 +28,10 @@ export interface AppDeps {
   twilioAuthToken?: string;
   /** This API's URL as the world sees it (PUBLIC_BASE_URL): Twilio signs the URL it called. */
   publicBaseUrl?: string;
+  /** Where uploaded product images are stored (IMAGE_STORAGE); without it, uploads answer 503 and image paths point at /media/. */
+  images?: ImageStorage;
+  /** The largest image upload accepted, in bytes (IMAGE_MAX_BYTES). */
+  imageMaxBytes?: number;
   /** True once a SIGTERM arrived: /readyz answers not-ready so the load balancer drains this replica. */
   isShuttingDown?: () => boolean;
 }
