@@ -11,6 +11,9 @@ import { errorMiddleware } from './errors';
 import { mount, type AnyRoute } from './http';
 import { httpMetrics, metricsRoutes } from './metrics';
 import { openApiDocument } from './openapi';
+import { adminCatalogImageRoutes } from './routes/admin-catalog-images';
+import { adminCatalogProductRoutes } from './routes/admin-catalog-products';
+import { adminCatalogTaxonomyRoutes } from './routes/admin-catalog-taxonomy';
 import { adminInventoryRoutes } from './routes/admin-inventory';
 import { adminNoticeRoutes } from './routes/admin-notices';
 import { adminOrderRoutes } from './routes/admin-orders';
@@ -33,6 +36,8 @@ export function allRoutes(deps: AppDeps): AnyRoute[] {
   return [
     ...healthRoutes(deps), ...metricsRoutes(deps.metricsTokenDigests), ...productRoutes(deps), ...cartRoutes, ...checkoutRoutes(deps), ...orderRoutes(deps),
     ...shipmentRoutes(deps), ...carrierWebhookRoutes(deps),
+    ...adminCatalogProductRoutes(staffOnly, deps.images), ...adminCatalogTaxonomyRoutes(staffOnly),
+    ...adminCatalogImageRoutes(staffOnly, deps.images, deps.imageMaxBytes),
     ...adminInventoryRoutes(staffOnly), ...warehouseRoutes(deps, staffOnly), ...adminOrderRoutes(deps, staffOnly), ...adminNoticeRoutes(staffOnly),
     ...(deps.simulatedPayments ? simulatedPaymentRoutes({ temporal: deps.temporal, simulatedPayments: deps.simulatedPayments }) : []),
   ];

@@ -66,3 +66,16 @@ export function orderNotFound(id: string): DomainError {
     `Order ${id} does not exist, or this request does not carry its access token. `
     + 'Send the accessToken that checkout returned as "Authorization: Bearer <token>".', { id });
 }
+
+/**
+ * Who a staff write is recorded as: the account the request authenticated as (ctx.state.actor, "staff"
+ * for a shared staff token), narrowed by X-Support-Agent when it names a person: "staff:sam".
+ */
+export function staffActor(ctx: Context): { actor: string; requestId?: string } {
+  const agent = ctx.get('X-Support-Agent');
+  if (agent && !/^[\w.@-]{1,64}$/.test(agent)) {
+    throw new DomainError(ErrorCode.ValidationFailed, 'X-Support-Agent must be 1 to 64 letters, digits or . _ @ -.', { in: 'headers' });
+  }
+  const base = (ctx.state.actor as string | undefined) ?? 'staff';
+  return { actor: agent ? `${base}:${agent}` : base, requestId: ctx.state.requestId as string | undefined };
+}

@@ -9,6 +9,11 @@ import { DomainError, ErrorCode } from '../domain/errors';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export type Access = 'public' | 'staff' | 'order';
+/**
+ * The staff role a staff route needs, once staff accounts have roles; until then any staff token
+ * passes. Declared on each route so the router can enforce it and the OpenAPI document shows it.
+ */
+export type StaffRole = 'catalog';
 
 export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
   method: Method;
@@ -16,11 +21,14 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   summary: string;
   tag: string;
   access?: Access;
+  role?: StaffRole;
   params?: P;
   query?: Q;
   body?: B;
+  /** A multipart/form-data body the handler reads itself (a file upload): documented, not parsed here. */
+  multipart?: { description: string; fields: Record<string, { description: string; binary?: boolean; required?: boolean }> };
   headers?: Record<string, { description: string; required: boolean }>;
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  responses: Record<number, { description: string; schema?: z.ZodType; headers?: Record<string, string> }>;
   /** Extra middleware run before the handler (e.g. the staff token check). */
   before?: Middleware[];
   handler: (ctx: Context, input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B> }) => Promise<void>;

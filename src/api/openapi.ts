@@ -34,7 +34,8 @@ export function openApiDocument(routes: AnyRoute[], info: { title: string; versi
     ];
     const responses: Record<string, unknown> = {};
     for (const [status, res] of Object.entries(r.responses)) {
-      responses[status] = { description: res.description, ...(res.schema ? { content: { 'application/json': { schema: toSchema(res.schema) } } } : {}) };
+      responses[status] = { description: res.description, ...(res.schema ? { content: { 'application/json': { schema: toSchema(res.schema) } } } : {}),
+        ...(res.headers ? { headers: Object.fromEntries(Object.entries(res.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])) } : {}) };
     }
     responses.default = { description: 'An error; see the code field.', content: { 'application/json': { schema: toSchema(errorBodySchema) } } };
     paths[path] ??= {};
@@ -44,6 +45,8 @@ export function openApiDocument(routes: AnyRoute[], info: { title: string; versi
       operationId: `${r.method}${path.replace(/[{}]/g, '').replace(/[^a-zA-Z0-9]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
       ...(parameters.length ? { parameters } : {}),
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(r.body) } } } } : {}),
+      ...(r.multipart ? { requestBody: multipartBody(r.multipart) } : {}),
+      ...(r.role ? { 'x-required-role': r.role } : {}),
       ...(r.access === 'staff' ? { security: [{ staffToken: [] }] } : {}),
       ...(r.access === 'order' ? { security: [{ orderToken: [] }, { staffToken: [] }] } : {}),
       responses,
@@ -61,4 +64,11 @@ export function openApiDocument(routes: AnyRoute[], info: { title: string; versi
       },
     },
   };
+}
+
+function multipartBody(m: NonNullable<AnyRoute['multipart']>): Record<string, unknown> {
+  const properties = Object.fromEntries(Object.entries(m.fields).map(([name, f]) =>
+    [name, { type: 'string', description: f.description, ...(f.binary ? { format: 'binary' } : {}) }]));
+  const required = Object.entries(m.fields).filter(([, f]) => f.required).map(([name]) => name);
+  return { required: true, description: m.description, content: { 'multipart/form-data': { schema: { type: 'object', properties, required } } } };
 }

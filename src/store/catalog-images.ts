@@ -13,13 +13,17 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ImageType } from '../domain/images';
 import { sqlRows, sqlTransaction } from '../db/sql';
+import { audit, type CatalogActor } from './catalog-writes';
 
 export interface ImageObject { key: string; contentType: ImageType; bytes: number; width?: number; height?: number }
 
 export interface ImageObjectRow { key: string; content_type: ImageType; bytes: number; width: number | null; height: number | null; uploaded_at: Date }
 
-/** Records an uploaded object and runs `write` (the storage put) while holding its row, so a clean-up cannot delete it meanwhile. */
-export async function recordImageObject(em: EntityManager, o: ImageObject, write: () => Promise<void>): Promise<ImageObjectRow> {
+/**
+ * Records an uploaded object and runs `write` (the storage put) while holding its row, so a
+ * clean-up cannot delete it meanwhile; audited when `who` uploaded it.
+ */
+export async function recordImageObject(em: EntityManager, o: ImageObject, write: () => Promise<void>, who?: CatalogActor): Promise<ImageObjectRow> {
   return sqlTransaction(em, async (sql) => {
     const [row] = await sql.rows<ImageObjectRow>(
       `insert into image_objects (key, content_type, bytes, width, height) values ($1, $2, $3, $4, $5)
@@ -27,6 +31,10 @@ export async function recordImageObject(em: EntityManager, o: ImageObject, write
        returning key, content_type, bytes, width, height, uploaded_at`,
       [o.key, o.contentType, o.bytes, o.width ?? null, o.height ?? null]);
     await write();
+    if (who) {
+      await audit(sql, who, { action: 'image.uploaded', entity: 'image', entityId: o.key,
+        changes: { contentType: o.contentType, bytes: o.bytes, width: o.width ?? null, height: o.height ?? null } });
+    }
     return row;
   });
 }
