@@ -166,7 +166,8 @@ describe('in S3 (moto\'s S3 server)', () => {
     expect(await exists(detached)).toBe(false);
     expect(await exists(kept)).toBe(true);
     expect(await exists(young)).toBe(true);
-    const keys = (await db.orm.em.fork().getConnection().execute('select key from image_objects order by key')).map((r: { key: string }) => r.key);
+    const rows = await db.orm.em.fork().getConnection().execute<{ key: string }[]>('select key from image_objects order by key');
+    const keys = rows.map((r) => r.key);
     expect(keys.sort()).toEqual([kept, young, navy.key].filter((k, i, all) => all.indexOf(k) === i).sort());
     expect((await api.request('GET', `/products/${id}`)).body.images[0].url).toContain(kept);
     expect(imageId).toBeDefined();

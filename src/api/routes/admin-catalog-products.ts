@@ -73,10 +73,18 @@ const imageParams = z.strictObject({ id: z.uuid(), imageId: z.uuid() });
 const versioned = (description: string) => ({ description, schema: adminProductView, headers: { ETag: 'The product\'s new version, for the next If-Match.' } });
 const ok = { 200: versioned('The product as the change left it') };
 
+type View = (p: AdminProduct) => AdminProduct;
+type Staff = { tag: string; access: 'staff'; role: 'catalog'; before: Middleware[] };
+
 export function adminCatalogProductRoutes(staffOnly: Middleware, images?: Pick<ImageStorage, 'urlOf'>) {
-  const staff = { tag: 'catalog admin', access: 'staff' as const, role: 'catalog' as const, before: [staffOnly] };
-  const writable = { ...staff, headers: IF_MATCH_HEADER };
+  const staff: Staff = { tag: 'catalog admin', access: 'staff', role: 'catalog', before: [staffOnly] };
   const view = (p: AdminProduct) => ({ ...p, images: p.images.map((i) => ({ ...i, url: i.url ?? (images ? images.urlOf(i.key as string) : `/media/${i.key}`) })) });
+  return [...productRoutes(staff, view), ...variantRoutes(staff, view), ...imageRoutes(staff, view),
+    auditRoute(staff, '/admin/catalog/products/:id/audit', 'Who changed the product (and its variants, prices, stock and images), when, and what changed')];
+}
+
+function productRoutes(staff: Staff, view: View) {
+  const writable = { ...staff, headers: IF_MATCH_HEADER };
   return [
     route({
       ...staff, method: 'get', path: '/admin/catalog/products',
@@ -127,6 +135,12 @@ export function adminCatalogProductRoutes(staffOnly: Middleware, images?: Pick<I
         sendVersioned(ctx, view(await updateProduct(emOf(ctx), staffActor(ctx), params.id, expectedVersion(ctx), { status: 'archived' })));
       },
     }),
+  ];
+}
+
+function variantRoutes(staff: Staff, view: View) {
+  const writable = { ...staff, headers: IF_MATCH_HEADER };
+  return [
     route({
       ...writable, method: 'post', path: '/admin/catalog/products/:id/variants',
       summary: 'Add a variant with its option values, prices, weight and stock',
@@ -159,6 +173,12 @@ export function adminCatalogProductRoutes(staffOnly: Middleware, images?: Pick<I
         sendVersioned(ctx, view(await setVariantStock(emOf(ctx), staffActor(ctx), params.id, params.sku, expectedVersion(ctx), body.onHand)));
       },
     }),
+  ];
+}
+
+function imageRoutes(staff: Staff, view: View) {
+  const writable = { ...staff, headers: IF_MATCH_HEADER };
+  return [
     route({
       ...writable, method: 'post', path: '/admin/catalog/products/:id/images',
       summary: 'Attach an image: an uploaded one (by key) or an external URL',
@@ -183,6 +203,5 @@ export function adminCatalogProductRoutes(staffOnly: Middleware, images?: Pick<I
         sendVersioned(ctx, view(await removeImage(emOf(ctx), staffActor(ctx), params.id, params.imageId, expectedVersion(ctx))));
       },
     }),
-    auditRoute(staff, '/admin/catalog/products/:id/audit', 'Who changed the product (and its variants, prices, stock and images), when, and what changed'),
   ];
 }
