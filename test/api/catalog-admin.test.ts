@@ -248,3 +248,23 @@ describe('variants, prices and stock', () => {
     expect(await scalar('select count(*) from orders where cart_id = ?', [cart])).toBe(0);
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('describes every catalog staff route with its schemas, its role, If-Match and ETag', async () => {
+    const doc = (await api.request('GET', '/openapi.json')).body;
+    const adminPaths = Object.keys(doc.paths).filter((p) => p.startsWith('/admin/catalog'));
+    expect(adminPaths).toEqual(expect.arrayContaining(['/admin/catalog/products', '/admin/catalog/products/{id}', '/admin/catalog/products/{id}/variants/{sku}',
+      '/admin/catalog/products/{id}/variants/{sku}/stock', '/admin/catalog/images', '/admin/catalog/categories/{id}', '/admin/catalog/attributes/{id}/values/{valueId}']));
+    for (const path of adminPaths) {
+      for (const [method, op] of Object.entries(doc.paths[path]) as [string, Record<string, any>][]) { // eslint-disable-line @typescript-eslint/no-explicit-any
+        expect({ path, method, role: op['x-required-role'], security: op.security }).toEqual({ path, method, role: 'catalog', security: [{ staffToken: [] }] });
+        if (['patch', 'delete', 'put'].includes(method)) expect(op.parameters.some((p: { name: string; required: boolean }) => p.name === 'If-Match' && p.required)).toBe(true);
+      }
+    }
+    const create = doc.paths['/admin/catalog/products'].post;
+    expect(create.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/ProductInput');
+    expect(create.responses['201'].headers.ETag).toBeDefined();
+    expect(doc.paths['/admin/catalog/images'].post.requestBody.content['multipart/form-data'].schema.properties.file.format).toBe('binary');
+    expect(doc.components.schemas.ProductDetail.properties.variants).toBeDefined();
+  });
+});
