@@ -1,6 +1,17 @@
 import { z } from 'zod';
 import type { AnyRoute } from './http';
+import { describeAccess, type Access } from './access';
 import { errorBodySchema } from './errors';
+
+const SECURITY_SCHEMES = {
+  staffKey: { type: 'http', scheme: 'bearer', description: 'A personal staff API key (staff_…), issued by an admin and shown once; the server keeps '
+    + 'only its SHA-256. The roles a route needs are listed in its security requirement (admin may call every route). 401: no key, or one '
+    + 'unknown, revoked or of a disabled account; 403: the key\'s account lacks the role.' },
+  orderToken: { type: 'http', scheme: 'bearer', description: 'The order access token returned once by checkout.' },
+  metricsToken: { type: 'http', scheme: 'bearer', description: 'A scraper\'s token whose SHA-256 is in METRICS_TOKEN_SHA256 (none needed when it is unset).' },
+  providerSignature: { type: 'apiKey', in: 'header', name: 'Stripe-Signature',
+    description: 'A provider\'s signature over the raw body (Stripe-Signature, X-Twilio-Signature, X-Carrier-Signature), checked by the route.' },
+};
 
 /** Builds the OpenAPI 3.1 document from the same route declarations that validate requests. */
 export function openApiDocument(routes: AnyRoute[], info: { title: string; version: string }): Record<string, unknown> {
@@ -41,10 +52,9 @@ export function openApiDocument(routes: AnyRoute[], info: { title: string; versi
       ...(parameters.length ? { parameters } : {}),
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(r.body) } } } } : {}),
       ...(r.multipart ? { requestBody: multipartBody(r.multipart) } : {}),
-      ...(r.role ? { 'x-required-role': r.role } : {}),
-      ...(r.access === 'staff' ? { security: [{ staffToken: [] }] } : {}),
-      ...(r.access === 'order' ? { security: [{ orderToken: [] }, { staffToken: [] }] } : {}),
-      responses,
+      ...(r.access !== 'public' ? { description: `Who may call it: ${describeAccess(r.access)}.` } : {}),
+      ...securityOf(r.access),
+      responses: { ...responses, ...accessResponses(r.access) },
     };
   }
   return {
@@ -53,10 +63,7 @@ export function openApiDocument(routes: AnyRoute[], info: { title: string; versi
     paths,
     components: {
       schemas,
-      securitySchemes: {
-        staffToken: { type: 'http', scheme: 'bearer', description: 'A staff token; the server keeps only its SHA-256 (STAFF_TOKEN_SHA256).' },
-        orderToken: { type: 'http', scheme: 'bearer', description: 'The order access token returned once by checkout.' },
-      },
+      securitySchemes: SECURITY_SCHEMES,
     },
   };
 }
@@ -77,4 +84,25 @@ function responsesOf(r: AnyRoute, toSchema: (schema: z.ZodType) => unknown): Rec
   }
   responses.default = { description: 'An error; see the code field.', content: { 'application/json': { schema: toSchema(errorBodySchema) } } };
   return responses;
+}
+
+/**
+ * OpenAPI 3.1 lets a bearer scheme's requirement list role names: a staff route lists the roles that
+ * may call it (admin always may), so a client can read who may call what from the document.
+ */
+function securityOf(access: Access): { security?: Record<string, string[]>[]; 'x-staff-roles'?: string[] } {
+  if (access === 'public') return {};
+  if (access === 'webhook') return { security: [{ providerSignature: [] }] };
+  if (access === 'metrics') return { security: [{ metricsToken: [] }, {}] };
+  const roles = access.staff ? [...new Set([...access.staff, 'admin'])] : undefined;
+  return {
+    security: [...(access.orderToken ? [{ orderToken: [] }] : []), ...(roles ? [{ staffKey: roles }] : [])],
+    ...(roles ? { 'x-staff-roles': roles } : {}),
+  };
+}
+
+function accessResponses(access: Access): Record<string, unknown> {
+  if (typeof access !== 'object') return {};
+  if (access.orderToken) return { 401: { description: 'An unknown or revoked staff key' }, 403: { description: 'A staff key without the role' } };
+  return { 401: { description: 'No staff key, or one unknown, revoked or of a disabled account' }, 403: { description: 'The key\'s account lacks the role' } };
 }

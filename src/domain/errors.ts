@@ -10,6 +10,11 @@ export const ErrorCode = {
   UnsupportedMediaType: 'unsupported_media_type',
   NotFound: 'not_found',
   Unauthorized: 'unauthorized',
+  // A valid staff key whose owner lacks the role the route or command needs.
+  Forbidden: 'forbidden',
+  // Too many attempts of something limited (cart creation, checkout, declined payments, sign-in): retry after Retry-After.
+  RateLimited: 'rate_limited',
+  StaffNameTaken: 'staff_name_taken',
   ProductNotFound: 'product_not_found',
   CartNotFound: 'cart_not_found',
   CartNotActive: 'cart_not_active',

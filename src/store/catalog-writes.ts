@@ -14,8 +14,11 @@ import { DomainError, ErrorCode } from '../domain/errors';
 import { sqlRows, sqlTransaction, type Sql } from '../db/sql';
 
 export interface CatalogActor {
-  /** Who: a staff account or token, e.g. "staff" or "staff:sam". */
+  /** Who, in words: the staff account's name. */
   actor: string;
+  /** The staff account and the key it acted with. */
+  staffId?: string;
+  keyId?: string;
   requestId?: string;
 }
 
@@ -78,18 +81,20 @@ export interface AuditEntry {
 
 export async function audit(sql: Sql, who: CatalogActor, e: AuditEntry): Promise<void> {
   await sql.rows(
-    `insert into catalog_audit (actor, action, entity, entity_id, product_id, version, changes, request_id) values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [who.actor, e.action, e.entity, e.entityId, e.productId ?? null, e.version ?? null, JSON.stringify(e.changes), who.requestId ?? null]);
+    `insert into catalog_audit (actor, staff_id, key_id, action, entity, entity_id, product_id, version, changes, request_id)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [who.actor, who.staffId ?? null, who.keyId ?? null, e.action, e.entity, e.entityId, e.productId ?? null, e.version ?? null, JSON.stringify(e.changes),
+      who.requestId ?? null]);
 }
 
-export interface AuditRow { id: string; at: Date; actor: string; action: string; entity: string; entity_id: string; product_id: string | null;
+export interface AuditRow { id: string; at: Date; actor: string; staff_id: string | null; key_id: string | null; action: string; entity: string; entity_id: string; product_id: string | null;
   version: number | null; changes: Record<string, unknown>; request_id: string | null }
 
 /** The audit trail of one thing (a product with its variants, a category, …), newest first. */
 export async function auditTrail(em: EntityManager, entityId: string, limit: number): Promise<AuditRow[]> {
   const productId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(entityId) ? entityId : null;
   return sqlRows<AuditRow>(em,
-    `select id, at, actor, action, entity, entity_id, product_id, version, changes, request_id from catalog_audit
+    `select id, at, actor, staff_id, key_id, action, entity, entity_id, product_id, version, changes, request_id from catalog_audit
       where entity_id = $1 or product_id = $2::uuid order by id desc limit $3`, [entityId, productId, limit]);
 }
 

@@ -1,11 +1,11 @@
 /** Staff manage the catalog: products created whole or not at all, optimistic concurrency, audit, and what storefronts and carts then see. */
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { startTestApi, STAFF_TOKEN, type ApiResponse, type TestApi } from '../support/api';
+import { staffAs, startTestApi, STAFF, type ApiResponse, type TestApi } from '../support/api';
 import { insertDemoTaxonomy } from '../../src/db/demo-catalog';
 
 let db: TestDatabase;
 let api: TestApi;
-const staff = { Authorization: `Bearer ${STAFF_TOKEN}`, 'X-Support-Agent': 'sam' };
+const staff = staffAs('catalog');
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -108,7 +108,7 @@ describe('creating a product', () => {
     expect(await scalar('select count(*) from products')).toBe(before + 1);
   });
 
-  it('refuses bad input with the one error shape: a negative price, an unknown field, a non-integer amount, no staff token', async () => {
+  it('refuses bad input with the one error shape: a negative price, an unknown field, a non-integer amount, no staff key, a key without the catalog role', async () => {
     const negative = await create({ variants: [{ sku: 'NEG-1', options: { Colour: 'Black' }, prices: { USD: -1 } }] });
     expect(negative.status).toBe(400);
     expect(negative.body.error.code).toBe('validation_failed');
@@ -116,6 +116,8 @@ describe('creating a product', () => {
     expect((await create({ variants: [{ sku: 'FLT-1', options: { Colour: 'Black' }, prices: { USD: 12.5 } }] })).status).toBe(400);
     const anonymous = await api.request('POST', '/admin/catalog/products', { body: teeBody() });
     expect(anonymous.status).toBe(401);
+    const support = await api.request('POST', '/admin/catalog/products', { headers: staffAs('support'), body: teeBody() });
+    expect(support.status).toBe(403);
     expect(await scalar(`select count(*) from variants where sku in ('NEG-1', 'FLT-1')`)).toBe(0);
   });
 
@@ -227,7 +229,8 @@ describe('variants, prices and stock', () => {
     const trail = await api.request('GET', `/admin/catalog/products/${p.body.id}/audit`, { headers: staff });
     expect(trail.body.items.map((e: { action: string }) => e.action)).toEqual(['variant.updated', 'product.created']);
     const [change] = trail.body.items;
-    expect(change).toEqual(expect.objectContaining({ actor: 'staff:sam', version: 2, productId: p.body.id }));
+    expect(change).toEqual(expect.objectContaining({ actor: STAFF.catalog.name, version: 2, productId: p.body.id }));
+    expect(change.staffId).toEqual(expect.any(String));
     expect(change.changes[`variant:${p.body.variants[0].sku}`].from.prices).toEqual({ USD: 3500, EUR: 3200 });
     expect(change.changes[`variant:${p.body.variants[0].sku}`].to.prices).toEqual({ USD: 3900, EUR: 3200 });
   });
@@ -250,14 +253,14 @@ describe('variants, prices and stock', () => {
 });
 
 describe('the OpenAPI document', () => {
-  it('describes every catalog staff route with its schemas, its role, If-Match and ETag', async () => {
+  it('describes every catalog staff route with its schemas, its roles, If-Match and ETag', async () => {
     const doc = (await api.request('GET', '/openapi.json')).body;
     const adminPaths = Object.keys(doc.paths).filter((p) => p.startsWith('/admin/catalog'));
     expect(adminPaths).toEqual(expect.arrayContaining(['/admin/catalog/products', '/admin/catalog/products/{id}', '/admin/catalog/products/{id}/variants/{sku}',
       '/admin/catalog/products/{id}/variants/{sku}/stock', '/admin/catalog/images', '/admin/catalog/categories/{id}', '/admin/catalog/attributes/{id}/values/{valueId}']));
     for (const path of adminPaths) {
       for (const [method, op] of Object.entries(doc.paths[path]) as [string, Record<string, any>][]) { // eslint-disable-line @typescript-eslint/no-explicit-any
-        expect({ path, method, role: op['x-required-role'], security: op.security }).toEqual({ path, method, role: 'catalog', security: [{ staffToken: [] }] });
+        expect({ path, method, roles: op['x-staff-roles'] }).toEqual({ path, method, roles: ['catalog', 'admin'] });
         if (['patch', 'delete', 'put'].includes(method)) expect(op.parameters.some((p: { name: string; required: boolean }) => p.name === 'If-Match' && p.required)).toBe(true);
       }
     }

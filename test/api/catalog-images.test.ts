@@ -11,7 +11,7 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } fr
 import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { startTestApi, STAFF_TOKEN, type TestApi } from '../support/api';
+import { staffAs, startTestApi, type TestApi } from '../support/api';
 import { realActivities } from '../support/checkout';
 import { connectDevServerEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';
 import { RECORDING, saveHistory } from '../replay/record';
@@ -21,7 +21,7 @@ import { requireMotoServer, startMotoServer, type RunningMoto } from '../../src/
 import { freePort } from '../../src/temporal/dev-server';
 import { IMAGE_SWEEP_ID } from '../../src/contracts/temporal';
 
-const staff = { Authorization: `Bearer ${STAFF_TOKEN}` };
+const staff = staffAs('catalog');
 const [black, navy] = demoSwatches();
 /** The smallest JPEG header that says what it is: SOI, then a baseline frame of 3 x 2 pixels. */
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, 0x00, 0x02, 0x00, 0x03, 0x03, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xff, 0xd9]);

@@ -1,13 +1,13 @@
 /** Categories, collections and attributes through the staff routes, and the catalog rules the database itself enforces. */
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { startTestApi, STAFF_TOKEN, type TestApi } from '../support/api';
+import { staffAs, startTestApi, type TestApi } from '../support/api';
 import { seedDemoCatalogOnce } from '../../src/db/demo-catalog';
 
 let db: TestDatabase;
 let api: TestApi;
 let pg: Client;
-const staff = { Authorization: `Bearer ${STAFF_TOKEN}` };
+const staff = staffAs('catalog');
 
 beforeAll(async () => {
   db = await createTestDatabase();

@@ -6,14 +6,14 @@
  */
 import busboy from 'busboy';
 import { z } from 'zod';
-import type { Context, Middleware } from 'koa';
+import type { Context } from 'koa';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { contentTypeOfKey, sniffImage } from '../../domain/images';
 import { imageKey, IMMUTABLE_CACHE_CONTROL, type ImageStorage } from '../../integrations/image-storage';
 import { recordImageObject } from '../../store/catalog-images';
-import { staffActor } from '../auth';
 import { emOf } from '../context';
 import { route } from '../http';
+import { CATALOG_STAFF, catalogActor } from './admin-catalog-schemas';
 
 export const DEFAULT_IMAGE_MAX_BYTES = 10 * 1024 * 1024;
 
@@ -22,10 +22,10 @@ const uploadedView = z.object({
   url: z.string(), contentType: z.string(), bytes: z.number().int(), width: z.number().int().nullable(), height: z.number().int().nullable(),
 }).meta({ id: 'UploadedImage' });
 
-export function adminCatalogImageRoutes(staffOnly: Middleware, storage: ImageStorage | undefined, maxBytes = DEFAULT_IMAGE_MAX_BYTES) {
+export function adminCatalogImageRoutes(storage: ImageStorage | undefined, maxBytes = DEFAULT_IMAGE_MAX_BYTES) {
   return [
     route({
-      method: 'post', path: '/admin/catalog/images', tag: 'catalog admin', access: 'staff', role: 'catalog', before: [staffOnly],
+      ...CATALOG_STAFF, method: 'post', path: '/admin/catalog/images',
       summary: 'Upload an image (JPEG, PNG, WebP or AVIF, judged by its bytes); answers the key to attach it to products with',
       multipart: { description: `One file in the field "file", at most ${maxBytes} bytes (IMAGE_MAX_BYTES).`,
         fields: { file: { description: 'The image.', binary: true, required: true } } },
@@ -40,13 +40,13 @@ export function adminCatalogImageRoutes(staffOnly: Middleware, storage: ImageSto
         }
         const key = imageKey(bytes, sniffed.contentType);
         const row = await recordImageObject(emOf(ctx), { key, bytes: bytes.length, ...sniffed },
-          () => storage.put(key, bytes, sniffed.contentType), staffActor(ctx));
+          () => storage.put(key, bytes, sniffed.contentType), catalogActor(ctx));
         ctx.status = 201;
         ctx.body = { key, url: storage.urlOf(key), contentType: row.content_type, bytes: row.bytes, width: row.width, height: row.height };
       },
     }),
     route({
-      method: 'get', path: '/media/:key', tag: 'catalog',
+      method: 'get', path: '/media/:key', tag: 'catalog', access: 'public',
       summary: 'An uploaded image, when images are stored on this server\'s disk (cached for a year: its name is its content\'s hash)',
       params: z.strictObject({ key: z.string().max(80) }),
       responses: { 200: { description: 'The image' }, 301: { description: 'The image lives in object storage: its URL' } },

@@ -5,7 +5,6 @@
  * Every write names the version it read (If-Match) and is audited (GET …/audit).
  */
 import { z } from 'zod';
-import type { Middleware } from 'koa';
 import { handleOf, MAX_OPTIONS, MAX_VARIANTS, PRODUCT_STATUSES } from '../../domain/catalog';
 import { IMAGE_KEY } from '../../domain/images';
 import {
@@ -14,12 +13,11 @@ import {
 } from '../../store/catalog-admin';
 import { notFoundIn } from '../../store/catalog-writes';
 import type { ImageStorage } from '../../integrations/image-storage';
-import { staffActor } from '../auth';
 import { IF_MATCH_HEADER, expectedVersion, sendVersioned } from '../concurrency';
 import { emOf } from '../context';
 import { route } from '../http';
 import { currency, sku } from '../schemas';
-import { adminProductView, auditRoute, handle } from './admin-catalog-schemas';
+import { adminProductView, auditRoute, CATALOG_STAFF, catalogActor, handle } from './admin-catalog-schemas';
 
 const title = z.string().trim().min(1).max(200);
 const description = z.string().max(20_000);
@@ -74,13 +72,13 @@ const versioned = (description: string) => ({ description, schema: adminProductV
 const ok = { 200: versioned('The product as the change left it') };
 
 type View = (p: AdminProduct) => AdminProduct;
-type Staff = { tag: string; access: 'staff'; role: 'catalog'; before: Middleware[] };
+type Staff = typeof CATALOG_STAFF;
 
-export function adminCatalogProductRoutes(staffOnly: Middleware, images?: Pick<ImageStorage, 'urlOf'>) {
-  const staff: Staff = { tag: 'catalog admin', access: 'staff', role: 'catalog', before: [staffOnly] };
+export function adminCatalogProductRoutes(images?: Pick<ImageStorage, 'urlOf'>) {
+  const staff = CATALOG_STAFF;
   const view = (p: AdminProduct) => ({ ...p, images: p.images.map((i) => ({ ...i, url: i.url ?? (images ? images.urlOf(i.key as string) : `/media/${i.key}`) })) });
   return [...productRoutes(staff, view), ...variantRoutes(staff, view), ...imageRoutes(staff, view),
-    auditRoute(staff, '/admin/catalog/products/:id/audit', 'Who changed the product (and its variants, prices, stock and images), when, and what changed')];
+    auditRoute('/admin/catalog/products/:id/audit', 'Who changed the product (and its variants, prices, stock and images), when, and what changed')];
 }
 
 function productRoutes(staff: Staff, view: View) {
@@ -103,7 +101,7 @@ function productRoutes(staff: Staff, view: View) {
       body: productInput,
       responses: { 201: versioned('The new product') },
       handler: async (ctx, { body }) => {
-        const product = await createProduct(emOf(ctx), staffActor(ctx), { ...body, handle: body.handle ?? handleOf(body.title) });
+        const product = await createProduct(emOf(ctx), catalogActor(ctx), { ...body, handle: body.handle ?? handleOf(body.title) });
         ctx.set('Location', `/admin/catalog/products/${product.id}`);
         sendVersioned(ctx, view(product), 201);
       },
@@ -124,7 +122,7 @@ function productRoutes(staff: Staff, view: View) {
       summary: 'Change a product: fields, status (publish, archive), options, categories, collections, attributes',
       params: productParams, body: productPatch, responses: ok,
       handler: async (ctx, { params, body }) => {
-        sendVersioned(ctx, view(await updateProduct(emOf(ctx), staffActor(ctx), params.id, expectedVersion(ctx), body)));
+        sendVersioned(ctx, view(await updateProduct(emOf(ctx), catalogActor(ctx), params.id, expectedVersion(ctx), body)));
       },
     }),
     route({
@@ -132,7 +130,7 @@ function productRoutes(staff: Staff, view: View) {
       summary: 'Archive a product: it leaves the storefront; carts holding it cannot check it out',
       params: productParams, responses: ok,
       handler: async (ctx, { params }) => {
-        sendVersioned(ctx, view(await updateProduct(emOf(ctx), staffActor(ctx), params.id, expectedVersion(ctx), { status: 'archived' })));
+        sendVersioned(ctx, view(await updateProduct(emOf(ctx), catalogActor(ctx), params.id, expectedVersion(ctx), { status: 'archived' })));
       },
     }),
   ];
@@ -146,7 +144,7 @@ function variantRoutes(staff: Staff, view: View) {
       summary: 'Add a variant with its option values, prices, weight and stock',
       params: productParams, body: variantInput, responses: { 201: versioned('The product with the new variant') },
       handler: async (ctx, { params, body }) => {
-        sendVersioned(ctx, view(await addVariant(emOf(ctx), staffActor(ctx), params.id, expectedVersion(ctx), body)), 201);
+        sendVersioned(ctx, view(await addVariant(emOf(ctx), catalogActor(ctx), params.id, expectedVersion(ctx), body)), 201);
       },
     }),
     route({
@@ -154,7 +152,7 @@ function variantRoutes(staff: Staff, view: View) {
       summary: 'Change a variant: title, option values, weight, position, prices (null removes a currency)',
       params: variantParams, body: variantPatch, responses: ok,
       handler: async (ctx, { params, body }) => {
-        sendVersioned(ctx, view(await updateVariant(emOf(ctx), staffActor(ctx), params.id, params.sku, expectedVersion(ctx), body)));
+        sendVersioned(ctx, view(await updateVariant(emOf(ctx), catalogActor(ctx), params.id, params.sku, expectedVersion(ctx), body)));
       },
     }),
     route({
@@ -162,7 +160,7 @@ function variantRoutes(staff: Staff, view: View) {
       summary: 'Remove a variant (refused while live orders hold its stock); it leaves the carts holding it',
       params: variantParams, responses: ok,
       handler: async (ctx, { params }) => {
-        sendVersioned(ctx, view(await removeVariant(emOf(ctx), staffActor(ctx), params.id, params.sku, expectedVersion(ctx))));
+        sendVersioned(ctx, view(await removeVariant(emOf(ctx), catalogActor(ctx), params.id, params.sku, expectedVersion(ctx))));
       },
     }),
     route({
@@ -170,7 +168,7 @@ function variantRoutes(staff: Staff, view: View) {
       summary: 'Set the stock on hand of a variant (never below what orders have reserved)',
       params: variantParams, body: z.strictObject({ onHand }), responses: ok,
       handler: async (ctx, { params, body }) => {
-        sendVersioned(ctx, view(await setVariantStock(emOf(ctx), staffActor(ctx), params.id, params.sku, expectedVersion(ctx), body.onHand)));
+        sendVersioned(ctx, view(await setVariantStock(emOf(ctx), catalogActor(ctx), params.id, params.sku, expectedVersion(ctx), body.onHand)));
       },
     }),
   ];
@@ -184,7 +182,7 @@ function imageRoutes(staff: Staff, view: View) {
       summary: 'Attach an image: an uploaded one (by key) or an external URL',
       params: productParams, body: imageInput, responses: { 201: versioned('The product with the image') },
       handler: async (ctx, { params, body }) => {
-        sendVersioned(ctx, view(await addImage(emOf(ctx), staffActor(ctx), params.id, expectedVersion(ctx), body)), 201);
+        sendVersioned(ctx, view(await addImage(emOf(ctx), catalogActor(ctx), params.id, expectedVersion(ctx), body)), 201);
       },
     }),
     route({
@@ -192,7 +190,7 @@ function imageRoutes(staff: Staff, view: View) {
       summary: 'Change an image\'s alt text or position',
       params: imageParams, body: z.strictObject({ alt: z.string().max(500).optional(), position: z.number().int().min(0).max(1000).optional() }), responses: ok,
       handler: async (ctx, { params, body }) => {
-        sendVersioned(ctx, view(await updateImage(emOf(ctx), staffActor(ctx), params.id, params.imageId, expectedVersion(ctx), body)));
+        sendVersioned(ctx, view(await updateImage(emOf(ctx), catalogActor(ctx), params.id, params.imageId, expectedVersion(ctx), body)));
       },
     }),
     route({
@@ -200,7 +198,7 @@ function imageRoutes(staff: Staff, view: View) {
       summary: 'Detach an image (an uploaded file nothing refers to any more is deleted by the image sweep)',
       params: imageParams, responses: ok,
       handler: async (ctx, { params }) => {
-        sendVersioned(ctx, view(await removeImage(emOf(ctx), staffActor(ctx), params.id, params.imageId, expectedVersion(ctx))));
+        sendVersioned(ctx, view(await removeImage(emOf(ctx), catalogActor(ctx), params.id, params.imageId, expectedVersion(ctx))));
       },
     }),
   ];

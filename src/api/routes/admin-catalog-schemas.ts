@@ -1,10 +1,11 @@
 /** Schemas and the audit route shared by the catalog's staff routes. */
 import { z } from 'zod';
-import type { Middleware } from 'koa';
+import type { Context } from 'koa';
 import { PRODUCT_STATUSES } from '../../domain/catalog';
-import { auditTrail } from '../../store/catalog-writes';
+import { auditTrail, type CatalogActor } from '../../store/catalog-writes';
+import { staffOf } from '../access';
 import { emOf } from '../context';
-import { route, type StaffRole } from '../http';
+import { route } from '../http';
 
 export const handle = z.string().max(200).regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'lower-case letters and digits in words joined by hyphens, such as merino-wool-hoodie');
 
@@ -23,14 +24,25 @@ export const adminProductView = z.object({
 }).meta({ id: 'AdminProduct' });
 
 const auditEntry = z.object({
-  id: z.string(), at: z.string(), actor: z.string(), action: z.string(), entity: z.string(), entityId: z.string(), productId: z.string().nullable(),
+  id: z.string(), at: z.string(), actor: z.string().meta({ description: 'The staff account\'s name.' }),
+  staffId: z.uuid().nullable(), keyId: z.uuid().nullable().meta({ description: 'The staff key the change was made with.' }), action: z.string(), entity: z.string(), entityId: z.string(), productId: z.string().nullable(),
   version: z.number().int().nullable().meta({ description: 'The version the change made.' }),
   changes: z.record(z.string(), z.unknown()).meta({ description: 'What changed: { field: { from, to } }, or the whole thing when it was created or deleted.' }),
   requestId: z.string().nullable(),
 }).meta({ id: 'CatalogAuditEntry' });
 
+/** Every catalog staff route: the catalog role (admins too, as everywhere). */
+export const CATALOG_STAFF = { tag: 'catalog admin', access: { staff: ['catalog'] } } as const;
+
+/** Who a catalog write is recorded as: the staff account whose key the request carries. */
+export function catalogActor(ctx: Context): CatalogActor {
+  const staff = staffOf(ctx);
+  return { actor: staff.name, staffId: staff.id, keyId: staff.keyId, requestId: ctx.state.requestId as string | undefined };
+}
+
 /** GET <path>: the audit trail of the thing whose id is in the path, newest first. */
-export function auditRoute(staff: { tag: string; access: 'staff'; role: StaffRole; before: Middleware[] }, path: string, summary: string) {
+export function auditRoute(path: string, summary: string) {
+  const staff = CATALOG_STAFF;
   return route({
     ...staff, method: 'get', path, summary,
     params: z.strictObject({ id: z.uuid() }),
@@ -38,7 +50,7 @@ export function auditRoute(staff: { tag: string; access: 'staff'; role: StaffRol
     responses: { 200: { description: 'Newest first', schema: z.object({ items: z.array(auditEntry) }) } },
     handler: async (ctx, { params, query }) => {
       const rows = await auditTrail(emOf(ctx), params.id, query.limit);
-      ctx.body = { items: rows.map((r) => ({ id: String(r.id), at: r.at.toISOString(), actor: r.actor, action: r.action, entity: r.entity,
+      ctx.body = { items: rows.map((r) => ({ id: String(r.id), at: r.at.toISOString(), actor: r.actor, staffId: r.staff_id, keyId: r.key_id, action: r.action, entity: r.entity,
         entityId: r.entity_id, productId: r.product_id, version: r.version, changes: r.changes, requestId: r.request_id })) };
     },
   });

@@ -3,17 +3,15 @@
  * values. Reads answer the version as an ETag; every change needs it in If-Match and is audited.
  */
 import { z } from 'zod';
-import type { Middleware } from 'koa';
 import {
   attribute, attributes, categories, category, changeAttributeValues, collection, collections, createAttribute, createCategory, createCollection,
   deleteAttribute, deleteCategory, deleteCollection, updateAttribute, updateCategory, updateCollection,
 } from '../../store/catalog-taxonomy';
 import { notFoundIn, type Versioned } from '../../store/catalog-writes';
-import { staffActor } from '../auth';
 import { IF_MATCH_HEADER, expectedVersion, sendVersioned } from '../concurrency';
 import { emOf } from '../context';
 import { route, type AnyRoute } from '../http';
-import { auditRoute, handle } from './admin-catalog-schemas';
+import { auditRoute, CATALOG_STAFF, catalogActor, handle } from './admin-catalog-schemas';
 
 const name = z.string().trim().min(1).max(200);
 const description = z.string().max(20_000);
@@ -37,7 +35,7 @@ const attributeInput = z.strictObject({ code: z.string().regex(/^[a-z][a-z0-9_]{
 const idParams = z.strictObject({ id: z.uuid() });
 const withEtag = (description: string, schema: z.ZodType) => ({ description, schema, headers: { ETag: 'Its version, for If-Match.' } });
 
-type Staff = { tag: string; access: 'staff'; role: 'catalog'; before: Middleware[] };
+type Staff = typeof CATALOG_STAFF;
 
 /**
  * The five routes of one kind of thing: list, create, read, change, delete. `create`, `update` and
@@ -47,9 +45,9 @@ function crud<I extends z.ZodObject, T extends { version: number }>(staff: Staff
   path: string; table: Versioned; what: string; view: z.ZodType; input: I;
   list: (em: ReturnType<typeof emOf>) => Promise<T[]>;
   read: (em: ReturnType<typeof emOf>, id: string) => Promise<T | undefined>;
-  create: (em: ReturnType<typeof emOf>, who: ReturnType<typeof staffActor>, body: z.infer<I>) => Promise<T>;
-  update: (em: ReturnType<typeof emOf>, who: ReturnType<typeof staffActor>, id: string, version: number, body: Partial<z.infer<I>>) => Promise<T>;
-  remove: (em: ReturnType<typeof emOf>, who: ReturnType<typeof staffActor>, id: string, version: number) => Promise<void>;
+  create: (em: ReturnType<typeof emOf>, who: ReturnType<typeof catalogActor>, body: z.infer<I>) => Promise<T>;
+  update: (em: ReturnType<typeof emOf>, who: ReturnType<typeof catalogActor>, id: string, version: number, body: Partial<z.infer<I>>) => Promise<T>;
+  remove: (em: ReturnType<typeof emOf>, who: ReturnType<typeof catalogActor>, id: string, version: number) => Promise<void>;
   patch?: z.ZodType;
 }): AnyRoute[] {
   const item = `${spec.path}/:id`;
@@ -62,7 +60,7 @@ function crud<I extends z.ZodObject, T extends { version: number }>(staff: Staff
     route({ ...staff, method: 'post', path: spec.path, summary: `Create a ${spec.what}`, body: spec.input,
       responses: { 201: withEtag(`The new ${spec.what}`, spec.view) },
       handler: async (ctx, { body }) => {
-        const created = await spec.create(emOf(ctx), staffActor(ctx), body as z.infer<I>);
+        const created = await spec.create(emOf(ctx), catalogActor(ctx), body as z.infer<I>);
         ctx.set('Location', `${spec.path}/${(created as unknown as { id: string }).id}`);
         sendVersioned(ctx, created, 201);
       } }),
@@ -76,20 +74,20 @@ function crud<I extends z.ZodObject, T extends { version: number }>(staff: Staff
     route({ ...staff, headers: IF_MATCH_HEADER, method: 'patch', path: item, summary: `Change a ${spec.what}`, params: idParams,
       body: spec.patch ?? spec.input.partial(), responses: { 200: withEtag(`The ${spec.what} as the change left it`, spec.view) },
       handler: async (ctx, { params, body }) => {
-        sendVersioned(ctx, await spec.update(emOf(ctx), staffActor(ctx), params.id, expectedVersion(ctx), body as Partial<z.infer<I>>));
+        sendVersioned(ctx, await spec.update(emOf(ctx), catalogActor(ctx), params.id, expectedVersion(ctx), body as Partial<z.infer<I>>));
       } }),
     route({ ...staff, headers: IF_MATCH_HEADER, method: 'delete', path: item, summary: `Delete a ${spec.what} (it leaves the products filed under it)`,
       params: idParams, responses: { 204: { description: 'Deleted' } },
       handler: async (ctx, { params }) => {
-        await spec.remove(emOf(ctx), staffActor(ctx), params.id, expectedVersion(ctx));
+        await spec.remove(emOf(ctx), catalogActor(ctx), params.id, expectedVersion(ctx));
         ctx.status = 204;
       } }),
-    auditRoute(staff, `${item}/audit`, `Who changed the ${spec.what}, when, and what changed`),
+    auditRoute(`${item}/audit`, `Who changed the ${spec.what}, when, and what changed`),
   ];
 }
 
-export function adminCatalogTaxonomyRoutes(staffOnly: Middleware): AnyRoute[] {
-  const staff: Staff = { tag: 'catalog admin', access: 'staff', role: 'catalog', before: [staffOnly] };
+export function adminCatalogTaxonomyRoutes(): AnyRoute[] {
+  const staff: Staff = CATALOG_STAFF;
   const writable = { ...staff, headers: IF_MATCH_HEADER };
   const valueParams = z.strictObject({ id: z.uuid(), valueId: z.uuid() });
   const attributeResponse = { 200: withEtag('The attribute as the change left it', attributeView) };
@@ -104,18 +102,18 @@ export function adminCatalogTaxonomyRoutes(staffOnly: Middleware): AnyRoute[] {
     route({ ...writable, method: 'post', path: '/admin/catalog/attributes/:id/values', summary: 'Add a value to an attribute',
       params: idParams, body: z.strictObject({ value, position: position.optional() }), responses: attributeResponse,
       handler: async (ctx, { params, body }) => {
-        sendVersioned(ctx, await changeAttributeValues(emOf(ctx), staffActor(ctx), params.id, expectedVersion(ctx), { add: body }));
+        sendVersioned(ctx, await changeAttributeValues(emOf(ctx), catalogActor(ctx), params.id, expectedVersion(ctx), { add: body }));
       } }),
     route({ ...writable, method: 'patch', path: '/admin/catalog/attributes/:id/values/:valueId', summary: 'Rename or reorder an attribute value',
       params: valueParams, body: z.strictObject({ value: value.optional(), position: position.optional() }), responses: attributeResponse,
       handler: async (ctx, { params, body }) => {
-        sendVersioned(ctx, await changeAttributeValues(emOf(ctx), staffActor(ctx), params.id, expectedVersion(ctx),
+        sendVersioned(ctx, await changeAttributeValues(emOf(ctx), catalogActor(ctx), params.id, expectedVersion(ctx),
           { update: { valueId: params.valueId, ...body } }));
       } }),
     route({ ...writable, method: 'delete', path: '/admin/catalog/attributes/:id/values/:valueId',
       summary: 'Remove an attribute value (it leaves the products that had it)', params: valueParams, responses: attributeResponse,
       handler: async (ctx, { params }) => {
-        sendVersioned(ctx, await changeAttributeValues(emOf(ctx), staffActor(ctx), params.id, expectedVersion(ctx), { remove: { valueId: params.valueId } }));
+        sendVersioned(ctx, await changeAttributeValues(emOf(ctx), catalogActor(ctx), params.id, expectedVersion(ctx), { remove: { valueId: params.valueId } }));
       } }),
   ];
 }

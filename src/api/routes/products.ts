@@ -25,7 +25,7 @@ export function productRoutes(deps: { images?: Pick<ImageStorage, 'urlOf'> }) {
   const withUrls = imageUrls(deps.images);
   return [
     route({
-      method: 'get', path: '/products', tag: 'catalog',
+      method: 'get', path: '/products', tag: 'catalog', access: 'public',
       summary: 'List or search the published catalog, a page at a time',
       query: listQuery,
       responses: { 200: { description: 'A page of products', schema: z.object({
@@ -40,7 +40,7 @@ export function productRoutes(deps: { images?: Pick<ImageStorage, 'urlOf'> }) {
       },
     }),
     route({
-      method: 'get', path: '/products/:idOrSlug', tag: 'catalog',
+      method: 'get', path: '/products/:idOrSlug', tag: 'catalog', access: 'public',
       summary: 'One published product, by id or handle, with its options, variants, prices, availability, images and taxonomy',
       params: z.strictObject({ idOrSlug: z.string().min(1).max(200).meta({ description: 'The product id or its handle.' }) }),
       query: z.strictObject({ currency: priceCurrency }),

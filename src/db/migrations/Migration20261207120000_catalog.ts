@@ -289,12 +289,14 @@ export class Migration20261207120000_catalog extends Migration {
   }
 
   private audit(): void {
-    // Who changed what in the catalog, and when. Ids are plain columns: the trail outlives what it talks about.
+    // Who changed what in the catalog, and when: the staff account (its name, id and the key it used). Ids are plain columns: the trail outlives what it talks about.
     this.addSql(`
       create table catalog_audit (
         id bigint generated always as identity primary key,
         at timestamptz not null default now(),
         actor text not null check (length(actor) between 1 and 200),
+        staff_id uuid,
+        key_id uuid,
         action text not null,
         entity text not null check (entity in ('product', 'category', 'collection', 'attribute', 'image')),
         entity_id text not null,
