@@ -28,8 +28,13 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
    * as JSON or as a form, and hands them over as `raw`. Such routes are mounted ahead of the JSON parser.
    */
   rawBody?: 'json' | 'form';
+  /**
+   * A multipart/form-data body the handler reads itself (a file upload): documented, not parsed here. Its
+   * files are bytes, not text (the boundary does not look into them); a text field a handler kept would need it.
+   */
+  multipart?: { description: string; fields: Record<string, { description: string; binary?: boolean; required?: boolean }> };
   headers?: Record<string, { description: string; required: boolean }>;
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  responses: Record<number, { description: string; schema?: z.ZodType; headers?: Record<string, string> }>;
   /** Extra middleware run before the handler (e.g. a rate limit). */
   before?: Middleware[];
   handler: (ctx: Context, input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; raw: Buffer }) => Promise<void>;

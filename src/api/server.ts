@@ -10,6 +10,7 @@ import { SimulatedPaymentProvider } from '../integrations/simulated/payments';
 import type { Logger } from '../logger';
 import { ErrorCode } from '../domain/errors';
 import { buildApp } from './app';
+import { createImageStorage, defaultImageDir, type ImageStorageSettings } from '../integrations/image-storage';
 import { parseDigests } from './access';
 import { limitSettingsFromConfig } from './rate-limits';
 import { orderTokensFromConfig } from '../auth/order-tokens';
@@ -23,7 +24,8 @@ export interface ApiDeps {
   config: Pick<Config, 'HOST' | 'PORT' | 'METRICS_TOKEN_SHA256' | 'TEMPORAL_TASK_QUEUE' | 'PAYMENT_ACTION_TIMEOUT' | 'TRUST_PROXY_HOPS'
     | Extract<keyof Config, `RATE_LIMIT_${string}`>
     | 'FULFILLMENT_AUTO_PACK' | 'TRACKING_POLL_EVERY' | 'TRACKING_STALL_AFTER' | 'AFTER_SALES_WINDOW'
-    | 'CARRIER_WEBHOOK_SECRET' | 'STRIPE_WEBHOOK_SECRET' | 'TWILIO_AUTH_TOKEN' | 'PUBLIC_BASE_URL' | 'ORDER_TOKEN_KEY' | 'ORDER_TOKEN_PREVIOUS_KEYS'>;
+    | 'CARRIER_WEBHOOK_SECRET' | 'STRIPE_WEBHOOK_SECRET' | 'TWILIO_AUTH_TOKEN' | 'PUBLIC_BASE_URL' | 'IMAGE_MAX_BYTES' | ImageStorageSettings
+    | 'ORDER_TOKEN_KEY' | 'ORDER_TOKEN_PREVIOUS_KEYS'>;
   orm: MikroORM;
   temporal: { client?: Client; ping(): Promise<void> };
   logger: Logger;
@@ -60,6 +62,7 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
     simulatedPayments: payments instanceof SimulatedPaymentProvider ? payments : undefined,
     carrierWebhookSecret: config.CARRIER_WEBHOOK_SECRET, stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,
     twilioAuthToken: config.TWILIO_AUTH_TOKEN, publicBaseUrl: config.PUBLIC_BASE_URL,
+    images: createImageStorage(config, defaultImageDir()), imageMaxBytes: config.IMAGE_MAX_BYTES,
     rateLimits: limitSettingsFromConfig(config), trustProxyHops: config.TRUST_PROXY_HOPS, orderTokens: orderTokensFromConfig(config),
     isShuttingDown: () => shuttingDown,
   });

@@ -11,6 +11,7 @@ import { Migration20261126150000_repeated_notifications } from './migrations/Mig
 import { Migration20261126160000_refund_outcomes } from './migrations/Migration20261126160000_refund_outcomes';
 import { Migration20261207110000_staff_accounts } from './migrations/Migration20261207110000_staff_accounts';
 import { Migration20261207110100_rate_limits } from './migrations/Migration20261207110100_rate_limits';
+import { Migration20261207120000_catalog } from './migrations/Migration20261207120000_catalog';
 import { Migration20261207130000_failure_notices } from './migrations/Migration20261207130000_failure_notices';
 import { Migration20261207130100_order_access_secret } from './migrations/Migration20261207130100_order_access_secret';
 
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261126160000_refund_outcomes', class: Migration20261126160000_refund_outcomes },
   { name: 'Migration20261207110000_staff_accounts', class: Migration20261207110000_staff_accounts },
   { name: 'Migration20261207110100_rate_limits', class: Migration20261207110100_rate_limits },
+  { name: 'Migration20261207120000_catalog', class: Migration20261207120000_catalog },
   { name: 'Migration20261207130000_failure_notices', class: Migration20261207130000_failure_notices },
   { name: 'Migration20261207130100_order_access_secret', class: Migration20261207130100_order_access_secret },
 ];

@@ -5,12 +5,12 @@
  * refused; a cart holds one live order at most. Afterwards the saga moves its status
  * (setOrderStatus, markOrderShipped) and support may change its address.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
 import { assertCartWritable, subtotal } from '../domain/cart';
 import { DomainError, ErrorCode, notFound } from '../domain/errors';
 import type { OrderStatus, ShippingAddress } from '../domain/order';
-import { lockCart, markCartCheckedOut, pricedLinesOfCart, type LockedCart } from './carts';
+import { lockCart, markCartCheckedOut, pricedLinesOfCart, type LockedCart, type UnsellableLine } from './carts';
 
 export interface PlaceOrderRequest {
   cartId: string;
@@ -80,22 +80,22 @@ async function insertOnce(em: EntityManager, req: PlaceOrderRequest): Promise<Pl
         paymentMethod: req.paymentMethod, notifyBySms: existing.phone !== null };
     }
     assertCheckoutable(req.cartId, cart);
-    const lines = await pricedLinesOfCart(tx, req.cartId);
+    const { lines, unsellable } = await pricedLinesOfCart(tx, req.cartId);
+    assertSellable(req.cartId, cart.currency, unsellable);
     if (lines.length === 0) throw new DomainError(ErrorCode.CartEmpty, `Cart ${req.cartId} is empty; add items before checking out.`, { cartId: req.cartId });
     const total = subtotal(lines, cart.currency);
-    const accessSecret = randomBytes(32);
-    const [order] = await tx.execute<{ id: string; status: string }[]>(
-      `insert into orders (cart_id, customer_id, idempotency_key, request_hash, status, email, phone, shipping_address, currency, subtotal_amount, total_amount,
-                           access_secret)
-       values (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?) returning id, status`,
+    // Its access secret comes from the database's default: random, one per order (src/auth/order-tokens.ts).
+    const [order] = await tx.execute<{ id: string; status: string; access_secret: Buffer }[]>(
+      `insert into orders (cart_id, customer_id, idempotency_key, request_hash, status, email, phone, shipping_address, currency, subtotal_amount, total_amount)
+       values (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?) returning id, status, access_secret`,
       [req.cartId, cart.customer_id, req.idempotencyKey, hash, req.email, req.phone ?? null, JSON.stringify(req.shippingAddress),
-        cart.currency, total.amount, total.amount, accessSecret]);
+        cart.currency, total.amount, total.amount]);
     await tx.execute(
       `insert into order_lines (order_id, sku, title, quantity, unit_price_amount, line_total_amount) values
        ${lines.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
       lines.flatMap((l) => [order.id, l.sku, l.title, l.quantity, l.unitPrice.amount, l.unitPrice.amount * l.quantity]));
     await markCartCheckedOut(tx, req.cartId);
-    return { accessSecret, orderId: order.id, status: order.status, created: true, currency: cart.currency,
+    return { accessSecret: order.access_secret, orderId: order.id, status: order.status, created: true, currency: cart.currency,
       totalAmount: total.amount, lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), customerId: cart.customer_id ?? undefined,
       paymentMethod: req.paymentMethod, notifyBySms: req.phone !== undefined };
   });
@@ -113,6 +113,19 @@ function assertCheckoutable(cartId: string, cart: LockedCart | undefined): asser
     throw new DomainError(ErrorCode.CartNotActive,
       `Cart ${cartId} is ${cart.status.replace('_', ' ')} and cannot be checked out.`, { cartId, status: cart.status });
   }
+}
+
+/** Every line must be for sale at checkout: the shopper removes the others (the cart view marks them) rather than paying for less than they see. */
+function assertSellable(cartId: string, currency: string, unsellable: UnsellableLine[]): void {
+  const [first] = unsellable;
+  if (!first) return;
+  const skus = unsellable.map((l) => l.sku);
+  if (first.reason === 'product_unavailable') {
+    throw new DomainError(ErrorCode.ProductUnavailable, `${skus.join(', ')} can no longer be bought; remove ${skus.length > 1 ? 'them' : 'it'} from the cart.`,
+      { cartId, lines: unsellable });
+  }
+  throw new DomainError(ErrorCode.NoPriceInCurrency, `${first.sku} has no price in ${currency}, the currency of this cart; remove it from the cart.`,
+    { cartId, currency, lines: unsellable });
 }
 
 /** The secret the order's access token derives from; undefined when there is no such order or its access was revoked. */

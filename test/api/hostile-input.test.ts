@@ -140,12 +140,12 @@ describe('a NUL or an unpaired surrogate is refused with a 400, and nothing is w
   it('on every route the API declares, whoever calls: a NUL in the query, and in the body of every route that takes one', async () => {
     const doc = (await world.api.request('GET', '/openapi.json')).body;
     let checked = 0;
-    for (const [path, operations] of Object.entries(doc.paths as Record<string, Record<string, { requestBody?: unknown }>>)) {
+    for (const [path, operations] of Object.entries(doc.paths as Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>>)) {
       const concrete = path.replace(/\{[^}]+\}/g, '0a0a0a0a-0a0a-4a0a-8a0a-0a0a0a0a0a0a');
       for (const [method, operation] of Object.entries(operations)) {
         const res = await world.api.request(method.toUpperCase(), `${concrete}?note=%00`);
         expect([path, method, res.status, res.body?.error?.details?.in]).toEqual([path, method, 400, 'query']);
-        if (operation.requestBody) {
+        if (operation.requestBody?.content['application/json']) { // a file upload's bytes are not text
           const withBody = await world.api.request(method.toUpperCase(), concrete, { rawBody: '{"note\\u0000":"x"}', headers: { 'content-type': 'application/json' } });
           expect([path, method, withBody.status, withBody.body?.error?.details?.issues?.[0]?.code]).toEqual([path, method, 400, 'unstorable_text']);
         }

@@ -8,9 +8,10 @@ import { Migration } from '@mikro-orm/migrations';
  */
 export class Migration20261207130100_order_access_secret extends Migration {
   override async up(): Promise<void> {
-    this.addSql(`alter table orders add column access_secret bytea, add column access_revoked_at timestamptz;`);
-    // Orders placed before this get a fresh secret: the tokens given out for them so far stop working.
-    this.addSql(`update orders set access_secret = uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid());`);
+    // Every order gets its secret from the database (32 random bytes: two random UUIDs, 244 random bits), whoever inserts it;
+    // orders placed before this get a fresh one, so the tokens given out for them so far stop working.
+    this.addSql(`alter table orders add column access_secret bytea default (uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid())),
+      add column access_revoked_at timestamptz;`);
     this.addSql(`alter table orders add constraint orders_access_secret_check check (
       (access_secret is not null and octet_length(access_secret) = 32 and access_revoked_at is null)
       or (access_secret is null and access_revoked_at is not null));`);
