@@ -9,7 +9,7 @@ import type { AppDeps, AppOptions } from './deps';
 import { errorMiddleware } from './errors';
 import { methodsAllowed, mount, route, type AnyRoute } from './http';
 import { httpMetrics, metricsRoutes } from './metrics';
-import { openApiDocument } from './openapi';
+import { documentedStatuses, openApiDocument } from './openapi';
 import { adminCatalogImageRoutes } from './routes/admin-catalog-images';
 import { adminCatalogProductRoutes } from './routes/admin-catalog-products';
 import { adminCatalogTaxonomyRoutes } from './routes/admin-catalog-taxonomy';
@@ -64,10 +64,17 @@ export function buildApp(options: AppOptions): Koa {
   openapi = openApiDocument(routes, { title: 'Commerce API', version: '0.1.0' });
   const access = { metricsTokenDigests: deps.metricsTokenDigests, orderTokens: deps.orderTokens };
   // Routes that read their body as sent (provider webhooks: the signature covers the bytes) go ahead of the JSON parser.
+  // A status a route answers that its document does not list is a bug of the declaration: said loudly (tests fail on it).
+  const answered = (spec: AnyRoute, status: number) => {
+    if (documentedStatuses(spec).has(status)) return;
+    const report = deps.onUndeclaredStatus ?? ((what: string, s: number) => deps.logger.error({ route: what, status: s },
+      'a route answered a status its OpenAPI document does not list: add it to the route\'s responses'));
+    report(`${spec.method.toUpperCase()} ${spec.path}`, status);
+  };
   const rawRouter = new Router();
-  mount(rawRouter, routes.filter((r) => r.rawBody), access);
+  mount(rawRouter, routes.filter((r) => r.rawBody), access, answered);
   const router = new Router();
-  mount(router, routes.filter((r) => !r.rawBody), access);
+  mount(router, routes.filter((r) => !r.rawBody), access, answered);
 
   app.use(httpTracing);
   app.use(httpMetrics);

@@ -39,6 +39,8 @@ export interface AppDeps {
   trustProxyHops?: number;
   /** Derives and checks order access tokens (ORDER_TOKEN_KEY, src/auth/order-tokens.ts). */
   orderTokens: OrderTokens;
+  /** Told when a route answers a status its OpenAPI document does not list (tests collect them and fail); default: an error log line. */
+  onUndeclaredStatus?: (route: string, status: number) => void;
   /** True once a SIGTERM arrived: /readyz answers not-ready so the load balancer drains this replica. */
   isShuttingDown?: () => boolean;
 }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { enforceAccess, enforceOrderToken, type Access, type AccessDeps } from './access';
 import { refuseUnstorable, refuseUnstorableRequest } from './boundary';
+import { httpStatusOf } from './errors';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export type { Access };
@@ -56,17 +57,23 @@ export const RAW_BODY_LIMIT_BYTES = 1024 * 1024;
  * refused, wherever it is: src/api/boundary.ts), then its route's access rule, then its input is
  * validated. A route without an access rule is a programming error: the app refuses to start.
  */
-export function mount(router: Router, routes: AnyRoute[], deps: AccessDeps): void {
+export function mount(router: Router, routes: AnyRoute[], deps: AccessDeps, answered?: (spec: AnyRoute, status: number) => void): void {
   for (const spec of routes) {
     const what = `${spec.method.toUpperCase()} ${spec.path}`;
     if (!spec.access) throw new Error(`${what} declares no access: say who may call it (access: 'public', { staff: [...] }, …; src/api/access.ts).`);
     if (typeof spec.access === 'object' && spec.access.orderToken && !spec.path.includes(':id')) throw new Error(`${what}: an order-token route needs the order as :id.`);
     router[spec.method](spec.path, async (ctx, next) => {
-      refuseUnstorableRequest(ctx, Object.keys(spec.headers ?? {}));
-      if (spec.body) refuseUnstorable('body', (ctx.request as { body?: unknown }).body);
-      if (spec.rawBody) ctx.state.rawBody = await readRawBody(ctx, spec.rawBody);
-      await enforceAccess(ctx, spec.access, deps, what);
-      await next();
+      try {
+        refuseUnstorableRequest(ctx, Object.keys(spec.headers ?? {}));
+        if (spec.body) refuseUnstorable('body', (ctx.request as { body?: unknown }).body);
+        if (spec.rawBody) ctx.state.rawBody = await readRawBody(ctx, spec.rawBody);
+        await enforceAccess(ctx, spec.access, deps, what);
+        await next();
+      } catch (err) {
+        answered?.(spec, statusOfError(err));
+        throw err;
+      }
+      answered?.(spec, ctx.status);
     }, ...(spec.before ?? []), async (ctx: Context) => {
       const params = parse('path parameters', spec.params, ctx.params);
       await enforceOrderToken(ctx, spec.access, deps, (params as { id?: string }).id ?? '');
@@ -75,6 +82,13 @@ export function mount(router: Router, routes: AnyRoute[], deps: AccessDeps): voi
       await spec.handler(ctx, { params, query, body, raw: (ctx.state.rawBody as Buffer | undefined) ?? Buffer.alloc(0) });
     });
   }
+}
+
+/** The status the error middleware (src/api/errors.ts) will answer an error with. */
+function statusOfError(err: unknown): number {
+  if (err instanceof DomainError) return httpStatusOf(err.code);
+  const status = (err as { status?: number }).status;
+  return status === 413 || status === 415 || status === 400 ? status : 500;
 }
 
 /** The body as sent, for a route that checks a signature over it; its text passes the boundary first. */

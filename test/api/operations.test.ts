@@ -41,7 +41,18 @@ describe('OpenAPI document', () => {
     expect(body.required).toEqual(['sku', 'quantity']);
     expect(body.additionalProperties).toBe(false);
     expect(body.properties.quantity).toEqual(expect.objectContaining({ type: 'integer', minimum: 1, maximum: 999 }));
-    expect(addItem.responses.default.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
+    // The statuses the route really answers, each error in the one shape; no catch-all `default` anywhere.
+    expect(Object.keys(addItem.responses).sort()).toEqual(['200', '400', '404', '409', '413', '415', '422']);
+    expect(addItem.responses['409'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
+    for (const [path, operations] of Object.entries(paths as Record<string, Record<string, { responses: Record<string, unknown> }>>)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        expect([`${method} ${path}`, operation.responses.default]).toEqual([`${method} ${path}`, undefined]);
+        expect([`${method} ${path}`, operation.responses['400']]).toEqual([`${method} ${path}`, expect.anything()]);
+      }
+    }
+    const checkout = paths['/carts/{id}/checkout'].post.responses;
+    expect(checkout['503'].headers['Retry-After']).toBeDefined();
+    expect(checkout['503'].description).toMatch(/same Idempotency-Key is safe/);
     expect(res.body.components.schemas.Error.properties.error.required).toEqual(expect.arrayContaining(['code', 'message', 'details']));
     expect(res.body.components.schemas.Cart).toBeDefined();
     expect(paths['/admin/inventory/{sku}'].put.security).toEqual([{ staffKey: ['warehouse', 'admin'] }]);

@@ -104,7 +104,10 @@ export async function startTestApi(orm: MikroORM, options: TestApiOptions = {}):
   // A real client of the harness's dev server, shared by every request of this app (as in production).
   const temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
   await seedStaffKeys(orm);
+  // Every answer of every route is checked against its OpenAPI document: one it does not list fails the test file (in close()).
+  const undeclared = new Set<string>();
   const app = buildApp({
+    onUndeclaredStatus: (route, status) => undeclared.add(`${route} answered ${status}`),
     orm, logger, rateLimits: options.rateLimits,
     temporal: options.temporalClient ? { client: options.temporalClient, ping: temporal.ping } : temporal,
     taskQueue: options.taskQueue, paymentActionTimeout: options.paymentActionTimeout,
@@ -139,6 +142,7 @@ export async function startTestApi(orm: MikroORM, options: TestApiOptions = {}):
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await temporal.connection.close();
+      if (undeclared.size) throw new Error(`Routes answered statuses their OpenAPI documents do not list (add them to the routes' responses): ${[...undeclared].join('; ')}`);
     },
   };
 }

@@ -17,7 +17,7 @@ import { IF_MATCH_HEADER, expectedVersion, sendVersioned } from '../concurrency'
 import { emOf } from '../context';
 import { route } from '../http';
 import { currency, sku } from '../schemas';
-import { adminProductView, auditRoute, CATALOG_STAFF, catalogActor, handle } from './admin-catalog-schemas';
+import { adminProductView, auditRoute, CATALOG_NOT_FOUND, CATALOG_REFUSALS, CATALOG_STAFF, catalogActor, handle } from './admin-catalog-schemas';
 
 const title = z.string().trim().min(1).max(200);
 const description = z.string().max(20_000);
@@ -69,7 +69,7 @@ const productParams = z.strictObject({ id: z.uuid() });
 const variantParams = z.strictObject({ id: z.uuid(), sku });
 const imageParams = z.strictObject({ id: z.uuid(), imageId: z.uuid() });
 const versioned = (description: string) => ({ description, schema: adminProductView, headers: { ETag: 'The product\'s new version, for the next If-Match.' } });
-const ok = { 200: versioned('The product as the change left it') };
+const ok = { 200: versioned('The product as the change left it'), ...CATALOG_REFUSALS };
 
 type View = (p: AdminProduct) => AdminProduct;
 type Staff = typeof CATALOG_STAFF;
@@ -99,7 +99,7 @@ function productRoutes(staff: Staff, view: View) {
       ...staff, method: 'post', path: '/admin/catalog/products',
       summary: 'Create a product with its options, variants, prices, stock, categories, collections, attributes and images (all or nothing)',
       body: productInput,
-      responses: { 201: versioned('The new product') },
+      responses: { 201: versioned('The new product'), ...CATALOG_REFUSALS },
       handler: async (ctx, { body }) => {
         const product = await createProduct(emOf(ctx), catalogActor(ctx), { ...body, handle: body.handle ?? handleOf(body.title) });
         ctx.set('Location', `/admin/catalog/products/${product.id}`);
@@ -110,7 +110,7 @@ function productRoutes(staff: Staff, view: View) {
       ...staff, method: 'get', path: '/admin/catalog/products/:id',
       summary: 'A product as staff see it, whatever its status; the ETag is its version',
       params: productParams,
-      responses: { 200: versioned('The product') },
+      responses: { 200: versioned('The product'), ...CATALOG_NOT_FOUND },
       handler: async (ctx, { params }) => {
         const product = await adminProduct(emOf(ctx), params.id);
         if (!product) throw notFoundIn('products', params.id);
@@ -142,7 +142,7 @@ function variantRoutes(staff: Staff, view: View) {
     route({
       ...writable, method: 'post', path: '/admin/catalog/products/:id/variants',
       summary: 'Add a variant with its option values, prices, weight and stock',
-      params: productParams, body: variantInput, responses: { 201: versioned('The product with the new variant') },
+      params: productParams, body: variantInput, responses: { 201: versioned('The product with the new variant'), ...CATALOG_REFUSALS },
       handler: async (ctx, { params, body }) => {
         sendVersioned(ctx, view(await addVariant(emOf(ctx), catalogActor(ctx), params.id, expectedVersion(ctx), body)), 201);
       },
@@ -180,7 +180,7 @@ function imageRoutes(staff: Staff, view: View) {
     route({
       ...writable, method: 'post', path: '/admin/catalog/products/:id/images',
       summary: 'Attach an image: an uploaded one (by key) or an external URL',
-      params: productParams, body: imageInput, responses: { 201: versioned('The product with the image') },
+      params: productParams, body: imageInput, responses: { 201: versioned('The product with the image'), ...CATALOG_REFUSALS },
       handler: async (ctx, { params, body }) => {
         sendVersioned(ctx, view(await addImage(emOf(ctx), catalogActor(ctx), params.id, expectedVersion(ctx), body)), 201);
       },

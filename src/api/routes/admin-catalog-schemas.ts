@@ -31,6 +31,15 @@ const auditEntry = z.object({
   requestId: z.string().nullable(),
 }).meta({ id: 'CatalogAuditEntry' });
 
+/** What a catalog read of one thing, and a catalog write, may answer besides its success (412 and 428 come with If-Match). */
+export const CATALOG_NOT_FOUND = { 404: { description: 'No such product, variant, image, category, collection or attribute (…_not_found)' } };
+export const CATALOG_REFUSALS = {
+  ...CATALOG_NOT_FOUND,
+  409: { description: 'In conflict with what is there: a handle or SKU taken, a variant repeating another\'s options, a category cycle, a thing '
+    + 'still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict)' },
+  422: { description: 'A product cannot be published as it is (product_not_publishable)' },
+};
+
 /** Every catalog staff route: the catalog role (admins too, as everywhere). */
 export const CATALOG_STAFF = { tag: 'catalog admin', access: { staff: ['catalog'] } } as const;
 

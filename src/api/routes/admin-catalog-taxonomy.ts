@@ -11,7 +11,7 @@ import { notFoundIn, type Versioned } from '../../store/catalog-writes';
 import { IF_MATCH_HEADER, expectedVersion, sendVersioned } from '../concurrency';
 import { emOf } from '../context';
 import { route, type AnyRoute } from '../http';
-import { auditRoute, CATALOG_STAFF, catalogActor, handle } from './admin-catalog-schemas';
+import { auditRoute, CATALOG_NOT_FOUND, CATALOG_REFUSALS, CATALOG_STAFF, catalogActor, handle } from './admin-catalog-schemas';
 
 const name = z.string().trim().min(1).max(200);
 const description = z.string().max(20_000);
@@ -58,26 +58,26 @@ function crud<I extends z.ZodObject, T extends { version: number }>(staff: Staff
         ctx.body = { items: await spec.list(emOf(ctx)) };
       } }),
     route({ ...staff, method: 'post', path: spec.path, summary: `Create a ${spec.what}`, body: spec.input,
-      responses: { 201: withEtag(`The new ${spec.what}`, spec.view) },
+      responses: { 201: withEtag(`The new ${spec.what}`, spec.view), ...CATALOG_REFUSALS },
       handler: async (ctx, { body }) => {
         const created = await spec.create(emOf(ctx), catalogActor(ctx), body as z.infer<I>);
         ctx.set('Location', `${spec.path}/${(created as unknown as { id: string }).id}`);
         sendVersioned(ctx, created, 201);
       } }),
     route({ ...staff, method: 'get', path: item, summary: `One ${spec.what}; the ETag is its version`, params: idParams,
-      responses: { 200: withEtag(`The ${spec.what}`, spec.view) },
+      responses: { 200: withEtag(`The ${spec.what}`, spec.view), ...CATALOG_NOT_FOUND },
       handler: async (ctx, { params }) => {
         const found = await spec.read(emOf(ctx), params.id);
         if (!found) throw notFoundIn(spec.table, params.id);
         sendVersioned(ctx, found);
       } }),
     route({ ...staff, headers: IF_MATCH_HEADER, method: 'patch', path: item, summary: `Change a ${spec.what}`, params: idParams,
-      body: spec.patch ?? spec.input.partial(), responses: { 200: withEtag(`The ${spec.what} as the change left it`, spec.view) },
+      body: spec.patch ?? spec.input.partial(), responses: { 200: withEtag(`The ${spec.what} as the change left it`, spec.view), ...CATALOG_REFUSALS },
       handler: async (ctx, { params, body }) => {
         sendVersioned(ctx, await spec.update(emOf(ctx), catalogActor(ctx), params.id, expectedVersion(ctx), body as Partial<z.infer<I>>));
       } }),
     route({ ...staff, headers: IF_MATCH_HEADER, method: 'delete', path: item, summary: `Delete a ${spec.what} (it leaves the products filed under it)`,
-      params: idParams, responses: { 204: { description: 'Deleted' } },
+      params: idParams, responses: { 204: { description: 'Deleted' }, ...CATALOG_REFUSALS },
       handler: async (ctx, { params }) => {
         await spec.remove(emOf(ctx), catalogActor(ctx), params.id, expectedVersion(ctx));
         ctx.status = 204;
@@ -90,7 +90,7 @@ export function adminCatalogTaxonomyRoutes(): AnyRoute[] {
   const staff: Staff = CATALOG_STAFF;
   const writable = { ...staff, headers: IF_MATCH_HEADER };
   const valueParams = z.strictObject({ id: z.uuid(), valueId: z.uuid() });
-  const attributeResponse = { 200: withEtag('The attribute as the change left it', attributeView) };
+  const attributeResponse = { 200: withEtag('The attribute as the change left it', attributeView), ...CATALOG_REFUSALS };
   return [
     ...crud(staff, { path: '/admin/catalog/categories', table: 'categories', what: 'category', view: categoryView, input: categoryInput,
       list: categories, read: category, create: createCategory, update: updateCategory, remove: deleteCategory }),

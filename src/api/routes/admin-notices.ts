@@ -62,7 +62,8 @@ const resolveNoticeRoute = (staff: Staff) => route({
   body: z.strictObject({ reason: z.string().trim().min(1).max(500).meta({ description: 'What was done; kept in the audit trail.' }) }),
   responses: {
     200: { description: 'The notice, now resolved', schema: noticeView },
-    409: { description: 'Already resolved: nothing changed' },
+    404: { description: 'No such notice (not_found)' },
+    409: { description: 'Already resolved: nothing changed (action_refused)' },
   },
   handler: async (ctx, { params, body }) => {
     const em = emOf(ctx);

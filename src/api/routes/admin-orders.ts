@@ -41,6 +41,16 @@ const auditView = z.object({
 }).meta({ id: 'SupportAction' });
 
 type Staff = { tag: string; access: { staff: ['support'] }; headers: typeof HEADERS };
+
+/** What a support action may answer besides done (src/support/actions.ts: the action's refusal decides the code). */
+const REFUSALS = {
+  404: { description: 'No such order or parcel (order_not_found, shipment_not_found, not_found)' },
+  409: { description: 'Refused, with the reason: the order\'s workflow (or its payment) says no, or has ended (action_refused, '
+    + 'order_not_cancellable, nothing_to_refund, refund_exceeds_captured, payment_provider_error, …)' },
+  422: { description: 'The step was refused for good by the database (data_rejected)' },
+  503: { description: 'The order service did not answer; nothing may have changed: check the order, then retry with the same Idempotency-Key; see Retry-After' },
+};
+const UNAVAILABLE = { 503: REFUSALS[503] };
 /** The support actions' connections, or 503 when this API has none to Temporal. */
 type Support = () => SupportDeps;
 
@@ -84,7 +94,7 @@ const findRoute = (staff: Staff, support: Support) => route({
   responses: { 200: { description: 'The orders found, newest first, and the query used (it works in the Temporal UI too)', schema: z.object({
     query: z.string(), orders: z.array(z.object({ orderId: z.string(), customerId: z.string().optional(), status: z.string().optional(),
       total: z.number().int().optional(), workflowId: z.string(), runId: z.string(), workflowStatus: z.string(), startTime: z.string(),
-      closeTime: z.string().optional() })) }) } },
+      closeTime: z.string().optional() })) }) }, ...UNAVAILABLE },
   handler: async (ctx, { query }) => {
     ctx.body = await findOrders(support().client, query);
   },
@@ -94,7 +104,8 @@ const orderRoute = (staff: Staff, support: Support) => route({
   ...staff, method: 'get', path: '/admin/orders/:id',
   summary: 'The order\'s live state from its workflow (status, timeline, pending compensations) and its support actions',
   params,
-  responses: { 200: { description: 'Live state and audit trail', schema: z.object({ live: liveOrderView, supportActions: z.array(auditView) }) } },
+  responses: { 200: { description: 'Live state and audit trail', schema: z.object({ live: liveOrderView, supportActions: z.array(auditView) }) },
+    404: REFUSALS[404], ...UNAVAILABLE },
   handler: async (ctx, { params }) => {
     const live = await orderStatus(support(), params.id);
     ctx.body = { live, supportActions: (await supportActionsOfOrder(emOf(ctx), params.id)).map(auditEntry) };
@@ -106,7 +117,7 @@ const cancelOrHoldRoute = (staff: Staff, support: Support, action: 'cancel' | 'h
   summary: { cancel: 'Cancel the order: its compensations run (payment voided or refunded, stock released, customer told)',
     hold: 'Hold the order between its steps until released', release: 'Release an order on hold' }[action],
   params, body: z.strictObject({ reason }),
-  responses: { 200: { description: 'Done; the order\'s state after it', schema: doneView(liveOrderView) } },
+  responses: { 200: { description: 'Done; the order\'s state after it', schema: doneView(liveOrderView) }, ...REFUSALS },
   handler: async (ctx, { params, body }) => {
     ctx.body = action === 'cancel' ? await cancelOrder(support(), callerOf(ctx), params.id, body.reason)
       : await holdOrder(support(), callerOf(ctx), params.id, body.reason, action === 'hold');
@@ -117,7 +128,7 @@ const addressRoute = (staff: Staff, support: Support) => route({
   ...staff, method: 'patch', path: '/admin/orders/:id/shipping-address',
   summary: 'Change fields of the shipping address (the rest stay); refused once the label is printed',
   params, body: shippingAddress.partial().extend({ reason: reason.optional() }).strict(),
-  responses: { 200: { description: 'Done; the order\'s state after it', schema: doneView(liveOrderView) } },
+  responses: { 200: { description: 'Done; the order\'s state after it', schema: doneView(liveOrderView) }, ...REFUSALS },
   handler: async (ctx, { params, body }) => {
     const { reason: why, ...fields } = body;
     if (Object.keys(fields).length === 0) throw new DomainError(ErrorCode.ValidationFailed, 'Give at least one address field to change.', { in: 'body' });
@@ -131,7 +142,7 @@ const resendRoute = (staff: Staff, support: Support) => route({
   params, body: z.strictObject({ template: z.enum(RESENDABLE_TEMPLATES as [string, ...string[]]), channel: z.enum(['email', 'sms']).default('email'),
     occurrence: z.number().int().min(1).optional(), reason: reason.optional() }),
   responses: { 200: { description: 'Done', schema: doneView(z.object({ template: z.string(), channel: z.string(), occurrence: z.number().int().optional(),
-    status: z.string(), messageId: z.string().optional() })) } },
+    status: z.string(), messageId: z.string().optional() })) }, ...REFUSALS },
   handler: async (ctx, { params, body }) => {
     ctx.body = await resendNotification(support(), callerOf(ctx), params.id, body.template, body.channel, body.reason ?? 'resent by support', body.occurrence);
   },
@@ -144,7 +155,7 @@ const refundRoute = (staff: Staff, support: Support) => route({
     amount: z.union([z.number().int().min(1), z.string().regex(/^\d{1,12}(\.\d{1,3})?$/)]).optional()
       .meta({ description: 'Minor units (1000), or a decimal string in the order\'s currency ("10.00"). Absent: everything left.' }),
     reason }),
-  responses: { 200: { description: 'Refunded, or voided (before capture)', schema: doneView(z.object({ action: z.enum(['refunded', 'voided']) }).loose()) } },
+  responses: { 200: { description: 'Refunded, or voided (before capture)', schema: doneView(z.object({ action: z.enum(['refunded', 'voided']) }).loose()) }, ...REFUSALS },
   handler: async (ctx, { params, body }) => {
     ctx.body = await refundOrder(support(), callerOf(ctx), params.id, body.amount === undefined ? undefined : String(body.amount), body.reason);
   },
@@ -154,7 +165,7 @@ const retryPaymentRoute = (staff: Staff, support: Support) => route({
   ...staff, method: 'post', path: '/admin/orders/:id/retry-payment',
   summary: 'For a payment stuck waiting for 3-D Secure: ask the provider whether it was completed and pass its answer to the payment',
   params, body: z.strictObject({ reason: reason.optional() }).optional().default({}),
-  responses: { 200: { description: 'Done; the order\'s state after it', schema: doneView(liveOrderView) } },
+  responses: { 200: { description: 'Done; the order\'s state after it', schema: doneView(liveOrderView) }, ...REFUSALS },
   handler: async (ctx, { params, body }) => {
     ctx.body = await retryPayment(support(), callerOf(ctx), params.id, body.reason ?? 'payment re-checked by support');
   },
@@ -164,7 +175,8 @@ const revokeAccessRoute = (staff: Staff, deps: Pick<AppDeps, 'orm'>) => route({
   ...staff, method: 'post', path: '/admin/orders/:id/revoke-access',
   summary: 'Revoke the order\'s access token (shared or leaked): refused from then on like a wrong one; a replayed checkout gets none. Staff keep access',
   params, body: z.strictObject({ reason }),
-  responses: { 200: { description: 'Revoked (or already revoked: revoked false)', schema: doneView(z.object({ orderId, revoked: z.boolean() })) } },
+  responses: { 200: { description: 'Revoked (or already revoked: revoked false)', schema: doneView(z.object({ orderId, revoked: z.boolean() })) },
+    404: REFUSALS[404] },
   handler: async (ctx, { params, body }) => {
     ctx.body = await revokeAccessTokens({ orm: deps.orm }, callerOf(ctx), params.id, body.reason);
   },
@@ -176,7 +188,7 @@ const carrierEventRoutes = (staff: Staff, support: Support) => [
     ...staff, method: 'post', path: '/admin/shipments/:shipmentId/carrier-events',
     summary: 'Record a carrier scan by hand: signals the shipment\'s tracking workflow, noted in the order\'s timeline',
     params: z.strictObject({ shipmentId: z.uuid() }), body: carrierEventBody,
-    responses: { 200: { description: 'Recorded', schema: carrierEventDone } },
+    responses: { 200: { description: 'Recorded', schema: carrierEventDone }, ...REFUSALS },
     handler: async (ctx, { params, body }) => {
       ctx.body = await recordCarrierEvent(support(), callerOf(ctx), params.shipmentId, body.status, body.reason ?? 'recorded by support',
         { eventId: body.eventId, occurredAt: body.occurredAt });
@@ -186,7 +198,7 @@ const carrierEventRoutes = (staff: Staff, support: Support) => [
     ...staff, method: 'post', path: '/admin/orders/:id/carrier-events',
     summary: 'The same, addressed by order: records the scan on the order\'s parcel (409 before it is dispatched)',
     params, body: carrierEventBody,
-    responses: { 200: { description: 'Recorded', schema: carrierEventDone } },
+    responses: { 200: { description: 'Recorded', schema: carrierEventDone }, ...REFUSALS },
     handler: async (ctx, { params, body }) => {
       ctx.body = await recordCarrierEvent(support(), callerOf(ctx), await shipmentOfOrder(support(), params.id), body.status,
         body.reason ?? 'recorded by support', { eventId: body.eventId, occurredAt: body.occurredAt });

@@ -38,6 +38,7 @@ const roles = z.array(z.string()).min(1).max(STAFF_ROLES.length).meta({ descript
 const label = z.string().trim().max(100).meta({ description: 'What the key is for, e.g. "laptop" or "packing station 2".' });
 const params = z.strictObject({ id: z.string().min(1).max(64).meta({ description: 'The account\'s id or name.' }) });
 const admin = { tag: 'staff', access: { staff: ['admin'] } } as const;
+const noAccount = { 404: { description: 'No such staff account (not_found)' } };
 
 export function adminStaffRoutes() {
   return [...accountRoutes(), ...keyRoutes()];
@@ -54,7 +55,8 @@ const accountRoutes = () => [
   route({
     ...admin, method: 'post', path: '/admin/staff', summary: 'Create a staff account with its roles, and its first key (shown once)',
     body: z.strictObject({ name: z.string(), roles, label: label.optional() }),
-    responses: { 201: { description: 'Created', schema: z.object({ account: accountView, key: issuedKey }) } },
+    responses: { 201: { description: 'Created', schema: z.object({ account: accountView, key: issuedKey }) },
+      409: { description: 'An account of that name exists (staff_name_taken)' } },
     handler: async (ctx, { body }) => {
       const { account, key, keyRow } = await createStaffAccount(emOf(ctx), { name: checkStaffName(body.name), roles: parseRoles(body.roles),
         label: body.label }, { by: staffOf(ctx), via: 'api' });
@@ -64,7 +66,7 @@ const accountRoutes = () => [
   }),
   route({
     ...admin, method: 'get', path: '/admin/staff/:id', summary: 'One staff account, its roles and its keys', params,
-    responses: { 200: { description: 'The account', schema: accountView } },
+    responses: { 200: { description: 'The account', schema: accountView }, ...noAccount },
     handler: async (ctx, { params }) => {
       const account = found(await staffAccount(emOf(ctx), params.id), params.id);
       ctx.body = accountOf(account, account.keys);
@@ -75,7 +77,7 @@ const accountRoutes = () => [
     summary: 'Change an account\'s roles, or disable it (its keys stop working at once) or enable it again',
     body: z.strictObject({ roles: roles.optional(), disabled: z.boolean().optional() })
       .refine((b) => b.roles !== undefined || b.disabled !== undefined, 'give roles, disabled, or both'),
-    responses: { 200: { description: 'The account after the change', schema: accountView } },
+    responses: { 200: { description: 'The account after the change', schema: accountView }, ...noAccount },
     handler: async (ctx, { params, body }) => {
       const em = emOf(ctx);
       const { id } = found(await staffAccount(em, params.id), params.id);
@@ -90,7 +92,8 @@ const keyRoutes = () => [
   route({
     ...admin, method: 'post', path: '/admin/staff/:id/keys', summary: 'Issue another key to an account (a new device, or before revoking an old key)',
     params, body: z.strictObject({ label: label.optional() }).optional().default({}),
-    responses: { 201: { description: 'Issued', schema: z.object({ key: issuedKey, keyInfo: keyView }) } },
+    responses: { 201: { description: 'Issued', schema: z.object({ key: issuedKey, keyInfo: keyView }) }, ...noAccount,
+      409: { description: 'The account is disabled (action_refused)' } },
     handler: async (ctx, { params, body }) => {
       const em = emOf(ctx);
       const account = found(await staffAccount(em, params.id), params.id);
@@ -103,7 +106,7 @@ const keyRoutes = () => [
   route({
     ...admin, method: 'delete', path: '/admin/staff/:id/keys/:keyId', summary: 'Revoke a key: the next request with it answers 401',
     params: params.extend({ keyId: z.uuid() }),
-    responses: { 200: { description: 'Revoked', schema: keyView } },
+    responses: { 200: { description: 'Revoked', schema: keyView }, 404: { description: 'No such account, or no live key of it with that id (not_found)' } },
     handler: async (ctx, { params }) => {
       const em = emOf(ctx);
       const account = found(await staffAccount(em, params.id), params.id);

@@ -45,8 +45,14 @@ export function checkoutRoutes(deps: CheckoutDeps) {
       headers: { 'Idempotency-Key': { required: true, description: '8–255 characters of A-Z a-z 0-9 _ . : -, new for each order. '
         + 'Retrying with the same key and body returns the same order; the same key with another body is refused (422).' } },
       body: checkoutBody,
-      responses: { 202: { description: 'Order placed; the payment outcome so far, and the order access token (shown once)', schema: checkoutResponse },
-        429: { description: 'Too many checkouts from this address or customer, or too many declined payments on this cart, customer or address; see Retry-After' } },
+      responses: { 202: { description: 'Order placed (or this request replayed): the payment outcome so far, and the order\'s access token', schema: checkoutResponse },
+        404: { description: 'No such cart (cart_not_found)' },
+        409: { description: 'The cart is already checked out, in checkout or expired (cart_not_active, cart_expired)' },
+        422: { description: 'The cart is empty, holds a line no longer for sale or without a price in its currency (cart_empty, product_unavailable, '
+          + 'no_price_in_currency), or this Idempotency-Key was used for another request (idempotency_key_reused)' },
+        429: { description: 'Too many checkouts from this address or customer, or too many declined payments on this cart, customer or address; see Retry-After' },
+        503: { description: 'The order service did not answer in time: the order is saved, and retrying the same request with the same '
+          + 'Idempotency-Key is safe (it continues this order, never places a second one); see Retry-After' } },
       handler: async (ctx, { params, body }) => {
         const answered = checkoutDuration.startTimer();
         const idempotencyKey = idempotencyKeyOf(ctx);

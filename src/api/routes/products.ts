@@ -44,7 +44,7 @@ export function productRoutes(deps: { images?: Pick<ImageStorage, 'urlOf'> }) {
       summary: 'One published product, by id or handle, with its options, variants, prices, availability, images and taxonomy',
       params: z.strictObject({ idOrSlug: z.string().min(1).max(200).meta({ description: 'The product id or its handle.' }) }),
       query: z.strictObject({ currency: priceCurrency }),
-      responses: { 200: { description: 'The product', schema: productDetailView } },
+      responses: { 200: { description: 'The product', schema: productDetailView }, 404: { description: 'No published product of that id or handle (product_not_found)' } },
       handler: async (ctx, { params, query }) => {
         const product = await findProduct(emOf(ctx), params.idOrSlug, query.currency);
         if (!product) throw notFound(ErrorCode.ProductNotFound, 'Product', params.idOrSlug);
