@@ -5,12 +5,15 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { RequestContext } from '@mikro-orm/postgresql';
 import { TASK_QUEUE } from '../contracts/temporal';
+import { accountSettings } from '../accounts/settings';
+import { PasswordHasher } from '../auth/passwords';
 import type { AppDeps, AppOptions } from './deps';
-import { requireStaff } from './auth';
+import { identifyCaller, requireStaff } from './auth';
 import { errorMiddleware } from './errors';
 import { mount, type AnyRoute } from './http';
 import { httpMetrics, metricsRoutes } from './metrics';
 import { openApiDocument } from './openapi';
+import { accountLinkRoutes, accountRoutes } from './routes/accounts';
 import { adminInventoryRoutes } from './routes/admin-inventory';
 import { adminNoticeRoutes } from './routes/admin-notices';
 import { adminOrderRoutes } from './routes/admin-orders';
@@ -18,6 +21,9 @@ import { carrierWebhookRoutes } from './routes/carrier-webhooks';
 import { cartRoutes } from './routes/carts';
 import { checkoutRoutes } from './routes/checkout';
 import { healthRoutes } from './routes/health';
+import { meRoutes } from './routes/me';
+import { myAddressRoutes } from './routes/my-addresses';
+import { myOrderRoutes } from './routes/my-orders';
 import { orderRoutes } from './routes/orders';
 import { productRoutes } from './routes/products';
 import { shipmentRoutes } from './routes/shipments';
@@ -28,11 +34,12 @@ import { httpTracing } from './tracing';
 
 export type { AppDeps, AppOptions };
 
-export function allRoutes(deps: AppDeps): AnyRoute[] {
+export function allRoutes(deps: AppDeps, hasher = new PasswordHasher(deps.accounts.argon2)): AnyRoute[] {
   const staffOnly = requireStaff(deps.staffTokenDigests);
   return [
     ...healthRoutes(deps), ...metricsRoutes(deps.metricsTokenDigests), ...productRoutes, ...cartRoutes, ...checkoutRoutes(deps), ...orderRoutes(deps),
-    ...shipmentRoutes(deps), ...carrierWebhookRoutes(deps),
+    ...shipmentRoutes(), ...carrierWebhookRoutes(deps),
+    ...accountRoutes(deps, hasher), ...accountLinkRoutes(deps, hasher), ...meRoutes(deps, hasher), ...myAddressRoutes, ...myOrderRoutes(deps),
     ...adminInventoryRoutes(staffOnly), ...warehouseRoutes(deps, staffOnly), ...adminOrderRoutes(deps, staffOnly), ...adminNoticeRoutes(staffOnly),
     ...(deps.simulatedPayments ? simulatedPaymentRoutes({ temporal: deps.temporal, simulatedPayments: deps.simulatedPayments }) : []),
   ];
@@ -40,7 +47,8 @@ export function allRoutes(deps: AppDeps): AnyRoute[] {
 
 export function buildApp(options: AppOptions): Koa {
   // Secrets and URLs come from the validated config (src/api/server.ts passes them); a webhook whose secret is absent answers 503.
-  const deps: AppDeps = { ...options, taskQueue: options.taskQueue ?? TASK_QUEUE, paymentActionTimeout: options.paymentActionTimeout ?? '15 minutes' };
+  const deps: AppDeps = { ...options, taskQueue: options.taskQueue ?? TASK_QUEUE, paymentActionTimeout: options.paymentActionTimeout ?? '15 minutes',
+    accounts: options.accounts ?? accountSettings() };
   const app = new Koa();
   app.proxy = true;
   const routes = allRoutes(deps);
@@ -75,6 +83,7 @@ export function buildApp(options: AppOptions): Koa {
   app.use(webhookRouter.routes());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '100kb', encoding: 'utf-8' }));
   app.use((ctx, next) => RequestContext.create(deps.orm.em, next));
+  app.use(identifyCaller({ staffTokenDigests: deps.staffTokenDigests, sessionIdleMs: deps.accounts.sessionIdleMs }));
   app.use(router.routes());
   app.use(router.allowedMethods());
   app.on('error', (err) => deps.logger.debug({ err }, 'koa reported an error after responding'));

@@ -3,6 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../logger';
 import type { SimulatedPaymentProvider } from '../integrations/simulated/payments';
+import type { AccountSettings } from '../accounts/settings';
 
 export interface AppDeps {
   orm: MikroORM;
@@ -29,7 +30,10 @@ export interface AppDeps {
   publicBaseUrl?: string;
   /** True once a SIGTERM arrived: /readyz answers not-ready so the load balancer drains this replica. */
   isShuttingDown?: () => boolean;
+  /** Customer accounts: password cost, session lifetimes, e-mailed links (ARGON2_*, SESSION_*, *_LINK_TTL, STOREFRONT_URL). */
+  accounts: AccountSettings;
 }
 
 /** Defaults for what older callers may leave out. */
-export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout'> & Partial<Pick<AppDeps, 'taskQueue' | 'paymentActionTimeout'>>;
+export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'accounts'>
+  & Partial<Pick<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'accounts'>>;

@@ -8,7 +8,12 @@ import { z } from 'zod';
 import { DomainError, ErrorCode } from '../domain/errors';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
-export type Access = 'public' | 'staff' | 'order';
+/**
+ * Who may call a route: anyone (public); staff; the holder of the order's access token, the order's
+ * customer signed in, or staff (order); a signed-in customer (customer); anyone, a signed-in customer
+ * reaching what is theirs (shopper: carts and checkout).
+ */
+export type Access = 'public' | 'staff' | 'order' | 'customer' | 'shopper';
 
 export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
   method: Method;

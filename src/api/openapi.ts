@@ -1,6 +1,14 @@
 import { z } from 'zod';
-import type { AnyRoute } from './http';
+import type { Access, AnyRoute } from './http';
 import { errorBodySchema } from './errors';
+
+/** Each access rule as OpenAPI security requirements (alternatives; `{}` means none is needed). */
+const SECURITY: Record<Exclude<Access, 'public'>, Record<string, string[]>[]> = {
+  staff: [{ staffToken: [] }],
+  order: [{ orderToken: [] }, { customerSession: [] }, { staffToken: [] }],
+  customer: [{ customerSession: [] }],
+  shopper: [{}, { customerSession: [] }],
+};
 
 /** Builds the OpenAPI 3.1 document from the same route declarations that validate requests. */
 export function openApiDocument(routes: AnyRoute[], info: { title: string; version: string }): Record<string, unknown> {
@@ -44,8 +52,7 @@ export function openApiDocument(routes: AnyRoute[], info: { title: string; versi
       operationId: `${r.method}${path.replace(/[{}]/g, '').replace(/[^a-zA-Z0-9]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
       ...(parameters.length ? { parameters } : {}),
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(r.body) } } } } : {}),
-      ...(r.access === 'staff' ? { security: [{ staffToken: [] }] } : {}),
-      ...(r.access === 'order' ? { security: [{ orderToken: [] }, { staffToken: [] }] } : {}),
+      ...(r.access && r.access !== 'public' ? { security: SECURITY[r.access] } : {}),
       responses,
     };
   }
@@ -58,6 +65,8 @@ export function openApiDocument(routes: AnyRoute[], info: { title: string; versi
       securitySchemes: {
         staffToken: { type: 'http', scheme: 'bearer', description: 'A staff token; the server keeps only its SHA-256 (STAFF_TOKEN_SHA256).' },
         orderToken: { type: 'http', scheme: 'bearer', description: 'The order access token returned once by checkout.' },
+        customerSession: { type: 'http', scheme: 'bearer', description: 'A customer\'s session token (sess_…), returned by POST /auth/sign-up and '
+          + 'POST /auth/sign-in; the server keeps only its SHA-256. It ends at sign-out, after SESSION_IDLE_TIMEOUT unused or SESSION_MAX_AGE in all.' },
       },
     },
   };

@@ -7,6 +7,7 @@ import type { Config } from '../config';
 import type { PaymentProvider } from '../integrations/payments';
 import { SimulatedPaymentProvider } from '../integrations/simulated/payments';
 import type { Logger } from '../logger';
+import { accountSettings } from '../accounts/settings';
 import { buildApp } from './app';
 import { parseDigests } from './auth';
 
@@ -18,7 +19,9 @@ export interface ApiServer {
 export interface ApiDeps {
   config: Pick<Config, 'HOST' | 'PORT' | 'STAFF_TOKEN_SHA256' | 'METRICS_TOKEN_SHA256' | 'TEMPORAL_TASK_QUEUE' | 'PAYMENT_ACTION_TIMEOUT'
     | 'FULFILLMENT_AUTO_PACK' | 'TRACKING_POLL_EVERY' | 'TRACKING_STALL_AFTER' | 'AFTER_SALES_WINDOW'
-    | 'CARRIER_WEBHOOK_SECRET' | 'STRIPE_WEBHOOK_SECRET' | 'TWILIO_AUTH_TOKEN' | 'PUBLIC_BASE_URL'>;
+    | 'CARRIER_WEBHOOK_SECRET' | 'STRIPE_WEBHOOK_SECRET' | 'TWILIO_AUTH_TOKEN' | 'PUBLIC_BASE_URL'
+    | 'ARGON2_MEMORY_KIB' | 'ARGON2_ITERATIONS' | 'ARGON2_PARALLELISM' | 'SESSION_IDLE_TIMEOUT' | 'SESSION_MAX_AGE'
+    | 'PASSWORD_RESET_LINK_TTL' | 'EMAIL_VERIFICATION_LINK_TTL' | 'STOREFRONT_URL'>;
   orm: MikroORM;
   temporal: { client?: Client; ping(): Promise<void> };
   logger: Logger;
@@ -57,6 +60,7 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
     carrierWebhookSecret: config.CARRIER_WEBHOOK_SECRET, stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,
     twilioAuthToken: config.TWILIO_AUTH_TOKEN, publicBaseUrl: config.PUBLIC_BASE_URL,
     isShuttingDown: () => shuttingDown,
+    accounts: accountSettings(config),
   });
   const server = createServer(app.callback());
   // While draining, every answer asks the client to reconnect, which a load balancer sends elsewhere.

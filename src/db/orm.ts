@@ -9,6 +9,7 @@ import { Migration20261126130000_providers } from './migrations/Migration2026112
 import { Migration20261126140000_delivery_reports } from './migrations/Migration20261126140000_delivery_reports';
 import { Migration20261126150000_repeated_notifications } from './migrations/Migration20261126150000_repeated_notifications';
 import { Migration20261126160000_refund_outcomes } from './migrations/Migration20261126160000_refund_outcomes';
+import { Migration20261207100000_customer_accounts } from './migrations/Migration20261207100000_customer_accounts';
 
 /** Migrations are listed here (not discovered from disk) so compiled and tsx runs see the same set. */
 export const MIGRATIONS = [
@@ -19,6 +20,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261126140000_delivery_reports', class: Migration20261126140000_delivery_reports },
   { name: 'Migration20261126150000_repeated_notifications', class: Migration20261126150000_repeated_notifications },
   { name: 'Migration20261126160000_refund_outcomes', class: Migration20261126160000_refund_outcomes },
+  { name: 'Migration20261207100000_customer_accounts', class: Migration20261207100000_customer_accounts },
 ];
 
 export function ormOptions(clientUrl: string, poolMax = 10): Options {

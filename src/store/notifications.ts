@@ -14,17 +14,19 @@ export interface MessageKey { orderId: string; template: string; channel: string
 /** What a message row carries beside its columns: the rendered message, the reason it was sent with, and support's resends. */
 export interface MessagePayload {
   subject?: string; text?: string; html?: string; reason?: string | null;
+  /** True once the text and HTML of a message that held a one-time link were dropped after sending. */
+  redacted?: boolean;
   resends?: { requestId: string; by: string; at: string }[];
 }
 
 /** A notifications row, with how long ago it was claimed (seconds; null when never). */
 export interface MessageRow {
-  id: string; order_id: string | null; cart_id: string | null; template: string; channel: string; occurrence: number; recipient: string;
+  id: string; order_id: string | null; cart_id: string | null; customer_id: string | null; template: string; channel: string; occurrence: number; recipient: string;
   status: string; provider_message_id: string | null; payload: MessagePayload; attempts: number; last_error: string | null;
   claimed_at: string | null; claim_age_s: number | null;
 }
 
-const COLUMNS = `id, order_id, cart_id, template, channel, occurrence, recipient, status, provider_message_id, payload, attempts, last_error,
+const COLUMNS = `id, order_id, cart_id, customer_id, template, channel, occurrence, recipient, status, provider_message_id, payload, attempts, last_error,
   claimed_at, extract(epoch from now() - claimed_at)::float as claim_age_s`;
 
 const KEY = 'order_id = ? and template = ? and channel = ? and occurrence = ?';
@@ -78,6 +80,11 @@ export async function markMessageSent(em: EntityManager, id: string, provider: s
     [provider, messageId, id]);
   // A delivery report can beat this bookkeeping (the provider calls back within milliseconds).
   await applyDeliveryReport(em, provider, messageId);
+}
+
+/** Drops the rendered text and HTML of a sent message whose body held a one-time link; the subject and the record of sending stay. */
+export async function redactMessage(em: EntityManager, id: string): Promise<void> {
+  await em.execute(`update notifications set payload = (payload - 'text' - 'html') || '{"redacted": true}'::jsonb where id = ?`, [id]);
 }
 
 /** The provider refused it: failed with the reason, sendable again by a retry or a resend. */

@@ -19,6 +19,7 @@ import { describeItems, describeMoney } from '../../domain/format';
 import type { Logger } from '../../logger';
 import type { AppDeps } from '../deps';
 import { checkoutDuration, ordersPlaced } from '../metrics';
+import { customerIdOf } from '../auth';
 import { emOf } from '../context';
 import { route } from '../http';
 import { cartId, checkoutBody, checkoutResponse, IDEMPOTENCY_KEY } from '../schemas';
@@ -38,7 +39,7 @@ type Outcome = Pick<OrderState, 'status' | 'payment'>;
 export function checkoutRoutes(deps: CheckoutDeps) {
   return [
     route({
-      method: 'post', path: '/carts/:id/checkout', tag: 'checkout',
+      method: 'post', path: '/carts/:id/checkout', tag: 'checkout', access: 'shopper',
       summary: 'Place the order for a cart; answers with the payment outcome (authorized, declined, or needs customer action)',
       params: z.strictObject({ id: cartId }),
       headers: { 'Idempotency-Key': { required: true, description: '8–255 characters of A-Z a-z 0-9 _ . : -, new for each order. '
@@ -48,7 +49,7 @@ export function checkoutRoutes(deps: CheckoutDeps) {
       handler: async (ctx, { params, body }) => {
         const answered = checkoutDuration.startTimer();
         const idempotencyKey = idempotencyKeyOf(ctx);
-        const placed = await placeOrder(emOf(ctx), { cartId: params.id, idempotencyKey, ...body });
+        const placed = await placeOrder(emOf(ctx), { cartId: params.id, idempotencyKey, ...body, customerId: (await customerIdOf(ctx)) ?? undefined });
         // Counted once saved: even if Temporal is briefly away (503), the order exists and a retry resumes it.
         if (placed.created) ordersPlaced.inc();
         const log = (ctx.state.logger as Logger).child({ orderId: placed.orderId });
