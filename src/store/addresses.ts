@@ -85,9 +85,10 @@ export async function deleteAddress(em: EntityManager, customerId: string, id: s
 
 /** Locks the customer's row for the rest of the transaction (every address change queues here) and answers how many addresses they keep. */
 async function lockAddressesOf(tx: EntityManager, customerId: string): Promise<number> {
-  const [row] = await tx.execute<{ n: number }[]>(
-    `select (select count(*)::int from customer_addresses where customer_id = c.id) as n from customers c where c.id = ? for update`, [customerId]);
-  return row?.n ?? 0;
+  await tx.execute('select id from customers where id = ? for update', [customerId]);
+  // Counted by a statement of its own, after the lock is granted: in READ COMMITTED it then sees what the change before it committed.
+  const [row] = await tx.execute<{ n: number }[]>('select count(*)::int as n from customer_addresses where customer_id = ?', [customerId]);
+  return row.n;
 }
 
 async function clearDefault(tx: EntityManager, customerId: string): Promise<void> {
