@@ -69,3 +69,8 @@ export async function snapshot(db: TestDatabase, tables: string[]): Promise<stri
   for (const table of tables) parts.push((await conn.execute(`select * from ${table}`)).map((row) => JSON.stringify(row)).sort());
   return JSON.stringify(parts);
 }
+
+/** A workflow history as searchable text: its JSON with every payload's data decoded from base64, as a person reading the UI would see it. */
+export function readableHistory(history: unknown): string {
+  return JSON.stringify(history, (key, value) => (key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value));
+}
