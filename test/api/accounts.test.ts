@@ -190,3 +190,27 @@ describe('the account', () => {
     expect((await signIn(api(), { email: c.email, password: 'a brand new passphrase' })).status).toBe(200);
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('describes the account routes with their schemas, the customerSession bearer scheme, and which routes need a session', async () => {
+    const doc = (await api().request('GET', '/openapi.json')).body;
+    expect(doc.components.securitySchemes.customerSession).toEqual(expect.objectContaining({ type: 'http', scheme: 'bearer' }));
+    const security = (method: string, path: string) => doc.paths[path][method].security;
+    for (const [method, path] of [['get', '/me'], ['patch', '/me'], ['post', '/me/password'], ['post', '/me/email-verification'], ['get', '/me/addresses'],
+      ['post', '/me/addresses'], ['patch', '/me/addresses/{id}'], ['delete', '/me/addresses/{id}'], ['get', '/me/orders'], ['get', '/me/orders/{id}'],
+      ['get', '/me/orders/{id}/shipments'], ['post', '/auth/sign-out']]) {
+      expect([method, path, security(method, path)]).toEqual([method, path, [{ customerSession: [] }]]);
+    }
+    for (const [method, path] of [['post', '/auth/sign-up'], ['post', '/auth/sign-in'], ['post', '/auth/password-reset'], ['post', '/auth/password-reset/confirm'],
+      ['post', '/auth/verify-email']]) {
+      expect([method, path, security(method, path)]).toEqual([method, path, undefined]);
+    }
+    // A cart and its checkout: a guest needs nothing, a customer's cart their session.
+    expect(security('post', '/carts/{id}/items')).toEqual([{}, { customerSession: [] }]);
+    expect(security('post', '/carts/{id}/checkout')).toEqual([{}, { customerSession: [] }]);
+    expect(doc.paths['/auth/sign-in'].post.requestBody.content['application/json'].schema.properties.password).toBeDefined();
+    expect(doc.paths['/auth/sign-in'].post.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/SignedIn' });
+    expect(doc.components.schemas.SignedIn.properties.session).toEqual({ $ref: '#/components/schemas/Session' });
+    expect(doc.paths['/me/orders'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['limit', 'cursor']);
+  });
+});
