@@ -1,6 +1,6 @@
 /** Signing up, signing in and out, sessions, the account and its password, against the real API and database. */
 import { randomUUID } from 'node:crypto';
-import { startApiWorld, stopApiWorld, type ApiWorld } from '../support/api';
+import { startApiWorld, startTestApi, stopApiWorld, type ApiWorld } from '../support/api';
 import { bearer, FAST_ACCOUNTS, PASSWORD, signIn, signUp } from '../support/accounts';
 import { sha256Hex } from '../../src/auth/tokens';
 import { accountSettings } from '../../src/accounts/settings';
@@ -88,7 +88,6 @@ describe('signing in', () => {
   it('hashes the password again at sign-in when the configured cost has changed', async () => {
     const c = await signUp(api());
     const stronger = { ...FAST_ACCOUNTS, argon2: { memoryKiB: 24576, iterations: 3, parallelism: 1 } };
-    const { startTestApi } = await import('../support/api');
     const other = await startTestApi(world.db.orm, { taskQueue: world.worker.taskQueue, app: { accounts: stronger } });
     try {
       expect((await signIn(other, c)).status).toBe(200);
