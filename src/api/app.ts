@@ -13,7 +13,7 @@ import { errorMiddleware } from './errors';
 import { mount, type AnyRoute } from './http';
 import { httpMetrics, metricsRoutes } from './metrics';
 import { openApiDocument } from './openapi';
-import { accountLinkRoutes, accountRoutes } from './routes/accounts';
+import { accountRoutes } from './routes/accounts';
 import { adminInventoryRoutes } from './routes/admin-inventory';
 import { adminNoticeRoutes } from './routes/admin-notices';
 import { adminOrderRoutes } from './routes/admin-orders';
@@ -39,7 +39,7 @@ export function allRoutes(deps: AppDeps, hasher = new PasswordHasher(deps.accoun
   return [
     ...healthRoutes(deps), ...metricsRoutes(deps.metricsTokenDigests), ...productRoutes, ...cartRoutes, ...checkoutRoutes(deps), ...orderRoutes(deps),
     ...shipmentRoutes(), ...carrierWebhookRoutes(deps),
-    ...accountRoutes(deps, hasher), ...accountLinkRoutes(deps, hasher), ...meRoutes(deps, hasher), ...myAddressRoutes, ...myOrderRoutes(deps),
+    ...accountRoutes(deps, hasher), ...meRoutes(deps, hasher), ...myAddressRoutes, ...myOrderRoutes(deps),
     ...adminInventoryRoutes(staffOnly), ...warehouseRoutes(deps, staffOnly), ...adminOrderRoutes(deps, staffOnly), ...adminNoticeRoutes(staffOnly),
     ...(deps.simulatedPayments ? simulatedPaymentRoutes({ temporal: deps.temporal, simulatedPayments: deps.simulatedPayments }) : []),
   ];

@@ -6,30 +6,24 @@
  */
 import { randomUUID } from 'node:crypto';
 import { required } from '../support/db';
-import { startApiWorld, stopApiWorld, type ApiWorld } from '../support/api';
 import { ADDRESS } from '../support/checkout';
-import { FAST_ACCOUNTS, signIn, signUp, snapshot, type Customer } from '../support/accounts';
+import { accountsWorld, signIn, signUp, snapshot, type Customer } from '../support/accounts';
 import { insertProducts } from '../../src/db/seed';
 import { MAX_LINES_PER_CART } from '../../src/domain/cart';
 import { connectClient } from '../../src/temporal/client';
 import { CustomerIdAttr, workflowIds } from '../../src/contracts/temporal';
 
-let world: ApiWorld;
-const api = () => world.api;
-const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) => world.db.orm.em.fork().getConnection().execute<T[]>(text, params);
+
+const { world, api, sql } = accountsWorld();
 
 beforeAll(async () => {
-  world = await startApiWorld({ stock: 100, api: { app: { accounts: FAST_ACCOUNTS } } });
-  await insertProducts(world.db.orm.em.fork(), [
+  await insertProducts(world().db.orm.em.fork(), [
     { slug: 'scarce', title: 'Scarce', description: 'Few left', variants: [{ sku: 'SCARCE-1', title: 'One', priceAmount: 900, currency: 'USD', onHand: 5 }] },
     { slug: 'gone', title: 'Gone', description: 'None left', variants: [{ sku: 'GONE-1', title: 'One', priceAmount: 900, currency: 'USD', onHand: 1 }] },
     { slug: 'euro', title: 'Euro', description: 'In euros', variants: [{ sku: 'EURO-1', title: 'One', priceAmount: 900, currency: 'EUR', onHand: 50 }] },
     { slug: 'many', title: 'Many', description: 'Many kinds', variants: Array.from({ length: MAX_LINES_PER_CART }, (_, i) => (
       { sku: `MANY-${i}`, title: `Kind ${i}`, priceAmount: 100, currency: 'USD', onHand: 10 })) },
   ]);
-});
-afterAll(async () => {
-  await stopApiWorld(world);
 });
 
 async function cartWith(items: [string, number][], opts: { headers?: Record<string, string>; currency?: string } = {}): Promise<string> {
@@ -50,14 +44,14 @@ describe('a cart made while signed in', () => {
     expect(await sql('select customer_id from carts where id = ?', [id])).toEqual([{ customer_id: c.id }]);
     expect((await api().request('GET', `/carts/${id}`, { headers: c.headers })).body.itemCount).toBe(2);
     const missing = await api().request('GET', `/carts/${'x'.repeat(22)}`);
-    const before = await snapshot(world.db, ['carts', 'cart_lines']);
+    const before = await snapshot(world().db, ['carts', 'cart_lines']);
     for (const headers of [{}, (await signUp(api())).headers]) {
       const read = await api().request('GET', `/carts/${id}`, { headers });
       expect(read.status).toBe(404);
       expect(read.body.error.message).toBe(missing.body.error.message.replace('x'.repeat(22), id));
       expect((await api().request('POST', `/carts/${id}/items`, { headers, body: { sku: 'TEE-1', quantity: 1 } })).status).toBe(404);
     }
-    expect(await snapshot(world.db, ['carts', 'cart_lines'])).toBe(before);
+    expect(await snapshot(world().db, ['carts', 'cart_lines'])).toBe(before);
   });
 });
 
@@ -122,13 +116,13 @@ describe('a guest cart brought along at sign-in', () => {
     const owner = await signUp(api());
     const theirs = await cartWith([['MUG-1', 1]], { headers: owner.headers });
     const c = await signUp(api());
-    const before = await snapshot(world.db, ['carts', 'cart_lines']);
+    const before = await snapshot(world().db, ['carts', 'cart_lines']);
     for (const cartId of [theirs, 'y'.repeat(22)]) {
       const res = await signIn(api(), c, { cartId });
       expect(res.status).toBe(200);
       expect(res.body.cart).toEqual({ id: null, merge: { guestCartId: cartId, outcome: 'not_found', lines: [] } });
     }
-    expect(await snapshot(world.db, ['carts', 'cart_lines'])).toBe(before);
+    expect(await snapshot(world().db, ['carts', 'cart_lines'])).toBe(before);
   });
 });
 
@@ -169,11 +163,11 @@ describe('checking out signed in', () => {
 
     const stranger = await signUp(api());
     const cart = await cartWith([['MUG-1', 1]], { headers: stranger.headers });
-    const before = await snapshot(world.db, ['orders', 'carts']);
+    const before = await snapshot(world().db, ['orders', 'carts']);
     const refused = await checkout(cart, { shippingAddressId: saved.body.id }, stranger.headers);
     expect(refused.status).toBe(404);
     expect(refused.body.error.code).toBe('address_not_found');
-    expect(await snapshot(world.db, ['orders', 'carts'])).toBe(before);
+    expect(await snapshot(world().db, ['orders', 'carts'])).toBe(before);
   });
 
   it('a guest cannot use a saved address, and must give an e-mail address', async () => {

@@ -6,27 +6,22 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { required } from '../support/db';
-import { startApiWorld, stopApiWorld, type ApiWorld } from '../support/api';
 import { ADDRESS, realActivities } from '../support/checkout';
-import { bearer, capturingLogger, FAST_ACCOUNTS, readableHistory, RecordingNotifier, signIn, signUp } from '../support/accounts';
+import { accountsWorld, bearer, capturingLogger, FAST_ACCOUNTS, readableHistory, RecordingNotifier, signIn, signUp } from '../support/accounts';
 import { connectClient } from '../../src/temporal/client';
 import { CustomerIdAttr, workflowIds } from '../../src/contracts/temporal';
 
 const notifier = new RecordingNotifier();
 const capture = capturingLogger();
 const accounts = { ...FAST_ACCOUNTS, resetLinkTtlMs: 15 * 60_000, storefrontUrl: 'https://shop.example.com' };
-let world: ApiWorld;
+const { world, api, sql } = accountsWorld({ workerDeps: { notifier, logger: capture.logger }, api: { app: { accounts, logger: capture.logger } } });
 let temporal: Awaited<ReturnType<typeof connectClient>>;
-const api = () => world.api;
-const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) => world.db.orm.em.fork().getConnection().execute<T[]>(text, params);
 
 beforeAll(async () => {
-  world = await startApiWorld({ stock: 100, workerDeps: { notifier, logger: capture.logger }, api: { app: { accounts, logger: capture.logger } } });
   temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
 });
 afterAll(async () => {
   await temporal?.connection.close();
-  await stopApiWorld(world);
 });
 
 const CONFIRM = /Confirm your e-mail address/;
@@ -78,9 +73,9 @@ describe('confirming the e-mail address', () => {
     const c = await signUp(api());
     await notifier.linkToken(c.email, CONFIRM);
     const [row] = await outboxOf(c.id, 'verify_email');
-    await expect(temporal.client.workflow.start('accountMessage', { workflowId: workflowIds.accountMessage(row.id), taskQueue: world.worker.taskQueue,
+    await expect(temporal.client.workflow.start('accountMessage', { workflowId: workflowIds.accountMessage(row.id), taskQueue: world().worker.taskQueue,
       args: [{ outboxId: row.id, template: 'verify_email' }], workflowIdReusePolicy: 'REJECT_DUPLICATE' })).rejects.toBeInstanceOf(WorkflowExecutionAlreadyStartedError);
-    const activities = realActivities(world.db, { notifier });
+    const activities = realActivities(world().db, { notifier });
     expect(await activities.sendAccountMessage({ outboxId: row.id })).toEqual({ status: 'already_sent', messageId: `rec-${row.id}` });
     expect(notifier.to(c.email)).toHaveLength(1);
   });

@@ -1,21 +1,12 @@
 /** A signed-in customer's orders (newest first, keyset pages behind an opaque cursor), one order and its parcels, and saved addresses. */
 import { randomUUID } from 'node:crypto';
-import { startApiWorld, stopApiWorld, type ApiWorld } from '../support/api';
 import { ADDRESS } from '../support/checkout';
-import { FAST_ACCOUNTS, signUp, type Customer } from '../support/accounts';
+import { accountsWorld, signUp, type Customer } from '../support/accounts';
 import { shipOrder, waitForOrder } from '../support/orders-api';
 import { MAX_SAVED_ADDRESSES } from '../../src/domain/order';
 
-let world: ApiWorld;
-const api = () => world.api;
-const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) => world.db.orm.em.fork().getConnection().execute<T[]>(text, params);
 
-beforeAll(async () => {
-  world = await startApiWorld({ stock: 100, api: { app: { accounts: FAST_ACCOUNTS } } });
-});
-afterAll(async () => {
-  await stopApiWorld(world);
-});
+const { world, api, sql } = accountsWorld();
 
 async function order(c: Customer, quantity = 1): Promise<string> {
   const cart = await api().request('POST', '/carts', { headers: c.headers });
@@ -69,7 +60,7 @@ describe('my orders', () => {
     expect(one.status).toBe(200);
     expect(one.body).toEqual(expect.objectContaining({ id: orderId, email: c.email, live: expect.objectContaining({ status: 'awaiting_fulfillment' }) }));
     expect((await api().request('GET', `/me/orders/${orderId}/shipments`, { headers: c.headers })).body).toEqual({ orderId, shipments: [] });
-    await shipOrder(api(), world.db, orderId);
+    await shipOrder(api(), world().db, orderId);
     const parcels = await api().request('GET', `/me/orders/${orderId}/shipments`, { headers: c.headers });
     expect(parcels.body.shipments).toEqual([expect.objectContaining({ status: 'label_created', trackingNumber: expect.any(String) })]);
   });

@@ -5,13 +5,10 @@
  * account itself answer only the caller's own.
  */
 import { randomUUID } from 'node:crypto';
-import { startApiWorld, stopApiWorld, type ApiWorld } from '../support/api';
 import { ADDRESS } from '../support/checkout';
-import { FAST_ACCOUNTS, signUp, snapshot, type Customer } from '../support/accounts';
+import { accountsWorld, signUp, snapshot, type Customer } from '../support/accounts';
 import { waitForOrder } from '../support/orders-api';
 
-let world: ApiWorld;
-const api = () => world.api;
 let alice: Customer;
 let bob: Customer;
 const mine = { address: '', order: '', cart: '' };
@@ -19,8 +16,9 @@ const mine = { address: '', order: '', cart: '' };
 const TABLES = ['customers', 'customer_addresses', 'customer_links', 'carts', 'cart_lines', 'orders', 'order_lines', 'order_access_tokens',
   'reservations', 'payments', 'notifications'];
 
+const { world, api } = accountsWorld();
+
 beforeAll(async () => {
-  world = await startApiWorld({ stock: 100, api: { app: { accounts: FAST_ACCOUNTS } } });
   [alice, bob] = [await signUp(api()), await signUp(api())];
   mine.address = (await api().request('POST', '/me/addresses', { headers: alice.headers, body: ADDRESS })).body.id;
   const ordered = (await api().request('POST', '/carts', { headers: alice.headers })).body.id;
@@ -30,9 +28,6 @@ beforeAll(async () => {
   await waitForOrder(api(), mine.order, (l) => l.status === 'awaiting_fulfillment');
   mine.cart = (await api().request('POST', '/carts', { headers: alice.headers })).body.id;
   await api().request('POST', `/carts/${mine.cart}/items`, { headers: alice.headers, body: { sku: 'MUG-1', quantity: 2 } });
-});
-afterAll(async () => {
-  await stopApiWorld(world);
 });
 
 type Probe = [method: string, path: (ids: typeof mine) => string, body?: unknown];
@@ -69,24 +64,24 @@ describe.each([
 ])('with %s', (_who, headers) => {
   it.each(PROBES.map((p) => [`${p[0]} ${p[1]({ address: ':address', order: ':order', cart: ':cart' })}`, p] as const))(
     '%s answers as for a thing that does not exist, and writes nothing', async (_name, [method, path, body]) => {
-      const before = await snapshot(world.db, TABLES);
+      const before = await snapshot(world().db, TABLES);
       const answer = await ask(method, path(mine), body, headers());
       const forMissing = await ask(method, path(missing), body, headers());
       expect(answer).toBe(forMissing);
       expect(JSON.parse(answer).status).toBe(path(mine).startsWith('/me/') && !('Authorization' in headers()) ? 401 : 404);
-      expect(await snapshot(world.db, TABLES)).toBe(before);
+      expect(await snapshot(world().db, TABLES)).toBe(before);
     });
 });
 
 describe('the routes of the account itself', () => {
   it('answer 401 to no session, for every one of them, and write nothing', async () => {
-    const before = await snapshot(world.db, TABLES);
+    const before = await snapshot(world().db, TABLES);
     for (const [method, path, body] of [['GET', '/me'], ['PATCH', '/me', { name: 'Mallory' }], ['POST', '/me/password', { currentPassword: 'x', newPassword: 'a new passphrase' }],
       ['POST', '/me/email-verification'], ['GET', '/me/addresses'], ['POST', '/me/addresses', ADDRESS], ['GET', '/me/orders'],
       ['POST', '/auth/sign-out', { everywhere: true }]] as [string, string, unknown?][]) {
       expect([method, path, (await api().request(method, path, { body })).status]).toEqual([method, path, 401]);
     }
-    expect(await snapshot(world.db, TABLES)).toBe(before);
+    expect(await snapshot(world().db, TABLES)).toBe(before);
   });
 
   it('answer another customer only about their own account: none of the first customer\'s orders, addresses or details', async () => {

@@ -5,32 +5,24 @@
  * fraction of the time a password check takes, which this would catch.
  */
 import { randomUUID } from 'node:crypto';
-import { startApiWorld, stopApiWorld, type ApiWorld } from '../support/api';
-import { signUp } from '../support/accounts';
+import { accountsWorld, signUp } from '../support/accounts';
 import { accountSettings } from '../../src/accounts/settings';
 
-let world: ApiWorld;
-
-beforeAll(async () => {
-  world = await startApiWorld({ stock: 1, api: { app: { accounts: accountSettings() } } });
-});
-afterAll(async () => {
-  await stopApiWorld(world);
-});
+const { api } = accountsWorld({ stock: 1, api: { app: { accounts: accountSettings() } } });
 
 const TRIES = 9;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function timed(body: unknown): Promise<{ ms: number; status: number; error: unknown }> {
   const started = process.hrtime.bigint();
-  const res = await world.api.request('POST', '/auth/sign-in', { body });
+  const res = await api().request('POST', '/auth/sign-in', { body });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   const { requestId: _id, ...error } = res.body.error;
   return { ms, status: res.status, error };
 }
 
 it('refuses an unknown e-mail address in about the time it takes to refuse a wrong password, with the same answer', async () => {
-  const c = await signUp(world.api);
+  const c = await signUp(api());
   const wrong: number[] = [];
   const unknown: number[] = [];
   await timed({ email: c.email, password: 'warming up the server' });

@@ -1,20 +1,12 @@
 /** Signing up, signing in and out, sessions, the account and its password, against the real API and database. */
 import { randomUUID } from 'node:crypto';
-import { startApiWorld, startTestApi, stopApiWorld, type ApiWorld } from '../support/api';
-import { bearer, FAST_ACCOUNTS, PASSWORD, signIn, signUp } from '../support/accounts';
+import { startTestApi } from '../support/api';
+import { accountsWorld, bearer, FAST_ACCOUNTS, PASSWORD, signIn, signUp } from '../support/accounts';
 import { sha256Hex } from '../../src/auth/tokens';
 import { accountSettings } from '../../src/accounts/settings';
 
-let world: ApiWorld;
-const api = () => world.api;
-const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) => world.db.orm.em.fork().getConnection().execute<T[]>(text, params);
 
-beforeAll(async () => {
-  world = await startApiWorld({ stock: 100, api: { app: { accounts: FAST_ACCOUNTS } } });
-});
-afterAll(async () => {
-  await stopApiWorld(world);
-});
+const { world, api, sql } = accountsWorld();
 
 describe('signing up', () => {
   it('creates the account, signs it in with a sess_ token kept only as its SHA-256, and stores an argon2id hash, never the password', async () => {
@@ -88,7 +80,7 @@ describe('signing in', () => {
   it('hashes the password again at sign-in when the configured cost has changed', async () => {
     const c = await signUp(api());
     const stronger = { ...FAST_ACCOUNTS, argon2: { memoryKiB: 24576, iterations: 3, parallelism: 1 } };
-    const other = await startTestApi(world.db.orm, { taskQueue: world.worker.taskQueue, app: { accounts: stronger } });
+    const other = await startTestApi(world().db.orm, { taskQueue: world().worker.taskQueue, app: { accounts: stronger } });
     try {
       expect((await signIn(other, c)).status).toBe(200);
     } finally {

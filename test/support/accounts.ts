@@ -5,7 +5,7 @@ import pino from 'pino';
 import { accountSettings, type AccountSettings } from '../../src/accounts/settings';
 import { OWASP_MINIMUMS } from '../../src/domain/passwords';
 import type { Notifier, OutgoingMessage } from '../../src/integrations/notifier';
-import type { TestApi } from './api';
+import { startApiWorld, stopApiWorld, type ApiWorld, type TestApi } from './api';
 import type { TestDatabase } from './db';
 
 /** OWASP's cheapest-to-compute minimum: most account tests hash many passwords and are not about their cost. */
@@ -73,4 +73,24 @@ export async function snapshot(db: TestDatabase, tables: string[]): Promise<stri
 /** A workflow history as searchable text: its JSON with every payload's data decoded from base64, as a person reading the UI would see it. */
 export function readableHistory(history: unknown): string {
   return JSON.stringify(history, (key, value) => (key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value));
+}
+
+/**
+ * The world of an account test file: a database, a worker and the API (FAST_ACCOUNTS unless the
+ * options say otherwise), started before the file's tests and stopped after; `sql` queries its database.
+ */
+export function accountsWorld(opts: Partial<Parameters<typeof startApiWorld>[0]> = {}) {
+  let world: ApiWorld | undefined;
+  beforeAll(async () => {
+    world = await startApiWorld({ stock: 100, ...opts, api: { ...opts.api, app: { accounts: FAST_ACCOUNTS, ...opts.api?.app } } });
+  });
+  afterAll(async () => {
+    if (world) await stopApiWorld(world);
+  });
+  const current = () => world as ApiWorld;
+  return {
+    world: current,
+    api: () => current().api,
+    sql: <T = Record<string, unknown>>(text: string, params: unknown[] = []) => current().db.orm.em.fork().getConnection().execute<T[]>(text, params),
+  };
 }

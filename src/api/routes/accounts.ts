@@ -29,8 +29,13 @@ export function accountContext(ctx: Context, deps: AccountDeps, hasher: Password
 
 const guestCart = cartId.optional().meta({ description: 'A guest cart to bring into the account: adopted, or merged into the customer\'s open cart.' });
 
+/** Sign-up, sign-in, sign-out; then the routes a one-time e-mailed link leads to, and the request for a password-reset link. */
 export function accountRoutes(deps: AccountDeps, hasher: PasswordHasher) {
   const account = (ctx: Context) => accountContext(ctx, deps, hasher);
+  return [...signInRoutes(deps, account), ...linkRoutes(account)];
+}
+
+function signInRoutes(deps: AccountDeps, account: (ctx: Context) => AccountContext) {
   return [
     route({
       method: 'post', path: '/auth/sign-up', tag: 'accounts', access: 'public',
@@ -70,9 +75,7 @@ export function accountRoutes(deps: AccountDeps, hasher: PasswordHasher) {
   ];
 }
 
-/** The routes a one-time e-mailed link leads to, and the request for a password-reset link. */
-export function accountLinkRoutes(deps: AccountDeps, hasher: PasswordHasher) {
-  const account = (ctx: Context) => accountContext(ctx, deps, hasher);
+function linkRoutes(account: (ctx: Context) => AccountContext) {
   return [
     route({
       method: 'post', path: '/auth/verify-email', tag: 'accounts', access: 'public',

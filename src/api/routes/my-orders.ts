@@ -4,6 +4,8 @@
  * the list once that address is confirmed. Another customer's order is answered as a missing one.
  */
 import { z } from 'zod';
+import type { Context } from 'koa';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { formatMoney } from '../../domain/money';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import type { Logger } from '../../logger';
@@ -41,6 +43,13 @@ function positionOf(cursor: string): { createdAt: string; id: string } {
 
 const params = z.strictObject({ id: orderId });
 
+/** The request's EntityManager once the order is known to be the signed-in customer's; anyone else's is not found, as a missing one. */
+async function myOrder(ctx: Context, id: string): Promise<EntityManager> {
+  const em = emOf(ctx);
+  if (!(await isOrderOfCustomer(em, id, customerOf(ctx).customerId))) throw orderNotFound(id);
+  return em;
+}
+
 export function myOrderRoutes(deps: Pick<AppDeps, 'temporal'>) {
   return [
     route({
@@ -72,9 +81,7 @@ export function myOrderRoutes(deps: Pick<AppDeps, 'temporal'>) {
       params,
       responses: { 200: { description: 'The order', schema: orderView } },
       handler: async (ctx, { params }) => {
-        const em = emOf(ctx);
-        const order = (await isOrderOfCustomer(em, params.id, customerOf(ctx).customerId)) ? await loadOrder(em, params.id) : undefined;
-        if (!order) throw orderNotFound(params.id);
+        const order = (await loadOrder(await myOrder(ctx, params.id), params.id))!;
         ctx.body = { ...order, ...(await liveState(deps.temporal.client, params.id, ctx.state.logger as Logger)) };
       },
     }),
@@ -84,9 +91,7 @@ export function myOrderRoutes(deps: Pick<AppDeps, 'temporal'>) {
       params,
       responses: { 200: { description: 'The order\'s shipments (an empty list until it ships)', schema: shipmentsResponse } },
       handler: async (ctx, { params }) => {
-        const em = emOf(ctx);
-        if (!(await isOrderOfCustomer(em, params.id, customerOf(ctx).customerId))) throw orderNotFound(params.id);
-        ctx.body = { orderId: params.id, shipments: await loadShipments(em, params.id) };
+        ctx.body = { orderId: params.id, shipments: await loadShipments(await myOrder(ctx, params.id), params.id) };
       },
     }),
   ];
