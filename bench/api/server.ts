@@ -20,9 +20,11 @@ async function main(): Promise<void> {
   if (!url || !port) throw new Error('BENCH_DATABASE_URL and BENCH_PORT must be set (bench/api/run.ts sets them).');
   // The same pool size the API gets in production unless DATABASE_POOL_MAX says otherwise (src/config.ts).
   const orm = await createOrm(url, Number(process.env.DATABASE_POOL_MAX ?? 10));
-  // No Temporal: the catalog and cart routes never reach it, and /readyz is not measured.
+  // No Temporal: the catalog and cart routes never reach it, and /readyz is not measured. The cart-creation limit is
+  // counted as in production (one upsert in PostgreSQL per new cart), but set far above what one address sends here.
   // Account settings (ARGON2_*, SESSION_*) from the environment, as the API reads them: bench/accounts sets the argon2 cost.
-  const app = buildApp({ orm, temporal: { ping: async () => {} }, staffTokenDigests: [], logger, accounts: accountSettings(loadConfig()) });
+  const app = buildApp({ orm, temporal: { ping: async () => {} }, logger, accounts: accountSettings(loadConfig()),
+    rateLimits: { cartCreation: { ip: { points: 1_000_000_000, windowSeconds: 3600 } } } });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s));
     s.on('error', reject);

@@ -4,11 +4,11 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from '../logger';
 import type { SimulatedPaymentProvider } from '../integrations/simulated/payments';
 import type { AccountSettings } from '../accounts/settings';
+import type { LimitSettings, RateLimits } from './rate-limits';
 
 export interface AppDeps {
   orm: MikroORM;
   temporal: { client?: Client; ping(): Promise<void> };
-  staffTokenDigests: string[];
   /** SHA-256 digests of the tokens a metrics scraper may send (METRICS_TOKEN_SHA256); none: /metrics is open. */
   metricsTokenDigests?: string[];
   logger: Logger;
@@ -28,12 +28,16 @@ export interface AppDeps {
   twilioAuthToken?: string;
   /** This API's URL as the world sees it (PUBLIC_BASE_URL): Twilio signs the URL it called. */
   publicBaseUrl?: string;
+  /** The abuse limits (src/api/rate-limits.ts); buildApp makes them from `rateLimits` (none given: no limits). */
+  limits: RateLimits;
+  /** How many proxies in front of the API append to X-Forwarded-For (TRUST_PROXY_HOPS); 0: the peer's address is the client's. */
+  trustProxyHops?: number;
   /** True once a SIGTERM arrived: /readyz answers not-ready so the load balancer drains this replica. */
   isShuttingDown?: () => boolean;
   /** Customer accounts: password cost, session lifetimes, e-mailed links (ARGON2_*, SESSION_*, *_LINK_TTL, STOREFRONT_URL). */
   accounts: AccountSettings;
 }
 
-/** Defaults for what older callers may leave out. */
-export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'accounts'>
-  & Partial<Pick<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'accounts'>>;
+/** Defaults for what older callers may leave out; the limits come as settings (RATE_LIMIT_*), made into counters by buildApp. */
+export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'limits' | 'accounts'>
+  & Partial<Pick<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'accounts'>> & { rateLimits?: LimitSettings };

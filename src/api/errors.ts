@@ -22,6 +22,7 @@ const STATUS: Record<ErrorCode, number> = {
   address_not_found: 404,
   weak_password: 422,
   too_many_addresses: 422,
+  forbidden: 403,
   payment_declined: 402,
   not_found: 404,
   product_not_found: 404,
@@ -40,6 +41,7 @@ const STATUS: Record<ErrorCode, number> = {
   action_refused: 409,
   nothing_to_refund: 409,
   refund_exceeds_captured: 409,
+  staff_name_taken: 409,
   // Refusals of the order's money or parcel, by our rules or a provider's final "no" (a refund Stripe refuses):
   // what a support action answers when the order's workflow reports one.
   payment_not_capturable: 409,
@@ -54,6 +56,7 @@ const STATUS: Record<ErrorCode, number> = {
   cart_empty: 422,
   cart_too_large: 422,
   idempotency_key_reused: 422,
+  rate_limited: 429,
   // A workflow started with input it cannot run: our bug, never the caller's.
   invalid_workflow_input: 500,
   internal_error: 500,
@@ -90,6 +93,8 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
     }
   } catch (err) {
     if (err instanceof DomainError) {
+      // A limit says when to come back, in the header clients and proxies read (RFC 9110) as well as in the details.
+      if (err.code === ErrorCode.RateLimited) ctx.set('Retry-After', String(err.details.retryAfterSeconds));
       sendError(ctx, err.code, err.message, err.details);
       return;
     }

@@ -1,13 +1,18 @@
 import { z } from 'zod';
-import type { Access, AnyRoute } from './http';
+import type { AnyRoute } from './http';
+import { describeAccess, type Access } from './access';
 import { errorBodySchema } from './errors';
 
-/** Each access rule as OpenAPI security requirements (alternatives; `{}` means none is needed). */
-const SECURITY: Record<Exclude<Access, 'public'>, Record<string, string[]>[]> = {
-  staff: [{ staffToken: [] }],
-  order: [{ orderToken: [] }, { customerSession: [] }, { staffToken: [] }],
-  customer: [{ customerSession: [] }],
-  shopper: [{}, { customerSession: [] }],
+const SECURITY_SCHEMES = {
+  staffKey: { type: 'http', scheme: 'bearer', description: 'A personal staff API key (staff_…), issued by an admin and shown once; the server keeps '
+    + 'only its SHA-256. The roles a route needs are listed in its security requirement (admin may call every route). 401: no key, or one '
+    + 'unknown, revoked or of a disabled account; 403: the key\'s account lacks the role.' },
+  orderToken: { type: 'http', scheme: 'bearer', description: 'The order access token returned once by checkout.' },
+  customerSession: { type: 'http', scheme: 'bearer', description: 'A customer\'s session token (sess_…), returned by POST /auth/sign-up and '
+    + 'POST /auth/sign-in; the server keeps only its SHA-256. It ends at sign-out, after SESSION_IDLE_TIMEOUT unused, or SESSION_MAX_AGE after sign-in.' },
+  metricsToken: { type: 'http', scheme: 'bearer', description: 'A scraper\'s token whose SHA-256 is in METRICS_TOKEN_SHA256 (none needed when it is unset).' },
+  providerSignature: { type: 'apiKey', in: 'header', name: 'Stripe-Signature',
+    description: 'A provider\'s signature over the raw body (Stripe-Signature, X-Twilio-Signature, X-Carrier-Signature), checked by the route.' },
 };
 
 /** Builds the OpenAPI 3.1 document from the same route declarations that validate requests. */
@@ -52,8 +57,9 @@ export function openApiDocument(routes: AnyRoute[], info: { title: string; versi
       operationId: `${r.method}${path.replace(/[{}]/g, '').replace(/[^a-zA-Z0-9]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
       ...(parameters.length ? { parameters } : {}),
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(r.body) } } } } : {}),
-      ...(r.access && r.access !== 'public' ? { security: SECURITY[r.access] } : {}),
-      responses,
+      ...(r.access !== 'public' ? { description: `Who may call it: ${describeAccess(r.access)}.` } : {}),
+      ...securityOf(r.access),
+      responses: { ...responses, ...accessResponses(r.access) },
     };
   }
   return {
@@ -62,12 +68,32 @@ export function openApiDocument(routes: AnyRoute[], info: { title: string; versi
     paths,
     components: {
       schemas,
-      securitySchemes: {
-        staffToken: { type: 'http', scheme: 'bearer', description: 'A staff token; the server keeps only its SHA-256 (STAFF_TOKEN_SHA256).' },
-        orderToken: { type: 'http', scheme: 'bearer', description: 'The order access token returned once by checkout.' },
-        customerSession: { type: 'http', scheme: 'bearer', description: 'A customer\'s session token (sess_…), returned by POST /auth/sign-up and '
-          + 'POST /auth/sign-in; the server keeps only its SHA-256. It ends at sign-out, after SESSION_IDLE_TIMEOUT unused or SESSION_MAX_AGE in all.' },
-      },
+      securitySchemes: SECURITY_SCHEMES,
     },
   };
+}
+
+/**
+ * OpenAPI 3.1 lets a bearer scheme's requirement list role names: a staff route lists the roles that
+ * may call it (admin always may), so a client can read who may call what from the document.
+ */
+function securityOf(access: Access): { security?: Record<string, string[]>[]; 'x-staff-roles'?: string[] } {
+  if (access === 'public') return {};
+  if (access === 'webhook') return { security: [{ providerSignature: [] }] };
+  if (access === 'metrics') return { security: [{ metricsToken: [] }, {}] };
+  if (access === 'customer') return { security: [{ customerSession: [] }] };
+  // Anyone; a customer's own cart needs their session.
+  if (access === 'shopper') return { security: [{}, { customerSession: [] }] };
+  const roles = access.staff ? [...new Set([...access.staff, 'admin'])] : undefined;
+  return {
+    security: [...(access.orderToken ? [{ orderToken: [] }, { customerSession: [] }] : []), ...(roles ? [{ staffKey: roles }] : [])],
+    ...(roles ? { 'x-staff-roles': roles } : {}),
+  };
+}
+
+function accessResponses(access: Access): Record<string, unknown> {
+  if (access === 'customer') return { 401: { description: 'No session, or one that has ended: sign in (again)' } };
+  if (typeof access !== 'object') return {};
+  if (access.orderToken) return { 401: { description: 'An unknown or revoked staff key' }, 403: { description: 'A staff key without the role' } };
+  return { 401: { description: 'No staff key, or one unknown, revoked or of a disabled account' }, 403: { description: 'The key\'s account lacks the role' } };
 }

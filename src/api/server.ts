@@ -9,7 +9,8 @@ import { SimulatedPaymentProvider } from '../integrations/simulated/payments';
 import type { Logger } from '../logger';
 import { accountSettings } from '../accounts/settings';
 import { buildApp } from './app';
-import { parseDigests } from './auth';
+import { parseDigests } from './access';
+import { limitSettingsFromConfig } from './rate-limits';
 
 export interface ApiServer {
   url: string;
@@ -17,7 +18,8 @@ export interface ApiServer {
 }
 
 export interface ApiDeps {
-  config: Pick<Config, 'HOST' | 'PORT' | 'STAFF_TOKEN_SHA256' | 'METRICS_TOKEN_SHA256' | 'TEMPORAL_TASK_QUEUE' | 'PAYMENT_ACTION_TIMEOUT'
+  config: Pick<Config, 'HOST' | 'PORT' | 'METRICS_TOKEN_SHA256' | 'TEMPORAL_TASK_QUEUE' | 'PAYMENT_ACTION_TIMEOUT' | 'TRUST_PROXY_HOPS'
+    | Extract<keyof Config, `RATE_LIMIT_${string}`>
     | 'FULFILLMENT_AUTO_PACK' | 'TRACKING_POLL_EVERY' | 'TRACKING_STALL_AFTER' | 'AFTER_SALES_WINDOW'
     | 'CARRIER_WEBHOOK_SECRET' | 'STRIPE_WEBHOOK_SECRET' | 'TWILIO_AUTH_TOKEN' | 'PUBLIC_BASE_URL'
     | 'ARGON2_MEMORY_KIB' | 'ARGON2_ITERATIONS' | 'ARGON2_PARALLELISM' | 'SESSION_IDLE_TIMEOUT' | 'SESSION_MAX_AGE'
@@ -50,7 +52,6 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
   let shuttingDown = false;
   const app = buildApp({
     orm, temporal, logger,
-    staffTokenDigests: parseDigests(config.STAFF_TOKEN_SHA256),
     metricsTokenDigests: parseDigests(config.METRICS_TOKEN_SHA256),
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     paymentActionTimeout: config.PAYMENT_ACTION_TIMEOUT,
@@ -59,6 +60,7 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
     simulatedPayments: payments instanceof SimulatedPaymentProvider ? payments : undefined,
     carrierWebhookSecret: config.CARRIER_WEBHOOK_SECRET, stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,
     twilioAuthToken: config.TWILIO_AUTH_TOKEN, publicBaseUrl: config.PUBLIC_BASE_URL,
+    rateLimits: limitSettingsFromConfig(config), trustProxyHops: config.TRUST_PROXY_HOPS,
     isShuttingDown: () => shuttingDown,
     accounts: accountSettings(config),
   });

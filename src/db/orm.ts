@@ -10,6 +10,8 @@ import { Migration20261126140000_delivery_reports } from './migrations/Migration
 import { Migration20261126150000_repeated_notifications } from './migrations/Migration20261126150000_repeated_notifications';
 import { Migration20261126160000_refund_outcomes } from './migrations/Migration20261126160000_refund_outcomes';
 import { Migration20261207100000_customer_accounts } from './migrations/Migration20261207100000_customer_accounts';
+import { Migration20261207110000_staff_accounts } from './migrations/Migration20261207110000_staff_accounts';
+import { Migration20261207110100_rate_limits } from './migrations/Migration20261207110100_rate_limits';
 
 /** Migrations are listed here (not discovered from disk) so compiled and tsx runs see the same set. */
 export const MIGRATIONS = [
@@ -21,6 +23,8 @@ export const MIGRATIONS = [
   { name: 'Migration20261126150000_repeated_notifications', class: Migration20261126150000_repeated_notifications },
   { name: 'Migration20261126160000_refund_outcomes', class: Migration20261126160000_refund_outcomes },
   { name: 'Migration20261207100000_customer_accounts', class: Migration20261207100000_customer_accounts },
+  { name: 'Migration20261207110000_staff_accounts', class: Migration20261207110000_staff_accounts },
+  { name: 'Migration20261207110100_rate_limits', class: Migration20261207110100_rate_limits },
 ];
 
 export function ormOptions(clientUrl: string, poolMax = 10): Options {

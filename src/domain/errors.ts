@@ -20,6 +20,11 @@ export const ErrorCode = {
   EmailAlreadyVerified: 'email_already_verified',
   AddressNotFound: 'address_not_found',
   TooManyAddresses: 'too_many_addresses',
+  // A valid staff key whose owner lacks the role the route or command needs.
+  Forbidden: 'forbidden',
+  // Too many attempts of something limited (cart creation, checkout, declined payments, sign-in): retry after Retry-After.
+  RateLimited: 'rate_limited',
+  StaffNameTaken: 'staff_name_taken',
   ProductNotFound: 'product_not_found',
   CartNotFound: 'cart_not_found',
   CartNotActive: 'cart_not_active',

@@ -223,3 +223,21 @@ export async function isOrderOfCustomer(em: EntityManager, orderId: string, cust
   const rows = await em.execute('select 1 from orders where id = ? and customer_id = ?', [orderId, customerId]);
   return rows.length > 0;
 }
+
+/**
+ * Marks the order's declined payment as counted against the rate limits; its cart and customer
+ * when this call marked it, undefined when it was counted before (or there is no such order).
+ */
+export async function markDeclineCounted(em: EntityManager, orderId: string): Promise<{ cart_id: string | null; customer_id: string | null } | undefined> {
+  const [row] = await em.execute<{ cart_id: string | null; customer_id: string | null }[]>(
+    'update orders set decline_counted_at = now() where id = ? and decline_counted_at is null returning cart_id, customer_id', [orderId]);
+  return row;
+}
+
+/** What the checkout's rate limits need before placing: is this Idempotency-Key a replay, and whose cart is it. */
+export async function checkoutFacts(em: EntityManager, cartId: string, idempotencyKey: string): Promise<{ replay: boolean; customerId?: string }> {
+  const [row] = await em.execute<{ replay: boolean; customer_id: string | null }[]>(
+    `select exists (select 1 from orders where idempotency_key = ?) as replay, (select customer_id from carts where id = ?) as customer_id`,
+    [idempotencyKey, cartId]);
+  return { replay: row.replay, customerId: row.customer_id ?? undefined };
+}

@@ -44,7 +44,7 @@ describe('OpenAPI document', () => {
     expect(addItem.responses.default.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
     expect(res.body.components.schemas.Error.properties.error.required).toEqual(expect.arrayContaining(['code', 'message', 'details']));
     expect(res.body.components.schemas.Cart).toBeDefined();
-    expect(paths['/admin/inventory/{sku}'].put.security).toEqual([{ staffToken: [] }]);
+    expect(paths['/admin/inventory/{sku}'].put.security).toEqual([{ staffKey: ['warehouse', 'admin'] }]);
   });
 });
 

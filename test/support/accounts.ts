@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { accountSettings, type AccountSettings } from '../../src/accounts/settings';
+import { newSessionToken, sha256Hex } from '../../src/auth/tokens';
 import { OWASP_MINIMUMS } from '../../src/domain/passwords';
 import type { Notifier, OutgoingMessage } from '../../src/integrations/notifier';
 import { startApiWorld, stopApiWorld, type ApiWorld, type TestApi } from './api';
@@ -93,4 +94,15 @@ export function accountsWorld(opts: Partial<Parameters<typeof startApiWorld>[0]>
     api: () => current().api,
     sql: <T = Record<string, unknown>>(text: string, params: unknown[] = []) => current().db.orm.em.fork().getConnection().execute<T[]>(text, params),
   };
+}
+
+/**
+ * A live session for a customer row a test made directly (as sign-in would open one), for tests that
+ * are about something else than signing in: a customer's cart answers only their session.
+ */
+export async function sessionFor(db: TestDatabase, customerId: string): Promise<{ Authorization: string }> {
+  const token = newSessionToken();
+  await db.orm.em.fork().getConnection().execute(
+    `insert into customer_sessions (token_hash, customer_id, expires_at) values (?, ?, now() + interval '1 day')`, [sha256Hex(token), customerId]);
+  return bearer(token);
 }

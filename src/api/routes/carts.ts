@@ -5,21 +5,26 @@
  */
 import { z } from 'zod';
 import { addItem, createCart, loadCartView, removeItem, setItemQuantity } from '../../store/carts';
-import { customerIdOf } from '../auth';
+import { customerIdOf } from '../access';
 import { route } from '../http';
 import { cartId, cartView, currency, quantity, sku } from '../schemas';
 import { emOf } from '../context';
+import type { AppDeps } from '../deps';
+import { clientIp, limited } from '../rate-limits';
 
 const cartParams = z.strictObject({ id: cartId });
 const lineParams = z.strictObject({ id: cartId, sku });
 const cartResponse = { 200: { description: 'The cart, priced by the server', schema: cartView } };
 
-export const cartRoutes = [
+/** Carts are public: the id is the key. Creating one counts against the cartCreation limit of the client's address. */
+export const cartRoutes = (deps: Pick<AppDeps, 'limits'>) => [
   route({
     method: 'post', path: '/carts', tag: 'carts', access: 'shopper',
+    // Per address, and per customer when signed in (RATE_LIMIT_CARTS_PER_IP, RATE_LIMIT_CARTS_PER_CUSTOMER).
+    before: [limited(deps.limits, 'cartCreation', async (ctx) => ({ ip: clientIp(ctx), customer: (await customerIdOf(ctx)) ?? undefined }))],
     summary: 'Start a cart: signed in, it is the customer\'s; as a guest, its id is the only key to it, so keep it private',
     body: z.strictObject({ currency: currency.default('USD') }).optional().default({ currency: 'USD' }),
-    responses: { 201: { description: 'The new, empty cart', schema: cartView } },
+    responses: { 201: { description: 'The new, empty cart', schema: cartView }, 429: { description: 'Too many new carts from this address or customer; see Retry-After' } },
     handler: async (ctx, { body }) => {
       const cart = await createCart(emOf(ctx), body.currency, await customerIdOf(ctx));
       ctx.status = 201;

@@ -10,7 +10,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { FINAL_STATUSES, type OrderStatus } from '../../domain/order';
-import { orderById, placeOrder, type OrderRow, type PlacedOrder } from '../../store/orders';
+import { checkoutFacts, orderById, placeOrder, type OrderRow, type PlacedOrder } from '../../store/orders';
 import { latestPaymentOfOrder } from '../../store/payments';
 import { awaitPaymentOutcomeUpdate, EARLY_RETURN_CAP_MS, statusQuery, type CheckoutInput, type CheckoutWorkflow, type OrderState } from '../../contracts/order';
 import { CustomerIdAttr, OrderIdAttr, OrderStatusAttr, OrderTotalAttr, workflowIds } from '../../contracts/temporal';
@@ -19,9 +19,10 @@ import { describeItems, describeMoney } from '../../domain/format';
 import type { Logger } from '../../logger';
 import type { AppDeps } from '../deps';
 import { checkoutDuration, ordersPlaced } from '../metrics';
-import { customerIdOf } from '../auth';
+import { customerIdOf } from '../access';
 import { emOf } from '../context';
 import { route } from '../http';
+import { clientIp, countDecline, type RateLimits } from '../rate-limits';
 import { cartId, checkoutBody, checkoutResponse, IDEMPOTENCY_KEY } from '../schemas';
 
 /**
@@ -33,7 +34,7 @@ export const TEMPORAL_ANSWER_DEADLINE_MS = EARLY_RETURN_CAP_MS + 10_000;
 /** Answers within this long, or the response says the live state is unknown. */
 const QUERY_DEADLINE_MS = 3_000;
 
-type CheckoutDeps = Pick<AppDeps, 'temporal' | 'taskQueue' | 'paymentActionTimeout' | 'fulfillment'>;
+type CheckoutDeps = Pick<AppDeps, 'temporal' | 'taskQueue' | 'paymentActionTimeout' | 'fulfillment' | 'limits'>;
 type Outcome = Pick<OrderState, 'status' | 'payment'>;
 
 export function checkoutRoutes(deps: CheckoutDeps) {
@@ -45,17 +46,22 @@ export function checkoutRoutes(deps: CheckoutDeps) {
       headers: { 'Idempotency-Key': { required: true, description: '8–255 characters of A-Z a-z 0-9 _ . : -, new for each order. '
         + 'Retrying with the same key and body returns the same order; the same key with another body is refused (422).' } },
       body: checkoutBody,
-      responses: { 202: { description: 'Order placed; the payment outcome so far, and the order access token (shown once)', schema: checkoutResponse } },
+      responses: { 202: { description: 'Order placed; the payment outcome so far, and the order access token (shown once)', schema: checkoutResponse },
+        429: { description: 'Too many checkouts from this address or customer, or too many declined payments on this cart, customer or address; see Retry-After' } },
       handler: async (ctx, { params, body }) => {
         const answered = checkoutDuration.startTimer();
         const idempotencyKey = idempotencyKeyOf(ctx);
-        const placed = await placeOrder(emOf(ctx), { cartId: params.id, idempotencyKey, ...body, customerId: (await customerIdOf(ctx)) ?? undefined });
+        const ip = clientIp(ctx);
+        const customerId = (await customerIdOf(ctx)) ?? undefined;
+        await limitNewCheckouts(deps.limits, emOf(ctx), { cartId: params.id, idempotencyKey, ip, customerId });
+        const placed = await placeOrder(emOf(ctx), { cartId: params.id, idempotencyKey, ...body, customerId });
         // Counted once saved: even if Temporal is briefly away (503), the order exists and a retry resumes it.
         if (placed.created) ordersPlaced.inc();
         const log = (ctx.state.logger as Logger).child({ orderId: placed.orderId });
         log.info({ created: placed.created }, placed.created ? 'order placed; starting its checkout' : 'checkout replayed with the same Idempotency-Key');
         const state = await startCheckout(deps, placed, log)
           ?? await stateFromDatabase(emOf(ctx), placed.orderId);
+        if (state.payment.status === 'declined') await countDecline(emOf(ctx), deps.limits, placed.orderId, ip);
         ctx.status = 202;
         ctx.set('Location', `/orders/${placed.orderId}`);
         ctx.body = {
@@ -69,6 +75,22 @@ export function checkoutRoutes(deps: CheckoutDeps) {
       },
     }),
   ];
+}
+
+/**
+ * A new order counts against the checkout limits, and is refused while the declines of its cart,
+ * its customer (the cart's owner, or the signed-in customer) or its address are used up. A replay of an Idempotency-Key places
+ * nothing new, so it is never refused: a client that lost the first answer gets it again.
+ */
+async function limitNewCheckouts(limits: RateLimits, em: EntityManager,
+  c: { cartId: string; idempotencyKey: string; ip: string; customerId?: string }): Promise<void> {
+  if (!limits.enabled('checkout') && !limits.enabled('declines')) return;
+  const facts = await checkoutFacts(em, c.cartId, c.idempotencyKey);
+  if (facts.replay) return;
+  // The cart's owner, else the signed-in customer checking out a guest cart (the order will be theirs).
+  const customerId = facts.customerId ?? c.customerId;
+  await limits.check('declines', { cart: c.cartId, customer: customerId, ip: c.ip });
+  await limits.take('checkout', { ip: c.ip, customer: customerId });
 }
 
 function idempotencyKeyOf(ctx: Context): string {

@@ -9,7 +9,7 @@ import { newLink, startAccountMessage } from '../../accounts/links';
 import { changeOwnPassword, confirmCurrentPassword } from '../../accounts/passwords';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { customerById, issueAccountLink, updateAccount } from '../../store/customers';
-import { customerOf, requireCustomer } from '../auth';
+import { customerOf } from '../access';
 import { emOf } from '../context';
 import { route } from '../http';
 import { customerView, customerViewOf, email, newPassword, password } from '../account-schemas';
@@ -18,7 +18,7 @@ import { accountContext, type AccountDeps } from './accounts';
 const queuedView = z.enum(['queued', 'not_queued']).meta({ description: 'Whether the e-mail with the confirmation link is on its way.' });
 
 /** What every /me route declares: a signed-in customer only. */
-export const signedInOnly = { tag: 'me', access: 'customer' as const, before: [requireCustomer] };
+export const signedInOnly = { tag: 'me', access: 'customer' as const };
 
 export function meRoutes(deps: AccountDeps, hasher: PasswordHasher) {
   const me = signedInOnly;

@@ -1,7 +1,7 @@
 /** The signed-in customer's saved addresses: at most one the default, each usable at checkout by id (shippingAddressId). */
 import { z } from 'zod';
 import { addAddress, addressesOf, deleteAddress, updateAddress, type AddressRow } from '../../store/addresses';
-import { customerOf } from '../auth';
+import { customerOf } from '../access';
 import { emOf } from '../context';
 import { route } from '../http';
 import { shippingAddress } from '../schemas';

@@ -11,7 +11,7 @@ import { DomainError, ErrorCode } from '../../domain/errors';
 import type { Logger } from '../../logger';
 import { isOrderOfCustomer, ordersOfCustomer, type CustomerOrderRow } from '../../store/orders';
 import type { AppDeps } from '../deps';
-import { customerOf, orderNotFound } from '../auth';
+import { customerOf, orderNotFound } from '../access';
 import { emOf } from '../context';
 import { route } from '../http';
 import { orderId, orderView } from '../schemas';

@@ -13,7 +13,7 @@ const listQuery = z.strictObject({
 
 export const productRoutes = [
   route({
-    method: 'get', path: '/products', tag: 'catalog',
+    method: 'get', path: '/products', tag: 'catalog', access: 'public',
     summary: 'List or search the catalog, a page at a time',
     query: listQuery,
     responses: { 200: { description: 'A page of products', schema: z.object({
@@ -27,7 +27,7 @@ export const productRoutes = [
     },
   }),
   route({
-    method: 'get', path: '/products/:idOrSlug', tag: 'catalog',
+    method: 'get', path: '/products/:idOrSlug', tag: 'catalog', access: 'public',
     summary: 'One product with its variants, prices and availability',
     params: z.strictObject({ idOrSlug: z.string().min(1).max(200) }),
     responses: { 200: { description: 'The product', schema: productView } },
