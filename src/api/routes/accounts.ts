@@ -15,11 +15,12 @@ import { revokeSession, revokeSessionsOf } from '../../store/sessions';
 import type { AppDeps } from '../deps';
 import { customerOf } from '../access';
 import { emOf } from '../context';
+import { clientIp, limited } from '../rate-limits';
 import { route } from '../http';
 import { cartId } from '../schemas';
 import { email, linkToken, newPassword, password, signedInView, signedInViewOf } from '../account-schemas';
 
-export type AccountDeps = Pick<AppDeps, 'accounts' | 'temporal' | 'taskQueue'>;
+export type AccountDeps = Pick<AppDeps, 'accounts' | 'temporal' | 'taskQueue' | 'limits'>;
 
 /** The account processes' view of this request: its EntityManager, the hasher, the settings, and how to start an e-mail's workflow. */
 export function accountContext(ctx: Context, deps: AccountDeps, hasher: PasswordHasher): AccountContext {
@@ -27,12 +28,22 @@ export function accountContext(ctx: Context, deps: AccountDeps, hasher: Password
     messages: { client: deps.temporal.client, taskQueue: deps.taskQueue, log: ctx.state.logger as Logger } };
 }
 
+/**
+ * A sign-in's or a reset request's limit keys: the account as the e-mail address sent (lower-cased,
+ * whether or not it has an account, so a limit tells nothing of that) and the client's address. Read
+ * before the body is validated: an invalid one is refused right after, but counts all the same.
+ */
+async function limitKeys(ctx: Context): Promise<{ account?: string; ip: string }> {
+  const sent = (ctx.request as { body?: { email?: unknown } }).body?.email;
+  return { account: typeof sent === 'string' ? sent.trim().toLowerCase().slice(0, 254) : undefined, ip: clientIp(ctx) };
+}
+
 const guestCart = cartId.optional().meta({ description: 'A guest cart to bring into the account: adopted, or merged into the customer\'s open cart.' });
 
 /** Sign-up, sign-in, sign-out; then the routes a one-time e-mailed link leads to, and the request for a password-reset link. */
 export function accountRoutes(deps: AccountDeps, hasher: PasswordHasher) {
   const account = (ctx: Context) => accountContext(ctx, deps, hasher);
-  return [...signInRoutes(deps, account), ...linkRoutes(account)];
+  return [...signInRoutes(deps, account), ...linkRoutes(deps, account)];
 }
 
 function signInRoutes(deps: AccountDeps, account: (ctx: Context) => AccountContext) {
@@ -53,11 +64,16 @@ function signInRoutes(deps: AccountDeps, account: (ctx: Context) => AccountConte
     }),
     route({
       method: 'post', path: '/auth/sign-in', tag: 'accounts', access: 'public',
+      // Every attempt counts, per account and per address (RATE_LIMIT_SIGN_INS_*), whether the account exists or not.
+      before: [limited(deps.limits, 'signIn', async (ctx) => limitKeys(ctx))],
       summary: 'Sign in with e-mail and password; answers a session token, and brings a guest cart along',
       body: z.strictObject({ email, password, cartId: guestCart }),
-      responses: { 200: { description: 'Signed in', schema: signedInView } },
+      responses: { 200: { description: 'Signed in', schema: signedInView },
+        429: { description: 'Too many sign-in attempts for this account or from this address; see Retry-After' } },
       handler: async (ctx, { body }) => {
         const done = await signIn(account(ctx), { ...body, userAgent: ctx.get('User-Agent') || undefined });
+        // The owner got in: their earlier typos no longer hold the account back (the address keeps its count).
+        await deps.limits.reset('signIn', { account: (await limitKeys(ctx)).account });
         ctx.body = signedInViewOf(done, deps.accounts.sessionIdleMs, body.cartId);
       },
     }),
@@ -75,7 +91,7 @@ function signInRoutes(deps: AccountDeps, account: (ctx: Context) => AccountConte
   ];
 }
 
-function linkRoutes(account: (ctx: Context) => AccountContext) {
+function linkRoutes(deps: AccountDeps, account: (ctx: Context) => AccountContext) {
   return [
     route({
       method: 'post', path: '/auth/verify-email', tag: 'accounts', access: 'public',
@@ -89,9 +105,11 @@ function linkRoutes(account: (ctx: Context) => AccountContext) {
     }),
     route({
       method: 'post', path: '/auth/password-reset', tag: 'accounts', access: 'public',
+      before: [limited(deps.limits, 'passwordReset', async (ctx) => limitKeys(ctx))],
       summary: 'E-mail a one-time link to choose a new password; answers the same whether or not the address has an account',
       body: z.strictObject({ email }),
-      responses: { 202: { description: 'If the address has an account, a link is on its way', schema: z.object({ message: z.string() }) } },
+      responses: { 202: { description: 'If the address has an account, a link is on its way', schema: z.object({ message: z.string() }) },
+        429: { description: 'Too many reset requests for this account or from this address; see Retry-After' } },
       handler: async (ctx, { body }) => {
         await requestPasswordReset(account(ctx), body.email);
         ctx.status = 202;
