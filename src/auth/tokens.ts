@@ -17,7 +17,7 @@ export function newToken(): string {
 /**
  * Every customer session token begins with this, so one found in a log, a paste or a repository is
  * recognisable (and a secret scanner can look for it); staff API keys begin with `staff_`, order
- * access tokens with neither. The API tells them apart by prefix (src/api/auth.ts).
+ * access tokens with neither. The API tells them apart by prefix (callerOf, src/api/access.ts).
  */
 export const SESSION_TOKEN_PREFIX = 'sess_';
 
