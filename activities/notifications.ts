@@ -16,8 +16,8 @@
  * A phone number that is not E.164 is never sent to: the row is 'skipped' with the reason.
  *
  * A message about a customer's account (a verification or password-reset link) is written to its row
- * by the API, already rendered; sendAccountMessage sends that row the same way, then redacts the
- * link from it, so the outbox keeps no usable link once the e-mail has gone.
+ * by the API, already rendered; sendAccountMessage sends that row the same way, and marks it sent and
+ * drops its text and HTML in one update, so the outbox keeps no usable link once the e-mail has gone.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ActivityDeps } from './deps';
@@ -30,7 +30,7 @@ import type { Logger } from '../src/logger';
 import { linesOfOrder, orderById, type OrderRow } from '../src/store/orders';
 import { shipmentOfOrder } from '../src/store/shipments';
 import { claimMessage, claimMessageById, enqueueMessage, markMessageFailed, messageById, messageOf, noteOnMessage, recordSkippedMessage,
-  redactMessage, type MessageKey, type MessageRow } from '../src/store/notifications';
+  type MessageKey, type MessageRow } from '../src/store/notifications';
 
 export interface NotificationResult {
   /**
@@ -109,10 +109,8 @@ async function sendAccountMessage({ orm, notifier, logger }: ActivityDeps, outbo
     return settled(orm.em.fork(), () => messageById(orm.em.fork(), outboxId), log);
   }
   const { subject = '', text = '', html = '' } = claimed.payload;
-  const outcome = await sendClaimed(orm, notifier, outboxId, { channel: 'email', to: claimed.recipient, subject, text, html });
-  const result = await afterSend(orm.em.fork(), outboxId, outcome, log);
-  if (result.status === 'sent') await redactMessage(orm.em.fork(), outboxId);
-  return result;
+  const outcome = await sendClaimed(orm, notifier, outboxId, { channel: 'email', to: claimed.recipient, subject, text, html }, true);
+  return afterSend(orm.em.fork(), outboxId, outcome, log);
 }
 
 /** The row was not ours to send: wait out an attempt that is sending it now, then report what happened. */

@@ -74,17 +74,17 @@ export async function claimMessageById(em: EntityManager, id: string): Promise<P
   return row;
 }
 
-/** The provider took it: sent, with its message id, and any delivery report that came first applied now. */
-export async function markMessageSent(em: EntityManager, id: string, provider: string, messageId: string): Promise<void> {
-  await em.execute(`update notifications set status = 'sent', provider = ?, provider_message_id = ?, sent_at = now(), last_error = null where id = ?`,
-    [provider, messageId, id]);
+/**
+ * The provider took it: sent, with its message id, and any delivery report that came first applied now.
+ * `redact`: in the same update, drop the rendered text and HTML (a message whose body held a one-time
+ * link); the subject and the record of sending stay.
+ */
+export async function markMessageSent(em: EntityManager, id: string, provider: string, messageId: string, redact = false): Promise<void> {
+  await em.execute(`update notifications set status = 'sent', provider = ?, provider_message_id = ?, sent_at = now(), last_error = null,
+      payload = case when ? then (payload - 'text' - 'html') || '{"redacted": true}'::jsonb else payload end where id = ?`,
+    [provider, messageId, redact, id]);
   // A delivery report can beat this bookkeeping (the provider calls back within milliseconds).
   await applyDeliveryReport(em, provider, messageId);
-}
-
-/** Drops the rendered text and HTML of a sent message whose body held a one-time link; the subject and the record of sending stay. */
-export async function redactMessage(em: EntityManager, id: string): Promise<void> {
-  await em.execute(`update notifications set payload = (payload - 'text' - 'html') || '{"redacted": true}'::jsonb where id = ?`, [id]);
 }
 
 /** The provider refused it: failed with the reason, sendable again by a retry or a resend. */
