@@ -93,6 +93,22 @@ const schema = z.object({
   // Fulfillment: pack at once (the simulated warehouse) or wait for POST /warehouse/orders/:id/packed.
   FULFILLMENT_AUTO_PACK: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   FULFILLMENT_WAREHOUSE: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'a warehouse code such as WH-1').default('WH-1'),
+  // Product images (src/integrations/image-storage.ts): uploaded files go to a local directory (served by
+  // the API under /media/) or an S3-compatible bucket; uploads over IMAGE_MAX_BYTES are refused; a stored
+  // file no product refers to is deleted once it is older than IMAGE_ORPHAN_GRACE (the catalog-image-sweep schedule).
+  IMAGE_STORAGE: z.enum(['local', 's3']).default('local'),
+  IMAGE_LOCAL_DIR: z.string().min(1).optional(),
+  IMAGE_PUBLIC_BASE_URL: z.string().url().optional(),
+  IMAGE_MAX_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(10 * 1024 * 1024),
+  IMAGE_ORPHAN_GRACE: duration.default('24h'),
+  IMAGE_SWEEP_EVERY: duration.default('1h'),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name').optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  S3_PREFIX: z.string().regex(/^([A-Za-z0-9._-]+\/)*$/, 'empty, or path segments each ending in a slash, such as catalog/').default(''),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   // Lifecycle: how a stop signal is handled (src/api/server.ts, workers/worker.ts).
   API_DRAIN_DELAY: duration.default('5s'),
   WORKER_SHUTDOWN_GRACE: duration.default('10s'),
@@ -112,7 +128,10 @@ const schema = z.object({
   // A provider half-configured would fail on the first order, not at start-up: refuse it here. Stripe
   // without its webhook secret takes payments whose 3-D Secure outcome can never arrive (each one
   // waits out PAYMENT_ACTION_TIMEOUT and is voided), so its key and its webhook secret go together.
-  const groups = [['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'], ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM_NUMBER'],
+  if (c.IMAGE_STORAGE === 's3' && c.S3_BUCKET === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'to be set as well, because IMAGE_STORAGE is s3' });
+  }
+  const groups = [['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'], ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'], ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM_NUMBER'],
     ['SENDGRID_API_KEY', 'SENDGRID_FROM_EMAIL']] as const;
   for (const group of groups) {
     const set = group.filter((name) => c[name] !== undefined);
@@ -175,6 +194,13 @@ const EXPECTED: Partial<Record<keyof Config, string>> = {
   PASSWORD_RESET_LINK_TTL: 'a duration such as 15m or 1h',
   EMAIL_VERIFICATION_LINK_TTL: 'a duration such as 24h or 7d',
   STOREFRONT_URL: 'an absolute URL such as https://shop.example.com',
+  IMAGE_STORAGE: 'local (a directory, served by the API) or s3 (an S3-compatible bucket)',
+  IMAGE_PUBLIC_BASE_URL: 'the absolute URL images are read from, such as https://cdn.example.com/catalog',
+  IMAGE_MAX_BYTES: 'a size in bytes from 1024 to 104857600',
+  IMAGE_ORPHAN_GRACE: 'a duration such as 24h or 7d',
+  IMAGE_SWEEP_EVERY: 'a duration such as 1h or 30m',
+  S3_ENDPOINT: 'the URL of an S3-compatible service, such as http://minio:9000 (leave unset for AWS)',
+  S3_FORCE_PATH_STYLE: 'true (bucket in the path: MinIO and most self-hosted services) or false (bucket in the host name)',
 };
 
 /** Values of these are never echoed back in an error message: they may hold credentials. */

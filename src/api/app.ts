@@ -13,6 +13,9 @@ import { mount, route, type AnyRoute } from './http';
 import { httpMetrics, metricsRoutes } from './metrics';
 import { openApiDocument } from './openapi';
 import { accountRoutes } from './routes/accounts';
+import { adminCatalogImageRoutes } from './routes/admin-catalog-images';
+import { adminCatalogProductRoutes } from './routes/admin-catalog-products';
+import { adminCatalogTaxonomyRoutes } from './routes/admin-catalog-taxonomy';
 import { adminInventoryRoutes } from './routes/admin-inventory';
 import { adminNoticeRoutes } from './routes/admin-notices';
 import { adminOrderRoutes } from './routes/admin-orders';
@@ -37,9 +40,10 @@ export type { AppDeps, AppOptions };
 
 export function allRoutes(deps: AppDeps, hasher = new PasswordHasher(deps.accounts.argon2)): AnyRoute[] {
   return [
-    ...healthRoutes(deps), ...metricsRoutes(), ...productRoutes, ...cartRoutes(deps), ...checkoutRoutes(deps), ...orderRoutes(deps),
+    ...healthRoutes(deps), ...metricsRoutes(), ...productRoutes(deps), ...cartRoutes(deps), ...checkoutRoutes(deps), ...orderRoutes(deps),
     ...shipmentRoutes(), ...carrierWebhookRoutes(deps),
     ...accountRoutes(deps, hasher), ...meRoutes(deps, hasher), ...myAddressRoutes, ...myOrderRoutes(deps),
+    ...adminCatalogProductRoutes(deps.images), ...adminCatalogTaxonomyRoutes(), ...adminCatalogImageRoutes(deps.images, deps.imageMaxBytes),
     ...adminInventoryRoutes(), ...warehouseRoutes(deps), ...adminOrderRoutes(deps), ...adminNoticeRoutes(), ...adminStaffRoutes(),
     // The simulated provider's 3-D Secure page: mounted only when it is the provider in use (never with Stripe; production refuses it unless allowed).
     ...(deps.simulatedPayments ? simulatedPaymentRoutes({ ...deps, simulatedPayments: deps.simulatedPayments }) : []),

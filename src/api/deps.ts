@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from '../logger';
 import type { SimulatedPaymentProvider } from '../integrations/simulated/payments';
 import type { AccountSettings } from '../accounts/settings';
+import type { ImageStorage } from '../integrations/image-storage';
 import type { LimitSettings, RateLimits } from './rate-limits';
 
 export interface AppDeps {
@@ -28,6 +29,10 @@ export interface AppDeps {
   twilioAuthToken?: string;
   /** This API's URL as the world sees it (PUBLIC_BASE_URL): Twilio signs the URL it called. */
   publicBaseUrl?: string;
+  /** Where uploaded product images are stored (IMAGE_STORAGE); without it, uploads answer 503 and image paths point at /media/. */
+  images?: ImageStorage;
+  /** The largest image upload accepted, in bytes (IMAGE_MAX_BYTES). */
+  imageMaxBytes?: number;
   /** The abuse limits (src/api/rate-limits.ts); buildApp makes them from `rateLimits` (none given: no limits). */
   limits: RateLimits;
   /** How many proxies in front of the API append to X-Forwarded-For (TRUST_PROXY_HOPS); 0: the peer's address is the client's. */

@@ -45,11 +45,7 @@ export function openApiDocument(routes: AnyRoute[], info: { title: string; versi
       ...objectParams(r.query, 'query'),
       ...Object.entries(r.headers ?? {}).map(([name, h]) => ({ name, in: 'header', required: h.required, description: h.description, schema: { type: 'string' } })),
     ];
-    const responses: Record<string, unknown> = {};
-    for (const [status, res] of Object.entries(r.responses)) {
-      responses[status] = { description: res.description, ...(res.schema ? { content: { 'application/json': { schema: toSchema(res.schema) } } } : {}) };
-    }
-    responses.default = { description: 'An error; see the code field.', content: { 'application/json': { schema: toSchema(errorBodySchema) } } };
+    const responses = responsesOf(r, toSchema);
     paths[path] ??= {};
     paths[path][r.method] = {
       summary: r.summary,
@@ -57,6 +53,7 @@ export function openApiDocument(routes: AnyRoute[], info: { title: string; versi
       operationId: `${r.method}${path.replace(/[{}]/g, '').replace(/[^a-zA-Z0-9]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
       ...(parameters.length ? { parameters } : {}),
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(r.body) } } } } : {}),
+      ...(r.multipart ? { requestBody: multipartBody(r.multipart) } : {}),
       ...(r.access !== 'public' ? { description: `Who may call it: ${describeAccess(r.access)}.` } : {}),
       ...securityOf(r.access),
       responses: { ...responses, ...accessResponses(r.access) },
@@ -71,6 +68,24 @@ export function openApiDocument(routes: AnyRoute[], info: { title: string; versi
       securitySchemes: SECURITY_SCHEMES,
     },
   };
+}
+
+function multipartBody(m: NonNullable<AnyRoute['multipart']>): Record<string, unknown> {
+  const properties = Object.fromEntries(Object.entries(m.fields).map(([name, f]) =>
+    [name, { type: 'string', description: f.description, ...(f.binary ? { format: 'binary' } : {}) }]));
+  const required = Object.entries(m.fields).filter(([, f]) => f.required).map(([name]) => name);
+  return { required: true, description: m.description, content: { 'multipart/form-data': { schema: { type: 'object', properties, required } } } };
+}
+
+function responsesOf(r: AnyRoute, toSchema: (schema: z.ZodType) => unknown): Record<string, unknown> {
+  const responses: Record<string, unknown> = {};
+  for (const [status, res] of Object.entries(r.responses)) {
+    const headers = res.headers && Object.fromEntries(Object.entries(res.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }]));
+    responses[status] = { description: res.description, ...(res.schema ? { content: { 'application/json': { schema: toSchema(res.schema) } } } : {}),
+      ...(headers ? { headers } : {}) };
+  }
+  responses.default = { description: 'An error; see the code field.', content: { 'application/json': { schema: toSchema(errorBodySchema) } } };
+  return responses;
 }
 
 /**

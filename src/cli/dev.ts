@@ -11,7 +11,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../config';
 import { closeOrm, createOrm, migrate, type MikroORM } from '../db/orm';
-import { seedDemoCatalogOnce } from '../db/seed';
+import { seedDemoCatalogOnce } from '../db/demo-catalog';
+import { createImageStorage } from '../integrations/image-storage';
 import { createProviders } from '../integrations';
 import { logger } from '../logger';
 import { newToken } from '../auth/tokens';
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
   running.push({ name: 'the database pool', stop: () => closeOrm(orm) });
   const applied = await migrate(orm);
   say(applied.length ? `Applied migrations: ${applied.join(', ')}` : 'Database schema is up to date.');
-  const seeded = await seedDemoCatalogOnce(orm.em.fork());
+  const seeded = await seedDemoCatalogOnce(orm.em.fork(), createImageStorage(config, join(DATA_DIR, 'media')));
   if (seeded > 0) say(`Seeded the demo catalog: ${seeded} products.`);
   checkpoint();
 

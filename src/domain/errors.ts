@@ -33,7 +33,10 @@ export const ErrorCode = {
   CartTooLarge: 'cart_too_large',
   LineNotFound: 'line_not_found',
   UnknownSku: 'unknown_sku',
-  CurrencyMismatch: 'currency_mismatch',
+  // A variant with no price in the cart's currency cannot go into it (a cart in EUR uses EUR prices).
+  NoPriceInCurrency: 'no_price_in_currency',
+  // Only published products can be bought; a draft or archived one in a cart cannot be checked out.
+  ProductUnavailable: 'product_unavailable',
   InsufficientStock: 'insufficient_stock',
   OutOfStock: 'out_of_stock',
   InventoryConflict: 'inventory_conflict',
@@ -47,6 +50,22 @@ export const ErrorCode = {
   NothingToRefund: 'nothing_to_refund',
   RefundExceedsCaptured: 'refund_exceeds_captured',
   ShipmentNotFound: 'shipment_not_found',
+  // Catalog administration (src/store/catalog-admin.ts).
+  VariantNotFound: 'variant_not_found',
+  CategoryNotFound: 'category_not_found',
+  CollectionNotFound: 'collection_not_found',
+  AttributeNotFound: 'attribute_not_found',
+  ImageNotFound: 'image_not_found',
+  HandleTaken: 'handle_taken',
+  SkuTaken: 'sku_taken',
+  DuplicateVariant: 'duplicate_variant',
+  CategoryCycle: 'category_cycle',
+  // Still used by something that would break without it (a category's children, stock reserved by live orders, a value a variant picks).
+  InUse: 'in_use',
+  ProductNotPublishable: 'product_not_publishable',
+  // Optimistic concurrency: a write must name the version it read (If-Match), and that version must still be the current one.
+  IfMatchRequired: 'if_match_required',
+  VersionMismatch: 'version_mismatch',
   // Dispatch: the payment row or the provider refused the capture, so the parcel stays.
   PaymentNotCapturable: 'payment_not_capturable',
   CaptureFailed: 'capture_failed',

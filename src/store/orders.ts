@@ -12,7 +12,7 @@ import { assertCartWritable, subtotal } from '../domain/cart';
 import { DomainError, ErrorCode, notFound } from '../domain/errors';
 import type { OrderStatus, ShippingAddress } from '../domain/order';
 import { addressOf, shippingAddressOf } from './addresses';
-import { lockCart, markCartCheckedOut, mayReachCart, pricedLinesOfCart, type LockedCart } from './carts';
+import { lockCart, markCartCheckedOut, mayReachCart, pricedLinesOfCart, type LockedCart, type UnsellableLine } from './carts';
 
 export interface PlaceOrderRequest {
   cartId: string;
@@ -88,7 +88,8 @@ async function insertOnce(em: EntityManager, req: PlaceOrderRequest): Promise<Pl
         paymentMethod: req.paymentMethod, notifyBySms: existing.phone !== null };
     }
     assertCheckoutable(req.cartId, cart);
-    const lines = await pricedLinesOfCart(tx, req.cartId);
+    const { lines, unsellable } = await pricedLinesOfCart(tx, req.cartId);
+    assertSellable(req.cartId, cart.currency, unsellable);
     if (lines.length === 0) throw new DomainError(ErrorCode.CartEmpty, `Cart ${req.cartId} is empty; add items before checking out.`, { cartId: req.cartId });
     const total = subtotal(lines, cart.currency);
     const { email, shippingAddress, customerId } = await buyerOf(tx, req, cart);
@@ -146,6 +147,19 @@ function assertCheckoutable(cartId: string, cart: LockedCart | undefined): asser
     throw new DomainError(ErrorCode.CartNotActive,
       `Cart ${cartId} is ${cart.status.replace('_', ' ')} and cannot be checked out.`, { cartId, status: cart.status });
   }
+}
+
+/** Every line must be for sale at checkout: the shopper removes the others (the cart view marks them) rather than paying for less than they see. */
+function assertSellable(cartId: string, currency: string, unsellable: UnsellableLine[]): void {
+  const [first] = unsellable;
+  if (!first) return;
+  const skus = unsellable.map((l) => l.sku);
+  if (first.reason === 'product_unavailable') {
+    throw new DomainError(ErrorCode.ProductUnavailable, `${skus.join(', ')} can no longer be bought; remove ${skus.length > 1 ? 'them' : 'it'} from the cart.`,
+      { cartId, lines: unsellable });
+  }
+  throw new DomainError(ErrorCode.NoPriceInCurrency, `${first.sku} has no price in ${currency}, the currency of this cart; remove it from the cart.`,
+    { cartId, currency, lines: unsellable });
 }
 
 async function issueToken(tx: EntityManager, orderId: string): Promise<{ accessToken: string }> {

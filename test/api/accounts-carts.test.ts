@@ -18,11 +18,11 @@ const { world, api, sql } = accountsWorld();
 
 beforeAll(async () => {
   await insertProducts(world().db.orm.em.fork(), [
-    { slug: 'scarce', title: 'Scarce', description: 'Few left', variants: [{ sku: 'SCARCE-1', title: 'One', priceAmount: 900, currency: 'USD', onHand: 5 }] },
-    { slug: 'gone', title: 'Gone', description: 'None left', variants: [{ sku: 'GONE-1', title: 'One', priceAmount: 900, currency: 'USD', onHand: 1 }] },
-    { slug: 'euro', title: 'Euro', description: 'In euros', variants: [{ sku: 'EURO-1', title: 'One', priceAmount: 900, currency: 'EUR', onHand: 50 }] },
-    { slug: 'many', title: 'Many', description: 'Many kinds', variants: Array.from({ length: MAX_LINES_PER_CART }, (_, i) => (
-      { sku: `MANY-${i}`, title: `Kind ${i}`, priceAmount: 100, currency: 'USD', onHand: 10 })) },
+    { handle: 'scarce', title: 'Scarce', description: 'Few left', variants: [{ sku: 'SCARCE-1', title: 'One', prices: { USD: 900 }, onHand: 5 }] },
+    { handle: 'gone', title: 'Gone', description: 'None left', variants: [{ sku: 'GONE-1', title: 'One', prices: { USD: 900 }, onHand: 1 }] },
+    { handle: 'euro', title: 'Euro', description: 'In euros', variants: [{ sku: 'EURO-1', title: 'One', prices: { EUR: 900 }, onHand: 50 }] },
+    { handle: 'many', title: 'Many', description: 'Many kinds', variants: Array.from({ length: MAX_LINES_PER_CART }, (_, i) => (
+      { sku: `MANY-${i}`, title: `Kind ${i}`, prices: { USD: 100 }, onHand: 10 })) },
   ]);
 });
 
