@@ -32,22 +32,20 @@ export async function openSession(tx: EntityManager, customerId: string, s: NewS
 const TOUCH_EVERY_SECONDS = 60;
 
 /**
- * The session a token opens, and its customer: one prepared statement on the fast path (it runs
- * before every signed-in request), which also marks the session used. Undefined when the token is
- * unknown, revoked, past its absolute expiry or idle past `idleMs`.
+ * The session a token opens, and its customer: a plain read by the token's unique index on the fast
+ * path (it runs before every signed-in request), answering whether the session needs marking used.
+ * Undefined when the token is unknown, revoked, past its absolute expiry or idle past `idleMs`.
  */
 const LIVE_SESSION = statement('customer_session_live', `
-  with live as (
-    select id, customer_id, last_used_at from customer_sessions
-     where token_hash = $1 and revoked_at is null and expires_at > now() and last_used_at > now() - make_interval(secs => $2))
-  , touched as (
-    update customer_sessions s set last_used_at = now() from live
-     where s.id = live.id and live.last_used_at < now() - make_interval(secs => ${TOUCH_EVERY_SECONDS}))
-  select id, customer_id from live`);
+  select id, customer_id, last_used_at < now() - make_interval(secs => ${TOUCH_EVERY_SECONDS}) as stale from customer_sessions
+   where token_hash = $1 and revoked_at is null and expires_at > now() and last_used_at > now() - make_interval(secs => $2)`);
+const TOUCH_SESSION = statement('customer_session_touch', 'update customer_sessions set last_used_at = now() where id = $1');
 
 export async function liveSession(em: EntityManager, tokenHash: string, idleMs: number): Promise<{ sessionId: string; customerId: string } | undefined> {
-  const [row] = await sqlRows<{ id: string; customer_id: string }>(em, LIVE_SESSION, [tokenHash, idleMs / 1000]);
-  return row && { sessionId: row.id, customerId: row.customer_id };
+  const [row] = await sqlRows<{ id: string; customer_id: string; stale: boolean }>(em, LIVE_SESSION, [tokenHash, idleMs / 1000]);
+  if (!row) return undefined;
+  if (row.stale) await sqlRows(em, TOUCH_SESSION, [row.id]);
+  return { sessionId: row.id, customerId: row.customer_id };
 }
 
 /** Ends one session (sign-out); false when it had already ended. */
