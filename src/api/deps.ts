@@ -3,6 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../logger';
 import type { SimulatedPaymentProvider } from '../integrations/simulated/payments';
+import type { AccountSettings } from '../accounts/settings';
 import type { ImageStorage } from '../integrations/image-storage';
 import type { LimitSettings, RateLimits } from './rate-limits';
 import type { OrderTokens } from '../auth/order-tokens';
@@ -43,12 +44,14 @@ export interface AppDeps {
   onUndeclaredStatus?: (route: string, status: number) => void;
   /** True once a SIGTERM arrived: /readyz answers not-ready so the load balancer drains this replica. */
   isShuttingDown?: () => boolean;
+  /** Customer accounts: password cost, session lifetimes, e-mailed links (ARGON2_*, SESSION_*, *_LINK_TTL, STOREFRONT_URL). */
+  accounts: AccountSettings;
 }
 
 /**
  * Defaults for what older callers may leave out (the order tokens: the development key); the limits come as settings
  * (RATE_LIMIT_*), made into counters by buildApp.
  */
-export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'limits' | 'orderTokens'>
-  & Partial<Pick<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'orderTokens'>>
+export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'limits' | 'orderTokens' | 'accounts'>
+  & Partial<Pick<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'orderTokens' | 'accounts'>>
   & { rateLimits?: LimitSettings };

@@ -21,6 +21,8 @@ const SECURITY_SCHEMES = {
     + 'unknown, revoked or of a disabled account; 403: the key\'s account lacks the role.' },
   orderToken: { type: 'http', scheme: 'bearer', description: 'The order\'s access token, returned by checkout (the same on every replay of it) '
     + 'until support revokes it.' },
+  customerSession: { type: 'http', scheme: 'bearer', description: 'A customer\'s session token (sess_…), returned by POST /auth/sign-up and '
+    + 'POST /auth/sign-in; the server keeps only its SHA-256. It ends at sign-out, after SESSION_IDLE_TIMEOUT unused, or SESSION_MAX_AGE after sign-in.' },
   metricsToken: { type: 'http', scheme: 'bearer', description: 'A scraper\'s token whose SHA-256 is in METRICS_TOKEN_SHA256 (none needed when it is unset).' },
   providerSignature: { type: 'apiKey', in: 'header', name: 'Stripe-Signature',
     description: 'A provider\'s signature over the raw body (Stripe-Signature, X-Twilio-Signature, X-Carrier-Signature), checked by the route.' },
@@ -48,13 +50,18 @@ function routerResponses(r: AnyRoute): Record<number, string> {
   return answers;
 }
 
+const SESSION_ENDED = 'A session token (sess_…) that has ended: sign in again';
+
 function accessResponses(access: Access): Record<number, string> {
   if (access === 'metrics') return { 401: 'A token is required (METRICS_TOKEN_SHA256 is set) and this one is not among them' };
+  if (access === 'customer') return { 401: 'No session, or one that has ended: sign in (again)' };
+  if (access === 'shopper') return { 401: SESSION_ENDED };
   if (typeof access !== 'object') return {};
   const staff = { 401: 'No staff key, or one unknown, revoked or of a disabled account', 403: 'The key\'s account lacks the role' };
   if (!access.orderToken) return staff;
-  return { 401: 'An unknown or revoked staff key', 403: 'A staff key without the role',
-    404: 'No such order, or the request does not carry its access token (or the token was revoked): the same answer, so ids cannot be probed' };
+  return { 401: 'An unknown or revoked staff key, or a session token (sess_…) that has ended', 403: 'A staff key without the role',
+    404: 'No such order, or the request carries neither its access token (or the token was revoked) nor its customer\'s session: '
+      + 'the same answer, so ids cannot be probed' };
 }
 
 /** Every status the route answers: what its document lists. */
@@ -128,9 +135,12 @@ function securityOf(access: Access): { security?: Record<string, string[]>[]; 'x
   if (access === 'public') return {};
   if (access === 'webhook') return { security: [{ providerSignature: [] }] };
   if (access === 'metrics') return { security: [{ metricsToken: [] }, {}] };
+  if (access === 'customer') return { security: [{ customerSession: [] }] };
+  // Anyone; a customer's own cart needs their session.
+  if (access === 'shopper') return { security: [{}, { customerSession: [] }] };
   const roles = access.staff ? [...new Set([...access.staff, 'admin'])] : undefined;
   return {
-    security: [...(access.orderToken ? [{ orderToken: [] }] : []), ...(roles ? [{ staffKey: roles }] : [])],
+    security: [...(access.orderToken ? [{ orderToken: [] }, { customerSession: [] }] : []), ...(roles ? [{ staffKey: roles }] : [])],
     ...(roles ? { 'x-staff-roles': roles } : {}),
   };
 }

@@ -42,7 +42,7 @@ describe('OpenAPI document', () => {
     expect(body.additionalProperties).toBe(false);
     expect(body.properties.quantity).toEqual(expect.objectContaining({ type: 'integer', minimum: 1, maximum: 999 }));
     // The statuses the route really answers, each error in the one shape; no catch-all `default` anywhere.
-    expect(Object.keys(addItem.responses).sort()).toEqual(['200', '400', '404', '409', '413', '415', '422']);
+    expect(Object.keys(addItem.responses).sort()).toEqual(['200', '400', '401', '404', '409', '413', '415', '422']);
     expect(addItem.responses['409'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
     for (const [path, operations] of Object.entries(paths as Record<string, Record<string, { responses: Record<string, unknown> }>>)) {
       for (const [method, operation] of Object.entries(operations)) {
