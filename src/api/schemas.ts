@@ -75,8 +75,17 @@ export const shippingAddress = z.strictObject({
   country: z.string().regex(/^[A-Z]{2}$/, 'an upper-case ISO 3166 alpha-2 code such as US or GB'),
 }).meta({ id: 'ShippingAddress' });
 
+/**
+ * An e-mail address, as checkout and the accounts take it: ASCII only. An internationalised address (zoë@example.com,
+ * ada@bücher.example) is refused with a 400 that says so, deliberately: delivering to a UTF-8 local part needs SMTPUTF8
+ * at every hop, which the mail providers and the recipients' servers do not all speak, and a lookalike Unicode
+ * address could take over someone else's account. A domain in its punycode form (ada@xn--bcher-kva.example) is accepted.
+ */
+export const emailAddress = z.email('an ASCII e-mail address such as ada@example.com (internationalised addresses are not accepted; '
+  + 'write the domain in punycode)').max(254).meta({ example: 'ada@example.com' });
+
 export const checkoutBody = z.strictObject({
-  email: z.email('an e-mail address such as ada@example.com').max(254).optional()
+  email: emailAddress.optional()
     .meta({ description: 'Required of a guest; signed in, the account\'s address when left out.' }),
   phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 phone number such as +447700900123').optional()
     .meta({ description: 'Optional; when given, the customer is also told by SMS.' }),

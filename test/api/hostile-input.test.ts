@@ -206,3 +206,22 @@ describe('methods a path does not serve, and requests Node refuses before the ap
     expect(tunnel.headers).toMatch(/\r\nAllow: \r?\n?/i);
   });
 });
+
+describe('internationalised e-mail addresses', () => {
+  it('are refused at checkout and sign-up with a 400 that says why, the punycode form of a domain is taken, and nothing is written', async () => {
+    const cartId = await cartWithMug();
+    const before = await rowCounts();
+    for (const email of ['zoë@example.com', 'ada@bücher.example', '東京@example.jp']) {
+      const checkout = await world.api.request('POST', `/carts/${cartId}/checkout`, { headers: { 'Idempotency-Key': randomUUID() },
+        body: { email, paymentMethod: 'pm_card_visa', shippingAddress: ADDRESS } });
+      expect([email, checkout.status, checkout.body.error.code]).toEqual([email, 400, 'validation_failed']);
+      expect(checkout.body.error.message).toMatch(/ASCII e-mail address.*internationalised addresses are not accepted/);
+      const signUp = await world.api.request('POST', '/auth/sign-up', { body: { email, password: 'correct horse battery staple' } });
+      expect([email, signUp.status, signUp.body.error.code]).toEqual([email, 400, 'validation_failed']);
+    }
+    expect(await rowCounts()).toEqual(before);
+    const punycode = await world.api.request('POST', `/carts/${cartId}/checkout`, { headers: { 'Idempotency-Key': randomUUID() },
+      body: { email: 'ada@xn--bcher-kva.example', paymentMethod: 'pm_card_visa', shippingAddress: ADDRESS } });
+    expect(punycode.status).toBe(202);
+  });
+});
