@@ -75,6 +75,8 @@ const schema = z.object({
   // local peer (stripe-mock, a recording server) instead of the provider; leave them unset in production.
   // Production (NODE_ENV=production) refuses to start on the simulated payment provider unless this says true.
   ALLOW_SIMULATED_PAYMENTS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  // How long each call to the simulated payment provider takes (the fault suite slows it to kill a worker mid-call).
+  SIMULATED_PAYMENT_LATENCY: duration.default('0ms'),
   STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\w+$/, 'a Stripe secret key (sk_test_… or sk_live_…)').optional(),
   STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, "the webhook endpoint's signing secret (whsec_…)").optional(),
   STRIPE_API_BASE: z.string().url().optional(),
@@ -177,6 +179,7 @@ const EXPECTED: Partial<Record<keyof Config, string>> = {
   TEMPORAL_ADDRESS: 'host:port of a Temporal frontend, such as temporal:7233',
   TRUST_PROXY_HOPS: 'the number of proxies in front of the API, from 0 to 10',
   ALLOW_SIMULATED_PAYMENTS: 'true or false',
+  SIMULATED_PAYMENT_LATENCY: 'a duration such as 0ms, 500ms or 2s',
   METRICS_TOKEN_SHA256: 'comma-separated lowercase hex SHA-256 digests (64 characters each)',
   ORDER_TOKEN_KEY: 'a secret of at least 32 characters (e.g. openssl rand -base64 48)',
   ORDER_TOKEN_PREVIOUS_KEYS: 'comma-separated earlier ORDER_TOKEN_KEY values, each at least 32 characters',

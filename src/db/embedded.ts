@@ -19,6 +19,11 @@ export interface EmbeddedOptions {
   database: string;
   /** Keep the files after stop (dev) or throw them away (tests). */
   persistent: boolean;
+  /**
+   * Keep PostgreSQL's own durability (fsync, synchronous commits), as production has it: the fault suite
+   * restarts the server and counts on nothing committed being lost. Off by default (development and tests).
+   */
+  durable?: boolean;
   onLog?: (line: string) => void;
 }
 
@@ -38,7 +43,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     // PostgreSQL refuses to run as root; the package then runs it as a dedicated system user.
     createPostgresUser: process.getuid?.() === 0,
     // Development and tests only: durability is traded for speed, the data is disposable or re-seedable.
-    postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+    postgresFlags: [...(opts.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
       '-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1'],
     onLog: (m: unknown) => log(String(m).trim()),
     onError: (m: unknown) => log(String(m instanceof Error ? m.message : m).trim()),

@@ -30,9 +30,14 @@ export const SIMULATED_PAYMENT_METHODS = [...APPROVED, ...Object.keys(DECLINED),
 export class SimulatedPaymentProvider implements PaymentProvider {
   readonly name = 'simulated';
 
-  constructor(private readonly orm: MikroORM, private readonly publicBaseUrl = 'http://127.0.0.1:3000') {}
+  /** latencyMs: how long each call takes (SIMULATED_PAYMENT_LATENCY), half before the provider acts and half after, as a network round trip does. */
+  constructor(private readonly orm: MikroORM, private readonly publicBaseUrl = 'http://127.0.0.1:3000', private readonly latencyMs = 0) {}
 
   async authorize(req: AuthorizeRequest): Promise<AuthorizationResult> {
+    return this.slowly(() => this.authorizeNow(req));
+  }
+
+  private async authorizeNow(req: AuthorizeRequest): Promise<AuthorizationResult> {
     const attempt = await countProviderCall(this.em(), `authorize:${req.idempotencyKey}`, 'authorize');
     if (req.paymentMethod === 'pm_sim_flaky' && attempt === 2) {
       throw new PaymentProviderError('Simulated provider answered 503 Service Unavailable', 'provider_unavailable', true);
@@ -48,9 +53,20 @@ export class SimulatedPaymentProvider implements PaymentProvider {
   }
 
   async capture(req: { idempotencyKey: string; providerRef: string; amount: number }): Promise<{ capturedAmount: number }> {
-    const intent = await captureIntent(this.em(), req.providerRef, req.amount);
-    if (!intent) throw await this.unexpectedState(req.providerRef, 'capture');
-    return { capturedAmount: Number(intent.amount_captured) };
+    return this.slowly(async () => {
+      const intent = await captureIntent(this.em(), req.providerRef, req.amount);
+      if (!intent) throw await this.unexpectedState(req.providerRef, 'capture');
+      return { capturedAmount: Number(intent.amount_captured) };
+    });
+  }
+
+  /** The call takes latencyMs: the request travels, the provider acts, the answer travels back (a process killed meanwhile loses it). */
+  private async slowly<T>(act: () => Promise<T>): Promise<T> {
+    if (this.latencyMs <= 0) return act();
+    await new Promise((r) => setTimeout(r, this.latencyMs / 2));
+    const result = await act();
+    await new Promise((r) => setTimeout(r, this.latencyMs / 2));
+    return result;
   }
 
   async void(req: { idempotencyKey: string; providerRef: string }): Promise<void> {
