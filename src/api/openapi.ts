@@ -10,7 +10,7 @@
  * If-Match, 401/403/404 for its access rule. app.ts reports any status a route answers that its document does not list.
  */
 import { z } from 'zod';
-import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponseObject } from 'zod-openapi';
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiOverrideContext, type ZodOpenApiPathsObject, type ZodOpenApiResponseObject } from 'zod-openapi';
 import type { AnyRoute } from './http';
 import { describeAccess, type Access } from './access';
 import { errorBodySchema } from './errors';
@@ -24,9 +24,33 @@ const SECURITY_SCHEMES = {
   customerSession: { type: 'http', scheme: 'bearer', description: 'A customer\'s session token (sess_…), returned by POST /auth/sign-up and '
     + 'POST /auth/sign-in; the server keeps only its SHA-256. It ends at sign-out, after SESSION_IDLE_TIMEOUT unused, or SESSION_MAX_AGE after sign-in.' },
   metricsToken: { type: 'http', scheme: 'bearer', description: 'A scraper\'s token whose SHA-256 is in METRICS_TOKEN_SHA256 (none needed when it is unset).' },
-  providerSignature: { type: 'apiKey', in: 'header', name: 'Stripe-Signature',
-    description: 'A provider\'s signature over the raw body (Stripe-Signature, X-Twilio-Signature, X-Carrier-Signature), checked by the route.' },
+  stripeSignature: { type: 'apiKey', in: 'header', name: 'Stripe-Signature', description: 'Stripe\'s signature over the raw body (STRIPE_WEBHOOK_SECRET).' },
+  twilioSignature: { type: 'apiKey', in: 'header', name: 'X-Twilio-Signature',
+    description: 'Twilio\'s signature over the URL and the form fields (TWILIO_AUTH_TOKEN).' },
+  carrierSignature: { type: 'apiKey', in: 'header', name: 'X-Carrier-Signature', description: 'The carrier\'s HMAC of the raw body (CARRIER_WEBHOOK_SECRET).' },
 } as const;
+
+/** What the boundary (src/api/boundary.ts) refuses in any text of a request, said once for the whole document and in every free-text schema. */
+const TEXT_RULE = 'Text anywhere in a request (a parameter, a header read as data, the body at any depth) must not hold a NUL character '
+  + '(U+0000) or an unpaired UTF-16 surrogate: PostgreSQL cannot store them, so they are refused with 400 validation_failed. '
+  + 'Free-text request fields say so with the pattern ^[^\\u0000]*$ (JSON Schema cannot express the surrogate rule).';
+
+/** What String.prototype.trim removes, as a character class of JSON Schema's (ECMA-262) regular expressions. */
+const TRIMMED = '\\t\\n\\u000b\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+
+/**
+ * A request's free text (a string with no format, pattern or fixed values) is declared without NUL, as the
+ * boundary enforces; one the schema trims before its minimum length (z.string().trim().min(1)) must also hold
+ * a character the trim keeps, or "   " would be valid to the document and refused by the route.
+ */
+function storableText({ jsonSchema, zodSchema, io }: ZodOpenApiOverrideContext): void {
+  if (io !== 'input' || jsonSchema.type !== 'string') return;
+  if (jsonSchema.pattern || jsonSchema.format || jsonSchema.enum || jsonSchema.const !== undefined) return;
+  const checks = ((zodSchema as unknown as { _zod: { def: { checks?: { _zod: { def: { check: string; tx?: (v: string) => string } } }[] } } })
+    ._zod.def.checks ?? []).map((c) => c._zod.def);
+  const trimmed = checks.some((c) => c.check === 'overwrite' && c.tx?.(' x ') === 'x');
+  jsonSchema.pattern = trimmed && Number(jsonSchema.minLength ?? 0) > 0 ? `^[^\\u0000]*[^\\u0000${TRIMMED}][^\\u0000]*$` : '^[^\\u0000]*$';
+}
 
 /** What a client should do on a 503 or a 429: when to come back (src/api/errors.ts sets it). */
 const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' as const } } };
@@ -77,8 +101,8 @@ export function openApiDocument(routes: AnyRoute[], info: { title: string; versi
     paths[path] ??= {};
     paths[path][r.method] = operationOf(r, path);
   }
-  const document = createDocument({ openapi: '3.1.0', info, paths, components: { securitySchemes: SECURITY_SCHEMES } },
-    { allowEmptySchema: { custom: true, any: true, unknown: true } });
+  const document = createDocument({ openapi: '3.1.0', info: { ...info, description: TEXT_RULE }, paths, components: { securitySchemes: SECURITY_SCHEMES } },
+    { allowEmptySchema: { custom: true, any: true, unknown: true }, override: storableText });
   return document as unknown as Record<string, unknown>;
 }
 
@@ -92,14 +116,14 @@ function operationOf(r: AnyRoute, path: string): ZodOpenApiOperationObject {
       ...(r.params instanceof z.ZodObject ? { path: r.params } : {}),
       ...(r.query instanceof z.ZodObject ? { query: r.query } : {}),
       ...(headers.length ? { header: z.object(Object.fromEntries(headers.map(([name, h]) => {
-        const value = z.string().meta({ description: h.description });
+        const value = (h.pattern ? z.string().regex(h.pattern) : z.string().min(1)).meta({ description: h.description });
         return [name, h.required ? value : value.optional()];
       }))) } : {}),
     },
     ...(r.body ? { requestBody: { required: !r.body.safeParse(undefined).success, content: { 'application/json': { schema: r.body } } } } : {}),
     ...(r.multipart ? { requestBody: multipartBody(r.multipart) } : {}),
     ...(r.access !== 'public' ? { description: `Who may call it: ${describeAccess(r.access)}.` } : {}),
-    ...securityOf(r.access),
+    ...securityOf(r.access, r.path),
     responses: responsesOf(r),
   };
 }
@@ -131,9 +155,16 @@ function responsesOf(r: AnyRoute): Record<string, ZodOpenApiResponseObject> {
  * OpenAPI 3.1 lets a bearer scheme's requirement list role names: a staff route lists the roles that
  * may call it (admin always may), so a client can read who may call what from the document.
  */
-function securityOf(access: Access): { security?: Record<string, string[]>[]; 'x-staff-roles'?: string[] } {
+/** Each provider's webhook signs its own way, in its own header. */
+const WEBHOOK_SCHEMES: Record<string, string> = { '/webhooks/stripe': 'stripeSignature', '/webhooks/twilio': 'twilioSignature', '/webhooks/carrier': 'carrierSignature' };
+
+function securityOf(access: Access, path: string): { security?: Record<string, string[]>[]; 'x-staff-roles'?: string[] } {
   if (access === 'public') return {};
-  if (access === 'webhook') return { security: [{ providerSignature: [] }] };
+  if (access === 'webhook') {
+    const scheme = WEBHOOK_SCHEMES[path];
+    if (!scheme) throw new Error(`${path}: a webhook route needs its signature scheme in WEBHOOK_SCHEMES (src/api/openapi.ts)`);
+    return { security: [{ [scheme]: [] }] };
+  }
   if (access === 'metrics') return { security: [{ metricsToken: [] }, {}] };
   if (access === 'customer') return { security: [{ customerSession: [] }] };
   // Anyone; a customer's own cart needs their session.

@@ -61,6 +61,18 @@ export const cartView = z.object({
 // Checkout and orders
 
 /** What an Idempotency-Key may look like: long enough to be unique, plain enough to log. */
+/**
+ * A whole number in the query string: digits only, so an empty value, a space, "1e2" or "0x10" is refused
+ * instead of read as 0, 100 or 16 (what z.coerce.number() would make of them). Documented as an integer.
+ */
+export function queryInt(min: number, max: number) {
+  return z.string().regex(/^\d{1,15}$/, 'a whole number, in digits').transform(Number).pipe(z.number().int().min(min).max(max))
+    .meta({ override: ({ jsonSchema }: { jsonSchema: Record<string, unknown> }) => {
+      for (const key of Object.keys(jsonSchema)) delete jsonSchema[key];
+      Object.assign(jsonSchema, { type: 'integer', minimum: min, maximum: max });
+    } });
+}
+
 export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,255}$/;
 
 export const orderId = z.uuid('an order id as returned by checkout').meta({ example: '7d0f6a52-3c1e-4a4e-9a57-0b8f0f6b2a11' });
@@ -82,7 +94,9 @@ export const shippingAddress = z.strictObject({
  * address could take over someone else's account. A domain in its punycode form (ada@xn--bcher-kva.example) is accepted.
  */
 export const emailAddress = z.email('an ASCII e-mail address such as ada@example.com (internationalised addresses are not accepted; '
-  + 'write the domain in punycode)').max(254).meta({ example: 'ada@example.com' });
+  + 'write the domain in punycode)').max(254)
+  // RFC 5321: the part before @ holds at most 64 characters; no mail server takes a longer one.
+  .refine((e) => e.lastIndexOf('@') <= 64, 'an e-mail address whose part before @ is at most 64 characters').meta({ example: 'ada@example.com' });
 
 export const checkoutBody = z.strictObject({
   email: emailAddress.optional()
@@ -95,7 +109,8 @@ export const checkoutBody = z.strictObject({
   paymentMethod: z.string().regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'a payment method id such as pm_card_visa'),
 }).refine((b) => (b.shippingAddress === undefined) !== (b.shippingAddressId === undefined),
   { message: 'send either shippingAddress or shippingAddressId (a saved address, signed in)', path: ['shippingAddress'] })
-  .meta({ id: 'CheckoutRequest' });
+  // The refinement, said in the document too: exactly one of the two.
+  .meta({ id: 'CheckoutRequest', override: { oneOf: [{ required: ['shippingAddress'] }, { required: ['shippingAddressId'] }] } });
 
 const paymentStatus = z.enum(['pending', 'requires_action', 'authorized', 'declined', 'failed', 'voided', 'refunded', 'captured']);
 const orderStatus = z.enum([

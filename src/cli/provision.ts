@@ -1,11 +1,13 @@
 /**
  * `npm run provision`: makes the Temporal binaries (src/temporal/binaries.ts), stripe-mock
- * (src/integrations/stripe-mock.ts), pg_dump/pg_restore (src/db/pg-tools.ts) and moto_server (src/integrations/moto.ts) available.
+ * (src/integrations/stripe-mock.ts), pg_dump/pg_restore (src/db/pg-tools.ts), moto_server (src/integrations/moto.ts) and
+ * Schemathesis (src/integrations/schemathesis.ts) available.
  */
 import { ProvisioningError, provision } from '../temporal/binaries';
 import { provisionStripeMock } from '../integrations/stripe-mock';
 import { provisionPgTools } from '../db/pg-tools';
 import { provisionMotoServer } from '../integrations/moto';
+import { provisionSchemathesis } from '../integrations/schemathesis';
 
 const started = Date.now();
 try {
@@ -20,6 +22,8 @@ try {
   console.log(`[provision] pg_dump and pg_restore (backup/restore test): ${pgTools ? pgTools.pgDump.replace(/pg_dump$/, '') : 'missing (see above)'}`);
   const moto = provisionMotoServer((line) => console.log(`[provision] ${line}`));
   console.log(`[provision] moto_server (S3 image storage tests): ${moto ? `${moto.path} (from ${moto.source})` : 'missing (see above)'}`);
+  const fuzzer = provisionSchemathesis((line) => console.log(`[provision] ${line}`));
+  console.log(`[provision] Schemathesis (OpenAPI fuzzing): ${fuzzer ? `${fuzzer.path} (from ${fuzzer.source})` : 'missing (see above)'}`);
   console.log(`[provision] done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (err) {
   if (!(err instanceof ProvisioningError)) throw err;

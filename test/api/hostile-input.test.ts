@@ -225,3 +225,48 @@ describe('internationalised e-mail addresses', () => {
     expect(punycode.status).toBe(202);
   });
 });
+
+/** Bugs Schemathesis found (test/fuzz/openapi.test.ts), each kept from coming back. */
+describe('what the fuzzer found', () => {
+  it('an attribute name the database would refuse (over 100 characters) is a 400 on the field, not the constraint\'s message, and nothing is written', async () => {
+    const [before] = await world.db.orm.em.fork().getConnection().execute('select count(*)::int as n from attributes');
+    const res = await world.api.request('POST', '/admin/catalog/attributes', { headers: staffAs('catalog'),
+      body: { code: 'fuzzed', name: '0'.repeat(101), values: [] } });
+    expect([res.status, res.body.error.code, res.body.error.details.issues?.[0]?.path]).toEqual([400, 'validation_failed', 'name']);
+    const [after] = await world.db.orm.em.fork().getConnection().execute('select count(*)::int as n from attributes');
+    expect(after.n).toBe(before.n);
+    expect((await world.api.request('POST', '/admin/catalog/attributes', { headers: staffAs('catalog'),
+      body: { code: 'fuzzed', name: '0'.repeat(100), values: [] } })).status).toBe(201);
+  });
+
+  it('an e-mail address whose part before @ is over 64 characters is refused at checkout, sign-up and password reset', async () => {
+    const email = `${'a'.repeat(65)}@example.com`;
+    const cartId = await cartWithMug();
+    const before = await rowCounts();
+    const checkout = await world.api.request('POST', `/carts/${cartId}/checkout`, { headers: { 'Idempotency-Key': randomUUID() },
+      body: { email, paymentMethod: 'pm_card_visa', shippingAddress: ADDRESS } });
+    expect([checkout.status, checkout.body.error.message]).toEqual([400, expect.stringMatching(/part before @ is at most 64 characters/)]);
+    expect((await world.api.request('POST', '/auth/sign-up', { body: { email, password: 'correct horse battery staple' } })).status).toBe(400);
+    expect((await world.api.request('POST', '/auth/password-reset', { body: { email } })).status).toBe(400);
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it('a number in the query string is digits: ?offset= and ?limit=1e2 are refused, not read as 0 and 100', async () => {
+    for (const query of ['offset=', 'offset=%20', 'limit=1e2', 'limit=0x10', 'offset=-0']) {
+      const res = await world.api.request('GET', `/products?${query}`);
+      expect([query, res.status, res.body.error?.code]).toEqual([query, 400, 'validation_failed']);
+    }
+    expect((await world.api.request('GET', '/products?limit=2&offset=0')).status).toBe(200);
+  });
+
+  it('a support action with an empty Idempotency-Key is refused (it is not a UUID), and reads declare no Idempotency-Key', async () => {
+    const res = await world.api.request('POST', `/admin/orders/${randomUUID()}/hold`, { headers: { ...staffAs('support'), 'Idempotency-Key': '' },
+      body: { reason: 'check' } });
+    expect([res.status, res.body.error.message]).toEqual([400, 'Idempotency-Key must be a UUID on support routes.']);
+    const { body: doc } = await world.api.request('GET', '/openapi.json');
+    const headerNames = (op: { parameters?: { in: string; name: string }[] }) => (op.parameters ?? []).filter((p) => p.in === 'header').map((p) => p.name);
+    expect(headerNames(doc.paths['/admin/orders'].get)).toEqual([]);
+    expect(headerNames(doc.paths['/admin/notifications/in-doubt'].get)).toEqual([]);
+    expect(doc.paths['/admin/orders/{id}/hold'].post.parameters.find((p: { name: string }) => p.name === 'Idempotency-Key').schema.pattern).toMatch(/0-9a-f/);
+  });
+});

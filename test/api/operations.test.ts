@@ -94,3 +94,25 @@ describe('the database itself protects stock', () => {
     await expect(conn.execute(`update inventory set reserved = -1 where sku = 'PIN-1'`)).rejects.toThrow(/check constraint/);
   });
 });
+
+describe('the document states the rules the routes enforce (so a fuzzer\'s valid request is not refused as malformed)', () => {
+  it('free text without NUL, trimmed text with a character the trim keeps, refinements, formats, headers and signatures', async () => {
+    const { body: doc } = await api.request('GET', '/openapi.json');
+    const schemas = doc.components.schemas;
+    expect(doc.info.description).toMatch(/NUL character \(U\+0000\) or an unpaired UTF-16 surrogate/);
+    const cancel = doc.paths['/orders/{id}/cancel'].post.requestBody.content['application/json'].schema;
+    const reason = cancel.properties.reason;
+    expect(reason.pattern).toBeDefined();
+    const pattern = new RegExp(reason.pattern);
+    expect([pattern.test('changed my mind'), pattern.test('changed\u0000mind'), pattern.test('   ')]).toEqual([true, false, false]);
+    expect(new RegExp(doc.paths['/products'].get.parameters.find((p: { name: string }) => p.name === 'q').schema.pattern).test('a\u0000')).toBe(false);
+    expect(schemas.CheckoutRequest.oneOf).toEqual([{ required: ['shippingAddress'] }, { required: ['shippingAddressId'] }]);
+    expect(doc.paths['/admin/staff/{id}'].patch.requestBody.content['application/json'].schema.minProperties).toBe(1);
+    const ifMatch = doc.paths['/admin/catalog/categories/{id}'].patch.parameters.find((p: { name: string }) => p.name === 'If-Match');
+    expect([ifMatch.required, new RegExp(ifMatch.schema.pattern).test('"3"'), new RegExp(ifMatch.schema.pattern).test('3')]).toEqual([true, true, false]);
+    const since = doc.paths['/admin/orders'].get.parameters.find((p: { name: string }) => p.name === 'since').schema;
+    expect(since.anyOf.map((s: { format: string }) => s.format)).toEqual(['date', 'date-time']);
+    expect(doc.paths['/webhooks/twilio'].post.security).toEqual([{ twilioSignature: [] }]);
+    expect(doc.components.securitySchemes.carrierSignature.name).toBe('X-Carrier-Signature');
+  });
+});

@@ -16,7 +16,7 @@ import type { ImageStorage } from '../../integrations/image-storage';
 import { IF_MATCH_HEADER, expectedVersion, sendVersioned } from '../concurrency';
 import { emOf } from '../context';
 import { route } from '../http';
-import { currency, sku } from '../schemas';
+import { currency, queryInt, sku } from '../schemas';
 import { adminProductView, auditRoute, CATALOG_NOT_FOUND, CATALOG_REFUSALS, CATALOG_STAFF, catalogActor, handle } from './admin-catalog-schemas';
 
 const title = z.string().trim().min(1).max(200);
@@ -33,12 +33,13 @@ const ids = z.array(z.uuid()).max(100);
 const attributesInput = z.record(z.string().regex(/^[a-z][a-z0-9_]{0,49}$/), z.array(optionText).max(50))
   .meta({ description: 'Values by attribute code: { "brand": ["Northwind"] }. The attribute must exist; new values are added to it.' });
 const imageInput = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }).max(2000).optional().meta({ description: 'An external image.' }),
+  url: z.url({ protocol: /^https?$/ }).max(2000).optional().meta({ description: 'An external image.', override: { pattern: '^https?://' } }),
   key: z.string().regex(IMAGE_KEY, 'an image key as POST /admin/catalog/images answered it').optional()
     .meta({ description: 'An uploaded image (POST /admin/catalog/images).' }),
   alt: z.string().max(500).optional(),
   position: z.number().int().min(0).max(1000).optional(),
-}).refine((i) => (i.url === undefined) !== (i.key === undefined), 'give either url or key');
+}).refine((i) => (i.url === undefined) !== (i.key === undefined), 'give either url or key')
+  .meta({ override: { oneOf: [{ required: ['url'] }, { required: ['key'] }] } }); // the refinement, in the document
 
 const variantInput = z.strictObject({
   sku, title: title.optional().meta({ description: 'Defaults to the option values, e.g. "Black / M".' }),
@@ -88,7 +89,7 @@ function productRoutes(staff: Staff, view: View) {
       ...staff, method: 'get', path: '/admin/catalog/products',
       summary: 'Products of every status, most recently changed first',
       query: z.strictObject({ status: status.optional(), q: z.string().trim().min(1).max(200).optional().meta({ description: 'Words of the title or description, or a handle.' }),
-        limit: z.coerce.number().int().min(1).max(100).default(50), offset: z.coerce.number().int().min(0).max(10_000).default(0) }),
+        limit: queryInt(1, 100).default(50), offset: queryInt(0, 10_000).default(0) }),
       responses: { 200: { description: 'A page of products', schema: z.object({ items: z.array(z.object({
         id: z.uuid(), handle: z.string(), title: z.string(), status, version: z.number().int(), variants: z.number().int(), updatedAt: z.string() })) }) } },
       handler: async (ctx, { query }) => {

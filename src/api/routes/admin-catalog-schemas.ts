@@ -6,6 +6,7 @@ import { auditTrail, type CatalogActor } from '../../store/catalog-writes';
 import { staffOf } from '../access';
 import { emOf } from '../context';
 import { route } from '../http';
+import { queryInt } from '../schemas';
 
 export const handle = z.string().max(200).regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'lower-case letters and digits in words joined by hyphens, such as merino-wool-hoodie');
 
@@ -55,7 +56,7 @@ export function auditRoute(path: string, summary: string) {
   return route({
     ...staff, method: 'get', path, summary,
     params: z.strictObject({ id: z.uuid() }),
-    query: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+    query: z.strictObject({ limit: queryInt(1, 500).default(100) }),
     responses: { 200: { description: 'Newest first', schema: z.object({ items: z.array(auditEntry) }) } },
     handler: async (ctx, { params, query }) => {
       const rows = await auditTrail(emOf(ctx), params.id, query.limit);

@@ -17,6 +17,8 @@ const name = z.string().trim().min(1).max(200);
 const description = z.string().max(20_000);
 const position = z.number().int().min(0).max(100_000);
 const value = z.string().trim().min(1).max(100);
+/** An attribute's name: at most 100 characters, as the database keeps it (attributes_name_check). */
+const attributeName = z.string().trim().min(1).max(100);
 const version = z.number().int().meta({ description: 'Sent as the ETag; send it back in If-Match to change it.' });
 
 const categoryView = z.object({ id: z.uuid(), parentId: z.uuid().nullable(), handle: z.string(), name: z.string(), description: z.string(),
@@ -30,7 +32,7 @@ const categoryInput = z.strictObject({ handle, name, description: description.op
   parentId: z.uuid().nullable().optional().meta({ description: 'The parent category; null or left out for a top-level one.' }) });
 const collectionInput = z.strictObject({ handle, title: name, description: description.optional() });
 const attributeInput = z.strictObject({ code: z.string().regex(/^[a-z][a-z0-9_]{0,49}$/, 'lower-case letters, digits and _, such as brand'),
-  name, filterable: z.boolean().optional(), position: position.optional(), values: z.array(value).max(1000).optional() });
+  name: attributeName, filterable: z.boolean().optional(), position: position.optional(), values: z.array(value).max(1000).optional() });
 
 const idParams = z.strictObject({ id: z.uuid() });
 const withEtag = (description: string, schema: z.ZodType) => ({ description, schema, headers: { ETag: 'Its version, for If-Match.' } });

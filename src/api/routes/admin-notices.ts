@@ -15,6 +15,7 @@ import { emOf } from '../context';
 import { route } from '../http';
 import { staffOf } from '../access';
 import { NOTICE_KINDS, noticeById, noticesMatching, resolveNotice, type NoticeRow } from '../../store/support';
+import { queryInt } from '../schemas';
 
 const noticeView = z.object({
   id: z.uuid(),
@@ -47,7 +48,7 @@ const listNotices = (staff: Staff) => route({
     kind: z.enum(NOTICE_KINDS).optional(),
     state: z.enum(['open', 'resolved', 'all']).default('open'),
     orderId: z.uuid().optional(),
-    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    limit: queryInt(1, 1000).default(100),
   }),
   responses: { 200: { description: 'The notices, oldest first', schema: z.object({ notices: z.array(noticeView) }) } },
   handler: async (ctx, { query }) => {

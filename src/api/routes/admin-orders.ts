@@ -21,13 +21,18 @@ import type { AppDeps } from '../deps';
 import { emOf } from '../context';
 import { route } from '../http';
 import { staffOf } from '../access';
-import { liveOrderView, orderId, shippingAddress } from '../schemas';
+import { liveOrderView, orderId, queryInt, shippingAddress } from '../schemas';
 
 const params = z.strictObject({ id: orderId });
 const reason = z.string().trim().min(1).max(500).meta({ description: 'Why, in a few words; kept in the audit trail and the order\'s timeline.' });
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const HEADERS = {
-  'Idempotency-Key': { required: false, description: 'A UUID: a retried request with the same key is the same request (never a second refund).' },
+  'Idempotency-Key': { required: false, pattern: UUID,
+    description: 'A UUID: a retried request with the same key is the same request (never a second refund).' },
 };
+
+/** A date (2026-11-26) or a time with its offset (2026-11-26T08:00:00Z), as the visibility query takes it. */
+const isoDateOrTime = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
 
 const doneView = (result: z.ZodType) => z.object({
   action: z.string(), auditId: z.uuid(), summary: z.string().meta({ description: 'What happened, in words.' }), result,
@@ -40,7 +45,9 @@ const auditView = z.object({
   outcomeDetail: z.string().nullable(), requestedAt: z.string(), completedAt: z.string().nullable(),
 }).meta({ id: 'SupportAction' });
 
-type Staff = { tag: string; access: { staff: ['support'] }; headers: typeof HEADERS };
+/** A read takes no Idempotency-Key: its routes drop the header (reader). */
+type Staff = { tag: string; access: { staff: ['support'] }; headers?: typeof HEADERS };
+const reader = (staff: Staff): Staff => ({ ...staff, headers: undefined });
 
 /** What a support action may answer besides done (src/support/actions.ts: the action's refusal decides the code). */
 const REFUSALS = {
@@ -69,9 +76,9 @@ export function adminOrderRoutes(deps: Pick<AppDeps, 'temporal' | 'orm'>) {
 }
 
 const inDoubtRoute = (staff: Staff, deps: Pick<AppDeps, 'orm'>) => route({
-  ...staff, method: 'get', path: '/admin/notifications/in-doubt',
+  ...reader(staff), method: 'get', path: '/admin/notifications/in-doubt',
   summary: 'Customer messages in doubt (a send was cut off or the provider did not answer): never resent by themselves; resend an order\'s after asking the customer',
-  query: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+  query: z.strictObject({ limit: queryInt(1, 1000).default(100) }),
   responses: { 200: { description: 'Oldest first', schema: z.object({ messages: z.array(z.object({
     orderId: z.string().nullable(), cartId: z.string().nullable(), template: z.string(), channel: z.string(), occurrence: z.number().int(), claimedAt: z.string(),
     attempts: z.number().int(), note: z.string().nullable() })) }) } },
@@ -81,15 +88,15 @@ const inDoubtRoute = (staff: Staff, deps: Pick<AppDeps, 'orm'>) => route({
 });
 
 const findRoute = (staff: Staff, support: Support) => route({
-  ...staff, method: 'get', path: '/admin/orders',
+  ...reader(staff), method: 'get', path: '/admin/orders',
   summary: 'Find orders by a visibility query over their search attributes (order, customer, status, total, dates)',
   query: z.strictObject({
     orderId: orderId.optional(), customerId: z.uuid().optional(), status: z.enum(ORDER_STATUSES).optional(),
-    minTotal: z.coerce.number().int().min(0).optional().meta({ description: 'Minor units, inclusive.' }),
-    maxTotal: z.coerce.number().int().min(0).optional(),
-    since: z.string().max(40).optional().meta({ description: 'ISO 8601 date or time, inclusive.' }), until: z.string().max(40).optional(),
+    minTotal: queryInt(0, 1_000_000_000_000).optional().meta({ description: 'Minor units, inclusive.' }),
+    maxTotal: queryInt(0, 1_000_000_000_000).optional(),
+    since: isoDateOrTime.optional().meta({ description: 'ISO 8601 date or time, inclusive.' }), until: isoDateOrTime.optional(),
     dateField: z.enum(['StartTime', 'ExecutionTime']).optional(),
-    limit: z.coerce.number().int().min(1).max(1000).default(50),
+    limit: queryInt(1, 1000).default(50),
   }),
   responses: { 200: { description: 'The orders found, newest first, and the query used (it works in the Temporal UI too)', schema: z.object({
     query: z.string(), orders: z.array(z.object({ orderId: z.string(), customerId: z.string().optional(), status: z.string().optional(),
@@ -101,7 +108,7 @@ const findRoute = (staff: Staff, support: Support) => route({
 });
 
 const orderRoute = (staff: Staff, support: Support) => route({
-  ...staff, method: 'get', path: '/admin/orders/:id',
+  ...reader(staff), method: 'get', path: '/admin/orders/:id',
   summary: 'The order\'s live state from its workflow (status, timeline, pending compensations) and its support actions',
   params,
   responses: { 200: { description: 'Live state and audit trail', schema: z.object({ live: liveOrderView, supportActions: z.array(auditView) }) },
@@ -127,7 +134,9 @@ const cancelOrHoldRoute = (staff: Staff, support: Support, action: 'cancel' | 'h
 const addressRoute = (staff: Staff, support: Support) => route({
   ...staff, method: 'patch', path: '/admin/orders/:id/shipping-address',
   summary: 'Change fields of the shipping address (the rest stay); refused once the label is printed',
-  params, body: shippingAddress.partial().extend({ reason: reason.optional() }).strict(),
+  // At least one address field (the handler says so); the document says it too.
+  params, body: shippingAddress.partial().extend({ reason: reason.optional() }).strict()
+    .meta({ override: { anyOf: Object.keys(shippingAddress.shape).map((field) => ({ required: [field] })) } }),
   responses: { 200: { description: 'Done; the order\'s state after it', schema: doneView(liveOrderView) }, ...REFUSALS },
   handler: async (ctx, { params, body }) => {
     const { reason: why, ...fields } = body;
@@ -208,8 +217,10 @@ const carrierEventRoutes = (staff: Staff, support: Support) => [
 
 /** Who acts is the key's owner (the router let only support and admins through). */
 export function callerOf(ctx: Context): Caller {
+  // Sent, even empty, it must be a UUID; not sent, the request is its own.
+  const sent = ctx.headers['idempotency-key'] !== undefined;
   const key = ctx.get('Idempotency-Key');
-  if (key && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(key)) {
+  if (sent && !UUID.test(key)) {
     throw new DomainError(ErrorCode.ValidationFailed, 'Idempotency-Key must be a UUID on support routes.', { in: 'headers' });
   }
   return { staff: staffOf(ctx), via: 'api', requestId: key || undefined };

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { DomainError, ErrorCode } from '../../domain/errors';
-import { checkStaffName, parseRoles, STAFF_ROLES } from '../../domain/staff';
+import { checkStaffName, parseRoles, STAFF_NAME, STAFF_ROLES } from '../../domain/staff';
 import {
   createStaffAccount, issueStaffKey, revokeStaffKey, staffAccount, staffAccounts, updateStaffAccount,
   type StaffAccountRow, type StaffAccountWithKeys, type StaffKeyRow,
@@ -34,7 +34,9 @@ export const keyOf = (k: StaffKeyRow) => ({ id: k.id, hint: k.hint, label: k.lab
 export const accountOf = (a: StaffAccountRow, keys: StaffKeyRow[] = []) => ({ id: a.id, name: a.name, roles: a.roles, createdAt: iso(a.created_at)!,
   disabledAt: iso(a.disabled_at), keys: keys.map(keyOf) });
 
-const roles = z.array(z.string()).min(1).max(STAFF_ROLES.length).meta({ description: `One or more of ${STAFF_ROLES.join(', ')}.` });
+// Checked by parseRoles (its refusal names the roles there are); the document lists them.
+const roles = z.array(z.string()).min(1).max(STAFF_ROLES.length)
+  .meta({ description: `One or more of ${STAFF_ROLES.join(', ')}.`, override: { items: { type: 'string', enum: [...STAFF_ROLES] } } });
 const label = z.string().trim().max(100).meta({ description: 'What the key is for, e.g. "laptop" or "packing station 2".' });
 const params = z.strictObject({ id: z.string().min(1).max(64).meta({ description: 'The account\'s id or name.' }) });
 const admin = { tag: 'staff', access: { staff: ['admin'] } } as const;
@@ -54,7 +56,8 @@ const accountRoutes = () => [
   }),
   route({
     ...admin, method: 'post', path: '/admin/staff', summary: 'Create a staff account with its roles, and its first key (shown once)',
-    body: z.strictObject({ name: z.string(), roles, label: label.optional() }),
+    // checkStaffName says what is wrong with a name; the document states the rule.
+    body: z.strictObject({ name: z.string().meta({ override: { pattern: STAFF_NAME.source } }), roles, label: label.optional() }),
     responses: { 201: { description: 'Created', schema: z.object({ account: accountView, key: issuedKey }) },
       409: { description: 'An account of that name exists (staff_name_taken)' } },
     handler: async (ctx, { body }) => {
@@ -76,7 +79,8 @@ const accountRoutes = () => [
     ...admin, method: 'patch', path: '/admin/staff/:id', params,
     summary: 'Change an account\'s roles, or disable it (its keys stop working at once) or enable it again',
     body: z.strictObject({ roles: roles.optional(), disabled: z.boolean().optional() })
-      .refine((b) => b.roles !== undefined || b.disabled !== undefined, 'give roles, disabled, or both'),
+      .refine((b) => b.roles !== undefined || b.disabled !== undefined, 'give roles, disabled, or both')
+      .meta({ override: { minProperties: 1 } }), // the refinement, in the document
     responses: { 200: { description: 'The account after the change', schema: accountView }, ...noAccount },
     handler: async (ctx, { params, body }) => {
       const em = emOf(ctx);

@@ -43,7 +43,7 @@ export function checkoutRoutes(deps: CheckoutDeps) {
       method: 'post', path: '/carts/:id/checkout', tag: 'checkout', access: 'shopper',
       summary: 'Place the order for a cart; answers with the payment outcome (authorized, declined, or needs customer action)',
       params: z.strictObject({ id: cartId }),
-      headers: { 'Idempotency-Key': { required: true, description: '8–255 characters of A-Z a-z 0-9 _ . : -, new for each order. '
+      headers: { 'Idempotency-Key': { required: true, pattern: IDEMPOTENCY_KEY, description: '8–255 characters of A-Z a-z 0-9 _ . : -, new for each order. '
         + 'Retrying with the same key and body returns the same order; the same key with another body is refused (422).' } },
       body: checkoutBody,
       responses: { 202: { description: 'Order placed (or this request replayed): the payment outcome so far, and the order\'s access token', schema: checkoutResponse },

@@ -14,7 +14,7 @@ import type { AppDeps } from '../deps';
 import { customerOf, orderNotFound } from '../access';
 import { emOf } from '../context';
 import { route } from '../http';
-import { orderId, orderView } from '../schemas';
+import { orderId, orderView, queryInt } from '../schemas';
 import { orderSummaryView } from '../account-schemas';
 import { liveState, loadOrder } from './orders';
 import { loadShipments, shipmentsResponse } from './shipments';
@@ -58,7 +58,7 @@ export function myOrderRoutes(deps: Pick<AppDeps, 'temporal'>) {
       ...signedInOnly, method: 'get', path: '/me/orders',
       summary: 'The customer\'s orders, newest first, a page at a time',
       query: z.strictObject({
-        limit: z.coerce.number().int().min(1).max(PAGE_MAX).default(PAGE_DEFAULT),
+        limit: queryInt(1, PAGE_MAX).default(PAGE_DEFAULT),
         cursor: z.string().max(200).optional().meta({ description: 'nextCursor from the previous page; leave out for the first.' }),
       }),
       responses: { 200: { description: 'A page of orders', schema: z.object({ items: z.array(orderSummaryView),
