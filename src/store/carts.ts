@@ -10,6 +10,9 @@ import { assertCartWritable, checkQuantity, lineTotal, MAX_LINES_PER_CART, subto
 import { DomainError, ErrorCode, notFound } from '../domain/errors';
 import type { ProductStatus } from '../domain/catalog';
 import { formatMoney, type Money } from '../domain/money';
+import type { ShippingAddress } from '../domain/order';
+import type { NotAppliedReason } from '../domain/promotions';
+import { breakdownView, PRICING_CONTEXT, priceWithContext, type PricedCartLine, type PricingContext } from './cart-pricing';
 import { sqlRows, sqlTransaction, statement, type Sql } from '../db/sql';
 
 const priced = (m: Money) => ({ ...m, formatted: formatMoney(m) });
@@ -37,6 +40,12 @@ export interface CartView {
   lines: CartLineView[];
   itemCount: number;
   subtotal: ReturnType<typeof priced>;
+  shippingAddress: ShippingAddress | null;
+  shippingMethod: { id: string; name: string; carrier: string; minDays: number | null; maxDays: number | null; available: boolean } | null;
+  /** The cart's codes: applied, or why not. */
+  promotions: { code: string; name: string; applied: boolean; reason?: NotAppliedReason }[];
+  /** The whole price of the lines for sale: discounts, shipping, taxes, total (src/domain/pricing.ts). */
+  pricing: ReturnType<typeof breakdownView>;
   createdAt: string;
   updatedAt: string;
 }
@@ -59,6 +68,8 @@ interface CartRow {
   title: string; product_title: string; product_handle: string; product_status: ProductStatus; quantity: number;
   /** Null when the variant has no price in the cart's currency. */
   price_amount: string | null; available: number;
+  product_id: string; tax_category: string; weight_grams: number | null; category_ids: string[];
+  shipping_address: ShippingAddress | null; pricing: PricingContext;
 }
 
 /**
@@ -68,10 +79,13 @@ interface CartRow {
  */
 function cartViewOver(lines: string): string {
   return `
-  select c.id, c.status, c.currency, c.created_at, c.updated_at,
+  select c.id, c.status, c.currency, c.created_at, c.updated_at, c.shipping_address, px.pricing,
          l.sku, v.title, p.title as product_title, p.handle as product_handle, p.status as product_status, l.quantity,
-         vp.amount as price_amount, coalesce(i.on_hand - i.reserved, 0) as available
+         vp.amount as price_amount, coalesce(i.on_hand - i.reserved, 0) as available,
+         p.id as product_id, p.tax_category, v.weight_grams,
+         array(select pc.category_id from product_categories pc where pc.product_id = p.id) as category_ids
     from carts c
+    left join lateral (${PRICING_CONTEXT}) px on true
     left join ${lines} l on l.cart_id = c.id
     left join variants v on v.sku = l.sku
     left join products p on p.id = v.product_id
@@ -102,6 +116,9 @@ function cartView(cartId: string, rows: CartRow[]): CartView {
   // The subtotal is what checkout would charge: lines that can no longer be bought are shown, not counted.
   const sellable = lines.filter((l) => l.forSale && l.unitPrice !== null)
     .map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice as Money }));
+  const ctx = cart.pricing;
+  const breakdown = priceWithContext(cart.currency, pricingLines(rows.filter((r) => sellable.some((l) => l.sku === r.sku))), ctx);
+  const method = ctx.method;
   return {
     id: cart.id,
     status: cart.status,
@@ -109,9 +126,24 @@ function cartView(cartId: string, rows: CartRow[]): CartView {
     lines,
     itemCount: lines.reduce((n, l) => n + l.quantity, 0),
     subtotal: priced(subtotal(sellable, cart.currency)),
+    shippingAddress: cart.shipping_address,
+    shippingMethod: method && { id: method.id, name: method.name, carrier: method.carrier, minDays: method.minDays, maxDays: method.maxDays,
+      available: breakdown.shipping !== null },
+    promotions: ctx.promotions.filter((p) => p.inCart && p.code !== null).map((p) => {
+      const refused = breakdown.notApplied.find((n) => n.promotionId === p.id);
+      return { code: p.code as string, name: p.name, applied: !refused, ...(refused ? { reason: refused.reason } : {}) };
+    }),
+    pricing: breakdownView(breakdown),
     createdAt: cart.created_at.toISOString(),
     updatedAt: cart.updated_at.toISOString(),
   };
+}
+
+/** The rows' lines as the pricing module takes them. */
+export function pricingLines(rows: readonly Pick<CartRow, 'sku' | 'quantity' | 'price_amount' | 'product_id' | 'tax_category' | 'weight_grams' | 'category_ids'>[])
+  : PricedCartLine[] {
+  return rows.map((r) => ({ sku: r.sku as string, quantity: r.quantity, unitPrice: Number(r.price_amount), productId: r.product_id,
+    categoryIds: r.category_ids, taxCategory: r.tax_category, weightGrams: r.weight_grams ?? 0 }));
 }
 
 /**
