@@ -18,6 +18,7 @@ import { adminNoticeRoutes } from './routes/admin-notices';
 import { adminOrderRoutes } from './routes/admin-orders';
 import { adminStaffRoutes } from './routes/admin-staff';
 import { carrierWebhookRoutes } from './routes/carrier-webhooks';
+import { cartPricingRoutes } from './routes/cart-pricing';
 import { cartRoutes } from './routes/carts';
 import { checkoutRoutes } from './routes/checkout';
 import { healthRoutes } from './routes/health';
@@ -34,7 +35,7 @@ export type { AppDeps, AppOptions };
 
 export function allRoutes(deps: AppDeps): AnyRoute[] {
   return [
-    ...healthRoutes(deps), ...metricsRoutes(), ...productRoutes(deps), ...cartRoutes(deps), ...checkoutRoutes(deps), ...orderRoutes(deps),
+    ...healthRoutes(deps), ...metricsRoutes(), ...productRoutes(deps), ...cartRoutes(deps), ...cartPricingRoutes(), ...checkoutRoutes(deps), ...orderRoutes(deps),
     ...shipmentRoutes(), ...carrierWebhookRoutes(deps),
     ...adminCatalogProductRoutes(deps.images), ...adminCatalogTaxonomyRoutes(), ...adminCatalogImageRoutes(deps.images, deps.imageMaxBytes),
     ...adminInventoryRoutes(), ...warehouseRoutes(deps), ...adminOrderRoutes(deps), ...adminNoticeRoutes(), ...adminStaffRoutes(),

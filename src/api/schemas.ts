@@ -108,7 +108,7 @@ export const checkoutBody = z.strictObject({
   email: z.email('an e-mail address such as ada@example.com').max(254),
   phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 phone number such as +447700900123').optional()
     .meta({ description: 'Optional; when given, the customer is also told by SMS.' }),
-  shippingAddress,
+  shippingAddress: shippingAddress.optional().meta({ description: 'Where to ship; it becomes the cart\'s address. Left out: the cart\'s address (PUT /carts/:id/shipping-address).' }),
   paymentMethod: z.string().regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'a payment method id such as pm_card_visa'),
 }).meta({ id: 'CheckoutRequest' });
 
@@ -130,6 +130,8 @@ export const checkoutResponse = z.object({
   status: orderStatus,
   accessToken: z.string().meta({ description: 'Shown once: send it as "Authorization: Bearer <token>" to read or cancel this order.' }),
   payment: paymentOutcomeView,
+  failure: z.object({ code: z.string(), message: z.string() }).optional()
+    .meta({ description: 'Why the order failed before its payment, e.g. promotion_limit_reached or out_of_stock: the cart is open again.' }),
   links: z.object({ self: z.string(), cancel: z.string() }),
 }).meta({ id: 'CheckoutAccepted' });
 

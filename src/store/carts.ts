@@ -101,6 +101,11 @@ export async function loadCartView(em: EntityManager, cartId: string): Promise<C
   return cartView(cartId, await sqlRows<CartRow>(em, CART_VIEW, [cartId]));
 }
 
+/** The cart as the caller's transaction sees it (after its own writes). */
+export async function cartViewIn(sql: Sql, cartId: string): Promise<CartView> {
+  return cartView(cartId, await sql.rows<CartRow>(CART_VIEW, [cartId]));
+}
+
 function cartView(cartId: string, rows: CartRow[]): CartView {
   const cart = rows[0];
   if (!cart) throw notFound(ErrorCode.CartNotFound, 'Cart', cartId);
@@ -187,10 +192,10 @@ export async function removeItem(em: EntityManager, cartId: string, sku: string)
 }
 
 /** A cart row locked for the rest of the caller's transaction (checkout), or undefined when there is none. */
-export interface LockedCart { id: string; status: CartStatus; currency: string; customer_id: string | null }
+export interface LockedCart { id: string; status: CartStatus; currency: string; customer_id: string | null; shipping_address: ShippingAddress | null }
 
 export async function lockCart(tx: EntityManager, cartId: string): Promise<LockedCart | undefined> {
-  const [cart] = await tx.execute<LockedCart[]>('select id, status, currency, customer_id from carts where id = ? for update', [cartId]);
+  const [cart] = await tx.execute<LockedCart[]>('select id, status, currency, customer_id, shipping_address from carts where id = ? for update', [cartId]);
   return cart;
 }
 
@@ -206,16 +211,18 @@ export async function reopenCartOfOrder(em: EntityManager, orderId: string): Pro
   return rows.length > 0;
 }
 
-/** A cart line at today's price, titled "Product (Variant)" as an order line and a reminder show it. */
-export interface PricedLine { sku: string; title: string; quantity: number; unitPrice: Money }
+/** A cart line at today's price, titled "Product (Variant)" as an order line and a reminder show it, with what pricing needs of it. */
+export interface PricedLine { sku: string; title: string; quantity: number; unitPrice: Money; pricing: PricedCartLine }
 
 /** A line that cannot be bought as it is: its product was withdrawn, or its variant has no price in the cart's currency. */
 export interface UnsellableLine { sku: string; reason: 'product_unavailable' | 'no_price_in_currency' }
 
 /** The cart's lines at today's prices in the cart's currency, by SKU (checkout's order lines, the abandoned-cart reminder), and those that cannot be bought. */
 export async function pricedLinesOfCart(em: EntityManager, cartId: string): Promise<{ lines: PricedLine[]; unsellable: UnsellableLine[] }> {
-  const rows = await em.execute<{ sku: string; title: string; quantity: number; amount: string | null; currency: string; status: ProductStatus }[]>(
-    `select l.sku, p.title || ' (' || v.title || ')' as title, l.quantity, vp.amount, c.currency, p.status
+  const rows = await em.execute<(Pick<CartRow, 'quantity' | 'price_amount' | 'product_id' | 'tax_category' | 'weight_grams' | 'category_ids'>
+    & { sku: string; title: string; status: ProductStatus; currency: string })[]>(
+    `select l.sku, p.title || ' (' || v.title || ')' as title, l.quantity, vp.amount as price_amount, p.status, c.currency,
+            p.id as product_id, p.tax_category, v.weight_grams, array(select pc.category_id from product_categories pc where pc.product_id = p.id) as category_ids
        from cart_lines l join carts c on c.id = l.cart_id join variants v on v.sku = l.sku join products p on p.id = v.product_id
        left join variant_prices vp on vp.variant_id = v.id and vp.currency = c.currency
       where l.cart_id = ? order by l.sku`, [cartId]);
@@ -223,10 +230,18 @@ export async function pricedLinesOfCart(em: EntityManager, cartId: string): Prom
   const unsellable: UnsellableLine[] = [];
   for (const l of rows) {
     if (l.status !== 'published') unsellable.push({ sku: l.sku, reason: 'product_unavailable' });
-    else if (l.amount === null) unsellable.push({ sku: l.sku, reason: 'no_price_in_currency' });
-    else lines.push({ sku: l.sku, title: l.title, quantity: l.quantity, unitPrice: { amount: Number(l.amount), currency: l.currency } });
+    else if (l.price_amount === null) unsellable.push({ sku: l.sku, reason: 'no_price_in_currency' });
+    else {
+      lines.push({ sku: l.sku, title: l.title, quantity: l.quantity, unitPrice: { amount: Number(l.price_amount), currency: l.currency }, pricing: pricingLines([l])[0] });
+    }
   }
   return { lines, unsellable };
+}
+
+/** The pricing context of a cart (src/store/cart-pricing.ts), as the caller's transaction sees it. */
+export async function pricingContextOfCart(em: EntityManager, cartId: string): Promise<PricingContext> {
+  const [row] = await em.execute<{ pricing: PricingContext }[]>(`select px.pricing from carts c left join lateral (${PRICING_CONTEXT}) px on true where c.id = ?`, [cartId]);
+  return row.pricing;
 }
 
 interface AddItemFacts {
@@ -273,7 +288,7 @@ async function touchCartWithFacts(sql: Sql, cartId: string, sku: string): Promis
 }
 
 /** Locks the cart row for the rest of the transaction (concurrent writes queue here) and marks it as just used. */
-async function touchWritableCart(sql: Sql, cartId: string): Promise<{ currency: string }> {
+export async function touchWritableCart(sql: Sql, cartId: string): Promise<{ currency: string }> {
   const [cart] = await sql.rows<{ status: CartStatus; currency: string }>(TOUCH_CART, [cartId]);
   if (!cart) throw notFound(ErrorCode.CartNotFound, 'Cart', cartId);
   assertCartWritable(cartId, cart.status); // a refusal rolls the touch back

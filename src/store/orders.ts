@@ -8,17 +8,22 @@
 import { createHash } from 'node:crypto';
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
 import { newToken, sha256Hex } from '../auth/tokens';
-import { assertCartWritable, subtotal } from '../domain/cart';
+import { assertCartWritable } from '../domain/cart';
 import { DomainError, ErrorCode, notFound } from '../domain/errors';
 import type { OrderStatus, ShippingAddress } from '../domain/order';
-import { lockCart, markCartCheckedOut, pricedLinesOfCart, type LockedCart, type UnsellableLine } from './carts';
+import type { Breakdown } from '../domain/pricing';
+import { lockCart, markCartCheckedOut, pricedLinesOfCart, pricingContextOfCart, type LockedCart, type PricedLine, type UnsellableLine } from './carts';
+import { priceWithContext } from './cart-pricing';
+import { addressRequired, methodUnavailable, setAddressSql } from './cart-shipping';
+import { assertWithinLimits, customerKeyOf, limitFactsIn, promotionRefusal } from './promotions';
 
 export interface PlaceOrderRequest {
   cartId: string;
   idempotencyKey: string;
   email: string;
   phone?: string;
-  shippingAddress: ShippingAddress;
+  /** Where to ship; left out, the cart's own address (PUT /carts/:id/shipping-address). */
+  shippingAddress?: ShippingAddress;
   paymentMethod: string;
 }
 
@@ -34,6 +39,8 @@ export interface PlacedOrder {
   customerId?: string;
   paymentMethod: string;
   notifyBySms: boolean;
+  /** The promotions the order was priced with (codes, or names of automatic ones): the checkout redeems their uses. */
+  promotions: string[];
 }
 
 /** An orders row (amounts are bigint and timestamps text, as pg and the ORM read them). */
@@ -77,27 +84,68 @@ async function insertOnce(em: EntityManager, req: PlaceOrderRequest): Promise<Pl
       const lines = (await linesOfOrder(tx, existing.id)).map((l) => ({ sku: l.sku, quantity: l.quantity }));
       return { ...(await issueToken(tx, existing.id)), orderId: existing.id, status: existing.status, created: false,
         currency: existing.currency, totalAmount: Number(existing.total_amount), lines, customerId: existing.customer_id ?? undefined,
-        paymentMethod: req.paymentMethod, notifyBySms: existing.phone !== null };
+        paymentMethod: req.paymentMethod, notifyBySms: existing.phone !== null, promotions: await promotionsOfOrder(tx, existing.id) };
     }
     assertCheckoutable(req.cartId, cart);
-    const { lines, unsellable } = await pricedLinesOfCart(tx, req.cartId);
-    assertSellable(req.cartId, cart.currency, unsellable);
-    if (lines.length === 0) throw new DomainError(ErrorCode.CartEmpty, `Cart ${req.cartId} is empty; add items before checking out.`, { cartId: req.cartId });
-    const total = subtotal(lines, cart.currency);
+    const { lines, breakdown, address } = await priceForCheckout(tx, req, cart);
     const [order] = await tx.execute<{ id: string; status: string }[]>(
-      `insert into orders (cart_id, customer_id, idempotency_key, request_hash, status, email, phone, shipping_address, currency, subtotal_amount, total_amount)
-       values (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?) returning id, status`,
-      [req.cartId, cart.customer_id, req.idempotencyKey, hash, req.email, req.phone ?? null, JSON.stringify(req.shippingAddress),
-        cart.currency, total.amount, total.amount]);
+      `insert into orders (cart_id, customer_id, idempotency_key, request_hash, status, email, phone, shipping_address, currency,
+         subtotal_amount, discount_amount, shipping_amount, tax_amount, prices_include_tax, total_amount, pricing)
+       values (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id, status`,
+      [req.cartId, cart.customer_id, req.idempotencyKey, hash, req.email, req.phone ?? null, JSON.stringify(address), cart.currency,
+        breakdown.subtotal, breakdown.discountTotal, breakdown.shipping?.amount ?? 0, breakdown.taxTotal, breakdown.pricesIncludeTax, breakdown.total,
+        JSON.stringify(breakdown)]);
     await tx.execute(
       `insert into order_lines (order_id, sku, title, quantity, unit_price_amount, line_total_amount) values
        ${lines.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
       lines.flatMap((l) => [order.id, l.sku, l.title, l.quantity, l.unitPrice.amount, l.unitPrice.amount * l.quantity]));
+    if (breakdown.discounts.length > 0) {
+      await tx.execute(`insert into order_promotions (order_id, promotion_id, code, name, amount) values ${breakdown.discounts.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+        breakdown.discounts.flatMap((d) => [order.id, d.promotionId, d.code, d.name, d.amount]));
+    }
     await markCartCheckedOut(tx, req.cartId);
     return { ...(await issueToken(tx, order.id)), orderId: order.id, status: order.status, created: true, currency: cart.currency,
-      totalAmount: total.amount, lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), customerId: cart.customer_id ?? undefined,
-      paymentMethod: req.paymentMethod, notifyBySms: req.phone !== undefined };
+      totalAmount: breakdown.total, lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), customerId: cart.customer_id ?? undefined,
+      paymentMethod: req.paymentMethod, notifyBySms: req.phone !== undefined, promotions: breakdown.discounts.map((d) => d.code ?? d.name) };
   });
+}
+
+/**
+ * The order's price, as the cart shows it, re-checked: the address given becomes the cart's (a
+ * method that does not serve it is dropped, as with PUT /carts/:id/shipping-address); a store that
+ * ships at a charge needs a method that can ship the cart; a code the cart no longer gets, or whose
+ * uses are taken, refuses the checkout rather than charge another price than the cart showed.
+ */
+async function priceForCheckout(tx: EntityManager, req: PlaceOrderRequest, cart: LockedCart)
+  : Promise<{ lines: PricedLine[]; breakdown: Breakdown; address: ShippingAddress }> {
+  const address = req.shippingAddress ?? cart.shipping_address;
+  if (!address) throw addressRequired(req.cartId);
+  if (req.shippingAddress) await tx.execute(setAddressSql('?', '?'), [JSON.stringify(address), JSON.stringify(address), req.cartId]);
+  const { lines, unsellable } = await pricedLinesOfCart(tx, req.cartId);
+  assertSellable(req.cartId, cart.currency, unsellable);
+  if (lines.length === 0) throw new DomainError(ErrorCode.CartEmpty, `Cart ${req.cartId} is empty; add items before checking out.`, { cartId: req.cartId });
+  const ctx = await pricingContextOfCart(tx, req.cartId);
+  const breakdown = priceWithContext(cart.currency, lines.map((l) => l.pricing), ctx);
+  if (ctx.ships && !ctx.method) {
+    throw new DomainError(ErrorCode.ShippingMethodRequired, `Cart ${req.cartId} has no shipping method: choose one of GET /carts/${req.cartId}/shipping-options `
+      + `(PUT /carts/${req.cartId}/shipping-method), then check out.`, { cartId: req.cartId });
+  }
+  if (ctx.method && !breakdown.shipping) throw methodUnavailable(req.cartId, ctx.method.id);
+  for (const refused of breakdown.notApplied) {
+    const code = ctx.promotions.find((p) => p.id === refused.promotionId && p.inCart)?.code;
+    if (code) throw promotionRefusal(code, refused.reason, { cartId: req.cartId });
+  }
+  const applied = breakdown.discounts.map((d) => d.promotionId);
+  if (applied.length > 0) {
+    for (const facts of await limitFactsIn(tx, applied, customerKeyOf({ customerId: cart.customer_id, email: req.email }))) assertWithinLimits(facts);
+  }
+  return { lines, breakdown, address };
+}
+
+/** The promotions an order was priced with, as PlacedOrder names them. */
+async function promotionsOfOrder(tx: EntityManager, orderId: string): Promise<string[]> {
+  const rows = await tx.execute<{ label: string }[]>('select coalesce(code, name) as label from order_promotions where order_id = ? order by promotion_id', [orderId]);
+  return rows.map((r) => r.label);
 }
 
 /** Only an active cart is checked out; a missing, expired, checked-out or in-checkout one says why not. */

@@ -34,7 +34,7 @@ export const TEMPORAL_ANSWER_DEADLINE_MS = EARLY_RETURN_CAP_MS + 10_000;
 const QUERY_DEADLINE_MS = 3_000;
 
 type CheckoutDeps = Pick<AppDeps, 'temporal' | 'taskQueue' | 'paymentActionTimeout' | 'fulfillment' | 'limits'>;
-type Outcome = Pick<OrderState, 'status' | 'payment'>;
+type Outcome = Pick<OrderState, 'status' | 'payment' | 'failure'>;
 
 export function checkoutRoutes(deps: CheckoutDeps) {
   return [
@@ -67,6 +67,7 @@ export function checkoutRoutes(deps: CheckoutDeps) {
           status: state.status,
           accessToken: placed.accessToken,
           payment: { status: state.payment.status, nextAction: state.payment.nextAction, declineCode: state.payment.declineCode },
+          ...(state.failure ? { failure: state.failure } : {}),
           links: { self: `/orders/${placed.orderId}`, cancel: `/orders/${placed.orderId}/cancel` },
         };
         answered({ outcome: state.payment.status });
@@ -100,7 +101,8 @@ function idempotencyKeyOf(ctx: Context): string {
 /** The same input the checkout workflow gets whoever starts it (this route, a retry, a test). */
 export function checkoutInputOf(placed: PlacedOrder, paymentActionTimeout: string, fulfillment?: AppDeps['fulfillment']): CheckoutInput {
   return { orderId: placed.orderId, customerId: placed.customerId, currency: placed.currency, totalAmount: placed.totalAmount,
-    lines: placed.lines, paymentMethod: placed.paymentMethod, notifyBySms: placed.notifyBySms, paymentActionTimeout,
+    lines: placed.lines, ...(placed.promotions.length ? { promotions: placed.promotions } : {}),
+    paymentMethod: placed.paymentMethod, notifyBySms: placed.notifyBySms, paymentActionTimeout,
     autoPack: fulfillment?.autoPack ?? true, trackingPollEvery: fulfillment?.trackingPollEvery, trackingStallAfter: fulfillment?.trackingStallAfter,
     afterSalesWindow: fulfillment?.afterSalesWindow };
 }
