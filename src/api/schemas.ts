@@ -157,6 +157,7 @@ export const orderView = z.object({
   lines: z.array(z.object({ sku, title: z.string(), quantity: z.number().int(), unitPrice: moneyView, lineTotal: moneyView })),
   subtotal: moneyView,
   total: moneyView,
+  pricing: breakdownView.meta({ description: 'What the order cost, as it was at checkout: later price, rate or promotion changes never change it.' }),
   payment: z.object({ status: z.string(), providerRef: z.string().nullable() }).nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),

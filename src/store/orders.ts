@@ -11,7 +11,7 @@ import { newToken, sha256Hex } from '../auth/tokens';
 import { assertCartWritable } from '../domain/cart';
 import { DomainError, ErrorCode, notFound } from '../domain/errors';
 import type { OrderStatus, ShippingAddress } from '../domain/order';
-import type { Breakdown } from '../domain/pricing';
+import { linesOnly, type Breakdown } from '../domain/pricing';
 import { lockCart, markCartCheckedOut, pricedLinesOfCart, pricingContextOfCart, type LockedCart, type PricedLine, type UnsellableLine } from './carts';
 import { priceWithContext } from './cart-pricing';
 import { addressRequired, methodUnavailable, setAddressSql } from './cart-shipping';
@@ -48,10 +48,12 @@ export interface OrderRow {
   id: string; cart_id: string | null; customer_id: string | null; idempotency_key: string; request_hash: string; status: string;
   email: string; phone: string | null; shipping_address: ShippingAddress; currency: string;
   subtotal_amount: string; shipping_amount: string; total_amount: string; created_at: string; updated_at: string;
+  /** The breakdown as it was at checkout; null for an order placed before orders kept one. */
+  pricing: Breakdown | null;
 }
 
 const COLUMNS = `id, cart_id, customer_id, idempotency_key, request_hash, status, email, phone, shipping_address, currency,
-  subtotal_amount, shipping_amount, total_amount, created_at, updated_at`;
+  subtotal_amount, shipping_amount, total_amount, created_at, updated_at, pricing`;
 
 /** An order_lines row. */
 export interface OrderLineRow { sku: string; title: string; quantity: number; unit_price_amount: string; line_total_amount: string }
@@ -195,6 +197,11 @@ export async function orderById(em: EntityManager, orderId: string): Promise<Ord
 /** The order's lines, by SKU. */
 export async function linesOfOrder(em: EntityManager, orderId: string): Promise<OrderLineRow[]> {
   return em.execute<OrderLineRow[]>('select sku, title, quantity, unit_price_amount, line_total_amount from order_lines where order_id = ? order by sku', [orderId]);
+}
+
+/** The order's breakdown as it was at checkout; an order from before breakdowns were kept cost its lines. */
+export function breakdownOfOrder(order: OrderRow, lines: OrderLineRow[]): Breakdown {
+  return order.pricing ?? linesOnly(order.currency, lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: Number(l.unit_price_amount) })));
 }
 
 /** False when there is no such order. */
