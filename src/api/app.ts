@@ -14,6 +14,7 @@ import { adminCatalogImageRoutes } from './routes/admin-catalog-images';
 import { adminCatalogProductRoutes } from './routes/admin-catalog-products';
 import { adminCatalogTaxonomyRoutes } from './routes/admin-catalog-taxonomy';
 import { adminInventoryRoutes } from './routes/admin-inventory';
+import { adminPricingRoutes } from './routes/admin-pricing';
 import { adminNoticeRoutes } from './routes/admin-notices';
 import { adminOrderRoutes } from './routes/admin-orders';
 import { adminStaffRoutes } from './routes/admin-staff';
@@ -37,7 +38,7 @@ export function allRoutes(deps: AppDeps): AnyRoute[] {
   return [
     ...healthRoutes(deps), ...metricsRoutes(), ...productRoutes(deps), ...cartRoutes(deps), ...cartPricingRoutes(), ...checkoutRoutes(deps), ...orderRoutes(deps),
     ...shipmentRoutes(), ...carrierWebhookRoutes(deps),
-    ...adminCatalogProductRoutes(deps.images), ...adminCatalogTaxonomyRoutes(), ...adminCatalogImageRoutes(deps.images, deps.imageMaxBytes),
+    ...adminCatalogProductRoutes(deps.images), ...adminCatalogTaxonomyRoutes(), ...adminPricingRoutes(), ...adminCatalogImageRoutes(deps.images, deps.imageMaxBytes),
     ...adminInventoryRoutes(), ...warehouseRoutes(deps), ...adminOrderRoutes(deps), ...adminNoticeRoutes(), ...adminStaffRoutes(),
     // The simulated provider's 3-D Secure page: mounted only when it is the provider in use (never with Stripe; production refuses it unless allowed).
     ...(deps.simulatedPayments ? simulatedPaymentRoutes({ ...deps, simulatedPayments: deps.simulatedPayments }) : []),
