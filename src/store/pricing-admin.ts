@@ -68,7 +68,7 @@ function resource<B extends object, V>(spec: Spec<B>): Resource<B, V> {
 }
 
 /** Every staff view carries its version (the ETag). */
-type WithVersion = { version: number };
+type WithVersion = { id: string; version: number };
 
 export interface ZoneInput { name: string; countries: string[]; regions?: string[]; postalPrefixes?: string[] }
 export const shippingZones = resource<ZoneInput, WithVersion>({
