@@ -10,6 +10,7 @@ import { formatMoney } from '../domain/money';
 import type { ShippingAddress } from '../domain/order';
 import { shippingCharge, type ShippingBasis } from '../domain/shipping';
 import { sqlRows, sqlTransaction, statement, type Sql } from '../db/sql';
+import { savedShippingAddressIn } from './addresses';
 import { cartViewIn, loadCartView, touchWritableCart, type CartView } from './carts';
 
 /** The address, and the method only while it still serves it; the placeholders of the address (twice) and the cart id, in that order. */
@@ -20,11 +21,24 @@ export const setAddressSql = (address: string, cartId: string) => `
    where c.id = ${cartId}`;
 const SET_ADDRESS = statement('cart_set_shipping_address', setAddressSql('$2', '$1'));
 
-export async function setCartShippingAddress(em: EntityManager, cartId: string, address: ShippingAddress): Promise<CartView> {
+/** Where the cart ships: an address typed in, or (signed in) the id of one of the customer's saved addresses, copied as it is now. */
+export type CartAddressInput = { address: ShippingAddress } | { addressId: string };
+
+export async function setCartShippingAddress(em: EntityManager, cartId: string, input: CartAddressInput, customerId: string | null): Promise<CartView> {
   return sqlTransaction(em, async (sql) => {
-    await touchWritableCart(sql, cartId);
+    await touchWritableCart(sql, cartId, customerId);
+    let address: ShippingAddress;
+    if ('addressId' in input) {
+      if (!customerId) {
+        throw new DomainError(ErrorCode.ValidationFailed, 'Invalid body: addressId: a saved address can be used only when signed in; send the address instead.',
+          { in: 'body', issues: [{ path: 'addressId', message: 'a saved address can be used only when signed in', code: 'invalid_type' }] });
+      }
+      address = await savedShippingAddressIn(sql, customerId, input.addressId);
+    } else {
+      address = input.address;
+    }
     await writeShippingAddress(sql, cartId, address);
-    return cartViewIn(sql, cartId);
+    return cartViewIn(sql, cartId, customerId);
   });
 }
 
@@ -42,8 +56,9 @@ interface OptionRow { id: string; name: string; carrier: string; min_days: numbe
   bands: { from: number; amount: number }[]; free_above: string | null; subtotal: string; weight: string }
 
 /** The methods whose zones serve the cart's address and that can ship it in its currency, cheapest first, with their prices. */
-export async function shippingOptionsOfCart(em: EntityManager, cartId: string): Promise<{ cart: CartView; options: ShippingOption[] }> {
-  const cart = await loadCartView(em, cartId);
+export async function shippingOptionsOfCart(em: EntityManager, cartId: string, customerId: string | null)
+  : Promise<{ cart: CartView; options: ShippingOption[] }> {
+  const cart = await loadCartView(em, cartId, customerId);
   if (!cart.shippingAddress) throw addressRequired(cartId);
   const rows = await sqlRows<OptionRow>(em, SHIPPING_OPTIONS, [cartId]);
   const options: ShippingOption[] = [];
@@ -77,13 +92,13 @@ const SHIPPING_OPTIONS = statement('cart_shipping_options', `
    order by m.position, m.name, m.id`);
 
 /** Chooses a method; refused unless it serves the cart's address and can ship it as it is. */
-export async function chooseShippingMethod(em: EntityManager, cartId: string, methodId: string): Promise<CartView> {
+export async function chooseShippingMethod(em: EntityManager, cartId: string, methodId: string, customerId: string | null): Promise<CartView> {
   return sqlTransaction(em, async (sql) => {
-    await touchWritableCart(sql, cartId);
+    await touchWritableCart(sql, cartId, customerId);
     const [method] = await sql.rows<{ id: string }>('select id from shipping_methods where id = $1', [methodId]);
     if (!method) throw new DomainError(ErrorCode.ShippingMethodNotFound, `Shipping method ${methodId} does not exist.`, { id: methodId });
     await sql.rows('update carts set shipping_method_id = $2 where id = $1', [cartId, methodId]);
-    const cart = await cartViewIn(sql, cartId);
+    const cart = await cartViewIn(sql, cartId, customerId);
     if (!cart.shippingAddress) throw addressRequired(cartId);
     if (!cart.shippingMethod?.available) throw methodUnavailable(cartId, methodId);
     return cart;

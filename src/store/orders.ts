@@ -12,7 +12,8 @@ import { assertCartWritable } from '../domain/cart';
 import { DomainError, ErrorCode, notFound } from '../domain/errors';
 import type { OrderStatus, ShippingAddress } from '../domain/order';
 import { linesOnly, type Breakdown } from '../domain/pricing';
-import { lockCart, markCartCheckedOut, pricedLinesOfCart, pricingContextOfCart, type LockedCart, type PricedLine, type UnsellableLine } from './carts';
+import { addressOf, shippingAddressOf } from './addresses';
+import { lockCart, markCartCheckedOut, mayReachCart, pricedLinesOfCart, pricingContextOfCart, type LockedCart, type PricedLine, type UnsellableLine } from './carts';
 import { priceWithContext } from './cart-pricing';
 import { addressRequired, methodUnavailable, setAddressSql } from './cart-shipping';
 import { assertWithinLimits, customerKeyOf, limitFactsIn, promotionRefusal } from './promotions';
@@ -20,11 +21,15 @@ import { assertWithinLimits, customerKeyOf, limitFactsIn, promotionRefusal } fro
 export interface PlaceOrderRequest {
   cartId: string;
   idempotencyKey: string;
-  email: string;
+  /** Required of a guest; a signed-in customer's own address when left out. */
+  email?: string;
   phone?: string;
-  /** Where to ship; left out, the cart's own address (PUT /carts/:id/shipping-address). */
+  /** An address typed in, or (signed in) the id of one of the customer's saved addresses; neither: the cart's own (PUT /carts/:id/shipping-address). */
   shippingAddress?: ShippingAddress;
+  shippingAddressId?: string;
   paymentMethod: string;
+  /** The signed-in customer placing the order, if any; not part of the request's hash (the body is). */
+  customerId?: string;
 }
 
 export interface PlacedOrder {
@@ -59,7 +64,7 @@ const COLUMNS = `id, cart_id, customer_id, idempotency_key, request_hash, status
 export interface OrderLineRow { sku: string; title: string; quantity: number; unit_price_amount: string; line_total_amount: string }
 
 export function requestHash(req: PlaceOrderRequest): string {
-  const { idempotencyKey: _key, ...rest } = req;
+  const { idempotencyKey: _key, customerId: _customer, ...rest } = req;
   return createHash('sha256').update(canonicalJson(rest)).digest('hex');
 }
 
@@ -80,6 +85,8 @@ async function insertOnce(em: EntityManager, req: PlaceOrderRequest): Promise<Pl
   const hash = requestHash(req);
   return em.transactional(async (tx) => {
     const cart = await lockCart(tx, req.cartId);
+    // Another customer's cart is answered as a missing one, before anything about its orders is told.
+    if (cart && !mayReachCart(cart.customer_id, req.customerId ?? null)) throw notFound(ErrorCode.CartNotFound, 'Cart', req.cartId);
     const [existing] = await tx.execute<OrderRow[]>(`select ${COLUMNS} from orders where idempotency_key = ?`, [req.idempotencyKey]);
     if (existing) {
       if (existing.request_hash !== hash) throw keyReused();
@@ -89,12 +96,13 @@ async function insertOnce(em: EntityManager, req: PlaceOrderRequest): Promise<Pl
         paymentMethod: req.paymentMethod, notifyBySms: existing.phone !== null, promotions: await promotionsOfOrder(tx, existing.id) };
     }
     assertCheckoutable(req.cartId, cart);
-    const { lines, breakdown, address } = await priceForCheckout(tx, req, cart);
+    const buyer = await buyerOf(tx, req, cart);
+    const { lines, breakdown } = await priceForCheckout(tx, req.cartId, cart, buyer);
     const [order] = await tx.execute<{ id: string; status: string }[]>(
       `insert into orders (cart_id, customer_id, idempotency_key, request_hash, status, email, phone, shipping_address, currency,
          subtotal_amount, discount_amount, shipping_amount, tax_amount, prices_include_tax, total_amount, pricing)
        values (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id, status`,
-      [req.cartId, cart.customer_id, req.idempotencyKey, hash, req.email, req.phone ?? null, JSON.stringify(address), cart.currency,
+      [req.cartId, buyer.customerId, req.idempotencyKey, hash, buyer.email, req.phone ?? null, JSON.stringify(buyer.shippingAddress), cart.currency,
         breakdown.subtotal, breakdown.discountTotal, breakdown.shipping?.amount ?? 0, breakdown.taxTotal, breakdown.pricesIncludeTax, breakdown.total,
         JSON.stringify(breakdown)]);
     await tx.execute(
@@ -107,41 +115,71 @@ async function insertOnce(em: EntityManager, req: PlaceOrderRequest): Promise<Pl
     }
     await markCartCheckedOut(tx, req.cartId);
     return { ...(await issueToken(tx, order.id)), orderId: order.id, status: order.status, created: true, currency: cart.currency,
-      totalAmount: breakdown.total, lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), customerId: cart.customer_id ?? undefined,
+      totalAmount: breakdown.total, lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), customerId: buyer.customerId ?? undefined,
       paymentMethod: req.paymentMethod, notifyBySms: req.phone !== undefined, promotions: breakdown.discounts.map((d) => d.code ?? d.name) };
   });
 }
 
 /**
+ * Who the order is for and where it goes. A signed-in customer may leave out the e-mail (their own)
+ * and name a saved address by id; an address given (typed in or saved) becomes the cart's, and with
+ * neither the cart's own address is used. The order belongs to the cart's customer, else to the
+ * signed-in one, else to the account whose confirmed address it was placed with (a guest order
+ * joins the account of its verified e-mail address).
+ */
+async function buyerOf(tx: EntityManager, req: PlaceOrderRequest, cart: LockedCart)
+  : Promise<{ email: string; shippingAddress: ShippingAddress; customerId: string | null; addressGiven: boolean }> {
+  const signedIn = req.customerId ?? null;
+  const [account] = signedIn ? await tx.execute<{ email: string }[]>('select email from customers where id = ?', [signedIn]) : [];
+  const email = req.email ?? account?.email;
+  if (!email) throw missing('email', 'an e-mail address is required to check out as a guest');
+  let given = req.shippingAddress;
+  if (req.shippingAddressId) {
+    if (!signedIn) throw missing('shippingAddressId', 'a saved address can be used only when signed in: send shippingAddress instead');
+    given = shippingAddressOf(await addressOf(tx, signedIn, req.shippingAddressId));
+  }
+  const shippingAddress = given ?? cart.shipping_address;
+  if (!shippingAddress) throw addressRequired(req.cartId);
+  const [verified] = cart.customer_id || signedIn ? [] : await tx.execute<{ id: string }[]>(
+    'select id from customers where lower(email) = lower(?) and email_verified_at is not null', [email]);
+  return { email, shippingAddress, customerId: cart.customer_id ?? signedIn ?? verified?.id ?? null, addressGiven: given !== undefined };
+}
+
+const missing = (field: string, message: string) => new DomainError(ErrorCode.ValidationFailed, `Invalid body: ${field}: ${message}.`,
+  { in: 'body', issues: [{ path: field, message, code: 'invalid_type' }] });
+
+/**
  * The order's price, as the cart shows it, re-checked: the address given becomes the cart's (a
  * method that does not serve it is dropped, as with PUT /carts/:id/shipping-address); a store that
  * ships at a charge needs a method that can ship the cart; a code the cart no longer gets, or whose
- * uses are taken, refuses the checkout rather than charge another price than the cart showed.
+ * uses are taken (counted per customer by the order's customer, else its e-mail), refuses the
+ * checkout rather than charge another price than the cart showed.
  */
-async function priceForCheckout(tx: EntityManager, req: PlaceOrderRequest, cart: LockedCart)
-  : Promise<{ lines: PricedLine[]; breakdown: Breakdown; address: ShippingAddress }> {
-  const address = req.shippingAddress ?? cart.shipping_address;
-  if (!address) throw addressRequired(req.cartId);
-  if (req.shippingAddress) await tx.execute(setAddressSql('?', '?'), [JSON.stringify(address), JSON.stringify(address), req.cartId]);
-  const { lines, unsellable } = await pricedLinesOfCart(tx, req.cartId);
-  assertSellable(req.cartId, cart.currency, unsellable);
-  if (lines.length === 0) throw new DomainError(ErrorCode.CartEmpty, `Cart ${req.cartId} is empty; add items before checking out.`, { cartId: req.cartId });
-  const ctx = await pricingContextOfCart(tx, req.cartId);
+async function priceForCheckout(tx: EntityManager, cartId: string, cart: LockedCart, buyer: Awaited<ReturnType<typeof buyerOf>>)
+  : Promise<{ lines: PricedLine[]; breakdown: Breakdown }> {
+  if (buyer.addressGiven) {
+    const address = JSON.stringify(buyer.shippingAddress);
+    await tx.execute(setAddressSql('?', '?'), [address, address, cartId]);
+  }
+  const { lines, unsellable } = await pricedLinesOfCart(tx, cartId);
+  assertSellable(cartId, cart.currency, unsellable);
+  if (lines.length === 0) throw new DomainError(ErrorCode.CartEmpty, `Cart ${cartId} is empty; add items before checking out.`, { cartId });
+  const ctx = await pricingContextOfCart(tx, cartId);
   const breakdown = priceWithContext(cart.currency, lines.map((l) => l.pricing), ctx);
   if (ctx.ships && !ctx.method) {
-    throw new DomainError(ErrorCode.ShippingMethodRequired, `Cart ${req.cartId} has no shipping method: choose one of GET /carts/${req.cartId}/shipping-options `
-      + `(PUT /carts/${req.cartId}/shipping-method), then check out.`, { cartId: req.cartId });
+    throw new DomainError(ErrorCode.ShippingMethodRequired, `Cart ${cartId} has no shipping method: choose one of GET /carts/${cartId}/shipping-options `
+      + `(PUT /carts/${cartId}/shipping-method), then check out.`, { cartId });
   }
-  if (ctx.method && !breakdown.shipping) throw methodUnavailable(req.cartId, ctx.method.id);
+  if (ctx.method && !breakdown.shipping) throw methodUnavailable(cartId, ctx.method.id);
   for (const refused of breakdown.notApplied) {
     const code = ctx.promotions.find((p) => p.id === refused.promotionId && p.inCart)?.code;
-    if (code) throw promotionRefusal(code, refused.reason, { cartId: req.cartId });
+    if (code) throw promotionRefusal(code, refused.reason, { cartId });
   }
   const applied = breakdown.discounts.map((d) => d.promotionId);
   if (applied.length > 0) {
-    for (const facts of await limitFactsIn(tx, applied, customerKeyOf({ customerId: cart.customer_id, email: req.email }))) assertWithinLimits(facts);
+    for (const facts of await limitFactsIn(tx, applied, customerKeyOf(buyer))) assertWithinLimits(facts);
   }
-  return { lines, breakdown, address };
+  return { lines, breakdown };
 }
 
 /** The promotions an order was priced with, as PlacedOrder names them. */
@@ -226,6 +264,36 @@ function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+/** Guest orders placed with this (now confirmed) address join the customer's account; answers how many did. */
+export async function claimGuestOrders(tx: EntityManager, customerId: string, email: string): Promise<number> {
+  const rows = await tx.execute(`update orders set customer_id = ? where customer_id is null and lower(email) = lower(?) returning id`, [customerId, email]);
+  return rows.length;
+}
+
+/** One line of a customer's order list. `position` is the keyset position (created_at to the microsecond, and the id). */
+export interface CustomerOrderRow {
+  id: string; status: string; currency: string; total_amount: string; item_count: number; created_at: string; position: string;
+}
+
+/** The customer's orders, newest first, `limit` of them after the keyset position `after` (from an earlier page's last row). */
+export async function ordersOfCustomer(em: EntityManager, customerId: string, limit: number, after?: { createdAt: string; id: string })
+  : Promise<CustomerOrderRow[]> {
+  return em.execute<CustomerOrderRow[]>(
+    `select o.id, o.status, o.currency, o.total_amount, o.created_at,
+            (select coalesce(sum(quantity), 0)::int from order_lines where order_id = o.id) as item_count,
+            to_char(o.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as position
+       from orders o
+      where o.customer_id = ? ${after ? 'and (o.created_at, o.id) < (?::timestamptz, ?::uuid)' : ''}
+      order by o.created_at desc, o.id desc limit ?`,
+    [customerId, ...(after ? [after.createdAt, after.id] : []), limit]);
+}
+
+/** True when the order is the customer's. */
+export async function isOrderOfCustomer(em: EntityManager, orderId: string, customerId: string): Promise<boolean> {
+  const rows = await em.execute('select 1 from orders where id = ? and customer_id = ?', [orderId, customerId]);
+  return rows.length > 0;
 }
 
 /**

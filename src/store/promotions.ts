@@ -41,18 +41,18 @@ export const normalizeCode = (code: string) => code.trim().toUpperCase();
 
 interface CodeRow { id: string; code: string; active: boolean; usage_limit: number | null; used: number; per_customer_limit: number | null; customer_used: number | null }
 
-export async function applyPromotionCode(em: EntityManager, cartId: string, rawCode: string): Promise<CartView> {
+export async function applyPromotionCode(em: EntityManager, cartId: string, rawCode: string, customerId: string | null): Promise<CartView> {
   const code = normalizeCode(rawCode);
   return sqlTransaction(em, async (sql) => {
-    await touchWritableCart(sql, cartId);
+    await touchWritableCart(sql, cartId, customerId);
     const [promotion] = await sql.rows<CodeRow>(`
       select p.id, p.code, p.active, p.usage_limit, p.used, p.per_customer_limit,
-             (select u.used from promotion_customer_uses u where u.promotion_id = p.id and u.customer_key = 'customer:' || c.customer_id) as customer_used
-        from promotions p, carts c where p.code = $1 and c.id = $2`, [code, cartId]);
+             (select u.used from promotion_customer_uses u where u.promotion_id = p.id and u.customer_key = 'customer:' || coalesce(c.customer_id, $3::uuid)) as customer_used
+        from promotions p, carts c where p.code = $1 and c.id = $2`, [code, cartId, customerId]);
     if (!promotion) throw new DomainError(ErrorCode.PromotionCodeUnknown, `There is no promotion code ${code}.`, { code });
     assertWithinLimits(promotion);
     await sql.rows('insert into cart_promotions (cart_id, promotion_id) values ($1, $2) on conflict do nothing', [cartId, promotion.id]);
-    const cart = await cartViewIn(sql, cartId);
+    const cart = await cartViewIn(sql, cartId, customerId);
     // The new code must apply, and must not push out a code already on the cart.
     const refused = cart.promotions.find((p) => p.code === code && !p.applied) ?? cart.promotions.find((p) => p.reason === 'not_combinable');
     if (refused?.reason) throw promotionRefusal(code, refused.reason, { cartId, ...(refused.code !== code ? { conflictsWith: refused.code } : {}) });
@@ -72,14 +72,14 @@ export function assertWithinLimits(p: Pick<CodeRow, 'code' | 'active' | 'usage_l
   }
 }
 
-export async function removePromotionCode(em: EntityManager, cartId: string, rawCode: string): Promise<CartView> {
+export async function removePromotionCode(em: EntityManager, cartId: string, rawCode: string, customerId: string | null): Promise<CartView> {
   const code = normalizeCode(rawCode);
   return sqlTransaction(em, async (sql) => {
-    await touchWritableCart(sql, cartId);
+    await touchWritableCart(sql, cartId, customerId);
     const removed = await sql.rows(`delete from cart_promotions cp using promotions p
       where cp.cart_id = $1 and cp.promotion_id = p.id and p.code = $2 returning p.id`, [cartId, code]);
     if (removed.length === 0) throw new DomainError(ErrorCode.PromotionNotInCart, `Cart ${cartId} holds no code ${code}.`, { cartId, code });
-    return cartViewIn(sql, cartId);
+    return cartViewIn(sql, cartId, customerId);
   });
 }
 
