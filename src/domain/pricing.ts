@@ -12,9 +12,18 @@
  * subtotal − discount; tax = net × rate (exclusive) or the part of net that is tax (inclusive);
  * total = net + tax (exclusive) or net (inclusive). Shipping the same way, and the order's total is
  * the lines' totals plus shipping's.
+ *
+ * Pricing is two steps around the tax seam (src/domain/tax.ts): discountCart applies the
+ * promotions and asks for the tax of what is left of each line and of shipping; completePrice adds
+ * the provider's answer up. priceCart does both with the rules engine; priceCartWith with any
+ * TaxProvider (a hosted tax service).
  */
+import type { ShippingAddress } from './order';
 import { choosePromotions, discountOf, type DiscountableLine, type NotApplied, type Promotion, type PromotionKind } from './promotions';
-import { describeRate, taxIncluded, taxOnTop } from './rounding';
+import { describeRate } from './rounding';
+import { checkTaxResult, taxByRules, type TaxProvider, type TaxRequest, type TaxResult, type TaxRules } from './tax';
+
+export type { TaxRules } from './tax';
 
 export interface PricingLine {
   sku: string;
@@ -26,18 +35,6 @@ export interface PricingLine {
   categoryIds: readonly string[];
   /** The product's tax category ('standard' unless it is taxed otherwise, e.g. 'books'). */
   taxCategory: string;
-}
-
-/** The tax rules of one tax region, as a TaxProvider answers them for an address. */
-export interface TaxRules {
-  /** The region's name, e.g. "Germany VAT", shown beside each rate. */
-  name: string;
-  /** The standard rate, parts per million. */
-  rate: number;
-  /** Rates for tax categories other than 'standard' (e.g. books: 70 000), parts per million. */
-  categories: Readonly<Record<string, number>>;
-  /** Whether shipping is taxed (at the 'shipping' category's rate, else the standard one). */
-  shippingTaxed: boolean;
 }
 
 export interface ShippingCharge { methodId: string; name: string; amount: number }
@@ -82,44 +79,83 @@ export interface Breakdown {
   notApplied: NotApplied[];
 }
 
-export function priceCart(input: PricingInput): Breakdown {
+/** The prices before tax: what the promotions left of each line and of shipping, and the tax request for them. */
+export interface Discounted {
+  input: Omit<PricingInput, 'tax'>;
+  subtotal: number;
+  discounts: DiscountBreakdown[];
+  notApplied: NotApplied[];
+  /** What is left of each line after the discounts, in the lines' order. */
+  nets: number[];
+  /** What is left of the shipping charge (0 without one). */
+  shippingNet: number;
+  /** The lines, then shipping (when charged): what the tax provider is asked about. */
+  request: Omit<TaxRequest, 'address'>;
+}
+
+/** The promotions applied, in their documented order (src/domain/promotions.ts). */
+export function discountCart(input: Omit<PricingInput, 'tax'>): Discounted {
   const lines: DiscountableLine[] = input.lines.map((l) => ({ productId: l.productId, categoryIds: l.categoryIds, quantity: l.quantity,
     unitPrice: l.unitPrice, remaining: l.unitPrice * l.quantity }));
   const subtotal = lines.reduce((n, l) => n + l.remaining, 0);
   const { apply, notApplied } = choosePromotions(input.promotions, lines, subtotal, input.at);
-  let shippingLeft = input.shipping?.amount ?? 0;
+  let shippingNet = input.shipping?.amount ?? 0;
   const discounts: DiscountBreakdown[] = [];
   for (const promotion of apply) {
-    const applied = discountOf(promotion, lines, shippingLeft);
+    const applied = discountOf(promotion, lines, shippingNet);
     applied.lineAmounts.forEach((amount, i) => { lines[i].remaining -= amount; });
-    shippingLeft -= applied.shipping;
+    shippingNet -= applied.shipping;
     const amounts = applied.lineAmounts.map((amount, i) => ({ sku: input.lines[i].sku, amount })).filter((l) => l.amount > 0);
     discounts.push({ promotionId: promotion.id, code: promotion.code, name: promotion.name, kind: promotion.kind,
       amount: amounts.reduce((n, l) => n + l.amount, 0) + applied.shipping, lines: amounts, shipping: applied.shipping });
   }
-  const taxOf = (net: number, rate: number) => (input.pricesIncludeTax ? taxIncluded(net, rate) : taxOnTop(net, rate));
+  const nets = lines.map((l) => l.remaining);
+  const request = {
+    currency: input.currency, pricesIncludeTax: input.pricesIncludeTax,
+    items: [
+      ...input.lines.map((l, i) => ({ kind: 'line' as const, ref: l.sku, taxCategory: l.taxCategory, quantity: l.quantity, amount: nets[i] })),
+      ...(input.shipping ? [{ kind: 'shipping' as const, ref: input.shipping.methodId, taxCategory: 'shipping', quantity: 1, amount: shippingNet }] : []),
+    ],
+  };
+  return { input, subtotal, discounts, notApplied, nets, shippingNet, request };
+}
+
+/** The whole breakdown, from the discounted prices and the tax provider's answer about them (checked first). */
+export function completePrice(d: Discounted, taxResult: TaxResult): Breakdown {
+  const { input } = d;
+  const taxed = checkTaxResult(d.request, taxResult).items;
   const withTax = (net: number, tax: number) => (input.pricesIncludeTax ? net : net + tax);
   const lineBreakdowns = input.lines.map((l, i): LineBreakdown => {
-    const net = lines[i].remaining;
-    const taxRate = input.tax ? input.tax.categories[l.taxCategory] ?? input.tax.rate : 0;
-    const tax = taxOf(net, taxRate);
+    const net = d.nets[i];
+    const { rate: taxRate, tax } = taxed[i];
     return { sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice, subtotal: l.unitPrice * l.quantity, discount: l.unitPrice * l.quantity - net,
       taxRate, tax, total: withTax(net, tax) };
   });
   let shipping: ShippingBreakdown | null = null;
   if (input.shipping) {
-    const taxRate = input.tax?.shippingTaxed ? input.tax.categories.shipping ?? input.tax.rate : 0;
-    const tax = taxOf(shippingLeft, taxRate);
-    shipping = { ...input.shipping, discount: input.shipping.amount - shippingLeft, taxRate, tax, total: withTax(shippingLeft, tax) };
+    const { rate: taxRate, tax } = taxed[input.lines.length];
+    shipping = { ...input.shipping, discount: input.shipping.amount - d.shippingNet, taxRate, tax, total: withTax(d.shippingNet, tax) };
   }
-  const taxes = taxLines(input.tax?.name ?? '', [...lineBreakdowns, ...(shipping ? [shipping] : [])]);
-  const discountTotal = discounts.reduce((n, d) => n + d.amount, 0);
+  const taxes = taxLines(taxResult.name, [...lineBreakdowns, ...(shipping ? [shipping] : [])]);
   return {
-    currency: input.currency, pricesIncludeTax: input.pricesIncludeTax, lines: lineBreakdowns, subtotal, discounts, discountTotal, shipping, taxes,
+    currency: input.currency, pricesIncludeTax: input.pricesIncludeTax, lines: lineBreakdowns, subtotal: d.subtotal, discounts: d.discounts,
+    discountTotal: d.discounts.reduce((n, x) => n + x.amount, 0), shipping, taxes,
     taxTotal: taxes.reduce((n, t) => n + t.amount, 0),
     total: lineBreakdowns.reduce((n, l) => n + l.total, 0) + (shipping?.total ?? 0),
-    notApplied,
+    notApplied: d.notApplied,
   };
+}
+
+/** The cart priced with the rules engine (the default TaxProvider's arithmetic, without I/O). */
+export function priceCart(input: PricingInput): Breakdown {
+  const discounted = discountCart(input);
+  return completePrice(discounted, taxByRules(input.tax, discounted.request));
+}
+
+/** The cart priced with the tax of any TaxProvider for its address (null: no address yet). */
+export async function priceCartWith(input: Omit<PricingInput, 'tax'>, address: ShippingAddress | null, taxes: TaxProvider): Promise<Breakdown> {
+  const discounted = discountCart(input);
+  return completePrice(discounted, await taxes.calculate({ ...discounted.request, address }));
 }
 
 /** The tax of the lines and shipping, one entry per rate, highest rate first; zero-rated items make no entry. */

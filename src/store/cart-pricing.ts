@@ -6,7 +6,9 @@
  * automatic ones and the cart's codes, with the categories they name expanded to their descendants).
  */
 import type { Breakdown, PricingLine, ShippingCharge, TaxRules } from '../domain/pricing';
-import { priceCart } from '../domain/pricing';
+import { priceCartWith } from '../domain/pricing';
+import type { ShippingAddress } from '../domain/order';
+import { rulesTaxProvider, type TaxProvider } from '../domain/tax';
 import type { Promotion, PromotionKind } from '../domain/promotions';
 import { shippingCharge, type ShippingBasis } from '../domain/shipping';
 import { formatMoney } from '../domain/money';
@@ -95,9 +97,21 @@ export function shippingOf(method: ChosenMethod | null, lines: readonly PricedCa
   return amount === undefined ? null : { methodId: method.id, name: method.name, amount };
 }
 
-export function priceWithContext(currency: string, lines: readonly PricedCartLine[], ctx: PricingContext, at = new Date()): Breakdown {
-  return priceCart({ currency, pricesIncludeTax: ctx.includeTax, lines, promotions: ctx.promotions.map(promotionOf),
-    shipping: shippingOf(ctx.method, lines), tax: ctx.tax, at });
+/**
+ * Who computes the tax of a cart: the rules engine over the tax region of its address, read in the
+ * cart's own statement (PRICING_CONTEXT). This is the one place a hosted tax service would be
+ * chosen instead (an adapter implementing TaxProvider, src/domain/tax.ts): the cart view and
+ * checkout both price through priceWithContext below.
+ */
+export function taxProviderOf(ctx: PricingContext): TaxProvider {
+  return rulesTaxProvider(ctx.tax);
+}
+
+/** The cart (or the order being placed) priced in full: its lines, the context's promotions and method, and the tax of its address. */
+export async function priceWithContext(currency: string, lines: readonly PricedCartLine[], ctx: PricingContext, address: ShippingAddress | null,
+  at = new Date()): Promise<Breakdown> {
+  return priceCartWith({ currency, pricesIncludeTax: ctx.includeTax, lines, promotions: ctx.promotions.map(promotionOf),
+    shipping: shippingOf(ctx.method, lines), at }, address, taxProviderOf(ctx));
 }
 
 const money = (amount: number, currency: string) => ({ amount, currency, formatted: formatMoney({ amount, currency }) });

@@ -122,7 +122,7 @@ export async function cartViewIn(sql: Sql, cartId: string, customerId: string | 
   return cartView(cartId, await sql.rows<CartRow>(CART_VIEW, [cartId]), customerId);
 }
 
-function cartView(cartId: string, rows: CartRow[], customerId: string | null): CartView {
+async function cartView(cartId: string, rows: CartRow[], customerId: string | null): Promise<CartView> {
   const cart = reachable(cartId, rows[0], customerId);
   const lines = rows.filter((r) => r.sku !== null).map((r): CartLineView => {
     const sku = r.sku as string;
@@ -137,7 +137,7 @@ function cartView(cartId: string, rows: CartRow[], customerId: string | null): C
   const sellable = lines.filter((l) => l.forSale && l.unitPrice !== null)
     .map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice as Money }));
   const ctx = cart.pricing;
-  const breakdown = priceWithContext(cart.currency, pricingLines(rows.filter((r) => sellable.some((l) => l.sku === r.sku))), ctx);
+  const breakdown = await priceWithContext(cart.currency, pricingLines(rows.filter((r) => sellable.some((l) => l.sku === r.sku))), ctx, cart.shipping_address);
   const method = ctx.method;
   return {
     id: cart.id,

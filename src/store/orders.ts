@@ -165,7 +165,7 @@ async function priceForCheckout(tx: EntityManager, cartId: string, cart: LockedC
   assertSellable(cartId, cart.currency, unsellable);
   if (lines.length === 0) throw new DomainError(ErrorCode.CartEmpty, `Cart ${cartId} is empty; add items before checking out.`, { cartId });
   const ctx = await pricingContextOfCart(tx, cartId);
-  const breakdown = priceWithContext(cart.currency, lines.map((l) => l.pricing), ctx);
+  const breakdown = await priceWithContext(cart.currency, lines.map((l) => l.pricing), ctx, buyer.shippingAddress);
   if (ctx.ships && !ctx.method) {
     throw new DomainError(ErrorCode.ShippingMethodRequired, `Cart ${cartId} has no shipping method: choose one of GET /carts/${cartId}/shipping-options `
       + `(PUT /carts/${cartId}/shipping-method), then check out.`, { cartId });

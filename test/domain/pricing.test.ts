@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { priceCart, type Breakdown, type PricingInput, type PricingLine, type TaxRules } from '../../src/domain/pricing';
+import { priceCart, priceCartWith, type Breakdown, type PricingInput, type PricingLine, type TaxRules } from '../../src/domain/pricing';
+import { rulesTaxProvider, type TaxProvider, type TaxRequest } from '../../src/domain/tax';
 import type { Promotion } from '../../src/domain/promotions';
 import { refundLines } from '../../src/domain/line-refunds';
 import { divideHalfUp, splitInProportion, taxIncluded, taxOnTop } from '../../src/domain/rounding';
@@ -202,6 +203,49 @@ describe('pricing a cart: properties', () => {
       }
       expect(back).toBe(b.lines.reduce((n, l) => n + l.total, 0));
     }), { numRuns: 500 });
+  });
+});
+
+describe('the TaxProvider seam', () => {
+  const DE = { name: 'Grace Hopper', line1: 'Unter den Linden 1', city: 'Berlin', postalCode: '10117', country: 'DE' };
+  const input = { currency: 'EUR', pricesIncludeTax: false, at: AT, lines: [line('A', 1000, 3), line('BOOK', 2000, 1, { taxCategory: 'books' })],
+    promotions: [promo({ kind: 'percentage', percent: 100_000 })], shipping: { methodId: 'm', name: 'Standard', amount: 500 } };
+
+  it('asks for the tax of what the promotions left of each line and of shipping, and adds the answer up', async () => {
+    const asked: TaxRequest[] = [];
+    // A hosted service's stand-in: 5 % on lines, nothing on shipping, its own rounding (down).
+    const hosted: TaxProvider = { name: 'hosted', calculate: async (req) => {
+      asked.push(req);
+      return { name: 'Hosted', items: req.items.map((i) => (i.kind === 'shipping' ? { rate: 0, tax: 0 } : { rate: 50_000, tax: Math.floor(i.amount / 20) })) };
+    } };
+    const b = await priceCartWith(input, DE, hosted);
+    expect(asked).toEqual([{ currency: 'EUR', pricesIncludeTax: false, address: DE, items: [
+      { kind: 'line', ref: 'A', taxCategory: 'standard', quantity: 3, amount: 2700 },
+      { kind: 'line', ref: 'BOOK', taxCategory: 'books', quantity: 1, amount: 1800 },
+      { kind: 'shipping', ref: 'm', taxCategory: 'shipping', quantity: 1, amount: 500 }] }]);
+    expect(b.lines.map((l) => [l.taxRate, l.tax, l.total])).toEqual([[50_000, 135, 2835], [50_000, 90, 1890]]);
+    expect(b.taxes).toEqual([{ name: 'Hosted 5%', rate: 50_000, amount: 225 }]);
+    expect(b.total).toBe(2835 + 1890 + 500);
+    expectConsistent(b);
+  });
+
+  it('refuses an answer the breakdown could not add up: a missing item, a negative or fractional tax, tax at a zero rate, more tax than an inclusive price', async () => {
+    const answering = (items: { rate: number; tax: number }[], pricesIncludeTax = false) =>
+      priceCartWith({ ...input, pricesIncludeTax }, DE, { name: 'bad', calculate: async () => ({ name: 'Bad', items }) });
+    const fine = { rate: 190_000, tax: 10 };
+    await expect(answering([fine, fine])).rejects.toThrow(/answered 2 items for 3/);
+    await expect(answering([fine, { rate: 190_000, tax: -1 }, fine])).rejects.toThrow(/whole, non-negative/);
+    await expect(answering([fine, { rate: 190_000, tax: 0.5 }, fine])).rejects.toThrow(/whole, non-negative/);
+    await expect(answering([fine, { rate: 0, tax: 3 }, fine])).rejects.toThrow(/zero rate/);
+    await expect(answering([fine, { rate: 190_000, tax: 1801 }, fine], true)).rejects.toThrow(/included in 1800/);
+  });
+
+  it('the rules engine as a provider prices exactly as priceCart does', async () => {
+    await fc.assert(fc.asyncProperty(fc.boolean(), fc.integer({ min: 0, max: 1_000_000 }), fc.boolean(), async (inclusive, rate, shippingTaxed) => {
+      const tax: TaxRules = { ...VAT, rate, shippingTaxed };
+      expect(await priceCartWith({ ...input, pricesIncludeTax: inclusive }, DE, rulesTaxProvider(tax)))
+        .toEqual(priceCart({ ...input, pricesIncludeTax: inclusive, tax }));
+    }), { numRuns: 200 });
   });
 });
 
