@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { insertProducts } from '../../src/db/seed';
 import { startApiWorld, staffAs, stopApiWorld, type ApiResponse, type ApiWorld } from '../support/api';
+import { FAST_ACCOUNTS, signIn, signUp, type Customer } from '../support/accounts';
 
 let world: ApiWorld;
 const staff = staffAs('catalog');
@@ -16,7 +17,7 @@ const ok = (res: ApiResponse, status = 200) => {
 const admin = async (path: string, body: unknown) => ok(await world.api.request('POST', `/admin/pricing/${path}`, { headers: staff, body }), 201);
 
 beforeAll(async () => {
-  world = await startApiWorld({ stock: 1000 });
+  world = await startApiWorld({ stock: 1000, api: { app: { accounts: FAST_ACCOUNTS } } });
   await insertProducts(world.db.orm.em.fork(), [
     { handle: 'book', title: 'Book', description: 'A book', variants: [{ sku: 'BOOK-1', title: 'Paperback', prices: { EUR: 2000, USD: 2000 }, onHand: 1000, weightGrams: 400 }] },
     { handle: 'scarf', title: 'Scarf', description: 'A scarf', variants: [{ sku: 'SCARF-1', title: 'Red', prices: { EUR: 5950, USD: 5000 }, onHand: 1000, weightGrams: 200 }] },
@@ -37,6 +38,10 @@ beforeAll(async () => {
   await admin('promotions', { code: 'ALONE', name: 'Twenty off, alone', kind: 'fixed', amounts: { EUR: { amountOff: 2000 } }, combinable: false });
   await admin('promotions', { code: 'OVER', name: 'Over', kind: 'percentage', percent: 5, endsAt: '2020-01-01T00:00:00Z' });
   await admin('promotions', { code: 'SOON', name: 'Soon', kind: 'percentage', percent: 5, startsAt: '2099-01-01T00:00:00Z' });
+  ids.bookCategory = (ok(await world.api.request('POST', '/admin/catalog/categories', { headers: staff, body: { name: 'Books', handle: 'books' } }), 201)).id;
+  await admin('promotions', { code: 'BOOKS5', name: 'Five off books', kind: 'percentage', percent: 5, categoryIds: [ids.bookCategory] });
+  await admin('promotions', { code: 'GONE', name: 'All used', kind: 'percentage', percent: 5, usageLimit: 0 });
+  await admin('promotions', { code: 'ONCE', name: 'Once each', kind: 'fixed', amounts: { EUR: { amountOff: 100 }, USD: { amountOff: 100 } }, perCustomerLimit: 1 });
 }, 120_000);
 afterAll(() => stopApiWorld(world ?? {}));
 
@@ -81,11 +86,34 @@ describe('a cart priced in full', () => {
     expect(await refusal('SOON')).toEqual([422, 'promotion_not_started']);
     expect(await refusal('FREESHIP')).toEqual([422, 'promotion_minimum_not_met']);
     ok(await world.api.request('POST', `/carts/${cart}/promotions`, { body: { code: 'WELCOME10' } }));
+    expect(await refusal('BOOKS5')).toEqual([422, 'promotion_not_applicable']); // the book is in no category yet
+    expect(await refusal('GONE')).toEqual([409, 'promotion_limit_reached']);
     expect(await refusal('ALONE')).toEqual([409, 'promotion_not_combinable']);
     const after = ok(await world.api.request('GET', `/carts/${cart}`));
     expect(after.promotions.map((p: { code: string }) => p.code)).toEqual(['WELCOME10']);
     expect(ok(await world.api.request('DELETE', `/carts/${cart}/promotions/WELCOME10`)).promotions).toEqual([]);
-    expect((await world.api.request('DELETE', `/carts/${cart}/promotions/WELCOME10`)).status).toBe(404);
+    const notThere = await world.api.request('DELETE', `/carts/${cart}/promotions/WELCOME10`);
+    expect([notThere.status, notThere.body.error.code]).toEqual([404, 'promotion_not_in_cart']);
+  });
+
+  it('prices the chosen method anew when the address or the cart changes: the region\'s tax on shipping, the weight band', async () => {
+    const cart = await cartWith('EUR', [['BOOK-1', 1]]);
+    ok(await put(`/carts/${cart}/shipping-address`, DE));
+    const inGermany = ok(await put(`/carts/${cart}/shipping-method`, { methodId: ids.express }));
+    expect(inGermany.pricing.shipping).toMatchObject({ amount: { amount: 990 }, tax: { amount: 158 } }); // 400 g; 19 % VAT inside
+    const inFrance = ok(await put(`/carts/${cart}/shipping-address`, { ...DE, city: 'Paris', postalCode: '75001', country: 'FR' }));
+    expect(inFrance.shippingMethod).toMatchObject({ id: ids.express, available: true }); // the same zone: kept, no tax region in France
+    expect(inFrance.pricing.shipping).toMatchObject({ amount: { amount: 990 }, tax: { amount: 0 } });
+    expect(inFrance.pricing.taxes).toEqual([]);
+    // Three books weigh 1 200 g (the variants' weight in the catalog): the next band.
+    const heavier = ok(await world.api.request('PATCH', `/carts/${cart}/items/BOOK-1`, { body: { quantity: 3 } }));
+    expect(heavier.pricing.shipping.amount.amount).toBe(1490);
+    const { options } = ok(await world.api.request('GET', `/carts/${cart}/shipping-options`));
+    expect(options.map((o: { name: string; price: { amount: number }; selected: boolean }) => [o.name, o.price.amount, o.selected]))
+      .toEqual([['Standard', 495], ['Express', 1490]].map(([n, a]) => [n, a, n === 'Express']));
+    await world.db.orm.em.fork().getConnection().execute(`update variants set weight_grams = 100 where sku = 'BOOK-1'`);
+    expect(ok(await world.api.request('GET', `/carts/${cart}`)).pricing.shipping.amount.amount).toBe(990);
+    await world.db.orm.em.fork().getConnection().execute(`update variants set weight_grams = 400 where sku = 'BOOK-1'`);
   });
 
   it('drops the chosen method when the address moves out of its zone, and checkout then asks for one', async () => {
@@ -98,6 +126,98 @@ describe('a cart priced in full', () => {
     expect([res.status, (res.body as { error: { code: string } }).error.code]).toEqual([422, 'shipping_method_required']);
     const wrong = await put(`/carts/${cart}/shipping-method`, { methodId: ids.standard });
     expect([wrong.status, (wrong.body as { error: { code: string } }).error.code]).toEqual([409, 'shipping_method_unavailable']);
+  });
+});
+
+describe('who manages pricing', () => {
+  it('staff with the catalog or admin role; any other role is forbidden, no key unauthorized, and nothing is written', async () => {
+    const zone = { name: 'Nordics', countries: ['SE', 'NO'] };
+    for (const role of ['support', 'warehouse'] as const) {
+      const res = await world.api.request('POST', '/admin/pricing/shipping-zones', { headers: staffAs(role), body: zone });
+      expect([res.status, res.body.error.code]).toEqual([403, 'forbidden']);
+    }
+    expect((await world.api.request('GET', '/admin/pricing/promotions', { headers: staffAs('support') })).status).toBe(403);
+    expect((await world.api.request('POST', '/admin/pricing/shipping-zones', { body: zone })).status).toBe(401);
+    const [{ n }] = await world.db.orm.em.fork().getConnection().execute(`select count(*)::int as n from shipping_zones where name = 'Nordics'`);
+    expect(n).toBe(0);
+    ok(await world.api.request('POST', '/admin/pricing/shipping-zones', { headers: staffAs('admin'), body: zone }), 201);
+    ok(await world.api.request('GET', '/admin/pricing/tax-regions', { headers: staff }));
+  });
+});
+
+describe('a signed-in customer', () => {
+  let ada: Customer;
+  const sql = <T>(text: string, params: unknown[] = []) => world.db.orm.em.fork().getConnection().execute<T[]>(text, params);
+  const as = (c: Customer) => ({ ...c.headers });
+  beforeAll(async () => {
+    ada = await signUp(world.api);
+  });
+  async function customerCart(c: Customer, currency: string, items: [string, number][]): Promise<string> {
+    const cart = ok(await world.api.request('POST', '/carts', { headers: as(c), body: { currency } }), 201);
+    for (const [sku, quantity] of items) ok(await world.api.request('POST', `/carts/${cart.id}/items`, { headers: as(c), body: { sku, quantity } }));
+    return cart.id;
+  }
+
+  it('ships the cart to a saved address named by id; a guest cannot, and another customer\'s address is not found', async () => {
+    const saved = ok(await world.api.request('POST', '/me/addresses', { headers: as(ada), body: DE }), 201);
+    const cart = await customerCart(ada, 'EUR', [['SCARF-1', 1]]);
+    const addressed = ok(await world.api.request('PUT', `/carts/${cart}/shipping-address`, { headers: as(ada), body: { addressId: saved.id } }));
+    expect(addressed.shippingAddress).toEqual(DE);
+    expect(addressed.pricing.taxes.map((t: { name: string }) => t.name)).toEqual(['Germany VAT 19%']);
+    ok(await world.api.request('PUT', `/carts/${cart}/shipping-method`, { headers: as(ada), body: { methodId: ids.standard } }));
+    const placed = ok(await world.api.request('POST', `/carts/${cart}/checkout`,
+      { headers: { ...as(ada), 'Idempotency-Key': randomUUID() }, body: { paymentMethod: 'pm_card_visa' } }), 202);
+    const [order] = await sql<{ shipping_address: unknown; total_amount: string; email: string }>(
+      'select shipping_address, total_amount, email from orders where id = ?', [placed.orderId]);
+    expect(order).toEqual({ shipping_address: DE, total_amount: String(5950 + 495), email: ada.email });
+
+    const guestCart = await cartWith('EUR', [['SCARF-1', 1]]);
+    const guest = await put(`/carts/${guestCart}/shipping-address`, { addressId: saved.id });
+    expect([guest.status, guest.body.error.code]).toEqual([400, 'validation_failed']);
+    const bob = await signUp(world.api);
+    const bobs = await customerCart(bob, 'EUR', [['SCARF-1', 1]]);
+    const stranger = await world.api.request('PUT', `/carts/${bobs}/shipping-address`, { headers: as(bob), body: { addressId: saved.id } });
+    expect([stranger.status, stranger.body.error.code]).toEqual([404, 'address_not_found']);
+    expect(ok(await world.api.request('GET', `/carts/${bobs}`, { headers: as(bob) })).shippingAddress).toBeNull();
+  });
+
+  it('brings the guest cart\'s address, method and codes into the account at sign-in', async () => {
+    const carla = await signUp(world.api);
+    const guestCart = await cartWith('EUR', [['SCARF-1', 1]]);
+    ok(await put(`/carts/${guestCart}/shipping-address`, DE));
+    ok(await put(`/carts/${guestCart}/shipping-method`, { methodId: ids.express }));
+    ok(await world.api.request('POST', `/carts/${guestCart}/promotions`, { body: { code: 'WELCOME10' } }));
+    const before = ok(await world.api.request('GET', `/carts/${guestCart}`)).pricing;
+    const open = await customerCart(carla, 'EUR', [['BOOK-1', 1]]); // merged into this one
+    const signedIn = ok(await signIn(world.api, carla, { cartId: guestCart }));
+    expect(signedIn.cart).toMatchObject({ id: open, merge: { outcome: 'merged' } });
+    const merged = ok(await world.api.request('GET', `/carts/${open}`, { headers: as(carla) }));
+    expect(merged).toMatchObject({ shippingAddress: DE, shippingMethod: { id: ids.express, available: true }, promotions: [{ code: 'WELCOME10', applied: true }] });
+    expect(merged.pricing.subtotal.amount).toBe(before.subtotal.amount + 2000);
+  });
+
+  it('counts a per-customer limit by the customer when signed in, and by the e-mail of a guest', async () => {
+    const dora = await signUp(world.api);
+    const usOrder = async (headers: Record<string, string>, body: Record<string, unknown>) => {
+      const cart = ok(await world.api.request('POST', '/carts', { headers, body: { currency: 'USD' } }), 201).id;
+      ok(await world.api.request('POST', `/carts/${cart}/items`, { headers, body: { sku: 'SCARF-1', quantity: 1 } }));
+      ok(await world.api.request('PUT', `/carts/${cart}/shipping-address`, { headers, body: NY }));
+      ok(await world.api.request('PUT', `/carts/${cart}/shipping-method`, { headers, body: { methodId: ids.usGround } }));
+      const code = await world.api.request('POST', `/carts/${cart}/promotions`, { headers, body: { code: 'ONCE' } });
+      if (code.status !== 200) return code;
+      return world.api.request('POST', `/carts/${cart}/checkout`, { headers: { ...headers, 'Idempotency-Key': randomUUID() },
+        body: { paymentMethod: 'pm_card_visa', ...body } });
+    };
+    const refused = (res: ApiResponse) => [res.status, res.body.error?.code];
+    ok(await usOrder(as(dora), {}), 202);
+    expect(refused(await usOrder(as(dora), {}))).toEqual([409, 'promotion_limit_reached']); // refused as the code goes on the cart
+    ok(await usOrder({}, { email: 'Eve@Example.com' }), 202);
+    expect(refused(await usOrder({}, { email: 'eve@example.COM' }))).toEqual([409, 'promotion_limit_reached']); // refused at checkout
+    ok(await usOrder({}, { email: 'frank@example.com' }), 202);
+    const uses = await sql<{ customer_key: string; used: number }>(`select u.customer_key, u.used from promotion_customer_uses u
+      join promotions p on p.id = u.promotion_id where p.code = 'ONCE' order by u.customer_key`);
+    expect(uses).toEqual([{ customer_key: `customer:${dora.id}`, used: 1 }, { customer_key: 'email:eve@example.com', used: 1 },
+      { customer_key: 'email:frank@example.com', used: 1 }]);
   });
 });
 
