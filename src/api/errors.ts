@@ -96,7 +96,7 @@ const STATUS: Record<ErrorCode, number> = {
 
 export const errorBodySchema = z.object({
   error: z.object({
-    code: z.string().meta({ description: 'Stable machine-readable code, e.g. insufficient_stock.' }),
+    code: z.enum(Object.keys(STATUS) as [ErrorCode, ...ErrorCode[]]).meta({ description: 'Stable machine-readable code, e.g. insufficient_stock.' }),
     message: z.string().meta({ description: 'What happened and what to do, for a person.' }),
     details: z.record(z.string(), z.unknown()),
     requestId: z.string().optional(),

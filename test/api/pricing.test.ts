@@ -241,3 +241,31 @@ describe('the order keeps its breakdown', () => {
     expect(order.pricing.discounts[0]).toMatchObject({ code: 'WELCOME10', lines: [{ sku: 'SCARF-1', amount: { amount: 1000 } }] });
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('describes the cart\'s pricing routes, the breakdown, the staff routes with their roles, and every error code', async () => {
+    const { paths, components } = ok(await world.api.request('GET', '/openapi.json'));
+    const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+    const address = paths['/carts/{id}/shipping-address'].put;
+    expect(address.requestBody.content['application/json'].schema.anyOf).toEqual([ref('ShippingAddress'), ref('SavedAddressRef')]);
+    expect(address.responses['200'].content['application/json'].schema).toEqual(ref('Cart'));
+    for (const [path, method] of [['/carts/{id}/shipping-options', 'get'], ['/carts/{id}/shipping-method', 'put'], ['/carts/{id}/promotions', 'post'],
+      ['/carts/{id}/promotions/{code}', 'delete']]) {
+      expect(paths[path][method].security).toEqual(expect.arrayContaining([{ customerSession: [] }]));
+      expect(Object.keys(paths[path][method].responses)).toEqual(expect.arrayContaining(['200', '404', 'default']));
+    }
+    expect(Object.keys(paths['/carts/{id}/promotions'].post.responses)).toEqual(expect.arrayContaining(['409', '422']));
+    expect(Object.keys(paths['/carts/{id}/checkout'].post.responses)).toEqual(expect.arrayContaining(['202', '409', '422']));
+    expect(components.schemas.Cart.properties.pricing).toEqual(ref('PriceBreakdown'));
+    expect(Object.keys(components.schemas.PriceBreakdown.properties))
+      .toEqual(['pricesIncludeTax', 'lines', 'subtotal', 'discounts', 'discountTotal', 'shipping', 'taxes', 'taxTotal', 'total']);
+    expect(components.schemas.CheckoutRequest.properties).toHaveProperty('shippingAddressId');
+    for (const path of ['/admin/pricing/shipping-zones', '/admin/pricing/shipping-methods', '/admin/pricing/tax-regions', '/admin/pricing/promotions']) {
+      expect(paths[path].post.security).toEqual([{ staffKey: ['catalog', 'admin'] }]);
+      expect(paths[`${path}/{id}`].patch).toBeDefined();
+    }
+    expect(components.schemas.Error.properties.error.properties.code.enum).toEqual(expect.arrayContaining([
+      'shipping_address_required', 'shipping_method_required', 'shipping_method_unavailable', 'promotion_code_unknown', 'promotion_not_started',
+      'promotion_expired', 'promotion_minimum_not_met', 'promotion_not_applicable', 'promotion_limit_reached', 'promotion_not_combinable', 'promotion_not_in_cart']));
+  });
+});

@@ -47,6 +47,10 @@ export function checkoutRoutes(deps: CheckoutDeps) {
         + 'Retrying with the same key and body returns the same order; the same key with another body is refused (422).' } },
       body: checkoutBody,
       responses: { 202: { description: 'Order placed; the payment outcome so far, and the order access token (shown once)', schema: checkoutResponse },
+        409: { description: 'The chosen method can no longer ship the cart (shipping_method_unavailable), a code\'s uses are taken (promotion_limit_reached) '
+          + 'or it cannot be combined (promotion_not_combinable), or the cart is closed (cart_not_active)' },
+        422: { description: 'No address (shipping_address_required) or no method chosen (shipping_method_required), a code the cart holds no longer applies '
+          + '(promotion_expired, promotion_not_started, promotion_minimum_not_met, promotion_not_applicable), the cart is empty (cart_empty), or the key was used for another body' },
         429: { description: 'Too many checkouts from this address or customer, or too many declined payments on this cart, customer or address; see Retry-After' } },
       handler: async (ctx, { params, body }) => {
         const answered = checkoutDuration.startTimer();
