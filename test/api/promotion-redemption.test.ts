@@ -102,3 +102,24 @@ it(`${CHECKOUTS} concurrent checkouts of a code limited to ${LIMIT} uses, some d
   const [after] = await sql<{ used: number }>('select used from promotions where id = ?', [promotion.id]);
   expect(after.used).toBe(counts.kept);
 }, 300_000);
+
+it('a cancelled order gives its use back, once, and the next shopper gets it', async () => {
+  ok(await world.api.request('POST', '/admin/pricing/promotions', { headers: staff, body: { code: 'LASTONE', name: 'One use', kind: 'percentage', percent: 10, usageLimit: 1 } }), 201);
+  const first = ok(await checkoutAsAClientWould(await cartWithCode('LASTONE'), { email: 'first@example.com', shippingAddress: ADDRESS, paymentMethod: 'pm_card_visa' }), 202);
+  await until('the first order is paid', async () => (await sql<{ status: string }>('select status from orders where id = ?', [first.orderId]))[0].status === 'awaiting_fulfillment');
+  const used = async () => (await sql<{ used: number }>(`select used from promotions where code = 'LASTONE'`))[0].used;
+  expect(await used()).toBe(1);
+  const second = ok(await world.api.request('POST', '/carts', { body: {} }), 201).id;
+  ok(await world.api.request('POST', `/carts/${second}/items`, { body: { sku: 'MUG-1', quantity: 1 } }));
+  const taken = await world.api.request('POST', `/carts/${second}/promotions`, { body: { code: 'LASTONE' } });
+  expect([taken.status, taken.body.error.code]).toEqual([409, 'promotion_limit_reached']);
+
+  ok(await world.api.request('POST', `/orders/${first.orderId}/cancel`, { headers: { Authorization: `Bearer ${first.accessToken}` }, body: { reason: 'changed my mind' } }));
+  await until('the first order is cancelled and its use given back', async () => (await used()) === 0);
+  expect(await sql('select order_id from promotion_redemptions where order_id = ?', [first.orderId])).toEqual([]);
+  expect(await giveBackOrderPromotions(world.db.orm.em.fork(), first.orderId)).toEqual({ givenBack: 0 });
+  expect(await used()).toBe(0);
+  ok(await world.api.request('POST', `/carts/${second}/promotions`, { body: { code: 'LASTONE' } }));
+  ok(await checkoutAsAClientWould(second, { email: 'second@example.com', shippingAddress: ADDRESS, paymentMethod: 'pm_card_visa' }), 202);
+  expect(await used()).toBe(1);
+}, 120_000);
