@@ -106,24 +106,26 @@ export interface Placed { orderId: string; accessToken: string; idempotencyKey: 
 
 /** A cart built and checked out through one API process; the checkout retried with the same key until accepted (as a storefront does). */
 export async function placeOrder(api: string, items: { sku: string; quantity: number }[],
-  opts: { paymentMethod?: string; phone?: string; retryForMs?: number } = {}): Promise<Placed> {
-  const cart = await retrying(() => request(api, 'POST', '/carts'), [201], opts.retryForMs);
-  for (const item of items) await retrying(() => request(api, 'POST', `/carts/${cart.body.id}/items`, { body: item }), [200], opts.retryForMs);
+  opts: { paymentMethod?: string; phone?: string; retryForMs?: number; onRetry?: () => void } = {}): Promise<Placed> {
+  const retry = { forMs: opts.retryForMs ?? 0, onRetry: opts.onRetry };
+  const cart = await retrying(() => request(api, 'POST', '/carts'), [201], retry);
+  for (const item of items) await retrying(() => request(api, 'POST', `/carts/${cart.body.id}/items`, { body: item }), [200], retry);
   const idempotencyKey = randomUUID();
   const response = await retrying(() => request(api, 'POST', `/carts/${cart.body.id}/checkout`, {
     headers: { 'Idempotency-Key': idempotencyKey },
     body: { email: 'ada@example.com', shippingAddress: ADDRESS, paymentMethod: opts.paymentMethod ?? 'pm_card_visa', ...(opts.phone ? { phone: opts.phone } : {}) },
-  }), [202], opts.retryForMs);
+  }), [202], retry);
   return { orderId: response.body.orderId, accessToken: response.body.accessToken, idempotencyKey, api, response };
 }
 
 /** Repeats a request that got no answer or a 5xx (the server restarting) for up to `forMs`; any other answer is final. */
-async function retrying(send: () => Promise<Response>, expected: number[], forMs = 0): Promise<Response> {
-  const deadline = Date.now() + forMs;
+async function retrying(send: () => Promise<Response>, expected: number[], retry: { forMs: number; onRetry?: () => void }): Promise<Response> {
+  const deadline = Date.now() + retry.forMs;
   for (;;) {
     const res = await send().catch((err: Error) => ({ status: 0, headers: new Headers(), body: err.message }) as Response);
     if (expected.includes(res.status)) return res;
     if ((res.status === 0 || res.status >= 500) && Date.now() < deadline) {
+      retry.onRetry?.();
       await new Promise((r) => setTimeout(r, 250));
       continue;
     }
