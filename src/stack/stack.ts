@@ -221,6 +221,13 @@ export function dependencyLevels(compose: ComposeFile): Map<string, number> {
   return levels;
 }
 
+/** The versions docker-compose.yml pins, read without any of its variables set. */
+export function pinnedVersions(): StackVersions {
+  const raw = loadComposeRaw();
+  const placeholders = Object.fromEntries([...JSON.stringify(raw).matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => [m[1], 'placeholder']));
+  return stackVersions(interpolateCompose(raw, placeholders));
+}
+
 /** The versions to build come from the image tags; the admin-tools' SQL tool is the server module's, so both tags must agree. */
 export function stackVersions(compose: ComposeFile): StackVersions {
   const tagsOf = (image: string) => [...new Set(Object.entries(compose.services)
