@@ -87,14 +87,11 @@ async function measure(running: RunningStack, helpers: CheckoutBenchStack, dir: 
     const check = await checkOrders(running.databaseUrl, total);
     log(`database check: ${check.summary}`);
     report(phases, o, running);
-    if (!check.ok) {
-      console.error(`\n[bench] the orders did not end as they should: ${check.summary}`);
-      return 1;
-    }
-    return 0;
+    if (check.ok) return 0;
+    console.error(`\n[bench] the orders did not end as they should: ${check.summary}`);
+    return 1;
   } finally {
-    await watcher.close().catch(() => undefined);
-    await temporal.connection.close().catch(() => undefined);
+    await Promise.allSettled([watcher.close(), temporal.connection.close()]);
   }
 }
 

@@ -10,10 +10,11 @@
  * to, loads the demo catalog once after the migrations, as `npm run dev` does.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { newToken, sha256Hex } from '../auth/tokens';
+import { preparePostgresDataDir } from '../db/admin';
 import { PROJECT_ROOT, provision } from '../temporal/binaries';
 import { ensureStackBinaries, type StackBinaries, type StackVersions } from './binaries';
 import { ComposeError, imageTag, interpolateCompose, loadComposeRaw, type ComposeFile, type DependsOnCondition } from './compose';
@@ -73,7 +74,11 @@ export class Stack {
   private state: Record<string, unknown> = {};
 
   constructor(private readonly opts: StackOptions) {
-    prepareDataDir(opts.dataDir);
+    try {
+      preparePostgresDataDir(opts.dataDir, 'STACK_DATA_DIR');
+    } catch (err) {
+      throw new ComposeError((err as Error).message);
+    }
     this.stateFile = join(opts.dataDir, 'stack.json');
     this.supervisor = new Supervisor(join(opts.dataDir, 'logs'), opts.say, () => this.writeState());
   }
@@ -303,17 +308,4 @@ function explainPort(key: string): string {
   if (service === 'temporal' && key.endsWith(':7233')) return 'set TEMPORAL_HOST_PORT';
   if (service === 'temporal-ui' && key.endsWith(':8080')) return 'set TEMPORAL_UI_HOST_PORT';
   return `set STACK_PORT_BASE (now ${STACK_PORT_BASE} unless set; the databases, Temporal's internal ports and the workers' metrics take the ports from there)`;
-}
-
-/** PostgreSQL runs as the system user `postgres` when we are root, so it must be able to enter the data directory. */
-function prepareDataDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
-  chmodSync(dir, 0o755);
-  if (process.getuid?.() !== 0) return;
-  for (let d = dirname(dir); ; d = dirname(d)) {
-    if ((statSync(d).mode & 0o001) === 0) {
-      throw new ComposeError(`PostgreSQL runs as the user "postgres" (we are root) and cannot enter ${d}: run \`chmod o+x ${d}\`, or set STACK_DATA_DIR elsewhere.`);
-    }
-    if (dirname(d) === d) return;
-  }
 }

@@ -4,10 +4,10 @@
  * everything, dependents first, and leaves nothing behind: no process of the stack, nothing on its
  * ports, both PostgreSQLs shut down cleanly.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
+import { tcpAnswers as accepts } from '../../src/stack/services';
+import { groupAlive, processesMentioning } from '../support/processes';
 import { closeClients, stackDir, state, STAFF_TOKEN, type StackState } from './support/stack';
 
 const STOP_TIMEOUT_MS = 90_000;
@@ -63,28 +63,3 @@ describe('npm run stack', () => {
     for (const volume of ['shop-db-data', 'temporal-db-data']) expect(existsSync(join(stackDir(), 'volumes', volume, 'postmaster.pid'))).toBe(false);
   });
 });
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Command lines of running processes that mention `text` (this test's own process excluded). */
-function processesMentioning(text: string): string[] {
-  return execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n')
-    .filter((line) => line.includes(text) && !line.trim().startsWith(`${process.pid} `));
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.setTimeout(1000);
-    socket.once('connect', () => { socket.destroy(); done(true); });
-    socket.once('error', () => done(false));
-    socket.once('timeout', () => { socket.destroy(); done(false); });
-  });
-}

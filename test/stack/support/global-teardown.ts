@@ -5,16 +5,17 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { groupAlive } from '../../support/processes';
 
 export default async function globalTeardown(): Promise<void> {
   const stack = (globalThis as Record<string, unknown>).__STACK__ as { pgid: number; dataDir: string } | undefined;
   if (!stack) return;
-  if (alive(stack.pgid)) {
+  if (groupAlive(stack.pgid)) {
     process.kill(-stack.pgid, 'SIGINT');
     const deadline = Date.now() + 60_000;
-    while (alive(stack.pgid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    while (groupAlive(stack.pgid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
   }
-  for (const pgid of [stack.pgid, ...groupsOf(stack.dataDir)]) if (alive(pgid)) process.kill(-pgid, 'SIGKILL');
+  for (const pgid of [stack.pgid, ...groupsOf(stack.dataDir)]) if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
   if (!process.env.STACK_TEST_KEEP) rmSync(stack.dataDir, { recursive: true, force: true });
 }
 
@@ -24,14 +25,5 @@ function groupsOf(dataDir: string): number[] {
     return state.processes.flatMap((p) => (p.pid ? [p.pid] : []));
   } catch {
     return [];
-  }
-}
-
-function alive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

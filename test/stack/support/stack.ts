@@ -11,6 +11,7 @@ import { Pool } from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { createOrm, closeOrm } from '../../../src/db/orm';
 import { insertProducts } from '../../../src/db/seed';
+import { requestJson, type ApiResponse, type RequestOptions } from '../../support/api';
 
 export const STAFF_TOKEN = 'stack-test-staff-token-0123456789abcdef';
 export const CARRIER_SECRET = 'stack-test-carrier-webhook-secret-0123';
@@ -46,24 +47,11 @@ export function logOf(name: string): string {
   return readFileSync(processOf(name).log, 'utf8');
 }
 
-export interface Response { status: number; headers: Headers; body: any } // eslint-disable-line @typescript-eslint/no-explicit-any
+export type Response = ApiResponse;
 
-export async function request(base: string, method: string, path: string, opts: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}): Promise<Response> {
-  const headers: Record<string, string> = { ...opts.headers };
-  let body = opts.rawBody;
-  if (opts.body !== undefined) {
-    headers['content-type'] ??= 'application/json';
-    body = JSON.stringify(opts.body);
-  }
-  const res = await fetch(base + path, { method, headers, body, signal: AbortSignal.timeout(30_000) });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    // not JSON
-  }
-  return { status: res.status, headers: res.headers, body: parsed };
+/** A request to one of the stack's processes; one that gets no answer in 30 s fails. */
+export function request(base: string, method: string, path: string, opts: Omit<RequestOptions, 'timeoutMs'> = {}): Promise<Response> {
+  return requestJson(base, method, path, { ...opts, timeoutMs: 30_000 });
 }
 
 let pool: Pool | undefined;
