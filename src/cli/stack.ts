@@ -25,9 +25,9 @@ const REPEAT_SIGNAL_WINDOW_MS = 1000;
 async function main(): Promise<void> {
   const args = parseArgs({ options: { scale: { type: 'string', multiple: true, default: [] }, 'no-seed': { type: 'boolean', default: false } } }).values;
   const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
-  const dataDir = resolve(env.STACK_DATA_DIR || join(PROJECT_ROOT, '.data', 'stack'));
-  const stack = new Stack({ dataDir, autoPorts: env.STACK_PORTS === 'auto', scale: { ...DEFAULT_SCALE, ...scaleOf(args.scale ?? []) },
-    env, seed: !args['no-seed'], say });
+  const dataDir = resolve(process.env.STACK_DATA_DIR || join(PROJECT_ROOT, '.data', 'stack'));
+  const stack = new Stack({ dataDir, autoPorts: process.env.STACK_PORTS === 'auto', portBase: portBaseOf(process.env.STACK_PORT_BASE),
+    scale: { ...DEFAULT_SCALE, ...scaleOf(args.scale ?? []) }, env, seed: !args['no-seed'], say });
   handleSignals(stack);
   say(`Starting the topology of docker-compose.yml (data in ${shortPath(dataDir)}, each process's output in ${shortPath(join(dataDir, 'logs'))}) ...`);
   try {
@@ -38,6 +38,13 @@ async function main(): Promise<void> {
     await stack.stop();
     process.exit(1);
   }
+}
+
+function portBaseOf(raw: string | undefined): number | undefined {
+  if (!raw) return undefined;
+  const base = Number(raw);
+  if (!Number.isInteger(base) || base < 1024 || base > 32_700) throw new ComposeError(`STACK_PORT_BASE must be a port from 1024 to 32700, not "${raw}"`);
+  return base;
 }
 
 function scaleOf(entries: string[]): Record<string, number> {

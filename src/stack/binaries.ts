@@ -59,7 +59,7 @@ export function findStackBinaries(v: StackVersions): StackBinaries | undefined {
 export async function ensureStackBinaries(v: StackVersions, log: (line: string) => void): Promise<StackBinaries> {
   const found = findStackBinaries(v);
   if (found) return found;
-  const go = spawnSync('go', ['version'], { encoding: 'utf8' });
+  const go = spawnSync('go', ['version'], { encoding: 'utf8', env: process.env });
   if (go.status !== 0) {
     throw new ProvisioningError(`The production topology needs the Temporal server ${v.server} and UI server ${v.ui}, built from source with Go, `
       + 'and Go is not installed. Install Go 1.26 or newer (https://go.dev/dl/, or your system\'s package, e.g. `apt-get install golang-go`), '

@@ -98,7 +98,9 @@ export function planService(name: string, replicas: number, ctx: ServiceContext)
 
 function runAs(kind: ImageKind, name: string, replica: number, service: ComposeService, env: Record<string, string>, ctx: ServiceContext)
   : Pick<ProcessSpec, 'command' | 'args' | 'cwd' | 'env'> {
-  const system = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+  // What every process needs from the shell (not configuration: where programs and the home directory are).
+  const { PATH = '', HOME = '' } = process.env;
+  const system = { PATH, HOME };
   const mounts = hostMounts(service, kind, ctx.dataDir);
   const runDir = join(ctx.dataDir, 'run', name);
   switch (kind) {

@@ -24,8 +24,10 @@ import { StartError, Supervisor, type ProcessState } from './supervisor';
 
 export interface StackOptions {
   dataDir: string;
-  /** Free ports the system picks (tests, benchmarks) instead of the fixed defaults. */
+  /** Free ports picked at random (tests, benchmarks) instead of the fixed defaults. */
   autoPorts: boolean;
+  /** Where the fixed ports compose keeps inside its network start (STACK_PORT_BASE); STACK_PORT_BASE's default otherwise. */
+  portBase?: number;
   /** Replicas per service, like `docker compose up --scale`; the file's deploy.replicas (or 1) otherwise. */
   scale: Record<string, number>;
   /** Stands for the shell and `.env`: compose's interpolation, and the application's env_file. */
@@ -143,12 +145,12 @@ export interface Topology {
 }
 
 /** The compose file read for this machine: replicas, local ports, the start order and the versions to build. */
-export async function readTopology(opts: Pick<StackOptions, 'dataDir' | 'env' | 'scale' | 'autoPorts'>): Promise<Topology> {
+export async function readTopology(opts: Pick<StackOptions, 'dataDir' | 'env' | 'scale' | 'autoPorts' | 'portBase'>): Promise<Topology> {
   const raw = loadComposeRaw();
   const secrets = databaseSecrets(opts.dataDir, opts.env);
   const firstPass = interpolateCompose(raw, { ...STACK_PUBLISHED_DEFAULTS, ...opts.env, ...secrets });
   const replicas = Object.fromEntries(Object.entries(firstPass.services).map(([name, s]) => [name, opts.scale[name] ?? s.deploy?.replicas ?? 1]));
-  const plan = await planPorts(raw, firstPass, replicas, { auto: opts.autoPorts, base: portBase(opts.env) });
+  const plan = await planPorts(raw, firstPass, replicas, { auto: opts.autoPorts, base: opts.portBase ?? STACK_PORT_BASE });
   const compose = interpolateCompose(raw, { ...opts.env, ...secrets, ...plan.vars });
   return { compose, replicas, plan, levels: dependencyLevels(compose), versions: stackVersions(compose) };
 }
@@ -292,14 +294,6 @@ function staffTokenOf(dataDir: string): { token: string; file: string } {
 function postgresUrl(env: Record<string, string>, port: number): string {
   const user = encodeURIComponent(env.POSTGRES_USER);
   return `postgres://${user}:${encodeURIComponent(env.POSTGRES_PASSWORD)}@127.0.0.1:${port}/${env.POSTGRES_DB || user}`;
-}
-
-function portBase(env: Record<string, string>): number {
-  const raw = env.STACK_PORT_BASE;
-  if (!raw) return STACK_PORT_BASE;
-  const base = Number(raw);
-  if (!Number.isInteger(base) || base < 1024 || base > 32_700) throw new ComposeError(`STACK_PORT_BASE must be a port from 1024 to 32700, not "${raw}"`);
-  return base;
 }
 
 function explainPort(key: string): string {

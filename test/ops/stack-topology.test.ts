@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { load } from 'js-yaml';
 import { interpolateString, parsePortEntry } from '../../src/stack/compose';
+import { ensureStackBinaries } from '../../src/stack/binaries';
+import { ProvisioningError } from '../../src/temporal/binaries';
 import { DEFAULT_SCALE, planProcesses, readTopology, type Topology } from '../../src/stack/stack';
 import type { PlannedProcess } from '../../src/stack/services';
 
@@ -133,6 +135,20 @@ describe('the stack against docker-compose.yml', () => {
       require('../../src/stack/stack'); // eslint-disable-line @typescript-eslint/no-require-imports
     });
     expect(['SIGINT', 'SIGTERM'].map((s) => process.listenerCount(s))).toEqual(before);
+  });
+});
+
+describe('the binaries the stack builds', () => {
+  it('refuses clearly, saying what to install, when they are missing and Go is not there', async () => {
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      const refusal = ensureStackBinaries({ server: '0.0.0-absent', ui: '0.0.0-absent' }, () => undefined);
+      await expect(refusal).rejects.toThrow(ProvisioningError);
+      await expect(refusal).rejects.toThrow(/needs the Temporal server 0\.0\.0-absent .* Go is not installed\. Install Go 1\.26 or newer \(https:\/\/go\.dev\/dl\//);
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });
 
