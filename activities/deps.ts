@@ -4,6 +4,7 @@ import type { Logger } from '../src/logger';
 import type { PaymentProvider } from '../src/integrations/payments';
 import type { Notifier } from '../src/integrations/notifier';
 import type { Carrier } from '../src/integrations/carrier';
+import type { ImageStorage } from '../src/integrations/image-storage';
 
 export interface ActivityDeps {
   orm: MikroORM;
@@ -13,6 +14,8 @@ export interface ActivityDeps {
   carrier: Carrier;
   /** The warehouse orders are allocated to (FULFILLMENT_WAREHOUSE); 'WH-1' by default. */
   warehouse?: string;
+  /** Where uploaded product images are stored (IMAGE_STORAGE); without it, the image sweep has nothing to delete. */
+  images?: ImageStorage;
   /** Injected so tests can pin time; activities never read the clock another way. */
   clock: () => Date;
 }

@@ -10,6 +10,7 @@ import { notificationActivities } from './notifications';
 import { orderActivities } from './orders';
 import { paymentActivities } from './payments';
 import { cartActivities } from './carts';
+import { catalogImageActivities } from './catalog-images';
 import { supportActivities } from './support';
 import { shippingActivities } from './shipping';
 
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     ...paymentActivities(deps),
     ...notificationActivities(deps),
     ...cartActivities(deps),
+    ...catalogImageActivities(deps),
     ...supportActivities(deps),
     ...fulfillmentActivities(deps),
     ...shippingActivities(deps),

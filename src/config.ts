@@ -10,6 +10,9 @@ const port = z.coerce.number().int().min(0).max(65535);
 /** A duration a workflow takes as it is (Temporal's format): '6 hours', '5 days', '30m'. */
 const workflowDuration = z.string().regex(/^\d+\s*(ms|s|m|h|d|w|seconds?|minutes?|hours?|days?|weeks?)$/i, 'a duration such as 6 hours, 5 days or 30m');
 
+/** A rate limit: at most N attempts per window ('20/10m'), or 'off'. */
+const rateLimit = z.string().regex(/^(off|\d{1,7}\/\d{1,6}(s|m|h|d))$/, 'N/window such as 20/10m, or off');
+
 /** pino's levels; src/logger.ts falls back to its default on anything else, and this check names it. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -26,14 +29,25 @@ const schema = z.object({
   TEMPORAL_TLS_CERT_PATH: z.string().optional(),
   TEMPORAL_TLS_KEY_PATH: z.string().optional(),
   TEMPORAL_API_KEY: z.string().optional(),
-  STAFF_TOKEN_SHA256: z
-    .string()
-    .regex(/^([0-9a-f]{64})(,[0-9a-f]{64})*$/, 'comma-separated lowercase hex SHA-256 digests')
-    .optional(),
   METRICS_TOKEN_SHA256: z
     .string()
     .regex(/^([0-9a-f]{64})(,[0-9a-f]{64})*$/, 'comma-separated lowercase hex SHA-256 digests')
     .optional(),
+  // How many proxies (load balancers) in front of the API append to X-Forwarded-For: the client's address is the
+  // entry that many from the right. 0: X-Forwarded-For is ignored and the peer's address is the client's.
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  // Rate limits (src/api/rate-limits.ts), counted in PostgreSQL across every API replica: N attempts per window, or off.
+  RATE_LIMIT_CARTS_PER_IP: rateLimit.default('60/10m'),
+  RATE_LIMIT_CARTS_PER_CUSTOMER: rateLimit.default('30/10m'),
+  RATE_LIMIT_CHECKOUTS_PER_IP: rateLimit.default('30/10m'),
+  RATE_LIMIT_CHECKOUTS_PER_CUSTOMER: rateLimit.default('15/10m'),
+  RATE_LIMIT_DECLINES_PER_CART: rateLimit.default('3/1h'),
+  RATE_LIMIT_DECLINES_PER_CUSTOMER: rateLimit.default('5/1h'),
+  RATE_LIMIT_DECLINES_PER_IP: rateLimit.default('10/1h'),
+  RATE_LIMIT_SIGN_INS_PER_ACCOUNT: rateLimit.default('10/15m'),
+  RATE_LIMIT_SIGN_INS_PER_IP: rateLimit.default('100/15m'),
+  RATE_LIMIT_PASSWORD_RESETS_PER_ACCOUNT: rateLimit.default('3/1h'),
+  RATE_LIMIT_PASSWORD_RESETS_PER_IP: rateLimit.default('20/1h'),
   PAYMENT_ACTION_TIMEOUT: duration.default('15m'),
   PUBLIC_BASE_URL: z.string().url().optional(),
   // Cart expiry sweep (src/temporal/schedules.ts): how often it runs, and how long a cart may stay idle.
@@ -44,6 +58,8 @@ const schema = z.object({
   // Payment and messaging providers (src/integrations/index.ts): each real one is switched on by its
   // credentials; without them the simulated provider runs. The *_API_BASE variables point an SDK at a
   // local peer (stripe-mock, a recording server) instead of the provider; leave them unset in production.
+  // Production (NODE_ENV=production) refuses to start on the simulated payment provider unless this says true.
+  ALLOW_SIMULATED_PAYMENTS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\w+$/, 'a Stripe secret key (sk_test_… or sk_live_…)').optional(),
   STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, "the webhook endpoint's signing secret (whsec_…)").optional(),
   STRIPE_API_BASE: z.string().url().optional(),
@@ -66,6 +82,22 @@ const schema = z.object({
   // Fulfillment: pack at once (the simulated warehouse) or wait for POST /warehouse/orders/:id/packed.
   FULFILLMENT_AUTO_PACK: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   FULFILLMENT_WAREHOUSE: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'a warehouse code such as WH-1').default('WH-1'),
+  // Product images (src/integrations/image-storage.ts): uploaded files go to a local directory (served by
+  // the API under /media/) or an S3-compatible bucket; uploads over IMAGE_MAX_BYTES are refused; a stored
+  // file no product refers to is deleted once it is older than IMAGE_ORPHAN_GRACE (the catalog-image-sweep schedule).
+  IMAGE_STORAGE: z.enum(['local', 's3']).default('local'),
+  IMAGE_LOCAL_DIR: z.string().min(1).optional(),
+  IMAGE_PUBLIC_BASE_URL: z.string().url().optional(),
+  IMAGE_MAX_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(10 * 1024 * 1024),
+  IMAGE_ORPHAN_GRACE: duration.default('24h'),
+  IMAGE_SWEEP_EVERY: duration.default('1h'),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name').optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  S3_PREFIX: z.string().regex(/^([A-Za-z0-9._-]+\/)*$/, 'empty, or path segments each ending in a slash, such as catalog/').default(''),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   // Lifecycle: how a stop signal is handled (src/api/server.ts, workers/worker.ts).
   API_DRAIN_DELAY: duration.default('5s'),
   WORKER_SHUTDOWN_GRACE: duration.default('10s'),
@@ -78,7 +110,10 @@ const schema = z.object({
   // A provider half-configured would fail on the first order, not at start-up: refuse it here. Stripe
   // without its webhook secret takes payments whose 3-D Secure outcome can never arrive (each one
   // waits out PAYMENT_ACTION_TIMEOUT and is voided), so its key and its webhook secret go together.
-  const groups = [['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'], ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM_NUMBER'],
+  if (c.IMAGE_STORAGE === 's3' && c.S3_BUCKET === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'to be set as well, because IMAGE_STORAGE is s3' });
+  }
+  const groups = [['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'], ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'], ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM_NUMBER'],
     ['SENDGRID_API_KEY', 'SENDGRID_FROM_EMAIL']] as const;
   for (const group of groups) {
     const set = group.filter((name) => c[name] !== undefined);
@@ -87,7 +122,20 @@ const schema = z.object({
       ctx.addIssue({ code: 'custom', path: [name], message: `to be set as well, because ${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} (set all of ${group.join(', ')}, or none)` });
     }
   }
+  // Without Stripe the simulated provider takes the payments, and its public /simulated/payments/… route completes
+  // any 3-D Secure: a production shop must say so on purpose.
+  if (c.NODE_ENV === 'production' && !c.STRIPE_SECRET_KEY && !c.ALLOW_SIMULATED_PAYMENTS) {
+    ctx.addIssue({ code: 'custom', path: ['STRIPE_SECRET_KEY'], message: 'a Stripe secret key in production (NODE_ENV=production): without one the '
+      + 'simulated payment provider would take the orders, and anyone could complete its 3-D Secure step. Set STRIPE_SECRET_KEY and '
+      + 'STRIPE_WEBHOOK_SECRET, or ALLOW_SIMULATED_PAYMENTS=true for a demo or a trial that takes no real money' });
+  }
 });
+
+/** Variables no longer read: set, they stop the process with what replaced them, rather than being ignored. */
+const RETIRED: Record<string, string> = {
+  STAFF_TOKEN_SHA256: 'staff now use personal API keys with roles (docs/support.md#staff-accounts-and-keys): '
+    + 'make the first admin with `npm run staff -- bootstrap <name>`, then remove STAFF_TOKEN_SHA256',
+};
 
 export type Config = z.infer<typeof schema>;
 
@@ -99,7 +147,8 @@ const EXPECTED: Partial<Record<keyof Config, string>> = {
   DATABASE_URL: 'a PostgreSQL URL such as postgres://user:password@host:5432/db',
   DATABASE_POOL_MAX: 'a whole number from 1 to 200',
   TEMPORAL_ADDRESS: 'host:port of a Temporal frontend, such as temporal:7233',
-  STAFF_TOKEN_SHA256: 'comma-separated lowercase hex SHA-256 digests (64 characters each)',
+  TRUST_PROXY_HOPS: 'the number of proxies in front of the API, from 0 to 10',
+  ALLOW_SIMULATED_PAYMENTS: 'true or false',
   METRICS_TOKEN_SHA256: 'comma-separated lowercase hex SHA-256 digests (64 characters each)',
   PAYMENT_ACTION_TIMEOUT: 'a duration such as 15m, 24h or 7d',
   PUBLIC_BASE_URL: 'an absolute URL such as https://shop.example.com',
@@ -119,6 +168,13 @@ const EXPECTED: Partial<Record<keyof Config, string>> = {
   SENDGRID_API_BASE: 'the base URL of a server speaking SendGrid\'s API',
   NOTIFICATIONS_PER_SECOND: 'a positive number of messages per second, such as 10',
   FULFILLMENT_AUTO_PACK: 'true (pack at once: the simulated warehouse) or false (wait for the warehouse)',
+  IMAGE_STORAGE: 'local (a directory, served by the API) or s3 (an S3-compatible bucket)',
+  IMAGE_PUBLIC_BASE_URL: 'the absolute URL images are read from, such as https://cdn.example.com/catalog',
+  IMAGE_MAX_BYTES: 'a size in bytes from 1024 to 104857600',
+  IMAGE_ORPHAN_GRACE: 'a duration such as 24h or 7d',
+  IMAGE_SWEEP_EVERY: 'a duration such as 1h or 30m',
+  S3_ENDPOINT: 'the URL of an S3-compatible service, such as http://minio:9000 (leave unset for AWS)',
+  S3_FORCE_PATH_STYLE: 'true (bucket in the path: MinIO and most self-hosted services) or false (bucket in the host name)',
 };
 
 /** Values of these are never echoed back in an error message: they may hold credentials. */
@@ -130,15 +186,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty value (`PORT=` in an env file, a blank compose variable) means "not set": the default applies.
   const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const result = schema.safeParse(given);
-  if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
+  const retired = Object.keys(RETIRED).filter((name) => given[name] !== undefined).map((name) => `  ${name}: no longer read; ${RETIRED[name]}`);
+  if (result.success && retired.length === 0) return result.data;
+  const lines = (result.success ? [] : result.error.issues).map((issue) => {
     const name = String(issue.path[0]) as keyof Config;
     const value = given[name];
     const got = value === undefined ? '' : SECRET.test(name) ? ' (value not shown)' : `, got "${value}"`;
     // A missing partner of a provider's credentials says which one it goes with; other issues say what the variable expects.
-    const expected = issue.code === 'custom' ? issue.message : EXPECTED[name] ?? issue.message;
+    const expected = issue.code === 'custom' ? issue.message : EXPECTED[name] ?? (name.startsWith('RATE_LIMIT_') ? 'N/window such as 20/10m, or off' : issue.message);
     return `  ${name}: expected ${expected}${got}`;
-  });
+  }).concat(retired);
   throw new ConfigError(`Invalid configuration; fix these environment variables:\n${lines.join('\n')}`);
 }
 
@@ -171,4 +228,11 @@ export function durationMs(value: string): number {
   if (!match) throw new ConfigError(`Not a duration: ${value}`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
   return Number(match[1]) * unit;
+}
+
+/** A rate limit's setting ('20/10m') as points and seconds; undefined for 'off'. */
+export function parseRateLimit(value: string): { points: number; windowSeconds: number } | undefined {
+  if (value === 'off') return undefined;
+  const [points, window] = value.split('/');
+  return { points: Number(points), windowSeconds: durationMs(window) / 1000 };
 }

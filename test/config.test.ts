@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { ConfigError, durationMs, loadConfig } from '../src/config';
+import { ConfigError, durationMs, loadConfig, parseRateLimit } from '../src/config';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -55,6 +55,43 @@ describe('configuration', () => {
     expect(empty.status).toBe(1);
     expect(empty.stderr.trim()).toBe('Invalid configuration; fix these environment variables:\n'
       + '  WORKER_SHUTDOWN_GRACE: expected a duration such as 10s or 1m, got "soon"');
+  });
+
+  it('production refuses the simulated payment provider unless ALLOW_SIMULATED_PAYMENTS=true says so; Stripe or that switch lets it start', () => {
+    const refused = () => loadConfig({ NODE_ENV: 'production' });
+    expect(refused).toThrow(ConfigError);
+    expect(refused).toThrow(/STRIPE_SECRET_KEY: expected a Stripe secret key in production \(NODE_ENV=production\): without one the simulated payment provider/);
+    expect(() => loadConfig({ NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'false' })).toThrow(/ALLOW_SIMULATED_PAYMENTS=true for a demo/);
+    expect(loadConfig({ NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true' }).ALLOW_SIMULATED_PAYMENTS).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_WEBHOOK_SECRET: 'whsec_abc' }).ALLOW_SIMULATED_PAYMENTS).toBe(false);
+    // Outside production the simulated provider is the default, as it always was.
+    expect(loadConfig({ NODE_ENV: 'development' }).STRIPE_SECRET_KEY).toBeUndefined();
+    expect(() => loadConfig({ ALLOW_SIMULATED_PAYMENTS: 'yes' })).toThrow('ALLOW_SIMULATED_PAYMENTS: expected true or false, got "yes"');
+  });
+
+  it('the API and the worker in production without Stripe stop at start-up, exit 1, before connecting to anything', () => {
+    for (const entry of ['src/api/main.ts', 'workers/main.ts']) {
+      const run = start(entry, { NODE_ENV: 'production', DATABASE_URL: 'postgres://u:p@127.0.0.1:1/db', TEMPORAL_ADDRESS: '127.0.0.1:1' });
+      expect({ entry, status: run.status }).toEqual({ entry, status: 1 });
+      expect(run.stderr).toMatch(/^Invalid configuration; fix these environment variables:\n {2}STRIPE_SECRET_KEY: expected a Stripe secret key in production/);
+    }
+  });
+
+  it('STAFF_TOKEN_SHA256 is no longer read: set, it stops the process and says what replaced it', () => {
+    expect(() => loadConfig({ STAFF_TOKEN_SHA256: 'a'.repeat(64) }))
+      .toThrow('  STAFF_TOKEN_SHA256: no longer read; staff now use personal API keys with roles');
+    expect(() => loadConfig({ STAFF_TOKEN_SHA256: 'a'.repeat(64) })).toThrow(/npm run staff -- bootstrap <name>/);
+  });
+
+  it('rate limits are N/window or off, and the proxy hops a small number', () => {
+    const config = loadConfig({ RATE_LIMIT_CARTS_PER_IP: '5/30s', RATE_LIMIT_DECLINES_PER_CART: 'off', TRUST_PROXY_HOPS: '1' });
+    expect(parseRateLimit(config.RATE_LIMIT_CARTS_PER_IP)).toEqual({ points: 5, windowSeconds: 30 });
+    expect(parseRateLimit(config.RATE_LIMIT_DECLINES_PER_CART)).toBeUndefined();
+    expect(parseRateLimit(config.RATE_LIMIT_CHECKOUTS_PER_IP)).toEqual({ points: 30, windowSeconds: 600 });
+    expect(config.TRUST_PROXY_HOPS).toBe(1);
+    expect(() => loadConfig({ RATE_LIMIT_SIGN_INS_PER_IP: 'lots', TRUST_PROXY_HOPS: '-1' })).toThrow([
+      '  TRUST_PROXY_HOPS: expected the number of proxies in front of the API, from 0 to 10, got "-1"',
+      '  RATE_LIMIT_SIGN_INS_PER_IP: expected N/window such as 20/10m, or off, got "lots"'].join('\n'));
   });
 
   it('the worker stops at start-up with exit code 1 when a required variable is missing, and says which', () => {

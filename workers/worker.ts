@@ -13,7 +13,8 @@ import { createActivities } from '../activities';
 import { createProviders, type Providers } from '../src/integrations';
 import type { LevelWithSilent } from 'pino';
 import type { Logger } from '../src/logger';
-import { cartSweepSettings, ensureSchedulesAtStartup, type CartSweepSettings } from '../src/temporal/schedules';
+import { cartSweepSettings, ensureSchedulesAtStartup, imageSweepSettings, type CartSweepSettings } from '../src/temporal/schedules';
+import { createImageStorage, defaultImageDir } from '../src/integrations/image-storage';
 import type { Tracing } from '../src/telemetry/tracing';
 import { activityMetricsInterceptor } from './metrics';
 import { createNotificationWorker } from './notifications';
@@ -67,6 +68,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const grace = opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const activities = createActivities({
     orm: opts.orm, logger: opts.logger, clock: () => new Date(), warehouse: config.FULFILLMENT_WAREHOUSE,
+    images: createImageStorage(config, defaultImageDir()),
     ...(opts.providers ?? createProviders({ orm: opts.orm, logger: opts.logger, publicBaseUrl: opts.publicBaseUrl, config })),
   });
   const worker = await Worker.create({
@@ -94,7 +96,9 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const runs = [worker.run(), notifications.run()];
   const run = Promise.all(runs).then(() => undefined);
   opts.logger.info({ taskQueue: opts.taskQueue, notificationTaskQueue: notifications.options.taskQueue, namespace: opts.namespace }, 'worker polling');
-  if (cartSweep !== 'off') await ensureSchedulesAtStartup(opts.connection, opts.namespace, opts.taskQueue, cartSweep, opts.logger);
+  if (cartSweep !== 'off') {
+    await ensureSchedulesAtStartup(opts.connection, opts.namespace, opts.taskQueue, cartSweep, opts.logger, imageSweepSettings(config));
+  }
   return {
     worker,
     run,

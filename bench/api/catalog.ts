@@ -140,7 +140,7 @@ export function benchCatalog(count = 10_000, seed = 20261126): BenchCatalog {
     const variants = variantsFor(item, code, rand);
     for (const v of variants) if (v.onHand >= 50) inStockSkus.push(v.sku);
     const slug = `${title}-${code}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-    products.push({ slug, title, description, variants });
+    products.push({ handle: slug, title, description, variants });
   }
   return { products, inStockSkus };
 }
@@ -156,8 +156,7 @@ function variantsFor(item: Item, code: string, rand: () => number): SeedVariant[
   return colours.flatMap(([c, colour]) => sizes.map((size) => ({
     sku: [code, c, size].filter(Boolean).join('-'),
     title: size ? `${colour} / ${size.charAt(0)}${size.slice(1).toLowerCase()}` : colour,
-    priceAmount: Math.round((item.price * markup) / 100) * 100 - 1,
-    currency: 'USD',
+    prices: { USD: Math.round((item.price * markup) / 100) * 100 - 1, EUR: Math.round((item.price * markup * 0.92) / 100) * 100 - 1 },
     // About one variant in twelve is sold out, as in a real shop; the rest hold 5..500 units.
     onHand: rand() < 0.08 ? 0 : 5 + Math.floor(rand() * 496),
   })));

@@ -18,8 +18,9 @@ async function main(): Promise<void> {
   if (!url || !port) throw new Error('BENCH_DATABASE_URL and BENCH_PORT must be set (bench/api/run.ts sets them).');
   // The same pool size the API gets in production unless DATABASE_POOL_MAX says otherwise (src/config.ts).
   const orm = await createOrm(url, Number(process.env.DATABASE_POOL_MAX ?? 10));
-  // No Temporal: the catalog and cart routes never reach it, and /readyz is not measured.
-  const app = buildApp({ orm, temporal: { ping: async () => {} }, staffTokenDigests: [], logger });
+  // No Temporal: the catalog and cart routes never reach it, and /readyz is not measured. The cart-creation limit is
+  // counted as in production (one upsert in PostgreSQL per new cart), but set far above what one address sends here.
+  const app = buildApp({ orm, temporal: { ping: async () => {} }, logger, rateLimits: { cartCreation: { ip: { points: 1_000_000_000, windowSeconds: 3600 } } } });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s));
     s.on('error', reject);

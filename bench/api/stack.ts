@@ -41,7 +41,7 @@ export class BenchStack {
     // BENCH_API_CPU_PROF=<dir>: a V8 CPU profile of the API process, written when it stops (open it in Chrome DevTools).
     const profile = process.env.BENCH_API_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_API_CPU_PROF}`] : [];
     const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(__dirname, 'server.ts')], {
-      env: { ...process.env, ...env, LOG_LEVEL: 'silent', NODE_ENV: 'production', BENCH_DATABASE_URL: databaseUrl, BENCH_PORT: String(port) },
+      env: { ...process.env, ...env, LOG_LEVEL: 'silent', NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', BENCH_DATABASE_URL: databaseUrl, BENCH_PORT: String(port) },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
     // Once we stop things, PostgreSQL may close the API's connections first: that noise is expected.

@@ -12,8 +12,8 @@ export async function prepareDatabase(databaseUrl: string): Promise<string[]> {
   try {
     await migrate(orm);
     const products: SeedProduct[] = Array.from({ length: CATALOG_SKUS }, (_, i) => ({
-      slug: `bench-product-${i}`, title: `Bench Product ${i}`, description: 'A product of the checkout benchmark.',
-      variants: [{ sku: `BENCH-${String(i).padStart(3, '0')}`, title: 'One size', priceAmount: 1000 + i * 100, currency: 'USD', onHand: 1_000_000 }],
+      handle: `bench-product-${i}`, title: `Bench Product ${i}`, description: 'A product of the checkout benchmark.',
+      variants: [{ sku: `BENCH-${String(i).padStart(3, '0')}`, title: 'One size', prices: { USD: 1000 + i * 100 }, onHand: 1_000_000 }],
     }));
     await insertProducts(orm.em.fork(), products);
     return products.map((p) => p.variants[0].sku);

@@ -59,7 +59,7 @@ export class CheckoutBenchStack {
   /** Runs a bench/checkout script under tsx in its own Node process; resolves with its `ready` message. */
   async startChild(name: string, script: string, env: Record<string, string>): Promise<Child> {
     const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, script)], {
-      env: { ...process.env, NODE_ENV: 'production', ...env },
+      env: { ...process.env, NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', ...env },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
     // Once we stop things, a child may see its connections close first: that noise is expected.

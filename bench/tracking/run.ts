@@ -177,7 +177,7 @@ async function seedParcels(orm: MikroORM, n: number): Promise<Parcel[]> {
 
 async function startWorker(stack: Stack, databaseUrl: string, temporalAddress: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'worker.ts')], {
-    env: { ...process.env, LOG_LEVEL: 'silent', NODE_ENV: 'production', BENCH_DATABASE_URL: databaseUrl, BENCH_TEMPORAL_ADDRESS: temporalAddress,
+    env: { ...process.env, LOG_LEVEL: 'silent', NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', BENCH_DATABASE_URL: databaseUrl, BENCH_TEMPORAL_ADDRESS: temporalAddress,
       BENCH_TASK_QUEUE: TASK_QUEUE, BENCH_MAX_CACHED_WORKFLOWS: String(MAX_CACHED) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -6,14 +6,17 @@ import { bodyParser } from '@koa/bodyparser';
 import { RequestContext } from '@mikro-orm/postgresql';
 import { TASK_QUEUE } from '../contracts/temporal';
 import type { AppDeps, AppOptions } from './deps';
-import { requireStaff } from './auth';
 import { errorMiddleware } from './errors';
-import { mount, type AnyRoute } from './http';
+import { mount, route, type AnyRoute } from './http';
 import { httpMetrics, metricsRoutes } from './metrics';
 import { openApiDocument } from './openapi';
+import { adminCatalogImageRoutes } from './routes/admin-catalog-images';
+import { adminCatalogProductRoutes } from './routes/admin-catalog-products';
+import { adminCatalogTaxonomyRoutes } from './routes/admin-catalog-taxonomy';
 import { adminInventoryRoutes } from './routes/admin-inventory';
 import { adminNoticeRoutes } from './routes/admin-notices';
 import { adminOrderRoutes } from './routes/admin-orders';
+import { adminStaffRoutes } from './routes/admin-staff';
 import { carrierWebhookRoutes } from './routes/carrier-webhooks';
 import { cartRoutes } from './routes/carts';
 import { checkoutRoutes } from './routes/checkout';
@@ -25,34 +28,45 @@ import { simulatedPaymentRoutes } from './routes/simulated-payments';
 import { providerWebhookRoutes } from './routes/webhooks';
 import { warehouseRoutes } from './routes/warehouse';
 import { httpTracing } from './tracing';
+import { RateLimits } from './rate-limits';
 
 export type { AppDeps, AppOptions };
 
 export function allRoutes(deps: AppDeps): AnyRoute[] {
-  const staffOnly = requireStaff(deps.staffTokenDigests);
   return [
-    ...healthRoutes(deps), ...metricsRoutes(deps.metricsTokenDigests), ...productRoutes, ...cartRoutes, ...checkoutRoutes(deps), ...orderRoutes(deps),
-    ...shipmentRoutes(deps), ...carrierWebhookRoutes(deps),
-    ...adminInventoryRoutes(staffOnly), ...warehouseRoutes(deps, staffOnly), ...adminOrderRoutes(deps, staffOnly), ...adminNoticeRoutes(staffOnly),
-    ...(deps.simulatedPayments ? simulatedPaymentRoutes({ temporal: deps.temporal, simulatedPayments: deps.simulatedPayments }) : []),
+    ...healthRoutes(deps), ...metricsRoutes(), ...productRoutes(deps), ...cartRoutes(deps), ...checkoutRoutes(deps), ...orderRoutes(deps),
+    ...shipmentRoutes(), ...carrierWebhookRoutes(deps),
+    ...adminCatalogProductRoutes(deps.images), ...adminCatalogTaxonomyRoutes(), ...adminCatalogImageRoutes(deps.images, deps.imageMaxBytes),
+    ...adminInventoryRoutes(), ...warehouseRoutes(deps), ...adminOrderRoutes(deps), ...adminNoticeRoutes(), ...adminStaffRoutes(),
+    // The simulated provider's 3-D Secure page: mounted only when it is the provider in use (never with Stripe; production refuses it unless allowed).
+    ...(deps.simulatedPayments ? simulatedPaymentRoutes({ ...deps, simulatedPayments: deps.simulatedPayments }) : []),
   ];
 }
 
 export function buildApp(options: AppOptions): Koa {
   // Secrets and URLs come from the validated config (src/api/server.ts passes them); a webhook whose secret is absent answers 503.
-  const deps: AppDeps = { ...options, taskQueue: options.taskQueue ?? TASK_QUEUE, paymentActionTimeout: options.paymentActionTimeout ?? '15 minutes' };
+  const deps: AppDeps = { ...options, taskQueue: options.taskQueue ?? TASK_QUEUE, paymentActionTimeout: options.paymentActionTimeout ?? '15 minutes',
+    limits: new RateLimits(options.orm, options.rateLimits) };
   const app = new Koa();
-  app.proxy = true;
-  const routes = allRoutes(deps);
+  // X-Forwarded-For is believed only as far as the proxies we run: its last TRUST_PROXY_HOPS entries were written by them;
+  // anything to their left came from the client and could be forged (src/api/rate-limits.ts, clientIp).
+  app.proxy = (deps.trustProxyHops ?? 0) > 0;
+  app.maxIpsCount = deps.trustProxyHops ?? 0;
+  let openapi: Record<string, unknown> = {};
+  const routes = [...allRoutes(deps), route({
+    method: 'get', path: '/openapi.json', tag: 'operations', access: 'public', summary: 'This document: every route, its input, its answers and who may call it',
+    responses: { 200: { description: 'OpenAPI 3.1' } },
+    handler: async (ctx) => {
+      ctx.body = openapi;
+    },
+  })];
   const webhooks = providerWebhookRoutes(deps);
-  const openapi = openApiDocument([...routes, ...webhooks], { title: 'Commerce API', version: '0.1.0' });
+  openapi = openApiDocument([...routes, ...webhooks], { title: 'Commerce API', version: '0.1.0' });
   const router = new Router();
-  router.get('/openapi.json', (ctx) => {
-    ctx.body = openapi;
-  });
-  mount(router, routes);
+  const access = { metricsTokenDigests: deps.metricsTokenDigests };
+  mount(router, routes, access);
   const webhookRouter = new Router();
-  mount(webhookRouter, webhooks);
+  mount(webhookRouter, webhooks, access);
 
   app.use(httpTracing);
   app.use(httpMetrics);

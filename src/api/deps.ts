@@ -3,11 +3,12 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../logger';
 import type { SimulatedPaymentProvider } from '../integrations/simulated/payments';
+import type { ImageStorage } from '../integrations/image-storage';
+import type { LimitSettings, RateLimits } from './rate-limits';
 
 export interface AppDeps {
   orm: MikroORM;
   temporal: { client?: Client; ping(): Promise<void> };
-  staffTokenDigests: string[];
   /** SHA-256 digests of the tokens a metrics scraper may send (METRICS_TOKEN_SHA256); none: /metrics is open. */
   metricsTokenDigests?: string[];
   logger: Logger;
@@ -27,9 +28,18 @@ export interface AppDeps {
   twilioAuthToken?: string;
   /** This API's URL as the world sees it (PUBLIC_BASE_URL): Twilio signs the URL it called. */
   publicBaseUrl?: string;
+  /** Where uploaded product images are stored (IMAGE_STORAGE); without it, uploads answer 503 and image paths point at /media/. */
+  images?: ImageStorage;
+  /** The largest image upload accepted, in bytes (IMAGE_MAX_BYTES). */
+  imageMaxBytes?: number;
+  /** The abuse limits (src/api/rate-limits.ts); buildApp makes them from `rateLimits` (none given: no limits). */
+  limits: RateLimits;
+  /** How many proxies in front of the API append to X-Forwarded-For (TRUST_PROXY_HOPS); 0: the peer's address is the client's. */
+  trustProxyHops?: number;
   /** True once a SIGTERM arrived: /readyz answers not-ready so the load balancer drains this replica. */
   isShuttingDown?: () => boolean;
 }
 
-/** Defaults for what older callers may leave out. */
-export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout'> & Partial<Pick<AppDeps, 'taskQueue' | 'paymentActionTimeout'>>;
+/** Defaults for what older callers may leave out; the limits come as settings (RATE_LIMIT_*), made into counters by buildApp. */
+export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'limits'> & Partial<Pick<AppDeps, 'taskQueue' | 'paymentActionTimeout'>>
+  & { rateLimits?: LimitSettings };

@@ -13,6 +13,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_json: 400,
   invalid_signature: 400,
   unauthorized: 401,
+  forbidden: 403,
   payment_declined: 402,
   not_found: 404,
   product_not_found: 404,
@@ -20,6 +21,11 @@ const STATUS: Record<ErrorCode, number> = {
   line_not_found: 404,
   order_not_found: 404,
   shipment_not_found: 404,
+  variant_not_found: 404,
+  category_not_found: 404,
+  collection_not_found: 404,
+  attribute_not_found: 404,
+  image_not_found: 404,
   method_not_allowed: 405,
   cart_not_active: 409,
   cart_expired: 409,
@@ -31,6 +37,7 @@ const STATUS: Record<ErrorCode, number> = {
   action_refused: 409,
   nothing_to_refund: 409,
   refund_exceeds_captured: 409,
+  staff_name_taken: 409,
   // Refusals of the order's money or parcel, by our rules or a provider's final "no" (a refund Stripe refuses):
   // what a support action answers when the order's workflow reports one.
   payment_not_capturable: 409,
@@ -38,13 +45,23 @@ const STATUS: Record<ErrorCode, number> = {
   payment_provider_error: 409,
   notifier_error: 409,
   carrier_error: 409,
+  handle_taken: 409,
+  sku_taken: 409,
+  duplicate_variant: 409,
+  category_cycle: 409,
+  in_use: 409,
+  version_mismatch: 412,
+  if_match_required: 428,
   payload_too_large: 413,
   unsupported_media_type: 415,
   unknown_sku: 422,
-  currency_mismatch: 422,
+  no_price_in_currency: 422,
+  product_unavailable: 422,
+  product_not_publishable: 422,
   cart_empty: 422,
   cart_too_large: 422,
   idempotency_key_reused: 422,
+  rate_limited: 429,
   // A workflow started with input it cannot run: our bug, never the caller's.
   invalid_workflow_input: 500,
   internal_error: 500,
@@ -81,6 +98,8 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
     }
   } catch (err) {
     if (err instanceof DomainError) {
+      // A limit says when to come back, in the header clients and proxies read (RFC 9110) as well as in the details.
+      if (err.code === ErrorCode.RateLimited) ctx.set('Retry-After', String(err.details.retryAfterSeconds));
       sendError(ctx, err.code, err.message, err.details);
       return;
     }

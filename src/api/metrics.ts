@@ -6,8 +6,6 @@
  */
 import type { Context, Middleware } from 'koa';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import { DomainError, ErrorCode } from '../domain/errors';
-import { bearerMatches } from './auth';
 import { route } from './http';
 
 export const registry = new Registry();
@@ -61,17 +59,13 @@ export function routePattern(ctx: Context): string {
  * (Prometheus: `authorization: { credentials: <token> }` in its scrape config); without it the
  * endpoint is open, for a private network only.
  */
-export function metricsRoutes(tokenDigests: readonly string[] = []) {
+export function metricsRoutes() {
   return [
     route({
-      method: 'get', path: '/metrics', tag: 'operations',
+      method: 'get', path: '/metrics', tag: 'operations', access: 'metrics',
       summary: 'Prometheus metrics of this API process (text exposition format); a bearer token when METRICS_TOKEN_SHA256 is set',
       responses: { 200: { description: 'Metrics in the Prometheus text format' }, 401: { description: 'METRICS_TOKEN_SHA256 is set and no matching bearer token was sent' } },
       handler: async (ctx) => {
-        if (tokenDigests.length > 0 && !bearerMatches(ctx, tokenDigests)) {
-          throw new DomainError(ErrorCode.Unauthorized, 'Metrics need the scraper\'s bearer token: send "Authorization: Bearer <token>" '
-            + 'with a token whose SHA-256 is in METRICS_TOKEN_SHA256.');
-        }
         ctx.set('Content-Type', registry.contentType);
         ctx.body = await registry.metrics();
       },

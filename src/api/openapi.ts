@@ -1,6 +1,17 @@
 import { z } from 'zod';
 import type { AnyRoute } from './http';
+import { describeAccess, type Access } from './access';
 import { errorBodySchema } from './errors';
+
+const SECURITY_SCHEMES = {
+  staffKey: { type: 'http', scheme: 'bearer', description: 'A personal staff API key (staff_…), issued by an admin and shown once; the server keeps '
+    + 'only its SHA-256. The roles a route needs are listed in its security requirement (admin may call every route). 401: no key, or one '
+    + 'unknown, revoked or of a disabled account; 403: the key\'s account lacks the role.' },
+  orderToken: { type: 'http', scheme: 'bearer', description: 'The order access token returned once by checkout.' },
+  metricsToken: { type: 'http', scheme: 'bearer', description: 'A scraper\'s token whose SHA-256 is in METRICS_TOKEN_SHA256 (none needed when it is unset).' },
+  providerSignature: { type: 'apiKey', in: 'header', name: 'Stripe-Signature',
+    description: 'A provider\'s signature over the raw body (Stripe-Signature, X-Twilio-Signature, X-Carrier-Signature), checked by the route.' },
+};
 
 /** Builds the OpenAPI 3.1 document from the same route declarations that validate requests. */
 export function openApiDocument(routes: AnyRoute[], info: { title: string; version: string }): Record<string, unknown> {
@@ -32,11 +43,7 @@ export function openApiDocument(routes: AnyRoute[], info: { title: string; versi
       ...objectParams(r.query, 'query'),
       ...Object.entries(r.headers ?? {}).map(([name, h]) => ({ name, in: 'header', required: h.required, description: h.description, schema: { type: 'string' } })),
     ];
-    const responses: Record<string, unknown> = {};
-    for (const [status, res] of Object.entries(r.responses)) {
-      responses[status] = { description: res.description, ...(res.schema ? { content: { 'application/json': { schema: toSchema(res.schema) } } } : {}) };
-    }
-    responses.default = { description: 'An error; see the code field.', content: { 'application/json': { schema: toSchema(errorBodySchema) } } };
+    const responses = responsesOf(r, toSchema);
     paths[path] ??= {};
     paths[path][r.method] = {
       summary: r.summary,
@@ -44,9 +51,10 @@ export function openApiDocument(routes: AnyRoute[], info: { title: string; versi
       operationId: `${r.method}${path.replace(/[{}]/g, '').replace(/[^a-zA-Z0-9]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
       ...(parameters.length ? { parameters } : {}),
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(r.body) } } } } : {}),
-      ...(r.access === 'staff' ? { security: [{ staffToken: [] }] } : {}),
-      ...(r.access === 'order' ? { security: [{ orderToken: [] }, { staffToken: [] }] } : {}),
-      responses,
+      ...(r.multipart ? { requestBody: multipartBody(r.multipart) } : {}),
+      ...(r.access !== 'public' ? { description: `Who may call it: ${describeAccess(r.access)}.` } : {}),
+      ...securityOf(r.access),
+      responses: { ...responses, ...accessResponses(r.access) },
     };
   }
   return {
@@ -55,10 +63,46 @@ export function openApiDocument(routes: AnyRoute[], info: { title: string; versi
     paths,
     components: {
       schemas,
-      securitySchemes: {
-        staffToken: { type: 'http', scheme: 'bearer', description: 'A staff token; the server keeps only its SHA-256 (STAFF_TOKEN_SHA256).' },
-        orderToken: { type: 'http', scheme: 'bearer', description: 'The order access token returned once by checkout.' },
-      },
+      securitySchemes: SECURITY_SCHEMES,
     },
   };
+}
+
+function multipartBody(m: NonNullable<AnyRoute['multipart']>): Record<string, unknown> {
+  const properties = Object.fromEntries(Object.entries(m.fields).map(([name, f]) =>
+    [name, { type: 'string', description: f.description, ...(f.binary ? { format: 'binary' } : {}) }]));
+  const required = Object.entries(m.fields).filter(([, f]) => f.required).map(([name]) => name);
+  return { required: true, description: m.description, content: { 'multipart/form-data': { schema: { type: 'object', properties, required } } } };
+}
+
+function responsesOf(r: AnyRoute, toSchema: (schema: z.ZodType) => unknown): Record<string, unknown> {
+  const responses: Record<string, unknown> = {};
+  for (const [status, res] of Object.entries(r.responses)) {
+    const headers = res.headers && Object.fromEntries(Object.entries(res.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }]));
+    responses[status] = { description: res.description, ...(res.schema ? { content: { 'application/json': { schema: toSchema(res.schema) } } } : {}),
+      ...(headers ? { headers } : {}) };
+  }
+  responses.default = { description: 'An error; see the code field.', content: { 'application/json': { schema: toSchema(errorBodySchema) } } };
+  return responses;
+}
+
+/**
+ * OpenAPI 3.1 lets a bearer scheme's requirement list role names: a staff route lists the roles that
+ * may call it (admin always may), so a client can read who may call what from the document.
+ */
+function securityOf(access: Access): { security?: Record<string, string[]>[]; 'x-staff-roles'?: string[] } {
+  if (access === 'public') return {};
+  if (access === 'webhook') return { security: [{ providerSignature: [] }] };
+  if (access === 'metrics') return { security: [{ metricsToken: [] }, {}] };
+  const roles = access.staff ? [...new Set([...access.staff, 'admin'])] : undefined;
+  return {
+    security: [...(access.orderToken ? [{ orderToken: [] }] : []), ...(roles ? [{ staffKey: roles }] : [])],
+    ...(roles ? { 'x-staff-roles': roles } : {}),
+  };
+}
+
+function accessResponses(access: Access): Record<string, unknown> {
+  if (typeof access !== 'object') return {};
+  if (access.orderToken) return { 401: { description: 'An unknown or revoked staff key' }, 403: { description: 'A staff key without the role' } };
+  return { 401: { description: 'No staff key, or one unknown, revoked or of a disabled account' }, 403: { description: 'The key\'s account lacks the role' } };
 }

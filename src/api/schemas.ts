@@ -12,24 +12,47 @@ export const moneyView = z.object({
   formatted: z.string(),
 }).meta({ id: 'Money' });
 
+export const imageView = z.object({
+  url: z.string().meta({ description: 'Absolute for external images and for object storage behind a public URL; a path on this API (/media/…) for images it serves itself.' }),
+  alt: z.string(),
+}).meta({ id: 'Image' });
+
 export const variantView = z.object({
-  sku, title: z.string(), price: moneyView, available: z.number().int().meta({ description: 'On hand minus reserved.' }),
+  sku, title: z.string(),
+  price: moneyView.nullable().meta({ description: 'In the currency asked for (?currency=, USD by default); null when the variant has no price in it.' }),
+  available: z.number().int().meta({ description: 'On hand minus reserved.' }),
 }).meta({ id: 'Variant' });
 
 export const productView = z.object({
-  id: z.uuid(), slug: z.string(), title: z.string(), description: z.string(), variants: z.array(variantView),
+  id: z.uuid(), handle: z.string(), slug: z.string().meta({ description: 'The same as handle, for clients written before handles.' }),
+  title: z.string(), description: z.string(), images: z.array(imageView), variants: z.array(variantView),
 }).meta({ id: 'Product' });
+
+export const productDetailView = productView.extend({
+  options: z.array(z.object({ name: z.string(), values: z.array(z.string()) })),
+  variants: z.array(variantView.extend({
+    options: z.record(z.string(), z.string()).meta({ description: 'The value of each option, by option name.' }),
+    prices: z.array(moneyView).meta({ description: 'Its price in every currency it is sold in.' }),
+    weightGrams: z.number().int().nullable(),
+  })),
+  categories: z.array(z.object({ id: z.uuid(), handle: z.string(), name: z.string() })),
+  collections: z.array(z.object({ id: z.uuid(), handle: z.string(), title: z.string() })),
+  attributes: z.record(z.string(), z.array(z.string())).meta({ description: 'Values by attribute code, e.g. { "brand": ["Northwind"] }.' }),
+}).meta({ id: 'ProductDetail' });
 
 export const cartView = z.object({
   id: cartId,
   status: z.enum(['active', 'checking_out', 'checked_out', 'expired']),
   currency,
   lines: z.array(z.object({
-    sku, title: z.string(), productTitle: z.string(), productSlug: z.string(), quantity: z.number().int(),
-    available: z.number().int(), unitPrice: moneyView, lineTotal: moneyView,
+    sku, title: z.string(), productTitle: z.string(), productHandle: z.string(),
+    productSlug: z.string().meta({ description: 'The same as productHandle, for clients written before handles.' }), quantity: z.number().int(),
+    available: z.number().int(),
+    forSale: z.boolean().meta({ description: 'False when the line can no longer be bought (its product was withdrawn, or it has no price in the cart\'s currency): remove it before checking out.' }),
+    unitPrice: moneyView.nullable(), lineTotal: moneyView.nullable(),
   })),
   itemCount: z.number().int(),
-  subtotal: moneyView,
+  subtotal: moneyView.meta({ description: 'Of the lines for sale.' }),
   createdAt: z.string(),
   updatedAt: z.string(),
 }).meta({ id: 'Cart' });

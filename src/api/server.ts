@@ -8,7 +8,9 @@ import type { PaymentProvider } from '../integrations/payments';
 import { SimulatedPaymentProvider } from '../integrations/simulated/payments';
 import type { Logger } from '../logger';
 import { buildApp } from './app';
-import { parseDigests } from './auth';
+import { createImageStorage, defaultImageDir, type ImageStorageSettings } from '../integrations/image-storage';
+import { parseDigests } from './access';
+import { limitSettingsFromConfig } from './rate-limits';
 
 export interface ApiServer {
   url: string;
@@ -16,9 +18,10 @@ export interface ApiServer {
 }
 
 export interface ApiDeps {
-  config: Pick<Config, 'HOST' | 'PORT' | 'STAFF_TOKEN_SHA256' | 'METRICS_TOKEN_SHA256' | 'TEMPORAL_TASK_QUEUE' | 'PAYMENT_ACTION_TIMEOUT'
+  config: Pick<Config, 'HOST' | 'PORT' | 'METRICS_TOKEN_SHA256' | 'TEMPORAL_TASK_QUEUE' | 'PAYMENT_ACTION_TIMEOUT' | 'TRUST_PROXY_HOPS'
+    | Extract<keyof Config, `RATE_LIMIT_${string}`>
     | 'FULFILLMENT_AUTO_PACK' | 'TRACKING_POLL_EVERY' | 'TRACKING_STALL_AFTER' | 'AFTER_SALES_WINDOW'
-    | 'CARRIER_WEBHOOK_SECRET' | 'STRIPE_WEBHOOK_SECRET' | 'TWILIO_AUTH_TOKEN' | 'PUBLIC_BASE_URL'>;
+    | 'CARRIER_WEBHOOK_SECRET' | 'STRIPE_WEBHOOK_SECRET' | 'TWILIO_AUTH_TOKEN' | 'PUBLIC_BASE_URL' | 'IMAGE_MAX_BYTES' | ImageStorageSettings>;
   orm: MikroORM;
   temporal: { client?: Client; ping(): Promise<void> };
   logger: Logger;
@@ -47,7 +50,6 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
   let shuttingDown = false;
   const app = buildApp({
     orm, temporal, logger,
-    staffTokenDigests: parseDigests(config.STAFF_TOKEN_SHA256),
     metricsTokenDigests: parseDigests(config.METRICS_TOKEN_SHA256),
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     paymentActionTimeout: config.PAYMENT_ACTION_TIMEOUT,
@@ -56,6 +58,8 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
     simulatedPayments: payments instanceof SimulatedPaymentProvider ? payments : undefined,
     carrierWebhookSecret: config.CARRIER_WEBHOOK_SECRET, stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,
     twilioAuthToken: config.TWILIO_AUTH_TOKEN, publicBaseUrl: config.PUBLIC_BASE_URL,
+    images: createImageStorage(config, defaultImageDir()), imageMaxBytes: config.IMAGE_MAX_BYTES,
+    rateLimits: limitSettingsFromConfig(config), trustProxyHops: config.TRUST_PROXY_HOPS,
     isShuttingDown: () => shuttingDown,
   });
   const server = createServer(app.callback());

@@ -1,7 +1,7 @@
 /**
  * Bearer tokens: random, shown once, stored only as their SHA-256 digest (a leaked table or config
  * file leaks no token). Shared by the API (checking them), the store (keeping digests) and the CLI
- * (making the dev staff token).
+ * (making staff keys and order access tokens).
  */
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -9,7 +9,7 @@ export function sha256Hex(value: string): string {
   return createHash('sha256').update(value, 'utf8').digest('hex');
 }
 
-/** A new random token (256 bits), e.g. for `npm run dev`'s staff token or an order access token. */
+/** A new random token (256 bits), e.g. the random part of a staff key, or an order access token. */
 export function newToken(): string {
   return randomBytes(32).toString('base64url');
 }

@@ -9,13 +9,17 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
-import { ConfigError, loadConfig, type Config } from '../config';
-import { closeOrm, createOrm, migrate } from '../db/orm';
+import { ConfigError, loadConfig } from '../config';
+import { closeOrm, createOrm, migrate, type MikroORM } from '../db/orm';
 import { preparePostgresDataDir } from '../db/admin';
-import { seedDemoCatalogOnce } from '../db/seed';
+import { seedDemoCatalogOnce } from '../db/demo-catalog';
+import { createImageStorage } from '../integrations/image-storage';
 import { createProviders } from '../integrations';
 import { logger } from '../logger';
-import { newToken, sha256Hex } from '../auth/tokens';
+import { newToken } from '../auth/tokens';
+import { STAFF_KEY_PREFIX } from '../domain/staff';
+import { ensureStaffKey } from '../store/staff';
+import { devStaffKeyFile } from './staff-key';
 import { PortInUseError, startApi } from '../api/server';
 import { PROJECT_ROOT, ProvisioningError, provision } from '../temporal/binaries';
 import { connectClient, connectionOptions, targetFromConfig } from '../temporal/client';
@@ -77,11 +81,11 @@ async function main(): Promise<void> {
   running.push({ name: 'the database pool', stop: () => closeOrm(orm) });
   const applied = await migrate(orm);
   say(applied.length ? `Applied migrations: ${applied.join(', ')}` : 'Database schema is up to date.');
-  const seeded = await seedDemoCatalogOnce(orm.em.fork());
+  const seeded = await seedDemoCatalogOnce(orm.em.fork(), createImageStorage(config, join(DATA_DIR, 'media')));
   if (seeded > 0) say(`Seeded the demo catalog: ${seeded} products.`);
   checkpoint();
 
-  const staff = staffToken(config);
+  const staff = await devAdminKey(orm);
   const target = targetFromConfig(config, temporalServer.value?.address);
   const temporal = await connectClient(target).catch((err: Error) => {
     throw new DevError(`Could not reach Temporal at ${target.address}${config.TEMPORAL_ADDRESS ? ' (TEMPORAL_ADDRESS)' : ''}: ${err.message}.`);
@@ -101,7 +105,7 @@ async function main(): Promise<void> {
   });
   checkpoint();
 
-  const api = await startApi({ config: { ...config, STAFF_TOKEN_SHA256: staff.digests }, orm, temporal, logger, payments: providers.payments });
+  const api = await startApi({ config, orm, temporal, logger, payments: providers.payments });
   running.push({ name: 'the API', stop: () => api.close() });
   checkpoint();
   started = true;
@@ -188,30 +192,38 @@ async function startTemporal(port: number, uiPort: number) {
   }
 }
 
-/** A random staff token made once and kept in .data/staff-token, unless STAFF_TOKEN_SHA256 is set. */
-function staffToken(config: Config): { token?: string; file?: string; digests: string } {
-  if (config.STAFF_TOKEN_SHA256) return { digests: config.STAFF_TOKEN_SHA256 };
-  const file = join(DATA_DIR, 'staff-token');
-  if (!existsSync(file)) writeFileSync(file, `${newToken()}\n`, { mode: 0o600, flag: 'wx' });
+/**
+ * An admin key for the developer, made once and kept in .data/staff-key (the account `dev`): the
+ * banner shows it, and `npm run support` and `npm run staff` use it by themselves. A key the
+ * database no longer accepts (revoked, or a fresh database) is replaced or registered again.
+ */
+async function devAdminKey(orm: MikroORM): Promise<{ key: string; file: string }> {
+  const file = devStaffKeyFile();
+  const kept = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  const entry = { name: 'dev', roles: ['admin' as const], label: 'npm run dev' };
+  if (kept && (await ensureStaffKey(orm.em.fork(), { ...entry, key: kept }))) return { key: kept, file };
+  const key = `${STAFF_KEY_PREFIX}${newToken()}`;
+  if (!(await ensureStaffKey(orm.em.fork(), { ...entry, key }))) {
+    throw new DevError('The staff account "dev" is disabled, so npm run dev cannot give you an admin key: enable it with '
+      + '`npm run staff -- enable dev` (as another admin), or make a new admin with `npm run staff -- bootstrap <name>`.');
+  }
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
-  const token = readFileSync(file, 'utf8').trim();
-  if (!token) throw new DevError(`${file} is empty: delete it and a new staff token is made on the next start.`);
-  return { token, file, digests: sha256Hex(token) };
+  return { key, file };
 }
 
 function printBanner(p: { api: string; temporal: string; temporalUi?: string; database: Database;
-  staff: ReturnType<typeof staffToken> }): void {
+  staff: { key: string; file: string } }): void {
   const db = p.database.embedded ? p.database.url : redact(p.database.url);
-  const token = p.staff.token
-    ? `${p.staff.token}\n                 (send "Authorization: Bearer <token>" to staff routes; kept in ${shortPath(p.staff.file!)})`
-    : 'from STAFF_TOKEN_SHA256 (not shown)';
+  const key = `${p.staff.key}\n                 (an admin's: send "Authorization: Bearer <key>" to staff routes; npm run support and `
+    + `npm run staff use it by themselves; kept in ${shortPath(p.staff.file)})`;
   process.stdout.write(['', '  The commerce engine is running.', '',
     `  API            ${p.api}`,
     `  OpenAPI        ${p.api}/openapi.json`,
     `  Temporal UI    ${p.temporalUi ?? '(external Temporal server: use its own UI)'}`,
     `  Temporal gRPC  ${p.temporal}`,
     `  PostgreSQL     ${db}`,
-    `  Staff token    ${token}`,
+    `  Staff key      ${key}`,
     '', '  Ctrl-C stops everything.', '', '',
   ].join('\n'));
 }

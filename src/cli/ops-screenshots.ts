@@ -90,7 +90,7 @@ async function startDev(dataDir: string, ports: { api: number; postgres: number;
       ...process.env, DEV_DATA_DIR: dataDir, PORT: String(ports.api), EMBEDDED_PG_PORT: String(ports.postgres),
       TEMPORAL_DEV_PORT: String(ports.temporal), TEMPORAL_UI_PORT: String(ports.ui),
       // Orders wait for the warehouse, so the list shows some awaiting fulfillment; this script packs the ones it ships.
-      FULFILLMENT_AUTO_PACK: 'false', STAFF_TOKEN_SHA256: '', DATABASE_URL: '', TEMPORAL_ADDRESS: '',
+      FULFILLMENT_AUTO_PACK: 'false', DATABASE_URL: '', TEMPORAL_ADDRESS: '',
     },
   });
   let output = '';
@@ -101,8 +101,8 @@ async function startDev(dataDir: string, ports: { api: number; postgres: number;
     if (dev.exitCode !== null || Date.now() > deadline) throw new Error(`npm run dev did not start:\n${output.slice(-3000)}`);
     await sleep(250);
   }
-  const token = /Staff token\s+(\S+)/.exec(output)?.[1];
-  if (!token) throw new Error(`no staff token in the banner:\n${output}`);
+  const token = /Staff key\s+(\S+)/.exec(output)?.[1];
+  if (!token) throw new Error(`no staff key in the banner:\n${output}`);
   return { dev, system: { api: `http://127.0.0.1:${ports.api}`, ui: `http://127.0.0.1:${ports.ui}`, temporal: `127.0.0.1:${ports.temporal}`,
     pg: `postgres://commerce:commerce@127.0.0.1:${ports.postgres}/commerce`, token } satisfies System };
 }

@@ -1,9 +1,12 @@
 /**
- * `npm run seed`: loads the demo catalog (64 products with variants, prices and stock) into
+ * `npm run seed`: loads the demo catalog (64 products with options, variants, prices in USD and EUR, stock, categories,
+ * collections, attributes and images; images go to the configured image storage) into
  * DATABASE_URL, once: a database that already has products is left as it is, so re-running is safe.
  */
 import { closeOrm, createOrm, type MikroORM } from '../db/orm';
-import { seedDemoCatalogOnce } from '../db/seed';
+import { loadConfigOrExit } from '../config';
+import { seedDemoCatalogOnce } from '../db/demo-catalog';
+import { createImageStorage, defaultImageDir } from '../integrations/image-storage';
 import { databaseUrl, redact } from './migrate';
 
 async function main(): Promise<number> {
@@ -16,7 +19,7 @@ async function main(): Promise<number> {
       console.error(`[seed] ${redact(url)} has ${pending.length} pending migration(s): run \`npm run migrate\` first.`);
       return 1;
     }
-    const inserted = await seedDemoCatalogOnce(orm.em.fork());
+    const inserted = await seedDemoCatalogOnce(orm.em.fork(), createImageStorage(loadConfigOrExit('seed', []), defaultImageDir()));
     console.log(inserted > 0
       ? `[seed] added ${inserted} demo products to ${redact(url)}.`
       : `[seed] ${redact(url)} already has products; left as it is.`);

@@ -76,9 +76,8 @@ function handleSignals(stack: Stack): void {
 }
 
 function printBanner(s: RunningStack): void {
-  const token = s.staffToken
-    ? `${s.staffToken.token}\n                   (send "Authorization: Bearer <token>" to staff routes; kept in ${shortPath(s.staffToken.file)})`
-    : 'from STAFF_TOKEN_SHA256 (not shown)';
+  const key = `${s.staffKey.key}\n                   (an admin's: send "Authorization: Bearer <key>" to staff routes; `
+    + `STAFF_KEY_FILE=${shortPath(s.staffKey.file)} for npm run support and npm run staff)`;
   const rows = [
     ...s.api.map((url, i) => [`API ${i + 1}`, url]),
     ['OpenAPI', `${s.api[0]}/openapi.json`],
@@ -87,7 +86,7 @@ function printBanner(s: RunningStack): void {
     ['PostgreSQL', s.databaseUrl],
     ['Temporal DB', redact(s.temporalDatabaseUrl)],
     ...s.workerMetrics.map((url, i) => [`Worker ${i + 1}`, url]),
-    ['Staff token', token],
+    ['Staff key', key],
     ['Processes', `${s.processes().filter((p) => p.running).length} running; logs in ${shortPath(join(s.dataDir, 'logs'))}, pids in ${shortPath(s.stateFile)}`],
     ['Versions', `Temporal server ${s.versions.server}, UI ${s.versions.ui}; ${s.versions.postgres}`],
   ];

@@ -1,10 +1,11 @@
 /**
  * `npm run support -- <command>`: support's tools over the orders' workflows (src/support/actions.ts).
- * Exit codes: 0 done, 1 refused (or not done: Temporal did not answer), 2 bad usage, 3 not found.
+ * Each command needs the support role (or admin) on the staff key it runs with (src/cli/staff-key.ts);
+ * who acts is the key's owner. Exit codes: 0 done, 1 refused (or not done: Temporal did not answer),
+ * 2 bad usage, 3 not found, 4 not allowed (no key, a bad one, or one without the role).
  * Every command has --help; --json prints one JSON object on stdout instead of words (errors included).
  */
 import { randomUUID } from 'node:crypto';
-import { userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
@@ -16,12 +17,14 @@ import type { OrderState } from '../contracts/order';
 import type { SupportOutcome } from '../support/errors';
 import { orderQuery } from '../support/find';
 import { inDoubtMessages } from '../support/in-doubt';
+import type { StaffRole } from '../domain/staff';
+import { authorizeStaffKey, StaffKeyError, staffKeyFromEnv } from './staff-key';
 import {
   cancelOrder, changeAddress, findOrders, holdOrder, orderStatus, recordCarrierEvent, refundOrder, resendNotification, retryPayment,
   outcomeOf, SupportError, type Caller, type Done, type SupportDeps,
 } from '../support/actions';
 
-export const EXIT = { done: 0, refused: 1, usage: 2, notFound: 3 } as const;
+export const EXIT = { done: 0, refused: 1, usage: 2, notFound: 3, notAllowed: 4 } as const;
 
 /** Where `npm run dev` puts its servers: the defaults when no environment says otherwise. */
 const DEV_TEMPORAL = '127.0.0.1:7233';
@@ -33,6 +36,8 @@ export interface Io {
 }
 
 type Options = Record<string, string | boolean | undefined>;
+/** The connections, and who acts: the key's owner, once the key is checked for the command's roles. */
+interface Session { deps: SupportDeps; caller: Caller }
 interface Command {
   usage: string;
   about: string;
@@ -40,9 +45,16 @@ interface Command {
   positionals: string[];
   /** Extra positionals allowed after the named ones (address fields). */
   rest?: boolean;
-  /** Checks its arguments first, and only then asks for the connections (`deps`): bad usage never reaches Temporal or the database. */
-  run(deps: () => Promise<SupportDeps>, caller: Caller, args: string[], opts: Options): Promise<{ json: unknown; text: string }>;
+  /** The roles that may run it (admin always may). */
+  roles: readonly StaffRole[];
+  /**
+   * Checks its arguments first, and only then asks for the session (connections, and the key checked):
+   * bad usage never reaches Temporal or the database.
+   */
+  run(session: () => Promise<Session>, args: string[], opts: Options): Promise<{ json: unknown; text: string }>;
 }
+
+const SUPPORT: readonly StaffRole[] = ['support'];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const reasonOption = { reason: { type: 'string' as const } };
@@ -55,13 +67,13 @@ const COMMANDS: Record<string, Command> = {
       + `  Statuses: ${ORDER_STATUSES.join(', ')}. Totals are minor units (cents). Dates are ISO 8601.`,
     options: { order: { type: 'string' }, customer: { type: 'string' }, status: { type: 'string' }, 'min-total': { type: 'string' },
       'max-total': { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, 'date-field': { type: 'string' }, limit: { type: 'string' } },
-    positionals: [],
-    async run(deps, _caller, _args, o) {
+    positionals: [], roles: SUPPORT,
+    async run(session, _args, o) {
       const filters = { orderId: str(o.order), customerId: str(o.customer), status: str(o.status), minTotal: int(o['min-total'], '--min-total'),
         maxTotal: int(o['max-total'], '--max-total'), since: str(o.since), until: str(o.until),
         dateField: str(o['date-field']) as 'StartTime' | 'ExecutionTime' | undefined, limit: int(o.limit, '--limit') };
       orderQuery(filters);
-      const { query, orders } = await findOrders((await deps()).client, filters);
+      const { query, orders } = await findOrders((await session()).deps.client, filters);
       const lines = orders.map((r) => `${r.orderId}  ${(r.status ?? '?').padEnd(22)} ${String(r.total ?? '?').padStart(9)}  `
         + `${r.customerId ?? '(guest)'.padEnd(36)}  ${r.startTime}  ${r.workflowStatus}`);
       return { json: { query, orders }, text: [`query: ${query}`, `${orders.length} order${orders.length === 1 ? '' : 's'}`, ...lines].join('\n') };
@@ -71,10 +83,10 @@ const COMMANDS: Record<string, Command> = {
     usage: 'in-doubt [--limit N]',
     about: 'Messages that may or may not have gone (a send was cut off, or the provider did not answer), oldest first.\n'
       + '  They are never sent again by themselves: ask the customer, then `resend <orderId> <template> --channel C [--occurrence N]` if need be.',
-    options: { limit: { type: 'string' } }, positionals: [],
-    async run(deps, _caller, _args, o) {
+    options: { limit: { type: 'string' } }, positionals: [], roles: SUPPORT,
+    async run(session, _args, o) {
       const limit = int(o.limit, '--limit') ?? 100;
-      const messages = await inDoubtMessages((await deps()).orm, limit);
+      const messages = await inDoubtMessages((await session()).deps.orm, limit);
       const lines = messages.map((m) => {
         const repeat = m.occurrence > 1 ? ` #${m.occurrence}` : '';
         const resend = `resend: npm run support -- resend ${m.orderId} ${m.template} --channel ${m.channel}${repeat ? ` --occurrence ${m.occurrence}` : ''}`;
@@ -87,81 +99,81 @@ const COMMANDS: Record<string, Command> = {
   status: {
     usage: 'status <orderId>',
     about: 'The order\'s live status from its workflow: state, hold, payment, step timeline, pending compensations.',
-    options: {}, positionals: ['orderId'],
-    async run(deps, _caller, [orderId]) {
-      const state = await orderStatus(await deps(), orderId);
+    options: {}, positionals: ['orderId'], roles: SUPPORT,
+    async run(session, [orderId]) {
+      const state = await orderStatus((await session()).deps, orderId);
       return { json: state, text: describeState(state) };
     },
   },
   cancel: {
     usage: 'cancel <orderId> --reason TEXT',
     about: 'Cancel the order: its compensations run (payment voided or refunded, stock released, customer told). Refused once it ships.',
-    options: reasonOption, positionals: ['orderId'],
-    run: (deps, caller, [orderId], o) => done(required(o.reason, '--reason'), deps, (d, reason) => cancelOrder(d, caller, orderId, reason)),
+    options: reasonOption, positionals: ['orderId'], roles: SUPPORT,
+    run: (session, [orderId], o) => done(required(o.reason, '--reason'), session, ({ deps: d, caller }, reason) => cancelOrder(d, caller, orderId, reason)),
   },
   hold: {
     usage: 'hold <orderId> --reason TEXT',
     about: 'Hold the order between its steps (e.g. for a fraud check) until released.',
-    options: reasonOption, positionals: ['orderId'],
-    run: (deps, caller, [orderId], o) => done(required(o.reason, '--reason'), deps, (d, reason) => holdOrder(d, caller, orderId, reason, true)),
+    options: reasonOption, positionals: ['orderId'], roles: SUPPORT,
+    run: (session, [orderId], o) => done(required(o.reason, '--reason'), session, ({ deps: d, caller }, reason) => holdOrder(d, caller, orderId, reason, true)),
   },
   release: {
     usage: 'release <orderId> --reason TEXT',
     about: 'Release an order on hold; it carries on from where it stopped.',
-    options: reasonOption, positionals: ['orderId'],
-    run: (deps, caller, [orderId], o) => done(required(o.reason, '--reason'), deps, (d, reason) => holdOrder(d, caller, orderId, reason, false)),
+    options: reasonOption, positionals: ['orderId'], roles: SUPPORT,
+    run: (session, [orderId], o) => done(required(o.reason, '--reason'), session, ({ deps: d, caller }, reason) => holdOrder(d, caller, orderId, reason, false)),
   },
   address: {
     usage: 'address <orderId> FIELD=VALUE... [--reason TEXT]',
     about: `Change fields of the shipping address before it ships (the rest stay). Fields: ${ADDRESS_FIELDS.join(', ')}.\n`
       + '  Example: address <orderId> line1="1 New Street" postalCode="N1 9GU" --reason "customer moved"',
-    options: reasonOption, positionals: ['orderId'], rest: true,
-    run: (deps, caller, [orderId, ...pairs], o) => done(addressFields(pairs), deps,
-      (d, fields) => changeAddress(d, caller, orderId, fields, str(o.reason) ?? 'address changed by support')),
+    options: reasonOption, positionals: ['orderId'], rest: true, roles: SUPPORT,
+    run: (session, [orderId, ...pairs], o) => done(addressFields(pairs), session,
+      ({ deps: d, caller }, fields) => changeAddress(d, caller, orderId, fields, str(o.reason) ?? 'address changed by support')),
   },
   resend: {
     usage: 'resend <orderId> <template> [--channel email|sms] [--occurrence N] [--reason TEXT]',
     about: `Send a message the order was already sent once more. Templates: ${RESENDABLE_TEMPLATES.join(', ')}.\n`
       + '  A message sent more than once (a parcel out for delivery twice) resends the latest, or the Nth with --occurrence N.',
-    options: { ...reasonOption, channel: { type: 'string' }, occurrence: { type: 'string' } }, positionals: ['orderId', 'template'],
-    run: (deps, caller, [orderId, template], o) => done({ channel: channelOf(str(o.channel)), occurrence: occurrenceOf(o.occurrence) }, deps,
-      (d, { channel, occurrence }) => resendNotification(d, caller, orderId, template, channel, str(o.reason) ?? 'resent by support', occurrence)),
+    options: { ...reasonOption, channel: { type: 'string' }, occurrence: { type: 'string' } }, positionals: ['orderId', 'template'], roles: SUPPORT,
+    run: (session, [orderId, template], o) => done({ channel: channelOf(str(o.channel)), occurrence: occurrenceOf(o.occurrence) }, session,
+      ({ deps: d, caller }, { channel, occurrence }) => resendNotification(d, caller, orderId, template, channel, str(o.reason) ?? 'resent by support', occurrence)),
   },
   refund: {
     usage: 'refund <orderId> [--amount AMOUNT] --reason TEXT',
     about: 'Refund captured money: all that is left, or AMOUNT (minor units like 1000, or 10.00 in the order\'s currency);\n'
       + '  never more than captured less refunded. Before capture nothing was charged: a full refund voids the authorization\n'
       + '  by cancelling the order; a partial one is refused.',
-    options: { ...reasonOption, amount: { type: 'string' } }, positionals: ['orderId'],
-    run: (deps, caller, [orderId], o) => done(required(o.reason, '--reason'), deps, (d, reason) => refundOrder(d, caller, orderId, str(o.amount), reason)),
+    options: { ...reasonOption, amount: { type: 'string' } }, positionals: ['orderId'], roles: SUPPORT,
+    run: (session, [orderId], o) => done(required(o.reason, '--reason'), session, ({ deps: d, caller }, reason) => refundOrder(d, caller, orderId, str(o.amount), reason)),
   },
   'retry-payment': {
     usage: 'retry-payment <orderId> [--reason TEXT]',
     about: 'For a payment stuck waiting for the customer\'s 3-D Secure: ask the payment provider whether it was completed\n'
       + '  (e.g. the webhook was lost) and pass its answer to the payment workflow. Refused in any other state, with the reason.',
-    options: reasonOption, positionals: ['orderId'],
-    run: (deps, caller, [orderId], o) => done(str(o.reason) ?? 'payment re-checked by support', deps, (d, reason) => retryPayment(d, caller, orderId, reason)),
+    options: reasonOption, positionals: ['orderId'], roles: SUPPORT,
+    run: (session, [orderId], o) => done(str(o.reason) ?? 'payment re-checked by support', session, ({ deps: d, caller }, reason) => retryPayment(d, caller, orderId, reason)),
   },
   'carrier-event': {
     usage: 'carrier-event <shipmentId> <status> [--reason TEXT] [--event-id ID] [--occurred-at ISO]',
     about: `Record a carrier scan by hand (signals the shipment's tracking workflow). Statuses: ${SHIPMENT_STATUSES.join(', ')}.`,
-    options: { ...reasonOption, 'event-id': { type: 'string' }, 'occurred-at': { type: 'string' } }, positionals: ['shipmentId', 'status'],
-    run: (deps, caller, [shipmentId, status], o) => done(carrierEventOf(status, o), deps, (d, event) => recordCarrierEvent(d, caller, shipmentId, status,
+    options: { ...reasonOption, 'event-id': { type: 'string' }, 'occurred-at': { type: 'string' } }, positionals: ['shipmentId', 'status'], roles: SUPPORT,
+    run: (session, [shipmentId, status], o) => done(carrierEventOf(status, o), session, ({ deps: d, caller }, event) => recordCarrierEvent(d, caller, shipmentId, status,
       str(o.reason) ?? 'recorded by support', event)),
   },
 };
 
-const GLOBAL_OPTIONS = { json: { type: 'boolean' as const }, help: { type: 'boolean' as const, short: 'h' }, actor: { type: 'string' as const },
-  'request-id': { type: 'string' as const } };
+const GLOBAL_OPTIONS = { json: { type: 'boolean' as const }, help: { type: 'boolean' as const, short: 'h' }, 'request-id': { type: 'string' as const } };
 
 const HELP = `Usage: npm run support -- <command> [options]
 
 Commands:
 ${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join('\n')}
 
-Every command: --help, --json (one JSON object on stdout), --actor NAME (who you are; default staff:$USER or SUPPORT_ACTOR),
---request-id UUID (repeat a request safely: the same id is the same request).
-Exit codes: 0 done, 1 refused (the reason is printed) or not done, 2 bad usage, 3 not found.
+Every command: --help, --json (one JSON object on stdout), --request-id UUID (repeat a request safely: the same id is the same request).
+Who acts is the owner of your staff key, which needs the support role (or admin): STAFF_KEY=staff_…, or STAFF_KEY_FILE=<file holding it>;
+under npm run dev its admin key (.data/staff-key) is used by itself.
+Exit codes: 0 done, 1 refused (the reason is printed) or not done, 2 bad usage, 3 not found, 4 not allowed (no key, a bad one, or no role).
 Environment: TEMPORAL_ADDRESS (default ${DEV_TEMPORAL}, npm run dev's), TEMPORAL_NAMESPACE, DATABASE_URL (default npm run dev's
 embedded PostgreSQL): actions are sent to the orders' workflows; the database is read, and holds the audit trail (support_actions).`;
 
@@ -186,7 +198,8 @@ export async function runSupport(argv: string[], io: Io, connect: () => Promise<
   }
   const { values, positionals } = parsed;
   if (values.help) {
-    io.out(`Usage: npm run support -- ${command.usage}\n\n  ${command.about}\n\n  Also: --json, --actor NAME, --request-id UUID. Exit codes: 0 done, 1 refused, 2 bad usage, 3 not found.`);
+    io.out(`Usage: npm run support -- ${command.usage}\n\n  ${command.about}\n\n  Needs the ${command.roles.join(' or ')} role (or admin) on STAFF_KEY.`
+      + '\n  Also: --json, --request-id UUID. Exit codes: 0 done, 1 refused, 2 bad usage, 3 not found, 4 not allowed.');
     return EXIT.done;
   }
   if (positionals.length < command.positionals.length || (!command.rest && positionals.length > command.positionals.length)) {
@@ -196,28 +209,38 @@ export async function runSupport(argv: string[], io: Io, connect: () => Promise<
   if (idArg >= 0 && !UUID.test(positionals[idArg])) return usage(io, json, `<${command.positionals[idArg]}> must be a UUID, not "${positionals[idArg]}"`);
   const requestId = str(values['request-id']);
   if (requestId !== undefined && !UUID.test(requestId)) return usage(io, json, '--request-id must be a UUID');
-  let caller: Caller;
+  let key: ReturnType<typeof staffKeyFromEnv>;
   try {
-    caller = { actor: actorOf(str(values.actor), env), via: 'cli', requestId: requestId ?? randomUUID() };
+    key = staffKeyFromEnv(env);
   } catch (err) {
-    return usage(io, json, (err as Error).message);
+    return notAllowed(io, json, name, err as StaffKeyError);
   }
 
   let deps: (SupportDeps & { close?(): Promise<void> }) | undefined;
+  let session: Session | undefined;
   try {
     const { json: body, text } = await command.run(async () => {
       deps ??= await connect();
-      return deps;
-    }, caller, positionals, values);
+      const staff = await authorizeStaffKey(deps.orm.em.fork(), key, command.roles, `npm run support -- ${name}`);
+      session ??= { deps, caller: { staff, via: 'cli', requestId: requestId ?? randomUUID() } };
+      return session;
+    }, positionals, values);
     io.out(json ? JSON.stringify({ ok: true, command: name, result: body }, null, 2) : text);
     return EXIT.done;
   } catch (err) {
     if (err instanceof UsageError) return usage(io, json, err.message);
+    if (err instanceof StaffKeyError) return notAllowed(io, json, name, err);
     if (!(err instanceof SupportError)) throw err;
     return notDone(io, json, name, err);
   } finally {
     await deps?.close?.();
   }
+}
+
+function notAllowed(io: Io, json: boolean, command: string, err: StaffKeyError): number {
+  if (json) io.out(JSON.stringify({ ok: false, command, outcome: 'not_allowed', message: err.message }, null, 2));
+  else io.err(`Not allowed: ${err.message}`);
+  return EXIT.notAllowed;
 }
 
 /** How each kind of "not done" is told and exits; the error's code picks the kind (outcomeOf, src/support/errors.ts). */
@@ -243,9 +266,9 @@ function usage(io: Io, json: boolean, message: string): number {
 }
 
 /** Runs an action whose arguments (`checked`, validated before anything connects) are good. */
-async function done<A, T>(checked: A, deps: () => Promise<SupportDeps>, action: (deps: SupportDeps, checked: A) => Promise<Done<T>>)
+async function done<A, T>(checked: A, session: () => Promise<Session>, action: (session: Session, checked: A) => Promise<Done<T>>)
 : Promise<{ json: unknown; text: string }> {
-  const result = await action(await deps(), checked);
+  const result = await action(await session(), checked);
   return { json: result, text: `Done: ${result.summary}\n  (audit ${result.auditId})` };
 }
 
@@ -290,12 +313,6 @@ function occurrenceOf(value: string | boolean | undefined): number | undefined {
   const n = int(value, '--occurrence');
   if (n === 0) throw new UsageError('--occurrence counts from 1 (the first message of the template)');
   return n;
-}
-
-function actorOf(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  const name = flag ?? env.SUPPORT_ACTOR ?? userInfo().username;
-  if (!/^[\w.@:-]{1,64}$/.test(name)) throw new UsageError('--actor must be 1 to 64 letters, digits or . _ @ : -');
-  return name.startsWith('staff:') ? name : `staff:${name}`;
 }
 
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);

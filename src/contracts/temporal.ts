@@ -20,6 +20,8 @@ export const notificationTaskQueue = (workflowTaskQueue: string): string => `${w
 
 /** The cart-expiry-sweep schedule's id, and the prefix of every run's workflow id. */
 export const CART_SWEEP_ID = 'cart-expiry-sweep';
+/** The catalog image sweep's schedule, and the id of the workflow it starts (one at a time). */
+export const IMAGE_SWEEP_ID = 'catalog-image-sweep';
 
 export const workflowIds = {
   checkout: (orderId: string) => `checkout-${orderId}`,

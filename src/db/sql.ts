@@ -59,6 +59,13 @@ export async function closeSqlPool(orm: MikroORM): Promise<void> {
   await pool?.end();
 }
 
+/** The pool itself, for a library that speaks to PostgreSQL through a pg Pool (the rate limiter, src/store/rate-limits.ts). */
+export function sqlPoolOf(em: EntityManager): Pool {
+  const pool = pools.get(em.config);
+  if (!pool) throw new Error('this ORM has no plain-SQL pool: create it with createOrm (src/db/orm.ts)');
+  return pool;
+}
+
 /** One statement on a pooled connection, in no transaction of its own. */
 export async function sqlRows<R extends QueryResultRow>(em: EntityManager, query: Query, values: unknown[] = []): Promise<R[]> {
   return withConnection(em, (conn) => run<R>(conn, query, values));

@@ -10,6 +10,11 @@ export const ErrorCode = {
   UnsupportedMediaType: 'unsupported_media_type',
   NotFound: 'not_found',
   Unauthorized: 'unauthorized',
+  // A valid staff key whose owner lacks the role the route or command needs.
+  Forbidden: 'forbidden',
+  // Too many attempts of something limited (cart creation, checkout, declined payments, sign-in): retry after Retry-After.
+  RateLimited: 'rate_limited',
+  StaffNameTaken: 'staff_name_taken',
   ProductNotFound: 'product_not_found',
   CartNotFound: 'cart_not_found',
   CartNotActive: 'cart_not_active',
@@ -18,7 +23,10 @@ export const ErrorCode = {
   CartTooLarge: 'cart_too_large',
   LineNotFound: 'line_not_found',
   UnknownSku: 'unknown_sku',
-  CurrencyMismatch: 'currency_mismatch',
+  // A variant with no price in the cart's currency cannot go into it (a cart in EUR uses EUR prices).
+  NoPriceInCurrency: 'no_price_in_currency',
+  // Only published products can be bought; a draft or archived one in a cart cannot be checked out.
+  ProductUnavailable: 'product_unavailable',
   InsufficientStock: 'insufficient_stock',
   OutOfStock: 'out_of_stock',
   InventoryConflict: 'inventory_conflict',
@@ -32,6 +40,22 @@ export const ErrorCode = {
   NothingToRefund: 'nothing_to_refund',
   RefundExceedsCaptured: 'refund_exceeds_captured',
   ShipmentNotFound: 'shipment_not_found',
+  // Catalog administration (src/store/catalog-admin.ts).
+  VariantNotFound: 'variant_not_found',
+  CategoryNotFound: 'category_not_found',
+  CollectionNotFound: 'collection_not_found',
+  AttributeNotFound: 'attribute_not_found',
+  ImageNotFound: 'image_not_found',
+  HandleTaken: 'handle_taken',
+  SkuTaken: 'sku_taken',
+  DuplicateVariant: 'duplicate_variant',
+  CategoryCycle: 'category_cycle',
+  // Still used by something that would break without it (a category's children, stock reserved by live orders, a value a variant picks).
+  InUse: 'in_use',
+  ProductNotPublishable: 'product_not_publishable',
+  // Optimistic concurrency: a write must name the version it read (If-Match), and that version must still be the current one.
+  IfMatchRequired: 'if_match_required',
+  VersionMismatch: 'version_mismatch',
   // Dispatch: the payment row or the provider refused the capture, so the parcel stays.
   PaymentNotCapturable: 'payment_not_capturable',
   CaptureFailed: 'capture_failed',

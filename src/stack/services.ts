@@ -72,8 +72,8 @@ export interface ServiceContext {
   dataDir: string;
   /** The shell environment: compose's env_file stands for it in the application's containers. */
   shellEnv: Record<string, string>;
-  /** What the stack adds to the application's environment (the staff token's digest, PUBLIC_BASE_URL). */
-  appExtras: Record<string, string>;
+  /** What the stack gives the application's processes unless the shell says otherwise (as a trial's .env would). */
+  appDefaults: Record<string, string>;
 }
 
 export interface PlannedProcess extends ProcessSpec {
@@ -134,10 +134,10 @@ function runAs(kind: ImageKind, name: string, replica: number, service: ComposeS
     case 'app': {
       const [command, ...args] = service.command ?? [];
       const dockerfile = imageEnv(readFileSync(join(PROJECT_ROOT, 'Dockerfile'), 'utf8'));
-      // Docker's order: the image's ENV, then env_file (.env; here the shell's environment), then `environment`.
+      // Docker's order: the image's ENV, then env_file (.env: here the stack's trial defaults under the shell's environment), then `environment`.
       const imageDefaults = localEnvironment(name, replica, dockerfile, ctx);
       return { command: command === 'node' ? process.execPath : command, args, cwd: PROJECT_ROOT,
-        env: { ...imageDefaults, ...ctx.shellEnv, ...ctx.appExtras, ...env } };
+        env: { ...imageDefaults, ...ctx.appDefaults, ...ctx.shellEnv, ...env } };
     }
   }
 }

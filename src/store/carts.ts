@@ -8,6 +8,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Cart, type CartStatus } from '../db/entities';
 import { assertCartWritable, checkQuantity, lineTotal, MAX_LINES_PER_CART, subtotal } from '../domain/cart';
 import { DomainError, ErrorCode, notFound } from '../domain/errors';
+import type { ProductStatus } from '../domain/catalog';
 import { formatMoney, type Money } from '../domain/money';
 import { sqlRows, sqlTransaction, statement, type Sql } from '../db/sql';
 
@@ -17,11 +18,16 @@ export interface CartLineView {
   sku: string;
   title: string;
   productTitle: string;
+  productHandle: string;
+  /** The same as productHandle, for clients written before handles. */
   productSlug: string;
   quantity: number;
   available: number;
-  unitPrice: ReturnType<typeof priced>;
-  lineTotal: ReturnType<typeof priced>;
+  /** False when the line can no longer be bought: its product was withdrawn, or it lost its price in the cart's currency. */
+  forSale: boolean;
+  /** In the cart's currency; null when the variant has no price in it any more. */
+  unitPrice: ReturnType<typeof priced> | null;
+  lineTotal: ReturnType<typeof priced> | null;
 }
 
 export interface CartView {
@@ -50,8 +56,9 @@ interface CartRow {
   id: string; status: CartStatus; currency: string; created_at: Date; updated_at: Date;
   /** Null for the one row of an empty cart. */
   sku: string | null;
-  title: string; product_title: string; product_slug: string; quantity: number;
-  price_amount: string; price_currency: string; available: number;
+  title: string; product_title: string; product_handle: string; product_status: ProductStatus; quantity: number;
+  /** Null when the variant has no price in the cart's currency. */
+  price_amount: string | null; available: number;
 }
 
 /**
@@ -62,12 +69,13 @@ interface CartRow {
 function cartViewOver(lines: string): string {
   return `
   select c.id, c.status, c.currency, c.created_at, c.updated_at,
-         l.sku, v.title, p.title as product_title, p.slug as product_slug, l.quantity,
-         v.price_amount, v.currency as price_currency, coalesce(i.on_hand - i.reserved, 0) as available
+         l.sku, v.title, p.title as product_title, p.handle as product_handle, p.status as product_status, l.quantity,
+         vp.amount as price_amount, coalesce(i.on_hand - i.reserved, 0) as available
     from carts c
     left join ${lines} l on l.cart_id = c.id
     left join variants v on v.sku = l.sku
     left join products p on p.id = v.product_id
+    left join variant_prices vp on vp.variant_id = v.id and vp.currency = c.currency
     left join inventory i on i.sku = l.sku
    where c.id = $1
    order by l.added_at, l.sku`;
@@ -82,22 +90,25 @@ export async function loadCartView(em: EntityManager, cartId: string): Promise<C
 function cartView(cartId: string, rows: CartRow[]): CartView {
   const cart = rows[0];
   if (!cart) throw notFound(ErrorCode.CartNotFound, 'Cart', cartId);
-  const lines = rows.filter((r) => r.sku !== null).map((r) => {
+  const lines = rows.filter((r) => r.sku !== null).map((r): CartLineView => {
     const sku = r.sku as string;
-    const unitPrice = { amount: Number(r.price_amount), currency: r.price_currency };
+    const unitPrice = r.price_amount === null ? null : { amount: Number(r.price_amount), currency: cart.currency };
     return {
-      sku, title: r.title, productTitle: r.product_title, productSlug: r.product_slug,
-      quantity: r.quantity, available: Number(r.available),
-      unitPrice: priced(unitPrice), lineTotal: priced(lineTotal({ sku, quantity: r.quantity, unitPrice })),
+      sku, title: r.title, productTitle: r.product_title, productHandle: r.product_handle, productSlug: r.product_handle,
+      quantity: r.quantity, available: Number(r.available), forSale: unitPrice !== null && r.product_status === 'published',
+      unitPrice: unitPrice && priced(unitPrice), lineTotal: unitPrice && priced(lineTotal({ sku, quantity: r.quantity, unitPrice })),
     };
   });
+  // The subtotal is what checkout would charge: lines that can no longer be bought are shown, not counted.
+  const sellable = lines.filter((l) => l.forSale && l.unitPrice !== null)
+    .map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice as Money }));
   return {
     id: cart.id,
     status: cart.status,
     currency: cart.currency,
     lines,
     itemCount: lines.reduce((n, l) => n + l.quantity, 0),
-    subtotal: priced(subtotal(lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice })), cart.currency)),
+    subtotal: priced(subtotal(sellable, cart.currency)),
     createdAt: cart.created_at.toISOString(),
     updatedAt: cart.updated_at.toISOString(),
   };
@@ -112,11 +123,7 @@ function cartView(cartId: string, rows: CartRow[]): CartView {
 export async function addItem(em: EntityManager, cartId: string, sku: string, quantity: number): Promise<CartView> {
   return sqlTransaction(em, async (sql) => {
     const { cart, facts } = await touchCartWithFacts(sql, cartId, sku);
-    if (!facts) throw new DomainError(ErrorCode.UnknownSku, `There is no product variant with SKU ${sku}.`, { sku });
-    if (facts.currency !== cart.currency) {
-      throw new DomainError(ErrorCode.CurrencyMismatch, `${sku} is priced in ${facts.currency}, but this cart is in ${cart.currency}.`,
-        { sku, variantCurrency: facts.currency, cartCurrency: cart.currency });
-    }
+    assertForSale(sku, cart.currency, facts);
     if (facts.current === null && facts.lines >= MAX_LINES_PER_CART) {
       throw new DomainError(ErrorCode.CartTooLarge, `A cart holds at most ${MAX_LINES_PER_CART} different items.`, { max: MAX_LINES_PER_CART });
     }
@@ -170,16 +177,45 @@ export async function reopenCartOfOrder(em: EntityManager, orderId: string): Pro
 /** A cart line at today's price, titled "Product (Variant)" as an order line and a reminder show it. */
 export interface PricedLine { sku: string; title: string; quantity: number; unitPrice: Money }
 
-/** The cart's lines at today's prices, by SKU (checkout's order lines, the abandoned-cart reminder). */
-export async function pricedLinesOfCart(em: EntityManager, cartId: string): Promise<PricedLine[]> {
-  const rows = await em.execute<{ sku: string; title: string; quantity: number; price_amount: string; currency: string }[]>(
-    `select l.sku, p.title || ' (' || v.title || ')' as title, l.quantity, v.price_amount, v.currency
-       from cart_lines l join variants v on v.sku = l.sku join products p on p.id = v.product_id
+/** A line that cannot be bought as it is: its product was withdrawn, or its variant has no price in the cart's currency. */
+export interface UnsellableLine { sku: string; reason: 'product_unavailable' | 'no_price_in_currency' }
+
+/** The cart's lines at today's prices in the cart's currency, by SKU (checkout's order lines, the abandoned-cart reminder), and those that cannot be bought. */
+export async function pricedLinesOfCart(em: EntityManager, cartId: string): Promise<{ lines: PricedLine[]; unsellable: UnsellableLine[] }> {
+  const rows = await em.execute<{ sku: string; title: string; quantity: number; amount: string | null; currency: string; status: ProductStatus }[]>(
+    `select l.sku, p.title || ' (' || v.title || ')' as title, l.quantity, vp.amount, c.currency, p.status
+       from cart_lines l join carts c on c.id = l.cart_id join variants v on v.sku = l.sku join products p on p.id = v.product_id
+       left join variant_prices vp on vp.variant_id = v.id and vp.currency = c.currency
       where l.cart_id = ? order by l.sku`, [cartId]);
-  return rows.map((l) => ({ sku: l.sku, title: l.title, quantity: l.quantity, unitPrice: { amount: Number(l.price_amount), currency: l.currency } }));
+  const lines: PricedLine[] = [];
+  const unsellable: UnsellableLine[] = [];
+  for (const l of rows) {
+    if (l.status !== 'published') unsellable.push({ sku: l.sku, reason: 'product_unavailable' });
+    else if (l.amount === null) unsellable.push({ sku: l.sku, reason: 'no_price_in_currency' });
+    else lines.push({ sku: l.sku, title: l.title, quantity: l.quantity, unitPrice: { amount: Number(l.amount), currency: l.currency } });
+  }
+  return { lines, unsellable };
 }
 
-interface AddItemFacts { currency: string; available: number; current: number | null; lines: number }
+interface AddItemFacts {
+  /** The variant's product status: what decides whether it is for sale. */
+  status: ProductStatus;
+  /** Its price in the cart's currency, null when it has none. */
+  amount: string | null;
+  available: number; current: number | null; lines: number;
+}
+
+/** Only a published product's variant, priced in the cart's currency, goes into a cart. A draft is no more visible here than on the storefront. */
+function assertForSale(sku: string, currency: string, facts: AddItemFacts | undefined): asserts facts is AddItemFacts {
+  if (!facts || facts.status === 'draft') throw new DomainError(ErrorCode.UnknownSku, `There is no product variant with SKU ${sku}.`, { sku });
+  if (facts.status !== 'published') {
+    throw new DomainError(ErrorCode.ProductUnavailable, `${sku} is no longer sold.`, { sku });
+  }
+  if (facts.amount === null) {
+    throw new DomainError(ErrorCode.NoPriceInCurrency, `${sku} has no price in ${currency}, the currency of this cart; `
+      + `it can be bought in a cart of a currency it is priced in.`, { sku, currency });
+  }
+}
 
 /**
  * touchWritableCart and the facts addItem's rules need, in one statement when nobody else is
@@ -192,15 +228,15 @@ interface AddItemFacts { currency: string; available: number; current: number | 
  * between, and the facts are read again after taking the lock.
  */
 async function touchCartWithFacts(sql: Sql, cartId: string, sku: string): Promise<{ cart: { currency: string }; facts?: AddItemFacts }> {
-  const [row] = await sql.rows<{ status: CartStatus; cart_currency: string } & Omit<AddItemFacts, 'currency'> & { currency: string | null }>(
+  const [row] = await sql.rows<{ cart_status: CartStatus; cart_currency: string } & Omit<AddItemFacts, 'status'> & { status: ProductStatus | null }>(
     TOUCH_CART_WITH_FACTS, [cartId, sku]);
   if (row) {
-    assertCartWritable(cartId, row.status); // a refusal rolls the touch back
-    const { currency, available, current, lines } = row;
-    return { cart: { currency: row.cart_currency }, facts: currency === null ? undefined : { currency, available, current, lines } };
+    assertCartWritable(cartId, row.cart_status); // a refusal rolls the touch back
+    const { status, amount, available, current, lines } = row;
+    return { cart: { currency: row.cart_currency }, facts: status === null ? undefined : { status, amount, available, current, lines } };
   }
   const cart = await touchWritableCart(sql, cartId);
-  const [facts] = await sql.rows<AddItemFacts>(ADD_ITEM_FACTS, [cartId, sku]);
+  const [facts] = await sql.rows<AddItemFacts>(ADD_ITEM_FACTS, [cartId, sku, cart.currency]);
   return { cart, facts };
 }
 
@@ -214,21 +250,25 @@ async function touchWritableCart(sql: Sql, cartId: string): Promise<{ currency: 
 
 // The write path's statements, prepared once per connection (see src/db/sql.ts).
 const TOUCH_CART = statement('cart_touch', 'update carts set updated_at = now() where id = $1 returning status, currency');
-/** Everything addItem's rules need: the variant's currency and stock, the cart's line for it and its number of lines. */
-const ADD_ITEM_FACTS_SQL = `
-  select v.currency, coalesce(i.on_hand - i.reserved, 0) as available,
+/** Everything addItem's rules need: the variant's product status, its price in the cart's currency (`currency`), its stock, the cart's line for it and its number of lines. */
+const addItemFactsSql = (currency: string) => `
+  select p.status, vp.amount, coalesce(i.on_hand - i.reserved, 0) as available,
          (select quantity from cart_lines where cart_id = $1 and sku = v.sku) as current,
          (select count(*)::int from cart_lines where cart_id = $1) as lines
-    from variants v left join inventory i on i.sku = v.sku where v.sku = $2`;
-const ADD_ITEM_FACTS = statement('cart_add_item_facts', ADD_ITEM_FACTS_SQL);
+    from variants v
+    join products p on p.id = v.product_id
+    left join variant_prices vp on vp.variant_id = v.id and vp.currency = ${currency}
+    left join inventory i on i.sku = v.sku
+   where v.sku = $2`;
+const ADD_ITEM_FACTS = statement('cart_add_item_facts', addItemFactsSql('$3'));
 /** TOUCH_CART and ADD_ITEM_FACTS in one, if the cart row is still the version this statement's snapshot sees (see touchCartWithFacts). */
 const TOUCH_CART_WITH_FACTS = statement('cart_touch_with_add_item_facts', `
   with cart as (
     update carts set updated_at = now()
      where id = $1 and xmin = (select xmin from carts where id = $1)
     returning status, currency)
-  select cart.status, cart.currency as cart_currency, f.currency, f.available, f.current, f.lines
-    from cart left join (${ADD_ITEM_FACTS_SQL}) f on true`);
+  select cart.status as cart_status, cart.currency as cart_currency, f.status, f.amount, f.available, f.current, f.lines
+    from cart left join lateral (${addItemFactsSql('cart.currency')}) f on true`);
 /**
  * A written line's cart, as cartViewOver reads it: the cart's other lines (its lock, taken first in
  * the transaction, keeps them as they are) and the row the write returned.

@@ -1,39 +1,70 @@
-/** Catalog reads: full-text search over a generated tsvector (GIN-indexed), variants with live availability. */
+/**
+ * The storefront's catalog reads: published products only, prices in the currency asked for.
+ * Full-text search over a generated tsvector (GIN-indexed); a page of products with their variants,
+ * live availability and images is one prepared statement (src/db/sql.ts).
+ */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { formatMoney } from '../domain/money';
+import { formatMoney, type Money } from '../domain/money';
 import { sqlRows, statement } from '../db/sql';
+
+export type PricedMoney = Money & { formatted: string };
+
+/** An image as stored: an uploaded object's key (its URL depends on the storage) or an external URL. */
+export interface StoredImage { key: string | null; url: string | null; alt: string }
 
 export interface VariantView {
   sku: string;
   title: string;
-  price: { amount: number; currency: string; formatted: string };
+  /** In the currency asked for; null when the variant has no price in it (it cannot go into a cart of that currency). */
+  price: PricedMoney | null;
   available: number;
 }
 
 export interface ProductView {
   id: string;
-  slug: string;
+  handle: string;
   title: string;
   description: string;
+  images: StoredImage[];
   variants: VariantView[];
 }
 
-interface VariantJson { sku: string; title: string; price_amount: number; currency: string; available: number }
-interface ProductRow { id: string; slug: string; title: string; description: string; total: string; variants: VariantJson[] }
+export interface VariantDetail extends VariantView {
+  options: Record<string, string>;
+  prices: PricedMoney[];
+  weightGrams: number | null;
+}
+
+export interface ProductDetail extends Omit<ProductView, 'variants'> {
+  options: { name: string; values: string[] }[];
+  variants: VariantDetail[];
+  categories: { id: string; handle: string; name: string }[];
+  collections: { id: string; handle: string; title: string }[];
+  attributes: Record<string, string[]>;
+}
+
+interface VariantJson { sku: string; title: string; amount: number | null; available: number }
+interface ProductRow { id: string; handle: string; title: string; description: string; total: string; currency: string; images: StoredImage[]; variants: VariantJson[] }
+
+const IMAGES = `coalesce((select json_agg(json_build_object('key', im.object_key, 'url', im.url, 'alt', im.alt) order by im.position, im.created_at)
+                   from product_images im where im.product_id = p.id), '[]')`;
 
 /**
- * Wraps a query for product rows so that each row also carries its variants (as JSON, in
- * position order): a page of products is one round trip to PostgreSQL instead of two, which
- * bench/api measured at 0.2-0.3 ms less API CPU per search. The outer ORDER BY repeats the
- * inner one because a subquery's order is not guaranteed to survive.
+ * Wraps a query for product rows so that each row also carries its variants and images (as JSON,
+ * in position order): a page of products is one round trip to PostgreSQL instead of several,
+ * which bench/api measured at 0.2-0.3 ms less API CPU per search. The outer ORDER BY repeats the
+ * inner one because a subquery's order is not guaranteed to survive. `currency` is the placeholder
+ * of the currency prices are shown in.
  */
-function withVariants(products: string, orderBy: string): string {
+function withVariants(products: string, orderBy: string, currency: string): string {
   return `
-  select p.id, p.slug, p.title, p.description, p.total,
-         coalesce((select json_agg(json_build_object('sku', v.sku, 'title', v.title, 'price_amount', v.price_amount,
-                                   'currency', v.currency, 'available', coalesce(i.on_hand - i.reserved, 0))
+  select p.id, p.handle, p.title, p.description, p.total, ${currency}::text as currency, ${IMAGES} as images,
+         coalesce((select json_agg(json_build_object('sku', v.sku, 'title', v.title, 'amount', vp.amount,
+                                   'available', coalesce(i.on_hand - i.reserved, 0))
                           order by v.position, v.sku)
-                     from variants v left join inventory i on i.sku = v.sku
+                     from variants v
+                     left join variant_prices vp on vp.variant_id = v.id and vp.currency = ${currency}
+                     left join inventory i on i.sku = v.sku
                     where v.product_id = p.id), '[]') as variants
     from (${products}) p
    order by ${orderBy}`;
@@ -42,28 +73,27 @@ function withVariants(products: string, orderBy: string): string {
 // Each prepared once per connection (src/db/sql.ts). Searching and listing are separate texts so
 // that neither plan has to allow for the other.
 const SEARCH = statement('catalog_search', withVariants(`
-  select p.id, p.slug, p.title, p.description, p.created_at, ts_rank(p.search, tsq) as rank, count(*) over () as total
+  select p.id, p.handle, p.title, p.description, p.created_at, ts_rank(p.search, tsq) as rank, count(*) over () as total
     from products p, websearch_to_tsquery('english', $1::text) as tsq
-   where p.search @@ tsq
+   where p.search @@ tsq and p.status = 'published'
    order by rank desc, p.created_at, p.id
-   limit $2 offset $3`, 'p.rank desc, p.created_at, p.id'));
+   limit $2 offset $3`, 'p.rank desc, p.created_at, p.id', '$4'));
 const LIST = statement('catalog_list', withVariants(`
-  select p.id, p.slug, p.title, p.description, p.created_at, count(*) over () as total
+  select p.id, p.handle, p.title, p.description, p.created_at, count(*) over () as total
     from products p
+   where p.status = 'published'
    order by p.created_at, p.id
-   limit $1 offset $2`, 'p.created_at, p.id'));
-const BY_ID = statement('catalog_product_by_id', withVariants('select id, slug, title, description, 1 as total from products where id = $1::uuid', 'p.id'));
-const BY_SLUG = statement('catalog_product_by_slug', withVariants('select id, slug, title, description, 1 as total from products where slug = $1', 'p.id'));
+   limit $1 offset $2`, 'p.created_at, p.id', '$3'));
 
 export async function searchProducts(
   em: EntityManager,
-  opts: { q?: string; limit: number; offset: number },
+  opts: { q?: string; limit: number; offset: number; currency: string },
 ): Promise<{ items: ProductView[]; total: number }> {
   const q = opts.q?.trim() || null;
   // websearch_to_tsquery accepts any user text (quotes, -exclusions, or) without syntax errors.
   const rows = q === null
-    ? await sqlRows<ProductRow>(em, LIST, [opts.limit, opts.offset])
-    : await sqlRows<ProductRow>(em, SEARCH, [q, opts.limit, opts.offset]);
+    ? await sqlRows<ProductRow>(em, LIST, [opts.limit, opts.offset, opts.currency])
+    : await sqlRows<ProductRow>(em, SEARCH, [q, opts.limit, opts.offset, opts.currency]);
   const total = rows.length ? Number(rows[0].total) : await countAll(em, q, opts.offset);
   return { items: rows.map(productView), total };
 }
@@ -72,24 +102,84 @@ export async function searchProducts(
 async function countAll(em: EntityManager, q: string | null, offset: number): Promise<number> {
   if (offset === 0) return 0;
   const [row] = await sqlRows<{ n: string }>(em,
-    q === null ? 'select count(*) as n from products' : `select count(*) as n from products where search @@ websearch_to_tsquery('english', $1::text)`,
+    q === null
+      ? `select count(*) as n from products where status = 'published'`
+      : `select count(*) as n from products where search @@ websearch_to_tsquery('english', $1::text) and status = 'published'`,
     q === null ? [] : [q]);
   return Number(row.n);
 }
 
-export async function findProduct(em: EntityManager, idOrSlug: string): Promise<ProductView | undefined> {
-  const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrSlug);
-  const [row] = await sqlRows<ProductRow>(em, isUuid ? BY_ID : BY_SLUG, [idOrSlug]);
-  return row && productView(row);
+interface VariantDetailJson extends VariantJson { options: Record<string, string> | null; prices: Money[]; weight_grams: number | null }
+interface ProductDetailRow extends Omit<ProductRow, 'variants' | 'total'> {
+  variants: VariantDetailJson[];
+  options: { name: string; values: string[] }[];
+  categories: ProductDetail['categories'];
+  collections: ProductDetail['collections'];
+  attributes: Record<string, string[]> | null;
+}
+
+/** Everything a product page shows, in one statement; `where` picks the product ($1) among the published ones, $2 is the currency. */
+function productDetail(where: string): string {
+  return `
+  select p.id, p.handle, p.title, p.description, $2::text as currency, ${IMAGES} as images,
+         coalesce((select json_agg(json_build_object('name', o.name,
+                                   'values', (select coalesce(json_agg(ov.value order by ov.position, ov.value), '[]')
+                                                from product_option_values ov where ov.option_id = o.id))
+                          order by o.position, o.name)
+                     from product_options o where o.product_id = p.id), '[]') as options,
+         coalesce((select json_agg(json_build_object('sku', v.sku, 'title', v.title, 'amount', vp.amount, 'weight_grams', v.weight_grams,
+                                   'available', coalesce(i.on_hand - i.reserved, 0),
+                                   'options', (select json_object_agg(o.name, ov.value order by o.position)
+                                                 from variant_option_values x
+                                                 join product_options o on o.id = x.option_id
+                                                 join product_option_values ov on ov.id = x.value_id
+                                                where x.variant_id = v.id),
+                                   'prices', (select coalesce(json_agg(json_build_object('amount', a.amount, 'currency', a.currency) order by a.currency), '[]')
+                                                from variant_prices a where a.variant_id = v.id))
+                          order by v.position, v.sku)
+                     from variants v
+                     left join variant_prices vp on vp.variant_id = v.id and vp.currency = $2
+                     left join inventory i on i.sku = v.sku
+                    where v.product_id = p.id), '[]') as variants,
+         coalesce((select json_agg(json_build_object('id', c.id, 'handle', c.handle, 'name', c.name) order by c.name)
+                     from product_categories pc join categories c on c.id = pc.category_id where pc.product_id = p.id), '[]') as categories,
+         coalesce((select json_agg(json_build_object('id', c.id, 'handle', c.handle, 'title', c.title) order by c.title)
+                     from product_collections pc join collections c on c.id = pc.collection_id where pc.product_id = p.id), '[]') as collections,
+         (select json_object_agg(code, vals) from (
+            select a.code, json_agg(av.value order by av.position, av.value) as vals
+              from product_attribute_values pa join attributes a on a.id = pa.attribute_id join attribute_values av on av.id = pa.value_id
+             where pa.product_id = p.id group by a.code, a.position order by a.position, a.code) attrs) as attributes
+    from products p
+   where ${where} and p.status = 'published'`;
+}
+
+const BY_ID = statement('catalog_product_by_id', productDetail('p.id = $1::uuid'));
+const BY_HANDLE = statement('catalog_product_by_handle', productDetail('p.handle = $1'));
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A published product by id or handle, prices in `currency`; undefined when there is none (drafts and archived ones included). */
+export async function findProduct(em: EntityManager, idOrHandle: string, currency: string): Promise<ProductDetail | undefined> {
+  const [row] = await sqlRows<ProductDetailRow>(em, UUID.test(idOrHandle) ? BY_ID : BY_HANDLE, [idOrHandle, currency]);
+  if (!row) return undefined;
+  return {
+    id: row.id, handle: row.handle, title: row.title, description: row.description, images: row.images, options: row.options,
+    variants: row.variants.map((v) => ({
+      ...variantView(v, row.currency), options: v.options ?? {}, weightGrams: v.weight_grams,
+      prices: v.prices.map((m) => priced({ amount: Number(m.amount), currency: m.currency })),
+    })),
+    categories: row.categories, collections: row.collections, attributes: row.attributes ?? {},
+  };
+}
+
+export const priced = (m: Money): PricedMoney => ({ ...m, formatted: formatMoney(m) });
+
+function variantView(v: VariantJson, currency: string): VariantView {
+  return { sku: v.sku, title: v.title, available: Number(v.available),
+    price: v.amount === null ? null : priced({ amount: Number(v.amount), currency }) };
 }
 
 function productView(p: ProductRow): ProductView {
-  return {
-    id: p.id, slug: p.slug, title: p.title, description: p.description,
-    variants: p.variants.map((v) => {
-      const amount = Number(v.price_amount);
-      return { sku: v.sku, title: v.title, available: Number(v.available),
-        price: { amount, currency: v.currency, formatted: formatMoney({ amount, currency: v.currency }) } };
-    }),
-  };
+  return { id: p.id, handle: p.handle, title: p.title, description: p.description, images: p.images,
+    variants: p.variants.map((v) => variantView(v, p.currency)) };
 }

@@ -7,6 +7,7 @@
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode } from '../domain/errors';
+import { auditDone } from './support';
 
 export interface StockLine { sku: string; quantity: number }
 
@@ -68,10 +69,20 @@ export async function inventoryOf(em: EntityManager, sku: string): Promise<Inven
 
 /**
  * Sets the stock on hand after a count or a delivery, in one conditional statement: never below what
- * orders have reserved, whatever runs concurrently. Undefined when it would be (or there is no such SKU).
+ * orders have reserved, whatever runs concurrently. Audited in the same transaction, refused or
+ * not, with the count before and after. `updated` is undefined when refused; both are undefined
+ * when there is no such SKU.
  */
-export async function setStockOnHand(em: EntityManager, sku: string, onHand: number): Promise<InventoryRow | undefined> {
-  const [row] = await em.execute<InventoryRow[]>(
-    `update inventory set on_hand = ?, updated_at = now() where sku = ? and reserved <= ? returning sku, on_hand, reserved`, [onHand, sku, onHand]);
-  return row;
+export async function setStockOnHand(em: EntityManager, sku: string, onHand: number, by: { id: string; keyId: string; name: string })
+  : Promise<{ updated?: InventoryRow; current?: InventoryRow }> {
+  return em.transactional(async (tx) => {
+    const [before] = await tx.execute<InventoryRow[]>('select sku, on_hand, reserved from inventory where sku = ? for update', [sku]);
+    if (!before) return {};
+    const [updated] = await tx.execute<InventoryRow[]>(
+      `update inventory set on_hand = ?, updated_at = now() where sku = ? and reserved <= ? returning sku, on_hand, reserved`, [onHand, sku, onHand]);
+    await auditDone(tx, { by, via: 'api', action: 'set_stock', sku, request: { onHand }, outcome: updated ? 'done' : 'refused',
+      detail: updated ? `on hand ${before.on_hand} -> ${onHand} (${before.reserved} reserved)`
+        : `refused: orders have reserved ${before.reserved}, on hand stays ${before.on_hand}` });
+    return { updated, current: updated ?? before };
+  });
 }

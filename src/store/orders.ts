@@ -11,7 +11,7 @@ import { newToken, sha256Hex } from '../auth/tokens';
 import { assertCartWritable, subtotal } from '../domain/cart';
 import { DomainError, ErrorCode, notFound } from '../domain/errors';
 import type { OrderStatus, ShippingAddress } from '../domain/order';
-import { lockCart, markCartCheckedOut, pricedLinesOfCart, type LockedCart } from './carts';
+import { lockCart, markCartCheckedOut, pricedLinesOfCart, type LockedCart, type UnsellableLine } from './carts';
 
 export interface PlaceOrderRequest {
   cartId: string;
@@ -80,7 +80,8 @@ async function insertOnce(em: EntityManager, req: PlaceOrderRequest): Promise<Pl
         paymentMethod: req.paymentMethod, notifyBySms: existing.phone !== null };
     }
     assertCheckoutable(req.cartId, cart);
-    const lines = await pricedLinesOfCart(tx, req.cartId);
+    const { lines, unsellable } = await pricedLinesOfCart(tx, req.cartId);
+    assertSellable(req.cartId, cart.currency, unsellable);
     if (lines.length === 0) throw new DomainError(ErrorCode.CartEmpty, `Cart ${req.cartId} is empty; add items before checking out.`, { cartId: req.cartId });
     const total = subtotal(lines, cart.currency);
     const [order] = await tx.execute<{ id: string; status: string }[]>(
@@ -111,6 +112,19 @@ function assertCheckoutable(cartId: string, cart: LockedCart | undefined): asser
     throw new DomainError(ErrorCode.CartNotActive,
       `Cart ${cartId} is ${cart.status.replace('_', ' ')} and cannot be checked out.`, { cartId, status: cart.status });
   }
+}
+
+/** Every line must be for sale at checkout: the shopper removes the others (the cart view marks them) rather than paying for less than they see. */
+function assertSellable(cartId: string, currency: string, unsellable: UnsellableLine[]): void {
+  const [first] = unsellable;
+  if (!first) return;
+  const skus = unsellable.map((l) => l.sku);
+  if (first.reason === 'product_unavailable') {
+    throw new DomainError(ErrorCode.ProductUnavailable, `${skus.join(', ')} can no longer be bought; remove ${skus.length > 1 ? 'them' : 'it'} from the cart.`,
+      { cartId, lines: unsellable });
+  }
+  throw new DomainError(ErrorCode.NoPriceInCurrency, `${first.sku} has no price in ${currency}, the currency of this cart; remove it from the cart.`,
+    { cartId, currency, lines: unsellable });
 }
 
 async function issueToken(tx: EntityManager, orderId: string): Promise<{ accessToken: string }> {
@@ -157,4 +171,22 @@ function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+/**
+ * Marks the order's declined payment as counted against the rate limits; its cart and customer
+ * when this call marked it, undefined when it was counted before (or there is no such order).
+ */
+export async function markDeclineCounted(em: EntityManager, orderId: string): Promise<{ cart_id: string | null; customer_id: string | null } | undefined> {
+  const [row] = await em.execute<{ cart_id: string | null; customer_id: string | null }[]>(
+    'update orders set decline_counted_at = now() where id = ? and decline_counted_at is null returning cart_id, customer_id', [orderId]);
+  return row;
+}
+
+/** What the checkout's rate limits need before placing: is this Idempotency-Key a replay, and whose cart is it. */
+export async function checkoutFacts(em: EntityManager, cartId: string, idempotencyKey: string): Promise<{ replay: boolean; customerId?: string }> {
+  const [row] = await em.execute<{ replay: boolean; customer_id: string | null }[]>(
+    `select exists (select 1 from orders where idempotency_key = ?) as replay, (select customer_id from carts where id = ?) as customer_id`,
+    [idempotencyKey, cartId]);
+  return { replay: row.replay, customerId: row.customer_id ?? undefined };
 }

@@ -23,14 +23,33 @@ export interface NoticeRow {
 
 export type NoticeKind = 'shipment_stalled' | 'shipment_returned' | 'refund_failed';
 
+/** Who acted: a staff account, through one of its keys; `actor` is how timelines name them (staff:<name>). */
+export interface AuditActor { staffId: string; staffKeyId: string; actor: string; via: string }
+
 /** Records an action before it is sent ('pending'); the same id again (a retried request) adds nothing. */
-export async function recordSupportAction(em: EntityManager, a: {
-  id: string; orderId?: string; shipmentId?: string; action: string; actor: string; via: string; reason: string; request: Record<string, unknown>;
+export async function recordSupportAction(em: EntityManager, a: AuditActor & {
+  id: string; orderId?: string; shipmentId?: string; action: string; reason: string; request: Record<string, unknown>;
 }): Promise<void> {
   await em.execute(
-    `insert into support_actions (id, order_id, shipment_id, action, actor, via, reason, request) values (?, ?, ?, ?, ?, ?, ?, ?)
-     on conflict (id) do nothing`,
-    [a.id, a.orderId ?? null, a.shipmentId ?? null, a.action, a.actor, a.via, a.reason, JSON.stringify(a.request)]);
+    `insert into support_actions (id, order_id, shipment_id, action, actor, staff_id, staff_key_id, via, reason, request)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (id) do nothing`,
+    [a.id, a.orderId ?? null, a.shipmentId ?? null, a.action, a.actor, a.staffId, a.staffKeyId, a.via, a.reason, JSON.stringify(a.request)]);
+}
+
+/**
+ * An action done at once (a stock count, a change to a staff account, a notice closed), recorded
+ * with its outcome inside the caller's transaction, so the change and its audit row go together.
+ */
+export async function auditDone(tx: EntityManager, a: {
+  by: { id: string; keyId: string; name: string }; via: string; action: string; detail: string; request: Record<string, unknown>;
+  reason?: string; outcome?: AuditOutcome; orderId?: string | null; shipmentId?: string | null; sku?: string; subjectStaffId?: string;
+}): Promise<void> {
+  await tx.execute(
+    `insert into support_actions (order_id, shipment_id, sku, subject_staff_id, action, actor, staff_id, staff_key_id, via, reason, request,
+                                  outcome, outcome_detail, completed_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())`,
+    [a.orderId ?? null, a.shipmentId ?? null, a.sku ?? null, a.subjectStaffId ?? null, a.action, `staff:${a.by.name}`, a.by.id, a.by.keyId, a.via,
+      a.reason ?? '', JSON.stringify(a.request), a.outcome ?? 'done', a.detail.slice(0, 2000)]);
 }
 
 /** How the action ended, in words; `orderId` fills in the order of an action recorded by shipment. */
@@ -76,17 +95,23 @@ export async function noticeById(em: EntityManager, id: string): Promise<NoticeR
  * Closes an open notice and records who did and why in the audit trail, in one transaction: both
  * change or neither. False when there was no open notice of this id.
  */
-export async function resolveNotice(em: EntityManager, r: { id: string; actor: string; via: string; reason: string }): Promise<boolean> {
+export async function resolveNotice(em: EntityManager, r: { id: string; by: { id: string; keyId: string; name: string }; via: string; reason: string })
+  : Promise<boolean> {
   return em.transactional(async (tx) => {
     const [n] = await tx.execute<{ id: string; kind: string; order_id: string | null; shipment_id: string | null }[]>(
       'update support_notices set resolved_at = now() where id = ? and resolved_at is null returning id, kind, order_id, shipment_id', [r.id]);
     if (!n) return false;
-    await tx.execute(
-      `insert into support_actions (order_id, shipment_id, action, actor, via, reason, request, outcome, outcome_detail, completed_at)
-       values (?, ?, 'resolve_notice', ?, ?, ?, ?, 'done', ?, now())`,
-      [n.order_id, n.shipment_id, r.actor, r.via, r.reason, JSON.stringify({ noticeId: n.id }), `${n.kind} notice ${n.id} resolved`]);
+    await auditDone(tx, { by: r.by, via: r.via, action: 'resolve_notice', reason: r.reason, orderId: n.order_id, shipmentId: n.shipment_id,
+      request: { noticeId: n.id }, detail: `${n.kind} notice ${n.id} resolved` });
     return true;
   });
+}
+
+/** What was done about one SKU's stock (set_stock), newest first. */
+export async function supportActionsOfSku(em: EntityManager, sku: string, limit = 50): Promise<SupportActionRow[]> {
+  return em.execute<SupportActionRow[]>(
+    `select id, action, actor, via, reason, outcome, outcome_detail, requested_at, completed_at
+       from support_actions where sku = ? order by requested_at desc limit ?`, [sku, limit]);
 }
 
 /** One open notice of this kind per shipment: false when one is open already, or there is no such shipment. */

@@ -11,6 +11,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { ErrorCode } from '../domain/errors';
 import { minorUnitDigits } from '../domain/money';
 import { addressProblems, type ShippingAddress } from '../domain/order';
+import { actorOf, type StaffPrincipal } from '../domain/staff';
 import { cancelOrderUpdate, changeShippingAddressUpdate, holdOrderUpdate, releaseOrderUpdate, statusQuery, type OrderState } from '../contracts/order';
 import { carrierEventSignal, SHIPMENT_STATUSES, type ShipmentStatus } from '../contracts/shipment';
 import { refundPaymentUpdate, resendNotificationUpdate, retryPaymentUpdate, supportNoteSignal, type RefundOutcome, type ResendOutcome } from '../contracts/support';
@@ -30,8 +31,8 @@ export interface SupportDeps {
 }
 
 export interface Caller {
-  /** Who asks, e.g. 'staff:sam'. */
-  actor: string;
+  /** Who asks: the owner of the staff key the request or the command carried (the router or the CLI checked its role). */
+  staff: StaffPrincipal;
   via: 'cli' | 'api';
   /** The same id for a retried request makes it the same request (the workflow update id); a UUID. */
   requestId?: string;
@@ -58,7 +59,7 @@ export function cancelOrder(deps: SupportDeps, caller: Caller, orderId: string, 
   return act(deps, caller, { action: 'cancel', orderId, reason, request: { reason } }, async (updateId) => {
     await requireOrder(deps, orderId);
     const state = await update(deps, orderId, () => deps.client.workflow.getHandle(workflowIds.checkout(orderId))
-      .executeUpdate(cancelOrderUpdate, { args: [{ actor: caller.actor, reason }], updateId }));
+      .executeUpdate(cancelOrderUpdate, { args: [{ actor: actorOf(caller.staff), reason }], updateId }));
     return { result: state, summary: `order ${orderId} is ${state.status}${state.pendingCompensations.length ? ` (still undoing: ${state.pendingCompensations.join(', ')})` : ''}` };
   });
 }
@@ -67,7 +68,7 @@ export function holdOrder(deps: SupportDeps, caller: Caller, orderId: string, re
   return act(deps, caller, { action: held ? 'hold' : 'release', orderId, reason, request: { reason } }, async (updateId) => {
     await requireOrder(deps, orderId);
     const state = await update(deps, orderId, () => deps.client.workflow.getHandle(workflowIds.checkout(orderId))
-      .executeUpdate(held ? holdOrderUpdate : releaseOrderUpdate, { args: [{ actor: caller.actor, reason }], updateId }));
+      .executeUpdate(held ? holdOrderUpdate : releaseOrderUpdate, { args: [{ actor: actorOf(caller.staff), reason }], updateId }));
     return { result: state, summary: `order ${orderId} is ${state.held ? 'on hold' : 'no longer on hold'} (${state.status})` };
   });
 }
@@ -81,7 +82,7 @@ export function changeAddress(deps: SupportDeps, caller: Caller, orderId: string
     const problems = addressProblems(address);
     if (problems.length) throw new SupportError(ErrorCode.ValidationFailed, `the new address is not valid: ${problems.join('; ')}`);
     const state = await update(deps, orderId, () => deps.client.workflow.getHandle(workflowIds.checkout(orderId))
-      .executeUpdate(changeShippingAddressUpdate, { args: [{ ...address, actor: caller.actor, reason }], updateId }));
+      .executeUpdate(changeShippingAddressUpdate, { args: [{ ...address, actor: actorOf(caller.staff), reason }], updateId }));
     return { result: state, summary: `order ${orderId} now ships to the new address (${Object.keys(fields).join(', ')} changed)` };
   });
 }
@@ -92,7 +93,7 @@ export function resendNotification(deps: SupportDeps, caller: Caller, orderId: s
   return act(deps, caller, { action: 'resend', orderId, reason, request: { template, channel, occurrence, reason } }, async (updateId) => {
     await requireOrder(deps, orderId);
     const outcome = await update(deps, orderId, () => deps.client.workflow.getHandle(workflowIds.checkout(orderId))
-      .executeUpdate(resendNotificationUpdate, { args: [{ actor: caller.actor, reason, template, channel, occurrence }], updateId }));
+      .executeUpdate(resendNotificationUpdate, { args: [{ actor: actorOf(caller.staff), reason, template, channel, occurrence }], updateId }));
     const which = outcome.occurrence !== undefined && outcome.occurrence > 1 ? ` #${outcome.occurrence}` : '';
     return { result: outcome, summary: `the ${channel} "${template}"${which} of order ${orderId}: ${outcome.status.replace('_', ' ')}` };
   });
@@ -118,11 +119,11 @@ export function refundOrder(deps: SupportDeps, caller: Caller, orderId: string, 
           + 'a partial refund is not possible before capture; refund after it ships, or refund in full to void the authorization (the order is cancelled)');
       }
       const state = await update(deps, orderId, () => handle.executeUpdate(cancelOrderUpdate,
-        { args: [{ actor: caller.actor, reason: `refund before capture, so the authorization is voided: ${reason}` }], updateId }));
+        { args: [{ actor: actorOf(caller.staff), reason: `refund before capture, so the authorization is voided: ${reason}` }], updateId }));
       return { result: { action: 'voided', state }, summary: `nothing was charged for order ${orderId}: its authorization is voided and the order is ${state.status}` };
     }
     const outcome: RefundOutcome = await update(deps, orderId,
-      () => handle.executeUpdate(refundPaymentUpdate, { args: [{ actor: caller.actor, reason, amount, currency: order.currency }], updateId }));
+      () => handle.executeUpdate(refundPaymentUpdate, { args: [{ actor: actorOf(caller.staff), reason, amount, currency: order.currency }], updateId }));
     const status = outcome.status ?? 'succeeded';
     const money = (n: number) => formatAmount(n, outcome.currency);
     const totals = `${money(outcome.refundedAmount)} of ${money(outcome.capturedAmount)} captured is refunded in all`
@@ -139,7 +140,7 @@ export function retryPayment(deps: SupportDeps, caller: Caller, orderId: string,
   return act(deps, caller, { action: 'retry_payment', orderId, reason, request: { reason } }, async (updateId) => {
     await requireOrder(deps, orderId);
     const state = await update(deps, orderId, () => deps.client.workflow.getHandle(workflowIds.checkout(orderId))
-      .executeUpdate(retryPaymentUpdate, { args: [{ actor: caller.actor, reason }], updateId }));
+      .executeUpdate(retryPaymentUpdate, { args: [{ actor: actorOf(caller.staff), reason }], updateId }));
     return { result: state, summary: `the payment of order ${orderId} is ${state.payment.status}; the order is ${state.status}` };
   });
 }
@@ -154,7 +155,7 @@ export function recordCarrierEvent(deps: SupportDeps, caller: Caller, shipmentId
     const shipment = await shipmentById(deps.orm.em.fork(), shipmentId);
     if (!shipment) throw new SupportError(ErrorCode.ShipmentNotFound, `shipment ${shipmentId} does not exist`);
     const eventId = opts.eventId ?? `support-${updateId}`;
-    const description = `recorded by hand by ${caller.actor}: ${reason}`;
+    const description = `recorded by hand by ${actorOf(caller.staff)}: ${reason}`;
     try {
       await deps.client.workflow.getHandle(workflowIds.shipment(shipmentId)).signal(carrierEventSignal,
         { eventId, status: status as ShipmentStatus, occurredAt: opts.occurredAt ?? new Date().toISOString(), description });
@@ -167,7 +168,7 @@ export function recordCarrierEvent(deps: SupportDeps, caller: Caller, shipmentId
     }
     // The order's own timeline says so too; an order whose workflow has ended keeps the scan in the tracking history only.
     const timelineNote = await deps.client.workflow.getHandle(workflowIds.checkout(shipment.order_id))
-      .signal(supportNoteSignal, { actor: caller.actor, action: 'carrier_event', detail: `carrier event "${status}" for shipment ${shipmentId}: ${reason}` })
+      .signal(supportNoteSignal, { actor: actorOf(caller.staff), action: 'carrier_event', detail: `carrier event "${status}" for shipment ${shipmentId}: ${reason}` })
       .then(() => true, (err: unknown) => {
         if (err instanceof WorkflowNotFoundError) return false;
         throw err;
@@ -213,7 +214,8 @@ interface Audited { action: string; orderId?: string; shipmentId?: string; reaso
 async function act<T>(deps: SupportDeps, caller: Caller, a: Audited, run: (updateId: string) => Promise<{ result: T; summary: string }>,
   orderOf?: (result: T) => string): Promise<Done<T>> {
   const auditId = caller.requestId ?? randomUUID();
-  await recordSupportAction(deps.orm.em.fork(), { id: auditId, ...a, actor: caller.actor, via: caller.via });
+  await recordSupportAction(deps.orm.em.fork(), { id: auditId, ...a, actor: actorOf(caller.staff), staffId: caller.staff.id,
+    staffKeyId: caller.staff.keyId, via: caller.via });
   try {
     const { result, summary } = await run(auditId);
     await completeSupportAction(deps.orm.em.fork(), auditId, 'done', summary, orderOf?.(result));

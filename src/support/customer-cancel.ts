@@ -1,5 +1,5 @@
 /**
- * The customer's own cancel (POST /orders/:id/cancel, also open to staff with their token): the
+ * The customer's own cancel (POST /orders/:id/cancel, also open to support with their key): the
  * order's cancel update, answered once the rollback is done. Unlike support's cancel
  * (src/support/actions.ts) it keeps no audit row; like it, it throws DomainErrors the API lets
  * through: order_not_cancellable with the workflow's own reason, or service_unavailable.
@@ -17,7 +17,7 @@ import { orderById } from '../store/orders';
 const CANCEL_DEADLINE_MS = 75_000;
 
 export async function cancelOrderAsCustomer(deps: { client?: Client; em: EntityManager; log: Logger },
-  req: { orderId: string; actor: 'customer' | 'staff'; reason: string }): Promise<OrderState> {
+  req: { orderId: string; actor: string; reason: string }): Promise<OrderState> {
   const { client, log } = deps;
   const { orderId, actor, reason } = req;
   if (!client) throw orderServiceUnavailable(orderId);

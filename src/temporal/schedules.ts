@@ -9,7 +9,8 @@ import { Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy, type ScheduleDes
 import type { NativeConnection } from '@temporalio/worker';
 import { ConfigError, durationMs, type Config } from '../config';
 import type { Logger } from '../logger';
-import { CART_SWEEP_ID } from '../contracts/temporal';
+import { CART_SWEEP_ID, IMAGE_SWEEP_ID } from '../contracts/temporal';
+import type { CatalogImageSweepWorkflow, ImageSweepInput } from '../contracts/catalog-image-sweep';
 import type { CartExpirySweepWorkflow, CartSweepInput } from '../contracts/cart-sweep';
 
 export interface CartSweepSettings {
@@ -50,17 +51,38 @@ export interface EnsureScheduleOptions {
 
 /** Creates the cart-expiry-sweep schedule, or brings it in line with the settings; never touches its paused state. */
 export async function ensureCartExpirySchedule(client: Client, opts: EnsureScheduleOptions): Promise<EnsureOutcome> {
-  const scheduleId = opts.scheduleId ?? CART_SWEEP_ID;
-  const every = durationMs(opts.settings.every);
+  return ensureIntervalSchedule(client, { scheduleId: opts.scheduleId ?? CART_SWEEP_ID, workflowType: 'cartExpirySweep', every: opts.settings.every,
+    taskQueue: opts.taskQueue, args: [opts.settings.input] as Parameters<CartExpirySweepWorkflow>, staticSummary: summaryOf(opts.settings) });
+}
+
+export interface ImageSweepSettings { every: string; input: ImageSweepInput }
+
+export function imageSweepSettings(config: Pick<Config, 'IMAGE_SWEEP_EVERY' | 'IMAGE_ORPHAN_GRACE'>): ImageSweepSettings {
+  if (durationMs(config.IMAGE_SWEEP_EVERY) < 10_000) throw new ConfigError(`IMAGE_SWEEP_EVERY (${config.IMAGE_SWEEP_EVERY}) must be at least 10s.`);
+  return { every: config.IMAGE_SWEEP_EVERY, input: { graceMs: durationMs(config.IMAGE_ORPHAN_GRACE), batchSize: BATCH_SIZE, maxBatches: MAX_BATCHES } };
+}
+
+/** Creates the catalog-image-sweep schedule, or brings it in line with the settings. */
+export async function ensureImageSweepSchedule(client: Client, taskQueue: string, settings: ImageSweepSettings, scheduleId = IMAGE_SWEEP_ID)
+  : Promise<EnsureOutcome> {
+  return ensureIntervalSchedule(client, { scheduleId, workflowType: 'catalogImageSweep', every: settings.every, taskQueue,
+    args: [settings.input] as Parameters<CatalogImageSweepWorkflow>,
+    staticSummary: `Catalog image sweep: delete uploaded images no product refers to, ${Math.round(settings.input.graceMs / 60_000)} minutes after upload` });
+}
+
+/** A schedule starting one workflow every `every`, at most one at a time; created, updated to match, or left as it is. */
+async function ensureIntervalSchedule(client: Client, s: { scheduleId: string; workflowType: string; every: string; taskQueue: string;
+  args: unknown[]; staticSummary: string }): Promise<EnsureOutcome> {
+  const every = durationMs(s.every);
   const desired = {
     spec: { intervals: [{ every }] },
     action: {
       type: 'startWorkflow' as const,
-      workflowType: 'cartExpirySweep',
-      workflowId: scheduleId,
-      taskQueue: opts.taskQueue,
-      args: [opts.settings.input] as Parameters<CartExpirySweepWorkflow>,
-      staticSummary: summaryOf(opts.settings),
+      workflowType: s.workflowType,
+      workflowId: s.scheduleId,
+      taskQueue: s.taskQueue,
+      args: s.args,
+      staticSummary: s.staticSummary,
     },
     policies: {
       // A run still going when the next is due: skip the next, never two at once (they would be safe, just wasteful).
@@ -71,12 +93,12 @@ export async function ensureCartExpirySchedule(client: Client, opts: EnsureSched
     },
   };
   try {
-    await client.schedule.create({ scheduleId, ...desired, state: { note: 'Created by a worker at start-up' } });
+    await client.schedule.create({ scheduleId: s.scheduleId, ...desired, state: { note: 'Created by a worker at start-up' } });
     return 'created';
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
   }
-  const handle = client.schedule.getHandle(scheduleId);
+  const handle = client.schedule.getHandle(s.scheduleId);
   if (matches(await handle.describe(), desired)) return 'unchanged';
   await handle.update((previous) => ({ ...previous, spec: desired.spec, action: desired.action, policies: desired.policies }));
   return 'updated';
@@ -87,13 +109,22 @@ export async function ensureCartExpirySchedule(client: Client, opts: EnsureSched
  * stop the worker (orders matter more than sweeps); the log says the sweep is not scheduled.
  */
 export async function ensureSchedulesAtStartup(connection: NativeConnection, namespace: string, taskQueue: string,
-  settings: CartSweepSettings, logger: Logger): Promise<void> {
+  settings: CartSweepSettings, logger: Logger, images?: ImageSweepSettings): Promise<void> {
+  const client = new Client({ connection, namespace });
   try {
-    const outcome = await ensureCartExpirySchedule(new Client({ connection, namespace }), { taskQueue, settings });
+    const outcome = await ensureCartExpirySchedule(client, { taskQueue, settings });
     logger.info({ scheduleId: CART_SWEEP_ID, outcome, every: settings.every }, `cart-expiry-sweep schedule ${outcome}`);
   } catch (err) {
     logger.error({ err, scheduleId: CART_SWEEP_ID },
       'Could not create or update the cart-expiry-sweep schedule; carts are not swept until a worker starts with access to Schedules');
+  }
+  if (!images) return;
+  try {
+    const outcome = await ensureImageSweepSchedule(client, taskQueue, images);
+    logger.info({ scheduleId: IMAGE_SWEEP_ID, outcome, every: images.every }, `catalog-image-sweep schedule ${outcome}`);
+  } catch (err) {
+    logger.error({ err, scheduleId: IMAGE_SWEEP_ID },
+      'Could not create or update the catalog-image-sweep schedule; orphaned images stay until a worker starts with access to Schedules');
   }
 }
 

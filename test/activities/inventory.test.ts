@@ -10,8 +10,8 @@ let acts: Activities;
 beforeAll(async () => {
   db = await createTestDatabase();
   await insertProducts(db.orm.em.fork(), [
-    { slug: 'lamp', title: 'Lamp', description: '', variants: [{ sku: 'LAMP-1', title: 'Brass', priceAmount: 9900, currency: 'USD', onHand: 10 }] },
-    { slug: 'bulb', title: 'Bulb', description: '', variants: [{ sku: 'BULB-1', title: 'Warm', priceAmount: 500, currency: 'USD', onHand: 1000 }] },
+    { handle: 'lamp', title: 'Lamp', description: '', variants: [{ sku: 'LAMP-1', title: 'Brass', prices: { USD: 9900 }, onHand: 10 }] },
+    { handle: 'bulb', title: 'Bulb', description: '', variants: [{ sku: 'BULB-1', title: 'Warm', prices: { USD: 500 }, onHand: 1000 }] },
   ]);
   acts = realActivities(db);
 });

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type TestDatabase } from '../support/db';
-import { startApiWorld, stopApiWorld, type TestApi, type TestWorker } from '../support/api';
+import { staffAs, startApiWorld, stopApiWorld, type TestApi, type TestWorker } from '../support/api';
 import { auditRows, newCustomer, paidAndWaiting, shipOrder, staff, WAIT_FOR_WAREHOUSE, waitForOrder } from '../support/orders-api';
 
 let db: TestDatabase;
@@ -19,7 +19,7 @@ afterAll(async () => {
   await stopApiWorld({ api, worker, db });
 });
 
-const sam = { ...staff, 'X-Support-Agent': 'sam' };
+const sam = staffAs('support');
 
 describe('access and documentation', () => {
   it('every support route wants a staff token, and changes nothing without one', async () => {
@@ -39,7 +39,7 @@ describe('access and documentation', () => {
       ['/admin/orders/{id}/hold', 'post'], ['/admin/orders/{id}/release', 'post'], ['/admin/orders/{id}/shipping-address', 'patch'],
       ['/admin/orders/{id}/notifications/resend', 'post'], ['/admin/orders/{id}/refunds', 'post'], ['/admin/orders/{id}/retry-payment', 'post'],
       ['/admin/shipments/{shipmentId}/carrier-events', 'post'], ['/admin/orders/{id}/carrier-events', 'post']]) {
-      expect({ path, method, security: body.paths[path]?.[method]?.security }).toEqual({ path, method, security: [{ staffToken: [] }] });
+      expect({ path, method, security: body.paths[path]?.[method]?.security }).toEqual({ path, method, security: [{ staffKey: ['support', 'admin'] }] });
     }
     expect(body.paths['/admin/orders/{id}/refunds'].post.requestBody.content['application/json'].schema.required).toEqual(['reason']);
   });
@@ -60,9 +60,9 @@ describe('actions', () => {
     const detail = await api.request('GET', `/admin/orders/${orderId}`, { headers: staff });
     expect(detail.status).toBe(200);
     expect(detail.body.live.timeline).toEqual(expect.arrayContaining([expect.objectContaining({ step: 'hold', detail: 'by staff:sam: fraud check' }),
-      expect.objectContaining({ step: 'release', detail: 'by staff: cleared' })]));
+      expect.objectContaining({ step: 'release', detail: 'by staff:ada: cleared' })]));
     expect(detail.body.supportActions.map((a: Record<string, string>) => [a.action, a.actor, a.via, a.reason, a.outcome])).toEqual([
-      ['hold', 'staff:sam', 'api', 'fraud check', 'done'], ['hold', 'staff:sam', 'api', 'again', 'refused'], ['release', 'staff', 'api', 'cleared', 'done']]);
+      ['hold', 'staff:sam', 'api', 'fraud check', 'done'], ['hold', 'staff:sam', 'api', 'again', 'refused'], ['release', 'staff:ada', 'api', 'cleared', 'done']]);
     expect(detail.body.supportActions[1].outcomeDetail).toBe(`order ${orderId} is already on hold`);
   });
 

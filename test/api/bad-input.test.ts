@@ -8,8 +8,8 @@ let cartId: string;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  await insertProducts(db.orm.em.fork(), [{ slug: 'cap', title: 'Cap', description: '', variants: [
-    { sku: 'CAP-1', title: 'One size', priceAmount: 1500, currency: 'USD', onHand: 10 }] }]);
+  await insertProducts(db.orm.em.fork(), [{ handle: 'cap', title: 'Cap', description: '', variants: [
+    { sku: 'CAP-1', title: 'One size', prices: { USD: 1500 }, onHand: 10 }] }]);
   api = await startTestApi(db.orm);
   cartId = (await api.request('POST', '/carts')).body.id;
 });

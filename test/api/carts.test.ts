@@ -7,12 +7,12 @@ let db: TestDatabase;
 let api: TestApi;
 
 const catalog: SeedProduct[] = [
-  { slug: 'plain-tee', title: 'Plain Tee', description: 'A tee', variants: [
-    { sku: 'TEE-M', title: 'M', priceAmount: 2500, currency: 'USD', onHand: 5 },
-    { sku: 'TEE-L', title: 'L', priceAmount: 2700, currency: 'USD', onHand: 0 },
+  { handle: 'plain-tee', title: 'Plain Tee', description: 'A tee', variants: [
+    { sku: 'TEE-M', title: 'M', prices: { USD: 2500 }, onHand: 5 },
+    { sku: 'TEE-L', title: 'L', prices: { USD: 2700 }, onHand: 0 },
   ] },
-  { slug: 'euro-mug', title: 'Euro Mug', description: 'A mug priced in euros', variants: [
-    { sku: 'MUG-EU', title: 'One size', priceAmount: 1200, currency: 'EUR', onHand: 50 },
+  { handle: 'euro-mug', title: 'Euro Mug', description: 'A mug priced in euros', variants: [
+    { sku: 'MUG-EU', title: 'One size', prices: { EUR: 1200 }, onHand: 50 },
   ] },
 ];
 
@@ -97,12 +97,20 @@ describe('carts', () => {
     expect((await api.request('GET', `/carts/${id}`)).body.lines[0].quantity).toBe(2);
   });
 
-  it('refuses an item priced in another currency than the cart', async () => {
+  it('refuses an item with no price in the cart\'s currency, and takes it in a cart of a currency it is priced in', async () => {
     const id = await newCart();
     const res = await api.request('POST', `/carts/${id}/items`, { body: { sku: 'MUG-EU', quantity: 1 } });
     expect(res.status).toBe(422);
-    expect(res.body.error.code).toBe('currency_mismatch');
+    expect(res.body.error.code).toBe('no_price_in_currency');
+    expect(res.body.error.message).toBe('MUG-EU has no price in USD, the currency of this cart; it can be bought in a cart of a currency it is priced in.');
+    expect(res.body.error.details).toEqual({ sku: 'MUG-EU', currency: 'USD' });
     expect(await lineCount(id)).toBe(0);
+
+    const euro = await api.request('POST', '/carts', { body: { currency: 'EUR' } });
+    const added = await api.request('POST', `/carts/${euro.body.id}/items`, { body: { sku: 'MUG-EU', quantity: 2 } });
+    expect(added.status).toBe(200);
+    expect(added.body.lines[0]).toEqual(expect.objectContaining({ sku: 'MUG-EU', forSale: true, unitPrice: { amount: 1200, currency: 'EUR', formatted: '€12.00' } }));
+    expect(added.body.subtotal).toEqual({ amount: 2400, currency: 'EUR', formatted: '€24.00' });
   });
 
   it('answers 404 for a cart that does not exist and 422 for an unknown SKU', async () => {

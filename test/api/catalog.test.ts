@@ -1,13 +1,13 @@
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { startTestApi, type TestApi } from '../support/api';
-import { demoCatalog, insertProducts } from '../../src/db/seed';
+import { seedDemoCatalogOnce } from '../../src/db/demo-catalog';
 
 let db: TestDatabase;
 let api: TestApi;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  await insertProducts(db.orm.em.fork(), demoCatalog());
+  await seedDemoCatalogOnce(db.orm.em.fork());
   api = await startTestApi(db.orm);
 });
 afterAll(async () => {

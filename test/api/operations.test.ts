@@ -7,8 +7,8 @@ let api: TestApi;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  await insertProducts(db.orm.em.fork(), [{ slug: 'pin', title: 'Pin', description: '', variants: [
-    { sku: 'PIN-1', title: 'Gold', priceAmount: 500, currency: 'USD', onHand: 10 }] }]);
+  await insertProducts(db.orm.em.fork(), [{ handle: 'pin', title: 'Pin', description: '', variants: [
+    { sku: 'PIN-1', title: 'Gold', prices: { USD: 500 }, onHand: 10 }] }]);
   api = await startTestApi(db.orm);
 });
 afterAll(async () => {
@@ -44,7 +44,7 @@ describe('OpenAPI document', () => {
     expect(addItem.responses.default.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
     expect(res.body.components.schemas.Error.properties.error.required).toEqual(expect.arrayContaining(['code', 'message', 'details']));
     expect(res.body.components.schemas.Cart).toBeDefined();
-    expect(paths['/admin/inventory/{sku}'].put.security).toEqual([{ staffToken: [] }]);
+    expect(paths['/admin/inventory/{sku}'].put.security).toEqual([{ staffKey: ['warehouse', 'admin'] }]);
   });
 });
 

@@ -135,7 +135,7 @@ describe('cancelling an order', () => {
     const res = await api.request('POST', `/orders/${orderId}/cancel`, { headers: staff, body: { reason: 'fraud check failed' } });
     expect(res.status).toBe(200);
     expect(res.body.timeline).toEqual(expect.arrayContaining([
-      expect.objectContaining({ step: 'cancel_requested', detail: 'by staff: fraud check failed' })]));
+      expect.objectContaining({ step: 'cancel_requested', detail: 'by staff:ada: fraud check failed' })]));
   });
 
   it('is refused with 404 without the order\'s token, and with 400 without a reason; the order carries on', async () => {

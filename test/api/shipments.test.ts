@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { required, type TestDatabase } from '../support/db';
-import { startApiWorld, startTestApi, stopApiWorld, STAFF_TOKEN, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
+import { staffAs, startApiWorld, startTestApi, stopApiWorld, STAFF_TOKEN, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
 import { placeTestOrder, realActivities } from '../support/checkout';
 import { connectClient } from '../../src/temporal/client';
 import { signCarrierWebhook } from '../../src/api/routes/carrier-webhooks';
@@ -259,7 +259,7 @@ describe('support\'s notices for parcels', () => {
     const noReason = await api.request('POST', `/admin/notices/${id}/resolve`, { headers: staff, body: {} });
     expect(noReason.status).toBe(400);
     const done = await api.request('POST', `/admin/notices/${id}/resolve`,
-      { headers: { ...staff, 'X-Support-Agent': 'sam' }, body: { reason: 'sent again with the corrected address' } });
+      { headers: staffAs('support'), body: { reason: 'sent again with the corrected address' } });
     expect(done.status).toBe(200);
     expect(done.body).toEqual(expect.objectContaining({ id, resolvedAt: expect.any(String) }));
     const again = await api.request('POST', `/admin/notices/${id}/resolve`, { headers: staff, body: { reason: 'twice' } });
@@ -272,7 +272,7 @@ describe('support\'s notices for parcels', () => {
       .toEqual([{ action: 'resolve_notice', actor: 'staff:sam', reason: 'sent again with the corrected address', outcome: 'done' }]);
 
     const { body: openapi } = await api.request('GET', '/openapi.json');
-    expect(openapi.paths['/admin/notices'].get.security).toEqual([{ staffToken: [] }]);
-    expect(openapi.paths['/admin/notices/{id}/resolve'].post.security).toEqual([{ staffToken: [] }]);
+    expect(openapi.paths['/admin/notices'].get.security).toEqual([{ staffKey: ['support', 'admin'] }]);
+    expect(openapi.paths['/admin/notices/{id}/resolve'].post.security).toEqual([{ staffKey: ['support', 'admin'] }]);
   });
 });

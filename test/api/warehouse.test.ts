@@ -1,5 +1,5 @@
 import { type TestDatabase } from '../support/db';
-import { startApiWorld, startCheckoutWorker, stopApiWorld, STAFF_TOKEN, type TestApi } from '../support/api';
+import { staffAs, startApiWorld, startCheckoutWorker, stopApiWorld, type TestApi } from '../support/api';
 import { ADDRESS } from '../support/checkout';
 import { SimulatedCarrier } from '../../src/integrations/simulated/carrier';
 
@@ -24,7 +24,7 @@ afterAll(async () => {
   await stopApiWorld({ api, worker, db });
 });
 
-const staff = { Authorization: `Bearer ${STAFF_TOKEN}` };
+const staff = staffAs('warehouse');
 
 async function placeOrder(): Promise<{ orderId: string; token: string }> {
   const cart = (await api.request('POST', '/carts')).body.id;
@@ -55,12 +55,13 @@ describe('warehouse', () => {
       (r) => r.body.live?.timeline?.some((t: { step: string }) => t.step === 'fulfillment_allocated'));
     expect(waiting.body.status).toBe('awaiting_fulfillment');
 
-    const packed = await api.request('POST', `/warehouse/orders/${orderId}/packed`, { headers: staff, body: { packedBy: 'pat' } });
+    const packed = await api.request('POST', `/warehouse/orders/${orderId}/packed`, { headers: staff, body: {} });
     expect(packed.status).toBe(202);
     const shipped = await until(() => api.request('GET', `/orders/${orderId}`, { headers: customer }), (r) => r.body.live?.status === 'shipped');
     expect(shipped.body.payment.status).toBe('captured');
     const [fulfillment] = await db.orm.em.fork().getConnection().execute('select status, packed_by from fulfillments where order_id = ?', [orderId]);
-    expect(fulfillment).toEqual({ status: 'shipped', packed_by: 'warehouse:pat' });
+    // Who packed it is the key's owner (pat, of the warehouse).
+    expect(fulfillment).toEqual({ status: 'shipped', packed_by: 'staff:pat' });
     expect(carrier.labels.filter((l) => l.orderId === orderId)).toEqual([{ orderId, packages: 1 }]);
   });
 
@@ -69,18 +70,21 @@ describe('warehouse', () => {
     const customer = { Authorization: `Bearer ${token}` };
     await until(() => api.request('GET', `/orders/${orderId}`, { headers: customer }),
       (r) => r.body.live?.timeline?.some((t: { step: string }) => t.step === 'fulfillment_allocated'));
-    expect((await api.request('POST', `/warehouse/orders/${orderId}/packed`, { headers: staff, body: { packedBy: 'pat', packages: 3 } })).status).toBe(202);
+    expect((await api.request('POST', `/warehouse/orders/${orderId}/packed`, { headers: staff, body: { packedBy: 'joe', packages: 3 } })).status).toBe(202);
     await api.request('POST', `/warehouse/orders/${orderId}/packed`, { headers: staff, body: { packedBy: 'sam', packages: 5 } });
     await until(() => api.request('GET', `/orders/${orderId}`, { headers: customer }), (r) => r.body.live?.status === 'shipped');
     expect(carrier.labels.filter((l) => l.orderId === orderId)).toEqual([{ orderId, packages: 3 }]);
     const [fulfillment] = await db.orm.em.fork().getConnection().execute('select packed_by from fulfillments where order_id = ?', [orderId]);
-    expect(fulfillment).toEqual({ packed_by: 'warehouse:pat' });
+    // A packer named in the body is noted beside the key's owner.
+    expect(fulfillment).toEqual({ packed_by: 'staff:pat (packed by joe)' });
   });
 
-  it('refuses anyone without a staff token, and answers 404 for an order that is not in a warehouse', async () => {
+  it('refuses anyone without a warehouse key, and answers 404 for an order that is not in a warehouse', async () => {
     const { orderId } = await placeOrder();
     const anonymous = await api.request('POST', `/warehouse/orders/${orderId}/packed`, { body: { packedBy: 'pat' } });
     expect(anonymous.status).toBe(401);
+    const support = await api.request('POST', `/warehouse/orders/${orderId}/packed`, { headers: staffAs('support'), body: {} });
+    expect({ status: support.status, code: support.body.error.code }).toEqual({ status: 403, code: 'forbidden' });
     const unknown = await api.request('POST', '/warehouse/orders/00000000-0000-4000-8000-000000000000/packed', { headers: staff, body: { packedBy: 'pat' } });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('order_not_found');

@@ -71,13 +71,16 @@ describe('npm run dev', () => {
     expect((await get(`${apiUrl}/openapi.json`)).status).toBe(200);
     expect((await get(`http://127.0.0.1:${ports.temporalUi}/`)).status).toBe(200);
 
-    // The staff token is made once, kept private to the owner, and shown in the banner.
-    const tokenFile = join(dataDir, 'staff-token');
-    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
-    const token = readFileSync(tokenFile, 'utf8').trim();
-    expect(output).toContain(`Staff token    ${token}`);
-    const staffOnly = await get(`${apiUrl}/admin/inventory/NO-SUCH-SKU`, { Authorization: `Bearer ${token}` });
-    expect(staffOnly.status).not.toBe(401);
+    // The admin key is made once, kept private to the owner, and shown in the banner; it opens the admin's routes.
+    const keyFile = join(dataDir, 'staff-key');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const key = readFileSync(keyFile, 'utf8').trim();
+    expect(key).toMatch(/^staff_/);
+    expect(output).toContain(`Staff key      ${key}`);
+    const staffOnly = await get(`${apiUrl}/admin/staff`, { Authorization: `Bearer ${key}` });
+    expect(staffOnly.status).toBe(200);
+    expect(((await staffOnly.json()) as { accounts: { name: string; roles: string[] }[] }).accounts)
+      .toEqual([expect.objectContaining({ name: 'dev', roles: ['admin'] })]);
 
     const stopAsked = Date.now();
     process.kill(-dev.pid!, 'SIGINT');

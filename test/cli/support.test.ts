@@ -5,13 +5,15 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { connectClient } from '../../src/temporal/client';
 import { SimulatedPaymentProvider } from '../../src/integrations/simulated/payments';
 import { runSupport, type Io } from '../../src/cli/support';
 import type { SupportDeps } from '../../src/support/actions';
 import { required, type TestDatabase } from '../support/db';
-import { startApiWorld, stopApiWorld, type TestApi, type TestWorker } from '../support/api';
+import { STAFF, startApiWorld, stopApiWorld, type TestApi, type TestWorker } from '../support/api';
 import { auditRows, newCustomer, paidAndWaiting, placeOrder, shipOrder, WAIT_FOR_WAREHOUSE, waitForOrder } from '../support/orders-api';
 
 let db: TestDatabase;
@@ -37,10 +39,11 @@ async function support(...argv: string[]): Promise<Run> {
   const err: string[] = [];
   const io: Io = { out: (t) => out.push(t), err: (t) => err.push(t) };
   let connected = false;
-  const code = await runSupport([...argv, '--actor', 'sam'], io, async () => {
+  // sam holds the support role (test/support/api.ts): who acts is the key's owner.
+  const code = await runSupport(argv, io, async () => {
     connected = true;
     return deps;
-  });
+  }, { ...process.env, STAFF_KEY: STAFF.support.key });
   const text = out.join('\n');
   let json: unknown;
   if (argv.includes('--json')) json = JSON.parse(text);
@@ -381,7 +384,7 @@ describe('the real command', () => {
   const run = (args: string[]) => new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
     execFile('npx', ['tsx', 'src/cli/support.ts', ...args], {
       cwd: resolve(__dirname, '..', '..'), encoding: 'utf8', timeout: 60_000,
-      env: { ...process.env, TEMPORAL_ADDRESS: required('TEST_TEMPORAL_ADDRESS'), DATABASE_URL: db.url, LOG_LEVEL: 'silent' },
+      env: { ...process.env, TEMPORAL_ADDRESS: required('TEST_TEMPORAL_ADDRESS'), DATABASE_URL: db.url, LOG_LEVEL: 'silent', STAFF_KEY: STAFF.support.key },
     }, (err, stdout, stderr) => done({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }));
   });
 
@@ -394,6 +397,46 @@ describe('the real command', () => {
     const found = await run(['status', orderId, '--json']);
     expect(found.status).toBe(0);
     expect(JSON.parse(found.stdout)).toEqual(expect.objectContaining({ ok: true, command: 'status', result: expect.objectContaining({ orderId }) }));
+  });
+});
+
+describe('staff keys', () => {
+  const as = async (env: NodeJS.ProcessEnv, ...argv: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runSupport(argv, { out: (t) => out.push(t), err: (t) => err.push(t) }, async () => deps, { ...process.env, ...env });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+
+  it('every command needs the support role: no key, an unknown or revoked one, or another role exits 4 and does nothing', async () => {
+    const orderId = await paidAndWaiting(api, db);
+    const nowhere = { STAFF_KEY: '', STAFF_KEY_FILE: '', DEV_DATA_DIR: resolve(__dirname, 'no-such-dir') };
+    const none = await as(nowhere, 'hold', orderId, '--reason', 'x');
+    expect({ code: none.code, err: none.err }).toEqual({ code: 4, err: expect.stringMatching(/^Not allowed: No staff key: set STAFF_KEY/) });
+    const unknown = await as({ STAFF_KEY: 'staff_not-a-key-of-anyone' }, 'hold', orderId, '--reason', 'x');
+    expect({ code: unknown.code, err: unknown.err }).toEqual({ code: 4, err: expect.stringMatching(/is not valid: it is unknown, revoked/) });
+    for (const role of ['warehouse', 'catalog'] as const) {
+      const other = await as({ STAFF_KEY: STAFF[role].key }, 'hold', orderId, '--reason', 'x');
+      expect({ role, code: other.code, err: other.err }).toEqual({ role, code: 4,
+        err: `Not allowed: npm run support -- hold needs the support or admin role; staff:${STAFF[role].name} has ${role}. An admin can grant it.` });
+      expect((await as({ STAFF_KEY: STAFF[role].key }, 'status', orderId)).code).toBe(4);
+    }
+    expect(await auditRows(db, { orderId })).toEqual([]);
+    expect((await live(orderId)).held).toBe(false);
+    const admin = await as({ STAFF_KEY: STAFF.admin.key }, 'hold', orderId, '--reason', 'admins may do everything');
+    expect(admin.code).toBe(0);
+    expect((await auditRows(db, { orderId })).map((r) => r.actor)).toEqual(['staff:ada']);
+  });
+
+  it('a key read from STAFF_KEY_FILE works as well, and the audit row names the account and the key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'staff-key-'));
+    writeFileSync(join(dir, 'key'), `${STAFF.support.key}\n`);
+    const orderId = await paidAndWaiting(api, db);
+    expect((await as({ STAFF_KEY: '', STAFF_KEY_FILE: join(dir, 'key') }, 'hold', orderId, '--reason', 'from a file')).code).toBe(0);
+    const [row] = await db.orm.em.fork().getConnection().execute(
+      `select a.actor, s.name, k.hint from support_actions a join staff_accounts s on s.id = a.staff_id join staff_api_keys k on k.id = a.staff_key_id
+        where a.order_id = ?`, [orderId]);
+    expect(row).toEqual({ actor: 'staff:sam', name: 'sam', hint: `${STAFF.support.key.slice(0, 12)}…` });
   });
 });
 

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import { CART_SWEEP_ID } from '../../src/contracts/temporal';
+import { CART_SWEEP_ID, IMAGE_SWEEP_ID } from '../../src/contracts/temporal';
 import { installQuietRuntime, workflowBundle } from '../support/temporal';
 
 const dir = join(__dirname, 'histories');
@@ -22,6 +22,7 @@ it('has recorded histories of every workflow to replay', () => {
   expect(count('fulfillment')).toBeGreaterThanOrEqual(3);
   expect(count('shipment')).toBeGreaterThanOrEqual(1);
   expect(count(CART_SWEEP_ID)).toBeGreaterThanOrEqual(1);
+  expect(count(IMAGE_SWEEP_ID)).toBeGreaterThanOrEqual(1);
 });
 
 it.each(files)('%s replays without non-determinism', async (file) => {

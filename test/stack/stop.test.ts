@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tcpAnswers as accepts } from '../../src/stack/services';
 import { groupAlive, processesMentioning } from '../support/processes';
-import { closeClients, stackDir, state, STAFF_TOKEN, type StackState } from './support/stack';
+import { readFileSync as read } from 'node:fs';
+import { closeClients, stackDir, staffKeyFile, state, type StackState } from './support/stack';
 
 const STOP_TIMEOUT_MS = 90_000;
 
@@ -24,7 +25,7 @@ describe('npm run stack', () => {
     for (const [i, api] of before.api.entries()) {
       expect(output).toContain(`API ${i + 1}            ${api}`);
       expect((await get(`${api}/readyz`)).status).toBe(200);
-      expect((await get(`${api}/admin/inventory/NO-SUCH-SKU`, { Authorization: `Bearer ${STAFF_TOKEN}` })).status).not.toBe(401);
+      expect((await get(`${api}/admin/inventory/NO-SUCH-SKU`, { Authorization: `Bearer ${read(staffKeyFile(), 'utf8').trim()}` })).status).not.toBe(401);
     }
     expect(output).toContain(`OpenAPI          ${before.api[0]}/openapi.json`);
     expect((await get(`${before.api[0]}/openapi.json`)).status).toBe(200);

@@ -57,8 +57,8 @@ describe('npm run support on the production topology', () => {
     expect(await sql('select reserved from inventory where sku = $1', [skus[0]])).toEqual([{ reserved: 0 }]);
     expect(await sql(`select status from simulated_payment_intents where metadata->>'orderId' = $1`, [id])).toEqual([{ status: 'canceled' }]);
     expect(await audit(id)).toEqual([
-      ['hold', 'staff:stack-test', 'cli', 'done'], ['hold', 'staff:stack-test', 'cli', 'refused'], ['release', 'staff:stack-test', 'cli', 'done'],
-      ['change_address', 'staff:stack-test', 'cli', 'done'], ['retry_payment', 'staff:stack-test', 'cli', 'refused'], ['cancel', 'staff:stack-test', 'cli', 'done']]);
+      ['hold', 'staff:stack', 'cli', 'done'], ['hold', 'staff:stack', 'cli', 'refused'], ['release', 'staff:stack', 'cli', 'done'],
+      ['change_address', 'staff:stack', 'cli', 'done'], ['retry_payment', 'staff:stack', 'cli', 'refused'], ['cancel', 'staff:stack', 'cli', 'done']]);
   });
 
   it('refunds part of a shipped order once, resends its confirmation, records a carrier scan, and refuses to cancel it', async () => {

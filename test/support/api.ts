@@ -4,7 +4,9 @@ import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { buildApp, type AppOptions } from '../../src/api/app';
 import { SimulatedPaymentProvider } from '../../src/integrations/simulated/payments';
-import { sha256Hex } from '../../src/auth/tokens';
+import { ensureStaffKey } from '../../src/store/staff';
+import type { StaffRole } from '../../src/domain/staff';
+import type { LimitSettings } from '../../src/api/rate-limits';
 import { connectClient } from '../../src/temporal/client';
 import { logger } from '../../src/logger';
 import type { MikroORM } from '../../src/db/orm';
@@ -15,7 +17,27 @@ import type { ActivityDeps } from '../../activities';
 import { createNotificationWorker } from '../../workers/notifications';
 import { installQuietRuntime, uniqueTaskQueue, workflowBundle } from './temporal';
 
-export const STAFF_TOKEN = 'test-staff-token-0123456789abcdef';
+/**
+ * One staff account per role, each with a key of its own, in every test database an API serves
+ * (startTestApi registers them): `staffAs('warehouse')` is pat's key. STAFF_TOKEN is the admin's.
+ */
+export const STAFF: Record<StaffRole, { name: string; key: string }> = {
+  support: { name: 'sam', key: 'staff_test-support-key-0123456789abcdefghijk' },
+  warehouse: { name: 'pat', key: 'staff_test-warehouse-key-0123456789abcdefgh' },
+  catalog: { name: 'cat', key: 'staff_test-catalog-key-0123456789abcdefghijk' },
+  admin: { name: 'ada', key: 'staff_test-admin-key-0123456789abcdefghijklm' },
+};
+export const STAFF_TOKEN = STAFF.admin.key;
+
+/** The Authorization header of the test account holding `role`. */
+export const staffAs = (role: StaffRole) => ({ Authorization: `Bearer ${STAFF[role].key}` });
+
+/** Registers the test staff accounts and their keys (idempotent: every API of a test file calls it). */
+export async function seedStaffKeys(orm: MikroORM): Promise<void> {
+  for (const [role, { name, key }] of Object.entries(STAFF) as [StaffRole, { name: string; key: string }][]) {
+    if (!(await ensureStaffKey(orm.em.fork(), { name, roles: [role], key, label: 'tests' }))) throw new Error(`the test key of ${name} is not live`);
+  }
+}
 
 export interface TestApi {
   url: string;
@@ -39,6 +61,8 @@ export interface TestApiOptions {
   temporalClient?: Client;
   /** Anything else the app takes, e.g. the webhook secrets. */
   app?: Partial<AppOptions>;
+  /** Abuse limits (none by default: tests create carts and orders by the hundred from one address). */
+  rateLimits?: LimitSettings;
 }
 
 export interface TestWorker {
@@ -78,8 +102,9 @@ export async function startCheckoutWorker(
 export async function startTestApi(orm: MikroORM, options: TestApiOptions = {}): Promise<TestApi> {
   // A real client of the harness's dev server, shared by every request of this app (as in production).
   const temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
+  await seedStaffKeys(orm);
   const app = buildApp({
-    orm, logger, staffTokenDigests: [sha256Hex(STAFF_TOKEN)],
+    orm, logger, rateLimits: options.rateLimits,
     temporal: options.temporalClient ? { client: options.temporalClient, ping: temporal.ping } : temporal,
     taskQueue: options.taskQueue, paymentActionTimeout: options.paymentActionTimeout,
     simulatedPayments: options.simulatedPayments === false ? undefined : new SimulatedPaymentProvider(orm),

@@ -18,8 +18,8 @@ export const ADDRESS = { name: 'Ada Lovelace', line1: '12 St James Square', city
 
 export async function seedCheckoutCatalog(db: TestDatabase, stock = 10): Promise<void> {
   await insertProducts(db.orm.em.fork(), [
-    { slug: 'mug', title: 'Mug', description: 'A mug', variants: [{ sku: 'MUG-1', title: 'White', priceAmount: 1200, currency: 'USD', onHand: stock }] },
-    { slug: 'tee', title: 'Tee', description: 'A tee', variants: [{ sku: 'TEE-1', title: 'M', priceAmount: 2500, currency: 'USD', onHand: stock }] },
+    { handle: 'mug', title: 'Mug', description: 'A mug', variants: [{ sku: 'MUG-1', title: 'White', prices: { USD: 1200 }, onHand: stock }] },
+    { handle: 'tee', title: 'Tee', description: 'A tee', variants: [{ sku: 'TEE-1', title: 'M', prices: { USD: 2500 }, onHand: stock }] },
   ]);
 }
 

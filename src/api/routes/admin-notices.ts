@@ -8,11 +8,10 @@
  * in the audit trail (support_actions) with who and why.
  */
 import { z } from 'zod';
-import type { Middleware } from 'koa';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { emOf } from '../context';
 import { route } from '../http';
-import { callerOf } from './admin-orders';
+import { staffOf } from '../access';
 import { noticeById, noticesMatching, resolveNotice, type NoticeRow } from '../../store/support';
 
 const noticeView = z.object({
@@ -32,12 +31,12 @@ const view = (r: NoticeRow) => ({
   message: r.message, createdAt: new Date(r.created_at).toISOString(), resolvedAt: r.resolved_at ? new Date(r.resolved_at).toISOString() : null,
 });
 
-export function adminNoticeRoutes(staffOnly: Middleware) {
-  const staff = { tag: 'support', access: 'staff' as const, before: [staffOnly] };
+export function adminNoticeRoutes() {
+  const staff: Staff = { tag: 'support', access: { staff: ['support'] } };
   return [listNotices(staff), resolveNoticeRoute(staff)];
 }
 
-type Staff = { tag: string; access: 'staff'; before: Middleware[] };
+type Staff = { tag: string; access: { staff: ['support'] } };
 
 const listNotices = (staff: Staff) => route({
   ...staff, method: 'get', path: '/admin/notices',
@@ -56,7 +55,6 @@ const listNotices = (staff: Staff) => route({
 
 const resolveNoticeRoute = (staff: Staff) => route({
   ...staff, method: 'post', path: '/admin/notices/:id/resolve',
-  headers: { 'X-Support-Agent': { required: false, description: 'Who is acting (e.g. sam); recorded as staff:<name>. Without it: staff.' } },
   summary: 'Close a notice that has been dealt with (e.g. the returned order was sent again or refunded); kept in the audit trail',
   params: z.strictObject({ id: z.uuid() }),
   body: z.strictObject({ reason: z.string().trim().min(1).max(500).meta({ description: 'What was done; kept in the audit trail.' }) }),
@@ -65,9 +63,8 @@ const resolveNoticeRoute = (staff: Staff) => route({
     409: { description: 'Already resolved: nothing changed' },
   },
   handler: async (ctx, { params, body }) => {
-    const caller = callerOf(ctx);
     const em = emOf(ctx);
-    const resolved = await resolveNotice(em, { id: params.id, actor: caller.actor, via: 'api', reason: body.reason });
+    const resolved = await resolveNotice(em, { id: params.id, by: staffOf(ctx), via: 'api', reason: body.reason });
     const row = await noticeById(em, params.id);
     if (!row) throw new DomainError(ErrorCode.NotFound, `Notice ${params.id} does not exist.`, { id: params.id });
     if (!resolved) throw new DomainError(ErrorCode.ActionRefused, `Notice ${params.id} was already resolved at ${view(row).resolvedAt}; nothing changed.`, { id: params.id });

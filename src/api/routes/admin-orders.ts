@@ -5,7 +5,7 @@
  * let through to the one error map (src/api/errors.ts).
  */
 import { z } from 'zod';
-import type { Context, Middleware } from 'koa';
+import type { Context } from 'koa';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { ORDER_STATUSES } from '../../domain/order';
 import { RESENDABLE_TEMPLATES } from '../../domain/support';
@@ -19,12 +19,12 @@ import { SHIPMENT_STATUSES } from '../../contracts/shipment';
 import type { AppDeps } from '../deps';
 import { emOf } from '../context';
 import { route } from '../http';
+import { staffOf } from '../access';
 import { liveOrderView, orderId, shippingAddress } from '../schemas';
 
 const params = z.strictObject({ id: orderId });
 const reason = z.string().trim().min(1).max(500).meta({ description: 'Why, in a few words; kept in the audit trail and the order\'s timeline.' });
 const HEADERS = {
-  'X-Support-Agent': { required: false, description: 'Who is acting (e.g. sam); recorded as staff:<name>. Without it: staff.' },
   'Idempotency-Key': { required: false, description: 'A UUID: a retried request with the same key is the same request (never a second refund).' },
 };
 
@@ -39,12 +39,12 @@ const auditView = z.object({
   outcomeDetail: z.string().nullable(), requestedAt: z.string(), completedAt: z.string().nullable(),
 }).meta({ id: 'SupportAction' });
 
-type Staff = { tag: string; access: 'staff'; before: Middleware[]; headers: typeof HEADERS };
+type Staff = { tag: string; access: { staff: ['support'] }; headers: typeof HEADERS };
 /** The support actions' connections, or 503 when this API has none to Temporal. */
 type Support = () => SupportDeps;
 
-export function adminOrderRoutes(deps: Pick<AppDeps, 'temporal' | 'orm'>, staffOnly: Middleware) {
-  const staff: Staff = { tag: 'support', access: 'staff', before: [staffOnly], headers: HEADERS };
+export function adminOrderRoutes(deps: Pick<AppDeps, 'temporal' | 'orm'>) {
+  const staff: Staff = { tag: 'support', access: { staff: ['support'] }, headers: HEADERS };
   const support: Support = () => {
     if (!deps.temporal.client) throw new DomainError(ErrorCode.ServiceUnavailable, 'This API has no connection to the order service; nothing was changed.');
     return { client: deps.temporal.client, orm: deps.orm };
@@ -183,16 +183,13 @@ const carrierEventRoutes = (staff: Staff, support: Support) => [
   }),
 ];
 
+/** Who acts is the key's owner (the router let only support and admins through). */
 export function callerOf(ctx: Context): Caller {
-  const agent = ctx.get('X-Support-Agent');
-  if (agent && !/^[\w.@-]{1,64}$/.test(agent)) {
-    throw new DomainError(ErrorCode.ValidationFailed, 'X-Support-Agent must be 1 to 64 letters, digits or . _ @ -.', { in: 'headers' });
-  }
   const key = ctx.get('Idempotency-Key');
   if (key && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(key)) {
     throw new DomainError(ErrorCode.ValidationFailed, 'Idempotency-Key must be a UUID on support routes.', { in: 'headers' });
   }
-  return { actor: agent ? `staff:${agent}` : 'staff', via: 'api', requestId: key || undefined };
+  return { staff: staffOf(ctx), via: 'api', requestId: key || undefined };
 }
 
 const auditEntry = (r: SupportActionRow) => ({ id: r.id, action: r.action, actor: r.actor, via: r.via, reason: r.reason, outcome: r.outcome,

@@ -48,7 +48,7 @@ type Deps = Pick<AppDeps, 'temporal' | 'carrierWebhookSecret'>;
 export function carrierWebhookRoutes(deps: Deps) {
   return [
     route({
-      method: 'post', path: '/webhooks/carrier', tag: 'webhooks',
+      method: 'post', path: '/webhooks/carrier', tag: 'webhooks', access: 'webhook',
       summary: 'A carrier scan of a parcel, signed by the carrier; the parcel\'s tracking workflow applies it',
       headers: { [SIGNATURE_HEADER]: { required: true,
         description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with the shared secret>; at most 5 minutes old' } },

@@ -10,7 +10,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { FINAL_STATUSES, type OrderStatus } from '../../domain/order';
-import { orderById, placeOrder, type OrderRow, type PlacedOrder } from '../../store/orders';
+import { checkoutFacts, orderById, placeOrder, type OrderRow, type PlacedOrder } from '../../store/orders';
 import { latestPaymentOfOrder } from '../../store/payments';
 import { awaitPaymentOutcomeUpdate, EARLY_RETURN_CAP_MS, statusQuery, type CheckoutInput, type CheckoutWorkflow, type OrderState } from '../../contracts/order';
 import { CustomerIdAttr, OrderIdAttr, OrderStatusAttr, OrderTotalAttr, workflowIds } from '../../contracts/temporal';
@@ -21,6 +21,7 @@ import type { AppDeps } from '../deps';
 import { checkoutDuration, ordersPlaced } from '../metrics';
 import { emOf } from '../context';
 import { route } from '../http';
+import { clientIp, countDecline, type RateLimits } from '../rate-limits';
 import { cartId, checkoutBody, checkoutResponse, IDEMPOTENCY_KEY } from '../schemas';
 
 /**
@@ -32,22 +33,25 @@ export const TEMPORAL_ANSWER_DEADLINE_MS = EARLY_RETURN_CAP_MS + 10_000;
 /** Answers within this long, or the response says the live state is unknown. */
 const QUERY_DEADLINE_MS = 3_000;
 
-type CheckoutDeps = Pick<AppDeps, 'temporal' | 'taskQueue' | 'paymentActionTimeout' | 'fulfillment'>;
+type CheckoutDeps = Pick<AppDeps, 'temporal' | 'taskQueue' | 'paymentActionTimeout' | 'fulfillment' | 'limits'>;
 type Outcome = Pick<OrderState, 'status' | 'payment'>;
 
 export function checkoutRoutes(deps: CheckoutDeps) {
   return [
     route({
-      method: 'post', path: '/carts/:id/checkout', tag: 'checkout',
+      method: 'post', path: '/carts/:id/checkout', tag: 'checkout', access: 'public',
       summary: 'Place the order for a cart; answers with the payment outcome (authorized, declined, or needs customer action)',
       params: z.strictObject({ id: cartId }),
       headers: { 'Idempotency-Key': { required: true, description: '8–255 characters of A-Z a-z 0-9 _ . : -, new for each order. '
         + 'Retrying with the same key and body returns the same order; the same key with another body is refused (422).' } },
       body: checkoutBody,
-      responses: { 202: { description: 'Order placed; the payment outcome so far, and the order access token (shown once)', schema: checkoutResponse } },
+      responses: { 202: { description: 'Order placed; the payment outcome so far, and the order access token (shown once)', schema: checkoutResponse },
+        429: { description: 'Too many checkouts from this address or customer, or too many declined payments on this cart, customer or address; see Retry-After' } },
       handler: async (ctx, { params, body }) => {
         const answered = checkoutDuration.startTimer();
         const idempotencyKey = idempotencyKeyOf(ctx);
+        const ip = clientIp(ctx);
+        await limitNewCheckouts(deps.limits, emOf(ctx), { cartId: params.id, idempotencyKey, ip });
         const placed = await placeOrder(emOf(ctx), { cartId: params.id, idempotencyKey, ...body });
         // Counted once saved: even if Temporal is briefly away (503), the order exists and a retry resumes it.
         if (placed.created) ordersPlaced.inc();
@@ -55,6 +59,7 @@ export function checkoutRoutes(deps: CheckoutDeps) {
         log.info({ created: placed.created }, placed.created ? 'order placed; starting its checkout' : 'checkout replayed with the same Idempotency-Key');
         const state = await startCheckout(deps, placed, log)
           ?? await stateFromDatabase(emOf(ctx), placed.orderId);
+        if (state.payment.status === 'declined') await countDecline(emOf(ctx), deps.limits, placed.orderId, ip);
         ctx.status = 202;
         ctx.set('Location', `/orders/${placed.orderId}`);
         ctx.body = {
@@ -68,6 +73,19 @@ export function checkoutRoutes(deps: CheckoutDeps) {
       },
     }),
   ];
+}
+
+/**
+ * A new order counts against the checkout limits, and is refused while the declines of its cart,
+ * its customer (the cart's owner) or its address are used up. A replay of an Idempotency-Key places
+ * nothing new, so it is never refused: a client that lost the first answer gets it again.
+ */
+async function limitNewCheckouts(limits: RateLimits, em: EntityManager, c: { cartId: string; idempotencyKey: string; ip: string }): Promise<void> {
+  if (!limits.enabled('checkout') && !limits.enabled('declines')) return;
+  const { replay, customerId } = await checkoutFacts(em, c.cartId, c.idempotencyKey);
+  if (replay) return;
+  await limits.check('declines', { cart: c.cartId, customer: customerId, ip: c.ip });
+  await limits.take('checkout', { ip: c.ip, customer: customerId });
 }
 
 function idempotencyKeyOf(ctx: Context): string {

@@ -9,7 +9,7 @@ const check = z.object({ ok: z.boolean(), error: z.string().optional() });
 export function healthRoutes(deps: AppDeps) {
   return [
     route({
-      method: 'get', path: '/healthz', tag: 'operations',
+      method: 'get', path: '/healthz', tag: 'operations', access: 'public',
       summary: 'The process is up (liveness)',
       responses: { 200: { description: 'Up', schema: z.object({ status: z.literal('ok') }) } },
       handler: async (ctx) => {
@@ -17,7 +17,7 @@ export function healthRoutes(deps: AppDeps) {
       },
     }),
     route({
-      method: 'get', path: '/readyz', tag: 'operations',
+      method: 'get', path: '/readyz', tag: 'operations', access: 'public',
       summary: 'PostgreSQL and Temporal are reachable (readiness)',
       responses: {
         200: { description: 'Ready', schema: z.object({ status: z.enum(['ready', 'not_ready']), checks: z.record(z.string(), check) }) },

@@ -12,6 +12,7 @@ import { paymentEventSignal, type PaymentEvent } from '../../contracts/payment';
 import { workflowIds } from '../../contracts/temporal';
 import type { AppDeps } from '../deps';
 import { route } from '../http';
+import { countDecline } from '../rate-limits';
 
 /** The intent states each outcome leaves behind (Stripe's names). */
 const STATUS_AFTER: Record<Outcome, string> = { succeeded: 'requires_capture', failed: 'requires_payment_method' };
@@ -19,11 +20,11 @@ const NEEDS_ACTION_METHOD = 'pm_card_authenticationRequired';
 
 type Outcome = 'succeeded' | 'failed';
 
-export function simulatedPaymentRoutes(deps: Pick<AppDeps, 'temporal'> & { simulatedPayments: SimulatedPaymentProvider }) {
+export function simulatedPaymentRoutes(deps: Pick<AppDeps, 'temporal' | 'orm' | 'limits'> & { simulatedPayments: SimulatedPaymentProvider }) {
   const sim = deps.simulatedPayments;
   return [
     route({
-      method: 'post', path: '/simulated/payments/:intentId/authenticate', tag: 'simulated provider',
+      method: 'post', path: '/simulated/payments/:intentId/authenticate', tag: 'simulated provider', access: 'public',
       summary: 'Complete (or fail) the 3-D Secure step of a simulated payment, as the customer would at their bank',
       params: z.strictObject({ intentId: z.string().regex(/^pi_[A-Za-z0-9_]{1,100}$/, 'a payment id such as pi_sim_…') }),
       body: z.strictObject({ outcome: z.enum(['succeeded', 'failed']).meta({ description: 'What the customer did at their bank.' }) }),
@@ -47,6 +48,8 @@ export function simulatedPaymentRoutes(deps: Pick<AppDeps, 'temporal'> & { simul
         }
         const orderId = intent.metadata.orderId;
         await deliverEvent(deps, { orderId, intentId, outcome: body.outcome, redelivery: alreadyDone }, ctx.state.logger as Logger);
+        // A failed 3-D Secure counts as a decline against the cart's and customer's limits, once per order.
+        if (body.outcome === 'failed') await countDecline(deps.orm.em.fork(), deps.limits, orderId);
         ctx.body = { intentId, orderId, status: completed?.status ?? intent.status, outcome: body.outcome };
       },
     }),

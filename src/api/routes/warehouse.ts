@@ -1,30 +1,35 @@
 /** Routes for warehouse staff: tell an order's fulfillment that its parcel is packed. */
 import { z } from 'zod';
-import type { Middleware } from 'koa';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { packedSignal } from '../../contracts/fulfillment';
 import { workflowIds } from '../../contracts/temporal';
 import type { AppDeps } from '../deps';
 import { route } from '../http';
+import { staffOf } from '../access';
+import { actorOf } from '../../domain/staff';
 import { orderId } from '../schemas';
 
-export function warehouseRoutes(deps: Pick<AppDeps, 'temporal'>, staffOnly: Middleware) {
+export function warehouseRoutes(deps: Pick<AppDeps, 'temporal'>) {
   return [
     route({
-      method: 'post', path: '/warehouse/orders/:id/packed', tag: 'warehouse', access: 'staff', before: [staffOnly],
+      method: 'post', path: '/warehouse/orders/:id/packed', tag: 'warehouse', access: { staff: ['warehouse'] },
       summary: 'The order is picked and packed: its fulfillment buys the label and dispatches it',
       params: z.strictObject({ id: orderId }),
       body: z.strictObject({
-        packedBy: z.string().trim().min(1).max(100).meta({ description: 'Who packed it (a name or badge id), for the timeline.' }),
+        packedBy: z.string().trim().min(1).max(100).optional()
+          .meta({ description: 'Who packed it, when not the key\'s owner (a name or badge id at a shared packing station), for the timeline.' }),
         packages: z.number().int().min(1).max(50).default(1),
       }),
       responses: { 202: { description: 'Accepted: the fulfillment goes on', schema: z.object({ orderId, status: z.literal('packed') }) } },
       handler: async (ctx, { params, body }) => {
         const client = deps.temporal.client;
         if (!client) throw new DomainError(ErrorCode.ServiceUnavailable, 'Temporal is not reachable; try again in a moment.');
+        // Who acted is the key's owner; a packer named in the body is noted beside them.
+        const staff = actorOf(staffOf(ctx));
+        const actor = body.packedBy && `staff:${body.packedBy}` !== staff ? `${staff} (packed by ${body.packedBy})` : staff;
         try {
-          await client.workflow.getHandle(workflowIds.fulfillment(params.id)).signal(packedSignal, { actor: `warehouse:${body.packedBy}`, packages: body.packages });
+          await client.workflow.getHandle(workflowIds.fulfillment(params.id)).signal(packedSignal, { actor, packages: body.packages });
         } catch (err) {
           if (!(err instanceof WorkflowNotFoundError)) throw err;
           throw new DomainError(ErrorCode.OrderNotFound,

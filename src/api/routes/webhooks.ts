@@ -27,6 +27,7 @@ import { workflowIds } from '../../contracts/temporal';
 import type { AppDeps } from '../deps';
 import { sendError } from '../errors';
 import { route } from '../http';
+import { countDecline } from '../rate-limits';
 
 /** Stripe's events run to tens of kB; far more is not Stripe. */
 const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -52,12 +53,12 @@ type Outcome = 'delivered' | 'workflow_not_running' | 'not_an_order' | 'ignored'
 
 const receipt = z.object({ received: z.literal(true), duplicate: z.boolean(), outcome: z.string().optional() }).meta({ id: 'WebhookReceipt' });
 
-export type WebhookDeps = Pick<AppDeps, 'orm' | 'temporal' | 'stripeWebhookSecret' | 'twilioAuthToken' | 'publicBaseUrl'>;
+export type WebhookDeps = Pick<AppDeps, 'orm' | 'temporal' | 'stripeWebhookSecret' | 'twilioAuthToken' | 'publicBaseUrl' | 'limits'>;
 
 export function providerWebhookRoutes(deps: WebhookDeps) {
   return [
     route({
-      method: 'post', path: '/webhooks/stripe', tag: 'webhooks',
+      method: 'post', path: '/webhooks/stripe', tag: 'webhooks', access: 'webhook',
       summary: 'Stripe payment events (signed); succeeded, failed and 3-D Secure outcomes reach the order\'s payment workflow; refund outcomes settle pending refunds',
       headers: { 'Stripe-Signature': { required: true, description: 'Stripe\'s signature of the raw body (t=…,v1=…), checked with STRIPE_WEBHOOK_SECRET' } },
       responses: {
@@ -88,7 +89,7 @@ export function providerWebhookRoutes(deps: WebhookDeps) {
       },
     }),
     route({
-      method: 'post', path: '/webhooks/twilio', tag: 'webhooks',
+      method: 'post', path: '/webhooks/twilio', tag: 'webhooks', access: 'webhook',
       summary: 'Twilio SMS delivery reports (signed); the outbox row becomes delivered or undelivered',
       headers: { 'X-Twilio-Signature': { required: true, description: 'Twilio\'s signature of the URL and form parameters, checked with TWILIO_AUTH_TOKEN' } },
       responses: {
@@ -118,6 +119,8 @@ async function deliver(deps: WebhookDeps, event: Stripe.Event, log: Logger): Pro
   const intent = event.data.object as Stripe.PaymentIntent;
   const orderId = intent.metadata?.orderId;
   if (!orderId) return 'not_an_order';
+  // A failure reported here (a 3-D Secure the cardholder failed, or a decline) counts against the cart's and customer's limits, once per order.
+  if (event.type === 'payment_intent.payment_failed') await countDecline(deps.orm.em.fork(), deps.limits, orderId);
   const client = deps.temporal.client;
   if (!client) throw unavailable('this API has no connection to the workflow service');
   const signal: PaymentEvent = {

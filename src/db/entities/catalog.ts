@@ -7,10 +7,14 @@ export const Product = defineEntity({
   tableName: 'products',
   properties: (p) => ({
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
-    slug: p.text().unique(),
+    handle: p.text().unique(),
     title: p.text(),
     description: p.text().default(''),
+    status: p.enum(['draft', 'published', 'archived'] as const).default('draft'),
+    version: p.integer().default(1),
+    optionCount: p.smallint().default(0),
     createdAt: p.datetime().defaultRaw('now()'),
+    updatedAt: p.datetime().defaultRaw('now()'),
   }),
 });
 export type Product = InferEntity<typeof Product>;
@@ -23,12 +27,27 @@ export const Variant = defineEntity({
     productId: p.uuid(),
     sku: p.text().unique(),
     title: p.text(),
-    priceAmount: p.bigint('number'),
-    currency: p.character().length(3),
     position: p.integer().default(0),
+    weightGrams: p.integer().nullable(),
+    optionKey: p.text().default(''),
+    optionCount: p.smallint().default(0),
+    createdAt: p.datetime().defaultRaw('now()'),
+    updatedAt: p.datetime().defaultRaw('now()'),
   }),
 });
 export type Variant = InferEntity<typeof Variant>;
+
+/** A variant's price in one currency (the rest of the catalog's tables are read and written by src/store/ in SQL). */
+export const VariantPrice = defineEntity({
+  name: 'VariantPrice',
+  tableName: 'variant_prices',
+  properties: (p) => ({
+    variantId: p.uuid().primary(),
+    currency: p.character().length(3).primary(),
+    amount: p.bigint('number'),
+  }),
+});
+export type VariantPrice = InferEntity<typeof VariantPrice>;
 
 export const Inventory = defineEntity({
   name: 'Inventory',

@@ -13,9 +13,7 @@ import { createOrm, closeOrm } from '../../../src/db/orm';
 import { insertProducts } from '../../../src/db/seed';
 import { requestJson, type ApiResponse, type RequestOptions } from '../../support/api';
 
-export const STAFF_TOKEN = 'stack-test-staff-token-0123456789abcdef';
 export const CARRIER_SECRET = 'stack-test-carrier-webhook-secret-0123';
-export const staff = { Authorization: `Bearer ${STAFF_TOKEN}` };
 export const ADDRESS = { name: 'Ada Lovelace', line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' };
 const ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -29,6 +27,11 @@ export function stackDir(): string {
   const dir = process.env.STACK_TEST_DATA_DIR;
   if (!dir) throw new Error('STACK_TEST_DATA_DIR is not set: run these tests with `npm run test:stack`.');
   return dir;
+}
+
+/** The admin's staff key `npm run stack` made and registered (its banner shows it). */
+export function staffKeyFile(): string {
+  return join(stackDir(), 'staff-key');
 }
 
 /** Read afresh each time: a restarted process has a new pid. */
@@ -82,8 +85,8 @@ export async function addProducts(count: number, stock: number, priceAmount = 15
   const skus = Array.from({ length: count }, (_, i) => `STK-${tag}-${i + 1}`);
   const orm = await createOrm(state().databaseUrl, 1);
   try {
-    await insertProducts(orm.em.fork(), skus.map((sku) => ({ slug: sku.toLowerCase(), title: `Stack test ${sku}`, description: 'A product of the stack tests',
-      variants: [{ sku, title: 'One size', priceAmount, currency: 'USD', onHand: stock }] })));
+    await insertProducts(orm.em.fork(), skus.map((sku) => ({ handle: sku.toLowerCase(), title: `Stack test ${sku}`, description: 'A product of the stack tests',
+      variants: [{ sku, title: 'One size', prices: { USD: priceAmount }, onHand: stock }] })));
   } finally {
     await closeOrm(orm);
   }
@@ -153,7 +156,7 @@ export function support(...args: string[]): Promise<SupportRun> {
     execFile(process.execPath, ['--import', 'tsx', 'src/cli/support.ts', ...args, '--json'], {
       cwd: ROOT, timeout: 60_000,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress,
-        TEMPORAL_NAMESPACE: namespace, SUPPORT_ACTOR: 'stack-test', LOG_LEVEL: 'warn' },
+        TEMPORAL_NAMESPACE: namespace, STAFF_KEY_FILE: staffKeyFile(), LOG_LEVEL: 'warn' },
     }, (err, stdout, stderr) => {
       let json: unknown;
       try {
