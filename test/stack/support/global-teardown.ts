@@ -11,6 +11,7 @@ export default async function globalTeardown(): Promise<void> {
   const stack = (globalThis as Record<string, unknown>).__STACK__ as { pgid: number; dataDir: string } | undefined;
   if (!stack) return;
   if (groupAlive(stack.pgid)) {
+    process.kill(-stack.pgid, 'SIGCONT'); // a failure test may have left it paused
     process.kill(-stack.pgid, 'SIGINT');
     const deadline = Date.now() + 60_000;
     while (groupAlive(stack.pgid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
