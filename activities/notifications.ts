@@ -14,6 +14,10 @@
  *     an address SendGrid rejects) is answered 'refused': a message that cannot go never fails,
  *     cancels or rolls back the order it is about, and the other channel still goes.
  * A phone number that is not E.164 is never sent to: the row is 'skipped' with the reason.
+ *
+ * A message about a customer's account (a verification or password-reset link) is written to its row
+ * by the API, already rendered; sendAccountMessage sends that row the same way, and marks it sent and
+ * drops its text and HTML in one update, so the outbox keeps no usable link once the e-mail has gone.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ActivityDeps } from './deps';
@@ -25,7 +29,8 @@ import { DomainError, ErrorCode } from '../src/domain/errors';
 import type { Logger } from '../src/logger';
 import { linesOfOrder, orderById, type OrderRow } from '../src/store/orders';
 import { shipmentOfOrder } from '../src/store/shipments';
-import { claimMessage, enqueueMessage, markMessageFailed, messageOf, noteOnMessage, recordSkippedMessage, type MessageKey } from '../src/store/notifications';
+import { claimMessage, claimMessageById, enqueueMessage, markMessageFailed, messageById, messageOf, noteOnMessage, recordSkippedMessage,
+  type MessageKey, type MessageRow } from '../src/store/notifications';
 
 export interface NotificationResult {
   /**
@@ -46,6 +51,8 @@ const SHIPPING_TEMPLATES: Template[] = ['shipped', 'out_for_delivery', 'delivere
 export function notificationActivities(deps: ActivityDeps) {
   return {
     sendOrderNotification: (req: NotificationRequest): Promise<NotificationResult> => sendOrderNotification(deps, req),
+    /** Sends the account e-mail already rendered in this outbox row (it holds a one-time link), once, then redacts the link from the row. */
+    sendAccountMessage: (req: { outboxId: string }): Promise<NotificationResult> => sendAccountMessage(deps, req.outboxId),
   };
 }
 
@@ -68,7 +75,7 @@ async function sendOrderNotification({ orm, notifier, logger }: ActivityDeps, re
   const message = render(req.template, await messageData(orm.em.fork(), req, order));
   await enqueueMessage(em(), key, recipient, { subject: message.subject, reason: req.reason ?? null });
   const claimed = await claimMessage(em(), key);
-  if (!claimed) return settled(orm.em.fork(), key, logger);
+  if (!claimed) return settled(orm.em.fork(), () => messageOf(orm.em.fork(), key), log);
 
   const outcome = await sendClaimed(orm, notifier, claimed.id, { channel: req.channel, to: recipient, subject: message.subject,
     text: req.channel === 'sms' ? message.sms : message.text, html: message.html });
@@ -94,16 +101,28 @@ async function afterSend(em: EntityManager, outboxId: string, outcome: SendOutco
   return { status: 'sent', messageId: outcome.messageId };
 }
 
+async function sendAccountMessage({ orm, notifier, logger }: ActivityDeps, outboxId: string): Promise<NotificationResult> {
+  const log = logger.child({ outboxId });
+  const claimed = await claimMessageById(orm.em.fork(), outboxId);
+  if (!claimed) {
+    if (!(await messageById(orm.em.fork(), outboxId))) return { status: 'skipped', reason: `there is no outbox row ${outboxId}` };
+    return settled(orm.em.fork(), () => messageById(orm.em.fork(), outboxId), log);
+  }
+  const { subject = '', text = '', html = '' } = claimed.payload;
+  const outcome = await sendClaimed(orm, notifier, outboxId, { channel: 'email', to: claimed.recipient, subject, text, html }, true);
+  return afterSend(orm.em.fork(), outboxId, outcome, log);
+}
+
 /** The row was not ours to send: wait out an attempt that is sending it now, then report what happened. */
-async function settled(em: EntityManager, key: MessageKey, logger: Logger): Promise<NotificationResult> {
+async function settled(em: EntityManager, read: () => Promise<MessageRow | undefined>, logger: Logger): Promise<NotificationResult> {
   for (;;) {
-    const current = (await messageOf(em, key))!;
+    const current = (await read())!;
     if (current.status === 'skipped') return { status: 'skipped' };
     if (current.status !== 'sending') return { status: 'already_sent', messageId: current.provider_message_id ?? undefined };
     if ((current.claim_age_s ?? 0) >= STALE_CLAIM_SECONDS) {
       const note = 'in doubt: the attempt sending this stopped before recording the outcome, so it may have been delivered; not sent again';
       await noteOnMessage(em, current.id, note);
-      logger.warn(key, `notification ${note}`);
+      logger.warn(`notification ${note}`);
       return { status: 'in_doubt', reason: note };
     }
     await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));

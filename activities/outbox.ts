@@ -14,7 +14,9 @@ export type SendOutcome =
   | { status: 'in_doubt'; note: string }
   | { status: 'refused'; error: unknown; detail: string };
 
-export async function sendClaimed(orm: MikroORM, notifier: Notifier, outboxId: string, message: Omit<OutgoingMessage, 'idempotencyKey'>): Promise<SendOutcome> {
+/** `redact`: the message held a one-time link; once sent, its text and HTML leave the row (src/store/notifications.ts). */
+export async function sendClaimed(orm: MikroORM, notifier: Notifier, outboxId: string, message: Omit<OutgoingMessage, 'idempotencyKey'>,
+  redact = false): Promise<SendOutcome> {
   let sent;
   try {
     sent = await notifier.send({ ...message, idempotencyKey: outboxId });
@@ -26,6 +28,6 @@ export async function sendClaimed(orm: MikroORM, notifier: Notifier, outboxId: s
     }
     return { status: 'refused', error: err, detail: String((err as Error).message ?? err).slice(0, 1000) };
   }
-  await markMessageSent(orm.em.fork(), outboxId, sent.provider, sent.messageId);
+  await markMessageSent(orm.em.fork(), outboxId, sent.provider, sent.messageId, redact);
   return { status: 'sent', provider: sent.provider, messageId: sent.messageId };
 }

@@ -4,6 +4,7 @@
  * docs/configuration.md and listed in .env.example.
  */
 import { z } from 'zod';
+import { meetsOwaspMinimum, OWASP_MINIMUMS } from './domain/passwords';
 
 const duration = z.string().regex(/^\d+\s*(ms|s|m|h|d)$/, 'a duration such as 15m, 24h or 7d');
 const port = z.coerce.number().int().min(0).max(65535);
@@ -50,6 +51,16 @@ const schema = z.object({
   RATE_LIMIT_PASSWORD_RESETS_PER_IP: rateLimit.default('20/1h'),
   PAYMENT_ACTION_TIMEOUT: duration.default('15m'),
   PUBLIC_BASE_URL: z.string().url().optional(),
+  // Customer accounts (docs/accounts.md): the cost of a password hash (argon2id), how long a session lives
+  // idle and in all, how long an e-mailed link works, and where those links lead.
+  ARGON2_MEMORY_KIB: z.coerce.number().int().min(7168).max(4_194_304).default(65536),
+  ARGON2_ITERATIONS: z.coerce.number().int().min(1).max(100).default(3),
+  ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(1),
+  SESSION_IDLE_TIMEOUT: duration.default('7d'),
+  SESSION_MAX_AGE: duration.default('30d'),
+  PASSWORD_RESET_LINK_TTL: duration.default('1h'),
+  EMAIL_VERIFICATION_LINK_TTL: duration.default('24h'),
+  STOREFRONT_URL: z.string().url().optional(),
   // Cart expiry sweep (src/temporal/schedules.ts): how often it runs, and how long a cart may stay idle.
   CART_SWEEP_EVERY: duration.default('5m'),
   CART_REMINDER_AFTER: duration.default('24h'),
@@ -107,6 +118,13 @@ const schema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
 }).superRefine((c, ctx) => {
+  if (!meetsOwaspMinimum({ memoryKiB: c.ARGON2_MEMORY_KIB, iterations: c.ARGON2_ITERATIONS })) {
+    ctx.addIssue({ code: 'custom', path: ['ARGON2_MEMORY_KIB'], message: 'with ARGON2_ITERATIONS, at least one of OWASP\'s argon2id minimums '
+      + `(${OWASP_MINIMUMS.map((m) => `${m.memoryKiB} KiB x ${m.iterations}`).join(', ')})` });
+  }
+  if (durationMs(c.SESSION_IDLE_TIMEOUT) > durationMs(c.SESSION_MAX_AGE)) {
+    ctx.addIssue({ code: 'custom', path: ['SESSION_IDLE_TIMEOUT'], message: 'a duration no longer than SESSION_MAX_AGE' });
+  }
   // A provider half-configured would fail on the first order, not at start-up: refuse it here. Stripe
   // without its webhook secret takes payments whose 3-D Secure outcome can never arrive (each one
   // waits out PAYMENT_ACTION_TIMEOUT and is voided), so its key and its webhook secret go together.
@@ -168,6 +186,14 @@ const EXPECTED: Partial<Record<keyof Config, string>> = {
   SENDGRID_API_BASE: 'the base URL of a server speaking SendGrid\'s API',
   NOTIFICATIONS_PER_SECOND: 'a positive number of messages per second, such as 10',
   FULFILLMENT_AUTO_PACK: 'true (pack at once: the simulated warehouse) or false (wait for the warehouse)',
+  ARGON2_MEMORY_KIB: 'a whole number of KiB from 7168 to 4194304, such as 65536',
+  ARGON2_ITERATIONS: 'a whole number from 1 to 100, such as 3',
+  ARGON2_PARALLELISM: 'a whole number from 1 to 16, such as 1',
+  SESSION_IDLE_TIMEOUT: 'a duration such as 30m, 24h or 7d',
+  SESSION_MAX_AGE: 'a duration such as 24h or 30d',
+  PASSWORD_RESET_LINK_TTL: 'a duration such as 15m or 1h',
+  EMAIL_VERIFICATION_LINK_TTL: 'a duration such as 24h or 7d',
+  STOREFRONT_URL: 'an absolute URL such as https://shop.example.com',
   IMAGE_STORAGE: 'local (a directory, served by the API) or s3 (an S3-compatible bucket)',
   IMAGE_PUBLIC_BASE_URL: 'the absolute URL images are read from, such as https://cdn.example.com/catalog',
   IMAGE_MAX_BYTES: 'a size in bytes from 1024 to 104857600',

@@ -1,7 +1,7 @@
 /**
  * The worker for customer messages: the `<queue>-notifications` task queue (commerce-notifications
  * by default), with only the message activities registered (order messages, abandoned-cart
- * reminders) and a task-queue-wide rate limit
+ * reminders, account e-mails) and a task-queue-wide rate limit
  * (NOTIFICATIONS_PER_SECOND), so a burst of orders is smoothed out by Temporal instead of hitting
  * Twilio's or SendGrid's limits. The limit is enforced by the server across every worker polling
  * the queue, so it holds however many workers run. startWorker (workers/worker.ts) runs this one
@@ -20,7 +20,7 @@ export interface NotificationWorkerOptions {
   /** The workflows' task queue; this worker polls its notification queue. */
   taskQueue: string;
   /** The activities the main worker runs; only the message ones are registered here. */
-  activities: Pick<Activities, 'sendOrderNotification' | 'sendCartReminder'>;
+  activities: Pick<Activities, 'sendOrderNotification' | 'sendCartReminder' | 'sendAccountMessage'>;
   /**
    * Messages per second across the queue; DEFAULT_NOTIFICATIONS_PER_SECOND when not given. null for
    * no limit: on the time-skipping test server the limiter runs on the skipped clock and starves the
@@ -38,7 +38,8 @@ export async function createNotificationWorker(opts: NotificationWorkerOptions):
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: notificationTaskQueue(opts.taskQueue),
-    activities: { sendOrderNotification: opts.activities.sendOrderNotification, sendCartReminder: opts.activities.sendCartReminder },
+    activities: { sendOrderNotification: opts.activities.sendOrderNotification, sendCartReminder: opts.activities.sendCartReminder,
+      sendAccountMessage: opts.activities.sendAccountMessage },
     ...(opts.perSecond === null ? {} : { maxTaskQueueActivitiesPerSecond: opts.perSecond ?? DEFAULT_NOTIFICATIONS_PER_SECOND }),
     interceptors: { activity: opts.activityInterceptors ?? [] },
     shutdownGraceTime: grace,

@@ -4,6 +4,7 @@ import type { PaymentWorkflow } from '../src/contracts/payment';
 import type { FulfillmentWorkflow } from '../src/contracts/fulfillment';
 import type { ShipmentTrackingWorkflow } from '../src/contracts/shipment';
 import type { CartExpirySweepWorkflow } from '../src/contracts/cart-sweep';
+import type { AccountMessageWorkflow } from '../src/contracts/account';
 import type { CatalogImageSweepWorkflow } from '../src/contracts/catalog-image-sweep';
 import { checkout } from './checkout';
 import { payment } from './payment';
@@ -11,9 +12,10 @@ import { cartExpirySweep } from './cart-expiry-sweep';
 import { catalogImageSweep } from './catalog-image-sweep';
 import { fulfillment } from './fulfillment';
 import { shipmentTracking } from './shipment-tracking';
+import { accountMessage } from './account-message';
 
-export { checkout, payment, cartExpirySweep, catalogImageSweep, fulfillment, shipmentTracking };
+export { checkout, payment, cartExpirySweep, catalogImageSweep, fulfillment, shipmentTracking, accountMessage };
 
 /** Clients start these by name with the shapes in src/contracts/: a workflow that drifts from its contract fails the build here. */
-const _contracts: [CheckoutWorkflow, PaymentWorkflow, FulfillmentWorkflow, ShipmentTrackingWorkflow, CartExpirySweepWorkflow, CatalogImageSweepWorkflow] =
-  [checkout, payment, fulfillment, shipmentTracking, cartExpirySweep, catalogImageSweep];
+const _contracts: [CheckoutWorkflow, PaymentWorkflow, FulfillmentWorkflow, ShipmentTrackingWorkflow, CartExpirySweepWorkflow, CatalogImageSweepWorkflow,
+  AccountMessageWorkflow] = [checkout, payment, fulfillment, shipmentTracking, cartExpirySweep, catalogImageSweep, accountMessage];

@@ -42,7 +42,8 @@ export interface Measured {
 /** One request shape: autocannon calls `next` for every request it sends. */
 export interface Scenario {
   method: 'GET' | 'POST';
-  next(): { path: string; body?: string };
+  /** The next request; `headers` are added to the JSON ones (e.g. a customer's session). */
+  next(): { path: string; body?: string; headers?: Record<string, string> };
 }
 
 export async function measure(settings: LoadSettings, scenario: Scenario): Promise<Measured> {
@@ -72,8 +73,8 @@ function fire(settings: LoadSettings, scenario: Scenario, seconds: number, sampl
     method: scenario.method,
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     setupRequest: (req) => {
-      const { path, body } = scenario.next();
-      return { ...req, path, ...(body === undefined ? {} : { body }) };
+      const { path, body, headers } = scenario.next();
+      return { ...req, path, ...(body === undefined ? {} : { body }), ...(headers ? { headers: { ...req.headers, ...headers } } : {}) };
     },
   };
   const opts: Options = {

@@ -21,8 +21,10 @@ const MEASURE_SECONDS = 25;
 const CART_POOL = 400;
 /** Targets for this 2-core machine at 200 requests/s. */
 const TARGET_P99_MS = { search: 20, cartWrite: 15 };
-/** The whole run must fit in three minutes; past this something hangs and we stop. */
-const DEADLINE_MS = 170_000;
+/** Signed-in customers owning the carts of the signed-in scenario (their carts are split between them). */
+const CUSTOMERS = 4;
+/** The whole run must fit in four minutes; past this something hangs and we stop. */
+const DEADLINE_MS = 230_000;
 /** Same default as DATABASE_POOL_MAX in src/config.ts. */
 const POOL_MAX = process.env.DATABASE_POOL_MAX ?? '10';
 /** API processes sharing the port (bench/api/server.ts); production runs 2 replicas (docker-compose.yml). */
@@ -57,6 +59,8 @@ async function main(stack: BenchStack): Promise<void> {
   await checkSearch(url);
   const cartIds = wanted('cart') ? await createCarts(url, CART_POOL) : [];
   if (cartIds.length) log(`${cartIds.length} carts created`);
+  const owned = wanted('session') ? await createOwnedCarts(url, CART_POOL) : [];
+  if (owned.length) log(`${owned.length} carts created by ${CUSTOMERS} signed-in customers`);
 
   const settings: LoadSettings = {
     url, rate: RATE, connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, seconds: MEASURE_SECONDS,
@@ -75,6 +79,12 @@ async function main(stack: BenchStack): Promise<void> {
     log('cart writes done');
     await checkCartLines(db.url, cartLoad.sent());
   }
+  if (wanted('session')) {
+    // Other SKUs than the guest scenario's (it ran first on its own carts): every write adds a line, none is refused.
+    const sessionLoad = cartScenario(owned.map((c) => c.id), inStockSkus, 11, (n) => ({ Authorization: `Bearer ${owned[n % owned.length].token}` }));
+    rows.push({ scenario: 'cart write, signed in (session checked)', targetP99: TARGET_P99_MS.cartWrite, measured: await measure(settings, sessionLoad) });
+    log('signed-in cart writes done');
+  }
 
   console.log(`\nAPI benchmark, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}: ` +
     `${products} products, ${RATE} req/s for ${MEASURE_SECONDS} s per scenario after ${WARMUP_SECONDS} s warm-up, ${CONNECTIONS} connections, ${apiProcesses()}\n`);
@@ -87,8 +97,8 @@ function apiProcesses(): string {
   return API_PROCESSES === '1' ? '1 API process' : `${API_PROCESSES} API processes`;
 }
 
-/** `npm run bench:api -- search` (or `cart`) runs one scenario; no argument runs both. */
-function wanted(scenario: 'search' | 'cart'): boolean {
+/** `npm run bench:api -- search` (or `cart`, or `session`) runs one scenario; no argument runs all three. */
+function wanted(scenario: 'search' | 'cart' | 'session'): boolean {
   const only = process.argv.slice(2);
   return only.length === 0 || only.includes(scenario);
 }
@@ -104,8 +114,8 @@ function searchScenario(): Scenario {
  * over the catalog), round-robin over the carts: no SKU is asked for twice, concurrent requests
  * hit different carts, and no cart comes near MAX_LINES_PER_CART. Every answer should be a 200.
  */
-function cartScenario(cartIds: string[], skus: string[]): Scenario & { sent(): number } {
-  const shuffled = shuffle(skus, 7);
+function cartScenario(cartIds: string[], skus: string[], seed = 7, headers?: (n: number) => Record<string, string>): Scenario & { sent(): number } {
+  const shuffled = shuffle(skus, seed);
   const capacity = Math.min(shuffled.length, cartIds.length * MAX_LINES_PER_CART);
   if (capacity < RATE * (WARMUP_SECONDS + MEASURE_SECONDS) * 1.2) throw new Error(`only ${capacity} distinct cart writes available`);
   let i = 0;
@@ -113,7 +123,8 @@ function cartScenario(cartIds: string[], skus: string[]): Scenario & { sent(): n
     method: 'POST',
     next: () => {
       const n = i++;
-      return { path: `/carts/${cartIds[n % cartIds.length]}/items`, body: JSON.stringify({ sku: shuffled[n % shuffled.length], quantity: 1 }) };
+      return { path: `/carts/${cartIds[n % cartIds.length]}/items`, body: JSON.stringify({ sku: shuffled[n % shuffled.length], quantity: 1 }),
+        ...(headers ? { headers: headers(n) } : {}) };
     },
     sent: () => i,
   };
@@ -146,6 +157,32 @@ async function createCarts(url: string, count: number): Promise<string[]> {
     ids.push(...batch);
   }
   return ids;
+}
+
+/**
+ * Carts of signed-in customers: CUSTOMERS accounts sign up (one password hash each, at the configured
+ * cost), and each makes its share of the carts with its session; every write to a cart then carries
+ * its owner's session, which the API checks (a session lookup) before the cart's own rule.
+ */
+async function createOwnedCarts(url: string, count: number): Promise<{ id: string; token: string }[]> {
+  const tokens: string[] = [];
+  for (let i = 0; i < CUSTOMERS; i++) {
+    const res = await fetch(`${url}/auth/sign-up`, { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: `bench-${i}@example.com`, password: 'correct horse battery staple', name: `Bench ${i}` }) });
+    if (res.status !== 201) throw new Error(`POST /auth/sign-up answered ${res.status}: ${await res.text()}`);
+    tokens.push(((await res.json()) as { session: { token: string } }).session.token);
+  }
+  const carts: { id: string; token: string }[] = [];
+  for (let start = 0; start < count; start += CONNECTIONS) {
+    carts.push(...await Promise.all(Array.from({ length: Math.min(CONNECTIONS, count - start) }, async (_, k) => {
+      const token = tokens[(start + k) % CUSTOMERS];
+      const res = await fetch(`${url}/carts`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: '{"currency":"USD"}' });
+      if (res.status !== 201) throw new Error(`POST /carts answered ${res.status}: ${await res.text()}`);
+      return { id: ((await res.json()) as { id: string }).id, token };
+    })));
+  }
+  return carts;
 }
 
 /** The database agrees with the answers: one line of quantity 1 per write, no cart over the limit. */

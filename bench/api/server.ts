@@ -1,6 +1,6 @@
 /**
  * The API under test, in a process of its own so the load generator never shares its event loop.
- * Started by bench/api/run.ts with BENCH_DATABASE_URL, BENCH_PORT and an IPC channel; it reports
+ * Started by bench/api/run.ts (and bench/accounts/run.ts) with BENCH_DATABASE_URL, BENCH_PORT and an IPC channel; it reports
  * `{ ready: true }` once listening and exits when told to (SIGTERM) or when its parent goes away.
  * With BENCH_API_PROCESSES=n (n > 1) it is a node:cluster primary that only hands out connections
  * to n API processes on the one port, as a load balancer spreads them over the replicas in
@@ -9,6 +9,8 @@
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { buildApp } from '../../src/api/app';
+import { accountSettings } from '../../src/accounts/settings';
+import { loadConfig } from '../../src/config';
 import { closeOrm, createOrm } from '../../src/db/orm';
 import { logger } from '../../src/logger';
 
@@ -20,7 +22,9 @@ async function main(): Promise<void> {
   const orm = await createOrm(url, Number(process.env.DATABASE_POOL_MAX ?? 10));
   // No Temporal: the catalog and cart routes never reach it, and /readyz is not measured. The cart-creation limit is
   // counted as in production (one upsert in PostgreSQL per new cart), but set far above what one address sends here.
-  const app = buildApp({ orm, temporal: { ping: async () => {} }, logger, rateLimits: { cartCreation: { ip: { points: 1_000_000_000, windowSeconds: 3600 } } } });
+  // Account settings (ARGON2_*, SESSION_*) from the environment, as the API reads them: bench/accounts sets the argon2 cost.
+  const app = buildApp({ orm, temporal: { ping: async () => {} }, logger, accounts: accountSettings(loadConfig()),
+    rateLimits: { cartCreation: { ip: { points: 1_000_000_000, windowSeconds: 3600 } } } });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s));
     s.on('error', reject);

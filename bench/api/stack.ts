@@ -18,8 +18,14 @@ const STOP_TIMEOUT_MS = 8_000;
 export class BenchStack {
   readonly dir: string;
   db?: EmbeddedDatabase;
-  api?: { url: string; child: ChildProcess };
+  /** Every API process started, oldest first (bench/accounts runs two side by side). */
+  readonly apis: { url: string; child: ChildProcess }[] = [];
   private stopping?: Promise<void>;
+
+  /** The first API started. */
+  get api(): { url: string; child: ChildProcess } | undefined {
+    return this.apis[0];
+  }
 
   constructor() {
     this.dir = benchTempDir('commerce-bench-');
@@ -47,7 +53,7 @@ export class BenchStack {
     // Once we stop things, PostgreSQL may close the API's connections first: that noise is expected.
     child.stderr?.on('data', (chunk: Buffer) => { if (!this.stopping) process.stderr.write(chunk); });
     const url = `http://127.0.0.1:${port}`;
-    this.api = { url, child };
+    this.apis.push({ url, child });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the API did not listen within ${SERVER_START_TIMEOUT_MS} ms`)), SERVER_START_TIMEOUT_MS);
       child.once('message', () => { clearTimeout(timer); resolve(); });
@@ -62,16 +68,15 @@ export class BenchStack {
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      await this.stopApi();
+      await Promise.all(this.apis.map((api) => this.stopApi(api.child)));
       if (this.db) await withTimeout(this.db.stop(), STOP_TIMEOUT_MS, 'PostgreSQL stop').catch((err: Error) => console.error(`[bench] ${err.message}; killing it`));
       this.killLeftovers();
     })();
     return this.stopping;
   }
 
-  private async stopApi(): Promise<void> {
-    const child = this.api?.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  private async stopApi(child: ChildProcess): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
     await withTimeout(exited, STOP_TIMEOUT_MS, 'API stop').catch(() => child.kill('SIGKILL'));
@@ -79,8 +84,7 @@ export class BenchStack {
 
   /** Synchronous, so it also works inside process.on('exit'). */
   private killLeftovers(): void {
-    const child = this.api?.child;
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const { child } of this.apis) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     const pidFile = join(this.pgDataDir, 'postmaster.pid');
     if (existsSync(pidFile)) {
       const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);

@@ -5,11 +5,14 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { RequestContext } from '@mikro-orm/postgresql';
 import { TASK_QUEUE } from '../contracts/temporal';
+import { accountSettings } from '../accounts/settings';
+import { PasswordHasher } from '../auth/passwords';
 import type { AppDeps, AppOptions } from './deps';
 import { errorMiddleware } from './errors';
 import { mount, route, type AnyRoute } from './http';
 import { httpMetrics, metricsRoutes } from './metrics';
 import { openApiDocument } from './openapi';
+import { accountRoutes } from './routes/accounts';
 import { adminCatalogImageRoutes } from './routes/admin-catalog-images';
 import { adminCatalogProductRoutes } from './routes/admin-catalog-products';
 import { adminCatalogTaxonomyRoutes } from './routes/admin-catalog-taxonomy';
@@ -21,6 +24,9 @@ import { carrierWebhookRoutes } from './routes/carrier-webhooks';
 import { cartRoutes } from './routes/carts';
 import { checkoutRoutes } from './routes/checkout';
 import { healthRoutes } from './routes/health';
+import { meRoutes } from './routes/me';
+import { myAddressRoutes } from './routes/my-addresses';
+import { myOrderRoutes } from './routes/my-orders';
 import { orderRoutes } from './routes/orders';
 import { productRoutes } from './routes/products';
 import { shipmentRoutes } from './routes/shipments';
@@ -32,10 +38,11 @@ import { RateLimits } from './rate-limits';
 
 export type { AppDeps, AppOptions };
 
-export function allRoutes(deps: AppDeps): AnyRoute[] {
+export function allRoutes(deps: AppDeps, hasher = new PasswordHasher(deps.accounts.argon2)): AnyRoute[] {
   return [
     ...healthRoutes(deps), ...metricsRoutes(), ...productRoutes(deps), ...cartRoutes(deps), ...checkoutRoutes(deps), ...orderRoutes(deps),
     ...shipmentRoutes(), ...carrierWebhookRoutes(deps),
+    ...accountRoutes(deps, hasher), ...meRoutes(deps, hasher), ...myAddressRoutes, ...myOrderRoutes(deps),
     ...adminCatalogProductRoutes(deps.images), ...adminCatalogTaxonomyRoutes(), ...adminCatalogImageRoutes(deps.images, deps.imageMaxBytes),
     ...adminInventoryRoutes(), ...warehouseRoutes(deps), ...adminOrderRoutes(deps), ...adminNoticeRoutes(), ...adminStaffRoutes(),
     // The simulated provider's 3-D Secure page: mounted only when it is the provider in use (never with Stripe; production refuses it unless allowed).
@@ -46,7 +53,7 @@ export function allRoutes(deps: AppDeps): AnyRoute[] {
 export function buildApp(options: AppOptions): Koa {
   // Secrets and URLs come from the validated config (src/api/server.ts passes them); a webhook whose secret is absent answers 503.
   const deps: AppDeps = { ...options, taskQueue: options.taskQueue ?? TASK_QUEUE, paymentActionTimeout: options.paymentActionTimeout ?? '15 minutes',
-    limits: new RateLimits(options.orm, options.rateLimits) };
+    limits: new RateLimits(options.orm, options.rateLimits), accounts: options.accounts ?? accountSettings() };
   const app = new Koa();
   // X-Forwarded-For is believed only as far as the proxies we run: its last TRUST_PROXY_HOPS entries were written by them;
   // anything to their left came from the client and could be forged (src/api/rate-limits.ts, clientIp).
@@ -63,7 +70,7 @@ export function buildApp(options: AppOptions): Koa {
   const webhooks = providerWebhookRoutes(deps);
   openapi = openApiDocument([...routes, ...webhooks], { title: 'Commerce API', version: '0.1.0' });
   const router = new Router();
-  const access = { metricsTokenDigests: deps.metricsTokenDigests };
+  const access = { metricsTokenDigests: deps.metricsTokenDigests, sessionIdleMs: deps.accounts.sessionIdleMs };
   mount(router, routes, access);
   const webhookRouter = new Router();
   mount(webhookRouter, webhooks, access);

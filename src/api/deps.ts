@@ -3,6 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../logger';
 import type { SimulatedPaymentProvider } from '../integrations/simulated/payments';
+import type { AccountSettings } from '../accounts/settings';
 import type { ImageStorage } from '../integrations/image-storage';
 import type { LimitSettings, RateLimits } from './rate-limits';
 
@@ -38,8 +39,10 @@ export interface AppDeps {
   trustProxyHops?: number;
   /** True once a SIGTERM arrived: /readyz answers not-ready so the load balancer drains this replica. */
   isShuttingDown?: () => boolean;
+  /** Customer accounts: password cost, session lifetimes, e-mailed links (ARGON2_*, SESSION_*, *_LINK_TTL, STOREFRONT_URL). */
+  accounts: AccountSettings;
 }
 
 /** Defaults for what older callers may leave out; the limits come as settings (RATE_LIMIT_*), made into counters by buildApp. */
-export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'limits'> & Partial<Pick<AppDeps, 'taskQueue' | 'paymentActionTimeout'>>
-  & { rateLimits?: LimitSettings };
+export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'limits' | 'accounts'>
+  & Partial<Pick<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'accounts'>> & { rateLimits?: LimitSettings };

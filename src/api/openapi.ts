@@ -8,6 +8,8 @@ const SECURITY_SCHEMES = {
     + 'only its SHA-256. The roles a route needs are listed in its security requirement (admin may call every route). 401: no key, or one '
     + 'unknown, revoked or of a disabled account; 403: the key\'s account lacks the role.' },
   orderToken: { type: 'http', scheme: 'bearer', description: 'The order access token returned once by checkout.' },
+  customerSession: { type: 'http', scheme: 'bearer', description: 'A customer\'s session token (sess_…), returned by POST /auth/sign-up and '
+    + 'POST /auth/sign-in; the server keeps only its SHA-256. It ends at sign-out, after SESSION_IDLE_TIMEOUT unused, or SESSION_MAX_AGE after sign-in.' },
   metricsToken: { type: 'http', scheme: 'bearer', description: 'A scraper\'s token whose SHA-256 is in METRICS_TOKEN_SHA256 (none needed when it is unset).' },
   providerSignature: { type: 'apiKey', in: 'header', name: 'Stripe-Signature',
     description: 'A provider\'s signature over the raw body (Stripe-Signature, X-Twilio-Signature, X-Carrier-Signature), checked by the route.' },
@@ -94,14 +96,18 @@ function securityOf(access: Access): { security?: Record<string, string[]>[]; 'x
   if (access === 'public') return {};
   if (access === 'webhook') return { security: [{ providerSignature: [] }] };
   if (access === 'metrics') return { security: [{ metricsToken: [] }, {}] };
+  if (access === 'customer') return { security: [{ customerSession: [] }] };
+  // Anyone; a customer's own cart needs their session.
+  if (access === 'shopper') return { security: [{}, { customerSession: [] }] };
   const roles = access.staff ? [...new Set([...access.staff, 'admin'])] : undefined;
   return {
-    security: [...(access.orderToken ? [{ orderToken: [] }] : []), ...(roles ? [{ staffKey: roles }] : [])],
+    security: [...(access.orderToken ? [{ orderToken: [] }, { customerSession: [] }] : []), ...(roles ? [{ staffKey: roles }] : [])],
     ...(roles ? { 'x-staff-roles': roles } : {}),
   };
 }
 
 function accessResponses(access: Access): Record<string, unknown> {
+  if (access === 'customer') return { 401: { description: 'No session, or one that has ended: sign in (again)' } };
   if (typeof access !== 'object') return {};
   if (access.orderToken) return { 401: { description: 'An unknown or revoked staff key' }, 403: { description: 'A staff key without the role' } };
   return { 401: { description: 'No staff key, or one unknown, revoked or of a disabled account' }, 403: { description: 'The key\'s account lacks the role' } };

@@ -11,8 +11,9 @@
  *   per order (orders.decline_counted_at), wherever the API learns of it: the checkout's answer,
  *   its replay, or a 3-D Secure failure arriving later by webhook (that one counts per cart and
  *   customer: the address of the customer's browser is not kept with the order).
- * - signIn, passwordReset: per account (the e-mail address, lower-cased) and per address; ready
- *   for the customer routes to `take` (sign-in: count failures with `count`, `reset` the account on success).
+ * - signIn, passwordReset: per account (the e-mail address, lower-cased, whether or not it has an
+ *   account) and per address: every attempt of POST /auth/sign-in and POST /auth/password-reset
+ *   counts; a successful sign-in forgets its account's count (src/api/routes/accounts.ts).
  *
  * Refused: 429 rate_limited in the one error shape, with Retry-After in seconds; nothing is written.
  */

@@ -42,7 +42,7 @@ export const productDetailView = productView.extend({
 
 export const cartView = z.object({
   id: cartId,
-  status: z.enum(['active', 'checking_out', 'checked_out', 'expired']),
+  status: z.enum(['active', 'checking_out', 'checked_out', 'expired', 'merged']),
   currency,
   lines: z.array(z.object({
     sku, title: z.string(), productTitle: z.string(), productHandle: z.string(),
@@ -76,12 +76,17 @@ export const shippingAddress = z.strictObject({
 }).meta({ id: 'ShippingAddress' });
 
 export const checkoutBody = z.strictObject({
-  email: z.email('an e-mail address such as ada@example.com').max(254),
+  email: z.email('an e-mail address such as ada@example.com').max(254).optional()
+    .meta({ description: 'Required of a guest; signed in, the account\'s address when left out.' }),
   phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 phone number such as +447700900123').optional()
     .meta({ description: 'Optional; when given, the customer is also told by SMS.' }),
-  shippingAddress,
+  shippingAddress: shippingAddress.optional(),
+  shippingAddressId: z.uuid('an address id from GET /me/addresses').optional()
+    .meta({ description: 'Signed in: one of the customer\'s saved addresses, instead of shippingAddress.' }),
   paymentMethod: z.string().regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'a payment method id such as pm_card_visa'),
-}).meta({ id: 'CheckoutRequest' });
+}).refine((b) => (b.shippingAddress === undefined) !== (b.shippingAddressId === undefined),
+  { message: 'send either shippingAddress or shippingAddressId (a saved address, signed in)', path: ['shippingAddress'] })
+  .meta({ id: 'CheckoutRequest' });
 
 const paymentStatus = z.enum(['pending', 'requires_action', 'authorized', 'declined', 'failed', 'voided', 'refunded', 'captured']);
 const orderStatus = z.enum([

@@ -7,6 +7,7 @@ import type { Config } from '../config';
 import type { PaymentProvider } from '../integrations/payments';
 import { SimulatedPaymentProvider } from '../integrations/simulated/payments';
 import type { Logger } from '../logger';
+import { accountSettings } from '../accounts/settings';
 import { buildApp } from './app';
 import { createImageStorage, defaultImageDir, type ImageStorageSettings } from '../integrations/image-storage';
 import { parseDigests } from './access';
@@ -21,7 +22,9 @@ export interface ApiDeps {
   config: Pick<Config, 'HOST' | 'PORT' | 'METRICS_TOKEN_SHA256' | 'TEMPORAL_TASK_QUEUE' | 'PAYMENT_ACTION_TIMEOUT' | 'TRUST_PROXY_HOPS'
     | Extract<keyof Config, `RATE_LIMIT_${string}`>
     | 'FULFILLMENT_AUTO_PACK' | 'TRACKING_POLL_EVERY' | 'TRACKING_STALL_AFTER' | 'AFTER_SALES_WINDOW'
-    | 'CARRIER_WEBHOOK_SECRET' | 'STRIPE_WEBHOOK_SECRET' | 'TWILIO_AUTH_TOKEN' | 'PUBLIC_BASE_URL' | 'IMAGE_MAX_BYTES' | ImageStorageSettings>;
+    | 'CARRIER_WEBHOOK_SECRET' | 'STRIPE_WEBHOOK_SECRET' | 'TWILIO_AUTH_TOKEN' | 'PUBLIC_BASE_URL' | 'IMAGE_MAX_BYTES' | ImageStorageSettings
+    | 'ARGON2_MEMORY_KIB' | 'ARGON2_ITERATIONS' | 'ARGON2_PARALLELISM' | 'SESSION_IDLE_TIMEOUT' | 'SESSION_MAX_AGE'
+    | 'PASSWORD_RESET_LINK_TTL' | 'EMAIL_VERIFICATION_LINK_TTL' | 'STOREFRONT_URL'>;
   orm: MikroORM;
   temporal: { client?: Client; ping(): Promise<void> };
   logger: Logger;
@@ -61,6 +64,7 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
     images: createImageStorage(config, defaultImageDir()), imageMaxBytes: config.IMAGE_MAX_BYTES,
     rateLimits: limitSettingsFromConfig(config), trustProxyHops: config.TRUST_PROXY_HOPS,
     isShuttingDown: () => shuttingDown,
+    accounts: accountSettings(config),
   });
   const server = createServer(app.callback());
   // While draining, every answer asks the client to reconnect, which a load balancer sends elsewhere.

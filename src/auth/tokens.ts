@@ -13,3 +13,15 @@ export function sha256Hex(value: string): string {
 export function newToken(): string {
   return randomBytes(32).toString('base64url');
 }
+
+/**
+ * Every customer session token begins with this, so one found in a log, a paste or a repository is
+ * recognisable (and a secret scanner can look for it); staff API keys begin with `staff_`, order
+ * access tokens with neither. The API tells them apart by prefix (callerOf, src/api/access.ts).
+ */
+export const SESSION_TOKEN_PREFIX = 'sess_';
+
+/** A new customer session token: the prefix and 256 random bits. */
+export function newSessionToken(): string {
+  return `${SESSION_TOKEN_PREFIX}${newToken()}`;
+}

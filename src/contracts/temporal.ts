@@ -28,6 +28,8 @@ export const workflowIds = {
   payment: (orderId: string) => `payment-${orderId}`,
   fulfillment: (orderId: string) => `fulfillment-${orderId}`,
   shipment: (shipmentId: string) => `shipment-${shipmentId}`,
+  /** An e-mail about a customer's account (a verification or password-reset link), named after its outbox row. */
+  accountMessage: (outboxId: string) => `account-message-${outboxId}`,
 };
 
 export const OrderIdAttr = defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD);

@@ -9,6 +9,7 @@ import { Migration20261126130000_providers } from './migrations/Migration2026112
 import { Migration20261126140000_delivery_reports } from './migrations/Migration20261126140000_delivery_reports';
 import { Migration20261126150000_repeated_notifications } from './migrations/Migration20261126150000_repeated_notifications';
 import { Migration20261126160000_refund_outcomes } from './migrations/Migration20261126160000_refund_outcomes';
+import { Migration20261207100000_customer_accounts } from './migrations/Migration20261207100000_customer_accounts';
 import { Migration20261207110000_staff_accounts } from './migrations/Migration20261207110000_staff_accounts';
 import { Migration20261207110100_rate_limits } from './migrations/Migration20261207110100_rate_limits';
 import { Migration20261207120000_catalog } from './migrations/Migration20261207120000_catalog';
@@ -22,6 +23,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261126140000_delivery_reports', class: Migration20261126140000_delivery_reports },
   { name: 'Migration20261126150000_repeated_notifications', class: Migration20261126150000_repeated_notifications },
   { name: 'Migration20261126160000_refund_outcomes', class: Migration20261126160000_refund_outcomes },
+  { name: 'Migration20261207100000_customer_accounts', class: Migration20261207100000_customer_accounts },
   { name: 'Migration20261207110000_staff_accounts', class: Migration20261207110000_staff_accounts },
   { name: 'Migration20261207110100_rate_limits', class: Migration20261207110100_rate_limits },
   { name: 'Migration20261207120000_catalog', class: Migration20261207120000_catalog },

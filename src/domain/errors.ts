@@ -10,6 +10,16 @@ export const ErrorCode = {
   UnsupportedMediaType: 'unsupported_media_type',
   NotFound: 'not_found',
   Unauthorized: 'unauthorized',
+  // Customer accounts: a wrong e-mail or password (one answer for both), an address already registered,
+  // a password the rules refuse, a one-time link unknown, used or expired, a saved address that is not the caller's.
+  InvalidCredentials: 'invalid_credentials',
+  CurrentPasswordWrong: 'current_password_wrong',
+  EmailTaken: 'email_taken',
+  WeakPassword: 'weak_password',
+  InvalidLink: 'invalid_link',
+  EmailAlreadyVerified: 'email_already_verified',
+  AddressNotFound: 'address_not_found',
+  TooManyAddresses: 'too_many_addresses',
   // A valid staff key whose owner lacks the role the route or command needs.
   Forbidden: 'forbidden',
   // Too many attempts of something limited (cart creation, checkout, declined payments, sign-in): retry after Retry-After.

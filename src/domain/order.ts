@@ -47,6 +47,9 @@ export interface ShippingAddress {
   country: string;
 }
 
+/** A customer keeps at most this many saved addresses: plenty for a person, and a bound on what one account can store. */
+export const MAX_SAVED_ADDRESSES = 20;
+
 /** Why an order cannot be cancelled now, or undefined when it can. */
 export function cancellationRefusal(orderId: string, status: OrderStatus): string | undefined {
   if (hasShipped(status)) return `order ${orderId} has shipped; it can no longer be cancelled (start a return instead)`;

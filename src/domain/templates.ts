@@ -106,3 +106,49 @@ export function render(template: Template, d: MessageData): Rendered {
   ].join('');
   return { subject: copy.subject, text, html, sms: copy.sms };
 }
+
+/** Messages about the customer's account rather than an order: each carries a one-time link. */
+export const ACCOUNT_TEMPLATES = ['verify_email', 'password_reset'] as const;
+export type AccountTemplate = (typeof ACCOUNT_TEMPLATES)[number];
+
+export interface AccountMessageData {
+  /** May be empty: a customer need not give a name. */
+  customerName: string;
+  /** The one-time link: it works once, until `validFor` has passed. */
+  link: string;
+  /** How long the link works, in words: "1 hour", "24 hours". */
+  validFor: string;
+}
+
+function accountCopyOf(template: AccountTemplate, d: AccountMessageData): Omit<Copy, 'sms'> {
+  const hi = d.customerName ? `Hi ${d.customerName}` : 'Hello';
+  switch (template) {
+    case 'verify_email':
+      return { subject: 'Confirm your e-mail address', action: { label: 'Confirm your e-mail address', url: d.link },
+        intro: `${hi}, please confirm that this address is yours by opening the link below. It works once, for ${d.validFor}. `
+          + 'Orders you placed with this address will then appear in your account. If you did not sign up, ignore this e-mail.' };
+    case 'password_reset':
+      return { subject: 'Reset your password', action: { label: 'Choose a new password', url: d.link },
+        intro: `${hi}, someone (we hope you) asked to reset the password of your account. Open the link below to choose a new one; `
+          + `it works once, for ${d.validFor}, and signs you out everywhere. If it was not you, ignore this e-mail: your password stays as it is.` };
+  }
+}
+
+/** An account message as text and HTML (e-mail only: a one-time link is never sent by SMS). */
+export function renderAccountMessage(template: AccountTemplate, d: AccountMessageData): Omit<Rendered, 'sms'> {
+  const copy = accountCopyOf(template, d);
+  const action = copy.action as { label: string; url: string };
+  return {
+    subject: copy.subject,
+    text: `${copy.intro}\n\n${action.label}: ${action.url}\n`,
+    html: `<p>${escape(copy.intro)}</p><p><a href="${escape(action.url)}">${escape(action.label)}</a></p>`,
+  };
+}
+
+/** "1 hour", "90 minutes", "7 days": a whole number of the largest unit that divides the duration. */
+export function describeDuration(ms: number): string {
+  const units: [string, number][] = [['day', 86_400_000], ['hour', 3_600_000], ['minute', 60_000], ['second', 1000]];
+  const [unit, size] = units.find(([, size]) => ms % size === 0 && ms >= size) ?? ['millisecond', 1];
+  const n = ms / size;
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}

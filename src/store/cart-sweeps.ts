@@ -25,11 +25,11 @@ export async function expireIdleCarts(em: EntityManager, asOf: string, idleSince
   return rows.map((r) => r.id);
 }
 
-/** Deletes up to `limit` expired carts idle since `idleSince`, their lines and reminder rows with them; answers their ids. */
+/** Deletes up to `limit` expired carts (and guest carts merged into a customer's) idle since `idleSince`, their lines and reminder rows with them; answers their ids. */
 export async function deleteExpiredCarts(em: EntityManager, idleSince: Date, limit: number): Promise<string[]> {
   const rows = await em.execute<{ id: string }[]>(
     `delete from carts
-      where id in (select id from carts where status = 'expired' and updated_at <= ?
+      where id in (select id from carts where status in ('expired', 'merged') and updated_at <= ?
                     order by updated_at, id limit ? for update skip locked)
       returning id`, [idleSince, limit]);
   return rows.map((r) => r.id);

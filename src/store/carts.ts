@@ -2,6 +2,10 @@
  * Cart reads and writes. Every write locks the cart row first (an UPDATE that also marks it used), so
  * concurrent writes to one cart serialise and a checkout that flips the cart's status wins cleanly.
  * Prices are read from the catalog at the moment the cart is shown: the client never sends one.
+ *
+ * Who may reach a cart: a guest cart (no customer) anyone holding its id; a customer's cart only that
+ * customer, signed in. Every read and write takes the caller's customer id (null for a guest) and
+ * answers anyone else exactly as for a cart that does not exist, having written nothing.
  */
 import { randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -46,14 +50,26 @@ export function newCartId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-export async function createCart(em: EntityManager, currency: string): Promise<CartView> {
-  const cart = em.create(Cart, { id: newCartId(), currency, status: 'active', customerId: null });
+/** A new cart: a guest's (customerId null) or a signed-in customer's, which then answers only them. */
+export async function createCart(em: EntityManager, currency: string, customerId: string | null = null): Promise<CartView> {
+  const cart = em.create(Cart, { id: newCartId(), currency, status: 'active', customerId });
   await em.flush();
-  return loadCartView(em, cart.id);
+  return loadCartView(em, cart.id, customerId);
+}
+
+/** Whether the caller (a customer's id, or null for a guest) may reach a cart owned by `owner`. */
+export function mayReachCart(owner: string | null, caller: string | null): boolean {
+  return owner === null || owner === caller;
+}
+
+/** The cart as far as this caller may know: one they may not reach does not exist. */
+function reachable<C extends { customer_id: string | null }>(cartId: string, cart: C | undefined, caller: string | null): C {
+  if (!cart || !mayReachCart(cart.customer_id, caller)) throw notFound(ErrorCode.CartNotFound, 'Cart', cartId);
+  return cart;
 }
 
 interface CartRow {
-  id: string; status: CartStatus; currency: string; created_at: Date; updated_at: Date;
+  id: string; status: CartStatus; currency: string; created_at: Date; updated_at: Date; customer_id: string | null;
   /** Null for the one row of an empty cart. */
   sku: string | null;
   title: string; product_title: string; product_handle: string; product_status: ProductStatus; quantity: number;
@@ -68,7 +84,7 @@ interface CartRow {
  */
 function cartViewOver(lines: string): string {
   return `
-  select c.id, c.status, c.currency, c.created_at, c.updated_at,
+  select c.id, c.status, c.currency, c.created_at, c.updated_at, c.customer_id,
          l.sku, v.title, p.title as product_title, p.handle as product_handle, p.status as product_status, l.quantity,
          vp.amount as price_amount, coalesce(i.on_hand - i.reserved, 0) as available
     from carts c
@@ -83,13 +99,12 @@ function cartViewOver(lines: string): string {
 
 const CART_VIEW = statement('cart_view', cartViewOver('cart_lines'));
 
-export async function loadCartView(em: EntityManager, cartId: string): Promise<CartView> {
-  return cartView(cartId, await sqlRows<CartRow>(em, CART_VIEW, [cartId]));
+export async function loadCartView(em: EntityManager, cartId: string, customerId: string | null = null): Promise<CartView> {
+  return cartView(cartId, await sqlRows<CartRow>(em, CART_VIEW, [cartId]), customerId);
 }
 
-function cartView(cartId: string, rows: CartRow[]): CartView {
-  const cart = rows[0];
-  if (!cart) throw notFound(ErrorCode.CartNotFound, 'Cart', cartId);
+function cartView(cartId: string, rows: CartRow[], customerId: string | null): CartView {
+  const cart = reachable(cartId, rows[0], customerId);
   const lines = rows.filter((r) => r.sku !== null).map((r): CartLineView => {
     const sku = r.sku as string;
     const unitPrice = r.price_amount === null ? null : { amount: Number(r.price_amount), currency: cart.currency };
@@ -120,37 +135,37 @@ function cartView(cartId: string, rows: CartRow[]): CartView {
  * gets in the way), the last of which also returns the view: the write path of every storefront, where bench/api showed that each round trip to
  * PostgreSQL costs the API more CPU than anything it does itself.
  */
-export async function addItem(em: EntityManager, cartId: string, sku: string, quantity: number): Promise<CartView> {
+export async function addItem(em: EntityManager, cartId: string, sku: string, quantity: number, customerId: string | null = null): Promise<CartView> {
   return sqlTransaction(em, async (sql) => {
-    const { cart, facts } = await touchCartWithFacts(sql, cartId, sku);
+    const { cart, facts } = await touchCartWithFacts(sql, cartId, sku, customerId);
     assertForSale(sku, cart.currency, facts);
     if (facts.current === null && facts.lines >= MAX_LINES_PER_CART) {
       throw new DomainError(ErrorCode.CartTooLarge, `A cart holds at most ${MAX_LINES_PER_CART} different items.`, { max: MAX_LINES_PER_CART });
     }
     const requested = (facts.current ?? 0) + quantity;
     checkQuantity(sku, requested, Number(facts.available));
-    return cartView(cartId, await sql.rows<CartRow>(UPSERT_LINE, [cartId, sku, requested]));
+    return cartView(cartId, await sql.rows<CartRow>(UPSERT_LINE, [cartId, sku, requested]), customerId);
   });
 }
 
 /** Sets the quantity of a line already in the cart, and answers the cart as this write left it. */
-export async function setItemQuantity(em: EntityManager, cartId: string, sku: string, quantity: number): Promise<CartView> {
+export async function setItemQuantity(em: EntityManager, cartId: string, sku: string, quantity: number, customerId: string | null = null): Promise<CartView> {
   return sqlTransaction(em, async (sql) => {
-    await touchWritableCart(sql, cartId);
+    await touchWritableCart(sql, cartId, customerId);
     const [line] = await sql.rows<{ available: number }>(LINE_AVAILABILITY, [cartId, sku]);
     if (!line) throw new DomainError(ErrorCode.LineNotFound, `Cart ${cartId} holds no ${sku}.`, { cartId, sku });
     checkQuantity(sku, quantity, Number(line.available));
-    return cartView(cartId, await sql.rows<CartRow>(SET_LINE_QUANTITY, [cartId, sku, quantity]));
+    return cartView(cartId, await sql.rows<CartRow>(SET_LINE_QUANTITY, [cartId, sku, quantity]), customerId);
   });
 }
 
 /** Removes a line, and answers the cart as this write left it. */
-export async function removeItem(em: EntityManager, cartId: string, sku: string): Promise<CartView> {
+export async function removeItem(em: EntityManager, cartId: string, sku: string, customerId: string | null = null): Promise<CartView> {
   return sqlTransaction(em, async (sql) => {
-    await touchWritableCart(sql, cartId);
+    await touchWritableCart(sql, cartId, customerId);
     const removed = await sql.rows<{ sku: string }>(DELETE_LINE, [cartId, sku]);
     if (removed.length === 0) throw new DomainError(ErrorCode.LineNotFound, `Cart ${cartId} holds no ${sku}.`, { cartId, sku });
-    return cartView(cartId, await sql.rows<CartRow>(CART_VIEW, [cartId]));
+    return cartView(cartId, await sql.rows<CartRow>(CART_VIEW, [cartId]), customerId);
   });
 }
 
@@ -227,29 +242,31 @@ function assertForSale(sku: string, currency: string, facts: AddItemFacts | unde
  * WHERE against the newest version). No row back means the cart is missing or another write got in
  * between, and the facts are read again after taking the lock.
  */
-async function touchCartWithFacts(sql: Sql, cartId: string, sku: string): Promise<{ cart: { currency: string }; facts?: AddItemFacts }> {
-  const [row] = await sql.rows<{ cart_status: CartStatus; cart_currency: string } & Omit<AddItemFacts, 'status'> & { status: ProductStatus | null }>(
-    TOUCH_CART_WITH_FACTS, [cartId, sku]);
+async function touchCartWithFacts(sql: Sql, cartId: string, sku: string, customerId: string | null)
+  : Promise<{ cart: { currency: string }; facts?: AddItemFacts }> {
+  const [row] = await sql.rows<{ cart_status: CartStatus; cart_currency: string; customer_id: string | null } & Omit<AddItemFacts, 'status'>
+    & { status: ProductStatus | null }>(TOUCH_CART_WITH_FACTS, [cartId, sku]);
   if (row) {
-    assertCartWritable(cartId, row.cart_status); // a refusal rolls the touch back
+    reachable(cartId, row, customerId); // a refusal rolls the touch back
+    assertCartWritable(cartId, row.cart_status);
     const { status, amount, available, current, lines } = row;
     return { cart: { currency: row.cart_currency }, facts: status === null ? undefined : { status, amount, available, current, lines } };
   }
-  const cart = await touchWritableCart(sql, cartId);
+  const cart = await touchWritableCart(sql, cartId, customerId);
   const [facts] = await sql.rows<AddItemFacts>(ADD_ITEM_FACTS, [cartId, sku, cart.currency]);
   return { cart, facts };
 }
 
 /** Locks the cart row for the rest of the transaction (concurrent writes queue here) and marks it as just used. */
-async function touchWritableCart(sql: Sql, cartId: string): Promise<{ currency: string }> {
-  const [cart] = await sql.rows<{ status: CartStatus; currency: string }>(TOUCH_CART, [cartId]);
-  if (!cart) throw notFound(ErrorCode.CartNotFound, 'Cart', cartId);
-  assertCartWritable(cartId, cart.status); // a refusal rolls the touch back
+async function touchWritableCart(sql: Sql, cartId: string, customerId: string | null): Promise<{ currency: string }> {
+  const [row] = await sql.rows<{ status: CartStatus; currency: string; customer_id: string | null }>(TOUCH_CART, [cartId]);
+  const cart = reachable(cartId, row, customerId); // a refusal rolls the touch back
+  assertCartWritable(cartId, cart.status);
   return cart;
 }
 
 // The write path's statements, prepared once per connection (see src/db/sql.ts).
-const TOUCH_CART = statement('cart_touch', 'update carts set updated_at = now() where id = $1 returning status, currency');
+const TOUCH_CART = statement('cart_touch', 'update carts set updated_at = now() where id = $1 returning status, currency, customer_id');
 /** Everything addItem's rules need: the variant's product status, its price in the cart's currency (`currency`), its stock, the cart's line for it and its number of lines. */
 const addItemFactsSql = (currency: string) => `
   select p.status, vp.amount, coalesce(i.on_hand - i.reserved, 0) as available,
@@ -266,8 +283,8 @@ const TOUCH_CART_WITH_FACTS = statement('cart_touch_with_add_item_facts', `
   with cart as (
     update carts set updated_at = now()
      where id = $1 and xmin = (select xmin from carts where id = $1)
-    returning status, currency)
-  select cart.status as cart_status, cart.currency as cart_currency, f.status, f.amount, f.available, f.current, f.lines
+    returning status, currency, customer_id)
+  select cart.status as cart_status, cart.currency as cart_currency, cart.customer_id, f.status, f.amount, f.available, f.current, f.lines
     from cart left join lateral (${addItemFactsSql('cart.currency')}) f on true`);
 /**
  * A written line's cart, as cartViewOver reads it: the cart's other lines (its lock, taken first in

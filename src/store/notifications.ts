@@ -14,17 +14,19 @@ export interface MessageKey { orderId: string; template: string; channel: string
 /** What a message row carries beside its columns: the rendered message, the reason it was sent with, and support's resends. */
 export interface MessagePayload {
   subject?: string; text?: string; html?: string; reason?: string | null;
+  /** True once the text and HTML of a message that held a one-time link were dropped after sending. */
+  redacted?: boolean;
   resends?: { requestId: string; by: string; at: string }[];
 }
 
 /** A notifications row, with how long ago it was claimed (seconds; null when never). */
 export interface MessageRow {
-  id: string; order_id: string | null; cart_id: string | null; template: string; channel: string; occurrence: number; recipient: string;
+  id: string; order_id: string | null; cart_id: string | null; customer_id: string | null; template: string; channel: string; occurrence: number; recipient: string;
   status: string; provider_message_id: string | null; payload: MessagePayload; attempts: number; last_error: string | null;
   claimed_at: string | null; claim_age_s: number | null;
 }
 
-const COLUMNS = `id, order_id, cart_id, template, channel, occurrence, recipient, status, provider_message_id, payload, attempts, last_error,
+const COLUMNS = `id, order_id, cart_id, customer_id, template, channel, occurrence, recipient, status, provider_message_id, payload, attempts, last_error,
   claimed_at, extract(epoch from now() - claimed_at)::float as claim_age_s`;
 
 const KEY = 'order_id = ? and template = ? and channel = ? and occurrence = ?';
@@ -72,10 +74,15 @@ export async function claimMessageById(em: EntityManager, id: string): Promise<P
   return row;
 }
 
-/** The provider took it: sent, with its message id, and any delivery report that came first applied now. */
-export async function markMessageSent(em: EntityManager, id: string, provider: string, messageId: string): Promise<void> {
-  await em.execute(`update notifications set status = 'sent', provider = ?, provider_message_id = ?, sent_at = now(), last_error = null where id = ?`,
-    [provider, messageId, id]);
+/**
+ * The provider took it: sent, with its message id, and any delivery report that came first applied now.
+ * `redact`: in the same update, drop the rendered text and HTML (a message whose body held a one-time
+ * link); the subject and the record of sending stay.
+ */
+export async function markMessageSent(em: EntityManager, id: string, provider: string, messageId: string, redact = false): Promise<void> {
+  await em.execute(`update notifications set status = 'sent', provider = ?, provider_message_id = ?, sent_at = now(), last_error = null,
+      payload = case when ? then (payload - 'text' - 'html') || '{"redacted": true}'::jsonb else payload end where id = ?`,
+    [provider, messageId, redact, id]);
   // A delivery report can beat this bookkeeping (the provider calls back within milliseconds).
   await applyDeliveryReport(em, provider, messageId);
 }

@@ -11,15 +11,21 @@ import { newToken, sha256Hex } from '../auth/tokens';
 import { assertCartWritable, subtotal } from '../domain/cart';
 import { DomainError, ErrorCode, notFound } from '../domain/errors';
 import type { OrderStatus, ShippingAddress } from '../domain/order';
-import { lockCart, markCartCheckedOut, pricedLinesOfCart, type LockedCart, type UnsellableLine } from './carts';
+import { addressOf, shippingAddressOf } from './addresses';
+import { lockCart, markCartCheckedOut, mayReachCart, pricedLinesOfCart, type LockedCart, type UnsellableLine } from './carts';
 
 export interface PlaceOrderRequest {
   cartId: string;
   idempotencyKey: string;
-  email: string;
+  /** Required of a guest; a signed-in customer's own address when left out. */
+  email?: string;
   phone?: string;
-  shippingAddress: ShippingAddress;
+  /** An address typed in, or (signed in) the id of one of the customer's saved addresses. */
+  shippingAddress?: ShippingAddress;
+  shippingAddressId?: string;
   paymentMethod: string;
+  /** The signed-in customer placing the order, if any; not part of the request's hash (the body is). */
+  customerId?: string;
 }
 
 export interface PlacedOrder {
@@ -50,7 +56,7 @@ const COLUMNS = `id, cart_id, customer_id, idempotency_key, request_hash, status
 export interface OrderLineRow { sku: string; title: string; quantity: number; unit_price_amount: string; line_total_amount: string }
 
 export function requestHash(req: PlaceOrderRequest): string {
-  const { idempotencyKey: _key, ...rest } = req;
+  const { idempotencyKey: _key, customerId: _customer, ...rest } = req;
   return createHash('sha256').update(canonicalJson(rest)).digest('hex');
 }
 
@@ -71,6 +77,8 @@ async function insertOnce(em: EntityManager, req: PlaceOrderRequest): Promise<Pl
   const hash = requestHash(req);
   return em.transactional(async (tx) => {
     const cart = await lockCart(tx, req.cartId);
+    // Another customer's cart is answered as a missing one, before anything about its orders is told.
+    if (cart && !mayReachCart(cart.customer_id, req.customerId ?? null)) throw notFound(ErrorCode.CartNotFound, 'Cart', req.cartId);
     const [existing] = await tx.execute<OrderRow[]>(`select ${COLUMNS} from orders where idempotency_key = ?`, [req.idempotencyKey]);
     if (existing) {
       if (existing.request_hash !== hash) throw keyReused();
@@ -84,10 +92,11 @@ async function insertOnce(em: EntityManager, req: PlaceOrderRequest): Promise<Pl
     assertSellable(req.cartId, cart.currency, unsellable);
     if (lines.length === 0) throw new DomainError(ErrorCode.CartEmpty, `Cart ${req.cartId} is empty; add items before checking out.`, { cartId: req.cartId });
     const total = subtotal(lines, cart.currency);
+    const { email, shippingAddress, customerId } = await buyerOf(tx, req, cart);
     const [order] = await tx.execute<{ id: string; status: string }[]>(
       `insert into orders (cart_id, customer_id, idempotency_key, request_hash, status, email, phone, shipping_address, currency, subtotal_amount, total_amount)
        values (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?) returning id, status`,
-      [req.cartId, cart.customer_id, req.idempotencyKey, hash, req.email, req.phone ?? null, JSON.stringify(req.shippingAddress),
+      [req.cartId, customerId, req.idempotencyKey, hash, email, req.phone ?? null, JSON.stringify(shippingAddress),
         cart.currency, total.amount, total.amount]);
     await tx.execute(
       `insert into order_lines (order_id, sku, title, quantity, unit_price_amount, line_total_amount) values
@@ -95,10 +104,36 @@ async function insertOnce(em: EntityManager, req: PlaceOrderRequest): Promise<Pl
       lines.flatMap((l) => [order.id, l.sku, l.title, l.quantity, l.unitPrice.amount, l.unitPrice.amount * l.quantity]));
     await markCartCheckedOut(tx, req.cartId);
     return { ...(await issueToken(tx, order.id)), orderId: order.id, status: order.status, created: true, currency: cart.currency,
-      totalAmount: total.amount, lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), customerId: cart.customer_id ?? undefined,
+      totalAmount: total.amount, lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), customerId: customerId ?? undefined,
       paymentMethod: req.paymentMethod, notifyBySms: req.phone !== undefined };
   });
 }
+
+/**
+ * Who the order is for and where it goes. A signed-in customer may leave out the e-mail (their own)
+ * and name a saved address by id. The order belongs to the cart's customer, else to the signed-in
+ * one, else to the account whose confirmed address it was placed with (a guest order joins the
+ * account of its verified e-mail address).
+ */
+async function buyerOf(tx: EntityManager, req: PlaceOrderRequest, cart: LockedCart)
+  : Promise<{ email: string; shippingAddress: ShippingAddress; customerId: string | null }> {
+  const signedIn = req.customerId ?? null;
+  const [account] = signedIn ? await tx.execute<{ email: string }[]>('select email from customers where id = ?', [signedIn]) : [];
+  const email = req.email ?? account?.email;
+  if (!email) throw missing('email', 'an e-mail address is required to check out as a guest');
+  let shippingAddress = req.shippingAddress;
+  if (req.shippingAddressId) {
+    if (!signedIn) throw missing('shippingAddressId', 'a saved address can be used only when signed in: send shippingAddress instead');
+    shippingAddress = shippingAddressOf(await addressOf(tx, signedIn, req.shippingAddressId));
+  }
+  if (!shippingAddress) throw missing('shippingAddress', 'required, or (signed in) shippingAddressId');
+  const [verified] = cart.customer_id || signedIn ? [] : await tx.execute<{ id: string }[]>(
+    'select id from customers where lower(email) = lower(?) and email_verified_at is not null', [email]);
+  return { email, shippingAddress, customerId: cart.customer_id ?? signedIn ?? verified?.id ?? null };
+}
+
+const missing = (field: string, message: string) => new DomainError(ErrorCode.ValidationFailed, `Invalid body: ${field}: ${message}.`,
+  { in: 'body', issues: [{ path: field, message, code: 'invalid_type' }] });
 
 /** Only an active cart is checked out; a missing, expired, checked-out or in-checkout one says why not. */
 function assertCheckoutable(cartId: string, cart: LockedCart | undefined): asserts cart is LockedCart {
@@ -171,6 +206,36 @@ function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+/** Guest orders placed with this (now confirmed) address join the customer's account; answers how many did. */
+export async function claimGuestOrders(tx: EntityManager, customerId: string, email: string): Promise<number> {
+  const rows = await tx.execute(`update orders set customer_id = ? where customer_id is null and lower(email) = lower(?) returning id`, [customerId, email]);
+  return rows.length;
+}
+
+/** One line of a customer's order list. `position` is the keyset position (created_at to the microsecond, and the id). */
+export interface CustomerOrderRow {
+  id: string; status: string; currency: string; total_amount: string; item_count: number; created_at: string; position: string;
+}
+
+/** The customer's orders, newest first, `limit` of them after the keyset position `after` (from an earlier page's last row). */
+export async function ordersOfCustomer(em: EntityManager, customerId: string, limit: number, after?: { createdAt: string; id: string })
+  : Promise<CustomerOrderRow[]> {
+  return em.execute<CustomerOrderRow[]>(
+    `select o.id, o.status, o.currency, o.total_amount, o.created_at,
+            (select coalesce(sum(quantity), 0)::int from order_lines where order_id = o.id) as item_count,
+            to_char(o.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as position
+       from orders o
+      where o.customer_id = ? ${after ? 'and (o.created_at, o.id) < (?::timestamptz, ?::uuid)' : ''}
+      order by o.created_at desc, o.id desc limit ?`,
+    [customerId, ...(after ? [after.createdAt, after.id] : []), limit]);
+}
+
+/** True when the order is the customer's. */
+export async function isOrderOfCustomer(em: EntityManager, orderId: string, customerId: string): Promise<boolean> {
+  const rows = await em.execute('select 1 from orders where id = ? and customer_id = ?', [orderId, customerId]);
+  return rows.length > 0;
 }
 
 /**

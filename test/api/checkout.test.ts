@@ -329,7 +329,7 @@ describe('the OpenAPI document', () => {
     expect(post.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: true })]));
     expect(post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/CheckoutRequest' });
     expect(post.responses['202']).toBeDefined();
-    expect(paths['/orders/{id}'].get.security).toEqual([{ orderToken: [] }, { staffKey: ['support', 'warehouse', 'admin'] }]);
+    expect(paths['/orders/{id}'].get.security).toEqual([{ orderToken: [] }, { customerSession: [] }, { staffKey: ['support', 'warehouse', 'admin'] }]);
     expect(paths['/orders/{id}/cancel'].post).toBeDefined();
     expect(paths['/simulated/payments/{intentId}/authenticate'].post).toBeDefined();
   });

@@ -7,6 +7,7 @@
  * not encrypted by a payload codec).
  */
 import { randomUUID } from 'node:crypto';
+import { sessionFor } from '../support/accounts';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal as proto } from '@temporalio/proto';
 import { connectClient } from '../../src/temporal/client';
@@ -40,13 +41,14 @@ const PERSON = {
 const PERSONAL = [PERSON.name, 'Zenobia', 'Quillfeather', PERSON.email, PERSON.phone, '7700900461', PERSON.address.line1, 'Marmalade',
   PERSON.address.city, PERSON.address.postalCode];
 
+/** The customer's order, placed signed in (their cart answers only their session). */
 async function placeOrderOf(customerId: string, paymentMethod = 'pm_card_visa'): Promise<string> {
-  const cart = await api.request('POST', '/carts');
-  await api.request('POST', `/carts/${cart.body.id}/items`, { body: { sku: 'MUG-1', quantity: 2 } });
-  await api.request('POST', `/carts/${cart.body.id}/items`, { body: { sku: 'TEE-1', quantity: 1 } });
-  await db.orm.em.fork().getConnection().execute('update carts set customer_id = ? where id = ?', [customerId, cart.body.id]);
+  const session = await sessionFor(db, customerId);
+  const cart = await api.request('POST', '/carts', { headers: session });
+  await api.request('POST', `/carts/${cart.body.id}/items`, { headers: session, body: { sku: 'MUG-1', quantity: 2 } });
+  await api.request('POST', `/carts/${cart.body.id}/items`, { headers: session, body: { sku: 'TEE-1', quantity: 1 } });
   const res = await api.request('POST', `/carts/${cart.body.id}/checkout`, {
-    headers: { 'Idempotency-Key': randomUUID() },
+    headers: { ...session, 'Idempotency-Key': randomUUID() },
     body: { email: PERSON.email, phone: PERSON.phone, shippingAddress: PERSON.address, paymentMethod },
   });
   if (res.status !== 202) throw new Error(`checkout answered ${res.status}: ${JSON.stringify(res.body)}`);

@@ -14,6 +14,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db';
 import { ADDRESS, seedCheckoutCatalog } from '../support/checkout';
 import { startCheckoutWorker, startTestApi, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
 import { newCustomer } from '../support/orders-api';
+import { sessionFor } from '../support/accounts';
 
 const minute = 60;
 const WEBHOOK_SECRET = 'whsec_test_rate_limits_0123456789';
@@ -56,8 +57,8 @@ async function cartOf(api: TestApi): Promise<string> {
   return cart.body.id;
 }
 
-const checkout = (api: TestApi, cartId: string, ip: string, paymentMethod = 'pm_card_visa', key = randomUUID()) =>
-  api.request('POST', `/carts/${cartId}/checkout`, { headers: { ...from(ip), 'Idempotency-Key': key },
+const checkout = (api: TestApi, cartId: string, ip: string, paymentMethod = 'pm_card_visa', key = randomUUID(), session: Record<string, string> = {}) =>
+  api.request('POST', `/carts/${cartId}/checkout`, { headers: { ...from(ip), ...session, 'Idempotency-Key': key },
     body: { email: 'ada@example.com', shippingAddress: ADDRESS, paymentMethod } });
 
 function expectLimited(res: ApiResponse, limit: string, per: string): void {
@@ -79,9 +80,9 @@ async function untilCartActive(cartId: string): Promise<void> {
   throw new Error(`cart ${cartId} did not open again`);
 }
 
-async function declineOn(api: TestApi, cartId: string, ip: string, key = randomUUID()): Promise<ApiResponse> {
+async function declineOn(api: TestApi, cartId: string, ip: string, key = randomUUID(), session: Record<string, string> = {}): Promise<ApiResponse> {
   await untilCartActive(cartId);
-  const res = await checkout(api, cartId, ip, 'pm_card_chargeDeclined', key);
+  const res = await checkout(api, cartId, ip, 'pm_card_chargeDeclined', key, session);
   expect({ status: res.status, payment: res.body.payment?.status }).toEqual({ status: 202, payment: 'declined' });
   return res;
 }
@@ -153,14 +154,15 @@ describe('declined payments', () => {
     expect((await checkout(declineB, await cartOf(declineB), newIp())).status).toBe(202);
 
     const customerId = await newCustomer(db);
+    const session = await sessionFor(db, customerId);
     const owned = async () => {
       const cartId = await cartOf(declineB);
       await sql('update carts set customer_id = ? where id = ?', [customerId, cartId]);
       return cartId;
     };
-    await declineOn(declineA, await owned(), newIp());
-    await declineOn(declineB, await owned(), newIp());
-    expectLimited(await checkout(declineA, await owned(), newIp()), 'declines', 'customer');
+    await declineOn(declineA, await owned(), newIp(), randomUUID(), session);
+    await declineOn(declineB, await owned(), newIp(), randomUUID(), session);
+    expectLimited(await checkout(declineA, await owned(), newIp(), 'pm_card_visa', randomUUID(), session), 'declines', 'customer');
   });
 
   it('a 3-D Secure the cardholder fails later counts against the cart, once, as the checkout\'s own declines do', async () => {

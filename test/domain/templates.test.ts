@@ -1,4 +1,4 @@
-import { render, TEMPLATES, type MessageData } from '../../src/domain/templates';
+import { ACCOUNT_TEMPLATES, describeDuration, render, renderAccountMessage, TEMPLATES, type MessageData } from '../../src/domain/templates';
 import { isE164 } from '../../src/domain/phone';
 
 const data: MessageData = {
@@ -58,4 +58,19 @@ describe('phone numbers', () => {
   it.each(['+447700900123', '+15005550006', '+861012345678'])('%s is E.164', (phone) => expect(isE164(phone)).toBe(true));
   it.each(['07700 900123', '+44 7700 900123', '447700900123', '+0447700900123', '+1234567890123456', '+1(500)5550006', ''])(
     '"%s" is not', (phone) => expect(isE164(phone)).toBe(false));
+});
+
+describe('account messages', () => {
+  it.each(ACCOUNT_TEMPLATES)('%s carries its one-time link, how long it works, and escapes the name in the HTML', (template) => {
+    const m = renderAccountMessage(template, { customerName: 'Ada <Lovelace>', link: 'https://shop.example.com/account/x#token=abc', validFor: '1 hour' });
+    expect(m.text).toContain('https://shop.example.com/account/x#token=abc');
+    expect(m.text).toContain('for 1 hour');
+    expect(m.html).toContain('<a href="https://shop.example.com/account/x#token=abc">');
+    expect(m.html).toContain('Ada &#60;Lovelace&#62;');
+  });
+
+  it('says how long a link works in the largest whole unit', () => {
+    expect([describeDuration(3_600_000), describeDuration(86_400_000), describeDuration(90 * 60_000), describeDuration(15 * 60_000)])
+      .toEqual(['1 hour', '1 day', '90 minutes', '15 minutes']);
+  });
 });

@@ -12,7 +12,7 @@ import { temporal } from '@temporalio/proto';
 
 export const RECORDING = Boolean(process.env.RECORD_HISTORIES);
 
-/** `workflow` is the workflow's kind as its id begins (checkout, payment, fulfillment, shipment, cart-expiry-sweep). */
+/** `workflow` is the workflow's kind as its id begins (checkout, payment, fulfillment, shipment, cart-expiry-sweep, account-message). */
 export function saveHistory(workflow: string, history: temporal.api.history.v1.IHistory, suffix = ''): void {
   const test = (expect.getState().currentTestName ?? 'unnamed').replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase().slice(0, 80);
   writeFileSync(join(__dirname, 'histories', `${workflow}--${test}${suffix}.history.bin`), temporal.api.history.v1.History.encode(history).finish());

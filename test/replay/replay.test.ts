@@ -22,6 +22,7 @@ it('has recorded histories of every workflow to replay', () => {
   expect(count('fulfillment')).toBeGreaterThanOrEqual(3);
   expect(count('shipment')).toBeGreaterThanOrEqual(1);
   expect(count(CART_SWEEP_ID)).toBeGreaterThanOrEqual(1);
+  expect(count('account-message')).toBeGreaterThanOrEqual(2);
   expect(count(IMAGE_SWEEP_ID)).toBeGreaterThanOrEqual(1);
 });
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { STAFF_TOKEN, type ApiResponse, type TestApi } from './api';
 import { ADDRESS } from './checkout';
 import type { TestDatabase } from './db';
+import { sessionFor } from './accounts';
 
 export const staff = { Authorization: `Bearer ${STAFF_TOKEN}` };
 
@@ -11,14 +12,14 @@ export const WAIT_FOR_WAREHOUSE = { fulfillment: { autoPack: false, trackingPoll
 
 export interface Placed { orderId: string; accessToken: string; body: { payment: { status: string; nextAction?: { url: string } } } }
 
-/** A cart of 2 mugs and a tee (49.00 USD), checked out; with customerId, the cart belongs to that customer. */
+/** A cart of 2 mugs and a tee (49.00 USD), checked out; with customerId, by that customer, signed in. */
 export async function placeOrder(api: TestApi, db: TestDatabase, opts: { paymentMethod?: string; customerId?: string } = {}): Promise<Placed> {
-  const cart = await api.request('POST', '/carts');
-  await api.request('POST', `/carts/${cart.body.id}/items`, { body: { sku: 'MUG-1', quantity: 2 } });
-  await api.request('POST', `/carts/${cart.body.id}/items`, { body: { sku: 'TEE-1', quantity: 1 } });
-  if (opts.customerId) await db.orm.em.fork().getConnection().execute('update carts set customer_id = ? where id = ?', [opts.customerId, cart.body.id]);
+  const session = opts.customerId ? await sessionFor(db, opts.customerId) : {};
+  const cart = await api.request('POST', '/carts', { headers: session });
+  await api.request('POST', `/carts/${cart.body.id}/items`, { headers: session, body: { sku: 'MUG-1', quantity: 2 } });
+  await api.request('POST', `/carts/${cart.body.id}/items`, { headers: session, body: { sku: 'TEE-1', quantity: 1 } });
   const res = await api.request('POST', `/carts/${cart.body.id}/checkout`, {
-    headers: { 'Idempotency-Key': randomUUID() },
+    headers: { ...session, 'Idempotency-Key': randomUUID() },
     body: { email: 'ada@example.com', shippingAddress: ADDRESS, paymentMethod: opts.paymentMethod ?? 'pm_card_visa' },
   });
   if (res.status !== 202) throw new Error(`checkout answered ${res.status}: ${JSON.stringify(res.body)}`);

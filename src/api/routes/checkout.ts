@@ -19,6 +19,7 @@ import { describeItems, describeMoney } from '../../domain/format';
 import type { Logger } from '../../logger';
 import type { AppDeps } from '../deps';
 import { checkoutDuration, ordersPlaced } from '../metrics';
+import { customerIdOf } from '../access';
 import { emOf } from '../context';
 import { route } from '../http';
 import { clientIp, countDecline, type RateLimits } from '../rate-limits';
@@ -39,7 +40,7 @@ type Outcome = Pick<OrderState, 'status' | 'payment'>;
 export function checkoutRoutes(deps: CheckoutDeps) {
   return [
     route({
-      method: 'post', path: '/carts/:id/checkout', tag: 'checkout', access: 'public',
+      method: 'post', path: '/carts/:id/checkout', tag: 'checkout', access: 'shopper',
       summary: 'Place the order for a cart; answers with the payment outcome (authorized, declined, or needs customer action)',
       params: z.strictObject({ id: cartId }),
       headers: { 'Idempotency-Key': { required: true, description: '8–255 characters of A-Z a-z 0-9 _ . : -, new for each order. '
@@ -51,8 +52,9 @@ export function checkoutRoutes(deps: CheckoutDeps) {
         const answered = checkoutDuration.startTimer();
         const idempotencyKey = idempotencyKeyOf(ctx);
         const ip = clientIp(ctx);
-        await limitNewCheckouts(deps.limits, emOf(ctx), { cartId: params.id, idempotencyKey, ip });
-        const placed = await placeOrder(emOf(ctx), { cartId: params.id, idempotencyKey, ...body });
+        const customerId = (await customerIdOf(ctx)) ?? undefined;
+        await limitNewCheckouts(deps.limits, emOf(ctx), { cartId: params.id, idempotencyKey, ip, customerId });
+        const placed = await placeOrder(emOf(ctx), { cartId: params.id, idempotencyKey, ...body, customerId });
         // Counted once saved: even if Temporal is briefly away (503), the order exists and a retry resumes it.
         if (placed.created) ordersPlaced.inc();
         const log = (ctx.state.logger as Logger).child({ orderId: placed.orderId });
@@ -77,13 +79,16 @@ export function checkoutRoutes(deps: CheckoutDeps) {
 
 /**
  * A new order counts against the checkout limits, and is refused while the declines of its cart,
- * its customer (the cart's owner) or its address are used up. A replay of an Idempotency-Key places
+ * its customer (the cart's owner, or the signed-in customer) or its address are used up. A replay of an Idempotency-Key places
  * nothing new, so it is never refused: a client that lost the first answer gets it again.
  */
-async function limitNewCheckouts(limits: RateLimits, em: EntityManager, c: { cartId: string; idempotencyKey: string; ip: string }): Promise<void> {
+async function limitNewCheckouts(limits: RateLimits, em: EntityManager,
+  c: { cartId: string; idempotencyKey: string; ip: string; customerId?: string }): Promise<void> {
   if (!limits.enabled('checkout') && !limits.enabled('declines')) return;
-  const { replay, customerId } = await checkoutFacts(em, c.cartId, c.idempotencyKey);
-  if (replay) return;
+  const facts = await checkoutFacts(em, c.cartId, c.idempotencyKey);
+  if (facts.replay) return;
+  // The cart's owner, else the signed-in customer checking out a guest cart (the order will be theirs).
+  const customerId = facts.customerId ?? c.customerId;
   await limits.check('declines', { cart: c.cartId, customer: customerId, ip: c.ip });
   await limits.take('checkout', { ip: c.ip, customer: customerId });
 }

@@ -1,5 +1,5 @@
 /**
- * An order, for the customer who placed it (the access token checkout returned) or for staff.
+ * An order, for the customer who placed it (the access token checkout returned, or their session) or for staff.
  * Anyone else gets the same 404 as for an order that does not exist, so order ids cannot be probed.
  * The database answers what was agreed; the checkout workflow's `status` query answers what is happening.
  */
@@ -56,7 +56,7 @@ export function orderRoutes(deps: OrderDeps) {
   ];
 }
 
-async function liveState(client: Client | undefined, id: string, log: Logger): Promise<{ live: OrderState | null; liveNote?: string }> {
+export async function liveState(client: Client | undefined, id: string, log: Logger): Promise<{ live: OrderState | null; liveNote?: string }> {
   if (!client) return { live: null, liveNote: 'The live status is unavailable: this API has no connection to the order service.' };
   try {
     const live = await client.withDeadline(Date.now() + LIVE_QUERY_DEADLINE_MS, () =>

@@ -1,6 +1,6 @@
 /**
  * An order's parcels: carrier, tracking number, status and every scan, oldest first. Same access
- * rule as GET /orders/:id: the order's access token or a support or warehouse staff key, anyone else a 404. The
+ * rule as GET /orders/:id: the order's access token, its customer signed in, or a support or warehouse staff key; anyone else a 404. The
  * timeline comes from PostgreSQL, where the tracking workflow stores each scan as it applies it.
  */
 import { z } from 'zod';
@@ -32,7 +32,7 @@ const shipmentView = z.object({
   events: z.array(shipmentEventView).meta({ description: 'Every scan, oldest first.' }),
 }).meta({ id: 'Shipment' });
 
-const shipmentsResponse = z.object({ orderId, shipments: z.array(shipmentView) }).meta({ id: 'OrderShipments' });
+export const shipmentsResponse = z.object({ orderId, shipments: z.array(shipmentView) }).meta({ id: 'OrderShipments' });
 
 export function shipmentRoutes() {
   return [
