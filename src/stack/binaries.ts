@@ -7,7 +7,11 @@
  * through the Go module proxy and cached under .tools/ with what the images add around it (the
  * SQL schemas, the UI's configuration template); a cached copy is used only when its --version
  * says the pinned version. First build: about 5 minutes on 2 cores; with Go's build cache warm
- * (GOCACHE, GOMODCACHE), about 15 s.
+ * (GOCACHE, GOMODCACHE), about 35 s.
+ *
+ * Modules come from the Go module proxy only (GOPROXY without its `direct` fallback: no VCS
+ * checkout), checked against the checksum database as usual, and a Go older than the modules ask
+ * for fetches the toolchain they name from the same proxy (GOTOOLCHAIN=auto unless set).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
@@ -60,38 +64,49 @@ export async function ensureStackBinaries(v: StackVersions, log: (line: string) 
   const found = findStackBinaries(v);
   if (found) return found;
   const go = spawnSync('go', ['version'], { encoding: 'utf8', env: process.env });
+  const needs = `The production topology needs the Temporal server ${v.server} and UI server ${v.ui}, built from source with Go`;
   if (go.status !== 0) {
-    throw new ProvisioningError(`The production topology needs the Temporal server ${v.server} and UI server ${v.ui}, built from source with Go, `
-      + 'and Go is not installed. Install Go 1.26 or newer (https://go.dev/dl/, or your system\'s package, e.g. `apt-get install golang-go`), '
+    throw new ProvisioningError(`${needs}, and Go is not installed. Install Go 1.${MIN_GO_MINOR} or newer (https://go.dev/dl/, or your system's `
+      + 'package, e.g. `apt-get install golang-go`; an older Go than the modules ask for, 1.26, fetches that toolchain from the module proxy), '
       + 'then run this again: the first build takes about 5 minutes on 2 cores and is cached under .tools/.');
   }
+  const goVersion = /go(\d+)\.(\d+)/.exec(go.stdout);
+  if (goVersion && Number(goVersion[1]) === 1 && Number(goVersion[2]) < MIN_GO_MINOR) {
+    throw new ProvisioningError(`${needs}, and ${go.stdout.trim()} is too old to fetch the toolchain their modules ask for. `
+      + `Install Go 1.${MIN_GO_MINOR} or newer (https://go.dev/dl/), then run this again.`);
+  }
+  const env: GoEnv = {
+    GOPROXY: proxyOnly(spawnSync('go', ['env', 'GOPROXY'], { encoding: 'utf8', env: process.env }).stdout.trim(), needs),
+    GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? 'auto',
+    GOFLAGS: `${process.env.GOFLAGS ?? ''} -modcacherw`.trim(),
+  };
   const p = paths(v);
   const started = Date.now();
   log(`Building the Temporal server v${v.server}, its SQL tool and the UI server v${v.ui} with ${go.stdout.trim()} `
     + '(about 5 minutes the first time on 2 cores, seconds when Go\'s build cache has them); cached under .tools/ ...');
-  await Promise.all([buildServer(v.server, p.serverDir), buildUi(v.ui, p.uiDir)]);
+  await Promise.all([buildServer(v.server, p.serverDir, env), buildUi(v.ui, p.uiDir, env)]);
   const built = findStackBinaries(v);
   if (!built) throw new ProvisioningError(`go install finished, but ${p.serverDir} or ${p.uiDir} does not hold the pinned versions.`);
   log(`Built in ${((Date.now() - started) / 1000).toFixed(0)} s: ${p.serverDir}, ${p.uiDir}`);
   return built;
 }
 
-async function buildServer(version: string, dir: string): Promise<void> {
+async function buildServer(version: string, dir: string, env: GoEnv): Promise<void> {
   await intoDirectory(dir, async (work) => {
-    await goInstall(work, [`${SERVER_MODULE}/cmd/server@v${version}`, `${SERVER_MODULE}/cmd/tools/sql@v${version}`]);
+    await goInstall(env, work, [`${SERVER_MODULE}/cmd/server@v${version}`, `${SERVER_MODULE}/cmd/tools/sql@v${version}`]);
     renameSync(join(work, 'server'), join(work, 'temporal-server'));
     renameSync(join(work, 'sql'), join(work, 'temporal-sql-tool'));
     // The schemas travel with the module, as the admin-tools image copies them to /etc/temporal/schema.
-    const source = await moduleDir(`${SERVER_MODULE}@v${version}`);
+    const source = await moduleDir(env, `${SERVER_MODULE}@v${version}`);
     cpSync(join(source, 'schema', 'postgresql'), join(work, 'schema', 'postgresql'), { recursive: true });
   });
 }
 
-async function buildUi(version: string, dir: string): Promise<void> {
+async function buildUi(version: string, dir: string, env: GoEnv): Promise<void> {
   await intoDirectory(dir, async (work) => {
-    await goInstall(work, [`${UI_MODULE}/cmd/server@v${version}`]);
+    await goInstall(env, work, [`${UI_MODULE}/cmd/server@v${version}`]);
     renameSync(join(work, 'server'), join(work, 'ui-server'));
-    const source = await moduleDir(`${UI_MODULE}@v${version}`);
+    const source = await moduleDir(env, `${UI_MODULE}@v${version}`);
     mkdirSync(join(work, 'config'));
     cpSync(join(source, 'config', 'docker.yaml'), join(work, 'config', 'docker.yaml'));
   });
@@ -113,12 +128,30 @@ async function intoDirectory(dir: string, build: (work: string) => Promise<void>
   }
 }
 
-function goInstall(gobin: string, packages: string[]): Promise<string> {
-  return run('go', ['install', ...packages], { GOBIN: gobin });
+/** The oldest Go that switches to the toolchain a module's go line asks for (the server's is newer than most systems' Go). */
+const MIN_GO_MINOR = 21;
+
+/** Every `go` command of the build: proxy only, toolchain switching on, module cache files deletable. */
+type GoEnv = Record<'GOPROXY' | 'GOTOOLCHAIN' | 'GOFLAGS', string>;
+
+/** GOPROXY's proxies without `direct` (a checkout from the module's VCS) or `off`; refuses when no proxy is left. */
+export function proxyOnly(goproxy: string, needs: string): string {
+  // The separators stay as written: `,` falls through to the next proxy on a 404 or 410 only, `|` on any error.
+  const parts = `,${goproxy}`.match(/[,|][^,|]*/g) ?? [];
+  const proxies = parts.filter((p) => !['', 'direct', 'off'].includes(p.slice(1).trim())).join('').slice(1);
+  if (!proxies) {
+    throw new ProvisioningError(`${needs}, from the Go module proxy, and GOPROXY is "${goproxy}". Set GOPROXY to a module proxy `
+      + '(https://proxy.golang.org, or your organisation\'s mirror) and run this again.');
+  }
+  return proxies;
 }
 
-async function moduleDir(moduleAtVersion: string): Promise<string> {
-  const out = await run('go', ['mod', 'download', '-json', moduleAtVersion], {});
+function goInstall(env: GoEnv, gobin: string, packages: string[]): Promise<string> {
+  return run('go', ['install', ...packages], { ...env, GOBIN: gobin });
+}
+
+async function moduleDir(env: GoEnv, moduleAtVersion: string): Promise<string> {
+  const out = await run('go', ['mod', 'download', '-json', moduleAtVersion], env);
   const dir = (JSON.parse(out) as { Dir?: string }).Dir;
   if (!dir || !existsSync(dir)) throw new ProvisioningError(`go mod download ${moduleAtVersion} gave no module directory:\n${out}`);
   return dir;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { load } from 'js-yaml';
 import { interpolateString, parsePortEntry } from '../../src/stack/compose';
-import { ensureStackBinaries } from '../../src/stack/binaries';
+import { ensureStackBinaries, proxyOnly } from '../../src/stack/binaries';
 import { ProvisioningError } from '../../src/temporal/binaries';
 import { DEFAULT_SCALE, planProcesses, readTopology, type Topology } from '../../src/stack/stack';
 import type { PlannedProcess } from '../../src/stack/services';
@@ -145,9 +145,26 @@ describe('the binaries the stack builds', () => {
     try {
       const refusal = ensureStackBinaries({ server: '0.0.0-absent', ui: '0.0.0-absent' }, () => undefined);
       await expect(refusal).rejects.toThrow(ProvisioningError);
-      await expect(refusal).rejects.toThrow(/needs the Temporal server 0\.0\.0-absent .* Go is not installed\. Install Go 1\.26 or newer \(https:\/\/go\.dev\/dl\//);
+      await expect(refusal).rejects.toThrow(/needs the Temporal server 0\.0\.0-absent .* Go is not installed\. Install Go 1\.21 or newer \(https:\/\/go\.dev\/dl\//);
     } finally {
       process.env.PATH = path;
+    }
+  });
+
+  it('takes modules from the Go module proxy only: GOPROXY without its direct fallback, and a refusal when no proxy is left', async () => {
+    const needs = 'needs';
+    expect(proxyOnly('https://proxy.golang.org,direct', needs)).toBe('https://proxy.golang.org');
+    expect(proxyOnly('https://mirror.example|https://proxy.golang.org,direct', needs)).toBe('https://mirror.example|https://proxy.golang.org');
+    expect(proxyOnly('direct,https://proxy.golang.org', needs)).toBe('https://proxy.golang.org');
+    expect(() => proxyOnly('off', needs)).toThrow(/GOPROXY is "off"\. Set GOPROXY to a module proxy/);
+    const goproxy = process.env.GOPROXY;
+    process.env.GOPROXY = 'direct';
+    try {
+      const refusal = ensureStackBinaries({ server: '0.0.0-absent', ui: '0.0.0-absent' }, () => undefined);
+      await expect(refusal).rejects.toThrow(/needs the Temporal server 0\.0\.0-absent .*, from the Go module proxy, and GOPROXY is "direct"/);
+    } finally {
+      if (goproxy === undefined) delete process.env.GOPROXY;
+      else process.env.GOPROXY = goproxy;
     }
   });
 });
