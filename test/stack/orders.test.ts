@@ -3,8 +3,10 @@
  * it: built and checked out through one API process, followed through the other, packed, captured
  * and shipped by the worker processes (the simulated warehouse packs at once, FULFILLMENT_AUTO_PACK's
  * default), tracked by the carrier's signed webhooks to either API process until delivered, and found
- * in Temporal's visibility on PostgreSQL. The assertions read the rows the business cares about.
+ * in Temporal's visibility on PostgreSQL; a customer account used across both API processes. The
+ * assertions read the rows the business cares about.
  */
+import { randomUUID } from 'node:crypto';
 import { signCarrierWebhook } from '../../src/api/routes/carrier-webhooks';
 import {
   addProducts, CARRIER_SECRET, closeClients, metricTotal, placeOrder, request, sql, state, temporalClient, until, waitForOrders, type Placed,
@@ -91,6 +93,26 @@ describe('an order on the production topology', () => {
       .toEqual(['in_transit', 'out_for_delivery', 'delivered']);
     await until(async () => (await sql(`select 1 from notifications where order_id = $1 and template = 'delivered' and status = 'sent'`, [order.orderId])).length === 1,
       'the "delivered" message sent', 30_000);
+  });
+
+  it('a customer signed up through one API process is signed in on the other; a worker sends the confirmation e-mail once; signing out reaches both', async () => {
+    const [api1, api2] = state().api;
+    const email = `stack-${randomUUID()}@example.com`;
+    const password = 'correct horse battery staple';
+    const signUp = await request(api1, 'POST', '/auth/sign-up', { body: { email, password, name: 'Ada' } });
+    expect(signUp.status).toBe(201);
+    expect(signUp.body.verificationEmail).toBe('queued');
+    const first = { Authorization: `Bearer ${signUp.body.session.token}` };
+    expect((await request(api2, 'GET', '/me', { headers: first })).body).toMatchObject({ email, emailVerified: false });
+    await until(async () => (await sql(`select 1 from notifications where customer_id = $1 and template = 'verify_email' and status = 'sent'`,
+      [signUp.body.customer.id])).length === 1, 'the confirmation e-mail sent by a worker', 30_000);
+    const signIn = await request(api2, 'POST', '/auth/sign-in', { body: { email, password } });
+    expect(signIn.status).toBe(200);
+    const second = { Authorization: `Bearer ${signIn.body.session.token}` };
+    expect((await request(api1, 'POST', '/auth/sign-out', { headers: second, body: { everywhere: true } })).body).toEqual({ sessionsEnded: 2 });
+    for (const [api, headers] of [[api2, first], [api1, second]] as const) expect((await request(api, 'GET', '/me', { headers })).status).toBe(401);
+    expect(await sql('select template, status from notifications where customer_id = $1', [signUp.body.customer.id]))
+      .toEqual([{ template: 'verify_email', status: 'sent' }]);
   });
 
   it('a declined card ends the order failed, with its stock released and nothing charged', async () => {
