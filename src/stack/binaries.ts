@@ -11,7 +11,7 @@
  *
  * Modules come from the Go module proxy only (GOPROXY without its `direct` fallback: no VCS
  * checkout), checked against the checksum database as usual, and a Go older than the modules ask
- * for fetches the toolchain they name from the same proxy (GOTOOLCHAIN=auto unless set).
+ * for fetches the toolchain they name from the same proxy (GOTOOLCHAIN=auto).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
@@ -77,8 +77,7 @@ export async function ensureStackBinaries(v: StackVersions, log: (line: string) 
   }
   const env: GoEnv = {
     GOPROXY: proxyOnly(spawnSync('go', ['env', 'GOPROXY'], { encoding: 'utf8', env: process.env }).stdout.trim(), needs),
-    GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? 'auto',
-    GOFLAGS: `${process.env.GOFLAGS ?? ''} -modcacherw`.trim(),
+    GOTOOLCHAIN: 'auto',
   };
   const p = paths(v);
   const started = Date.now();
@@ -131,8 +130,8 @@ async function intoDirectory(dir: string, build: (work: string) => Promise<void>
 /** The oldest Go that switches to the toolchain a module's go line asks for (the server's is newer than most systems' Go). */
 const MIN_GO_MINOR = 21;
 
-/** Every `go` command of the build: proxy only, toolchain switching on, module cache files deletable. */
-type GoEnv = Record<'GOPROXY' | 'GOTOOLCHAIN' | 'GOFLAGS', string>;
+/** Every `go` command of the build: proxy only, toolchain switching on. */
+type GoEnv = Record<'GOPROXY' | 'GOTOOLCHAIN', string>;
 
 /** GOPROXY's proxies without `direct` (a checkout from the module's VCS) or `off`; refuses when no proxy is left. */
 export function proxyOnly(goproxy: string, needs: string): string {
@@ -147,7 +146,8 @@ export function proxyOnly(goproxy: string, needs: string): string {
 }
 
 function goInstall(env: GoEnv, gobin: string, packages: string[]): Promise<string> {
-  return run('go', ['install', ...packages], { ...env, GOBIN: gobin });
+  // -modcacherw: the module cache it fills stays deletable by its owner (`go clean -modcache` or rm -rf).
+  return run('go', ['install', '-modcacherw', ...packages], { ...env, GOBIN: gobin });
 }
 
 async function moduleDir(env: GoEnv, moduleAtVersion: string): Promise<string> {
