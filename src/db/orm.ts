@@ -15,6 +15,7 @@ import { Migration20261207110100_rate_limits } from './migrations/Migration20261
 import { Migration20261207120000_catalog } from './migrations/Migration20261207120000_catalog';
 import { Migration20261207130000_failure_notices } from './migrations/Migration20261207130000_failure_notices';
 import { Migration20261207130100_order_access_secret } from './migrations/Migration20261207130100_order_access_secret';
+import { Migration20261207140000_pricing } from './migrations/Migration20261207140000_pricing';
 
 /** Migrations are listed here (not discovered from disk) so compiled and tsx runs see the same set. */
 export const MIGRATIONS = [
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261207120000_catalog', class: Migration20261207120000_catalog },
   { name: 'Migration20261207130000_failure_notices', class: Migration20261207130000_failure_notices },
   { name: 'Migration20261207130100_order_access_secret', class: Migration20261207130100_order_access_secret },
+  { name: 'Migration20261207140000_pricing', class: Migration20261207140000_pricing },
 ];
 
 export function ormOptions(clientUrl: string, poolMax = 10): Options {

@@ -106,7 +106,7 @@ describe('the document states the rules the routes enforce (so a fuzzer\'s valid
     const pattern = new RegExp(reason.pattern);
     expect([pattern.test('changed my mind'), pattern.test('changed\u0000mind'), pattern.test('   ')]).toEqual([true, false, false]);
     expect(new RegExp(doc.paths['/products'].get.parameters.find((p: { name: string }) => p.name === 'q').schema.pattern).test('a\u0000')).toBe(false);
-    expect(schemas.CheckoutRequest.oneOf).toEqual([{ required: ['shippingAddress'] }, { required: ['shippingAddressId'] }]);
+    expect(schemas.CheckoutRequest.not).toEqual({ required: ['shippingAddress', 'shippingAddressId'] });
     expect(doc.paths['/admin/staff/{id}'].patch.requestBody.content['application/json'].schema.minProperties).toBe(1);
     const ifMatch = doc.paths['/admin/catalog/categories/{id}'].patch.parameters.find((p: { name: string }) => p.name === 'If-Match');
     expect([ifMatch.required, new RegExp(ifMatch.schema.pattern).test('"3"'), new RegExp(ifMatch.schema.pattern).test('3')]).toEqual([true, true, false]);

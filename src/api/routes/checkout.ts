@@ -35,7 +35,7 @@ export const TEMPORAL_ANSWER_DEADLINE_MS = EARLY_RETURN_CAP_MS + 10_000;
 const QUERY_DEADLINE_MS = 3_000;
 
 type CheckoutDeps = Pick<AppDeps, 'temporal' | 'taskQueue' | 'paymentActionTimeout' | 'fulfillment' | 'limits' | 'orderTokens'>;
-type Outcome = Pick<OrderState, 'status' | 'payment'>;
+type Outcome = Pick<OrderState, 'status' | 'payment' | 'failure'>;
 
 export function checkoutRoutes(deps: CheckoutDeps) {
   return [
@@ -48,9 +48,12 @@ export function checkoutRoutes(deps: CheckoutDeps) {
       body: checkoutBody,
       responses: { 202: { description: 'Order placed (or this request replayed): the payment outcome so far, and the order\'s access token', schema: checkoutResponse },
         404: { description: 'No such cart (cart_not_found)' },
-        409: { description: 'The cart is already checked out, in checkout or expired (cart_not_active, cart_expired)' },
-        422: { description: 'The cart is empty, holds a line no longer for sale or without a price in its currency (cart_empty, product_unavailable, '
-          + 'no_price_in_currency), or this Idempotency-Key was used for another request (idempotency_key_reused)' },
+        409: { description: 'The chosen method can no longer ship the cart (shipping_method_unavailable), a code\'s uses are taken (promotion_limit_reached) '
+          + 'or it cannot be combined (promotion_not_combinable), or the cart is already checked out, in checkout or expired (cart_not_active, cart_expired)' },
+        422: { description: 'No address (shipping_address_required) or no method chosen (shipping_method_required), a code the cart holds no longer applies '
+          + '(promotion_expired, promotion_not_started, promotion_minimum_not_met, promotion_not_applicable), the cart is empty (cart_empty) or holds a line '
+          + 'no longer for sale or without a price in its currency (product_unavailable, no_price_in_currency), or this Idempotency-Key was used for '
+          + 'another request (idempotency_key_reused)' },
         429: { description: 'Too many checkouts from this address or customer, or too many declined payments on this cart, customer or address; see Retry-After' },
         503: { description: 'The order service did not answer in time: the order is saved, and retrying the same request with the same '
           + 'Idempotency-Key is safe (it continues this order, never places a second one); see Retry-After' } },
@@ -76,6 +79,7 @@ export function checkoutRoutes(deps: CheckoutDeps) {
           // The order's one token, the same on every replay (src/auth/order-tokens.ts); null once support revoked it.
           accessToken: placed.accessSecret ? deps.orderTokens.mint(placed.orderId, placed.accessSecret) : null,
           payment: { status: state.payment.status, nextAction: state.payment.nextAction, declineCode: state.payment.declineCode },
+          ...(state.failure ? { failure: state.failure } : {}),
           links: { self: `/orders/${placed.orderId}`, cancel: `/orders/${placed.orderId}/cancel` },
         };
         answered({ outcome: state.payment.status });
@@ -112,7 +116,8 @@ function idempotencyKeyOf(ctx: Context): string {
 /** The same input the checkout workflow gets whoever starts it (this route, a retry, a test). */
 export function checkoutInputOf(placed: PlacedOrder, paymentActionTimeout: string, fulfillment?: AppDeps['fulfillment']): CheckoutInput {
   return { orderId: placed.orderId, customerId: placed.customerId, currency: placed.currency, totalAmount: placed.totalAmount,
-    lines: placed.lines, paymentMethod: placed.paymentMethod, notifyBySms: placed.notifyBySms, paymentActionTimeout,
+    lines: placed.lines, ...(placed.promotions.length ? { promotions: placed.promotions } : {}),
+    paymentMethod: placed.paymentMethod, notifyBySms: placed.notifyBySms, paymentActionTimeout,
     autoPack: fulfillment?.autoPack ?? true, trackingPollEvery: fulfillment?.trackingPollEvery, trackingStallAfter: fulfillment?.trackingStallAfter,
     afterSalesWindow: fulfillment?.afterSalesWindow };
 }
