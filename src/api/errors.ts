@@ -6,6 +6,7 @@
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
 import { DomainError, ErrorCode } from '../domain/errors';
+import { dataRejection } from '../store/errors';
 
 /** Every code a caller can see, and its status: a new code does not compile until it has one here. */
 const STATUS: Record<ErrorCode, number> = {
@@ -130,6 +131,14 @@ export function sendError(ctx: Context, code: ErrorCode, message: string, detail
     requestId: ctx.state.requestId as string | undefined } };
 }
 
+/** The status errorMiddleware answers an error with (the router reports it against the route's document). */
+export function statusOfError(err: unknown): number {
+  if (err instanceof DomainError) return httpStatusOf(err.code);
+  const status = (err as { status?: number }).status;
+  if (status === 413 || status === 415 || status === 400) return status;
+  return dataRejection(err)?.kind === 'data_exception' ? 400 : 500;
+}
+
 export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
   try {
     await next();
@@ -148,6 +157,12 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
       sendError(ctx, ErrorCode.InvalidJson, 'The request body is not valid JSON.', { reason: (err as Error).message });
     } else if (status === 415) {
       sendError(ctx, ErrorCode.UnsupportedMediaType, 'Send the request body as application/json.');
+    } else if (dataRejection(err)?.kind === 'data_exception') {
+      // A value the request carried that PostgreSQL cannot take (a time zone offset out of range, a date before its
+      // calendar, a number past its type): the statement failed, nothing was written, and the client's data is at fault.
+      const rejected = dataRejection(err)!;
+      ctx.state.logger?.warn({ err, sqlState: rejected.sqlState }, 'the database refused a value of the request; answered 400');
+      sendError(ctx, ErrorCode.ValidationFailed, `A value in the request cannot be stored: ${rejected.message}.`, { sqlState: rejected.sqlState });
     } else {
       ctx.state.logger?.error({ err }, 'request failed with an unexpected error; answered 500');
       sendError(ctx, ErrorCode.Internal, 'Something went wrong on our side. The request id in this response helps support find it.');

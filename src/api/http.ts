@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { enforceAccess, enforceOrderToken, type Access, type AccessDeps } from './access';
 import { refuseUnstorable, refuseUnstorableRequest } from './boundary';
-import { httpStatusOf } from './errors';
+import { statusOfError } from './errors';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export type { Access };
@@ -83,13 +83,6 @@ export function mount(router: Router, routes: AnyRoute[], deps: AccessDeps, answ
       await spec.handler(ctx, { params, query, body, raw: (ctx.state.rawBody as Buffer | undefined) ?? Buffer.alloc(0) });
     });
   }
-}
-
-/** The status the error middleware (src/api/errors.ts) will answer an error with. */
-function statusOfError(err: unknown): number {
-  if (err instanceof DomainError) return httpStatusOf(err.code);
-  const status = (err as { status?: number }).status;
-  return status === 413 || status === 415 || status === 400 ? status : 500;
 }
 
 /** The body as sent, for a route that checks a signature over it; its text passes the boundary first. */

@@ -270,3 +270,21 @@ describe('what the fuzzer found', () => {
     expect(doc.paths['/admin/orders/{id}/hold'].post.parameters.find((p: { name: string }) => p.name === 'Idempotency-Key').schema.pattern).toMatch(/0-9a-f/);
   });
 });
+
+describe('a value the database cannot take, found by the fuzzer', () => {
+  it('a promotion starting at a time zone offset PostgreSQL refuses (+21:33) is a 400, not a 500, and nothing is written', async () => {
+    const catalog = staffAs('catalog');
+    const [before] = await world.db.orm.em.fork().getConnection().execute('select count(*)::int as n from promotions');
+    const created = await world.api.request('POST', '/admin/pricing/promotions', { headers: catalog,
+      body: { name: 'Odd offset', kind: 'percentage', percent: 10, startsAt: '0397-10-10T22:43:35+21:33' } });
+    expect([created.status, created.body.error.code]).toEqual([400, 'validation_failed']);
+    expect(created.body.error.message).toMatch(/cannot be stored/);
+    const [after] = await world.db.orm.em.fork().getConnection().execute('select count(*)::int as n from promotions');
+    expect(after.n).toBe(before.n);
+    const ok = await world.api.request('POST', '/admin/pricing/promotions', { headers: catalog, body: { name: 'Fine', kind: 'percentage', percent: 10 } });
+    expect(ok.status).toBe(201);
+    const patched = await world.api.request('PATCH', `/admin/pricing/promotions/${ok.body.id}`, { headers: { ...catalog, 'If-Match': `"${ok.body.version}"` },
+      body: { startsAt: '0397-10-10T22:43:35+21:33', usageLimit: 197 } });
+    expect([patched.status, patched.body.error.code]).toEqual([400, 'validation_failed']);
+  });
+});
