@@ -113,7 +113,7 @@ const schema = z.object({
   API_DRAIN_DELAY: duration.default('5s'),
   WORKER_SHUTDOWN_GRACE: duration.default('10s'),
   // The worker's memory and concurrency (workers/worker.ts; defaults sized for a 1 GB container, docs/configuration.md).
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(500),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(300),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1000).default(40),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(50),
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(50),
@@ -181,7 +181,7 @@ const EXPECTED: Partial<Record<keyof Config, string>> = {
   PUBLIC_BASE_URL: 'an absolute URL such as https://shop.example.com',
   API_DRAIN_DELAY: 'a duration such as 0s, 5s or 500ms',
   WORKER_SHUTDOWN_GRACE: 'a duration such as 10s or 1m',
-  WORKER_MAX_CACHED_WORKFLOWS: 'a whole number of workflows from 0 (no cache) to 100000, such as 500',
+  WORKER_MAX_CACHED_WORKFLOWS: 'a whole number of workflows from 0 (no cache) to 100000, such as 300',
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: 'a whole number from 2 to 1000, such as 40',
   WORKER_MAX_CONCURRENT_ACTIVITIES: 'a whole number from 1 to 1000, such as 50',
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: 'a whole number from 1 to 1000, such as 50',

@@ -114,7 +114,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
 
 /**
  * How many workflows the worker keeps in memory and how much it runs at once (WORKER_MAX_*). A
- * cached workflow costs its V8 context and state (about 355 KB for an idle parcel, measured by
+ * cached workflow costs its V8 context and state (about 400 KB for an idle parcel, measured by
  * bench/tracking); a workflow evicted from the cache is replayed from its history on its next task,
  * so the cache bounds memory, not the number of workflows the worker serves. The defaults fit a
  * 1 GB container: docs/configuration.md says how they were sized.
