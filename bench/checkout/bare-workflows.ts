@@ -24,6 +24,9 @@
  *     recordShipped
  *     sendOrderNotification(shipped)         step
  *
+ * `bareToHandOver(id)`: the same up to the hand-over (the fulfillment mirror allocates, reports and
+ * ends), for the topology mode (topology.ts), whose orders stop there.
+ *
  * Keep it in step with the saga: when the happy path gains or loses an activity, a child or a
  * signal, change this file to match and say so in the README.
  */
@@ -64,4 +67,22 @@ export async function bareFulfillment(orderId: string): Promise<void> {
   const parent = workflowInfo().parent;
   if (parent) await getExternalWorkflowHandle(parent.workflowId).signal(progressSignal, 'dispatching');
   for (const name of ['capture', 'commit', 'shipped', 'notify_shipped']) await step(orderId, name);
+}
+
+export async function bareToHandOver(orderId: string): Promise<void> {
+  let stage = '';
+  setHandler(progressSignal, (next) => {
+    stage = next;
+  });
+  await step(orderId, 'reserve');
+  await executeChild(bareChild, { workflowId: `bare-payment-${orderId}`, args: [orderId] });
+  for (const name of ['confirm', 'notify', 'hand_over']) await step(orderId, name);
+  await executeChild(bareFulfillmentStart, { workflowId: `bare-fulfillment-${orderId}`, args: [orderId] });
+  if (stage !== 'allocated') throw new Error(`bare-fulfillment-${orderId} did not report its allocation`);
+}
+
+export async function bareFulfillmentStart(orderId: string): Promise<void> {
+  await step(orderId, 'allocate');
+  const parent = workflowInfo().parent;
+  if (parent) await getExternalWorkflowHandle(parent.workflowId).signal(progressSignal, 'allocated');
 }

@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client as PgClient } from 'pg';
 import type { Client } from '@temporalio/client';
-import { bare, flat } from './bare-workflows';
+import { bare, bareToHandOver, flat } from './bare-workflows';
 
 export interface Timed {
   id: string; startedAt: number; answeredAt?: number; doneAt: number;
@@ -31,6 +31,8 @@ const SHIPPING_ADDRESS = { name: 'Ada Lovelace', line1: '12 St James Square', ci
 const WATCH_INTERVAL_MS = 10;
 /** The order's parcel has left (the benchmark's end of the pipeline); tracking may already have moved it on. */
 export const DISPATCHED = ['shipped', 'delivered', 'returned'];
+/** Handed over to fulfillment, or further on: where the topology mode (topology.ts) ends, its warehouse never packing. */
+export const HANDED_OVER = ['awaiting_fulfillment', ...DISPATCHED];
 const FAILED = ['failed', 'cancelled'];
 /** A checkout or bare workflow that is not done by then has stalled: the run stops with an error. */
 const DONE_TIMEOUT_MS = 60_000;
@@ -80,13 +82,13 @@ export async function checkout(api: string, cartId: string, watcher: OrderWatche
 }
 
 /** Starts a yardstick workflow (the structural mirror, or `flat` with `steps` activities) and waits for its result. */
-export async function bareRun(client: Client, taskQueue: string, shape: { flatSteps?: number }, runId: string, i: number): Promise<Timed> {
+export async function bareRun(client: Client, taskQueue: string, shape: { flatSteps?: number; toHandOver?: boolean }, runId: string, i: number): Promise<Timed> {
   const id = `${runId}-${i}`;
   const startedAt = Date.now();
   const timeout = `${DONE_TIMEOUT_MS}ms`;
-  const handle = shape.flatSteps === undefined
-    ? await client.workflow.start(bare, { workflowId: `bare-${id}`, taskQueue, args: [id], workflowExecutionTimeout: timeout })
-    : await client.workflow.start(flat, { workflowId: `flat-${id}`, taskQueue, args: [id, shape.flatSteps], workflowExecutionTimeout: timeout });
+  const handle = shape.flatSteps !== undefined
+    ? await client.workflow.start(flat, { workflowId: `flat-${id}`, taskQueue, args: [id, shape.flatSteps], workflowExecutionTimeout: timeout })
+    : await client.workflow.start(shape.toHandOver ? bareToHandOver : bare, { workflowId: `bare-${id}`, taskQueue, args: [id], workflowExecutionTimeout: timeout });
   await handle.result();
   return { id, startedAt, doneAt: Date.now() };
 }
@@ -97,12 +99,13 @@ export class OrderWatcher {
   private timer?: NodeJS.Timeout;
   private polls = 0;
 
-  private constructor(private readonly pg: PgClient) {}
+  private constructor(private readonly pg: PgClient, private readonly endStatuses: string[]) {}
 
-  static async connect(databaseUrl: string): Promise<OrderWatcher> {
+  /** `endStatuses`: the statuses that end an order's run (dispatched, or HANDED_OVER for the topology mode). */
+  static async connect(databaseUrl: string, endStatuses: string[] = DISPATCHED): Promise<OrderWatcher> {
     const pg = new PgClient({ connectionString: databaseUrl });
     await pg.connect();
-    return new OrderWatcher(pg);
+    return new OrderWatcher(pg, endStatuses);
   }
 
   get queries(): number {
@@ -121,17 +124,17 @@ export class OrderWatcher {
     try {
       const { rows } = await this.pg.query<{ id: string; status: string }>(
         `select id::text, status from orders where id = any($1::uuid[]) and status = any($2::text[])`,
-        [[...this.waiting.keys()], [...DISPATCHED, ...FAILED]]);
+        [[...this.waiting.keys()], [...this.endStatuses, ...FAILED]]);
       for (const { id, status } of rows) {
         const waiter = this.waiting.get(id);
         this.waiting.delete(id);
-        if (DISPATCHED.includes(status)) waiter?.resolve();
-        else waiter?.reject(new Error(`order ${id} ended ${status} instead of being dispatched`));
+        if (this.endStatuses.includes(status)) waiter?.resolve();
+        else waiter?.reject(new Error(`order ${id} ended ${status}`));
       }
       for (const [id, waiter] of this.waiting) {
         if (Date.now() - waiter.since > DONE_TIMEOUT_MS) {
           this.waiting.delete(id);
-          waiter.reject(new Error(`order ${id} was not dispatched within ${DONE_TIMEOUT_MS / 1000} s`));
+          waiter.reject(new Error(`order ${id} did not reach ${this.endStatuses[0]} within ${DONE_TIMEOUT_MS / 1000} s`));
         }
       }
     } catch (err) {

@@ -11,6 +11,7 @@
  * non-zero only if it crashes or the orders did not end as they should.
  *
  *   npm run bench:checkout -- --orders 120 --concurrency 10 --paced 30 --rate 2 (orders/s, or auto) --warmup 10 --workers 1
+ *   npm run bench:checkout -- --stack   the production topology instead (bench/checkout/topology.ts)
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -27,6 +28,7 @@ import { runBench } from '../lib/run';
 import { orderCost, type OrderCost } from '../lib/order-cost';
 import { addCosts, CLOUD_USD_PER_MILLION_ACTIONS, describeCost, workflowCost, type WorkflowCost } from '../lib/workflow-cost';
 import { CheckoutBenchStack } from './stack';
+import { benchTopology } from './topology';
 
 const TASK_QUEUE = 'bench-checkout';
 const BARE_TASK_QUEUE = 'bench-bare';
@@ -41,7 +43,7 @@ interface Phase { kind: Kind; mode: 'closed' | 'paced'; results: Timed[]; wallMs
 const args = parseArgs({ options: {
   orders: { type: 'string', default: '120' }, concurrency: { type: 'string', default: '10' },
   rate: { type: 'string', default: '2' }, paced: { type: 'string', default: '30' }, warmup: { type: 'string', default: '10' },
-  workers: { type: 'string', default: '1' }, dump: { type: 'boolean', default: false },
+  workers: { type: 'string', default: '1' }, dump: { type: 'boolean', default: false }, stack: { type: 'boolean', default: false },
 } }).values;
 const N = positive('orders', args.orders);
 const CONCURRENCY = positive('concurrency', args.concurrency);
@@ -302,5 +304,10 @@ function positive(name: string, raw: string | undefined): number {
   return n;
 }
 
-const stack = new CheckoutBenchStack();
-runBench(stack, () => main(stack), DEADLINE_MS);
+if (args.stack) {
+  // The production topology instead of the dev server (bench/checkout/topology.ts).
+  benchTopology({ orders: N, concurrency: CONCURRENCY, warmup: WARMUP });
+} else {
+  const stack = new CheckoutBenchStack();
+  runBench(stack, () => main(stack), DEADLINE_MS);
+}
