@@ -3,10 +3,15 @@
  * moves every step makes on it: record a timeline entry, run a step, set the status, stop or wait
  * between two steps. The updates and signals that act on it are in order-handlers.ts.
  */
-import { CancellationScope, CancelledFailure, condition, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, CancelledFailure, condition, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
 import type { ActorReason, OrderState, OrderStatus, TimelineEntry } from '../src/contracts/order';
 import { OrderStatusAttr } from '../src/contracts/temporal';
+import { COMPENSATION } from './policies';
 import { Saga } from './saga';
+
+/** Support's notice that a rollback step can never succeed: retried until it is raised, like the undos. */
+const notices = proxyActivities<Activities>(COMPENSATION);
 
 /** Each step in plain words, for the UI's current details (ids and statuses only: no customer data). */
 const STEP_IN_WORDS: Record<string, string> = {
@@ -63,7 +68,8 @@ export function createOrderState(orderId: string, work: CancellationScope): Orde
     saga: new Saga((step, status, detail) => {
       order.rollingBack = true;
       order.record(step, status, detail);
-    }),
+    }, (step, error) => notices.noticeRollbackStepFailed.executeWithOptions(
+      { summary: `Tell support that "${step}" of order ${orderId} failed for good` }, [{ orderId, step, error }])),
     record(step, status, detail) {
       state.timeline.push({ step, status, at: new Date().toISOString(), ...(detail ? { detail } : {}) });
       state.pendingCompensations = order.rollingBack ? order.saga.pending() : [];
