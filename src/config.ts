@@ -118,12 +118,21 @@ const schema = z.object({
   // Lifecycle: how a stop signal is handled (src/api/server.ts, workers/worker.ts).
   API_DRAIN_DELAY: duration.default('5s'),
   WORKER_SHUTDOWN_GRACE: duration.default('10s'),
+  // The worker's memory and concurrency (workers/worker.ts; defaults sized for a 1 GB container, docs/configuration.md).
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(300),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1000).default(40),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(50),
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(50),
   // Observability: metrics (the worker's Temporal SDK exporter) and OpenTelemetry tracing.
   WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   WORKER_METRICS_PORT: port.optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
 }).superRefine((c, ctx) => {
+  if (c.WORKER_MAX_CACHED_WORKFLOWS > 0 && c.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS > c.WORKER_MAX_CACHED_WORKFLOWS) {
+    // The SDK would quietly lower it; say so instead.
+    ctx.addIssue({ code: 'custom', path: ['WORKER_MAX_CONCURRENT_WORKFLOW_TASKS'], message: 'a number no larger than WORKER_MAX_CACHED_WORKFLOWS (a workflow task runs in the cache)' });
+  }
   if (!meetsOwaspMinimum({ memoryKiB: c.ARGON2_MEMORY_KIB, iterations: c.ARGON2_ITERATIONS })) {
     ctx.addIssue({ code: 'custom', path: ['ARGON2_MEMORY_KIB'], message: 'with ARGON2_ITERATIONS, at least one of OWASP\'s argon2id minimums '
       + `(${OWASP_MINIMUMS.map((m) => `${m.memoryKiB} KiB x ${m.iterations}`).join(', ')})` });
@@ -187,6 +196,10 @@ const EXPECTED: Partial<Record<keyof Config, string>> = {
   PUBLIC_BASE_URL: 'an absolute URL such as https://shop.example.com',
   API_DRAIN_DELAY: 'a duration such as 0s, 5s or 500ms',
   WORKER_SHUTDOWN_GRACE: 'a duration such as 10s or 1m',
+  WORKER_MAX_CACHED_WORKFLOWS: 'a whole number of workflows from 0 (no cache) to 100000, such as 300',
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: 'a whole number from 2 to 1000, such as 40',
+  WORKER_MAX_CONCURRENT_ACTIVITIES: 'a whole number from 1 to 1000, such as 50',
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: 'a whole number from 1 to 1000, such as 50',
   WORKER_METRICS_PORT: 'a port number from 0 to 65535',
   OTEL_EXPORTER_OTLP_ENDPOINT: 'the base URL of an OTLP/HTTP collector, such as http://otel-collector:4318',
   CARRIER_WEBHOOK_SECRET: 'the secret shared with the carrier for signing webhooks, at least 16 characters',

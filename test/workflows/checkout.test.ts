@@ -70,7 +70,8 @@ async function recordHistories(orderId: string): Promise<void> {
  */
 async function stopEverything(handle: WorkflowHandle<typeof checkout>, orderId: string): Promise<void> {
   const state = await handle.query(statusQuery).catch(() => undefined);
-  if (state?.status === 'awaiting_fulfillment') await untilTimeline(handle, 'fulfillment_allocated').catch(() => undefined);
+  // The fulfillment child's first report: 'allocated' when it waits for the warehouse, 'dispatching' when it packs at once.
+  if (state?.status === 'awaiting_fulfillment') await untilTimeline(handle, /^fulfillment_(allocated|dispatching)$/).catch(() => undefined);
   for (let round = 0; round < 2; round++) {
     for (const id of await openWorkflowIds(orderId)) {
       const child = env.client.workflow.getHandle(id);
@@ -85,11 +86,11 @@ async function openWorkflowIds(orderId: string): Promise<string[]> {
   return [workflowIds.checkout(orderId), workflowIds.payment(orderId), workflowIds.fulfillment(orderId), ...shipments.map((s) => workflowIds.shipment(s.id))];
 }
 
-async function untilTimeline(handle: WorkflowHandle<typeof checkout>, step: string): Promise<OrderState> {
+async function untilTimeline(handle: WorkflowHandle<typeof checkout>, step: string | RegExp): Promise<OrderState> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const state = await handle.query(statusQuery);
-    if (state.timeline.some((t) => t.step === step)) return state;
+    if (state.timeline.some((t) => (typeof step === 'string' ? t.step === step : step.test(t.step)))) return state;
     if (Date.now() > deadline) throw new Error(`no ${step} in the timeline: ${JSON.stringify(state.timeline)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
