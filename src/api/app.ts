@@ -28,6 +28,8 @@ import { meRoutes } from './routes/me';
 import { myAddressRoutes } from './routes/my-addresses';
 import { myOrderRoutes } from './routes/my-orders';
 import { orderRoutes } from './routes/orders';
+import { orderEventRoutes } from './routes/order-events';
+import { OrderEventHub } from './order-event-hub';
 import { productRoutes } from './routes/products';
 import { shipmentRoutes } from './routes/shipments';
 import { simulatedPaymentRoutes } from './routes/simulated-payments';
@@ -40,7 +42,7 @@ export type { AppDeps, AppOptions };
 
 export function allRoutes(deps: AppDeps, hasher = new PasswordHasher(deps.accounts.argon2)): AnyRoute[] {
   return [
-    ...healthRoutes(deps), ...metricsRoutes(), ...productRoutes(deps), ...cartRoutes(deps), ...checkoutRoutes(deps), ...orderRoutes(deps),
+    ...healthRoutes(deps), ...metricsRoutes(), ...productRoutes(deps), ...cartRoutes(deps), ...checkoutRoutes(deps), ...orderRoutes(deps), ...orderEventRoutes(deps),
     ...shipmentRoutes(), ...carrierWebhookRoutes(deps),
     ...accountRoutes(deps, hasher), ...meRoutes(deps, hasher), ...myAddressRoutes, ...myOrderRoutes(deps),
     ...adminCatalogProductRoutes(deps.images), ...adminCatalogTaxonomyRoutes(), ...adminCatalogImageRoutes(deps.images, deps.imageMaxBytes),
@@ -53,7 +55,8 @@ export function allRoutes(deps: AppDeps, hasher = new PasswordHasher(deps.accoun
 export function buildApp(options: AppOptions): Koa {
   // Secrets and URLs come from the validated config (src/api/server.ts passes them); a webhook whose secret is absent answers 503.
   const deps: AppDeps = { ...options, taskQueue: options.taskQueue ?? TASK_QUEUE, paymentActionTimeout: options.paymentActionTimeout ?? '15 minutes',
-    limits: new RateLimits(options.orm, options.rateLimits), accounts: options.accounts ?? accountSettings() };
+    limits: new RateLimits(options.orm, options.rateLimits), accounts: options.accounts ?? accountSettings(),
+    orderEvents: options.orderEvents ?? new OrderEventHub(options.orm, options.logger) };
   const app = new Koa();
   // X-Forwarded-For is believed only as far as the proxies we run: its last TRUST_PROXY_HOPS entries were written by them;
   // anything to their left came from the client and could be forged (src/api/rate-limits.ts, clientIp).

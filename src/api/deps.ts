@@ -6,6 +6,7 @@ import type { SimulatedPaymentProvider } from '../integrations/simulated/payment
 import type { AccountSettings } from '../accounts/settings';
 import type { ImageStorage } from '../integrations/image-storage';
 import type { LimitSettings, RateLimits } from './rate-limits';
+import type { OrderEventHub } from './order-event-hub';
 
 export interface AppDeps {
   orm: MikroORM;
@@ -41,8 +42,10 @@ export interface AppDeps {
   isShuttingDown?: () => boolean;
   /** Customer accounts: password cost, session lifetimes, e-mailed links (ARGON2_*, SESSION_*, *_LINK_TTL, STOREFRONT_URL). */
   accounts: AccountSettings;
+  /** Pushes orders' timelines to the pages following them (GET /orders/:id/events); its owner closes it (startApi does). */
+  orderEvents: OrderEventHub;
 }
 
 /** Defaults for what older callers may leave out; the limits come as settings (RATE_LIMIT_*), made into counters by buildApp. */
-export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'limits' | 'accounts'>
-  & Partial<Pick<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'accounts'>> & { rateLimits?: LimitSettings };
+export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'limits' | 'accounts' | 'orderEvents'>
+  & Partial<Pick<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'accounts' | 'orderEvents'>> & { rateLimits?: LimitSettings };

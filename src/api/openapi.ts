@@ -81,7 +81,8 @@ function responsesOf(r: AnyRoute, toSchema: (schema: z.ZodType) => unknown): Rec
   const responses: Record<string, unknown> = {};
   for (const [status, res] of Object.entries(r.responses)) {
     const headers = res.headers && Object.fromEntries(Object.entries(res.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }]));
-    responses[status] = { description: res.description, ...(res.schema ? { content: { 'application/json': { schema: toSchema(res.schema) } } } : {}),
+    responses[status] = { description: res.description,
+      ...(res.schema ? { content: { [res.contentType ?? 'application/json']: { schema: toSchema(res.schema) } } } : {}),
       ...(headers ? { headers } : {}) };
   }
   responses.default = { description: 'An error; see the code field.', content: { 'application/json': { schema: toSchema(errorBodySchema) } } };

@@ -12,6 +12,7 @@ import { buildApp } from './app';
 import { createImageStorage, defaultImageDir, type ImageStorageSettings } from '../integrations/image-storage';
 import { parseDigests } from './access';
 import { limitSettingsFromConfig } from './rate-limits';
+import { OrderEventHub } from './order-event-hub';
 
 export interface ApiServer {
   url: string;
@@ -51,7 +52,9 @@ const IN_FLIGHT_GRACE_MS = 20_000;
 
 export async function startApi({ config, orm, temporal, logger, payments, drainDelayMs = 0 }: ApiDeps): Promise<ApiServer> {
   let shuttingDown = false;
+  const orderEvents = new OrderEventHub(orm, logger);
   const app = buildApp({
+    orderEvents,
     orm, temporal, logger,
     metricsTokenDigests: parseDigests(config.METRICS_TOKEN_SHA256),
     taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -85,6 +88,8 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
           logger.info({ drainDelayMs }, 'API draining: /readyz answers 503 while requests are still served');
           await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
         }
+        // Live order pages hold their streams open: end them, and their browsers reconnect to another replica.
+        await orderEvents.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         logger.info('API listener closed: no new connections; finishing the requests in flight');

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { buildApp, type AppOptions } from '../../src/api/app';
+import { OrderEventHub } from '../../src/api/order-event-hub';
 import { SimulatedPaymentProvider } from '../../src/integrations/simulated/payments';
 import { ensureStaffKey } from '../../src/store/staff';
 import type { StaffRole } from '../../src/domain/staff';
@@ -43,6 +44,8 @@ export interface TestApi {
   url: string;
   request(method: string, path: string, opts?: { body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<ApiResponse>;
   close(): Promise<void>;
+  /** The app's order timeline hub (GET /orders/:id/events), to count its reads. */
+  orderEvents: OrderEventHub;
 }
 
 export interface ApiResponse {
@@ -103,8 +106,9 @@ export async function startTestApi(orm: MikroORM, options: TestApiOptions = {}):
   // A real client of the harness's dev server, shared by every request of this app (as in production).
   const temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
   await seedStaffKeys(orm);
+  const orderEvents = new OrderEventHub(orm, logger);
   const app = buildApp({
-    orm, logger, rateLimits: options.rateLimits,
+    orm, logger, orderEvents, rateLimits: options.rateLimits,
     temporal: options.temporalClient ? { client: options.temporalClient, ping: temporal.ping } : temporal,
     taskQueue: options.taskQueue, paymentActionTimeout: options.paymentActionTimeout,
     simulatedPayments: options.simulatedPayments === false ? undefined : new SimulatedPaymentProvider(orm),
@@ -117,7 +121,7 @@ export async function startTestApi(orm: MikroORM, options: TestApiOptions = {}):
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url,
+    url, orderEvents,
     request: async (method, path, opts = {}) => {
       const headers: Record<string, string> = { ...opts.headers };
       let body: string | undefined = opts.rawBody;
@@ -136,6 +140,7 @@ export async function startTestApi(orm: MikroORM, options: TestApiOptions = {}):
       return { status: res.status, headers: res.headers, body: parsed };
     },
     close: async () => {
+      await orderEvents.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await temporal.connection.close();
     },
