@@ -29,6 +29,8 @@ import { myAddressRoutes } from './routes/my-addresses';
 import { myOrderRoutes } from './routes/my-orders';
 import { orderRoutes } from './routes/orders';
 import { orderEventRoutes } from './routes/order-events';
+import { storefrontConfigRoutes } from './routes/storefront-config';
+import { storefront } from './storefront';
 import { OrderEventHub } from './order-event-hub';
 import { productRoutes } from './routes/products';
 import { shipmentRoutes } from './routes/shipments';
@@ -43,13 +45,30 @@ export type { AppDeps, AppOptions };
 export function allRoutes(deps: AppDeps, hasher = new PasswordHasher(deps.accounts.argon2)): AnyRoute[] {
   return [
     ...healthRoutes(deps), ...metricsRoutes(), ...productRoutes(deps), ...cartRoutes(deps), ...checkoutRoutes(deps), ...orderRoutes(deps), ...orderEventRoutes(deps),
-    ...shipmentRoutes(), ...carrierWebhookRoutes(deps),
+    ...shipmentRoutes(), ...carrierWebhookRoutes(deps), ...storefrontConfigRoutes(deps),
     ...accountRoutes(deps, hasher), ...meRoutes(deps, hasher), ...myAddressRoutes, ...myOrderRoutes(deps),
     ...adminCatalogProductRoutes(deps.images), ...adminCatalogTaxonomyRoutes(), ...adminCatalogImageRoutes(deps.images, deps.imageMaxBytes),
     ...adminInventoryRoutes(), ...warehouseRoutes(deps), ...adminOrderRoutes(deps), ...adminNoticeRoutes(), ...adminStaffRoutes(),
     // The simulated provider's 3-D Secure page: mounted only when it is the provider in use (never with Stripe; production refuses it unless allowed).
     ...(deps.simulatedPayments ? simulatedPaymentRoutes({ ...deps, simulatedPayments: deps.simulatedPayments }) : []),
   ];
+}
+
+const OPENAPI_INFO = { title: 'Commerce API', version: '0.1.0' };
+
+function openApiRoute(document: () => Record<string, unknown>): AnyRoute {
+  return route({
+    method: 'get', path: '/openapi.json', tag: 'operations', access: 'public', summary: 'This document: every route, its input, its answers and who may call it',
+    responses: { 200: { description: 'OpenAPI 3.1' } },
+    handler: async (ctx) => {
+      ctx.body = document();
+    },
+  });
+}
+
+/** The OpenAPI document an app built from `deps` serves at /openapi.json (the storefront's client types are generated from it). */
+export function apiDocument(deps: AppDeps): Record<string, unknown> {
+  return openApiDocument([...allRoutes(deps), openApiRoute(() => ({})), ...providerWebhookRoutes(deps)], OPENAPI_INFO);
 }
 
 export function buildApp(options: AppOptions): Koa {
@@ -63,15 +82,9 @@ export function buildApp(options: AppOptions): Koa {
   app.proxy = (deps.trustProxyHops ?? 0) > 0;
   app.maxIpsCount = deps.trustProxyHops ?? 0;
   let openapi: Record<string, unknown> = {};
-  const routes = [...allRoutes(deps), route({
-    method: 'get', path: '/openapi.json', tag: 'operations', access: 'public', summary: 'This document: every route, its input, its answers and who may call it',
-    responses: { 200: { description: 'OpenAPI 3.1' } },
-    handler: async (ctx) => {
-      ctx.body = openapi;
-    },
-  })];
+  const routes = [...allRoutes(deps), openApiRoute(() => openapi)];
   const webhooks = providerWebhookRoutes(deps);
-  openapi = openApiDocument([...routes, ...webhooks], { title: 'Commerce API', version: '0.1.0' });
+  openapi = openApiDocument([...routes, ...webhooks], OPENAPI_INFO);
   const router = new Router();
   const access = { metricsTokenDigests: deps.metricsTokenDigests, sessionIdleMs: deps.accounts.sessionIdleMs };
   mount(router, routes, access);
@@ -95,6 +108,7 @@ export function buildApp(options: AppOptions): Koa {
     }
   });
   app.use(errorMiddleware);
+  if (deps.storefrontDir) app.use(storefront(deps.storefrontDir, deps.logger));
   // Provider webhooks check signatures over the exact bytes sent: they read the body themselves, ahead of the JSON parser.
   app.use(webhookRouter.routes());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '100kb', encoding: 'utf-8' }));

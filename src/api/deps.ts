@@ -44,6 +44,10 @@ export interface AppDeps {
   accounts: AccountSettings;
   /** Pushes orders' timelines to the pages following them (GET /orders/:id/events); its owner closes it (startApi does). */
   orderEvents: OrderEventHub;
+  /** The built storefront served at /shop (STOREFRONT_DIR); none: not served (tests of the API alone). */
+  storefrontDir?: string;
+  /** Stripe's publishable key (STRIPE_PUBLISHABLE_KEY), handed to the storefront for Stripe Elements. */
+  stripePublishableKey?: string;
 }
 
 /** Defaults for what older callers may leave out; the limits come as settings (RATE_LIMIT_*), made into counters by buildApp. */

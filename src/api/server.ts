@@ -13,6 +13,7 @@ import { createImageStorage, defaultImageDir, type ImageStorageSettings } from '
 import { parseDigests } from './access';
 import { limitSettingsFromConfig } from './rate-limits';
 import { OrderEventHub } from './order-event-hub';
+import { defaultStorefrontDir } from './storefront';
 
 export interface ApiServer {
   url: string;
@@ -25,7 +26,7 @@ export interface ApiDeps {
     | 'FULFILLMENT_AUTO_PACK' | 'TRACKING_POLL_EVERY' | 'TRACKING_STALL_AFTER' | 'AFTER_SALES_WINDOW'
     | 'CARRIER_WEBHOOK_SECRET' | 'STRIPE_WEBHOOK_SECRET' | 'TWILIO_AUTH_TOKEN' | 'PUBLIC_BASE_URL' | 'IMAGE_MAX_BYTES' | ImageStorageSettings
     | 'ARGON2_MEMORY_KIB' | 'ARGON2_ITERATIONS' | 'ARGON2_PARALLELISM' | 'SESSION_IDLE_TIMEOUT' | 'SESSION_MAX_AGE'
-    | 'PASSWORD_RESET_LINK_TTL' | 'EMAIL_VERIFICATION_LINK_TTL' | 'STOREFRONT_URL'>;
+    | 'PASSWORD_RESET_LINK_TTL' | 'EMAIL_VERIFICATION_LINK_TTL' | 'STOREFRONT_URL' | 'STOREFRONT_DIR' | 'STRIPE_PUBLISHABLE_KEY'>;
   orm: MikroORM;
   temporal: { client?: Client; ping(): Promise<void> };
   logger: Logger;
@@ -68,6 +69,7 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
     rateLimits: limitSettingsFromConfig(config), trustProxyHops: config.TRUST_PROXY_HOPS,
     isShuttingDown: () => shuttingDown,
     accounts: accountSettings(config),
+    storefrontDir: config.STOREFRONT_DIR ?? defaultStorefrontDir(), stripePublishableKey: config.STRIPE_PUBLISHABLE_KEY,
   });
   const server = createServer(app.callback());
   // While draining, every answer asks the client to reconnect, which a load balancer sends elsewhere.
