@@ -15,6 +15,9 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY workers ./workers
 RUN npm run build
+# The storefront the API serves at /shop (STOREFRONT_DIR below).
+COPY web ./web
+RUN npm run build:web
 
 # Production dependencies only. The worker bundles workflows/ with webpack and swc at start-up: both
 # are dependencies of @temporalio/worker, and swc's native binary is an optional package, not a script.
@@ -28,12 +31,14 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \
     WORKER_METRICS_HOST=0.0.0.0 \
-    WORKER_METRICS_PORT=9464
+    WORKER_METRICS_PORT=9464 \
+    STOREFRONT_DIR=/app/web
 WORKDIR /app
 # Owned by root, run as the image's unprivileged `node` user (uid 1000; numeric, so a runtime that
 # enforces non-root, such as Kubernetes' runAsNonRoot, can check it): the process cannot change its own code.
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/web/dist ./web
 COPY package.json ./
 USER 1000:1000
 EXPOSE 3000 9464

@@ -13,13 +13,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { freePort } from '../temporal/dev-server';
+import { CHROMIUM_FLAGS, findChromium } from './chromium';
 import { closeOrm, createOrm } from '../db/orm';
 import { backdateCart } from '../store/cart-sweeps';
 import { createCustomer } from '../store/customers';
@@ -74,13 +75,6 @@ async function main(): Promise<void> {
     if (dev?.pid) await stopDev(dev);
     rmSync(dataDir, { recursive: true, force: true });
   }
-}
-
-function findChromium(): string {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter(Boolean) as string[];
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error('Chromium is not installed: `apt-get update && apt-get install -y chromium` (as root), or set CHROMIUM_PATH.');
-  return found;
 }
 
 async function startDev(dataDir: string, ports: { api: number; postgres: number; temporal: number; ui: number }) {
@@ -241,10 +235,6 @@ async function firstRunId(sys: System, workflowId: string): Promise<string> {
 }
 
 interface Shot { file: string; url: string; height: number; /** Text the page must show before it is taken (the UI loads its data after the page). */ shows: string }
-
-/** A new profile per run (puppeteer makes one), nothing fetched from the internet, no GPU in a container. */
-const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--hide-scrollbars'];
 
 async function screenshot(browser: Browser, shot: Shot): Promise<void> {
   const page = await browser.newPage();

@@ -1,10 +1,10 @@
 /**
  * `npm run gen:web-api`: the storefront's API types (web/src/api/schema.d.ts), generated with
  * openapi-typescript from the OpenAPI document this API serves, built here from the same route
- * declarations without a database. test/web/api-types.test.ts fails when the checked-in file is
- * not what this writes, so the storefront's types never drift from the API.
+ * declarations without a database. With `--check` it writes nothing and fails when the checked-in
+ * file differs (test/web/serving.test.ts runs it), so the storefront's types never drift from the API.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import openapiTS, { astToString } from 'openapi-typescript';
@@ -16,10 +16,10 @@ import { SimulatedPaymentProvider } from '../integrations/simulated/payments';
 import { logger } from '../logger';
 import { PROJECT_ROOT } from '../temporal/binaries';
 
-export const WEB_API_TYPES = join(PROJECT_ROOT, 'web', 'src', 'api', 'schema.d.ts');
+const WEB_API_TYPES = join(PROJECT_ROOT, 'web', 'src', 'api', 'schema.d.ts');
 
 /** The document of an API with the simulated payment provider (its 3-D Secure route is one the storefront calls). */
-export async function webApiTypes(): Promise<string> {
+async function webApiTypes(): Promise<string> {
   // Declaring the routes reads no data: a stand-in ORM is never called.
   const orm = {} as MikroORM;
   const document = apiDocument({ orm, logger, temporal: { ping: async () => undefined }, taskQueue: 'storefront-types', paymentActionTimeout: '15 minutes',
@@ -31,6 +31,11 @@ export async function webApiTypes(): Promise<string> {
 
 if (require.main === module) {
   webApiTypes().then((text) => {
+    if (process.argv.includes('--check')) {
+      if (readFileSync(WEB_API_TYPES, 'utf8') === text) return void process.stdout.write('web/src/api/schema.d.ts is up to date\n');
+      process.stderr.write('web/src/api/schema.d.ts is not what the routes describe: run `npm run gen:web-api` and commit it.\n');
+      process.exit(1);
+    }
     writeFileSync(WEB_API_TYPES, text);
     process.stdout.write(`wrote ${WEB_API_TYPES}\n`);
   }, (err: unknown) => {

@@ -1,0 +1,250 @@
+/**
+ * The storefront as a shopper uses it, in Debian's Chromium (puppeteer-core), against this file's
+ * API serving the built storefront, a real worker and database: a guest buys with a card and
+ * watches the order ship and arrive on the live page; a new customer signs up and buys; 3-D Secure
+ * completed and left to time out; a declined card; a cancel before dispatch; the pages at 375 px.
+ * Every page visited is checked with axe-core for serious or critical violations.
+ */
+import type { Browser, Page } from 'puppeteer-core';
+import { ensureWebBuilt, WEB_DIST } from '../../src/cli/build-web';
+import { insertProducts } from '../../src/db/seed';
+import { startApiWorld, stopApiWorld, type ApiWorld } from '../support/api';
+import { clickText, fill, launchBrowser, newShopper, overflowsSideways, PHONE, seriousViolations, waitForText, type Violation } from '../support/browser';
+import { placeOrder, staff, waitForOrder } from '../support/orders-api';
+
+/** Short, so the timed-out 3-D Secure test waits seconds, not minutes; long enough for a browser to click through. */
+const PAYMENT_ACTION_TIMEOUT = '12 seconds';
+
+let world: ApiWorld;
+let browser: Browser;
+let shop: string;
+
+beforeAll(async () => {
+  ensureWebBuilt();
+  world = await startApiWorld({ stock: 50, api: { paymentActionTimeout: PAYMENT_ACTION_TIMEOUT, app: { storefrontDir: WEB_DIST } } });
+  await insertProducts(world.db.orm.em.fork(), [{
+    handle: 'merino-hoodie', title: 'Merino Hoodie', description: 'A warm hoodie of merino wool.',
+    options: [{ name: 'Colour', values: ['Black', 'Navy'] }, { name: 'Size', values: ['S', 'M'] }],
+    variants: [
+      { sku: 'HOOD-BLK-S', options: { Colour: 'Black', Size: 'S' }, prices: { USD: 6800, EUR: 6200 }, onHand: 40 },
+      { sku: 'HOOD-BLK-M', options: { Colour: 'Black', Size: 'M' }, prices: { USD: 6800, EUR: 6200 }, onHand: 40 },
+      { sku: 'HOOD-NVY-S', options: { Colour: 'Navy', Size: 'S' }, prices: { USD: 6800, EUR: 6200 }, onHand: 0 },
+      { sku: 'HOOD-NVY-M', options: { Colour: 'Navy', Size: 'M' }, prices: { USD: 6800, EUR: 6200 }, onHand: 40 },
+    ],
+  }]);
+  browser = await launchBrowser();
+  shop = `${world.api.url}/shop`;
+});
+afterAll(async () => {
+  await browser?.close();
+  await stopApiWorld(world);
+});
+
+/** Collects axe's findings page by page, so one assertion at the end names every page that failed. */
+function accessibility() {
+  const found: { page: string; violations: Violation[] }[] = [];
+  return {
+    check: async (page: Page, name: string) => {
+      const violations = await seriousViolations(page);
+      if (violations.length) found.push({ page: name, violations });
+    },
+    found,
+  };
+}
+
+async function addHoodieToCart(page: Page, colour = 'Navy', size = 'M'): Promise<void> {
+  await page.goto(`${shop}/products/merino-hoodie`);
+  await waitForText(page, 'Merino Hoodie');
+  await clickText(page, colour);
+  await clickText(page, size);
+  await waitForText(page, 'In stock');
+  await clickText(page, 'Add to cart');
+  await waitForText(page, 'added to your cart');
+}
+
+async function checkOutAsGuest(page: Page, card: string): Promise<void> {
+  await page.goto(`${shop}/checkout`);
+  await waitForText(page, 'Delivery address');
+  await fill(page, 'E-mail', 'ada@example.com');
+  await fill(page, 'Full name', 'Ada Lovelace');
+  await fill(page, 'Address', '12 St James Square');
+  await fill(page, 'City', 'London');
+  await fill(page, 'Postcode', 'SW1Y 4JH');
+  await page.click(`input[value=${card}]`);
+  await clickText(page, 'Place order');
+}
+
+/** A carrier scan, as support records one by hand; retried while the parcel's tracking workflow is still starting. */
+async function recordScan(shipmentId: string, status: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const res = await world.api.request('POST', `/admin/shipments/${shipmentId}/carrier-events`, { headers: staff, body: { status, reason: 'scan' } });
+    if (res.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`the ${status} scan was refused: ${res.status} ${JSON.stringify(res.body)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Checkout (or the bank's page) has moved on to the order's page. */
+const onOrderPage = (page: Page) => page.waitForFunction('/\\/shop\\/orders\\//.test(location.href)');
+
+const orderIdOf = (page: Page) => /\/shop\/orders\/([0-9a-f-]{36})/.exec(page.url())?.[1];
+
+describe('the storefront in a browser', () => {
+  it('a guest buys with a Visa card and watches the order ship and arrive on the live order page', async () => {
+    const { page, errors } = await newShopper(browser);
+    const a11y = accessibility();
+    await page.goto(`${shop}/`);
+    await waitForText(page, 'New arrivals');
+    await a11y.check(page, 'home');
+    await addHoodieToCart(page);
+    await a11y.check(page, 'product');
+    await clickText(page, 'View cart');
+    await waitForText(page, 'Your cart');
+    await waitForText(page, '$68.00');
+    await clickText(page, '+');
+    await waitForText(page, '$136.00');
+    await a11y.check(page, 'cart');
+    await checkOutAsGuest(page, 'pm_card_visa');
+    await onOrderPage(page);
+    const orderId = orderIdOf(page)!;
+    await waitForText(page, 'Card authorized');
+    await waitForText(page, 'Sent to the warehouse');
+    await a11y.check(page, 'order');
+
+    // The warehouse packs and the carrier scans: the open page shows each step as it happens, with no reload.
+    await waitForOrder(world.api, orderId, (l) => (l.fulfillment as { stage?: string } | undefined)?.stage === 'allocated');
+    expect((await world.api.request('POST', `/warehouse/orders/${orderId}/packed`, { headers: staff, body: { packedBy: 'pat' } })).status).toBe(202);
+    await waitForText(page, 'Shipped');
+    await waitForText(page, 'Card charged');
+    const { body } = await world.api.request('GET', `/orders/${orderId}/shipments`, { headers: staff });
+    const shipmentId = body.shipments[0].id;
+    for (const status of ['in_transit', 'delivered']) await recordScan(shipmentId, status);
+    await waitForText(page, 'In transit');
+    await page.waitForFunction("/Delivered/.test(document.querySelector('h1').textContent)");
+
+    // The access link opens the order in another browser, and the page survives a reload.
+    const link = await page.$eval('a.break', (a) => (a as unknown as { href: string }).href);
+    const other = await newShopper(browser);
+    await other.page.goto(link);
+    await waitForText(other.page, 'Delivered');
+    expect(other.page.url()).not.toContain('#token');
+    await page.reload();
+    await waitForText(page, 'Delivered');
+    expect(a11y.found).toEqual([]);
+    expect([...errors, ...other.errors]).toEqual([]);
+  });
+
+  it('a new customer signs up, buys with a new address, and finds the order under "Your orders"', async () => {
+    const { page, errors } = await newShopper(browser);
+    const a11y = accessibility();
+    await addHoodieToCart(page, 'Black', 'S');
+    await page.goto(`${shop}/account/sign-up`);
+    await fill(page, 'Name', 'Grace Hopper');
+    await fill(page, 'E-mail', `grace-${Date.now()}@example.com`);
+    await fill(page, 'Password', 'a long and unusual passphrase');
+    await a11y.check(page, 'sign-up');
+    await clickText(page, 'Create account');
+    await waitForText(page, 'Your account');
+    await waitForText(page, 'Saved addresses');
+    await a11y.check(page, 'account');
+    // The guest cart came along into the account.
+    await page.goto(`${shop}/checkout`);
+    await waitForText(page, 'Signed in as');
+    await fill(page, 'Full name', 'Grace Hopper');
+    await fill(page, 'Address', '1 Navy Yard');
+    await fill(page, 'City', 'Arlington');
+    await fill(page, 'Postcode', '22202');
+    await page.select('#shipping-country', 'US');
+    await a11y.check(page, 'checkout');
+    await clickText(page, 'Place order');
+    await onOrderPage(page);
+    await waitForText(page, 'Card authorized');
+    const orderId = orderIdOf(page)!;
+    await page.goto(`${shop}/account/orders`);
+    await waitForText(page, '$68.00');
+    expect(await page.$(`a[href="/shop/orders/${orderId}"]`)).not.toBeNull();
+    await a11y.check(page, 'my orders');
+    expect(a11y.found).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('a card that asks for 3-D Secure goes through the bank\'s challenge page, and the order carries on once confirmed', async () => {
+    const { page, errors } = await newShopper(browser);
+    await addHoodieToCart(page);
+    await checkOutAsGuest(page, 'pm_card_authenticationRequired');
+    await waitForText(page, 'Confirm your payment');
+    await waitForText(page, '$68.00');
+    expect(await seriousViolations(page)).toEqual([]);
+    await clickText(page, 'Confirm payment');
+    await onOrderPage(page);
+    await waitForText(page, 'Card authorized');
+    await waitForText(page, 'Sent to the warehouse');
+    expect(errors).toEqual([]);
+  });
+
+  it('a 3-D Secure challenge left unanswered times out: the order page says the order was not placed and nothing was charged', async () => {
+    const { page, errors } = await newShopper(browser);
+    await addHoodieToCart(page);
+    await checkOutAsGuest(page, 'pm_card_authenticationRequired');
+    await waitForText(page, 'Confirm your payment');
+    await clickText(page, 'See the order');
+    await waitForText(page, 'Your bank asked you to confirm the payment');
+    await waitForText(page, 'Order not placed', 40_000);
+    await waitForText(page, 'nothing was charged');
+    expect(errors).toEqual([]);
+  });
+
+  it('a declined card says so in words, keeps the cart, and another card then goes through', async () => {
+    const { page, errors } = await newShopper(browser);
+    await addHoodieToCart(page);
+    await checkOutAsGuest(page, 'pm_card_chargeDeclined');
+    await waitForText(page, 'Your card was declined: the bank declined the card');
+    expect(page.url()).toMatch(/\/shop\/checkout$/);
+    expect(await page.$eval('.cart-link .badge', (b) => b.textContent)).toBe('1');
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.click('input[value=pm_card_visa]');
+    await clickText(page, 'Place order');
+    await onOrderPage(page);
+    await waitForText(page, 'Card authorized');
+    expect(errors).toEqual([]);
+  });
+
+  it('an order not yet dispatched is cancelled from its page: the authorization is released and the page says so', async () => {
+    const { page, errors } = await newShopper(browser);
+    await addHoodieToCart(page);
+    await checkOutAsGuest(page, 'pm_card_visa');
+    await onOrderPage(page);
+    await waitForText(page, 'Sent to the warehouse');
+    await clickText(page, 'Cancel order');
+    await clickText(page, 'Yes, cancel the order');
+    await waitForText(page, 'Order cancelled');
+    await waitForText(page, 'nothing was charged');
+    expect(await page.$('.cancel button')).toBeNull();
+    expect(errors).toEqual([]);
+  });
+
+  it('at 375 px every page of the journey fits the screen and passes axe', async () => {
+    const placed = await placeOrder(world.api, world.db);
+    const { page, errors } = await newShopper(browser, PHONE);
+    const a11y = accessibility();
+    const wide: string[] = [];
+    const visit = async (name: string, path: string, shows: string) => {
+      await page.goto(`${shop}${path}`);
+      await waitForText(page, shows);
+      if (await overflowsSideways(page)) wide.push(name);
+      await a11y.check(page, name);
+    };
+    await visit('home', '/', 'New arrivals');
+    await visit('search', '/search?q=hoodie', 'Results for');
+    await addHoodieToCart(page);
+    await visit('product', '/products/merino-hoodie', 'Add to cart');
+    await visit('cart', '/cart', 'Check out');
+    await visit('checkout', '/checkout', 'Place order');
+    await visit('sign-in', '/account/sign-in', 'Forgot your password?');
+    await visit('order', `/orders/${placed.orderId}#token=${placed.accessToken}`, 'What is happening');
+    expect(wide).toEqual([]);
+    expect(a11y.found).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+});
