@@ -4,6 +4,7 @@
  * button), and the client's API types always those of the routes (generated, checked in, compared here).
  */
 import { spawnSync } from 'node:child_process';
+import { get, type IncomingMessage } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,8 +44,8 @@ describe('the storefront served by the API', () => {
     // fetch undoes the gzip itself; the raw bytes are checked through a request that cannot.
     expect(await res.text()).toBe(script);
     const raw = await new Promise<{ encoding?: string; body: Buffer }>((resolve, reject) => {
-      require('node:http').get(`${api.url}/shop/assets/index-Ab12Cd34.js`, { headers: { 'Accept-Encoding': 'gzip' } },
-        (r: import('node:http').IncomingMessage) => {
+      get(`${api.url}/shop/assets/index-Ab12Cd34.js`, { headers: { 'Accept-Encoding': 'gzip' } },
+        (r: IncomingMessage) => {
           const chunks: Buffer[] = [];
           r.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve({ encoding: r.headers['content-encoding'], body: Buffer.concat(chunks) }));
         }).on('error', reject);
