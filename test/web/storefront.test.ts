@@ -11,6 +11,8 @@ import { insertProducts } from '../../src/db/seed';
 import { startApiWorld, stopApiWorld, type ApiWorld } from '../support/api';
 import { clickText, fill, launchBrowser, newShopper, overflowsSideways, PHONE, seriousViolations, waitForText, type Violation } from '../support/browser';
 import { placeOrder, staff, waitForOrder } from '../support/orders-api';
+import { FAST_ACCOUNTS } from '../support/accounts';
+import type { OutgoingMessage } from '../../src/integrations/notifier';
 
 /** Short, so the timed-out 3-D Secure test waits seconds, not minutes; long enough for a browser to click through. */
 const PAYMENT_ACTION_TIMEOUT = '12 seconds';
@@ -18,10 +20,13 @@ const PAYMENT_ACTION_TIMEOUT = '12 seconds';
 let world: ApiWorld;
 let browser: Browser;
 let shop: string;
+/** Every message the worker sent (e-mailed links among them), as a customer's inbox would hold them. */
+const inbox: OutgoingMessage[] = [];
 
 beforeAll(async () => {
   ensureWebBuilt();
-  world = await startApiWorld({ stock: 50, api: { paymentActionTimeout: PAYMENT_ACTION_TIMEOUT, app: { storefrontDir: WEB_DIST } } });
+  world = await startApiWorld({ stock: 50, api: { paymentActionTimeout: PAYMENT_ACTION_TIMEOUT, app: { storefrontDir: WEB_DIST, accounts: FAST_ACCOUNTS } },
+    workerDeps: { notifier: { send: async (m) => { inbox.push(m); return { provider: 'test-inbox', messageId: m.idempotencyKey }; } } } });
   await insertProducts(world.db.orm.em.fork(), [{
     handle: 'merino-hoodie', title: 'Merino Hoodie', description: 'A warm hoodie of merino wool.',
     options: [{ name: 'Colour', values: ['Black', 'Navy'] }, { name: 'Size', values: ['S', 'M'] }],
@@ -166,6 +171,43 @@ describe('the storefront in a browser', () => {
     expect(await page.$(`a[href="/shop/orders/${orderId}"]`)).not.toBeNull();
     await a11y.check(page, 'my orders');
     expect(a11y.found).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('a customer who forgot the password gets a link by e-mail, chooses a new one on the page it opens, and signs in with it', async () => {
+    const email = `ada-${Date.now()}@example.com`;
+    expect((await world.api.request('POST', '/auth/sign-up', { body: { email, password: 'the first long passphrase', name: 'Ada' } })).status).toBe(201);
+    const { page, errors } = await newShopper(browser);
+    await page.goto(`${shop}/account/sign-in`);
+    await clickText(page, 'Forgot your password?');
+    await waitForText(page, 'Reset your password');
+    await fill(page, 'E-mail', email);
+    await clickText(page, 'E-mail me a link');
+    await waitForText(page, 'an e-mail with a link to choose a new password is on its way');
+    expect(await seriousViolations(page)).toEqual([]);
+    // The links lead to STOREFRONT_URL's pages; this test's storefront is at its own address.
+    const link = async (page: string) => {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const found = inbox.filter((m) => m.to === email).map((m) => new RegExp(`/shop/account/${page}#token=[\\w-]+`).exec(m.text)?.[0]).find(Boolean);
+        if (found) return `${world.api.url}${found}`;
+        if (Date.now() > deadline) throw new Error(`no ${page} link was e-mailed to ${email}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await page.goto(await link('reset-password'));
+    await waitForText(page, 'Choose a new password');
+    await fill(page, 'New password', 'a second long passphrase');
+    await clickText(page, 'Set the new password');
+    await waitForText(page, 'Your password is changed');
+    await page.goto(`${shop}/account/sign-in`);
+    await fill(page, 'E-mail', email);
+    await fill(page, 'Password', 'a second long passphrase');
+    await clickText(page, 'Sign in', 'form button');
+    await waitForText(page, 'Saved addresses');
+    // The sign-up's confirmation link, opened in the browser, confirms the address.
+    await page.goto(await link('verify-email'));
+    await waitForText(page, 'Your address is confirmed');
     expect(errors).toEqual([]);
   });
 

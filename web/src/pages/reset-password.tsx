@@ -6,11 +6,23 @@ import { useTitle } from '../components/use-data';
 
 const tokenOfLink = () => new URLSearchParams(location.hash.slice(1)).get('token') ?? undefined;
 
+/** The link's token, also when the link is opened in a tab already on this page (only the fragment changes). */
+function useLinkToken(): string | undefined {
+  const [token, setToken] = useState(tokenOfLink);
+  useEffect(() => {
+    const changed = () => setToken(tokenOfLink());
+    addEventListener('hashchange', changed);
+    return () => removeEventListener('hashchange', changed);
+  }, []);
+  return token;
+}
+
 export function ResetPassword() {
   useTitle('Reset your password');
-  const [token] = useState(tokenOfLink);
+  const token = useLinkToken();
   const [value, setValue] = useState('');
   const [state, setState] = useState<{ busy?: boolean; error?: unknown; done?: string }>({});
+  useEffect(() => { setValue(''); setState({}); }, [token]);
   const submit = async (e: Event) => {
     e.preventDefault();
     setState({ busy: true });
@@ -44,12 +56,13 @@ export function ResetPassword() {
 
 export function VerifyEmail() {
   useTitle('Confirm your e-mail address');
+  const token = useLinkToken();
   const [state, setState] = useState<{ error?: unknown; done?: boolean }>({});
   useEffect(() => {
-    const token = tokenOfLink();
     if (!token) return setState({ error: new Error('This link has no token: open the link from the e-mail again.') });
+    setState({});
     call(api.POST('/auth/verify-email', { body: { token } })).then(() => setState({ done: true }), (error: unknown) => setState({ error }));
-  }, []);
+  }, [token]);
   return (
     <section class="narrow">
       <h1>Confirm your e-mail address</h1>
