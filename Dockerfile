@@ -31,14 +31,14 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \
     WORKER_METRICS_HOST=0.0.0.0 \
-    WORKER_METRICS_PORT=9464 \
-    STOREFRONT_DIR=/app/web
+    WORKER_METRICS_PORT=9464
 WORKDIR /app
 # Owned by root, run as the image's unprivileged `node` user (uid 1000; numeric, so a runtime that
 # enforces non-root, such as Kubernetes' runAsNonRoot, can check it): the process cannot change its own code.
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY --from=build /app/web/dist ./web
+# The storefront, where the API looks for it by default (web/dist beside package.json).
+COPY --from=build /app/web/dist ./web/dist
 COPY package.json ./
 USER 1000:1000
 EXPOSE 3000 9464

@@ -8,16 +8,21 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, relative, resolve, sep } from 'node:path';
+import { dirname, extname, join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Middleware } from 'koa';
 import type { Logger } from '../logger';
 
 export const STOREFRONT_PATH = '/shop';
 
-/** Where `npm run build:web` writes the build (web/dist of the checkout); the image sets STOREFRONT_DIR. */
+/**
+ * Where `npm run build:web` writes the build: web/dist beside the package.json this code belongs
+ * to (the checkout's, or the image's /app, where the compiled code runs from /app/dist).
+ */
 export function defaultStorefrontDir(): string {
-  return resolve(__dirname, '..', '..', 'web', 'dist');
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return join(dir, 'web', 'dist');
 }
 
 const TYPES: Record<string, string> = {
