@@ -47,9 +47,14 @@ export async function newShopper(browser: Browser, viewport = DESKTOP): Promise<
   return { page, errors };
 }
 
-/** Waits until the page shows `text` (anywhere in its visible text). */
+/** Waits until the page shows `text` (anywhere in its visible text); if it never does, the error says what the page showed. */
 export async function waitForText(page: Page, text: string, timeout = 20_000): Promise<void> {
-  await page.waitForFunction((t: string) => (globalThis as unknown as PageGlobals).document.body.innerText.includes(t), { timeout }, text);
+  try {
+    await page.waitForFunction((t: string) => (globalThis as unknown as PageGlobals).document.body.innerText.includes(t), { timeout }, text);
+  } catch (err) {
+    const shown = await page.evaluate(() => (globalThis as unknown as PageGlobals).document.body.innerText).catch(() => '(unreadable)');
+    throw new Error(`"${text}" did not show on ${page.url()} within ${timeout} ms; the page showed:\n${shown.slice(0, 2000)}`, { cause: err });
+  }
 }
 
 /** Clicks the enabled button or link whose visible text is `text` (words only for screen readers, .visually-hidden, left out). */
@@ -70,6 +75,13 @@ export async function fill(page: Page, label: string, value: string): Promise<vo
   const input = handle.asElement() as unknown as { type(v: string): Promise<void>; click(o: { clickCount: number }): Promise<void> };
   await input.click({ clickCount: 3 });
   await input.type(value);
+}
+
+/** Ticks the radio button or checkbox whose label contains `text`. */
+export async function choose(page: Page, text: string): Promise<void> {
+  const handle = await page.waitForFunction((t: string) => Array.from((globalThis as unknown as PageGlobals).document.querySelectorAll('label'))
+    .find((el) => (el.textContent ?? '').includes(t))?.querySelector('input[type=radio], input[type=checkbox]') ?? null, {}, text);
+  await (handle.asElement() as unknown as { click(): Promise<void> }).click();
 }
 
 export interface Violation { id: string; impact: string; help: string; nodes: string[] }

@@ -2,10 +2,16 @@
 import { api, ApiError, call, type Cart } from './api/client';
 import { cartCount, cartId, currency } from './state';
 
+/**
+ * Keeps the cart's id while it can still be bought: active, or checking out (an order for it is
+ * being placed; a declined or cancelled one opens it again). Checked out, expired or merged into an
+ * account's cart, it is forgotten.
+ */
 function remember(cart: Cart): Cart {
-  cartId.set(cart.status === 'active' ? cart.id : undefined);
-  cartCount.set(cart.status === 'active' ? cart.itemCount : 0);
-  if (cart.status === 'active' && cart.itemCount > 0) currency.set(cart.currency);
+  const open = cart.status === 'active' || cart.status === 'checking_out';
+  cartId.set(open ? cart.id : undefined);
+  cartCount.set(open ? cart.itemCount : 0);
+  if (open && cart.itemCount > 0) currency.set(cart.currency);
   return cart;
 }
 
@@ -14,12 +20,8 @@ export async function loadCart(): Promise<Cart | undefined> {
   const id = cartId.value;
   if (!id) return undefined;
   try {
-    const cart = await call(api.GET('/carts/{id}', { params: { path: { id } } }));
-    if (cart.status !== 'active') {
-      remember(cart);
-      return undefined;
-    }
-    return remember(cart);
+    const cart = remember(await call(api.GET('/carts/{id}', { params: { path: { id } } })));
+    return cartId.value ? cart : undefined;
   } catch (err) {
     // Another account's cart, or one deleted after its retention: start afresh.
     if (err instanceof ApiError && err.status === 404) {

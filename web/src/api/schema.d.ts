@@ -172,6 +172,106 @@ export interface paths {
         patch: operations["patchCartsIdItemsSku"];
         trace?: never;
     };
+    "/carts/{id}/shipping-address": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set where the cart ships to (an address, or signed in a saved one by id): it decides the shipping options and the taxes; a chosen method that does not serve it is dropped, one that does is priced anew
+         * @description Who may call it: anyone; a customer's own cart only with their session.
+         */
+        put: operations["putCartsIdShippingAddress"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/carts/{id}/shipping-options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The shipping methods that can ship the cart to its address, cheapest first, with their prices
+         * @description Who may call it: anyone; a customer's own cart only with their session.
+         */
+        get: operations["getCartsIdShippingOptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/carts/{id}/shipping-method": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Choose one of the cart's shipping options
+         * @description Who may call it: anyone; a customer's own cart only with their session.
+         */
+        put: operations["putCartsIdShippingMethod"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/carts/{id}/promotions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply a promotion code; refused, with the reason as the error code, unless the cart gets its discount
+         * @description Who may call it: anyone; a customer's own cart only with their session.
+         */
+        post: operations["postCartsIdPromotions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/carts/{id}/promotions/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a promotion code from the cart
+         * @description Who may call it: anyone; a customer's own cart only with their session.
+         */
+        delete: operations["deleteCartsIdPromotionsCode"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/carts/{id}/checkout": {
         parameters: {
             query?: never;
@@ -1042,6 +1142,334 @@ export interface paths {
         patch: operations["patchAdminCatalogAttributesIdValuesValueId"];
         trace?: never;
     };
+    "/admin/pricing/shipping-zones": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every shipping zone
+         * @description Who may call it: staff with catalog or admin.
+         */
+        get: operations["getAdminPricingShippingZones"];
+        put?: never;
+        /**
+         * Create a shipping zone
+         * @description Who may call it: staff with catalog or admin.
+         */
+        post: operations["postAdminPricingShippingZones"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/pricing/shipping-zones/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One shipping zone; the ETag is its version
+         * @description Who may call it: staff with catalog or admin.
+         */
+        get: operations["getAdminPricingShippingZonesId"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a shipping zone (it leaves the products filed under it)
+         * @description Who may call it: staff with catalog or admin.
+         */
+        delete: operations["deleteAdminPricingShippingZonesId"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a shipping zone
+         * @description Who may call it: staff with catalog or admin.
+         */
+        patch: operations["patchAdminPricingShippingZonesId"];
+        trace?: never;
+    };
+    "/admin/pricing/shipping-zones/{id}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who changed the shipping zone, when, and what changed
+         * @description Who may call it: staff with catalog or admin.
+         */
+        get: operations["getAdminPricingShippingZonesIdAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/pricing/shipping-methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every shipping method
+         * @description Who may call it: staff with catalog or admin.
+         */
+        get: operations["getAdminPricingShippingMethods"];
+        put?: never;
+        /**
+         * Create a shipping method
+         * @description Who may call it: staff with catalog or admin.
+         */
+        post: operations["postAdminPricingShippingMethods"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/pricing/shipping-methods/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One shipping method; the ETag is its version
+         * @description Who may call it: staff with catalog or admin.
+         */
+        get: operations["getAdminPricingShippingMethodsId"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a shipping method (it leaves the products filed under it)
+         * @description Who may call it: staff with catalog or admin.
+         */
+        delete: operations["deleteAdminPricingShippingMethodsId"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a shipping method
+         * @description Who may call it: staff with catalog or admin.
+         */
+        patch: operations["patchAdminPricingShippingMethodsId"];
+        trace?: never;
+    };
+    "/admin/pricing/shipping-methods/{id}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who changed the shipping method, when, and what changed
+         * @description Who may call it: staff with catalog or admin.
+         */
+        get: operations["getAdminPricingShippingMethodsIdAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/pricing/tax-regions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every tax region
+         * @description Who may call it: staff with catalog or admin.
+         */
+        get: operations["getAdminPricingTaxRegions"];
+        put?: never;
+        /**
+         * Create a tax region
+         * @description Who may call it: staff with catalog or admin.
+         */
+        post: operations["postAdminPricingTaxRegions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/pricing/tax-regions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One tax region; the ETag is its version
+         * @description Who may call it: staff with catalog or admin.
+         */
+        get: operations["getAdminPricingTaxRegionsId"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a tax region (it leaves the products filed under it)
+         * @description Who may call it: staff with catalog or admin.
+         */
+        delete: operations["deleteAdminPricingTaxRegionsId"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a tax region
+         * @description Who may call it: staff with catalog or admin.
+         */
+        patch: operations["patchAdminPricingTaxRegionsId"];
+        trace?: never;
+    };
+    "/admin/pricing/tax-regions/{id}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who changed the tax region, when, and what changed
+         * @description Who may call it: staff with catalog or admin.
+         */
+        get: operations["getAdminPricingTaxRegionsIdAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/pricing/promotions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every promotion
+         * @description Who may call it: staff with catalog or admin.
+         */
+        get: operations["getAdminPricingPromotions"];
+        put?: never;
+        /**
+         * Create a promotion
+         * @description Who may call it: staff with catalog or admin.
+         */
+        post: operations["postAdminPricingPromotions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/pricing/promotions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One promotion; the ETag is its version
+         * @description Who may call it: staff with catalog or admin.
+         */
+        get: operations["getAdminPricingPromotionsId"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a promotion (it leaves the products filed under it)
+         * @description Who may call it: staff with catalog or admin.
+         */
+        delete: operations["deleteAdminPricingPromotionsId"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a promotion
+         * @description Who may call it: staff with catalog or admin.
+         */
+        patch: operations["patchAdminPricingPromotionsId"];
+        trace?: never;
+    };
+    "/admin/pricing/promotions/{id}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who changed the promotion, when, and what changed
+         * @description Who may call it: staff with catalog or admin.
+         */
+        get: operations["getAdminPricingPromotionsIdAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/pricing/currencies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether each currency's prices include tax (one never set does not)
+         * @description Who may call it: staff with catalog or admin.
+         */
+        get: operations["getAdminPricingCurrencies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/pricing/currencies/{currency}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set whether the catalog's prices in a currency include tax
+         * @description Who may call it: staff with catalog or admin.
+         */
+        put: operations["putAdminPricingCurrenciesCurrency"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/catalog/images": {
         parameters: {
             query?: never;
@@ -1571,8 +1999,11 @@ export interface components {
     schemas: {
         Error: {
             error: {
-                /** @description Stable machine-readable code, e.g. insufficient_stock. */
-                code: string;
+                /**
+                 * @description Stable machine-readable code, e.g. insufficient_stock.
+                 * @enum {string}
+                 */
+                code: "validation_failed" | "invalid_json" | "invalid_signature" | "unauthorized" | "invalid_credentials" | "current_password_wrong" | "invalid_link" | "email_taken" | "email_already_verified" | "address_not_found" | "weak_password" | "too_many_addresses" | "forbidden" | "payment_declined" | "not_found" | "product_not_found" | "cart_not_found" | "line_not_found" | "order_not_found" | "shipment_not_found" | "variant_not_found" | "category_not_found" | "collection_not_found" | "attribute_not_found" | "image_not_found" | "shipping_zone_not_found" | "shipping_method_not_found" | "tax_region_not_found" | "promotion_not_found" | "promotion_not_in_cart" | "method_not_allowed" | "cart_not_active" | "cart_expired" | "insufficient_stock" | "out_of_stock" | "inventory_conflict" | "order_not_cancellable" | "payment_not_awaiting_action" | "action_refused" | "nothing_to_refund" | "refund_exceeds_captured" | "refund_exceeds_ordered" | "shipping_method_unavailable" | "promotion_limit_reached" | "promotion_not_combinable" | "staff_name_taken" | "payment_not_capturable" | "capture_failed" | "payment_provider_error" | "notifier_error" | "carrier_error" | "handle_taken" | "sku_taken" | "duplicate_variant" | "category_cycle" | "in_use" | "version_mismatch" | "if_match_required" | "payload_too_large" | "unsupported_media_type" | "unknown_sku" | "no_price_in_currency" | "product_unavailable" | "product_not_publishable" | "cart_empty" | "shipping_address_required" | "shipping_method_required" | "promotion_code_unknown" | "promotion_not_started" | "promotion_expired" | "promotion_minimum_not_met" | "promotion_not_applicable" | "cart_too_large" | "idempotency_key_reused" | "rate_limited" | "invalid_workflow_input" | "internal_error" | "service_unavailable" | "not_configured";
                 /** @description What happened and what to do, for a person. */
                 message: string;
                 details: {
@@ -1681,8 +2112,125 @@ export interface components {
             itemCount: number;
             /** @description Of the lines for sale. */
             subtotal: components["schemas"]["Money"];
+            /** @description Where the cart ships to: set it to see shipping options and taxes. */
+            shippingAddress: components["schemas"]["ShippingAddress"] | null;
+            shippingMethod: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                carrier: string;
+                minDays: number | null;
+                maxDays: number | null;
+                /** @description False when the method cannot ship this cart (its address, currency or weight): choose another. */
+                available: boolean;
+            } | null;
+            /** @description The codes applied to the cart; one whose conditions the cart no longer meets says why. */
+            promotions: {
+                code: string;
+                name: string;
+                applied: boolean;
+                /** @enum {string} */
+                reason?: "not_started" | "expired" | "minimum_not_met" | "no_matching_items" | "no_amount_in_currency" | "not_combinable";
+            }[];
+            pricing: components["schemas"]["PriceBreakdown"];
             createdAt: string;
             updatedAt: string;
+        };
+        ShippingAddress: {
+            name: string;
+            line1: string;
+            line2?: string;
+            city: string;
+            region?: string;
+            postalCode: string;
+            country: string;
+        };
+        PriceBreakdown: {
+            /** @description True when the prices include tax (VAT style): the taxes are a part of the total, not added to it. */
+            pricesIncludeTax: boolean;
+            lines: {
+                /** @example TEE-BLK-M */
+                sku: string;
+                quantity: number;
+                subtotal: components["schemas"]["Money"];
+                discount: components["schemas"]["Money"];
+                /**
+                 * @description A tax rate in percent, e.g. "19%".
+                 * @example 19%
+                 */
+                taxRate: string;
+                tax: components["schemas"]["Money"];
+                /** @description Subtotal less discount, plus tax where it is added on top. */
+                total: components["schemas"]["Money"];
+            }[];
+            subtotal: components["schemas"]["Money"];
+            /** @description In the order they apply (docs/pricing.md). */
+            discounts: {
+                /** Format: uuid */
+                promotionId: string;
+                /** @description Null for an automatic promotion. */
+                code: string | null;
+                name: string;
+                /** @enum {string} */
+                kind: "percentage" | "fixed" | "free_shipping" | "buy_x_get_y";
+                amount: components["schemas"]["Money"];
+                /** @description What it takes off each line. */
+                lines: {
+                    /** @example TEE-BLK-M */
+                    sku: string;
+                    amount: components["schemas"]["Money"];
+                }[];
+                /** @description What it takes off shipping. */
+                shipping: components["schemas"]["Money"];
+            }[];
+            discountTotal: components["schemas"]["Money"];
+            /** @description Null until a shipping method that can ship the cart is chosen. */
+            shipping: {
+                /** Format: uuid */
+                methodId: string;
+                name: string;
+                amount: components["schemas"]["Money"];
+                discount: components["schemas"]["Money"];
+                /**
+                 * @description A tax rate in percent, e.g. "19%".
+                 * @example 19%
+                 */
+                taxRate: string;
+                tax: components["schemas"]["Money"];
+                total: components["schemas"]["Money"];
+            } | null;
+            /** @description One entry per rate; none for zero-rated items or an address in no tax region. */
+            taxes: {
+                name: string;
+                /**
+                 * @description A tax rate in percent, e.g. "19%".
+                 * @example 19%
+                 */
+                rate: string;
+                amount: components["schemas"]["Money"];
+            }[];
+            taxTotal: components["schemas"]["Money"];
+            /** @description What the payment is authorized for. */
+            total: components["schemas"]["Money"];
+        };
+        SavedAddressRef: {
+            /**
+             * Format: uuid
+             * @description One of the signed-in customer's saved addresses (GET /me/addresses), copied onto the cart as it is now.
+             */
+            addressId: string;
+        };
+        ShippingOption: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            carrier: string;
+            minDays: number | null;
+            /** @description Delivery estimate in days. */
+            maxDays: number | null;
+            /** @description What the method charges this cart (before any free-shipping promotion). */
+            price: components["schemas"]["Money"];
+            selected: boolean;
         };
         CheckoutAccepted: {
             /**
@@ -1695,6 +2243,11 @@ export interface components {
             /** @description Shown once: send it as "Authorization: Bearer <token>" to read or cancel this order. */
             accessToken: string;
             payment: components["schemas"]["PaymentOutcome"];
+            /** @description Why the order failed before its payment, e.g. promotion_limit_reached or out_of_stock: the cart is open again. */
+            failure?: {
+                code: string;
+                message: string;
+            };
             links: {
                 self: string;
                 cancel: string;
@@ -1719,22 +2272,14 @@ export interface components {
             email?: string;
             /** @description Optional; when given, the customer is also told by SMS. */
             phone?: string;
+            /** @description Where to ship; it becomes the cart's address. Left out with shippingAddressId: the cart's address (PUT /carts/:id/shipping-address). */
             shippingAddress?: components["schemas"]["ShippingAddress"];
             /**
              * Format: uuid
-             * @description Signed in: one of the customer's saved addresses, instead of shippingAddress.
+             * @description Signed in: one of the customer's saved addresses, instead of shippingAddress; it becomes the cart's address.
              */
             shippingAddressId?: string;
             paymentMethod: string;
-        };
-        ShippingAddress: {
-            name: string;
-            line1: string;
-            line2?: string;
-            city: string;
-            region?: string;
-            postalCode: string;
-            country: string;
         };
         Order: {
             /**
@@ -1757,6 +2302,8 @@ export interface components {
             }[];
             subtotal: components["schemas"]["Money"];
             total: components["schemas"]["Money"];
+            /** @description What the order cost, as it was at checkout: later price, rate or promotion changes never change it. */
+            pricing: components["schemas"]["PriceBreakdown"];
             payment: {
                 status: string;
                 providerRef: string | null;
@@ -2158,6 +2705,93 @@ export interface components {
                 position: number;
                 products: number;
             }[];
+        };
+        ShippingZone: {
+            name: string;
+            countries: string[];
+            regions: string[];
+            postalPrefixes: string[];
+            /** Format: uuid */
+            id: string;
+            version: number;
+        };
+        ShippingMethod: {
+            /** Format: uuid */
+            zoneId: string;
+            name: string;
+            carrier: string;
+            minDays?: number | null;
+            maxDays?: number | null;
+            /**
+             * @description flat, or bands by the cart's weight or subtotal.
+             * @enum {string}
+             */
+            basis: "flat" | "weight" | "subtotal";
+            active: boolean;
+            position: number;
+            /** @description Bands per currency; a currency without any cannot ship. */
+            rates: {
+                [key: string]: {
+                    /** @description Grams (weight), minor units (subtotal) or 0 (flat): the band applies from here. */
+                    from: number;
+                    /** @description Minor units. */
+                    amount: number;
+                }[];
+            };
+            freeAbove: {
+                [key: string]: number;
+            };
+            /** Format: uuid */
+            id: string;
+            version: number;
+        };
+        TaxRegion: {
+            name: string;
+            country: string;
+            region: string | null;
+            /** @description Percent, e.g. 19 or 8.875. */
+            ratePercent: number;
+            shippingTaxed: boolean;
+            categoryRates: {
+                [key: string]: number;
+            };
+            /** Format: uuid */
+            id: string;
+            version: number;
+        };
+        Promotion: {
+            code: string | null;
+            name: string;
+            /** @enum {string} */
+            kind: "percentage" | "fixed" | "free_shipping" | "buy_x_get_y";
+            /** @description percentage: off; buy_x_get_y: off the "get" items (100: free). */
+            percent?: number | null;
+            amounts: {
+                [key: string]: {
+                    amountOff: number | null;
+                    minSubtotal: number;
+                };
+            };
+            productIds?: string[];
+            categoryIds?: string[];
+            buyQuantity?: number | null;
+            getQuantity?: number | null;
+            startsAt?: string | null;
+            endsAt?: string | null;
+            usageLimit?: number | null;
+            perCustomerLimit?: number | null;
+            combinable?: boolean;
+            priority?: number;
+            active?: boolean;
+            /** Format: uuid */
+            id: string;
+            /** @description Uses counted by orders that kept them. */
+            used: number;
+            version: number;
+        };
+        CurrencyTaxMode: {
+            currency: string;
+            pricesIncludeTax: boolean;
         };
         UploadedImage: {
             /** @description Attach it to a product with POST /admin/catalog/products/:id/images { "key": … }. */
@@ -2607,6 +3241,273 @@ export interface operations {
             };
         };
     };
+    putCartsIdShippingAddress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShippingAddress"] | components["schemas"]["SavedAddressRef"];
+            };
+        };
+        responses: {
+            /** @description The cart, priced in full */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cart"];
+                };
+            };
+            /** @description Invalid address, or addressId sent without a session (validation_failed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such cart, or another customer's (cart_not_found); no such saved address of the customer (address_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The cart is checked out or expired (cart_not_active, cart_expired) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCartsIdShippingOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The options */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        options: components["schemas"]["ShippingOption"][];
+                    };
+                };
+            };
+            /** @description No such cart, or another customer's (cart_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The cart has no shipping address yet (shipping_address_required) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putCartsIdShippingMethod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    methodId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The cart, priced in full */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cart"];
+                };
+            };
+            /** @description No such cart or method (cart_not_found, shipping_method_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The method cannot ship this cart (shipping_method_unavailable), or the cart is closed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The cart has no shipping address yet (shipping_address_required) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postCartsIdPromotions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @example WELCOME10 */
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The cart, priced in full */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cart"];
+                };
+            };
+            /** @description No such cart, or another customer's (cart_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Its uses are all taken (promotion_limit_reached), it cannot be combined with a code already applied (promotion_not_combinable), or the cart is closed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unknown (promotion_code_unknown), not started (promotion_not_started), expired (promotion_expired), minimum subtotal not met (promotion_minimum_not_met), or nothing in the cart it applies to (promotion_not_applicable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteCartsIdPromotionsCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cart, priced in full */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cart"];
+                };
+            };
+            /** @description No such cart, or the cart holds no such code (promotion_not_in_cart) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The cart is checked out or expired (cart_not_active, cart_expired) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     postCartsIdCheckout: {
         parameters: {
             query?: never;
@@ -2633,6 +3534,20 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["CheckoutAccepted"];
                 };
+            };
+            /** @description The chosen method can no longer ship the cart (shipping_method_unavailable), a code's uses are taken (promotion_limit_reached) or it cannot be combined (promotion_not_combinable), or the cart is closed (cart_not_active) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No address (shipping_address_required) or no method chosen (shipping_method_required), a code the cart holds no longer applies (promotion_expired, promotion_not_started, promotion_minimum_not_met, promotion_not_applicable), the cart is empty (cart_empty), or the key was used for another body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Too many checkouts from this address or customer, or too many declined payments on this cart, customer or address; see Retry-After */
             429: {
@@ -5474,6 +6389,1408 @@ export interface operations {
             };
         };
     };
+    getAdminPricingShippingZones: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The shipping zones */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ShippingZone"][];
+                    };
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postAdminPricingShippingZones: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    countries: string[];
+                    /** @description Narrows the zone to these regions (states, provinces) of its countries. */
+                    regions?: string[];
+                    /** @description Narrows the zone to postal codes starting so. */
+                    postalPrefixes?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description The new shipping zone */
+            201: {
+                headers: {
+                    /** @description Its version, for If-Match. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShippingZone"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminPricingShippingZonesId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The shipping zone */
+            200: {
+                headers: {
+                    /** @description Its version, for If-Match. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShippingZone"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteAdminPricingShippingZonesId: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag of the version this change was made against, as GET answered it (e.g. "3"). Missing: 428; stale: 412. */
+                "If-Match": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchAdminPricingShippingZonesId: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag of the version this change was made against, as GET answered it (e.g. "3"). Missing: 428; stale: 412. */
+                "If-Match": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    countries?: string[];
+                    /** @description Narrows the zone to these regions (states, provinces) of its countries. */
+                    regions?: string[];
+                    /** @description Narrows the zone to postal codes starting so. */
+                    postalPrefixes?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description The shipping zone as the change left it */
+            200: {
+                headers: {
+                    /** @description Its version, for If-Match. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShippingZone"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminPricingShippingZonesIdAudit: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["CatalogAuditEntry"][];
+                    };
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminPricingShippingMethods: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The shipping methods */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ShippingMethod"][];
+                    };
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postAdminPricingShippingMethods: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    zoneId: string;
+                    name: string;
+                    carrier?: string;
+                    minDays?: number | null;
+                    maxDays?: number | null;
+                    /**
+                     * @description flat, or bands by the cart's weight or subtotal.
+                     * @enum {string}
+                     */
+                    basis: "flat" | "weight" | "subtotal";
+                    active?: boolean;
+                    position?: number;
+                    /** @description Bands per currency; a currency without any cannot ship. */
+                    rates: {
+                        [key: string]: {
+                            /** @description Grams (weight), minor units (subtotal) or 0 (flat): the band applies from here. */
+                            from: number;
+                            /** @description Minor units. */
+                            amount: number;
+                        }[];
+                    };
+                    /** @description Free at or above this subtotal (before discounts), per currency. */
+                    freeAbove?: {
+                        [key: string]: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The new shipping method */
+            201: {
+                headers: {
+                    /** @description Its version, for If-Match. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShippingMethod"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminPricingShippingMethodsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The shipping method */
+            200: {
+                headers: {
+                    /** @description Its version, for If-Match. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShippingMethod"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteAdminPricingShippingMethodsId: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag of the version this change was made against, as GET answered it (e.g. "3"). Missing: 428; stale: 412. */
+                "If-Match": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchAdminPricingShippingMethodsId: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag of the version this change was made against, as GET answered it (e.g. "3"). Missing: 428; stale: 412. */
+                "If-Match": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    zoneId?: string;
+                    name?: string;
+                    carrier?: string;
+                    minDays?: number | null;
+                    maxDays?: number | null;
+                    /**
+                     * @description flat, or bands by the cart's weight or subtotal.
+                     * @enum {string}
+                     */
+                    basis?: "flat" | "weight" | "subtotal";
+                    active?: boolean;
+                    position?: number;
+                    /** @description Bands per currency; a currency without any cannot ship. */
+                    rates?: {
+                        [key: string]: {
+                            /** @description Grams (weight), minor units (subtotal) or 0 (flat): the band applies from here. */
+                            from: number;
+                            /** @description Minor units. */
+                            amount: number;
+                        }[];
+                    };
+                    /** @description Free at or above this subtotal (before discounts), per currency. */
+                    freeAbove?: {
+                        [key: string]: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The shipping method as the change left it */
+            200: {
+                headers: {
+                    /** @description Its version, for If-Match. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShippingMethod"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminPricingShippingMethodsIdAudit: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["CatalogAuditEntry"][];
+                    };
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminPricingTaxRegions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tax regions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["TaxRegion"][];
+                    };
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postAdminPricingTaxRegions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    country: string;
+                    /** @description Left out: the whole country. */
+                    region?: string | null;
+                    /** @description Percent, e.g. 19 or 8.875. */
+                    ratePercent: number;
+                    shippingTaxed?: boolean;
+                    /** @description Rates of tax categories other than standard, e.g. { "books": 7 }; "shipping" for shipping. */
+                    categoryRates?: {
+                        [key: string]: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The new tax region */
+            201: {
+                headers: {
+                    /** @description Its version, for If-Match. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxRegion"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminPricingTaxRegionsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tax region */
+            200: {
+                headers: {
+                    /** @description Its version, for If-Match. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxRegion"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteAdminPricingTaxRegionsId: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag of the version this change was made against, as GET answered it (e.g. "3"). Missing: 428; stale: 412. */
+                "If-Match": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchAdminPricingTaxRegionsId: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag of the version this change was made against, as GET answered it (e.g. "3"). Missing: 428; stale: 412. */
+                "If-Match": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    country?: string;
+                    /** @description Left out: the whole country. */
+                    region?: string | null;
+                    /** @description Percent, e.g. 19 or 8.875. */
+                    ratePercent?: number;
+                    shippingTaxed?: boolean;
+                    /** @description Rates of tax categories other than standard, e.g. { "books": 7 }; "shipping" for shipping. */
+                    categoryRates?: {
+                        [key: string]: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The tax region as the change left it */
+            200: {
+                headers: {
+                    /** @description Its version, for If-Match. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxRegion"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminPricingTaxRegionsIdAudit: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["CatalogAuditEntry"][];
+                    };
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminPricingPromotions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The promotions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Promotion"][];
+                    };
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postAdminPricingPromotions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Null or left out: automatic. */
+                    code?: string | null;
+                    name: string;
+                    /** @enum {string} */
+                    kind: "percentage" | "fixed" | "free_shipping" | "buy_x_get_y";
+                    /** @description percentage: off; buy_x_get_y: off the "get" items (100: free). */
+                    percent?: number | null;
+                    /** @description Per currency: the amount off (fixed) and the minimum subtotal. */
+                    amounts?: {
+                        [key: string]: {
+                            amountOff?: number | null;
+                            /** @description Minor units. */
+                            minSubtotal?: number;
+                        };
+                    };
+                    productIds?: string[];
+                    categoryIds?: string[];
+                    buyQuantity?: number | null;
+                    getQuantity?: number | null;
+                    startsAt?: string | null;
+                    endsAt?: string | null;
+                    usageLimit?: number | null;
+                    perCustomerLimit?: number | null;
+                    combinable?: boolean;
+                    priority?: number;
+                    active?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The new promotion */
+            201: {
+                headers: {
+                    /** @description Its version, for If-Match. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Promotion"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminPricingPromotionsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The promotion */
+            200: {
+                headers: {
+                    /** @description Its version, for If-Match. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Promotion"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteAdminPricingPromotionsId: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag of the version this change was made against, as GET answered it (e.g. "3"). Missing: 428; stale: 412. */
+                "If-Match": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchAdminPricingPromotionsId: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag of the version this change was made against, as GET answered it (e.g. "3"). Missing: 428; stale: 412. */
+                "If-Match": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Null or left out: automatic. */
+                    code?: string | null;
+                    name?: string;
+                    /** @enum {string} */
+                    kind?: "percentage" | "fixed" | "free_shipping" | "buy_x_get_y";
+                    /** @description percentage: off; buy_x_get_y: off the "get" items (100: free). */
+                    percent?: number | null;
+                    /** @description Per currency: the amount off (fixed) and the minimum subtotal. */
+                    amounts?: {
+                        [key: string]: {
+                            amountOff?: number | null;
+                            /** @description Minor units. */
+                            minSubtotal?: number;
+                        };
+                    };
+                    productIds?: string[];
+                    categoryIds?: string[];
+                    buyQuantity?: number | null;
+                    getQuantity?: number | null;
+                    startsAt?: string | null;
+                    endsAt?: string | null;
+                    usageLimit?: number | null;
+                    perCustomerLimit?: number | null;
+                    combinable?: boolean;
+                    priority?: number;
+                    active?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The promotion as the change left it */
+            200: {
+                headers: {
+                    /** @description Its version, for If-Match. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Promotion"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminPricingPromotionsIdAudit: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["CatalogAuditEntry"][];
+                    };
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminPricingCurrencies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The currencies set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["CurrencyTaxMode"][];
+                    };
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putAdminPricingCurrenciesCurrency: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                currency: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    pricesIncludeTax: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The currency's mode */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CurrencyTaxMode"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error; see the code field. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     postAdminCatalogImages: {
         parameters: {
             query?: never;
@@ -6249,8 +8566,14 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description Minor units (1000), or a decimal string in the order's currency ("10.00"). Absent: everything left. */
+                    /** @description Minor units (1000), or a decimal string in the order's currency ("10.00"). Absent (and no lines): everything left. */
                     amount?: number | string;
+                    /** @description Instead of an amount: these quantities of the order's lines, each refunding its share of what it was charged (its discounts and tax included). */
+                    lines?: {
+                        /** @example TEE-BLK-M */
+                        sku: string;
+                        quantity: number;
+                    }[];
                     /** @description Why, in a few words; kept in the audit trail and the order's timeline. */
                     reason: string;
                 };

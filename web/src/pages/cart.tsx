@@ -57,7 +57,7 @@ export function CartPage() {
           </li>
         ))}
       </ul>
-      <Breakdown cart={current} />
+      <Breakdown pricing={current.pricing} itemCount={current.itemCount} />
       <a class="button primary" href="/shop/checkout">Check out</a>
     </section>
   );

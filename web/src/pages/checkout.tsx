@@ -1,17 +1,21 @@
 /**
  * Checkout: who (an e-mail address, or the signed-in account), where to (a saved address or a new
- * one), and how to pay (the simulated provider's test cards, or Stripe Elements), then one
- * POST /carts/:id/checkout under an Idempotency-Key kept for the attempt: a retry after a lost
- * answer continues the same order, never a second one. A declined card says why and keeps the cart.
+ * one: it becomes the cart's, which decides the delivery options and the taxes), how it is
+ * delivered (the options the cart's address allows, with their prices), promotion codes, the full
+ * breakdown as the server prices it, and how to pay (the simulated provider's test cards, or
+ * Stripe Elements). Then one POST /carts/:id/checkout under an Idempotency-Key kept for the
+ * attempt: a retry after a lost answer continues the same order, never a second one. A declined
+ * card says why and keeps the cart.
  */
 import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, ApiError, call, type Address, type Cart } from '../api/client';
-import { loadCart } from '../cart';
+import { loadCart, rememberCart } from '../cart';
 import { AddressFields, emptyAddress } from '../components/address';
 import { Breakdown } from '../components/breakdown';
 import { ErrorNote, Loading, Price } from '../components/bits';
 import { PaymentPicker } from '../components/payment';
+import { PromotionCodes, ShippingOptions } from '../components/shipping';
 import { useData, useTitle } from '../components/use-data';
 import { cartCount, cartId, rememberOrderToken, session, useObservable } from '../state';
 
@@ -31,23 +35,19 @@ const newAttempt = (cart: string) => sessionStorage.removeItem(`shop.checkout.${
 
 export function Checkout() {
   useTitle('Checkout');
-  const cart = useData(() => loadCart(), []);
-  if (cart.loading && !cart.data) return <section><h1>Checkout</h1><Loading what="your cart" /></section>;
-  if (!cart.data || cart.data.lines.length === 0) return <section><h1>Checkout</h1><ErrorNote error={cart.error} /><p>Your cart is empty. <a href="/shop/search">Keep shopping</a>.</p></section>;
-  return <CheckoutForm cart={cart.data} />;
+  const loaded = useData(() => loadCart(), []);
+  if (loaded.loading && !loaded.data) return <section><h1>Checkout</h1><Loading what="your cart" /></section>;
+  if (!loaded.data || loaded.data.lines.length === 0) return <section><h1>Checkout</h1><ErrorNote error={loaded.error} /><p>Your cart is empty. <a href="/shop/search">Keep shopping</a>.</p></section>;
+  return <CheckoutForm initial={loaded.data} />;
 }
 
-function CheckoutForm({ cart }: { cart: Cart }) {
+function CheckoutForm({ initial }: { initial: Cart }) {
   const user = useObservable(session);
   const { route } = useLocation();
-  const saved = useData(() => (user ? call(api.GET('/me/addresses')) : Promise.resolve({ items: [] })), [user?.token]);
+  const [cart, setCart] = useState(initial);
   const [email, setEmail] = useState('');
-  const [addressId, setAddressId] = useState<string | 'new' | undefined>();
-  const [address, setAddress] = useState<Address>(emptyAddress());
   const [paymentMethod, setPaymentMethod] = useState<(() => Promise<string>) | undefined>();
   const [state, setState] = useState<{ busy?: boolean; error?: unknown }>({});
-  const savedList = saved.data?.items ?? [];
-  const chosen = addressId ?? savedList.find((a) => a.isDefault)?.id ?? (savedList.length ? savedList[0].id : 'new');
 
   const place = async (e: Event) => {
     e.preventDefault();
@@ -55,17 +55,19 @@ function CheckoutForm({ cart }: { cart: Cart }) {
     setState({ busy: true });
     try {
       const method = await paymentMethod();
-      const body = {
-        ...(user ? {} : { email }), paymentMethod: method,
-        ...(chosen === 'new' ? { shippingAddress: address } : { shippingAddressId: chosen }),
-      };
-      const placed = await call(api.POST('/carts/{id}/checkout', { params: { path: { id: cart.id }, header: { 'Idempotency-Key': attemptKey(cart.id) } }, body }));
+      const placed = await call(api.POST('/carts/{id}/checkout', { params: { path: { id: cart.id }, header: { 'Idempotency-Key': attemptKey(cart.id) } },
+        body: { ...(user ? {} : { email }), paymentMethod: method } }));
       rememberOrderToken(placed.orderId, placed.accessToken);
       const { status, nextAction, declineCode } = placed.payment;
       if (status === 'declined' || status === 'failed') {
         newAttempt(cart.id);
         const why = declineCode ? DECLINES[declineCode] ?? declineCode.replace(/_/g, ' ') : 'the payment did not go through';
         throw new ApiError(`Your card was declined: ${why}. Nothing was charged and your cart is kept: choose another card.`, 'payment_declined', 402);
+      }
+      // The order failed before its payment (a code used up meanwhile, stock gone): the cart is open again.
+      if (placed.failure) {
+        newAttempt(cart.id);
+        throw new ApiError(`${placed.failure.message} Your cart is kept.`, placed.failure.code, 409);
       }
       newAttempt(cart.id);
       cartId.set(undefined);
@@ -79,6 +81,7 @@ function CheckoutForm({ cart }: { cart: Cart }) {
       }
       route(`/shop/orders/${placed.orderId}`);
     } catch (error) {
+      // The cart stays as shown: after a decline the order's rollback opens it again a moment later (not read now, when it may still be closed).
       setState({ error });
     }
   };
@@ -99,17 +102,8 @@ function CheckoutForm({ cart }: { cart: Cart }) {
               </>
             )}
           </fieldset>
-          <fieldset>
-            <legend>Delivery address</legend>
-            {savedList.map((a) => (
-              <label key={a.id} class="choice">
-                <input type="radio" name="address" checked={chosen === a.id} onChange={() => setAddressId(a.id)} />
-                {a.name}, {a.line1}, {a.city} {a.postalCode}, {a.country}
-              </label>
-            ))}
-            {savedList.length ? <label class="choice"><input type="radio" name="address" checked={chosen === 'new'} onChange={() => setAddressId('new')} /> A new address</label> : null}
-            {chosen === 'new' ? <AddressFields value={address} onChange={setAddress} idPrefix="shipping" /> : null}
-          </fieldset>
+          <DeliveryAddress cart={cart} onCart={setCart} signedIn={!!user} />
+          <ShippingOptions cart={cart} onCart={setCart} />
           <PaymentPicker onChange={(pick) => setPaymentMethod(() => pick)} />
         </div>
         <aside aria-labelledby="summary-heading" class="summary">
@@ -117,11 +111,52 @@ function CheckoutForm({ cart }: { cart: Cart }) {
           <ul class="lines">
             {cart.lines.map((l) => <li key={l.sku} class="line"><span>{l.quantity} × {l.productTitle} ({l.title})</span><Price money={l.lineTotal} /></li>)}
           </ul>
-          <Breakdown cart={cart} />
+          <PromotionCodes cart={cart} onCart={setCart} />
+          <Breakdown pricing={cart.pricing} itemCount={cart.itemCount} />
           <ErrorNote error={state.error} />
-          <button type="submit" class="button primary wide" disabled={state.busy}>{state.busy ? 'Placing your order…' : 'Place order'}</button>
+          <button type="submit" class="button primary wide" disabled={state.busy || !cart.shippingAddress}>
+            {state.busy ? 'Placing your order…' : `Place order · ${cart.pricing.total.formatted}`}</button>
+          {!cart.shippingAddress ? <p class="muted">Enter the delivery address first.</p> : null}
         </aside>
       </div>
     </form>
+  );
+}
+
+/** Where the cart ships: a saved address (signed in) or a new one; either becomes the cart's address. */
+function DeliveryAddress({ cart, onCart, signedIn }: { cart: Cart; onCart: (c: Cart) => void; signedIn: boolean }) {
+  const saved = useData(() => (signedIn ? call(api.GET('/me/addresses')) : Promise.resolve({ items: [] })), [signedIn]);
+  const [editing, setEditing] = useState(!cart.shippingAddress);
+  const [draft, setDraft] = useState<Address>(cart.shippingAddress ?? emptyAddress());
+  const [state, setState] = useState<{ busy?: boolean; error?: unknown }>({});
+  const use = async (body: Address | { addressId: string }) => {
+    setState({ busy: true });
+    try {
+      onCart(rememberCart(await call(api.PUT('/carts/{id}/shipping-address', { params: { path: { id: cart.id } }, body }))));
+      setEditing(false);
+      setState({});
+    } catch (error) {
+      setState({ error });
+    }
+  };
+  const a = cart.shippingAddress;
+  return (
+    <fieldset>
+      <legend>Delivery address</legend>
+      {a && !editing ? (
+        <p><address class="inline">{a.name}, {a.line1}{a.line2 ? `, ${a.line2}` : ''}, {a.city} {a.postalCode}, {a.country}</address>{' '}
+          <button type="button" class="link" onClick={() => setEditing(true)}>Change<span class="visually-hidden"> the delivery address</span></button></p>
+      ) : (
+        <>
+          {(saved.data?.items ?? []).map((s) => (
+            <p key={s.id}><button type="button" class="button" disabled={state.busy} onClick={() => use({ addressId: s.id })}>
+              Deliver to {s.name}, {s.line1}, {s.city}</button></p>
+          ))}
+          <AddressFields value={draft} onChange={setDraft} idPrefix="shipping" />
+          <button type="button" class="button" disabled={state.busy} onClick={() => use(draft)}>Use this address</button>
+        </>
+      )}
+      <ErrorNote error={state.error ?? saved.error} />
+    </fieldset>
   );
 }

@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, bearer, call, type Order, type TimelineEvent } from '../api/client';
 import { ErrorNote, Loading, Notice, Price } from '../components/bits';
 import { statusWords, Timeline } from '../components/timeline';
+import { Breakdown } from '../components/breakdown';
 import { useTitle } from '../components/use-data';
 import { followStream } from '../sse';
 import { orderTokens, rememberOrderToken, session, useObservable } from '../state';
@@ -74,10 +75,7 @@ export function OrderPage({ id }: { id: string }) {
           <ul class="lines">
             {order.lines.map((l) => <li key={l.sku} class="line"><span>{l.quantity} × {l.title}</span><Price money={l.lineTotal} /></li>)}
           </ul>
-          <dl class="breakdown">
-            <dt>Subtotal</dt><dd><Price money={order.subtotal} /></dd>
-            <dt class="total">Total</dt><dd class="total"><Price money={order.total} /></dd>
-          </dl>
+          <Breakdown pricing={order.pricing} itemCount={order.lines.reduce((n, l) => n + l.quantity, 0)} />
           <h2>Delivering to</h2>
           <address>{order.shippingAddress.name}<br />{order.shippingAddress.line1}<br />{order.shippingAddress.city} {order.shippingAddress.postalCode}<br />{order.shippingAddress.country}</address>
         </div>
