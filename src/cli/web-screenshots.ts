@@ -34,7 +34,7 @@ async function main(): Promise<void> {
         await shot(page, `storefront-home-${name}.png`, `${sys.api}/shop/`, 'New arrivals');
         await shot(page, `storefront-product-${name}.png`, product, 'Add to cart');
         await addToCart(page);
-        await shot(page, `storefront-checkout-${name}.png`, `${sys.api}/shop/checkout`, 'Visa ending 4242');
+        await shot(page, `storefront-checkout-${name}.png`, `${sys.api}/shop/checkout`, 'Delivery address');
         await shot(page, `storefront-order-${name}.png`, orderUrl, 'Delivered');
       }
     } finally {
@@ -58,8 +58,12 @@ async function buyAsGuest(page: Page, sys: DevSystem, product: string): Promise<
   await page.waitForSelector('#checkout-email');
   for (const [id, value] of [['checkout-email', 'ada@example.com'], ['shipping-name', 'Ada Lovelace'], ['shipping-line1', '12 St James Square'],
     ['shipping-city', 'London'], ['shipping-postalCode', 'SW1Y 4JH']]) await page.type(`#${id}`, value);
+  await page.click('button::-p-text(Use this address)');
+  await page.waitForSelector('input[name=shipping]');
+  await page.click('input[name=shipping]');
+  await page.waitForSelector('::-p-text(Shipping (Standard))');
   await page.click('input[value=pm_card_visa]');
-  await page.click('button::-p-text(Place order)');
+  await page.click('button.primary.wide:not([disabled])');
   await page.waitForFunction('/\\/shop\\/orders\\//.test(location.href)', { timeout: 30_000 });
   return page.url();
 }
