@@ -392,6 +392,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks/stripe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe payment events (signed); succeeded, failed and 3-D Secure outcomes reach the order's payment workflow; refund outcomes settle pending refunds
+         * @description Who may call it: webhook.
+         */
+        post: operations["postWebhooksStripe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/twilio": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Twilio SMS delivery reports (signed); the outbox row becomes delivered or undelivered
+         * @description Who may call it: webhook.
+         */
+        post: operations["postWebhooksTwilio"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/storefront/config": {
         parameters: {
             query?: never;
@@ -1751,6 +1791,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/orders/{id}/revoke-access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke the order's access token (shared or leaked): refused from then on like a wrong one; a replayed checkout gets none. Staff keep access
+         * @description Who may call it: staff with support or admin.
+         */
+        post: operations["postAdminOrdersIdRevokeAccess"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/shipments/{shipmentId}/carrier-events": {
         parameters: {
             query?: never;
@@ -1799,7 +1859,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * What needs a person: parcels stalled (no movement for days) or returned to sender, refunds the payment provider failed; open ones, oldest first
+         * What needs a person: parcels stalled or returned to sender, refunds the provider failed, rollback steps and customer messages that can never succeed; open ones, oldest first
          * @description Who may call it: staff with support or admin.
          */
         get: operations["getAdminNotices"];
@@ -1953,63 +2013,162 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/webhooks/stripe": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Stripe payment events (signed); succeeded, failed and 3-D Secure outcomes reach the order's payment workflow; refund outcomes settle pending refunds
-         * @description Who may call it: webhook.
-         */
-        post: operations["postWebhooksStripe"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/webhooks/twilio": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Twilio SMS delivery reports (signed); the outbox row becomes delivered or undelivered
-         * @description Who may call it: webhook.
-         */
-        post: operations["postWebhooksTwilio"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ShippingAddress: {
+            name: string;
+            line1: string;
+            line2?: string;
+            city: string;
+            region?: string;
+            postalCode: string;
+            country: string;
+        };
+        SavedAddressRef: {
+            /**
+             * Format: uuid
+             * @description One of the signed-in customer's saved addresses (GET /me/addresses), copied onto the cart as it is now.
+             */
+            addressId: string;
+        };
+        CheckoutRequest: {
+            /**
+             * Format: email
+             * @description Required of a guest; signed in, the account's address when left out.
+             * @example ada@example.com
+             */
+            email?: string;
+            /** @description Optional; when given, the customer is also told by SMS. */
+            phone?: string;
+            /** @description Where to ship; it becomes the cart's address. Left out with shippingAddressId: the cart's address (PUT /carts/:id/shipping-address). */
+            shippingAddress?: components["schemas"]["ShippingAddress"];
+            /**
+             * Format: uuid
+             * @description Signed in: one of the customer's saved addresses, instead of shippingAddress; it becomes the cart's address.
+             */
+            shippingAddressId?: string;
+            paymentMethod: string;
+        };
+        CarrierWebhook: {
+            trackingNumber: string;
+            /** @description The carrier's id of the scan; a redelivery has the same id. */
+            eventId: string;
+            /** @enum {string} */
+            status: "label_created" | "in_transit" | "out_for_delivery" | "delivered" | "exception" | "returned_to_sender";
+            /** Format: date-time */
+            occurredAt: string;
+            description?: string;
+        };
+        ProductInput: {
+            /** @description Defaults to one made from the title. */
+            handle?: string;
+            title: string;
+            description?: string;
+            /**
+             * @description draft unless said otherwise.
+             * @enum {string}
+             */
+            status?: "draft" | "published" | "archived";
+            /** @description Up to 3 options, each with its values in display order; each variant picks one value of each. */
+            options?: {
+                name: string;
+                values: string[];
+            }[];
+            variants?: components["schemas"]["VariantInput"][];
+            categoryIds?: string[];
+            collectionIds?: string[];
+            /** @description Values by attribute code: { "brand": ["Northwind"] }. The attribute must exist; new values are added to it. */
+            attributes?: {
+                [key: string]: string[];
+            };
+            images?: ({
+                /**
+                 * Format: uri
+                 * @description An external image.
+                 */
+                url?: string;
+                /** @description An uploaded image (POST /admin/catalog/images). */
+                key?: string;
+                alt?: string;
+                position?: number;
+            } & (unknown | unknown))[];
+        };
+        VariantInput: {
+            /** @example TEE-BLK-M */
+            sku: string;
+            /** @description Defaults to the option values, e.g. "Black / M". */
+            title?: string;
+            /** @description One value per option, by option name: { "Colour": "Black", "Size": "M" }. */
+            options?: {
+                [key: string]: string;
+            };
+            /** @description Minor units by currency: { "USD": 2500, "EUR": 2300 }. */
+            prices?: {
+                [key: string]: number;
+            };
+            weightGrams?: number | null;
+            /** @description Stock on hand; 0 when left out. */
+            onHand?: number;
+        };
+        ProductPatch: {
+            handle?: string;
+            title?: string;
+            description?: string;
+            /**
+             * @description archived withdraws the product from the storefront (and from carts at checkout).
+             * @enum {string}
+             */
+            status?: "draft" | "published" | "archived";
+            /** @description Replaces the options by position (renames, adds and removes values); while the product has variants their number stays. */
+            options?: {
+                name: string;
+                values: string[];
+            }[];
+            categoryIds?: string[];
+            collectionIds?: string[];
+            /** @description Values by attribute code: { "brand": ["Northwind"] }. The attribute must exist; new values are added to it. */
+            attributes?: {
+                [key: string]: string[];
+            };
+        };
+        VariantPatch: {
+            title?: string;
+            /** @description One value per option, by option name: { "Colour": "Black", "Size": "M" }. */
+            options?: {
+                [key: string]: string;
+            };
+            weightGrams?: number | null;
+            position?: number;
+            /** @description Prices to set by currency; null removes the price in that currency. */
+            prices?: {
+                [key: string]: number | null;
+            };
+        };
         Error: {
             error: {
                 /**
                  * @description Stable machine-readable code, e.g. insufficient_stock.
                  * @enum {string}
                  */
-                code: "validation_failed" | "invalid_json" | "invalid_signature" | "unauthorized" | "invalid_credentials" | "current_password_wrong" | "invalid_link" | "email_taken" | "email_already_verified" | "address_not_found" | "weak_password" | "too_many_addresses" | "forbidden" | "payment_declined" | "not_found" | "product_not_found" | "cart_not_found" | "line_not_found" | "order_not_found" | "shipment_not_found" | "variant_not_found" | "category_not_found" | "collection_not_found" | "attribute_not_found" | "image_not_found" | "shipping_zone_not_found" | "shipping_method_not_found" | "tax_region_not_found" | "promotion_not_found" | "promotion_not_in_cart" | "method_not_allowed" | "cart_not_active" | "cart_expired" | "insufficient_stock" | "out_of_stock" | "inventory_conflict" | "order_not_cancellable" | "payment_not_awaiting_action" | "action_refused" | "nothing_to_refund" | "refund_exceeds_captured" | "refund_exceeds_ordered" | "shipping_method_unavailable" | "promotion_limit_reached" | "promotion_not_combinable" | "staff_name_taken" | "payment_not_capturable" | "capture_failed" | "payment_provider_error" | "notifier_error" | "carrier_error" | "handle_taken" | "sku_taken" | "duplicate_variant" | "category_cycle" | "in_use" | "version_mismatch" | "if_match_required" | "payload_too_large" | "unsupported_media_type" | "unknown_sku" | "no_price_in_currency" | "product_unavailable" | "product_not_publishable" | "cart_empty" | "shipping_address_required" | "shipping_method_required" | "promotion_code_unknown" | "promotion_not_started" | "promotion_expired" | "promotion_minimum_not_met" | "promotion_not_applicable" | "cart_too_large" | "idempotency_key_reused" | "rate_limited" | "invalid_workflow_input" | "internal_error" | "service_unavailable" | "not_configured";
+                code: "validation_failed" | "invalid_json" | "invalid_signature" | "unauthorized" | "invalid_credentials" | "current_password_wrong" | "invalid_link" | "email_taken" | "email_already_verified" | "address_not_found" | "weak_password" | "too_many_addresses" | "forbidden" | "payment_declined" | "not_found" | "product_not_found" | "cart_not_found" | "line_not_found" | "order_not_found" | "shipment_not_found" | "variant_not_found" | "category_not_found" | "collection_not_found" | "attribute_not_found" | "image_not_found" | "shipping_zone_not_found" | "shipping_method_not_found" | "tax_region_not_found" | "promotion_not_found" | "promotion_not_in_cart" | "method_not_allowed" | "cart_not_active" | "cart_expired" | "insufficient_stock" | "out_of_stock" | "inventory_conflict" | "order_not_cancellable" | "payment_not_awaiting_action" | "action_refused" | "nothing_to_refund" | "refund_exceeds_captured" | "refund_exceeds_ordered" | "shipping_method_unavailable" | "promotion_limit_reached" | "promotion_not_combinable" | "staff_name_taken" | "payment_not_capturable" | "capture_failed" | "payment_provider_error" | "notifier_error" | "carrier_error" | "handle_taken" | "sku_taken" | "duplicate_variant" | "category_cycle" | "in_use" | "version_mismatch" | "if_match_required" | "payload_too_large" | "unsupported_media_type" | "unknown_sku" | "no_price_in_currency" | "product_unavailable" | "product_not_publishable" | "cart_empty" | "shipping_address_required" | "shipping_method_required" | "promotion_code_unknown" | "promotion_not_started" | "promotion_expired" | "promotion_minimum_not_met" | "promotion_not_applicable" | "cart_too_large" | "idempotency_key_reused" | "data_rejected" | "rate_limited" | "invalid_workflow_input" | "internal_error" | "service_unavailable" | "not_configured";
                 /** @description What happened and what to do, for a person. */
                 message: string;
                 details: {
                     [key: string]: unknown;
                 };
                 requestId?: string;
+            };
+        };
+        Readiness: {
+            /** @enum {string} */
+            status: "ready" | "not_ready";
+            checks: {
+                [key: string]: {
+                    ok: boolean;
+                    error?: string;
+                };
             };
         };
         Product: {
@@ -2113,7 +2272,7 @@ export interface components {
             /** @description Of the lines for sale. */
             subtotal: components["schemas"]["Money"];
             /** @description Where the cart ships to: set it to see shipping options and taxes. */
-            shippingAddress: components["schemas"]["ShippingAddress"] | null;
+            shippingAddress: components["schemas"]["ShippingAddressOutput"] | null;
             shippingMethod: {
                 /** Format: uuid */
                 id: string;
@@ -2135,15 +2294,6 @@ export interface components {
             pricing: components["schemas"]["PriceBreakdown"];
             createdAt: string;
             updatedAt: string;
-        };
-        ShippingAddress: {
-            name: string;
-            line1: string;
-            line2?: string;
-            city: string;
-            region?: string;
-            postalCode: string;
-            country: string;
         };
         PriceBreakdown: {
             /** @description True when the prices include tax (VAT style): the taxes are a part of the total, not added to it. */
@@ -2213,13 +2363,6 @@ export interface components {
             /** @description What the payment is authorized for. */
             total: components["schemas"]["Money"];
         };
-        SavedAddressRef: {
-            /**
-             * Format: uuid
-             * @description One of the signed-in customer's saved addresses (GET /me/addresses), copied onto the cart as it is now.
-             */
-            addressId: string;
-        };
         ShippingOption: {
             /** Format: uuid */
             id: string;
@@ -2240,8 +2383,8 @@ export interface components {
             orderId: string;
             /** @enum {string} */
             status: "pending" | "awaiting_payment_action" | "payment_authorized" | "confirmed" | "awaiting_fulfillment" | "shipped" | "delivered" | "cancelling" | "cancelled" | "failed";
-            /** @description Shown once: send it as "Authorization: Bearer <token>" to read or cancel this order. */
-            accessToken: string;
+            /** @description Send it as "Authorization: Bearer <token>" to read or cancel this order. The same token on every replay of this checkout; null once support has revoked the order's access. */
+            accessToken: string | null;
             payment: components["schemas"]["PaymentOutcome"];
             /** @description Why the order failed before its payment, e.g. promotion_limit_reached or out_of_stock: the cart is open again. */
             failure?: {
@@ -2264,23 +2407,6 @@ export interface components {
             };
             declineCode?: string;
         };
-        CheckoutRequest: {
-            /**
-             * Format: email
-             * @description Required of a guest; signed in, the account's address when left out.
-             */
-            email?: string;
-            /** @description Optional; when given, the customer is also told by SMS. */
-            phone?: string;
-            /** @description Where to ship; it becomes the cart's address. Left out with shippingAddressId: the cart's address (PUT /carts/:id/shipping-address). */
-            shippingAddress?: components["schemas"]["ShippingAddress"];
-            /**
-             * Format: uuid
-             * @description Signed in: one of the customer's saved addresses, instead of shippingAddress; it becomes the cart's address.
-             */
-            shippingAddressId?: string;
-            paymentMethod: string;
-        };
         Order: {
             /**
              * Format: uuid
@@ -2291,7 +2417,7 @@ export interface components {
             status: "pending" | "awaiting_payment_action" | "payment_authorized" | "confirmed" | "awaiting_fulfillment" | "shipped" | "delivered" | "cancelling" | "cancelled" | "failed";
             email: string;
             phone: string | null;
-            shippingAddress: components["schemas"]["ShippingAddress"];
+            shippingAddress: components["schemas"]["ShippingAddressOutput"];
             lines: {
                 /** @example TEE-BLK-M */
                 sku: string;
@@ -2400,15 +2526,11 @@ export interface components {
             /** @enum {string} */
             outcome: "signalled" | "duplicate" | "unknown_tracking_number" | "tracking_ended";
         };
-        CarrierWebhook: {
-            trackingNumber: string;
-            /** @description The carrier's id of the scan; a redelivery has the same id. */
-            eventId: string;
-            /** @enum {string} */
-            status: "label_created" | "in_transit" | "out_for_delivery" | "delivered" | "exception" | "returned_to_sender";
-            /** Format: date-time */
-            occurredAt: string;
-            description?: string;
+        WebhookReceipt: {
+            /** @constant */
+            received: true;
+            duplicate: boolean;
+            outcome?: string;
         };
         StorefrontConfig: {
             payments: {
@@ -2560,91 +2682,6 @@ export interface components {
             collectionIds: string[];
             attributes: {
                 [key: string]: string[];
-            };
-        };
-        ProductInput: {
-            /** @description Defaults to one made from the title. */
-            handle?: string;
-            title: string;
-            description?: string;
-            /**
-             * @description draft unless said otherwise.
-             * @enum {string}
-             */
-            status?: "draft" | "published" | "archived";
-            /** @description Up to 3 options, each with its values in display order; each variant picks one value of each. */
-            options?: {
-                name: string;
-                values: string[];
-            }[];
-            variants?: components["schemas"]["VariantInput"][];
-            categoryIds?: string[];
-            collectionIds?: string[];
-            /** @description Values by attribute code: { "brand": ["Northwind"] }. The attribute must exist; new values are added to it. */
-            attributes?: {
-                [key: string]: string[];
-            };
-            images?: {
-                /**
-                 * Format: uri
-                 * @description An external image.
-                 */
-                url?: string;
-                /** @description An uploaded image (POST /admin/catalog/images). */
-                key?: string;
-                alt?: string;
-                position?: number;
-            }[];
-        };
-        VariantInput: {
-            /** @example TEE-BLK-M */
-            sku: string;
-            /** @description Defaults to the option values, e.g. "Black / M". */
-            title?: string;
-            /** @description One value per option, by option name: { "Colour": "Black", "Size": "M" }. */
-            options?: {
-                [key: string]: string;
-            };
-            /** @description Minor units by currency: { "USD": 2500, "EUR": 2300 }. */
-            prices?: {
-                [key: string]: number;
-            };
-            weightGrams?: number | null;
-            /** @description Stock on hand; 0 when left out. */
-            onHand?: number;
-        };
-        ProductPatch: {
-            handle?: string;
-            title?: string;
-            description?: string;
-            /**
-             * @description archived withdraws the product from the storefront (and from carts at checkout).
-             * @enum {string}
-             */
-            status?: "draft" | "published" | "archived";
-            /** @description Replaces the options by position (renames, adds and removes values); while the product has variants their number stays. */
-            options?: {
-                name: string;
-                values: string[];
-            }[];
-            categoryIds?: string[];
-            collectionIds?: string[];
-            /** @description Values by attribute code: { "brand": ["Northwind"] }. The attribute must exist; new values are added to it. */
-            attributes?: {
-                [key: string]: string[];
-            };
-        };
-        VariantPatch: {
-            title?: string;
-            /** @description One value per option, by option name: { "Colour": "Black", "Size": "M" }. */
-            options?: {
-                [key: string]: string;
-            };
-            weightGrams?: number | null;
-            position?: number;
-            /** @description Prices to set by currency; null removes the price in that currency. */
-            prices?: {
-                [key: string]: number | null;
             };
         };
         CatalogAuditEntry: {
@@ -2824,7 +2861,7 @@ export interface components {
         SupportNotice: {
             /** Format: uuid */
             id: string;
-            /** @description shipment_stalled, shipment_returned or refund_failed */
+            /** @description shipment_stalled, shipment_returned, refund_failed, compensation_failed, message_failed */
             kind: string;
             orderId: string | null;
             shipmentId: string | null;
@@ -2855,11 +2892,14 @@ export interface components {
             lastUsedAt: string | null;
             revokedAt: string | null;
         };
-        WebhookReceipt: {
-            /** @constant */
-            received: true;
-            duplicate: boolean;
-            outcome?: string;
+        ShippingAddressOutput: {
+            name: string;
+            line1: string;
+            line2?: string;
+            city: string;
+            region?: string;
+            postalCode: string;
+            country: string;
         };
     };
     responses: never;
@@ -2891,8 +2931,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2917,32 +2957,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        status: "ready" | "not_ready";
-                        checks: {
-                            [key: string]: {
-                                ok: boolean;
-                                error?: string;
-                            };
-                        };
-                    };
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description Not ready; the checks say which dependency is down */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not ready (a dependency is down, or this replica is draining); the checks say which */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
         };
@@ -2963,15 +2998,17 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description METRICS_TOKEN_SHA256 is set and no matching bearer token was sent */
-            401: {
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description METRICS_TOKEN_SHA256 is set and no matching bearer token was sent */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3012,8 +3049,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3047,8 +3084,17 @@ export interface operations {
                     "application/json": components["schemas"]["ProductDetail"];
                 };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No published product of that id or handle (product_not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3065,7 +3111,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     /** @default USD */
@@ -3083,16 +3129,47 @@ export interface operations {
                     "application/json": components["schemas"]["Cart"];
                 };
             };
-            /** @description Too many new carts from this address or customer; see Retry-After */
-            429: {
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description A session token (sess_…) that has ended: sign in again */
+            401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many new carts from this address or customer; see Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3121,8 +3198,26 @@ export interface operations {
                     "application/json": components["schemas"]["Cart"];
                 };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A session token (sess_…) that has ended: sign in again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such cart (cart_not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3160,8 +3255,62 @@ export interface operations {
                     "application/json": components["schemas"]["Cart"];
                 };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A session token (sess_…) that has ended: sign in again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such cart (cart_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The cart can no longer change (cart_not_active, cart_expired), or not that much is in stock (insufficient_stock) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The SKU is unknown, no longer for sale or has no price in the cart's currency (unknown_sku, product_unavailable, no_price_in_currency), or the cart would hold too much (cart_too_large) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3192,8 +3341,35 @@ export interface operations {
                     "application/json": components["schemas"]["Cart"];
                 };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A session token (sess_…) that has ended: sign in again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such cart, or no such line in it (cart_not_found, line_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The cart can no longer change (cart_not_active, cart_expired) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3230,8 +3406,62 @@ export interface operations {
                     "application/json": components["schemas"]["Cart"];
                 };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A session token (sess_…) that has ended: sign in again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such cart, or no such line in it (cart_not_found, line_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The cart can no longer change (cart_not_active, cart_expired), or not that much is in stock (insufficient_stock) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The SKU is unknown, no longer for sale or has no price in the cart's currency (unknown_sku, product_unavailable, no_price_in_currency), or the cart would hold too much (cart_too_large) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3270,24 +3500,48 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A session token (sess_…) that has ended: sign in again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description No such cart, or another customer's (cart_not_found); no such saved address of the customer (address_not_found) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The cart is checked out or expired (cart_not_active, cart_expired) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3319,22 +3573,35 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A session token (sess_…) that has ended: sign in again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No such cart, or another customer's (cart_not_found) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The cart has no shipping address yet (shipping_address_required) */
             422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3371,29 +3638,62 @@ export interface operations {
                     "application/json": components["schemas"]["Cart"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A session token (sess_…) that has ended: sign in again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No such cart or method (cart_not_found, shipping_method_not_found) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The method cannot ship this cart (shipping_method_unavailable), or the cart is closed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description The cart has no shipping address yet (shipping_address_required) */
-            422: {
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The cart has no shipping address yet (shipping_address_required) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3430,29 +3730,62 @@ export interface operations {
                     "application/json": components["schemas"]["Cart"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A session token (sess_…) that has ended: sign in again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No such cart, or another customer's (cart_not_found) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Its uses are all taken (promotion_limit_reached), it cannot be combined with a code already applied (promotion_not_combinable), or the cart is closed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description Unknown (promotion_code_unknown), not started (promotion_not_started), expired (promotion_expired), minimum subtotal not met (promotion_minimum_not_met), or nothing in the cart it applies to (promotion_not_applicable) */
-            422: {
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown (promotion_code_unknown), not started (promotion_not_started), expired (promotion_expired), minimum subtotal not met (promotion_minimum_not_met), or nothing in the cart it applies to (promotion_not_applicable) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3483,22 +3816,35 @@ export interface operations {
                     "application/json": components["schemas"]["Cart"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A session token (sess_…) that has ended: sign in again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No such cart, or the cart holds no such code (promotion_not_in_cart) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The cart is checked out or expired (cart_not_active, cart_expired) */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3526,7 +3872,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Order placed; the payment outcome so far, and the order access token (shown once) */
+            /** @description Order placed (or this request replayed): the payment outcome so far, and the order's access token */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -3535,30 +3881,85 @@ export interface operations {
                     "application/json": components["schemas"]["CheckoutAccepted"];
                 };
             };
-            /** @description The chosen method can no longer ship the cart (shipping_method_unavailable), a code's uses are taken (promotion_limit_reached) or it cannot be combined (promotion_not_combinable), or the cart is closed (cart_not_active) */
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A session token (sess_…) that has ended: sign in again */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such cart (cart_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The chosen method can no longer ship the cart (shipping_method_unavailable), a code's uses are taken (promotion_limit_reached) or it cannot be combined (promotion_not_combinable), or the cart is already checked out, in checkout or expired (cart_not_active, cart_expired) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description No address (shipping_address_required) or no method chosen (shipping_method_required), a code the cart holds no longer applies (promotion_expired, promotion_not_started, promotion_minimum_not_met, promotion_not_applicable), the cart is empty (cart_empty), or the key was used for another body */
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No address (shipping_address_required) or no method chosen (shipping_method_required), a code the cart holds no longer applies (promotion_expired, promotion_not_started, promotion_minimum_not_met, promotion_not_applicable), the cart is empty (cart_empty) or holds a line no longer for sale or without a price in its currency (product_unavailable, no_price_in_currency), or this Idempotency-Key was used for another request (idempotency_key_reused) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Too many checkouts from this address or customer, or too many declined payments on this cart, customer or address; see Retry-After */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description The order service did not answer in time: the order is saved, and retrying the same request with the same Idempotency-Key is safe (it continues this order, never places a second one); see Retry-After */
+            503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3587,22 +3988,35 @@ export interface operations {
                     "application/json": components["schemas"]["Order"];
                 };
             };
-            /** @description An unknown or revoked staff key */
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unknown or revoked staff key, or a session token (sess_…) that has ended */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description A staff key without the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such order, or the request carries neither its access token (or the token was revoked) nor its customer's session: the same answer, so ids cannot be probed */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3639,23 +4053,74 @@ export interface operations {
                     "application/json": components["schemas"]["LiveOrderState"];
                 };
             };
-            /** @description An unknown or revoked staff key */
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unknown or revoked staff key, or a session token (sess_…) that has ended */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description A staff key without the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such order, or the request carries neither its access token (or the token was revoked) nor its customer's session: the same answer, so ids cannot be probed */
+            404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The order can no longer be cancelled, with the reason: shipped or being dispatched, already ended (order_not_cancellable) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The order service did not answer; nothing was changed; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3671,7 +4136,6 @@ export interface operations {
                 lastEventId?: string;
             };
             header?: {
-                /** @description The id of the last event received: only later events are sent. Without it, the whole timeline first. */
                 "Last-Event-ID"?: string;
             };
             path: {
@@ -3690,22 +4154,35 @@ export interface operations {
                     "text/event-stream": components["schemas"]["OrderTimelineEvent"];
                 };
             };
-            /** @description An unknown or revoked staff key */
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unknown or revoked staff key, or a session token (sess_…) that has ended */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description A staff key without the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such order, or the request carries neither its access token (or the token was revoked) nor its customer's session: the same answer, so ids cannot be probed */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3735,22 +4212,35 @@ export interface operations {
                     "application/json": components["schemas"]["OrderShipments"];
                 };
             };
-            /** @description An unknown or revoked staff key */
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unknown or revoked staff key, or a session token (sess_…) that has ended */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description A staff key without the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such order, or the request carries neither its access token (or the token was revoked) nor its customer's session: the same answer, so ids cannot be probed */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3790,18 +4280,150 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not configured, or the tracking workflow cannot take it yet: deliver it again later */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+        };
+    };
+    postWebhooksStripe: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Stripe's signature of the raw body (t=…,v1=…), checked with STRIPE_WEBHOOK_SECRET */
+                "Stripe-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Received (or a redelivery of an event already handled: duplicate true) */
+            200: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookReceipt"];
+                };
+            };
+            /** @description Missing or bad signature: nothing was done */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 1 MB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not configured, or the workflow service did not answer: Stripe delivers it again later */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postWebhooksTwilio: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Twilio's signature of the URL and form parameters, checked with TWILIO_AUTH_TOKEN */
+                "X-Twilio-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Received */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        received: true;
+                        updated: number;
+                    };
+                };
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or bad signature: nothing was changed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 1 MB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not configured (TWILIO_AUTH_TOKEN is not set) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3828,8 +4450,8 @@ export interface operations {
                     "application/json": components["schemas"]["StorefrontConfig"];
                 };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3909,8 +4531,44 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This address already has an account: sign in, or reset the password (email_taken) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The new password is too short, too long or too common (weak_password); the reason is in details */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3952,16 +4610,47 @@ export interface operations {
                     "application/json": components["schemas"]["SignedIn"];
                 };
             };
-            /** @description Too many sign-in attempts for this account or from this address; see Retry-After */
-            429: {
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description The e-mail address and password do not match an account (invalid_credentials): the same answer either way */
+            401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many sign-in attempts for this account or from this address; see Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3977,7 +4666,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     /** @default false */
@@ -3997,15 +4686,35 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No session, or one that has ended: sign in (again) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4043,8 +4752,26 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description Bad input, or a link token that is unknown, used or expired (validation_failed, invalid_link) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4084,16 +4811,38 @@ export interface operations {
                     };
                 };
             };
-            /** @description Too many reset requests for this account or from this address; see Retry-After */
-            429: {
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many reset requests for this account or from this address; see Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4126,8 +4875,35 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description Bad input, or a link token that is unknown, used or expired (validation_failed, invalid_link) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The new password is too short, too long or too common (weak_password); the reason is in details */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4155,15 +4931,17 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description No session, or one that has ended: sign in (again) */
-            401: {
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No session, or one that has ended: sign in (again) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4219,15 +4997,53 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No session, or one that has ended: sign in (again) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description The current password given is wrong (current_password_wrong); the session itself is fine */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The new address already has an account (email_taken) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4266,15 +5082,53 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No session, or one that has ended: sign in (again) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description The current password given is wrong (current_password_wrong); the session itself is fine */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The new password is too short, too long or too common (weak_password); the reason is in details */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4308,15 +5162,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No session, or one that has ended: sign in (again) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description The address is already confirmed (email_already_verified) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4346,15 +5211,17 @@ export interface operations {
                     };
                 };
             };
-            /** @description No session, or one that has ended: sign in (again) */
-            401: {
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No session, or one that has ended: sign in (again) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4399,15 +5266,44 @@ export interface operations {
                     "application/json": components["schemas"]["SavedAddress"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No session, or one that has ended: sign in (again) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The account holds as many addresses as it may (too_many_addresses) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4435,15 +5331,26 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No session, or one that has ended: sign in (again) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No saved address of yours with that id (address_not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4487,15 +5394,44 @@ export interface operations {
                     "application/json": components["schemas"]["SavedAddress"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No session, or one that has ended: sign in (again) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No saved address of yours with that id (address_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4527,15 +5463,17 @@ export interface operations {
                     "application/json": components["schemas"]["OrderPage"];
                 };
             };
-            /** @description No session, or one that has ended: sign in (again) */
-            401: {
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No session, or one that has ended: sign in (again) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4565,15 +5503,26 @@ export interface operations {
                     "application/json": components["schemas"]["Order"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No session, or one that has ended: sign in (again) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No order of yours with that id (order_not_found): another customer's is answered the same */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4603,15 +5552,26 @@ export interface operations {
                     "application/json": components["schemas"]["OrderShipments"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No session, or one that has ended: sign in (again) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No order of yours with that id (order_not_found): another customer's is answered the same */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4657,22 +5617,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4706,22 +5670,71 @@ export interface operations {
                     "application/json": components["schemas"]["AdminProduct"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4753,22 +5766,35 @@ export interface operations {
                     "application/json": components["schemas"]["AdminProduct"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4807,22 +5833,89 @@ export interface operations {
                     "application/json": components["schemas"]["AdminProduct"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4857,22 +5950,71 @@ export interface operations {
                     "application/json": components["schemas"]["AdminProduct"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4911,22 +6053,89 @@ export interface operations {
                     "application/json": components["schemas"]["AdminProduct"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4962,22 +6171,71 @@ export interface operations {
                     "application/json": components["schemas"]["AdminProduct"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5017,22 +6275,89 @@ export interface operations {
                     "application/json": components["schemas"]["AdminProduct"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5074,22 +6399,89 @@ export interface operations {
                     "application/json": components["schemas"]["AdminProduct"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5123,7 +6515,7 @@ export interface operations {
                     key?: string;
                     alt?: string;
                     position?: number;
-                };
+                } & (unknown | unknown);
             };
         };
         responses: {
@@ -5138,22 +6530,89 @@ export interface operations {
                     "application/json": components["schemas"]["AdminProduct"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5189,22 +6648,71 @@ export interface operations {
                     "application/json": components["schemas"]["AdminProduct"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5247,22 +6755,89 @@ export interface operations {
                     "application/json": components["schemas"]["AdminProduct"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5296,22 +6871,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5341,22 +6920,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5397,22 +6980,71 @@ export interface operations {
                     "application/json": components["schemas"]["Category"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5444,22 +7076,35 @@ export interface operations {
                     "application/json": components["schemas"]["Category"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5490,22 +7135,71 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5551,22 +7245,89 @@ export interface operations {
                     "application/json": components["schemas"]["Category"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5600,22 +7361,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5645,22 +7410,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5698,22 +7467,71 @@ export interface operations {
                     "application/json": components["schemas"]["Collection"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5745,22 +7563,35 @@ export interface operations {
                     "application/json": components["schemas"]["Collection"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5791,22 +7622,71 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5849,22 +7729,89 @@ export interface operations {
                     "application/json": components["schemas"]["Collection"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5898,22 +7845,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5943,22 +7894,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5998,22 +7953,71 @@ export interface operations {
                     "application/json": components["schemas"]["Attribute"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6045,22 +8049,35 @@ export interface operations {
                     "application/json": components["schemas"]["Attribute"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6091,22 +8108,71 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6149,22 +8215,89 @@ export interface operations {
                     "application/json": components["schemas"]["Attribute"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6198,22 +8331,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6255,22 +8392,89 @@ export interface operations {
                     "application/json": components["schemas"]["Attribute"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6306,22 +8510,71 @@ export interface operations {
                     "application/json": components["schemas"]["Attribute"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6364,22 +8617,89 @@ export interface operations {
                     "application/json": components["schemas"]["Attribute"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6409,22 +8729,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6465,22 +8789,71 @@ export interface operations {
                     "application/json": components["schemas"]["ShippingZone"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6512,22 +8885,35 @@ export interface operations {
                     "application/json": components["schemas"]["ShippingZone"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6558,22 +8944,71 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6619,22 +9054,89 @@ export interface operations {
                     "application/json": components["schemas"]["ShippingZone"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6668,22 +9170,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6713,22 +9219,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6789,22 +9299,71 @@ export interface operations {
                     "application/json": components["schemas"]["ShippingMethod"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6836,22 +9395,35 @@ export interface operations {
                     "application/json": components["schemas"]["ShippingMethod"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6882,22 +9454,71 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6963,22 +9584,89 @@ export interface operations {
                     "application/json": components["schemas"]["ShippingMethod"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7012,22 +9700,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7057,22 +9749,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7118,22 +9814,71 @@ export interface operations {
                     "application/json": components["schemas"]["TaxRegion"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7165,22 +9910,35 @@ export interface operations {
                     "application/json": components["schemas"]["TaxRegion"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7211,22 +9969,71 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7277,22 +10084,89 @@ export interface operations {
                     "application/json": components["schemas"]["TaxRegion"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7326,22 +10200,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7371,22 +10249,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7447,22 +10329,71 @@ export interface operations {
                     "application/json": components["schemas"]["Promotion"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7494,22 +10425,35 @@ export interface operations {
                     "application/json": components["schemas"]["Promotion"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7540,22 +10484,71 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7621,22 +10614,89 @@ export interface operations {
                     "application/json": components["schemas"]["Promotion"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such product, variant, image, category, collection or attribute (…_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description In conflict with what is there: a handle or SKU taken, a variant repeating another's options, a category cycle, a thing still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match names another version than the current one: someone changed it meanwhile; read it again (version_mismatch) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product cannot be published as it is (product_not_publishable) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No If-Match: a change must say which version it was made against (if_match_required) */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7670,22 +10730,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7715,22 +10779,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7766,22 +10834,44 @@ export interface operations {
                     "application/json": components["schemas"]["CurrencyTaxMode"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7820,23 +10910,56 @@ export interface operations {
                     "application/json": components["schemas"]["UploadedImage"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description The file is larger than IMAGE_MAX_BYTES (payload_too_large) */
+            413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not multipart/form-data, or the file is not a JPEG, PNG, WebP or AVIF image (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No image storage is configured (not_configured) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7864,14 +10987,30 @@ export interface operations {
                 content?: never;
             };
             /** @description The image lives in object storage: its URL */
-            301: {
+            302: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description Not modified (If-None-Match names it) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such image (image_not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7901,22 +11040,35 @@ export interface operations {
                     "application/json": components["schemas"]["Inventory"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No stock is kept for this SKU (not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7952,22 +11104,62 @@ export interface operations {
                     "application/json": components["schemas"]["Inventory"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No stock is kept for this SKU (not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Orders have reserved more than that (inventory_conflict); nothing changed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8014,23 +11206,65 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description The order is not waiting in a warehouse: no such order, not paid yet, or already shipped (order_not_found) */
+            404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The order service did not answer; sending it again is safe (a second "packed" changes nothing); see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8044,10 +11278,7 @@ export interface operations {
             query?: {
                 limit?: number;
             };
-            header?: {
-                /** @description A UUID: a retried request with the same key is the same request (never a second refund). */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -8073,22 +11304,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8113,10 +11348,7 @@ export interface operations {
                 dateField?: "StartTime" | "ExecutionTime";
                 limit?: number;
             };
-            header?: {
-                /** @description A UUID: a retried request with the same key is the same request (never a second refund). */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -8144,23 +11376,38 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description The order service did not answer; nothing may have changed: check the order, then retry with the same Idempotency-Key; see Retry-After */
+            503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8172,10 +11419,7 @@ export interface operations {
     getAdminOrdersId: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description A UUID: a retried request with the same key is the same request (never a second refund). */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path: {
                 id: string;
             };
@@ -8195,23 +11439,47 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such order or parcel (order_not_found, shipment_not_found, not_found) */
+            404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The order service did not answer; nothing may have changed: check the order, then retry with the same Idempotency-Key; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8224,7 +11492,6 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A UUID: a retried request with the same key is the same request (never a second refund). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -8257,23 +11524,83 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such order or parcel (order_not_found, shipment_not_found, not_found) */
+            404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused, with the reason: the order's workflow (or its payment) says no, or has ended (action_refused, order_not_cancellable, nothing_to_refund, refund_exceeds_captured, payment_provider_error, …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The step was refused for good by the database (data_rejected) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The order service did not answer; nothing may have changed: check the order, then retry with the same Idempotency-Key; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8286,7 +11613,6 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A UUID: a retried request with the same key is the same request (never a second refund). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -8319,23 +11645,83 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such order or parcel (order_not_found, shipment_not_found, not_found) */
+            404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused, with the reason: the order's workflow (or its payment) says no, or has ended (action_refused, order_not_cancellable, nothing_to_refund, refund_exceeds_captured, payment_provider_error, …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The step was refused for good by the database (data_rejected) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The order service did not answer; nothing may have changed: check the order, then retry with the same Idempotency-Key; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8348,7 +11734,6 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A UUID: a retried request with the same key is the same request (never a second refund). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -8381,23 +11766,83 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such order or parcel (order_not_found, shipment_not_found, not_found) */
+            404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused, with the reason: the order's workflow (or its payment) says no, or has ended (action_refused, order_not_cancellable, nothing_to_refund, refund_exceeds_captured, payment_provider_error, …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The step was refused for good by the database (data_rejected) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The order service did not answer; nothing may have changed: check the order, then retry with the same Idempotency-Key; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8410,7 +11855,6 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A UUID: a retried request with the same key is the same request (never a second refund). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -8430,7 +11874,7 @@ export interface operations {
                     country?: string;
                     /** @description Why, in a few words; kept in the audit trail and the order's timeline. */
                     reason?: string;
-                };
+                } | unknown | unknown | unknown | unknown | unknown | unknown | unknown;
             };
         };
         responses: {
@@ -8450,23 +11894,83 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such order or parcel (order_not_found, shipment_not_found, not_found) */
+            404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused, with the reason: the order's workflow (or its payment) says no, or has ended (action_refused, order_not_cancellable, nothing_to_refund, refund_exceeds_captured, payment_provider_error, …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The step was refused for good by the database (data_rejected) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The order service did not answer; nothing may have changed: check the order, then retry with the same Idempotency-Key; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8479,7 +11983,6 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A UUID: a retried request with the same key is the same request (never a second refund). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -8526,23 +12029,83 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such order or parcel (order_not_found, shipment_not_found, not_found) */
+            404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused, with the reason: the order's workflow (or its payment) says no, or has ended (action_refused, order_not_cancellable, nothing_to_refund, refund_exceeds_captured, payment_provider_error, …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The step was refused for good by the database (data_rejected) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The order service did not answer; nothing may have changed: check the order, then retry with the same Idempotency-Key; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8555,7 +12118,6 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A UUID: a retried request with the same key is the same request (never a second refund). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -8601,23 +12163,83 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such order or parcel (order_not_found, shipment_not_found, not_found) */
+            404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused, with the reason: the order's workflow (or its payment) says no, or has ended (action_refused, order_not_cancellable, nothing_to_refund, refund_exceeds_captured, payment_provider_error, …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The step was refused for good by the database (data_rejected) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The order service did not answer; nothing may have changed: check the order, then retry with the same Idempotency-Key; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8630,7 +12252,6 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A UUID: a retried request with the same key is the same request (never a second refund). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -8638,7 +12259,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     /** @description Why, in a few words; kept in the audit trail and the order's timeline. */
@@ -8663,22 +12284,181 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such order or parcel (order_not_found, shipment_not_found, not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused, with the reason: the order's workflow (or its payment) says no, or has ended (action_refused, order_not_cancellable, nothing_to_refund, refund_exceeds_captured, payment_provider_error, …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The step was refused for good by the database (data_rejected) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The order service did not answer; nothing may have changed: check the order, then retry with the same Idempotency-Key; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postAdminOrdersIdRevokeAccess: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Why, in a few words; kept in the audit trail and the order's timeline. */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Revoked (or already revoked: revoked false) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        action: string;
+                        /** Format: uuid */
+                        auditId: string;
+                        /** @description What happened, in words. */
+                        summary: string;
+                        result: {
+                            /**
+                             * Format: uuid
+                             * @example 7d0f6a52-3c1e-4a4e-9a57-0b8f0f6b2a11
+                             */
+                            orderId: string;
+                            revoked: boolean;
+                        };
+                    };
+                };
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such order or parcel (order_not_found, shipment_not_found, not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8692,7 +12472,6 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A UUID: a retried request with the same key is the same request (never a second refund). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -8737,23 +12516,83 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such order or parcel (order_not_found, shipment_not_found, not_found) */
+            404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused, with the reason: the order's workflow (or its payment) says no, or has ended (action_refused, order_not_cancellable, nothing_to_refund, refund_exceeds_captured, payment_provider_error, …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The step was refused for good by the database (data_rejected) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The order service did not answer; nothing may have changed: check the order, then retry with the same Idempotency-Key; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8766,7 +12605,6 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A UUID: a retried request with the same key is the same request (never a second refund). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -8811,23 +12649,83 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such order or parcel (order_not_found, shipment_not_found, not_found) */
+            404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused, with the reason: the order's workflow (or its payment) says no, or has ended (action_refused, order_not_cancellable, nothing_to_refund, refund_exceeds_captured, payment_provider_error, …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The step was refused for good by the database (data_rejected) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The order service did not answer; nothing may have changed: check the order, then retry with the same Idempotency-Key; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8839,7 +12737,7 @@ export interface operations {
     getAdminNotices: {
         parameters: {
             query?: {
-                kind?: "shipment_stalled" | "shipment_returned" | "refund_failed";
+                kind?: "shipment_stalled" | "shipment_returned" | "refund_failed" | "compensation_failed" | "message_failed";
                 state?: "open" | "resolved" | "all";
                 orderId?: string;
                 limit?: number;
@@ -8861,22 +12759,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8913,29 +12815,62 @@ export interface operations {
                     "application/json": components["schemas"]["SupportNotice"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description Already resolved: nothing changed */
+            /** @description No such notice (not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Already resolved: nothing changed (action_refused) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8965,22 +12900,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9002,7 +12941,7 @@ export interface operations {
                 "application/json": {
                     name: string;
                     /** @description One or more of support, warehouse, catalog, admin. */
-                    roles: string[];
+                    roles: ("support" | "warehouse" | "catalog" | "admin")[];
                     /** @description What the key is for, e.g. "laptop" or "packing station 2". */
                     label?: string;
                 };
@@ -9022,22 +12961,53 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description An account of that name exists (staff_name_taken) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9068,22 +13038,35 @@ export interface operations {
                     "application/json": components["schemas"]["StaffAccount"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such staff account (not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9107,7 +13090,7 @@ export interface operations {
             content: {
                 "application/json": {
                     /** @description One or more of support, warehouse, catalog, admin. */
-                    roles?: string[];
+                    roles?: ("support" | "warehouse" | "catalog" | "admin")[];
                     disabled?: boolean;
                 };
             };
@@ -9122,22 +13105,53 @@ export interface operations {
                     "application/json": components["schemas"]["StaffAccount"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such staff account (not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9157,7 +13171,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": {
                     /** @description What the key is for, e.g. "laptop" or "packing station 2". */
@@ -9179,22 +13193,62 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such staff account (not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The account is disabled (action_refused) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9226,22 +13280,35 @@ export interface operations {
                     "application/json": components["schemas"]["StaffKey"];
                 };
             };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No staff key, or one unknown, revoked or of a disabled account */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The key's account lacks the role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description No such account, or no live key of it with that id (not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9287,9 +13354,56 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see the code field. */
-            default: {
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such simulated payment (not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The payment is not waiting for 3-D Secure (payment_not_awaiting_action) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The order service did not answer; calling again with the same outcome is safe; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9314,104 +13428,8 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description An error; see the code field. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    postWebhooksStripe: {
-        parameters: {
-            query?: never;
-            header: {
-                /** @description Stripe's signature of the raw body (t=…,v1=…), checked with STRIPE_WEBHOOK_SECRET */
-                "Stripe-Signature": string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Received (or a redelivery of an event already handled: duplicate true) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookReceipt"];
-                };
-            };
-            /** @description Missing or bad signature: nothing was done */
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
             400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Not configured, or the workflow service did not answer: Stripe delivers it again later */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    postWebhooksTwilio: {
-        parameters: {
-            query?: never;
-            header: {
-                /** @description Twilio's signature of the URL and form parameters, checked with TWILIO_AUTH_TOKEN */
-                "X-Twilio-Signature": string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Received */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        received: true;
-                        updated: number;
-                    };
-                };
-            };
-            /** @description Missing or bad signature: nothing was changed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Not configured (TWILIO_AUTH_TOKEN is not set) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description An error; see the code field. */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -57,7 +57,7 @@ function CheckoutForm({ initial }: { initial: Cart }) {
       const method = await paymentMethod();
       const placed = await call(api.POST('/carts/{id}/checkout', { params: { path: { id: cart.id }, header: { 'Idempotency-Key': attemptKey(cart.id) } },
         body: { ...(user ? {} : { email }), paymentMethod: method } }));
-      rememberOrderToken(placed.orderId, placed.accessToken);
+      if (placed.accessToken) rememberOrderToken(placed.orderId, placed.accessToken);
       const { status, nextAction, declineCode } = placed.payment;
       if (status === 'declined' || status === 'failed') {
         newAttempt(cart.id);
