@@ -15,6 +15,9 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY workers ./workers
 RUN npm run build
+# The storefront the API serves at /shop (STOREFRONT_DIR below).
+COPY web ./web
+RUN npm run build:web
 
 # Production dependencies only. The worker bundles workflows/ with webpack and swc at start-up: both
 # are dependencies of @temporalio/worker, and swc's native binary is an optional package, not a script.
@@ -34,6 +37,8 @@ WORKDIR /app
 # enforces non-root, such as Kubernetes' runAsNonRoot, can check it): the process cannot change its own code.
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The storefront, where the API looks for it by default (web/dist beside package.json).
+COPY --from=build /app/web/dist ./web/dist
 COPY package.json ./
 USER 1000:1000
 EXPOSE 3000 9464

@@ -65,6 +65,8 @@ const schema = z.object({
   PASSWORD_RESET_LINK_TTL: duration.default('1h'),
   EMAIL_VERIFICATION_LINK_TTL: duration.default('24h'),
   STOREFRONT_URL: z.string().url().optional(),
+  // The built storefront (npm run build:web) the API serves at /shop (src/api/storefront.ts).
+  STOREFRONT_DIR: z.string().min(1).optional(),
   // Cart expiry sweep (src/temporal/schedules.ts): how often it runs, and how long a cart may stay idle.
   CART_SWEEP_EVERY: duration.default('5m'),
   CART_REMINDER_AFTER: duration.default('24h'),
@@ -81,6 +83,7 @@ const schema = z.object({
   STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, "the webhook endpoint's signing secret (whsec_…)").optional(),
   STRIPE_API_BASE: z.string().url().optional(),
   STRIPE_RETURN_URL: z.string().url().optional(),
+  STRIPE_PUBLISHABLE_KEY: z.string().regex(/^pk_(test|live)_\w+$/, 'a Stripe publishable key (pk_test_… or pk_live_…)').optional(),
   TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'an account SID (AC followed by 32 hex digits)').optional(),
   TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
   TWILIO_FROM_NUMBER: z.string().regex(/^\+[1-9]\d{1,14}$/, 'an E.164 phone number such as +15005550006').optional(),
@@ -209,7 +212,8 @@ const EXPECTED: Partial<Record<keyof Config, string>> = {
   STRIPE_SECRET_KEY: 'a Stripe secret key (sk_test_…, sk_live_… or a restricted rk_…)',
   STRIPE_WEBHOOK_SECRET: "the webhook endpoint's signing secret (whsec_…)",
   STRIPE_API_BASE: 'the base URL of a server speaking Stripe\'s API, such as http://127.0.0.1:12111 (stripe-mock)',
-  STRIPE_RETURN_URL: 'an absolute URL such as https://shop.example.com/orders/{orderId}',
+  STRIPE_RETURN_URL: 'an absolute URL such as https://shop.example.com/shop/orders/{orderId}',
+  STRIPE_PUBLISHABLE_KEY: 'a Stripe publishable key (pk_test_… or pk_live_…)',
   TWILIO_API_BASE: 'the base URL of a server speaking Twilio\'s API',
   SENDGRID_API_BASE: 'the base URL of a server speaking SendGrid\'s API',
   NOTIFICATIONS_PER_SECOND: 'a positive number of messages per second, such as 10',

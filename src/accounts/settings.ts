@@ -27,6 +27,6 @@ export function accountSettings(c: AccountConfig = loadConfig({})): AccountSetti
     sessionMaxAgeMs: durationMs(c.SESSION_MAX_AGE),
     resetLinkTtlMs: durationMs(c.PASSWORD_RESET_LINK_TTL),
     verifyLinkTtlMs: durationMs(c.EMAIL_VERIFICATION_LINK_TTL),
-    storefrontUrl: (c.STOREFRONT_URL ?? c.PUBLIC_BASE_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, ''),
+    storefrontUrl: (c.STOREFRONT_URL ?? `${(c.PUBLIC_BASE_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '')}/shop`).replace(/\/$/, ''),
   };
 }

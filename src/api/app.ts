@@ -38,13 +38,17 @@ import { warehouseRoutes } from './routes/warehouse';
 import { httpTracing } from './tracing';
 import { RateLimits } from './rate-limits';
 import { OrderTokens } from '../auth/order-tokens';
+import { orderEventRoutes } from './routes/order-events';
+import { storefrontConfigRoutes } from './routes/storefront-config';
+import { storefront } from './storefront';
+import { OrderEventHub } from './order-event-hub';
 
 export type { AppDeps, AppOptions };
 
 export function allRoutes(deps: AppDeps, hasher = new PasswordHasher(deps.accounts.argon2)): AnyRoute[] {
   return [
     ...healthRoutes(deps), ...metricsRoutes(), ...productRoutes(deps), ...cartRoutes(deps), ...cartPricingRoutes(), ...checkoutRoutes(deps), ...orderRoutes(deps),
-    ...shipmentRoutes(), ...carrierWebhookRoutes(deps), ...providerWebhookRoutes(deps),
+    ...orderEventRoutes(deps), ...shipmentRoutes(), ...carrierWebhookRoutes(deps), ...providerWebhookRoutes(deps), ...storefrontConfigRoutes(deps),
     ...accountRoutes(deps, hasher), ...meRoutes(deps, hasher), ...myAddressRoutes, ...myOrderRoutes(deps),
     ...adminCatalogProductRoutes(deps.images), ...adminCatalogTaxonomyRoutes(), ...adminPricingRoutes(), ...adminCatalogImageRoutes(deps.images, deps.imageMaxBytes),
     ...adminInventoryRoutes(), ...warehouseRoutes(deps), ...adminOrderRoutes(deps), ...adminNoticeRoutes(), ...adminStaffRoutes(),
@@ -53,25 +57,36 @@ export function allRoutes(deps: AppDeps, hasher = new PasswordHasher(deps.accoun
   ];
 }
 
+const OPENAPI_INFO = { title: 'Commerce API', version: '0.1.0' };
+
+function openApiRoute(document: () => Record<string, unknown>): AnyRoute {
+  return route({
+    method: 'get', path: '/openapi.json', tag: 'operations', access: 'public', summary: 'This document: every route, its input, its answers and who may call it',
+    responses: { 200: { description: 'OpenAPI 3.1' } },
+    handler: async (ctx) => {
+      ctx.body = document();
+    },
+  });
+}
+
+/** The OpenAPI document an app built from `deps` serves at /openapi.json (the storefront's client types are generated from it). */
+export function apiDocument(deps: AppDeps): Record<string, unknown> {
+  return openApiDocument([...allRoutes(deps), openApiRoute(() => ({}))], OPENAPI_INFO);
+}
+
 export function buildApp(options: AppOptions): Koa {
   // Secrets and URLs come from the validated config (src/api/server.ts passes them); a webhook whose secret is absent answers 503.
   const deps: AppDeps = { ...options, taskQueue: options.taskQueue ?? TASK_QUEUE, paymentActionTimeout: options.paymentActionTimeout ?? '15 minutes',
     limits: new RateLimits(options.orm, options.rateLimits), orderTokens: options.orderTokens ?? new OrderTokens(),
-    accounts: options.accounts ?? accountSettings() };
+    accounts: options.accounts ?? accountSettings(), orderEvents: options.orderEvents ?? new OrderEventHub(options.orm, options.logger) };
   const app = new Koa();
   // X-Forwarded-For is believed only as far as the proxies we run: its last TRUST_PROXY_HOPS entries were written by them;
   // anything to their left came from the client and could be forged (src/api/rate-limits.ts, clientIp).
   app.proxy = (deps.trustProxyHops ?? 0) > 0;
   app.maxIpsCount = deps.trustProxyHops ?? 0;
   let openapi: Record<string, unknown> = {};
-  const routes = [...allRoutes(deps), route({
-    method: 'get', path: '/openapi.json', tag: 'operations', access: 'public', summary: 'This document: every route, its input, its answers and who may call it',
-    responses: { 200: { description: 'OpenAPI 3.1' } },
-    handler: async (ctx) => {
-      ctx.body = openapi;
-    },
-  })];
-  openapi = openApiDocument(routes, { title: 'Commerce API', version: '0.1.0' });
+  const routes = [...allRoutes(deps), openApiRoute(() => openapi)];
+  openapi = openApiDocument(routes, OPENAPI_INFO);
   const access = { metricsTokenDigests: deps.metricsTokenDigests, orderTokens: deps.orderTokens, sessionIdleMs: deps.accounts.sessionIdleMs };
   // Routes that read their body as sent (provider webhooks: the signature covers the bytes) go ahead of the JSON parser.
   // A status a route answers that its document does not list is a bug of the declaration: said loudly (tests fail on it).
@@ -103,6 +118,7 @@ export function buildApp(options: AppOptions): Koa {
     }
   });
   app.use(errorMiddleware);
+  if (deps.storefrontDir) app.use(storefront(deps.storefrontDir, deps.logger));
   app.use(methodsAllowed([rawRouter, router]));
   app.use(rawRouter.routes());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '100kb', encoding: 'utf-8' }));

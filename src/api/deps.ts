@@ -7,6 +7,7 @@ import type { AccountSettings } from '../accounts/settings';
 import type { ImageStorage } from '../integrations/image-storage';
 import type { LimitSettings, RateLimits } from './rate-limits';
 import type { OrderTokens } from '../auth/order-tokens';
+import type { OrderEventHub } from './order-event-hub';
 
 export interface AppDeps {
   orm: MikroORM;
@@ -46,12 +47,18 @@ export interface AppDeps {
   isShuttingDown?: () => boolean;
   /** Customer accounts: password cost, session lifetimes, e-mailed links (ARGON2_*, SESSION_*, *_LINK_TTL, STOREFRONT_URL). */
   accounts: AccountSettings;
+  /** Pushes orders' timelines to the pages following them (GET /orders/:id/events); its owner closes it (startApi does). */
+  orderEvents: OrderEventHub;
+  /** The built storefront served at /shop (STOREFRONT_DIR); none: not served (tests of the API alone). */
+  storefrontDir?: string;
+  /** Stripe's publishable key (STRIPE_PUBLISHABLE_KEY), handed to the storefront for Stripe Elements. */
+  stripePublishableKey?: string;
 }
 
 /**
  * Defaults for what older callers may leave out (the order tokens: the development key); the limits come as settings
  * (RATE_LIMIT_*), made into counters by buildApp.
  */
-export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'limits' | 'orderTokens' | 'accounts'>
-  & Partial<Pick<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'orderTokens' | 'accounts'>>
+export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'limits' | 'orderTokens' | 'accounts' | 'orderEvents'>
+  & Partial<Pick<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'orderTokens' | 'accounts' | 'orderEvents'>>
   & { rateLimits?: LimitSettings };

@@ -36,7 +36,9 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   multipart?: { description: string; fields: Record<string, { description: string; binary?: boolean; required?: boolean }> };
   /** Headers read as data; pattern: the form the route accepts, stated in the document. */
   headers?: Record<string, { description: string; required: boolean; pattern?: RegExp }>;
-  responses: Record<number, { description: string; schema?: z.ZodType; headers?: Record<string, string> }>;
+  responses: Record<number, { description: string; schema?: z.ZodType; headers?: Record<string, string>;
+    /** The media type of the body (application/json unless said), e.g. text/event-stream for a stream of server-sent events. */
+    contentType?: string }>;
   /** Extra middleware run before the handler (e.g. a rate limit). */
   before?: Middleware[];
   handler: (ctx: Context, input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; raw: Buffer }) => Promise<void>;

@@ -145,7 +145,7 @@ function responsesOf(r: AnyRoute): Record<string, ZodOpenApiResponseObject> {
     const schema = res.schema ?? (status >= 400 ? errorBodySchema : undefined);
     const named = Object.fromEntries(Object.entries(res.headers ?? {}).map(([name, description]) => [name, { description, schema: { type: 'string' as const } }]));
     const headers = { ...named, ...(status === 503 || status === 429 ? RETRY_AFTER : {}) };
-    responses[String(status)] = { description: res.description, ...(schema ? { content: { 'application/json': { schema } } } : {}),
+    responses[String(status)] = { description: res.description, ...(schema ? { content: { [res.contentType ?? 'application/json']: { schema } } } : {}),
       ...(Object.keys(headers).length ? { headers } : {}) };
   }
   return responses;

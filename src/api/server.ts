@@ -15,6 +15,8 @@ import { createImageStorage, defaultImageDir, type ImageStorageSettings } from '
 import { parseDigests } from './access';
 import { limitSettingsFromConfig } from './rate-limits';
 import { orderTokensFromConfig } from '../auth/order-tokens';
+import { OrderEventHub } from './order-event-hub';
+import { defaultStorefrontDir } from './storefront';
 
 export interface ApiServer {
   url: string;
@@ -27,7 +29,8 @@ export interface ApiDeps {
     | 'FULFILLMENT_AUTO_PACK' | 'TRACKING_POLL_EVERY' | 'TRACKING_STALL_AFTER' | 'AFTER_SALES_WINDOW'
     | 'CARRIER_WEBHOOK_SECRET' | 'STRIPE_WEBHOOK_SECRET' | 'TWILIO_AUTH_TOKEN' | 'PUBLIC_BASE_URL' | 'IMAGE_MAX_BYTES' | ImageStorageSettings
     | 'ARGON2_MEMORY_KIB' | 'ARGON2_ITERATIONS' | 'ARGON2_PARALLELISM' | 'SESSION_IDLE_TIMEOUT' | 'SESSION_MAX_AGE'
-    | 'PASSWORD_RESET_LINK_TTL' | 'EMAIL_VERIFICATION_LINK_TTL' | 'STOREFRONT_URL' | 'ORDER_TOKEN_KEY' | 'ORDER_TOKEN_PREVIOUS_KEYS'>;
+    | 'PASSWORD_RESET_LINK_TTL' | 'EMAIL_VERIFICATION_LINK_TTL' | 'STOREFRONT_URL' | 'ORDER_TOKEN_KEY' | 'ORDER_TOKEN_PREVIOUS_KEYS'
+    | 'STOREFRONT_DIR' | 'STRIPE_PUBLISHABLE_KEY'>;
   orm: MikroORM;
   temporal: { client?: Client; ping(): Promise<void> };
   logger: Logger;
@@ -54,6 +57,7 @@ const IN_FLIGHT_GRACE_MS = 20_000;
 
 export async function startApi({ config, orm, temporal, logger, payments, drainDelayMs = 0 }: ApiDeps): Promise<ApiServer> {
   let shuttingDown = false;
+  const orderEvents = new OrderEventHub(orm, logger);
   const app = buildApp({
     orm, temporal, logger,
     metricsTokenDigests: parseDigests(config.METRICS_TOKEN_SHA256),
@@ -67,7 +71,8 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
     images: createImageStorage(config, defaultImageDir()), imageMaxBytes: config.IMAGE_MAX_BYTES,
     rateLimits: limitSettingsFromConfig(config), trustProxyHops: config.TRUST_PROXY_HOPS, orderTokens: orderTokensFromConfig(config),
     isShuttingDown: () => shuttingDown,
-    accounts: accountSettings(config),
+    accounts: accountSettings(config), orderEvents,
+    storefrontDir: config.STOREFRONT_DIR ?? defaultStorefrontDir(), stripePublishableKey: config.STRIPE_PUBLISHABLE_KEY,
   });
   const server = createHttpServer(app);
   // While draining, every answer asks the client to reconnect, which a load balancer sends elsewhere.
@@ -88,6 +93,8 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
           logger.info({ drainDelayMs }, 'API draining: /readyz answers 503 while requests are still served');
           await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
         }
+        // Live order pages hold their streams open: end them, and their browsers reconnect to another replica.
+        await orderEvents.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         logger.info('API listener closed: no new connections; finishing the requests in flight');

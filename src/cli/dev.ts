@@ -26,6 +26,7 @@ import { connectClient, connectionOptions, targetFromConfig } from '../temporal/
 import { startDevServer } from '../temporal/dev-server';
 import { installWorkerRuntime, startWorker } from '../../workers/worker';
 import { redact } from './migrate';
+import { ensureWebBuilt } from './build-web';
 
 const DATA_DIR = resolve(process.env.DEV_DATA_DIR || join(PROJECT_ROOT, '.data'));
 const DATABASE = 'commerce';
@@ -105,6 +106,8 @@ async function main(): Promise<void> {
   });
   checkpoint();
 
+  // The storefront the API serves at /shop, rebuilt only when web/ changed (a second or two).
+  ensureWebBuilt(say);
   const api = await startApi({ config, orm, temporal, logger, payments: providers.payments });
   running.push({ name: 'the API', stop: () => api.close() });
   checkpoint();
@@ -218,6 +221,7 @@ function printBanner(p: { api: string; temporal: string; temporalUi?: string; da
   const key = `${p.staff.key}\n                 (an admin's: send "Authorization: Bearer <key>" to staff routes; npm run support and `
     + `npm run staff use it by themselves; kept in ${shortPath(p.staff.file)})`;
   process.stdout.write(['', '  The commerce engine is running.', '',
+    `  Storefront     ${p.api}/shop/`,
     `  API            ${p.api}`,
     `  OpenAPI        ${p.api}/openapi.json`,
     `  Temporal UI    ${p.temporalUi ?? '(external Temporal server: use its own UI)'}`,

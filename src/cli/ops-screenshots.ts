@@ -11,15 +11,14 @@
  *   docs/ops-cart-sweep-schedule.png   the cart-expiry-sweep schedule and its runs
  * Needs Chromium (Debian: `apt-get install chromium`; or CHROMIUM_PATH).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import puppeteer, { type Browser } from 'puppeteer-core';
-import { freePort } from '../temporal/dev-server';
+import { CHROMIUM_FLAGS, findChromium } from './chromium';
+import { callDev, withDevSystem, type DevSystem } from './dev-system';
 import { closeOrm, createOrm } from '../db/orm';
 import { backdateCart } from '../store/cart-sweeps';
 import { createCustomer } from '../store/customers';
@@ -29,24 +28,15 @@ import { workflowIds } from '../contracts/temporal';
 
 const ROOT = resolve(__dirname, '..', '..');
 const DOCS = join(ROOT, 'docs');
-const START_TIMEOUT_MS = 240_000;
 const say = (line: string) => process.stdout.write(`[ops:screenshots] ${line}\n`);
 const ADDRESS = { name: 'Ada Lovelace', line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' };
 
-interface System { api: string; ui: string; temporal: string; pg: string; token: string }
+type System = DevSystem;
 
 async function main(): Promise<void> {
   const chromium = findChromium();
-  const dataDir = mkdtempSync(join(tmpdir(), 'commerce-ops-'));
-  chmodSync(dataDir, 0o755); // PostgreSQL runs as its own system user when we are root
-  const ports = { api: await freePort(), postgres: await freePort(), temporal: await freePort(), ui: await freePort() };
-  let dev: ChildProcess | undefined;
-  try {
-    say(`Starting the system (npm run dev) in ${dataDir} ...`);
-    const started = await startDev(dataDir, ports);
-    dev = started.dev;
-    const sys = started.system;
-    say(`Up: API ${sys.api}, Temporal UI ${sys.ui}`);
+  // Orders wait for the warehouse, so the list shows some awaiting fulfillment; this script packs the ones it ships.
+  await withDevSystem({ FULFILLMENT_AUTO_PACK: 'false' }, say, async (sys) => {
     const orders = await placeOrders(sys);
     await sweepOnce(sys);
     await waitForVisibility(sys, orders.length);
@@ -70,58 +60,10 @@ async function main(): Promise<void> {
       await browser.close();
     }
     say(`Screenshots in ${DOCS}: ${shots.map((s) => s.file).join(', ')}`);
-  } finally {
-    if (dev?.pid) await stopDev(dev);
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-function findChromium(): string {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter(Boolean) as string[];
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error('Chromium is not installed: `apt-get update && apt-get install -y chromium` (as root), or set CHROMIUM_PATH.');
-  return found;
-}
-
-async function startDev(dataDir: string, ports: { api: number; postgres: number; temporal: number; ui: number }) {
-  const dev = spawn('npx', ['tsx', 'src/cli/dev.ts'], {
-    cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env, DEV_DATA_DIR: dataDir, PORT: String(ports.api), EMBEDDED_PG_PORT: String(ports.postgres),
-      TEMPORAL_DEV_PORT: String(ports.temporal), TEMPORAL_UI_PORT: String(ports.ui),
-      // Orders wait for the warehouse, so the list shows some awaiting fulfillment; this script packs the ones it ships.
-      FULFILLMENT_AUTO_PACK: 'false', DATABASE_URL: '', TEMPORAL_ADDRESS: '',
-    },
   });
-  let output = '';
-  dev.stdout!.on('data', (c: Buffer) => { output += c.toString(); });
-  dev.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!output.includes('Ctrl-C stops everything')) {
-    if (dev.exitCode !== null || Date.now() > deadline) throw new Error(`npm run dev did not start:\n${output.slice(-3000)}`);
-    await sleep(250);
-  }
-  const token = /Staff key\s+(\S+)/.exec(output)?.[1];
-  if (!token) throw new Error(`no staff key in the banner:\n${output}`);
-  return { dev, system: { api: `http://127.0.0.1:${ports.api}`, ui: `http://127.0.0.1:${ports.ui}`, temporal: `127.0.0.1:${ports.temporal}`,
-    pg: `postgres://commerce:commerce@127.0.0.1:${ports.postgres}/commerce`, token } satisfies System };
 }
 
-async function stopDev(dev: ChildProcess): Promise<void> {
-  const closed = new Promise<void>((done) => dev.once('close', () => done()));
-  process.kill(-dev.pid!, 'SIGINT');
-  const timer = setTimeout(() => process.kill(-dev.pid!, 'SIGKILL'), 60_000);
-  await closed;
-  clearTimeout(timer);
-}
-
-async function call(sys: System, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await fetch(sys.api + path, { method, headers: { 'content-type': 'application/json', Authorization: `Bearer ${sys.token}`, ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body) });
-  const json = await res.json().catch(() => undefined);
-  if (res.status >= 400) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(json)}`);
-  return json;
-}
+const call = callDev;
 
 interface Placed { orderId: string; label: string }
 
@@ -245,10 +187,6 @@ async function firstRunId(sys: System, workflowId: string): Promise<string> {
 }
 
 interface Shot { file: string; url: string; height: number; /** Text the page must show before it is taken (the UI loads its data after the page). */ shows: string }
-
-/** A new profile per run (puppeteer makes one), nothing fetched from the internet, no GPU in a container. */
-const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--hide-scrollbars'];
 
 async function screenshot(browser: Browser, shot: Shot): Promise<void> {
   const page = await browser.newPage();

@@ -47,5 +47,5 @@ function createPaymentProvider(deps: { orm: MikroORM; publicBaseUrl?: string }, 
   if (!config.STRIPE_SECRET_KEY) return new SimulatedPaymentProvider(deps.orm, deps.publicBaseUrl, durationMs(config.SIMULATED_PAYMENT_LATENCY));
   const base = (deps.publicBaseUrl ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
   return new StripePaymentProvider({ secretKey: config.STRIPE_SECRET_KEY, apiBase: config.STRIPE_API_BASE,
-    returnUrl: config.STRIPE_RETURN_URL ?? `${base}/orders/{orderId}` });
+    returnUrl: config.STRIPE_RETURN_URL ?? `${base}/shop/orders/{orderId}` });
 }

@@ -7,6 +7,7 @@
  */
 import Router from '@koa/router';
 import { createHash } from 'node:crypto';
+import { OrderEventHub } from '../../src/api/order-event-hub';
 import { allRoutes } from '../../src/api/app';
 import { mount, route } from '../../src/api/http';
 import { accountSettings } from '../../src/accounts/settings';
@@ -48,7 +49,8 @@ const OWN: Record<'support' | 'warehouse' | 'catalog' | 'admin', { method: strin
 describe('every route declares who may call it', () => {
   it('all routes of the app, the webhooks included, have an access rule; the OpenAPI document says each staff route\'s roles', async () => {
     const deps = { orm: db.orm, logger, temporal: { ping: async () => {} }, taskQueue: 'q', paymentActionTimeout: '15m', limits: new RateLimits(undefined),
-      simulatedPayments: new SimulatedPaymentProvider(db.orm), orderTokens: new OrderTokens(), accounts: accountSettings() };
+      simulatedPayments: new SimulatedPaymentProvider(db.orm), orderTokens: new OrderTokens(), accounts: accountSettings(),
+      orderEvents: new OrderEventHub(db.orm, logger) };
     const routes = allRoutes(deps);
     expect(routes.map((r) => r.path)).toEqual(expect.arrayContaining(['/webhooks/stripe', '/webhooks/twilio', '/webhooks/carrier']));
     expect(routes.length).toBeGreaterThan(30);

@@ -57,6 +57,7 @@ describe('npm run dev', () => {
 
     await waitFor(() => output.includes('Ctrl-C stops everything'), exited, START_TIMEOUT_MS, 'the banner');
     const apiUrl = `http://127.0.0.1:${ports.api}`;
+    expect(output).toContain(`Storefront     ${apiUrl}/shop/`);
     expect(output).toContain(`API            ${apiUrl}`);
     expect(output).toContain(`OpenAPI        ${apiUrl}/openapi.json`);
     expect(output).toContain(`Temporal gRPC  127.0.0.1:${ports.temporal}`);
@@ -69,6 +70,10 @@ describe('npm run dev', () => {
     const page = (await products.json()) as { items: unknown[] };
     expect(page.items.length).toBeGreaterThanOrEqual(50);
     expect((await get(`${apiUrl}/openapi.json`)).status).toBe(200);
+    // The storefront, built from web/ when it changed, served at /shop.
+    const shop = await get(`${apiUrl}/shop/`);
+    expect({ status: shop.status, type: shop.headers.get('content-type') }).toEqual({ status: 200, type: 'text/html; charset=utf-8' });
+    expect(await shop.text()).toMatch(/\/shop\/assets\/index-[\w-]+\.js/);
     expect((await get(`http://127.0.0.1:${ports.temporalUi}/`)).status).toBe(200);
 
     // The admin key is made once, kept private to the owner, and shown in the banner; it opens the admin's routes.

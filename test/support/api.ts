@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { buildApp, type AppOptions } from '../../src/api/app';
 import { createHttpServer } from '../../src/api/server';
+import { OrderEventHub } from '../../src/api/order-event-hub';
 import { SimulatedPaymentProvider } from '../../src/integrations/simulated/payments';
 import { ensureStaffKey } from '../../src/store/staff';
 import type { StaffRole } from '../../src/domain/staff';
@@ -44,6 +45,8 @@ export interface TestApi {
   url: string;
   request(method: string, path: string, opts?: { body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<ApiResponse>;
   close(): Promise<void>;
+  /** The app's order timeline hub (GET /orders/:id/events), to count its reads. */
+  orderEvents: OrderEventHub;
 }
 
 export interface ApiResponse {
@@ -106,7 +109,9 @@ export async function startTestApi(orm: MikroORM, options: TestApiOptions = {}):
   await seedStaffKeys(orm);
   // Every answer of every route is checked against its OpenAPI document: one it does not list fails the test file (in close()).
   const undeclared = new Set<string>();
+  const orderEvents = new OrderEventHub(orm, logger);
   const app = buildApp({
+    orderEvents,
     onUndeclaredStatus: (route, status) => undeclared.add(`${route} answered ${status}`),
     orm, logger, rateLimits: options.rateLimits,
     temporal: options.temporalClient ? { client: options.temporalClient, ping: temporal.ping } : temporal,
@@ -121,9 +126,10 @@ export async function startTestApi(orm: MikroORM, options: TestApiOptions = {}):
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url,
+    url, orderEvents,
     request: (method, path, opts = {}) => requestJson(url, method, path, opts),
     close: async () => {
+      await orderEvents.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await temporal.connection.close();
       if (undeclared.size) throw new Error(`Routes answered statuses their OpenAPI documents do not list (add them to the routes' responses): ${[...undeclared].join('; ')}`);

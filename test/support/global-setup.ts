@@ -2,7 +2,8 @@
  * Starts the shared parts once per test run: an embedded PostgreSQL with a migrated template
  * database (each test file clones it into a database of its own), the Temporal dev server,
  * stripe-mock (when provisioned; the Stripe adapter tests say how to get it when it is not), and
- * the workflow bundle (webpack runs once, not once per test file). Values reach the test files
+ * the workflow bundle (webpack runs once, not once per test file), and the storefront's build when
+ * web/ changed (once, before the files that serve it run side by side). Values reach the test files
  * through environment variables, which jest's workers inherit.
  */
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { startEmbeddedPostgres } from '../../src/db/embedded';
 import { closeOrm, createOrm, migrate } from '../../src/db/orm';
 import { findStripeMock, startStripeMock } from '../../src/integrations/stripe-mock';
 import { requireTool } from '../../src/temporal/binaries';
+import { ensureWebBuilt } from '../../src/cli/build-web';
 import { freePort, startDevServer } from '../../src/temporal/dev-server';
 
 export const TEMPLATE_DB = 'shop_template';
@@ -25,6 +27,7 @@ export default async function globalSetup(): Promise<void> {
   chmodSync(dir, 0o755); // PostgreSQL runs as its own system user when the tests run as root
 
   const stripeMockBinary = findStripeMock();
+  ensureWebBuilt();
 
   const [db, devServer, bundle] = await Promise.all([
     startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: await freePort(), database: TEMPLATE_DB, persistent: false }),
