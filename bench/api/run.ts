@@ -5,9 +5,9 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { closeOrm, createOrm, migrate, type MikroORM } from '../../src/db/orm';
-import { insertProducts } from '../../src/db/seed';
+import { insertProducts, insertTaxonomy } from '../../src/db/seed';
 import { MAX_LINES_PER_CART } from '../../src/domain/cart';
-import { benchCatalog, prng, SEARCH_WORDS } from './catalog';
+import { benchCatalog, prng, SEARCH_WORDS } from '../lib/catalog';
 import { measure, type LoadSettings, type Scenario } from './load';
 import { postmasterPid } from './cpu';
 import { caveats, details, table, type Row } from './report';
@@ -42,6 +42,7 @@ async function main(stack: BenchStack): Promise<void> {
   try {
     await migrate(orm);
     const catalog = benchCatalog();
+    await insertTaxonomy(orm.em.fork(), catalog.taxonomy);
     products = await insertProducts(orm.em.fork(), catalog.products);
     inStockSkus = catalog.inStockSkus;
     // The steady state of a live catalog, which autovacuum reaches a minute after an import:
