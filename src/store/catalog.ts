@@ -117,3 +117,6 @@ function variantView(v: VariantJson, currency: string): VariantView {
   return { sku: v.sku, title: v.title, available: Number(v.available),
     price: v.amount === null ? null : priced({ amount: Number(v.amount), currency }) };
 }
+
+/** The product page's statement by handle ($1 the handle, $2 the currency), for bench/catalog to EXPLAIN. */
+export const PRODUCT_PAGE_STATEMENT = BY_HANDLE;

@@ -145,3 +145,6 @@ export async function correctSpelling(em: EntityManager, q: string): Promise<str
   });
   return changed ? corrected.join(' ') : null;
 }
+
+/** The statements a search runs, for bench/catalog to EXPLAIN. */
+export const SEARCH_STATEMENTS = { matchRanked: MATCH_RANKED, match: MATCH, closest: CLOSEST, cards: CARDS };

@@ -180,6 +180,7 @@ describe('what storefronts see and caching', () => {
       title: 'Alpaca Poncho', description: 'A poncho in soft alpaca.', status: 'draft',
       options: [{ name: 'Colour', values: ['Grey'] }],
       variants: [{ sku: 'ALPPON-GRY', options: { Colour: 'Grey' }, prices: { USD: 15900 }, onHand: 4 }],
+      attributes: { material: ['Alpaca'] },
     } });
     expect(res.status).toBe(201);
     created.push({ id: res.body.id, etag: res.headers.get('etag') as string });
@@ -190,7 +191,11 @@ describe('what storefronts see and caching', () => {
     expect(published.status).toBe(200);
     created[0].etag = published.headers.get('etag') as string;
     expect((await ok('q=alpaca')).items.map((c) => c.handle)).toEqual(['alpaca-poncho']);
-    expect((await ok('q=alpcaa')).correctedQuery).toBe('alpaca');
+    // The README's walk: a misspelt search with a facet filter.
+    const typo = await ok('q=alpca&attribute=material:Alpaca&facets=true');
+    expect(typo).toEqual(expect.objectContaining({ correctedQuery: 'alpaca', total: 1 }));
+    expect(typo.items[0].handle).toBe('alpaca-poncho');
+    expect(typo.facets?.attributes.find((a) => a.code === 'material')?.values).toContainEqual({ value: 'Alpaca', count: 1, selected: true });
 
     const archived = await write('POST', `/admin/catalog/products/${res.body.id}/archive`, created[0].etag);
     expect(archived.status).toBe(200);
