@@ -7,7 +7,7 @@ import { cpus, loadavg } from 'node:os';
 import { closeOrm, createOrm, migrate, type MikroORM } from '../../src/db/orm';
 import { insertProducts, insertTaxonomy } from '../../src/db/seed';
 import { MAX_LINES_PER_CART } from '../../src/domain/cart';
-import { benchCatalog, prng, SEARCH_WORDS } from '../lib/catalog';
+import { benchCatalog, SEARCH_WORDS, shuffle } from '../lib/catalog';
 import { measure, type LoadSettings, type Scenario } from './load';
 import { postmasterPid } from './cpu';
 import { caveats, details, table, type Row } from './report';
@@ -204,16 +204,6 @@ async function checkCartLines(databaseUrl: string, sent: number): Promise<void> 
 async function serverVersion(orm: MikroORM): Promise<string> {
   const [row] = await orm.em.getConnection().execute<{ server_version: string }[]>('show server_version');
   return row.server_version;
-}
-
-function shuffle<T>(xs: T[], seed: number): T[] {
-  const rand = prng(seed);
-  const out = [...xs];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
 }
 
 const stack = new BenchStack();

@@ -15,7 +15,7 @@ import { insertProducts, insertTaxonomy } from '../../src/db/seed';
 import { sqlRows } from '../../src/db/sql';
 import { SEARCH_STATEMENTS, wordsOf } from '../../src/store/search';
 import { PRODUCT_PAGE_STATEMENT } from '../../src/store/catalog';
-import { benchCatalog, prng } from '../lib/catalog';
+import { benchCatalog, shuffle } from '../lib/catalog';
 import { runBench } from '../lib/run';
 import { postmasterPid } from '../api/cpu';
 import { measure, percentile, type LoadSettings, type Scenario } from '../api/load';
@@ -151,16 +151,6 @@ function suggestionPaths(mix: MixRequest[]): string[] {
 
 function share(mix: MixRequest[], kind: MixRequest['kind']): string {
   return `${((mix.filter((r) => r.kind === kind).length / mix.length) * 100).toFixed(0)}%`;
-}
-
-function shuffle<T>(xs: T[], seed: number): T[] {
-  const rand = prng(seed);
-  const out = [...xs];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
 }
 
 interface Probe { request: MixRequest; ms: number; total: number }

@@ -21,6 +21,17 @@ export function prng(seed: number): () => number {
   };
 }
 
+/** Fisher-Yates with a seeded PRNG: the same order on every run. */
+export function shuffle<T>(xs: T[], seed: number): T[] {
+  const rand = prng(seed);
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
 type Sizing = 'apparel' | 'shoes' | 'colour' | 'capacity' | 'single';
 interface Item { name: string; group: string; grams: number; price: number; sizing: Sizing; uses: string[] }
 interface Category { name: string; materials: string[]; care: string[]; items: Item[] }

@@ -110,11 +110,8 @@ export interface SearchFilters {
 /** A position in a sort order: the three numbers every order is compared by, ascending. */
 export type SortKey = [number, number, number];
 
-export interface SearchPlan {
-  /** The documents the text matched (null: no text, every document), and for each whether its title matched. */
-  matches: Int32Array | null;
-  titleHits?: Uint8Array;
-  filters: SearchFilters;
+/** Which page of a search, in which order and currency, with or without facet counts. */
+export interface PageRequest {
   sort: SearchSort;
   currency: string;
   limit: number;
@@ -122,6 +119,13 @@ export interface SearchPlan {
   /** Keyset pagination: only documents after this key. */
   after?: SortKey;
   facets: boolean;
+}
+
+export interface SearchPlan extends PageRequest {
+  /** The documents the text matched (null: no text, every document), and for each whether its title matched. */
+  matches: Int32Array | null;
+  titleHits?: Uint8Array;
+  filters: SearchFilters;
   /** The facet_no of every value of an attribute, to know which filter a value's key is counted under. */
   valuesOf: (code: string) => number[];
 }

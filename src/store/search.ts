@@ -7,7 +7,7 @@
  * again: "meirno" finds merino.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { SearchSort, SortKey } from '../domain/search';
+import type { PageRequest, SortKey } from '../domain/search';
 import { runSearch } from '../domain/search-run';
 import type { FacetsView, FilterRequest } from '../domain/search-taxonomy';
 import { sqlRows, statement } from '../db/sql';
@@ -16,15 +16,9 @@ import { catalogVersion, searchCopy } from './search-index';
 
 export { catalogVersion } from './search-index';
 
-export interface SearchRequest {
+export interface SearchRequest extends PageRequest {
   q?: string;
   filters: FilterRequest;
-  sort: SearchSort;
-  currency: string;
-  limit: number;
-  offset: number;
-  after?: SortKey;
-  facets: boolean;
 }
 
 /** What a listing shows of a product, as search_cards keeps it: prices in every currency, a stock flag per variant. */

@@ -25,6 +25,12 @@ export function imageUrls(storage: Pick<ImageStorage, 'urlOf'> | undefined) {
  */
 const versionTag = (what: string, version: number) => `W/"${what}1-${version}"`;
 
+/** A 200 with the caching headers, or a 304. */
+const cachedResponses = (description: string, schema: z.ZodType) => ({
+  200: { description, schema, headers: CACHED_RESPONSE_HEADERS },
+  304: { description: 'The copy named in If-None-Match is current' },
+});
+
 const money = (amount: number | undefined, currency: string) =>
   (amount === undefined ? null : { amount, currency, formatted: formatMoney({ amount, currency }) });
 
@@ -55,10 +61,7 @@ function searchRoute(withUrls: ImageUrls) {
     summary: 'Search and filter the published catalog, with facet counts, a sort, and keyset pages',
     query: searchQuery,
     headers: CONDITIONAL_HEADERS,
-    responses: {
-      200: { description: 'A page of products', schema: searchAnswerView, headers: CACHED_RESPONSE_HEADERS },
-      304: { description: 'The copy named in If-None-Match is current' },
-    },
+    responses: cachedResponses('A page of products', searchAnswerView),
     handler: async (ctx, { query }) => {
       const em = emOf(ctx);
       const { cursor, offset, limit, facets, sort, currency, q } = query;
@@ -87,10 +90,7 @@ function suggestionsRoute(withUrls: ImageUrls) {
     summary: 'Completions and matching products for a search box, as the shopper types',
     query: suggestionsQuery,
     headers: CONDITIONAL_HEADERS,
-    responses: {
-      200: { description: 'Suggestions', schema: suggestionsView, headers: CACHED_RESPONSE_HEADERS },
-      304: { description: 'The copy named in If-None-Match is current' },
-    },
+    responses: cachedResponses('Suggestions', suggestionsView),
     handler: async (ctx, { query }) => {
       const em = emOf(ctx);
       if (ctx.get('If-None-Match') && notModified(ctx, versionTag('q', await catalogVersion(em)), SUGGESTIONS_CACHE)) return;
@@ -111,10 +111,7 @@ function productPageRoute(withUrls: ImageUrls) {
     params: z.strictObject({ idOrSlug: z.string().min(1).max(200).meta({ description: 'The product id or its handle.' }) }),
     query: z.strictObject({ currency: priceCurrency }),
     headers: CONDITIONAL_HEADERS,
-    responses: {
-      200: { description: 'The product', schema: productDetailView, headers: CACHED_RESPONSE_HEADERS },
-      304: { description: 'The copy named in If-None-Match is current' },
-    },
+    responses: cachedResponses('The product', productDetailView),
     handler: async (ctx, { params, query }) => {
       const product = await findProduct(emOf(ctx), params.idOrSlug, query.currency);
       if (!product) throw notFound(ErrorCode.ProductNotFound, 'Product', params.idOrSlug);
