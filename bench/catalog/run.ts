@@ -6,12 +6,11 @@
  * the targets, where the CPU went, and EXPLAIN (ANALYZE, BUFFERS) of the slowest request's
  * slowest statement. A report, not a test: exits 0 on MISS, non-zero only if it crashes.
  *
- * The products are loaded with the seed's set-based insert (src/db/seed.ts, batches of 2,000),
- * not through the catalog import: the import's own figure comes from its own benchmark.
+ * The products are loaded by bench/catalog/load.ts (the seed's set-based insert, search documents
+ * built once at the end), not through the catalog import: the import's figure comes from its own benchmark.
  */
 import { cpus, loadavg } from 'node:os';
 import { closeOrm, createOrm, migrate, type MikroORM } from '../../src/db/orm';
-import { insertProducts, insertTaxonomy } from '../../src/db/seed';
 import { sqlRows } from '../../src/db/sql';
 import { SEARCH_STATEMENTS, wordsOf } from '../../src/store/search';
 import { PRODUCT_PAGE_STATEMENT } from '../../src/store/catalog';
@@ -21,6 +20,7 @@ import { postmasterPid } from '../api/cpu';
 import { measure, percentile, type LoadSettings, type Scenario } from '../api/load';
 import { caveats, details, table, type Row } from '../api/report';
 import { BenchStack } from '../api/stack';
+import { bulkLoad } from './load';
 import { searchMix, type MixRequest } from './mix';
 
 const PRODUCTS = Number(process.env.BENCH_CATALOG_PRODUCTS ?? 100_000);
@@ -69,7 +69,7 @@ async function main(stack: BenchStack): Promise<void> {
 
   const probes = await probe(url, mix.slice(0, PROBES));
   console.log(`\nCatalog benchmark, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}: ` +
-    `${loaded.products} published products, ${loaded.variants} variants (loaded in ${loaded.seconds.toFixed(0)} s by the seed's bulk insert); ` +
+    `${loaded.products} published products, ${loaded.variants} variants (loaded in ${loaded.seconds.toFixed(0)} s by bench/catalog/load.ts); ` +
     `${RATE} req/s for ${MEASURE_SECONDS} s per scenario after ${WARMUP_SECONDS} s warm-up, ${CONNECTIONS} connections; ` +
     `load average ${loadBefore} before, ${loadAfter} after\n`);
   console.log(table(rows));
@@ -91,10 +91,10 @@ async function loadCatalog(databaseUrl: string): Promise<Loaded> {
   try {
     await migrate(orm);
     const catalog = benchCatalog(PRODUCTS);
-    const t0 = Date.now();
-    await insertTaxonomy(orm.em.fork(), catalog.taxonomy);
-    const products = await insertProducts(orm.em.fork(), catalog.products, 2000);
-    const seconds = (Date.now() - t0) / 1000;
+    const times = await bulkLoad(orm, catalog.taxonomy, catalog.products);
+    const products = times.products;
+    const seconds = times.insertSeconds + times.documentsSeconds;
+    log(`inserted in ${times.insertSeconds.toFixed(1)} s, search documents built in ${times.documentsSeconds.toFixed(1)} s`);
     // The steady state of a live catalog, which autovacuum reaches soon after a load: statistics and the visibility map.
     await orm.em.getConnection().execute('vacuum analyze');
     const variants = catalog.products.reduce((n, p) => n + p.variants.length, 0);
