@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { SEARCH_SORTS } from '../domain/search';
 import { MAX_ATTRIBUTE_FILTERS } from '../domain/search-run';
-import { currency, imageView, moneyView, sku } from './schemas';
+import { currency, imageView, moneyView, queryInt, sku } from './schemas';
 
 /** Offset paging only this far: deeper pages follow nextCursor (keyset), which costs the same on page 1 and page 500. */
 export const MAX_OFFSET = 1000;
@@ -18,7 +18,7 @@ const repeated = (item: z.ZodString, description: string) => z.union([item, z.ar
 const flag = (description: string) => z.enum(['true', 'false', '1', '0']).optional().transform((v) => v === 'true' || v === '1')
   .meta({ description });
 
-const minorUnits = (description: string) => z.coerce.number().int().min(0).max(1e11).optional().meta({ description });
+const minorUnits = (description: string) => queryInt(0, 1e11).optional().meta({ description });
 
 export const searchQuery = z.strictObject({
   q: z.string().trim().max(200).optional().meta({ description: 'Words to find in titles, descriptions, categories, collections, attribute and '
@@ -36,9 +36,9 @@ export const searchQuery = z.strictObject({
   facets: flag('true: also count, for every category, collection, attribute value, price range and stock, the products it would show '
     + 'under the other active filters.'),
   currency: priceCurrency,
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: queryInt(1, 100).default(20),
   cursor: z.string().max(512).optional().meta({ description: 'nextCursor of the previous page, with the same other parameters.' }),
-  offset: z.coerce.number().int().min(0).max(MAX_OFFSET).default(0).meta({ description: `Up to ${MAX_OFFSET}; beyond, follow nextCursor.` }),
+  offset: queryInt(0, MAX_OFFSET).default(0).meta({ description: `Up to ${MAX_OFFSET}; beyond, follow nextCursor.` }),
 }).refine((q) => q.priceMin === undefined || q.priceMax === undefined || q.priceMin <= q.priceMax,
   { message: 'priceMin is above priceMax', path: ['priceMin'] })
   .refine((q) => !(q.cursor && q.offset > 0), { message: 'a cursor already says where the page starts: send offset or cursor, not both', path: ['offset'] });
@@ -81,7 +81,7 @@ export const searchAnswerView = z.object({
 
 export const suggestionsQuery = z.strictObject({
   q: z.string().trim().min(1).max(100).meta({ description: 'What the shopper has typed so far; the last word is completed.' }),
-  limit: z.coerce.number().int().min(1).max(10).default(5),
+  limit: queryInt(1, 10).default(5),
 });
 
 export const suggestionsView = z.object({

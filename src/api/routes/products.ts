@@ -111,7 +111,8 @@ function productPageRoute(withUrls: ImageUrls) {
     params: z.strictObject({ idOrSlug: z.string().min(1).max(200).meta({ description: 'The product id or its handle.' }) }),
     query: z.strictObject({ currency: priceCurrency }),
     headers: CONDITIONAL_HEADERS,
-    responses: cachedResponses('The product', productDetailView),
+    responses: { ...cachedResponses('The product', productDetailView),
+      404: { description: 'No published product of that id or handle (product_not_found)' } },
     handler: async (ctx, { params, query }) => {
       const product = await findProduct(emOf(ctx), params.idOrSlug, query.currency);
       if (!product) throw notFound(ErrorCode.ProductNotFound, 'Product', params.idOrSlug);
