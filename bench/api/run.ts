@@ -5,9 +5,9 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { closeOrm, createOrm, migrate, type MikroORM } from '../../src/db/orm';
-import { insertProducts } from '../../src/db/seed';
+import { insertProducts, insertTaxonomy } from '../../src/db/seed';
 import { MAX_LINES_PER_CART } from '../../src/domain/cart';
-import { benchCatalog, prng, SEARCH_WORDS } from './catalog';
+import { benchCatalog, SEARCH_WORDS, shuffle } from '../lib/catalog';
 import { measure, type LoadSettings, type Scenario } from './load';
 import { postmasterPid } from './cpu';
 import { caveats, details, table, type Row } from './report';
@@ -43,6 +43,7 @@ async function main(stack: BenchStack): Promise<void> {
   try {
     await migrate(orm);
     const catalog = benchCatalog();
+    await insertTaxonomy(orm.em.fork(), catalog.taxonomy);
     products = await insertProducts(orm.em.fork(), catalog.products);
     inStockSkus = catalog.inStockSkus;
     // The steady state of a live catalog, which autovacuum reaches a minute after an import:
@@ -220,16 +221,6 @@ async function checkCartLines(databaseUrl: string, sent: number): Promise<void> 
 async function serverVersion(orm: MikroORM): Promise<string> {
   const [row] = await orm.em.getConnection().execute<{ server_version: string }[]>('show server_version');
   return row.server_version;
-}
-
-function shuffle<T>(xs: T[], seed: number): T[] {
-  const rand = prng(seed);
-  const out = [...xs];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
 }
 
 const stack = new BenchStack();

@@ -11,6 +11,7 @@ import { dataRejection } from '../store/errors';
 /** Every code a caller can see, and its status: a new code does not compile until it has one here. */
 const STATUS: Record<ErrorCode, number> = {
   validation_failed: 400,
+  invalid_cursor: 400,
   invalid_json: 400,
   invalid_signature: 400,
   unauthorized: 401,

@@ -70,7 +70,7 @@ interface Placed { orderId: string; label: string }
 /** Orders in different states: awaiting fulfillment (one on hold), shipped, delivered, refunded, cancelled, declined, waiting for 3-D Secure. */
 async function placeOrders(sys: System): Promise<Placed[]> {
   const { items } = await call(sys, 'GET', '/products?limit=20');
-  const skus: string[] = items.flatMap((p: { variants: { sku: string; available: number }[] }) => p.variants.filter((v) => v.available > 5).map((v) => v.sku));
+  const skus: string[] = items.flatMap((p: { variants: { sku: string; inStock: boolean }[] }) => p.variants.filter((v) => v.inStock).map((v) => v.sku));
   let n = 0;
   const place = async (label: string, paymentMethod = 'pm_card_visa'): Promise<Placed> => {
     const cart = await call(sys, 'POST', '/carts');
@@ -136,7 +136,7 @@ async function withDatabase<T>(sys: System, use: (em: EntityManager) => Promise<
 /** A few idle carts (one of a customer who opted in), then one run of the sweep, triggered as ops would. */
 async function sweepOnce(sys: System): Promise<void> {
   const { items } = await call(sys, 'GET', '/products?limit=3');
-  const sku = items[0].variants.find((v: { available: number }) => v.available > 0).sku;
+  const sku = items[0].variants.find((v: { inStock: boolean }) => v.inStock).sku;
   const carts: string[] = [];
   for (let i = 0; i < 4; i += 1) {
     const cart = await call(sys, 'POST', '/carts');

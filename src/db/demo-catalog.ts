@@ -11,8 +11,7 @@ import { deflateSync, crc32 } from 'node:zlib';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { imageKey, type ImageStorage } from '../integrations/image-storage';
 import { recordImageObject } from '../store/catalog-images';
-import { insertProducts, productCount, type SeedProduct } from './seed';
-import { sqlTransaction } from './sql';
+import { insertProducts, insertTaxonomy, productCount, type SeedProduct } from './seed';
 
 const MATERIALS = ['Organic Cotton', 'Merino Wool', 'Linen', 'Recycled Polyester', 'Bamboo', 'Hemp', 'Cashmere', 'Denim'];
 const BRANDS = ['Northwind', 'Fjordline', 'Harbour & Co'];
@@ -80,18 +79,7 @@ export function demoCatalog(swatchKeys?: Map<string, string>): SeedProduct[] {
 
 /** Categories, collections and attributes of the demo catalog; existing handles and codes are left alone. */
 export async function insertDemoTaxonomy(em: EntityManager): Promise<void> {
-  await sqlTransaction(em, async (sql) => {
-    for (const c of DEMO_CATEGORIES) {
-      await sql.rows(`insert into categories (handle, name, parent_id) values ($1, $2, (select id from categories where handle = $3))
-        on conflict (handle) do nothing`, [c.handle, c.name, c.parent]);
-    }
-    for (const c of DEMO_COLLECTIONS) {
-      await sql.rows('insert into collections (handle, title) values ($1, $2) on conflict (handle) do nothing', [c.handle, c.title]);
-    }
-    for (const [position, a] of DEMO_ATTRIBUTES.entries()) {
-      await sql.rows('insert into attributes (code, name, position) values ($1, $2, $3) on conflict (code) do nothing', [a.code, a.name, position]);
-    }
-  });
+  await insertTaxonomy(em, { categories: DEMO_CATEGORIES, collections: DEMO_COLLECTIONS, attributes: DEMO_ATTRIBUTES });
 }
 
 /**

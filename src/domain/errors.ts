@@ -5,6 +5,8 @@
  */
 export const ErrorCode = {
   ValidationFailed: 'validation_failed',
+  // A search cursor that this API did not make, or made for another search (its query, filters or sort changed).
+  InvalidCursor: 'invalid_cursor',
   InvalidJson: 'invalid_json',
   PayloadTooLarge: 'payload_too_large',
   UnsupportedMediaType: 'unsupported_media_type',

@@ -107,6 +107,7 @@ interface PgError { code?: string; constraint?: string; message?: string; detail
 /** The database's refusals, in the words of the rule they enforce. */
 const CONSTRAINTS: Record<string, [ErrorCode, string]> = {
   products_handle_key: [ErrorCode.HandleTaken, 'Another product already has this handle.'],
+  products_handle_not_reserved: [ErrorCode.ValidationFailed, 'The handle "suggestions" is reserved: GET /products/suggestions answers at that address.'],
   categories_handle_key: [ErrorCode.HandleTaken, 'Another category already has this handle.'],
   collections_handle_key: [ErrorCode.HandleTaken, 'Another collection already has this handle.'],
   attributes_code_key: [ErrorCode.HandleTaken, 'Another attribute already has this code.'],

@@ -1,7 +1,6 @@
 /**
- * The storefront's catalog reads: published products only, prices in the currency asked for.
- * Full-text search over a generated tsvector (GIN-indexed); a page of products with their variants,
- * live availability and images is one prepared statement (src/db/sql.ts).
+ * The storefront's product page: a published product with its variants, live availability, prices
+ * and taxonomy, in one prepared statement (src/db/sql.ts). Lists and search are src/store/search.ts.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { formatMoney, type Money } from '../domain/money';
@@ -44,73 +43,13 @@ export interface ProductDetail extends Omit<ProductView, 'variants'> {
 }
 
 interface VariantJson { sku: string; title: string; amount: number | null; available: number }
-interface ProductRow { id: string; handle: string; title: string; description: string; total: string; currency: string; images: StoredImage[]; variants: VariantJson[] }
+interface ProductRow { id: string; handle: string; title: string; description: string; currency: string; images: StoredImage[] }
 
 const IMAGES = `coalesce((select json_agg(json_build_object('key', im.object_key, 'url', im.url, 'alt', im.alt) order by im.position, im.created_at)
                    from product_images im where im.product_id = p.id), '[]')`;
 
-/**
- * Wraps a query for product rows so that each row also carries its variants and images (as JSON,
- * in position order): a page of products is one round trip to PostgreSQL instead of several,
- * which bench/api measured at 0.2-0.3 ms less API CPU per search. The outer ORDER BY repeats the
- * inner one because a subquery's order is not guaranteed to survive. `currency` is the placeholder
- * of the currency prices are shown in.
- */
-function withVariants(products: string, orderBy: string, currency: string): string {
-  return `
-  select p.id, p.handle, p.title, p.description, p.total, ${currency}::text as currency, ${IMAGES} as images,
-         coalesce((select json_agg(json_build_object('sku', v.sku, 'title', v.title, 'amount', vp.amount,
-                                   'available', coalesce(i.on_hand - i.reserved, 0))
-                          order by v.position, v.sku)
-                     from variants v
-                     left join variant_prices vp on vp.variant_id = v.id and vp.currency = ${currency}
-                     left join inventory i on i.sku = v.sku
-                    where v.product_id = p.id), '[]') as variants
-    from (${products}) p
-   order by ${orderBy}`;
-}
-
-// Each prepared once per connection (src/db/sql.ts). Searching and listing are separate texts so
-// that neither plan has to allow for the other.
-const SEARCH = statement('catalog_search', withVariants(`
-  select p.id, p.handle, p.title, p.description, p.created_at, ts_rank(p.search, tsq) as rank, count(*) over () as total
-    from products p, websearch_to_tsquery('english', $1::text) as tsq
-   where p.search @@ tsq and p.status = 'published'
-   order by rank desc, p.created_at, p.id
-   limit $2 offset $3`, 'p.rank desc, p.created_at, p.id', '$4'));
-const LIST = statement('catalog_list', withVariants(`
-  select p.id, p.handle, p.title, p.description, p.created_at, count(*) over () as total
-    from products p
-   where p.status = 'published'
-   order by p.created_at, p.id
-   limit $1 offset $2`, 'p.created_at, p.id', '$3'));
-
-export async function searchProducts(
-  em: EntityManager,
-  opts: { q?: string; limit: number; offset: number; currency: string },
-): Promise<{ items: ProductView[]; total: number }> {
-  const q = opts.q?.trim() || null;
-  // websearch_to_tsquery accepts any user text (quotes, -exclusions, or) without syntax errors.
-  const rows = q === null
-    ? await sqlRows<ProductRow>(em, LIST, [opts.limit, opts.offset, opts.currency])
-    : await sqlRows<ProductRow>(em, SEARCH, [q, opts.limit, opts.offset, opts.currency]);
-  const total = rows.length ? Number(rows[0].total) : await countAll(em, q, opts.offset);
-  return { items: rows.map(productView), total };
-}
-
-// Past the last page the window count is missing; count separately so `total` stays right.
-async function countAll(em: EntityManager, q: string | null, offset: number): Promise<number> {
-  if (offset === 0) return 0;
-  const [row] = await sqlRows<{ n: string }>(em,
-    q === null
-      ? `select count(*) as n from products where status = 'published'`
-      : `select count(*) as n from products where search @@ websearch_to_tsquery('english', $1::text) and status = 'published'`,
-    q === null ? [] : [q]);
-  return Number(row.n);
-}
-
 interface VariantDetailJson extends VariantJson { options: Record<string, string> | null; prices: Money[]; weight_grams: number | null }
-interface ProductDetailRow extends Omit<ProductRow, 'variants' | 'total'> {
+interface ProductDetailRow extends ProductRow {
   variants: VariantDetailJson[];
   options: { name: string; values: string[] }[];
   categories: ProductDetail['categories'];
@@ -179,7 +118,5 @@ function variantView(v: VariantJson, currency: string): VariantView {
     price: v.amount === null ? null : priced({ amount: Number(v.amount), currency }) };
 }
 
-function productView(p: ProductRow): ProductView {
-  return { id: p.id, handle: p.handle, title: p.title, description: p.description, images: p.images,
-    variants: p.variants.map((v) => variantView(v, p.currency)) };
-}
+/** The product page's statement by handle ($1 the handle, $2 the currency), for bench/catalog to EXPLAIN. */
+export const PRODUCT_PAGE_STATEMENT = BY_HANDLE;

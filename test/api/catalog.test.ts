@@ -16,14 +16,14 @@ afterAll(async () => {
 });
 
 describe('catalog', () => {
-  it('lists products a page at a time with prices and availability', async () => {
+  it('lists products a page at a time with prices and stock flags', async () => {
     const first = await api.request('GET', '/products?limit=10');
     expect(first.status).toBe(200);
     expect(first.body.total).toBe(64);
     expect(first.body.items).toHaveLength(10);
     expect(first.body.nextOffset).toBe(10);
     const variant = first.body.items[0].variants[0];
-    expect(variant).toEqual(expect.objectContaining({ sku: expect.any(String), available: expect.any(Number) }));
+    expect(variant).toEqual(expect.objectContaining({ sku: expect.any(String), inStock: expect.any(Boolean) }));
     expect(Number.isInteger(variant.price.amount)).toBe(true);
     const last = await api.request('GET', '/products?limit=10&offset=60');
     expect(last.body.items).toHaveLength(4);

@@ -1,0 +1,204 @@
+/**
+ * `npm run bench:catalog`: storefront search at catalog scale. Loads 100,000 published products
+ * (about 645,000 variants; BENCH_CATALOG_PRODUCTS to change) into a throw-away PostgreSQL, then
+ * sends, at a fixed 200 requests/s, side by side in one run: a realistic search mix with facet
+ * counts, the same requests without facets, product pages and suggestions. Prints p50/p99 against
+ * the targets, where the CPU went, and EXPLAIN (ANALYZE, BUFFERS) of the slowest request's
+ * slowest statement. A report, not a test: exits 0 on MISS, non-zero only if it crashes.
+ *
+ * The products are loaded by bench/catalog/load.ts (the seed's set-based insert, search documents
+ * built once at the end), not through the catalog import: the import's figure comes from its own benchmark.
+ */
+import { cpus, loadavg } from 'node:os';
+import { closeOrm, createOrm, migrate, type MikroORM } from '../../src/db/orm';
+import { sqlRows } from '../../src/db/sql';
+import { SEARCH_STATEMENTS, wordsOf } from '../../src/store/search';
+import { PRODUCT_PAGE_STATEMENT } from '../../src/store/catalog';
+import { benchCatalog, shuffle } from '../lib/catalog';
+import { runBench } from '../lib/run';
+import { postmasterPid } from '../api/cpu';
+import { measure, percentile, type LoadSettings, type Scenario } from '../api/load';
+import { caveats, details, table, type Row } from '../api/report';
+import { BenchStack } from '../api/stack';
+import { bulkLoad } from './load';
+import { searchMix, type MixRequest } from './mix';
+
+const PRODUCTS = Number(process.env.BENCH_CATALOG_PRODUCTS ?? 100_000);
+const RATE = 200;
+const CONNECTIONS = 4;
+const WARMUP_SECONDS = 3;
+const MEASURE_SECONDS = 20;
+/** Targets of issue 17 on this 2-core machine at 200 requests/s; suggestions have none there, so the search's without facets. */
+const TARGET_P99_MS = { facets: 30, noFacets: 15, page: 5, suggestions: 15 };
+const POOL_MAX = process.env.DATABASE_POOL_MAX ?? '10';
+const MIX_SIZE = 2000;
+/** Requests timed one at a time after the load, to find the slowest. */
+const PROBES = 300;
+const DEADLINE_MS = 20 * 60_000;
+
+const started = Date.now();
+const log = (msg: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${msg}`);
+let coldMs = 0;
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+
+async function main(stack: BenchStack): Promise<void> {
+  log(`node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), load average ${load()}`);
+  const db = await stack.startPostgres();
+  const loaded = await loadCatalog(db.url);
+  const url = await stack.startApi(db.url, { DATABASE_POOL_MAX: POOL_MAX });
+  log(`API listening on ${url} (1 API process, pool max ${POOL_MAX}, LOG_LEVEL=silent)`);
+  await checks(url);
+
+  const mix = searchMix(MIX_SIZE);
+  const settings: LoadSettings = {
+    url, rate: RATE, connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, seconds: MEASURE_SECONDS,
+    apiPid: stack.api?.child.pid, postmasterPid: postmasterPid(stack.pgDataDir),
+  };
+  const loadBefore = load();
+  log(`load: ${RATE} req/s fixed, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${MEASURE_SECONDS} s measured per scenario; load average ${loadBefore}`);
+  const rows: Row[] = [];
+  rows.push({ scenario: 'search mix, facets on', targetP99: TARGET_P99_MS.facets, measured: await measure(settings, cycle(mix.map((r) => `${r.path}&facets=true`))) });
+  log('search with facets done');
+  rows.push({ scenario: 'same requests, no facets', targetP99: TARGET_P99_MS.noFacets, measured: await measure(settings, cycle(mix.map((r) => r.path))) });
+  log('search without facets done');
+  rows.push({ scenario: 'product page GET /products/:handle', targetP99: TARGET_P99_MS.page, measured: await measure(settings, cycle(pagePaths(loaded.handles))) });
+  log('product pages done');
+  rows.push({ scenario: 'suggestions GET /products/suggestions', targetP99: TARGET_P99_MS.suggestions, measured: await measure(settings, cycle(suggestionPaths(mix))) });
+  log('suggestions done');
+  const loadAfter = load();
+
+  const probes = await probe(url, mix.slice(0, PROBES));
+  console.log(`\nCatalog benchmark, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}: ` +
+    `${loaded.products} published products, ${loaded.variants} variants (loaded in ${loaded.seconds.toFixed(0)} s by bench/catalog/load.ts); ` +
+    `${RATE} req/s for ${MEASURE_SECONDS} s per scenario after ${WARMUP_SECONDS} s warm-up, ${CONNECTIONS} connections; ` +
+    `load average ${loadBefore} before, ${loadAfter} after\n`);
+  console.log(table(rows));
+  console.log(`\n${details(rows)}`);
+  for (const line of caveats(rows, RATE)) console.log(`note: ${line}`);
+  console.log(`\nMix: ${MIX_SIZE} distinct requests, ${share(mix, 'one word')} one word, ${share(mix, 'two words')} two words, ` +
+    `${share(mix, 'misspelt')} misspelt; every one with one or two filters.`);
+  console.log(`First search of the API process (loads its copy of the facet index): ${coldMs.toFixed(0)} ms.`);
+  console.log(`\n${PROBES} requests of the mix (facets on) one at a time on an idle API: p50 ${percentile(probes.sorted, 50).toFixed(1)} ms, ` +
+    `p99 ${percentile(probes.sorted, 99).toFixed(1)} ms; the slowest:`);
+  for (const p of probes.slowest) console.log(`  ${p.ms.toFixed(1).padStart(6)} ms  ${p.total.toString().padStart(6)} matches  ${p.request.path}&facets=true`);
+  await explainSlowest(db.url, probes.slowest[0].request, loaded.handles[0]);
+}
+
+interface Loaded { products: number; variants: number; seconds: number; handles: string[] }
+
+async function loadCatalog(databaseUrl: string): Promise<Loaded> {
+  const orm = await createOrm(databaseUrl);
+  try {
+    await migrate(orm);
+    const catalog = benchCatalog(PRODUCTS);
+    const times = await bulkLoad(orm, catalog.taxonomy, catalog.products);
+    const products = times.products;
+    const seconds = times.insertSeconds + times.documentsSeconds;
+    log(`inserted in ${times.insertSeconds.toFixed(1)} s, search documents built in ${times.documentsSeconds.toFixed(1)} s`);
+    // The steady state of a live catalog, which autovacuum reaches soon after a load: statistics and the visibility map.
+    await orm.em.getConnection().execute('vacuum analyze');
+    const variants = catalog.products.reduce((n, p) => n + p.variants.length, 0);
+    const docs = await scalar(orm, 'select count(*) from search_documents');
+    log(`${products} products, ${variants} variants loaded in ${seconds.toFixed(1)} s (search documents: ${docs}), vacuumed and analysed; ` +
+      `database ${await scalar(orm, 'select pg_size_pretty(pg_database_size(current_database()))')}`);
+    return { products, variants, seconds, handles: shuffle(catalog.products.map((p) => p.handle), 5) };
+  } finally {
+    await closeOrm(orm);
+  }
+}
+
+async function scalar(orm: MikroORM, sql: string): Promise<string> {
+  const [row] = await orm.em.getConnection().execute<Record<string, unknown>[]>(sql);
+  return String(Object.values(row)[0]);
+}
+
+/** The answers make sense before anything is timed: a misspelling is corrected, filters and facets come back. */
+async function checks(url: string): Promise<void> {
+  const t0 = performance.now();
+  const first = await getJson(`${url}/products?q=jacket&facets=true&category=apparel`);
+  coldMs = performance.now() - t0;
+  const typo = await getJson(`${url}/products?q=meirno&attribute=brand:Northwind&facets=true`);
+  if (!(first.total > 0) || !first.facets || typo.correctedQuery !== 'merino' || !(typo.total > 0)) {
+    throw new Error(`search does not behave: 'jacket' in apparel -> ${first.total}, 'meirno' -> ${typo.correctedQuery} ${typo.total}`);
+  }
+  log(`search check: 'jacket' in apparel matches ${first.total} (first search ${coldMs.toFixed(0)} ms, the facet index loaded); ` +
+    `'meirno' by Northwind searched as '${typo.correctedQuery}': ${typo.total}`);
+}
+
+interface Answer { total: number; correctedQuery: string | null; facets?: unknown }
+
+async function getJson(url: string): Promise<Answer> {
+  const res = await fetch(url);
+  if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${await res.text()}`);
+  return res.json() as Promise<Answer>;
+}
+
+function cycle(paths: string[]): Scenario {
+  let i = 0;
+  return { method: 'GET', next: () => ({ path: paths[i++ % paths.length] }) };
+}
+
+function pagePaths(handles: string[]): string[] {
+  return handles.slice(0, 5000).map((h, n) => `/products/${h}${n % 5 === 0 ? '?currency=EUR' : ''}`);
+}
+
+/** What a search box sends as the shopper types each query of the mix: its prefixes from three letters on. */
+function suggestionPaths(mix: MixRequest[]): string[] {
+  const typed = new Set<string>();
+  for (const r of mix.slice(0, 300)) for (let n = 3; n <= r.q.length; n += 2) typed.add(r.q.slice(0, n));
+  return [...typed].map((q) => `/products/suggestions?q=${encodeURIComponent(q)}`);
+}
+
+function share(mix: MixRequest[], kind: MixRequest['kind']): string {
+  return `${((mix.filter((r) => r.kind === kind).length / mix.length) * 100).toFixed(0)}%`;
+}
+
+interface Probe { request: MixRequest; ms: number; total: number }
+
+async function probe(url: string, requests: MixRequest[]): Promise<{ sorted: number[]; slowest: Probe[] }> {
+  const out: Probe[] = [];
+  for (const request of requests) {
+    const t0 = performance.now();
+    const answer = await getJson(`${url}${request.path}&facets=true`);
+    out.push({ request, ms: performance.now() - t0, total: answer.total });
+  }
+  out.sort((a, b) => b.ms - a.ms);
+  return { sorted: out.map((p) => p.ms).sort((a, b) => a - b), slowest: out.slice(0, 5) };
+}
+
+/**
+ * The statements behind the slowest request, each EXPLAINed with its own arguments: the text match
+ * (and, for a misspelling, the closest-word lookup), the page's cards; the full plan of the slowest
+ * of them, and a product page's for comparison.
+ */
+async function explainSlowest(databaseUrl: string, request: MixRequest, handle: string): Promise<void> {
+  const orm = await createOrm(databaseUrl, 1);
+  try {
+    const em = orm.em.fork();
+    const explain = async (sql: string, args: unknown[]) => {
+      const rows = await sqlRows<{ 'QUERY PLAN': string }>(em, `explain (analyze, buffers) ${sql}`, args);
+      const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+      return { plan, ms: Number(/Execution Time: ([\d.]+)/.exec(plan)?.[1] ?? NaN) };
+    };
+    const sorted = /sort=(price|newest)/.test(request.path);
+    const match = sorted ? SEARCH_STATEMENTS.match : SEARCH_STATEMENTS.matchRanked;
+    const plans = [{ what: `text match for '${request.q}'`, ...(await explain(match.text, [request.q])) }];
+    if (request.kind === 'misspelt') {
+      plans.push({ what: `closest catalog words for '${request.q}'`, ...(await explain(SEARCH_STATEMENTS.closest.text, [wordsOf(request.q)])) });
+    }
+    const page = await sqlRows<{ doc_no: number }>(em, 'select doc_no from search_documents order by doc_no desc limit 20');
+    plans.push({ what: 'cards of a 20-product page', ...(await explain(SEARCH_STATEMENTS.cards.text, [page.map((r) => r.doc_no)])) });
+    plans.push({ what: `product page '${handle}'`, ...(await explain(PRODUCT_PAGE_STATEMENT.text, [handle, 'USD'])) });
+    console.log(`\nStatements of the slowest request (${request.path}&facets=true), by execution time:`);
+    for (const p of [...plans].sort((a, b) => b.ms - a.ms)) console.log(`  ${p.ms.toFixed(2).padStart(8)} ms  ${p.what}`);
+    const slowest = plans.filter((p) => !p.what.startsWith('product page')).sort((a, b) => b.ms - a.ms)[0];
+    console.log(`\nEXPLAIN (ANALYZE, BUFFERS) of the slowest, the ${slowest.what}:\n${slowest.plan}`);
+    const pagePlan = plans.find((p) => p.what.startsWith('product page'));
+    console.log(`\nEXPLAIN (ANALYZE, BUFFERS) of the ${pagePlan?.what}:\n${pagePlan?.plan}`);
+  } finally {
+    await closeOrm(orm);
+  }
+}
+
+const stack = new BenchStack();
+runBench(stack, async () => { await main(stack); return 0; }, DEADLINE_MS);

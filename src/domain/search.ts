@@ -1,0 +1,146 @@
+/**
+ * Storefront search, the part that needs no database: an in-memory index of the published
+ * catalog's facet keys, lowest prices, stock flags and dates (a copy of search_documents, brought up
+ * to date by src/store/search.ts), and the evaluation of one search over it: filters, facet counts
+ * (each dimension counted under the other active filters), sort and keyset pagination.
+ *
+ * Why in memory: PostgreSQL finds the matching documents through its full-text index, but counting
+ * facets over thousands of matches costs it about 5 µs per match (bench/catalog), while a loop over
+ * typed arrays here costs a few nanoseconds per facet key.
+ *
+ * Facet keys are ints: the kind in the top bits (1 category, 2 collection, 3 attribute value), the
+ * row's facet_no below (Migration20261207150000_search). A document's categories include their
+ * ancestors, so filtering by a category finds its descendants' products too.
+ */
+export const FACET_KIND = { category: 1, collection: 2, attributeValue: 3 } as const;
+const KIND_SHIFT = 28;
+const NO_MASK = (1 << KIND_SHIFT) - 1;
+export const facetKey = (kind: number, no: number): number => (kind << KIND_SHIFT) | no;
+export const kindOf = (key: number): number => key >>> KIND_SHIFT;
+export const noOf = (key: number): number => key & NO_MASK;
+
+export const SEARCH_SORTS = ['relevance', 'price_asc', 'price_desc', 'newest'] as const;
+export type SearchSort = (typeof SEARCH_SORTS)[number];
+
+/** A document as search_documents holds it. */
+export interface IndexedDoc { docNo: number; createdAt: number; inStock: boolean; facets: number[]; prices: Record<string, number> }
+
+/** The published catalog, by document number (dense enough: numbers are handed out once per publication). */
+export class SearchIndex {
+  version = 0;
+  taxonomyVersion = 0;
+  private alive = new Uint8Array(0);
+  private created = new Float64Array(0);
+  private stock = new Uint8Array(0);
+  private keys: (Int32Array | undefined)[] = [];
+  private amounts = new Map<string, Float64Array>();
+  private live = 0;
+
+  get size(): number { return this.live; }
+
+  put(doc: IndexedDoc): void {
+    this.grow(doc.docNo + 1);
+    if (!this.alive[doc.docNo]) this.live++;
+    this.alive[doc.docNo] = 1;
+    this.created[doc.docNo] = doc.createdAt;
+    this.stock[doc.docNo] = doc.inStock ? 1 : 0;
+    this.keys[doc.docNo] = Int32Array.from(doc.facets);
+    for (const prices of this.amounts.values()) prices[doc.docNo] = NaN;
+    for (const [currency, amount] of Object.entries(doc.prices)) this.pricesIn(currency)[doc.docNo] = amount;
+  }
+
+  remove(docNo: number): void {
+    if (docNo >= this.alive.length || !this.alive[docNo]) return;
+    this.alive[docNo] = 0;
+    this.keys[docNo] = undefined;
+    this.live--;
+  }
+
+  has(docNo: number): boolean { return docNo < this.alive.length && this.alive[docNo] === 1; }
+  createdAt(docNo: number): number { return this.created[docNo]; }
+  inStock(docNo: number): boolean { return this.stock[docNo] === 1; }
+  facetsOf(docNo: number): Int32Array { return this.keys[docNo] ?? new Int32Array(0); }
+  /** The lowest price of the document's variants in `currency` (minor units), NaN when none has one. */
+  priceOf(docNo: number, currency: string): number { return this.amounts.get(currency)?.[docNo] ?? NaN; }
+
+  /** Every live document number, in ascending order. */
+  all(): Int32Array {
+    const out = new Int32Array(this.live);
+    let n = 0;
+    for (let d = 0; d < this.alive.length; d++) if (this.alive[d]) out[n++] = d;
+    return out;
+  }
+
+  private pricesIn(currency: string): Float64Array {
+    let prices = this.amounts.get(currency);
+    if (!prices) {
+      prices = new Float64Array(this.alive.length).fill(NaN);
+      this.amounts.set(currency, prices);
+    }
+    return prices;
+  }
+
+  private grow(size: number): void {
+    if (size <= this.alive.length) return;
+    const capacity = Math.max(size, Math.ceil(this.alive.length * 1.5), 1024);
+    const copy = <T extends Uint8Array | Float64Array>(a: T, make: (n: number) => T, fill?: number): T => {
+      const b = make(capacity);
+      if (fill !== undefined) b.fill(fill);
+      b.set(a);
+      return b;
+    };
+    this.alive = copy(this.alive, (n) => new Uint8Array(n));
+    this.created = copy(this.created, (n) => new Float64Array(n));
+    this.stock = copy(this.stock, (n) => new Uint8Array(n));
+    for (const [currency, prices] of this.amounts) this.amounts.set(currency, copy(prices, (n) => new Float64Array(n), NaN));
+  }
+}
+
+/** What a search keeps: facet keys of each filtered dimension (OR within one, AND across them), a price range, stock. */
+export interface SearchFilters {
+  categories: number[];
+  collections: number[];
+  /** Attribute value keys, by attribute code. */
+  attributes: Map<string, number[]>;
+  priceMin?: number;
+  priceMax?: number;
+  inStock: boolean;
+}
+
+/** A position in a sort order: the three numbers every order is compared by, ascending. */
+export type SortKey = [number, number, number];
+
+/** Which page of a search, in which order and currency, with or without facet counts. */
+export interface PageRequest {
+  sort: SearchSort;
+  currency: string;
+  limit: number;
+  offset: number;
+  /** Keyset pagination: only documents after this key. */
+  after?: SortKey;
+  facets: boolean;
+}
+
+export interface SearchPlan extends PageRequest {
+  /** The documents the text matched (null: no text, every document), and for each whether its title matched. */
+  matches: Int32Array | null;
+  titleHits?: Uint8Array;
+  filters: SearchFilters;
+  /** The facet_no of every value of an attribute, to know which filter a value's key is counted under. */
+  valuesOf: (code: string) => number[];
+}
+
+export interface FacetCounts {
+  /** Count by facet key, of the documents passing every filter but the key's own dimension's. */
+  byKey: Map<number, number>;
+  price: { min: number; max: number; count: number } | null;
+  inStock: number;
+}
+
+export interface SearchResult {
+  total: number;
+  page: number[];
+  /** The key of the page's last document when more follow. */
+  next?: SortKey;
+  facets?: FacetCounts;
+}

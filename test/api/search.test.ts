@@ -1,0 +1,286 @@
+/**
+ * Storefront search against the real API and database: text with spelling correction, filters,
+ * facet counts under the other filters, sorts, keyset pages, published products only, ETags that a
+ * catalog write changes, and suggestions. Expected answers are computed from the demo catalog's
+ * own definition (demoCatalog()), not from the search code.
+ */
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { staffAs, startTestApi, type ApiResponse, type TestApi } from '../support/api';
+import { DEMO_CATEGORIES, demoCatalog, seedDemoCatalogOnce } from '../../src/db/demo-catalog';
+import type { SeedProduct } from '../../src/db/seed';
+
+let db: TestDatabase;
+let api: TestApi;
+const staff = staffAs('catalog');
+const demo = demoCatalog();
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await seedDemoCatalogOnce(db.orm.em.fork());
+  api = await startTestApi(db.orm);
+});
+afterAll(async () => {
+  await api?.close();
+  await db?.drop();
+});
+
+interface Card { handle: string; title: string; priceFrom: { amount: number; currency: string } | null; variants: { sku: string; inStock: boolean }[] }
+interface Page { items: Card[]; total: number; nextCursor: string | null; nextOffset: number | null; correctedQuery: string | null; facets?: Facets }
+interface Facets {
+  categories: { handle: string; count: number; selected: boolean }[];
+  collections: { handle: string; count: number; selected: boolean }[];
+  attributes: { code: string; values: { value: string; count: number; selected: boolean }[] }[];
+  price: { min: number; max: number; count: number } | null;
+  inStock: { count: number };
+}
+
+async function search(query: string, headers: Record<string, string> = {}): Promise<ApiResponse & { body: Page }> {
+  const res = await api.request('GET', `/products?${query}`, { headers });
+  return res as ApiResponse & { body: Page };
+}
+
+async function ok(query: string): Promise<Page> {
+  const res = await search(query);
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+/** Every page by cursor, as a storefront's "more" button walks them. */
+async function walk(query: string): Promise<Card[]> {
+  const out: Card[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: Page = await ok(`${query}&limit=7${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    out.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return out;
+}
+
+// The oracle: the demo catalog's own definition.
+const descendants = (handle: string): string[] =>
+  [handle, ...DEMO_CATEGORIES.filter((c) => c.parent === handle).flatMap((c) => descendants(c.handle))];
+const inCategory = (p: SeedProduct, handle: string) => (p.categories ?? []).some((c) => descendants(handle).includes(c));
+const cheapest = (p: SeedProduct, currency: string) => Math.min(...p.variants.map((v) => v.prices?.[currency] ?? Infinity));
+const inStock = (p: SeedProduct) => p.variants.some((v) => (v.onHand ?? 0) > 0);
+const handles = (cards: Card[]) => cards.map((c) => c.handle).sort();
+const count = (products: SeedProduct[], where: (p: SeedProduct) => boolean) => products.filter(where).length;
+
+describe('text search', () => {
+  it('finds products by their words, title matches first', async () => {
+    const page = await ok('q=merino');
+    expect(page.total).toBe(count(demo, (p) => /merino/i.test(`${p.title} ${p.description}`)));
+    expect(page.items.every((c) => /merino/i.test(c.title))).toBe(true);
+    expect(page.correctedQuery).toBeNull();
+  });
+
+  it('corrects a misspelt word when the text as typed finds nothing: "meirno" finds merino', async () => {
+    const page = await ok('q=meirno%20hoodie');
+    expect(page.correctedQuery).toBe('merino hoodie');
+    expect(page.items.map((c) => c.handle)).toEqual(['merino-wool-hoodie']);
+    const nothing = await ok('q=zeppelin');
+    expect(nothing).toEqual(expect.objectContaining({ total: 0, items: [], correctedQuery: null, nextCursor: null }));
+  });
+
+  it('searches the words products are filed under (categories, collections, attribute values)', async () => {
+    const page = await ok('q=northwind&limit=100');
+    expect(handles(page.items)).toEqual(demo.filter((p) => p.attributes?.brand?.includes('Northwind')).map((p) => p.handle).sort());
+  });
+});
+
+describe('filters and facets', () => {
+  it('filters by a category with its descendants, a collection and attribute values, and counts facets under the other filters', async () => {
+    const page = await ok('category=clothing&attribute=brand:Northwind&attribute=brand:Fjordline&facets=true&limit=100');
+    const brands = ['Northwind', 'Fjordline'];
+    const expected = demo.filter((p) => inCategory(p, 'clothing') && brands.includes(p.attributes?.brand?.[0] ?? ''));
+    expect(handles(page.items)).toEqual(expected.map((p) => p.handle).sort());
+    expect(page.total).toBe(expected.length);
+    const facets = page.facets as Facets;
+    // Brand counts ignore the brand filter (ticking Harbour & Co shows what it would add) but keep the category's.
+    const brandCounts = facets.attributes.find((a) => a.code === 'brand')?.values ?? [];
+    expect([...brandCounts].sort((a, b) => a.value.localeCompare(b.value))).toEqual(['Fjordline', 'Harbour & Co', 'Northwind'].map((b) => ({
+      value: b, selected: b !== 'Harbour & Co', count: count(demo, (p) => inCategory(p, 'clothing') && p.attributes?.brand?.[0] === b),
+    })));
+    // Category counts ignore the category filter but keep the brands'; a parent counts its children's products.
+    for (const handle of ['clothing', 'tops', 'accessories']) {
+      expect(facets.categories.find((c) => c.handle === handle)?.count)
+        .toBe(count(demo, (p) => inCategory(p, handle) && brands.includes(p.attributes?.brand?.[0] ?? '')));
+    }
+    expect(facets.categories.find((c) => c.handle === 'clothing')?.selected).toBe(true);
+    // Collections are not filtered: their counts are of the results.
+    expect(facets.collections.find((c) => c.handle === 'winter-warmers')?.count)
+      .toBe(count(expected, (p) => (p.collections ?? []).includes('winter-warmers')));
+    expect(facets.inStock.count).toBe(count(expected, inStock));
+  });
+
+  it('filters by price in the currency asked for (the cheapest variant) and by stock', async () => {
+    const page = await ok('currency=EUR&priceMin=3000&priceMax=6000&inStock=true&facets=true&limit=100');
+    const expected = demo.filter((p) => cheapest(p, 'EUR') >= 3000 && cheapest(p, 'EUR') <= 6000 && inStock(p));
+    expect(handles(page.items)).toEqual(expected.map((p) => p.handle).sort());
+    expect(page.items.every((c) => c.priceFrom?.currency === 'EUR')).toBe(true);
+    // The price facet ignores the price filter: the whole range of what is in stock.
+    const stocked = demo.filter(inStock);
+    expect(page.facets?.price).toEqual({ min: Math.min(...stocked.map((p) => cheapest(p, 'EUR'))),
+      max: Math.max(...stocked.map((p) => cheapest(p, 'EUR'))), count: stocked.length });
+  });
+
+  it('refuses what it cannot mean with one 400: an unknown category, a price range upside down, offset with a cursor', async () => {
+    const unknown = await search('category=spaceships');
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toEqual(expect.objectContaining({ error: expect.objectContaining({ code: 'validation_failed' }) }));
+    expect((await search('priceMin=500&priceMax=100')).status).toBe(400);
+    expect((await search('offset=5000')).status).toBe(400);
+    expect((await search('sort=cheapest')).status).toBe(400);
+    const first = await ok('limit=5');
+    expect((await search(`offset=5&cursor=${encodeURIComponent(first.nextCursor as string)}`)).status).toBe(400);
+    // An attribute value no product has filters everything out, as a value just removed would.
+    expect((await ok('attribute=brand:Nobody')).total).toBe(0);
+  });
+});
+
+describe('sorting and pages', () => {
+  it('walks every result once by cursor, in price order, cheapest variant first, ties in a stable order', async () => {
+    const cards = await walk('sort=price_asc&category=tops');
+    const expected = demo.filter((p) => inCategory(p, 'tops'));
+    expect(handles(cards)).toEqual(expected.map((p) => p.handle).sort());
+    const prices = cards.map((c) => c.priceFrom?.amount as number);
+    expect(prices).toEqual([...prices].sort((a, b) => a - b));
+    const down = await walk('sort=price_desc&category=tops');
+    expect(down.map((c) => c.priceFrom?.amount)).toEqual([...prices].reverse());
+  });
+
+  it('pages by offset and by cursor alike, newest first', async () => {
+    const byOffset = [...(await ok('sort=newest&limit=30')).items, ...(await ok('sort=newest&limit=30&offset=30')).items,
+      ...(await ok('sort=newest&limit=30&offset=60')).items];
+    const byCursor = await walk('sort=newest');
+    expect(byCursor.map((c) => c.handle)).toEqual(byOffset.map((c) => c.handle));
+    expect(byCursor).toHaveLength(demo.length);
+  });
+
+  it('refuses a cursor that was changed or made for another search: 400 invalid_cursor', async () => {
+    const first = await ok('sort=price_asc&limit=5');
+    const cursor = first.nextCursor as string;
+    const changed = `${cursor.slice(0, 10)}${cursor[10] === 'A' ? 'B' : 'A'}${cursor.slice(11)}`;
+    for (const query of [`sort=price_asc&cursor=${changed}`, `sort=price_desc&cursor=${cursor}`, `sort=price_asc&currency=EUR&cursor=${cursor}`,
+      'cursor=nonsense']) {
+      const res = await search(query);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual(expect.objectContaining({ error: expect.objectContaining({ code: 'invalid_cursor' }) }));
+    }
+  });
+});
+
+describe('what storefronts see and caching', () => {
+  const created: { id: string; etag: string }[] = [];
+  const write = (method: string, path: string, etag: string, body?: unknown) =>
+    api.request(method, path, { headers: { ...staff, 'If-Match': etag }, body });
+
+  it('shows only published products: a draft appears when published and leaves when archived', async () => {
+    const res = await api.request('POST', '/admin/catalog/products', { headers: staff, body: {
+      title: 'Alpaca Poncho', description: 'A poncho in soft alpaca.', status: 'draft',
+      options: [{ name: 'Colour', values: ['Grey'] }],
+      variants: [{ sku: 'ALPPON-GRY', options: { Colour: 'Grey' }, prices: { USD: 15900 }, onHand: 4 }],
+      attributes: { material: ['Alpaca'] },
+    } });
+    expect(res.status).toBe(201);
+    created.push({ id: res.body.id, etag: res.headers.get('etag') as string });
+    expect((await ok('q=alpaca')).total).toBe(0);
+    expect((await api.request('GET', '/products/alpaca-poncho')).status).toBe(404);
+
+    const published = await write('PATCH', `/admin/catalog/products/${res.body.id}`, created[0].etag, { status: 'published' });
+    expect(published.status).toBe(200);
+    created[0].etag = published.headers.get('etag') as string;
+    expect((await ok('q=alpaca')).items.map((c) => c.handle)).toEqual(['alpaca-poncho']);
+    // The README's walk: a misspelt search with a facet filter.
+    const typo = await ok('q=alpca&attribute=material:Alpaca&facets=true');
+    expect(typo).toEqual(expect.objectContaining({ correctedQuery: 'alpaca', total: 1 }));
+    expect(typo.items[0].handle).toBe('alpaca-poncho');
+    expect(typo.facets?.attributes.find((a) => a.code === 'material')?.values).toContainEqual({ value: 'Alpaca', count: 1, selected: true });
+
+    const archived = await write('POST', `/admin/catalog/products/${res.body.id}/archive`, created[0].etag);
+    expect(archived.status).toBe(200);
+    created[0].etag = archived.headers.get('etag') as string;
+    expect((await ok('q=alpaca')).total).toBe(0);
+    expect((await ok('limit=1')).total).toBe(demo.length);
+  });
+
+  it('answers 304 to a current If-None-Match; a catalog write changes the ETag of lists and of the product page', async () => {
+    const list = await search('q=linen&facets=true');
+    const listTag = list.headers.get('etag') as string;
+    expect(listTag).toMatch(/^W\/".+"$/);
+    expect(list.headers.get('cache-control')).toMatch(/max-age/);
+    const again = await search('q=linen&facets=true', { 'If-None-Match': listTag });
+    expect(again.status).toBe(304);
+    expect(again.body).toBeUndefined();
+
+    const page = await api.request('GET', '/products/linen-hoodie');
+    const pageTag = page.headers.get('etag') as string;
+    expect(page.status).toBe(200);
+    expect(page.headers.get('cache-control')).toBe('public, no-cache');
+    expect((await api.request('GET', '/products/linen-hoodie', { headers: { 'If-None-Match': pageTag } })).status).toBe(304);
+
+    // A staff write to the product changes both.
+    const admin = await api.request('GET', `/admin/catalog/products/${page.body.id}`, { headers: staff });
+    const changed = await write('PATCH', `/admin/catalog/products/${page.body.id}`, admin.headers.get('etag') as string,
+      { description: 'A hoodie in breathable linen.' });
+    expect(changed.status).toBe(200);
+    const fresh = await search('q=linen&facets=true', { 'If-None-Match': listTag });
+    expect(fresh.status).toBe(200);
+    expect(fresh.headers.get('etag')).not.toBe(listTag);
+    const freshPage = await api.request('GET', '/products/linen-hoodie', { headers: { 'If-None-Match': pageTag } });
+    expect(freshPage.status).toBe(200);
+    expect(freshPage.body.description).toBe('A hoodie in breathable linen.');
+  });
+
+  it('keeps stock flags current: a variant sold out shows inStock false and leaves the in-stock filter', async () => {
+    const product = demo.find((p) => p.handle === 'linen-t-shirt') as SeedProduct;
+    const admin = await api.request('GET', '/admin/catalog/products/' +
+      (await api.request('GET', '/products/linen-t-shirt')).body.id, { headers: staff });
+    let etag = admin.headers.get('etag') as string;
+    for (const v of product.variants) {
+      const res = await write('PUT', `/admin/catalog/products/${admin.body.id}/variants/${v.sku}/stock`, etag, { onHand: 0 });
+      expect(res.status).toBe(200);
+      etag = res.headers.get('etag') as string;
+    }
+    const card = (await ok('q=linen%20t-shirt')).items.find((c) => c.handle === 'linen-t-shirt') as Card;
+    expect(card.variants.every((v) => !v.inStock)).toBe(true);
+    expect((await ok('q=linen&inStock=true&limit=100')).items.map((c) => c.handle)).not.toContain('linen-t-shirt');
+  });
+
+  it('refuses the handle "suggestions", which the suggestions route answers at', async () => {
+    const res = await api.request('POST', '/admin/catalog/products', { headers: staff, body: {
+      handle: 'suggestions', title: 'Suggestions', description: '', variants: [{ sku: 'SUGG-1', prices: { USD: 100 } }],
+    } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('validation_failed');
+  });
+});
+
+describe('suggestions', () => {
+  it('completes the last word from the catalog\'s words and lists matching products, newest first', async () => {
+    const res = await api.request('GET', '/products/suggestions?q=merino%20ho');
+    expect(res.status).toBe(200);
+    expect(res.body.completions).toContain('merino hoodie');
+    expect(res.body.products.map((p: { handle: string }) => p.handle)).toEqual(['merino-wool-hoodie']);
+    expect(res.headers.get('etag')).toBeTruthy();
+    expect((await api.request('GET', '/products/suggestions?q=merino%20ho', { headers: { 'If-None-Match': res.headers.get('etag') as string } })).status)
+      .toBe(304);
+  });
+
+  it('corrects a misspelt word as it completes it', async () => {
+    const res = await api.request('GET', '/products/suggestions?q=cashmire');
+    expect(res.status).toBe(200);
+    expect(res.body.completions[0]).toBe('cashmere');
+    expect(res.body.products.length).toBeGreaterThan(0);
+    expect(res.body.products.every((p: { title: string }) => /cashmere/i.test(p.title))).toBe(true);
+  });
+
+  it('is described in the OpenAPI document with the search\'s parameters', async () => {
+    const doc = (await api.request('GET', '/openapi.json')).body;
+    const names = doc.paths['/products'].get.parameters.map((p: { name: string }) => p.name);
+    expect(names).toEqual(expect.arrayContaining(['q', 'category', 'collection', 'attribute', 'priceMin', 'priceMax', 'inStock', 'sort',
+      'facets', 'cursor', 'If-None-Match']));
+    expect(doc.paths['/products/suggestions'].get.responses['200']).toBeDefined();
+    expect(doc.paths['/products'].get.responses['304']).toBeDefined();
+  });
+});
