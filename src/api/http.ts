@@ -23,6 +23,8 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   body?: B;
   /** A multipart/form-data body the handler reads itself (a file upload): documented, not parsed here. */
   multipart?: { description: string; fields: Record<string, { description: string; binary?: boolean; required?: boolean }> };
+  /** A file sent as the body itself, streamed by the handler (an import): its media types, documented, not parsed here. */
+  upload?: { description: string; contentTypes: Record<string, string> };
   headers?: Record<string, { description: string; required: boolean }>;
   responses: Record<number, { description: string; schema?: z.ZodType; headers?: Record<string, string> }>;
   /** Extra middleware run before the handler (e.g. a rate limit). */

@@ -54,6 +54,7 @@ export function openApiDocument(routes: AnyRoute[], info: { title: string; versi
       ...(parameters.length ? { parameters } : {}),
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(r.body) } } } } : {}),
       ...(r.multipart ? { requestBody: multipartBody(r.multipart) } : {}),
+      ...(r.upload ? { requestBody: uploadBody(r.upload) } : {}),
       ...(r.access !== 'public' ? { description: `Who may call it: ${describeAccess(r.access)}.` } : {}),
       ...securityOf(r.access),
       responses: { ...responses, ...accessResponses(r.access) },
@@ -75,6 +76,11 @@ function multipartBody(m: NonNullable<AnyRoute['multipart']>): Record<string, un
     [name, { type: 'string', description: f.description, ...(f.binary ? { format: 'binary' } : {}) }]));
   const required = Object.entries(m.fields).filter(([, f]) => f.required).map(([name]) => name);
   return { required: true, description: m.description, content: { 'multipart/form-data': { schema: { type: 'object', properties, required } } } };
+}
+
+function uploadBody(u: NonNullable<AnyRoute['upload']>): Record<string, unknown> {
+  const content = Object.fromEntries(Object.entries(u.contentTypes).map(([type, description]) => [type, { schema: { type: 'string', description } }]));
+  return { required: true, description: u.description, content };
 }
 
 function responsesOf(r: AnyRoute, toSchema: (schema: z.ZodType) => unknown): Record<string, unknown> {

@@ -119,7 +119,8 @@ const CONSTRAINTS: Record<string, [ErrorCode, string]> = {
   product_options_product_id_name_key: [ErrorCode.ValidationFailed, 'The product has two options with the same name.'],
 };
 
-function asDomainError(err: unknown): unknown {
+/** A refusal by the database as the domain error of the rule it enforces; anything else as it is. */
+export function asDomainError(err: unknown): unknown {
   const e = err as PgError;
   if (err instanceof DomainError || typeof e?.code !== 'string' || !/^23/.test(e.code)) return err;
   const known = e.constraint ? CONSTRAINTS[e.constraint] : undefined;

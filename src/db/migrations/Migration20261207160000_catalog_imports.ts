@@ -1,0 +1,81 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/**
+ * Bulk catalog imports (workflows/catalog-import.ts): the import itself (who started it, its file's
+ * format, mode and currency, its status and counts), its file, split at product boundaries into
+ * chunks that the workflow's activities read one at a time (the file never travels through the
+ * workflow's history), and the errors found in its rows.
+ *
+ * A chunk is written once with the upload and marked done in the same transaction as the batch of
+ * products it held, so an import resumed after a crash carries on from the first chunk not done and
+ * never writes a batch twice. The chunks are deleted when the import ends; the import and its errors stay.
+ */
+export class Migration20261207160000_catalog_imports extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`
+      create table catalog_imports (
+        id uuid primary key,
+        idempotency_key text not null unique check (length(idempotency_key) between 8 and 255),
+        content_sha256 text not null check (content_sha256 ~ '^[0-9a-f]{64}$'),
+        format text not null check (format in ('csv', 'jsonl')),
+        mode text not null check (mode in ('all', 'partial')),
+        currency char(3) not null check (currency ~ '^[A-Z]{3}$'),
+        header text[],
+        ignored_columns text[] not null default '{}',
+        status text not null default 'uploaded'
+          check (status in ('uploaded', 'validating', 'importing', 'completed', 'rejected', 'failed')),
+        bytes bigint not null check (bytes >= 0),
+        rows_total int not null check (rows_total >= 0),
+        products_total int not null check (products_total >= 0),
+        chunks_total int not null check (chunks_total >= 0),
+        rows_checked int not null default 0 check (rows_checked >= 0),
+        rows_done int not null default 0 check (rows_done >= 0),
+        products_created int not null default 0 check (products_created >= 0),
+        products_updated int not null default 0 check (products_updated >= 0),
+        variants_written int not null default 0 check (variants_written >= 0),
+        rows_failed int not null default 0 check (rows_failed >= 0),
+        error_count int not null default 0 check (error_count >= 0),
+        failure text,
+        actor text not null check (length(actor) between 1 and 200),
+        staff_id uuid,
+        key_id uuid,
+        request_id text,
+        created_at timestamptz not null default now(),
+        started_at timestamptz,
+        finished_at timestamptz,
+        updated_at timestamptz not null default now(),
+        constraint catalog_imports_rows_done_at_most_total check (rows_done + rows_failed <= rows_total)
+      );`);
+    this.addSql('create index catalog_imports_created_idx on catalog_imports (created_at desc, id);');
+    this.addSql(`
+      create table catalog_import_chunks (
+        import_id uuid not null references catalog_imports(id) on delete cascade,
+        seq int not null check (seq >= 0),
+        first_row int not null check (first_row >= 1),
+        rows int not null check (rows >= 1),
+        products int not null check (products >= 1),
+        records text not null,
+        -- Rows of the products validation found errors in (each product by its first row): left out when the chunk is written.
+        skip_rows int[] not null default '{}',
+        done_at timestamptz,
+        primary key (import_id, seq)
+      );`);
+    // Each chunk is read whole by one activity: stored out of line and uncompressed, read without a decompression pass.
+    this.addSql('alter table catalog_import_chunks alter column records set storage external;');
+    this.addSql(`
+      create table catalog_import_errors (
+        import_id uuid not null references catalog_imports(id) on delete cascade,
+        id bigint generated always as identity,
+        row int not null check (row >= 1),
+        column_name text,
+        code text not null,
+        message text not null check (length(message) <= 2000),
+        primary key (import_id, id)
+      );`);
+    this.addSql('create index catalog_import_errors_row_idx on catalog_import_errors (import_id, row, id);');
+  }
+
+  override async down(): Promise<void> {
+    this.addSql('drop table if exists catalog_import_errors, catalog_import_chunks, catalog_imports;');
+  }
+}
