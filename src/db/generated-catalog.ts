@@ -6,7 +6,7 @@
  * `npm run seed -- --products N` and `npm run bench:import` import it through POST /admin/catalog/imports' own path.
  */
 import { csvLine } from '../domain/csv';
-import { COLLECTIONS, COLOURS, SIZES, prng, productCopy } from './catalog-vocabulary';
+import { COLOURS, SIZES, prng, productCopy } from './catalog-vocabulary';
 
 export const GENERATED_HEADER = ['Handle', 'Title', 'Body (HTML)', 'Vendor', 'Type', 'Tags', 'Published', 'Option1 Name', 'Option1 Value',
   'Option2 Name', 'Option2 Value', 'Variant SKU', 'Variant Grams', 'Variant Inventory Qty', 'Variant Price', 'Variant Price EUR', 'Image Src',
@@ -56,11 +56,4 @@ function productRows(n: number, rand: () => number): string[][] {
     }
   }
   return rows;
-}
-
-/** How many products, variants and rows `generatedCatalogCsv(count, seed)` makes, without keeping them. */
-export function generatedCatalogSize(count: number, seed = 20261207): { products: number; variants: number } {
-  let variants = 0;
-  for (const piece of generatedCatalogCsv(count, seed)) variants += piece.split('\n').length - 1;
-  return { products: count, variants: variants - 1 };
 }

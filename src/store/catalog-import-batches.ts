@@ -84,8 +84,9 @@ async function upsertProducts(sql: Sql, ps: ImportedProduct[], who: CatalogActor
   await ensureTaxonomy(sql, ps);
   const placed = await upsertProductRows(sql, ps);
   const existing = placed.filter((x) => !x.isNew).map((x) => x.id);
-  const variantIds = await upsertVariants(sql, placed);
-  await upsertOptions(sql, placed, variantIds, existing);
+  const options = await upsertOptions(sql, placed, existing);
+  const variantIds = await upsertVariants(sql, placed, options);
+  await upsertChoices(sql, placed, variantIds, options, existing);
   await upsertPricesAndStock(sql, placed, variantIds);
   await replaceMemberships(sql, placed, existing);
   await replaceImages(sql, placed, existing);
@@ -135,45 +136,60 @@ async function ensureTaxonomy(sql: Sql, ps: ImportedProduct[]): Promise<void> {
 }
 
 async function upsertProductRows(sql: Sql, ps: ImportedProduct[]): Promise<Placed[]> {
-  const args = [ps.map((p) => p.handle), ps.map((p) => p.title), ps.map((p) => p.description ?? null), ps.map((p) => p.status ?? null)];
+  // option_count is written as the options will leave it, so the options' trigger has nothing to rewrite.
+  const args = [ps.map((p) => p.handle), ps.map((p) => p.title), ps.map((p) => p.description ?? null), ps.map((p) => p.status ?? null),
+    ps.map((p) => p.options.length)];
   const inserted = await sql.rows<{ id: string; handle: string }>(
-    `insert into products (handle, title, description, status)
-     select h, t, coalesce(d, ''), coalesce(s, 'draft') from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as x(h, t, d, s)
+    `insert into products (handle, title, description, status, option_count)
+     select h, t, coalesce(d, ''), coalesce(s, 'draft'), n from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::smallint[]) as x(h, t, d, s, n)
      on conflict (handle) do nothing returning id, handle`, args);
   const updated = inserted.length === ps.length ? [] : await sql.rows<{ id: string; handle: string; version: number }>(
     `update products p set title = x.t, description = coalesce(x.d, p.description), status = coalesce(x.s, p.status), version = p.version + 1, updated_at = now()
        from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as x(h, t, d, s)
-      where p.handle = x.h and not (p.id = any($5::uuid[])) returning p.id, p.handle, p.version`, [...args, inserted.map((r) => r.id)]);
+      where p.handle = x.h and not (p.id = any($5::uuid[])) returning p.id, p.handle, p.version`, [...args.slice(0, 4), inserted.map((r) => r.id)]);
   const byHandle = new Map<string, { id: string; isNew: boolean; version: number }>([
     ...inserted.map((r) => [r.handle, { id: r.id, isNew: true, version: 1 }] as const),
     ...updated.map((r) => [r.handle, { id: r.id, isNew: false, version: r.version }] as const)]);
   return ps.map((p) => ({ p, ...(byHandle.get(p.handle) as { id: string; isNew: boolean; version: number }) }));
 }
 
-async function upsertVariants(sql: Sql, placed: Placed[]): Promise<Map<string, string>> {
-  const vs = placed.flatMap(({ p, id }) => p.variants.map((v, position) => ({ id, v, position })));
+/**
+ * Variants by SKU, each with its option_key (its value ids in option-id order) and option_count
+ * written as its choices will leave them, so the choices' trigger has nothing to rewrite.
+ */
+async function upsertVariants(sql: Sql, placed: Placed[], o: OptionIds): Promise<Map<string, string>> {
+  const vs = placed.flatMap(({ p, id }) => p.variants.map((v, position) => {
+    const chosen = p.options.map((opt, i) => {
+      const optionId = o.optionId.get(`${id}|${opt.name}`) as string;
+      return { optionId, valueId: o.valueId.get(`${optionId}|${v.choice[i]}`) as string };
+    }).sort((a, b) => (a.optionId < b.optionId ? -1 : 1));
+    return { id, v, position, key: chosen.map((c) => c.valueId).join(','), count: chosen.length };
+  }));
   const rows = await sql.rows<{ id: string; sku: string }>(
-    `insert into variants (product_id, sku, title, position, weight_grams)
-     select * from unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[])
+    `insert into variants (product_id, sku, title, position, weight_grams, option_key, option_count)
+     select * from unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[], $7::smallint[])
      on conflict (sku) do update set title = excluded.title, position = excluded.position,
        weight_grams = coalesce(excluded.weight_grams, variants.weight_grams), updated_at = now()
      where variants.product_id = excluded.product_id returning id, sku`,
-    [vs.map((x) => x.id), vs.map((x) => x.v.sku), vs.map((x) => x.v.title), vs.map((x) => x.position), vs.map((x) => x.v.weightGrams ?? null)]);
+    [vs.map((x) => x.id), vs.map((x) => x.v.sku), vs.map((x) => x.v.title), vs.map((x) => x.position), vs.map((x) => x.v.weightGrams ?? null),
+      vs.map((x) => x.key), vs.map((x) => x.count)]);
   const ids = new Map(rows.map((r) => [r.sku, r.id]));
   const taken = vs.find((x) => !ids.has(x.v.sku));
   if (taken) throw new DomainError(ErrorCode.SkuTaken, `SKU ${taken.v.sku} belongs to another product.`, { sku: taken.v.sku });
   return ids;
 }
 
-/** Options and values as the file lists them; each variant's choice; options and values the file no longer names removed from existing products. */
-async function upsertOptions(sql: Sql, placed: Placed[], variantIds: Map<string, string>, existing: string[]): Promise<void> {
+interface OptionIds { optionId: Map<string, string>; valueId: Map<string, string>; valueIds: string[] }
+
+/** Options and values as the file lists them; options the file no longer names removed from existing products. */
+async function upsertOptions(sql: Sql, placed: Placed[], existing: string[]): Promise<OptionIds> {
   const options = placed.flatMap(({ p, id }) => p.options.map((o, position) => ({ productId: id, name: o.name, position, values: o.values })));
   if (existing.length) {
     await sql.rows(`delete from product_options o where o.product_id = any($1::uuid[])
       and not exists (select 1 from unnest($2::uuid[], $3::text[]) as x(p, n) where x.p = o.product_id and x.n = o.name)`,
     [existing, options.map((o) => o.productId), options.map((o) => o.name)]);
   }
-  if (options.length === 0) return;
+  if (options.length === 0) return { optionId: new Map(), valueId: new Map(), valueIds: [] };
   const optionRows = await sql.rows<{ id: string; product_id: string; name: string }>(
     `insert into product_options (product_id, name, position) select * from unnest($1::uuid[], $2::text[], $3::smallint[])
      on conflict (product_id, name) do update set position = excluded.position returning id, product_id, name`,
@@ -184,11 +200,17 @@ async function upsertOptions(sql: Sql, placed: Placed[], variantIds: Map<string,
     `insert into product_option_values (option_id, product_id, value, position) select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::smallint[])
      on conflict (option_id, value) do update set position = excluded.position returning id, option_id, value`,
     [values.map((v) => v.optionId), values.map((v) => v.productId), values.map((v) => v.value), values.map((v) => v.position)]);
-  const valueId = new Map(valueRows.map((r) => [`${r.option_id}|${r.value}`, r.id]));
+  return { optionId, valueId: new Map(valueRows.map((r) => [`${r.option_id}|${r.value}`, r.id])), valueIds: valueRows.map((r) => r.id) };
+}
+
+/** Each variant's value of each option; values the file no longer lists removed from existing products. */
+async function upsertChoices(sql: Sql, placed: Placed[], variantIds: Map<string, string>, { optionId, valueId, valueIds }: OptionIds,
+  existing: string[]): Promise<void> {
   const choices = placed.flatMap(({ p, id }) => p.variants.flatMap((v) => p.options.map((o, i) => {
     const option = optionId.get(`${id}|${o.name}`) as string;
     return { variantId: variantIds.get(v.sku) as string, productId: id, optionId: option, valueId: valueId.get(`${option}|${v.choice[i]}`) as string };
   })));
+  if (choices.length === 0) return;
   await sql.rows(
     `insert into variant_option_values (variant_id, product_id, option_id, value_id) select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[])
      on conflict (variant_id, option_id) do update set value_id = excluded.value_id where variant_option_values.value_id <> excluded.value_id`,
@@ -196,7 +218,7 @@ async function upsertOptions(sql: Sql, placed: Placed[], variantIds: Map<string,
   if (existing.length) {
     // A value still picked by a variant the file does not list is refused here (in_use), with its product.
     await sql.rows('delete from product_option_values v where v.product_id = any($1::uuid[]) and not (v.id = any($2::uuid[]))',
-      [existing, valueRows.map((r) => r.id)]);
+      [existing, valueIds]);
   }
 }
 

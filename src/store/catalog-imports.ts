@@ -96,10 +96,22 @@ export async function importErrors(em: EntityManager, id: string, after: string 
 export interface StoredChunk { seq: number; first_row: number; rows: number; products: number; records: string; skip_rows: number[]; done_at: Date | null }
 
 /** The chunk after `afterSeq` (the first with -1), with its records; undefined past the last. */
-export async function nextImportChunk(em: EntityManager, id: string, afterSeq: number, onlyPending = false): Promise<StoredChunk | undefined> {
+export async function nextImportChunk(em: EntityManager, id: string, afterSeq: number): Promise<StoredChunk | undefined> {
   const [row] = await sqlRows<StoredChunk>(em,
     `select seq, first_row, rows, products, records, skip_rows, done_at from catalog_import_chunks
-      where import_id = $1 and seq > $2 and ($3 = false or done_at is null) order by seq limit 1`, [id, afterSeq, onlyPending]);
+      where import_id = $1 and seq > $2 order by seq limit 1`, [id, afterSeq]);
+  return row;
+}
+
+/** The chunks not written yet, in file order. */
+export async function pendingImportChunks(em: EntityManager, id: string): Promise<number[]> {
+  const rows = await sqlRows<{ seq: number }>(em, 'select seq from catalog_import_chunks where import_id = $1 and done_at is null order by seq', [id]);
+  return rows.map((r) => r.seq);
+}
+
+export async function importChunk(em: EntityManager, id: string, seq: number): Promise<StoredChunk | undefined> {
+  const [row] = await sqlRows<StoredChunk>(em,
+    'select seq, first_row, rows, products, records, skip_rows, done_at from catalog_import_chunks where import_id = $1 and seq = $2', [id, seq]);
   return row;
 }
 

@@ -208,3 +208,30 @@ describe('JSON lines', () => {
     expect(bad.body.errors.map((e: Record<string, unknown>) => e.row)).toEqual([3, 4, 4, 4]);
   }, 90_000);
 });
+
+describe('uploads and the OpenAPI document', () => {
+  it('takes the file as multipart/form-data too (the field "file")', async () => {
+    const form = new FormData();
+    form.append('file', new Blob([csv(shopifyRows('multipart-hoodie', 'MPH'))], { type: 'text/csv' }), 'products.csv');
+    const res = await fetch(`${api.url}/admin/catalog/imports?mode=partial&currency=EUR`, {
+      method: 'POST', headers: { ...staff, 'Idempotency-Key': 'multipart-upload-1' }, body: form });
+    const body = await res.json() as { id: string; currency: string; rows: { total: number } };
+    expect(res.status).toBe(202);
+    expect(body).toMatchObject({ currency: 'EUR', rows: { total: 4 } });
+    const done = await finished(body.id);
+    expect(done.body.status).toBe('completed');
+    // Variant Price is in the import's currency (EUR here); Variant Price EUR names EUR again and wins.
+    expect(await rows(`select v.sku, p.currency, p.amount::int as amount from variants v join variant_prices p on p.variant_id = v.id
+      where v.sku = 'MPH-NAV-M'`)).toEqual([{ sku: 'MPH-NAV-M', currency: 'EUR', amount: 8900 }]);
+  }, 90_000);
+
+  it('describes the import routes: the file\'s media types, the Idempotency-Key, the catalog roles and the import\'s shape', async () => {
+    const doc = (await api.request('GET', '/openapi.json')).body;
+    const post = doc.paths['/admin/catalog/imports'].post;
+    expect(Object.keys(post.requestBody.content)).toEqual(['text/csv', 'application/x-ndjson', 'multipart/form-data']);
+    expect(post.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['mode', 'currency', 'Idempotency-Key']));
+    expect(post['x-staff-roles']).toEqual(['catalog', 'admin']);
+    expect(post.responses['202'].content['application/json'].schema.$ref).toBe('#/components/schemas/CatalogImport');
+    expect(doc.paths['/admin/catalog/imports/{id}'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['id', 'errorsAfter', 'errorsLimit']);
+  });
+});

@@ -9,6 +9,11 @@ import { Migration } from '@mikro-orm/migrations';
  * A chunk is written once with the upload and marked done in the same transaction as the batch of
  * products it held, so an import resumed after a crash carries on from the first chunk not done and
  * never writes a batch twice. The chunks are deleted when the import ends; the import and its errors stay.
+ *
+ * The triggers that keep each product's option_count and each variant's option_key up to date now
+ * write only the rows whose value changes: a writer that sets them right as it inserts (the import
+ * does) no longer pays for a second version of every product and variant row, and of their index
+ * entries (the products' full-text entries among them).
  */
 export class Migration20261207160000_catalog_imports extends Migration {
   override async up(): Promise<void> {
@@ -73,9 +78,51 @@ export class Migration20261207160000_catalog_imports extends Migration {
         primary key (import_id, id)
       );`);
     this.addSql('create index catalog_import_errors_row_idx on catalog_import_errors (import_id, row, id);');
+    this.addSql(`
+      create or replace function products_count_options() returns trigger language plpgsql as $$
+      begin
+        update products p set option_count = k.n
+          from (select c.product_id, (select count(*) from product_options o where o.product_id = c.product_id) as n
+                  from (select distinct product_id from changed_options) c) k
+         where p.id = k.product_id and p.option_count <> k.n;
+        return null;
+      end $$;`);
+    this.addSql(`
+      create or replace function variants_key_options() returns trigger language plpgsql as $$
+      begin
+        update variants v
+           set option_key = coalesce(k.option_key, ''), option_count = coalesce(k.option_count, 0)
+          from (select c.variant_id, string_agg(x.value_id::text, ',' order by x.option_id) as option_key, count(x.value_id) as option_count
+                  from (select distinct variant_id from changed_values) c
+                  left join variant_option_values x on x.variant_id = c.variant_id
+                 group by c.variant_id) k
+         where v.id = k.variant_id
+           and (v.option_key, v.option_count) is distinct from (coalesce(k.option_key, ''), coalesce(k.option_count, 0));
+        return null;
+      end $$;`);
   }
 
   override async down(): Promise<void> {
     this.addSql('drop table if exists catalog_import_errors, catalog_import_chunks, catalog_imports;');
+    // The triggers' functions as the catalog migration made them (every row of the statement written).
+    this.addSql(`
+      create or replace function products_count_options() returns trigger language plpgsql as $$
+      begin
+        update products p set option_count = (select count(*) from product_options o where o.product_id = p.id)
+         where p.id in (select product_id from changed_options);
+        return null;
+      end $$;`);
+    this.addSql(`
+      create or replace function variants_key_options() returns trigger language plpgsql as $$
+      begin
+        update variants v
+           set option_key = coalesce(k.option_key, ''), option_count = coalesce(k.option_count, 0)
+          from (select c.variant_id, string_agg(x.value_id::text, ',' order by x.option_id) as option_key, count(x.value_id) as option_count
+                  from (select distinct variant_id from changed_values) c
+                  left join variant_option_values x on x.variant_id = c.variant_id
+                 group by c.variant_id) k
+         where v.id = k.variant_id;
+        return null;
+      end $$;`);
   }
 }
