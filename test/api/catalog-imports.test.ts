@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createTestDatabase, required, type TestDatabase } from '../support/db';
 import { staffAs, startCheckoutWorker, startTestApi, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
 import { until } from '../support/processes';
+import { RECORDING, saveHistory } from '../replay/record';
 import { csvLine } from '../../src/domain/csv';
 import { workflowIds } from '../../src/contracts/temporal';
 
@@ -62,12 +63,16 @@ async function post(body: string, opts: { key?: string; query?: string; contentT
   });
 }
 
+/** Waits for the import's end; its workflow's history is saved for the replay test when recording. */
 async function finished(id: string): Promise<ApiResponse> {
   let res: ApiResponse | undefined;
   await until(async () => {
     res = await api.request('GET', `/admin/catalog/imports/${id}`, { headers: staff });
     return ['completed', 'rejected', 'failed'].includes(res.body.status);
   }, `import ${id} to end`, 60_000);
+  const handle = client.workflow.getHandle(workflowIds.catalogImport(id));
+  await handle.result().catch(() => undefined);
+  if (RECORDING) saveHistory('catalog-import', await handle.fetchHistory());
   return res as ApiResponse;
 }
 
