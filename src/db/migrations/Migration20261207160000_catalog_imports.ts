@@ -78,13 +78,18 @@ export class Migration20261207160000_catalog_imports extends Migration {
         primary key (import_id, id)
       );`);
     this.addSql('create index catalog_import_errors_row_idx on catalog_import_errors (import_id, row, id);');
+    this.optionTriggers(true);
+  }
+
+  /** The option triggers' functions: writing only the rows whose value changes (`onlyChanged`), or every row of the statement as the catalog migration made them. */
+  private optionTriggers(onlyChanged: boolean): void {
     this.addSql(`
       create or replace function products_count_options() returns trigger language plpgsql as $$
       begin
         update products p set option_count = k.n
           from (select c.product_id, (select count(*) from product_options o where o.product_id = c.product_id) as n
                   from (select distinct product_id from changed_options) c) k
-         where p.id = k.product_id and p.option_count <> k.n;
+         where p.id = k.product_id${onlyChanged ? ' and p.option_count <> k.n' : ''};
         return null;
       end $$;`);
     this.addSql(`
@@ -96,33 +101,14 @@ export class Migration20261207160000_catalog_imports extends Migration {
                   from (select distinct variant_id from changed_values) c
                   left join variant_option_values x on x.variant_id = c.variant_id
                  group by c.variant_id) k
-         where v.id = k.variant_id
-           and (v.option_key, v.option_count) is distinct from (coalesce(k.option_key, ''), coalesce(k.option_count, 0));
+         where v.id = k.variant_id${onlyChanged ? `
+           and (v.option_key, v.option_count) is distinct from (coalesce(k.option_key, ''), coalesce(k.option_count, 0))` : ''};
         return null;
       end $$;`);
   }
 
   override async down(): Promise<void> {
     this.addSql('drop table if exists catalog_import_errors, catalog_import_chunks, catalog_imports;');
-    // The triggers' functions as the catalog migration made them (every row of the statement written).
-    this.addSql(`
-      create or replace function products_count_options() returns trigger language plpgsql as $$
-      begin
-        update products p set option_count = (select count(*) from product_options o where o.product_id = p.id)
-         where p.id in (select product_id from changed_options);
-        return null;
-      end $$;`);
-    this.addSql(`
-      create or replace function variants_key_options() returns trigger language plpgsql as $$
-      begin
-        update variants v
-           set option_key = coalesce(k.option_key, ''), option_count = coalesce(k.option_count, 0)
-          from (select c.variant_id, string_agg(x.value_id::text, ',' order by x.option_id) as option_key, count(x.value_id) as option_count
-                  from (select distinct variant_id from changed_values) c
-                  left join variant_option_values x on x.variant_id = c.variant_id
-                 group by c.variant_id) k
-         where v.id = k.variant_id;
-        return null;
-      end $$;`);
+    this.optionTriggers(false);
   }
 }
