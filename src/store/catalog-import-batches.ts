@@ -85,9 +85,9 @@ async function upsertProducts(sql: Sql, ps: ImportedProduct[], who: CatalogActor
   const placed = await upsertProductRows(sql, ps);
   const existing = placed.filter((x) => !x.isNew).map((x) => x.id);
   const options = await upsertOptions(sql, placed, existing);
-  const variantIds = await upsertVariants(sql, placed, options);
-  await upsertChoices(sql, placed, variantIds, options, existing);
-  await upsertPricesAndStock(sql, placed, variantIds);
+  const variants = await upsertVariants(sql, placed, options);
+  await upsertChoices(sql, placed, variants, options, existing);
+  await upsertPricesAndStock(sql, placed, variants);
   await replaceMemberships(sql, placed, existing);
   await replaceImages(sql, placed, existing);
   await sql.rows(`insert into catalog_audit (actor, staff_id, key_id, action, entity, entity_id, product_id, version, changes, request_id)
@@ -157,7 +157,7 @@ async function upsertProductRows(sql: Sql, ps: ImportedProduct[]): Promise<Place
  * Variants by SKU, each with its option_key (its value ids in option-id order) and option_count
  * written as its choices will leave them, so the choices' trigger has nothing to rewrite.
  */
-async function upsertVariants(sql: Sql, placed: Placed[], o: OptionIds): Promise<Map<string, string>> {
+async function upsertVariants(sql: Sql, placed: Placed[], o: OptionIds): Promise<VariantIds> {
   const vs = placed.flatMap(({ p, id }) => p.variants.map((v, position) => {
     const chosen = p.options.map((opt, i) => {
       const optionId = o.optionId.get(`${id}|${opt.name}`) as string;
@@ -165,18 +165,32 @@ async function upsertVariants(sql: Sql, placed: Placed[], o: OptionIds): Promise
     }).sort((a, b) => (a.optionId < b.optionId ? -1 : 1));
     return { id, v, position, key: chosen.map((c) => c.valueId).join(','), count: chosen.length };
   }));
-  const rows = await sql.rows<{ id: string; sku: string }>(
+  const rows = await sql.rows<{ id: string; sku: string; created: boolean }>(
     `insert into variants (product_id, sku, title, position, weight_grams, option_key, option_count)
      select * from unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[], $7::smallint[])
      on conflict (sku) do update set title = excluded.title, position = excluded.position,
        weight_grams = coalesce(excluded.weight_grams, variants.weight_grams), updated_at = now()
-     where variants.product_id = excluded.product_id returning id, sku`,
+     where variants.product_id = excluded.product_id returning id, sku, (xmax = 0) as created`,
     [vs.map((x) => x.id), vs.map((x) => x.v.sku), vs.map((x) => x.v.title), vs.map((x) => x.position), vs.map((x) => x.v.weightGrams ?? null),
       vs.map((x) => x.key), vs.map((x) => x.count)]);
   const ids = new Map(rows.map((r) => [r.sku, r.id]));
   const taken = vs.find((x) => !ids.has(x.v.sku));
   if (taken) throw new DomainError(ErrorCode.SkuTaken, `SKU ${taken.v.sku} belongs to another product.`, { sku: taken.v.sku });
-  return ids;
+  return { ids, created: new Set(rows.filter((r) => r.created).map((r) => r.sku)) };
+}
+
+/**
+ * Variant ids by SKU, and the SKUs this batch created: their choices, prices and stock are plain
+ * inserts (nothing can be there yet), which PostgreSQL does cheaper than an upsert.
+ */
+interface VariantIds { ids: Map<string, string>; created: Set<string> }
+
+/** `rows` split into those of new variants and the others. */
+function byNovelty<T>(rows: T[], sku: (r: T) => string, created: Set<string>): [T[], T[]] {
+  const fresh: T[] = [];
+  const known: T[] = [];
+  for (const r of rows) (created.has(sku(r)) ? fresh : known).push(r);
+  return [fresh, known];
 }
 
 interface OptionIds { optionId: Map<string, string>; valueId: Map<string, string>; valueIds: string[] }
@@ -204,17 +218,20 @@ async function upsertOptions(sql: Sql, placed: Placed[], existing: string[]): Pr
 }
 
 /** Each variant's value of each option; values the file no longer lists removed from existing products. */
-async function upsertChoices(sql: Sql, placed: Placed[], variantIds: Map<string, string>, { optionId, valueId, valueIds }: OptionIds,
+async function upsertChoices(sql: Sql, placed: Placed[], variants: VariantIds, { optionId, valueId, valueIds }: OptionIds,
   existing: string[]): Promise<void> {
   const choices = placed.flatMap(({ p, id }) => p.variants.flatMap((v) => p.options.map((o, i) => {
     const option = optionId.get(`${id}|${o.name}`) as string;
-    return { variantId: variantIds.get(v.sku) as string, productId: id, optionId: option, valueId: valueId.get(`${option}|${v.choice[i]}`) as string };
+    return { sku: v.sku, variantId: variants.ids.get(v.sku) as string, productId: id, optionId: option, valueId: valueId.get(`${option}|${v.choice[i]}`) as string };
   })));
-  if (choices.length === 0) return;
-  await sql.rows(
-    `insert into variant_option_values (variant_id, product_id, option_id, value_id) select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[])
-     on conflict (variant_id, option_id) do update set value_id = excluded.value_id where variant_option_values.value_id <> excluded.value_id`,
-    [choices.map((c) => c.variantId), choices.map((c) => c.productId), choices.map((c) => c.optionId), choices.map((c) => c.valueId)]);
+  const insert = 'insert into variant_option_values (variant_id, product_id, option_id, value_id) select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[])';
+  const args = (cs: typeof choices) => [cs.map((c) => c.variantId), cs.map((c) => c.productId), cs.map((c) => c.optionId), cs.map((c) => c.valueId)];
+  const [fresh, known] = byNovelty(choices, (c) => c.sku, variants.created);
+  if (fresh.length) await sql.rows(insert, args(fresh));
+  if (known.length) {
+    await sql.rows(`${insert} on conflict (variant_id, option_id) do update set value_id = excluded.value_id where variant_option_values.value_id <> excluded.value_id`,
+      args(known));
+  }
   if (existing.length) {
     // A value still picked by a variant the file does not list is refused here (in_use), with its product.
     await sql.rows('delete from product_option_values v where v.product_id = any($1::uuid[]) and not (v.id = any($2::uuid[]))',
@@ -222,13 +239,21 @@ async function upsertChoices(sql: Sql, placed: Placed[], variantIds: Map<string,
   }
 }
 
-async function upsertPricesAndStock(sql: Sql, placed: Placed[], variantIds: Map<string, string>): Promise<void> {
-  const variants = placed.flatMap(({ p }) => p.variants);
-  const prices = variants.flatMap((v) => Object.entries(v.prices).map(([currency, amount]) => ({ variantId: variantIds.get(v.sku) as string, currency, amount })));
-  if (prices.length) {
-    await sql.rows(`insert into variant_prices (variant_id, currency, amount) select * from unnest($1::uuid[], $2::text[], $3::bigint[])
-      on conflict (variant_id, currency) do update set amount = excluded.amount where variant_prices.amount <> excluded.amount`,
-    [prices.map((p) => p.variantId), prices.map((p) => p.currency), prices.map((p) => p.amount)]);
+async function upsertPricesAndStock(sql: Sql, placed: Placed[], ids: VariantIds): Promise<void> {
+  const all = placed.flatMap(({ p }) => p.variants);
+  const prices = all.flatMap((v) => Object.entries(v.prices).map(([currency, amount]) => ({ sku: v.sku, variantId: ids.ids.get(v.sku) as string, currency, amount })));
+  const insert = 'insert into variant_prices (variant_id, currency, amount) select * from unnest($1::uuid[], $2::text[], $3::bigint[])';
+  const args = (ps: typeof prices) => [ps.map((p) => p.variantId), ps.map((p) => p.currency), ps.map((p) => p.amount)];
+  const [freshPrices, knownPrices] = byNovelty(prices, (p) => p.sku, ids.created);
+  if (freshPrices.length) await sql.rows(insert, args(freshPrices));
+  if (knownPrices.length) {
+    await sql.rows(`${insert} on conflict (variant_id, currency) do update set amount = excluded.amount where variant_prices.amount <> excluded.amount`,
+      args(knownPrices));
+  }
+  const [fresh, variants] = byNovelty(all, (v) => v.sku, ids.created);
+  // inventory.sku references variants: a new variant has no stock row yet.
+  if (fresh.length) {
+    await sql.rows('insert into inventory (sku, on_hand) select * from unnest($1::text[], $2::int[])', [fresh.map((v) => v.sku), fresh.map((v) => v.onHand ?? 0)]);
   }
   const counted = variants.filter((v) => v.onHand !== undefined);
   if (counted.length) {
