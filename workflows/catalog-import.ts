@@ -17,7 +17,7 @@ import type { CatalogImportInput, CatalogImportResult, ImportProgress } from '..
 const HEARTBEAT_TIMEOUT = '15 seconds';
 /** Validation reads the whole file in one attempt (its whole-file checks need every row): a 600,000-row file takes seconds, so an hour is a stuck step. */
 const validation = proxyActivities<Activities>({ startToCloseTimeout: '1 hour', heartbeatTimeout: HEARTBEAT_TIMEOUT, retry: TRANSIENT_RETRY });
-/** Each call writes for about WRITE_SLICE_MS and returns, so the progress shown here moves; a minute is ample for one call. */
+/** Each call writes for about WRITE_SLICE_MS and returns, so the progress shown here moves; 5 minutes means a stuck call. */
 const writing = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', heartbeatTimeout: HEARTBEAT_TIMEOUT, retry: TRANSIENT_RETRY });
 const bookkeeping = proxyActivities<Activities>(DB_STEP);
 
