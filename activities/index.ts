@@ -14,6 +14,7 @@ import { catalogImageActivities } from './catalog-images';
 import { catalogImportActivities } from './catalog-import';
 import { supportActivities } from './support';
 import { shippingActivities } from './shipping';
+import { promotionActivities } from './promotions';
 
 export function createActivities(deps: ActivityDeps) {
   return classified({
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...supportActivities(deps),
     ...fulfillmentActivities(deps),
     ...shippingActivities(deps),
+    ...promotionActivities(deps),
   });
 }
 

@@ -7,6 +7,7 @@
  * non-zero only if it crashes or the orders did not end as they should.
  *
  *   npm run bench:checkout -- --orders 200 --concurrency 10 --paced 40 --rate 2 (orders/s, or auto) --warmup 10
+ *   npm run bench:checkout -- --stack   the production topology instead (bench/checkout/topology.ts)
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -20,6 +21,7 @@ import { bareRun, buildCart, checkout, closedLoop, OrderWatcher, paced, type Tim
 import { breakdownLines, cpuLine, p50p99, percentile, table, type Row } from './report';
 import { runBench } from '../lib/run';
 import { CheckoutBenchStack } from './stack';
+import { benchTopology } from './topology';
 
 const TASK_QUEUE = 'bench-checkout';
 const BARE_TASK_QUEUE = 'bench-bare';
@@ -33,7 +35,7 @@ interface Phase { kind: Kind; mode: 'closed' | 'paced'; results: Timed[]; wallMs
 const args = parseArgs({ options: {
   orders: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '10' },
   rate: { type: 'string', default: '2' }, paced: { type: 'string', default: '40' }, warmup: { type: 'string', default: '10' },
-  dump: { type: 'boolean', default: false },
+  dump: { type: 'boolean', default: false }, stack: { type: 'boolean', default: false },
 } }).values;
 const N = positive('orders', args.orders);
 const CONCURRENCY = positive('concurrency', args.concurrency);
@@ -234,5 +236,10 @@ function positive(name: string, raw: string | undefined): number {
   return n;
 }
 
-const stack = new CheckoutBenchStack();
-runBench(stack, () => main(stack), DEADLINE_MS);
+if (args.stack) {
+  // The production topology instead of the dev server (bench/checkout/topology.ts).
+  benchTopology({ orders: N, concurrency: CONCURRENCY, warmup: WARMUP });
+} else {
+  const stack = new CheckoutBenchStack();
+  runBench(stack, () => main(stack), DEADLINE_MS);
+}
