@@ -11,6 +11,7 @@ import { orderActivities } from './orders';
 import { paymentActivities } from './payments';
 import { cartActivities } from './carts';
 import { catalogImageActivities } from './catalog-images';
+import { catalogImportActivities } from './catalog-import';
 import { supportActivities } from './support';
 import { shippingActivities } from './shipping';
 import { promotionActivities } from './promotions';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...notificationActivities(deps),
     ...cartActivities(deps),
     ...catalogImageActivities(deps),
+    ...catalogImportActivities(deps),
     ...supportActivities(deps),
     ...fulfillmentActivities(deps),
     ...shippingActivities(deps),

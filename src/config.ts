@@ -111,6 +111,8 @@ const schema = z.object({
   IMAGE_MAX_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(10 * 1024 * 1024),
   IMAGE_ORPHAN_GRACE: duration.default('24h'),
   IMAGE_SWEEP_EVERY: duration.default('1h'),
+  // Bulk catalog imports (POST /admin/catalog/imports): the largest file accepted, in bytes.
+  IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).max(4 * 1024 * 1024 * 1024).default(512 * 1024 * 1024),
   S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name').optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),
   S3_ENDPOINT: z.string().url().optional(),
@@ -231,6 +233,7 @@ const EXPECTED: Partial<Record<keyof Config, string>> = {
   IMAGE_MAX_BYTES: 'a size in bytes from 1024 to 104857600',
   IMAGE_ORPHAN_GRACE: 'a duration such as 24h or 7d',
   IMAGE_SWEEP_EVERY: 'a duration such as 1h or 30m',
+  IMPORT_MAX_BYTES: 'a size in bytes from 1024 to 4294967296',
   S3_ENDPOINT: 'the URL of an S3-compatible service, such as http://minio:9000 (leave unset for AWS)',
   S3_FORCE_PATH_STYLE: 'true (bucket in the path: MinIO and most self-hosted services) or false (bucket in the host name)',
 };

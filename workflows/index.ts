@@ -6,16 +6,18 @@ import type { ShipmentTrackingWorkflow } from '../src/contracts/shipment';
 import type { CartExpirySweepWorkflow } from '../src/contracts/cart-sweep';
 import type { AccountMessageWorkflow } from '../src/contracts/account';
 import type { CatalogImageSweepWorkflow } from '../src/contracts/catalog-image-sweep';
+import type { CatalogImportWorkflow } from '../src/contracts/catalog-import';
 import { checkout } from './checkout';
 import { payment } from './payment';
 import { cartExpirySweep } from './cart-expiry-sweep';
 import { catalogImageSweep } from './catalog-image-sweep';
+import { catalogImport } from './catalog-import';
 import { fulfillment } from './fulfillment';
 import { shipmentTracking } from './shipment-tracking';
 import { accountMessage } from './account-message';
 
-export { checkout, payment, cartExpirySweep, catalogImageSweep, fulfillment, shipmentTracking, accountMessage };
+export { checkout, payment, cartExpirySweep, catalogImageSweep, catalogImport, fulfillment, shipmentTracking, accountMessage };
 
 /** Clients start these by name with the shapes in src/contracts/: a workflow that drifts from its contract fails the build here. */
 const _contracts: [CheckoutWorkflow, PaymentWorkflow, FulfillmentWorkflow, ShipmentTrackingWorkflow, CartExpirySweepWorkflow, CatalogImageSweepWorkflow,
-  AccountMessageWorkflow] = [checkout, payment, fulfillment, shipmentTracking, cartExpirySweep, catalogImageSweep, accountMessage];
+  CatalogImportWorkflow, AccountMessageWorkflow] = [checkout, payment, fulfillment, shipmentTracking, cartExpirySweep, catalogImageSweep, catalogImport, accountMessage];

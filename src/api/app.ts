@@ -14,6 +14,7 @@ import { httpMetrics, metricsRoutes } from './metrics';
 import { documentedStatuses, openApiDocument } from './openapi';
 import { accountRoutes } from './routes/accounts';
 import { adminCatalogImageRoutes } from './routes/admin-catalog-images';
+import { adminCatalogImportRoutes } from './routes/admin-catalog-imports';
 import { adminCatalogProductRoutes } from './routes/admin-catalog-products';
 import { adminCatalogTaxonomyRoutes } from './routes/admin-catalog-taxonomy';
 import { adminInventoryRoutes } from './routes/admin-inventory';
@@ -51,6 +52,7 @@ export function allRoutes(deps: AppDeps, hasher = new PasswordHasher(deps.accoun
     ...orderEventRoutes(deps), ...shipmentRoutes(), ...carrierWebhookRoutes(deps), ...providerWebhookRoutes(deps), ...storefrontConfigRoutes(deps),
     ...accountRoutes(deps, hasher), ...meRoutes(deps, hasher), ...myAddressRoutes, ...myOrderRoutes(deps),
     ...adminCatalogProductRoutes(deps.images), ...adminCatalogTaxonomyRoutes(), ...adminPricingRoutes(), ...adminCatalogImageRoutes(deps.images, deps.imageMaxBytes),
+    ...adminCatalogImportRoutes(deps),
     ...adminInventoryRoutes(), ...warehouseRoutes(deps), ...adminOrderRoutes(deps), ...adminNoticeRoutes(), ...adminStaffRoutes(),
     // The simulated provider's 3-D Secure page: mounted only when it is the provider in use (never with Stripe; production refuses it unless allowed).
     ...(deps.simulatedPayments ? simulatedPaymentRoutes({ ...deps, simulatedPayments: deps.simulatedPayments }) : []),

@@ -6,6 +6,7 @@
 import type { Context } from 'koa';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { etagOf } from '../store/catalog-writes';
+import { IDEMPOTENCY_KEY } from './schemas';
 
 export const IF_MATCH_HEADER = {
   'If-Match': { required: true, pattern: /^"\d{1,9}"$/,
@@ -32,4 +33,14 @@ export function sendVersioned(ctx: Context, body: { version: number }, status = 
   ctx.status = status;
   ctx.set('ETag', etagOf(body.version));
   ctx.body = body;
+}
+
+/** The Idempotency-Key header of a request that must happen once however often it is sent (an order, an import). */
+export function idempotencyKeyOf(ctx: Context, what: string): string {
+  const key = ctx.get('Idempotency-Key');
+  if (IDEMPOTENCY_KEY.test(key)) return key;
+  const problem = key ? 'must be 8 to 255 characters of letters, digits, _ . : or -' : 'is required';
+  throw new DomainError(ErrorCode.ValidationFailed,
+    `Invalid header: Idempotency-Key ${problem}. Send a new unique key (a UUID works) with each ${what}, and the same key when you retry it.`,
+    { in: 'headers', issues: [{ path: 'Idempotency-Key', message: problem, code: key ? 'invalid_format' : 'invalid_type' }] });
 }

@@ -35,6 +35,8 @@ export interface AppDeps {
   images?: ImageStorage;
   /** The largest image upload accepted, in bytes (IMAGE_MAX_BYTES). */
   imageMaxBytes?: number;
+  /** The largest catalog import file accepted, in bytes (IMPORT_MAX_BYTES). */
+  importMaxBytes?: number;
   /** The abuse limits (src/api/rate-limits.ts); buildApp makes them from `rateLimits` (none given: no limits). */
   limits: RateLimits;
   /** How many proxies in front of the API append to X-Forwarded-For (TRUST_PROXY_HOPS); 0: the peer's address is the client's. */

@@ -34,6 +34,8 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
    * files are bytes, not text (the boundary does not look into them); a text field a handler kept would need it.
    */
   multipart?: { description: string; fields: Record<string, { description: string; binary?: boolean; required?: boolean }> };
+  /** A file sent as the body itself, streamed by the handler (an import): its media types, documented, not parsed here. */
+  upload?: { description: string; contentTypes: Record<string, string> };
   /** Headers read as data; pattern: the form the route accepts, stated in the document. */
   headers?: Record<string, { description: string; required: boolean; pattern?: RegExp }>;
   responses: Record<number, { description: string; schema?: z.ZodType; headers?: Record<string, string>;

@@ -122,6 +122,7 @@ function operationOf(r: AnyRoute, path: string): ZodOpenApiOperationObject {
     },
     ...(r.body ? { requestBody: { required: !r.body.safeParse(undefined).success, content: { 'application/json': { schema: r.body } } } } : {}),
     ...(r.multipart ? { requestBody: multipartBody(r.multipart) } : {}),
+    ...(r.upload ? { requestBody: uploadBody(r.upload) } : {}),
     ...(r.access !== 'public' ? { description: `Who may call it: ${describeAccess(r.access)}.` } : {}),
     ...securityOf(r.access, r.path),
     responses: responsesOf(r),
@@ -133,6 +134,12 @@ function multipartBody(m: NonNullable<AnyRoute['multipart']>) {
     [name, { type: 'string' as const, description: f.description, ...(f.binary ? { format: 'binary' } : {}) }]));
   const required = Object.entries(m.fields).filter(([, f]) => f.required).map(([name]) => name);
   return { required: true, description: m.description, content: { 'multipart/form-data': { schema: { type: 'object' as const, properties, required } } } };
+}
+
+/** A file sent as the body itself: each media type it may come as, a string of that type. */
+function uploadBody(u: NonNullable<AnyRoute['upload']>) {
+  const content = Object.fromEntries(Object.entries(u.contentTypes).map(([type, description]) => [type, { schema: { type: 'string' as const, description } }]));
+  return { required: true, description: u.description, content };
 }
 
 /** The route's own answers, then the router's; an error status answers the one error shape, a 503 or 429 says when to retry. */

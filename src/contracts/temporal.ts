@@ -30,6 +30,8 @@ export const workflowIds = {
   shipment: (shipmentId: string) => `shipment-${shipmentId}`,
   /** An e-mail about a customer's account (a verification or password-reset link), named after its outbox row. */
   accountMessage: (outboxId: string) => `account-message-${outboxId}`,
+  /** A bulk catalog import, named after its row in catalog_imports (whose id comes from the upload's Idempotency-Key). */
+  catalogImport: (importId: string) => `catalog-import-${importId}`,
 };
 
 export const OrderIdAttr = defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD);

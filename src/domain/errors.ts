@@ -67,6 +67,9 @@ export const ErrorCode = {
   // Still used by something that would break without it (a category's children, stock reserved by live orders, a value a variant picks).
   InUse: 'in_use',
   ProductNotPublishable: 'product_not_publishable',
+  // Bulk catalog imports (docs/catalog.md#bulk-import): a file that cannot be read as the format it claims, an import that does not exist.
+  ImportFileInvalid: 'import_file_invalid',
+  ImportNotFound: 'import_not_found',
   // Optimistic concurrency: a write must name the version it read (If-Match), and that version must still be the current one.
   IfMatchRequired: 'if_match_required',
   VersionMismatch: 'version_mismatch',

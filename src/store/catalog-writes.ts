@@ -131,7 +131,8 @@ const CONSTRAINTS: Record<string, [ErrorCode, string]> = {
   shipping_methods_zone_id_fkey: [ErrorCode.ShippingZoneNotFound, 'No shipping zone has this id.'],
 };
 
-function asDomainError(err: unknown): unknown {
+/** A refusal by the database as the domain error of the rule it enforces; anything else as it is. */
+export function asDomainError(err: unknown): unknown {
   const e = err as PgError;
   if (err instanceof DomainError || typeof e?.code !== 'string' || !/^23/.test(e.code)) return err;
   const known = e.constraint ? CONSTRAINTS[e.constraint] : undefined;

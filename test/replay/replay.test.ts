@@ -24,6 +24,7 @@ it('has recorded histories of every workflow to replay', () => {
   expect(count(CART_SWEEP_ID)).toBeGreaterThanOrEqual(1);
   expect(count('account-message')).toBeGreaterThanOrEqual(2);
   expect(count(IMAGE_SWEEP_ID)).toBeGreaterThanOrEqual(1);
+  expect(count('catalog-import')).toBeGreaterThanOrEqual(3);
 });
 
 it.each(files)('%s replays without non-determinism', async (file) => {

@@ -4,7 +4,6 @@
  * (authorized, declined, or "the customer must authenticate") while the rest of the saga runs on.
  */
 import { z } from 'zod';
-import type { Context } from 'koa';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -23,7 +22,8 @@ import { customerIdOf } from '../access';
 import { emOf } from '../context';
 import { route } from '../http';
 import { clientIp, countDecline, type RateLimits } from '../rate-limits';
-import { cartId, checkoutBody, checkoutResponse, IDEMPOTENCY_KEY } from '../schemas';
+import { cartId, checkoutBody, checkoutResponse } from '../schemas';
+import { idempotencyKeyOf } from '../concurrency';
 
 /**
  * How long the API waits for Temporal in all (start, update, polls) before answering 503. The
@@ -59,7 +59,7 @@ export function checkoutRoutes(deps: CheckoutDeps) {
           + 'Idempotency-Key is safe (it continues this order, never places a second one); see Retry-After' } },
       handler: async (ctx, { params, body }) => {
         const answered = checkoutDuration.startTimer();
-        const idempotencyKey = idempotencyKeyOf(ctx);
+        const idempotencyKey = idempotencyKeyOf(ctx, 'order');
         const ip = clientIp(ctx);
         const customerId = (await customerIdOf(ctx)) ?? undefined;
         await limitNewCheckouts(deps.limits, emOf(ctx), { cartId: params.id, idempotencyKey, ip, customerId });
@@ -102,15 +102,6 @@ async function limitNewCheckouts(limits: RateLimits, em: EntityManager,
   const customerId = facts.customerId ?? c.customerId;
   await limits.check('declines', { cart: c.cartId, customer: customerId, ip: c.ip });
   await limits.take('checkout', { ip: c.ip, customer: customerId });
-}
-
-function idempotencyKeyOf(ctx: Context): string {
-  const key = ctx.get('Idempotency-Key');
-  if (IDEMPOTENCY_KEY.test(key)) return key;
-  const problem = key ? 'must be 8 to 255 characters of letters, digits, _ . : or -' : 'is required';
-  throw new DomainError(ErrorCode.ValidationFailed,
-    `Invalid header: Idempotency-Key ${problem}. Send a new unique key (a UUID works) with each order, and the same key when you retry it.`,
-    { in: 'headers', issues: [{ path: 'Idempotency-Key', message: problem, code: key ? 'invalid_format' : 'invalid_type' }] });
 }
 
 /** The same input the checkout workflow gets whoever starts it (this route, a retry, a test). */
