@@ -22,7 +22,7 @@ import { customerIdOf } from '../access';
 import { emOf } from '../context';
 import { route } from '../http';
 import { clientIp, countDecline, type RateLimits } from '../rate-limits';
-import { cartId, checkoutBody, checkoutResponse } from '../schemas';
+import { cartId, checkoutBody, checkoutResponse, IDEMPOTENCY_KEY } from '../schemas';
 import { idempotencyKeyOf } from '../concurrency';
 
 /**
