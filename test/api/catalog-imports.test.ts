@@ -230,6 +230,18 @@ describe('uploads and the OpenAPI document', () => {
       where v.sku = 'MPH-NAV-M'`)).toEqual([{ sku: 'MPH-NAV-M', currency: 'EUR', amount: 8900 }]);
   }, 90_000);
 
+  it('a multipart body without its file, or one that cannot be read, is refused with its reason and nothing is kept (the API stays up)', async () => {
+    const before = await rows<{ n: number }>('select count(*)::int as n from catalog_imports');
+    const send = (body: string, key: string) => fetch(`${api.url}/admin/catalog/imports`, { method: 'POST',
+      headers: { ...staff, 'Idempotency-Key': key, 'Content-Type': 'multipart/form-data; boundary=xyz' }, body });
+    const empty = await send('--xyz--\r\n', 'multipart-empty-1');
+    expect({ status: empty.status, code: ((await empty.json()) as { error: { code: string } }).error.code }).toEqual({ status: 422, code: 'import_file_invalid' });
+    const broken = await send('--xyz\r\nno header end\r\n--xyz--\r\n', 'multipart-broken-1');
+    expect({ status: broken.status, code: ((await broken.json()) as { error: { code: string } }).error.code }).toEqual({ status: 400, code: 'validation_failed' });
+    expect((await api.request('GET', '/healthz')).status).toBe(200);
+    expect(await rows('select count(*)::int as n from catalog_imports')).toEqual(before);
+  });
+
   it('describes the import routes: the file\'s media types, the Idempotency-Key, the catalog roles and the import\'s shape', async () => {
     const doc = (await api.request('GET', '/openapi.json')).body;
     const post = doc.paths['/admin/catalog/imports'].post;
