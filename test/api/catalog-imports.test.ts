@@ -238,6 +238,12 @@ describe('uploads and the OpenAPI document', () => {
     expect({ status: empty.status, code: ((await empty.json()) as { error: { code: string } }).error.code }).toEqual({ status: 422, code: 'import_file_invalid' });
     const broken = await send('--xyz\r\nno header end\r\n--xyz--\r\n', 'multipart-broken-1');
     expect({ status: broken.status, code: ((await broken.json()) as { error: { code: string } }).error.code }).toEqual({ status: 400, code: 'validation_failed' });
+    // A picture sent as the file (bytes that are no text at all): refused as a file that cannot be imported.
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b550000000a49444154789c6360000000020001489aa5710000000049454e44ae426082', 'hex');
+    const form = new FormData();
+    form.append('file', new Blob([png], { type: 'image/png' }), 'file.png');
+    const picture = await fetch(`${api.url}/admin/catalog/imports`, { method: 'POST', headers: { ...staff, 'Idempotency-Key': 'multipart-png-1' }, body: form });
+    expect({ status: picture.status, code: ((await picture.json()) as { error: { code: string } }).error.code }).toEqual({ status: 422, code: 'import_file_invalid' });
     expect((await api.request('GET', '/healthz')).status).toBe(200);
     expect(await rows('select count(*)::int as n from catalog_imports')).toEqual(before);
   });
