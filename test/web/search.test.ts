@@ -12,7 +12,7 @@ import { ensureWebBuilt, WEB_DIST } from '../../src/cli/build-web';
 import { demoCatalog, seedDemoCatalogOnce } from '../../src/db/demo-catalog';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { startTestApi, type TestApi } from '../support/api';
-import { choose, clickText, launchBrowser, newShopper, overflowsSideways, PHONE, seriousViolations, waitForText } from '../support/browser';
+import { choose, clickText, fill, launchBrowser, newShopper, overflowsSideways, PHONE, seriousViolations, waitForText } from '../support/browser';
 
 let db: TestDatabase;
 let api: TestApi;
@@ -240,6 +240,30 @@ describe('searching the storefront in a browser', () => {
     await page.waitForFunction("!location.search.includes('attribute')");
     expect(query(page).get('q')).toBe('merino');
     expect(query(page).get('inStock')).toBeNull();
+    expect(errors).toEqual([]);
+  });
+
+  it('a price range keeps the products whose cheapest variant is in it, in the shown currency, and starts over when the currency changes', async () => {
+    const { page, errors } = await newShopper(browser);
+    await page.goto(`${shop}/search?q=merino`);
+    await settled(page);
+    await fill(page, 'Min', '30');
+    await fill(page, 'Max', '70');
+    await clickText(page, 'Apply');
+    const within = merino.filter((p) => priceOf(p) >= 3000 && priceOf(p) <= 7000);
+    expect(within.length).toBeGreaterThan(0);
+    await waitForText(page, `${within.length} products`);
+    await settled(page);
+    expect((await titles(page)).sort()).toEqual(within.map((p) => p.title).sort());
+    expect([query(page).get('priceMin'), query(page).get('priceMax'), query(page).get('currency')]).toEqual(['3000', '7000', 'USD']);
+    await waitForText(page, '$30.00 to $70.00');
+    // A range in dollars means nothing in euros: the search starts over without it, and says why.
+    await page.select('.currency select', 'EUR');
+    await waitForText(page, 'Prices are in EUR now, so the results start again from the first page.');
+    await waitForText(page, `${merino.length} products`);
+    expect(query(page).get('priceMin')).toBeNull();
+    expect(query(page).get('q')).toBe('merino');
+    await waitForText(page, '€');
     expect(errors).toEqual([]);
   });
 
