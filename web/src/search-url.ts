@@ -93,7 +93,8 @@ export const withoutFilters = (s: SearchState): SearchState =>
  * A cursor is bound to its currency by the API, and a price range means other amounts in another one.
  */
 export function inCurrency(s: SearchState, shown: string): { state: SearchState; dropped: boolean } {
-  if (!s.currency || s.currency === shown) return { state: { ...s, currency: shown }, dropped: false };
+  const bound = s.cursor !== undefined || s.priceMin !== undefined || s.priceMax !== undefined;
+  if (!bound || !s.currency || s.currency === shown) return { state: { ...s, currency: shown }, dropped: false };
   return { state: { ...firstPage(s, { priceMin: undefined, priceMax: undefined }), currency: shown }, dropped: true };
 }
 
