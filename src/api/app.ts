@@ -23,6 +23,7 @@ import { adminStaffRoutes } from './routes/admin-staff';
 import { carrierWebhookRoutes } from './routes/carrier-webhooks';
 import { cartRoutes } from './routes/carts';
 import { checkoutRoutes } from './routes/checkout';
+import { codecCors, codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
 import { meRoutes } from './routes/me';
 import { myAddressRoutes } from './routes/my-addresses';
@@ -45,6 +46,7 @@ export function allRoutes(deps: AppDeps, hasher = new PasswordHasher(deps.accoun
     ...accountRoutes(deps, hasher), ...meRoutes(deps, hasher), ...myAddressRoutes, ...myOrderRoutes(deps),
     ...adminCatalogProductRoutes(deps.images), ...adminCatalogTaxonomyRoutes(), ...adminCatalogImageRoutes(deps.images, deps.imageMaxBytes),
     ...adminInventoryRoutes(), ...warehouseRoutes(deps), ...adminOrderRoutes(deps), ...adminNoticeRoutes(), ...adminStaffRoutes(),
+    ...codecRoutes(deps.payloadCodec),
     // The simulated provider's 3-D Secure page: mounted only when it is the provider in use (never with Stripe; production refuses it unless allowed).
     ...(deps.simulatedPayments ? simulatedPaymentRoutes({ ...deps, simulatedPayments: deps.simulatedPayments }) : []),
   ];
@@ -92,6 +94,7 @@ export function buildApp(options: AppOptions): Koa {
     }
   });
   app.use(errorMiddleware);
+  app.use(codecCors(deps.codecCorsOrigins ?? []));
   // Provider webhooks check signatures over the exact bytes sent: they read the body themselves, ahead of the JSON parser.
   app.use(webhookRouter.routes());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '100kb', encoding: 'utf-8' }));

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Config } from '../config';
 import type { PaymentProvider } from '../integrations/payments';
 import { SimulatedPaymentProvider } from '../integrations/simulated/payments';
@@ -12,6 +13,7 @@ import { buildApp } from './app';
 import { createImageStorage, defaultImageDir, type ImageStorageSettings } from '../integrations/image-storage';
 import { parseDigests } from './access';
 import { limitSettingsFromConfig } from './rate-limits';
+import { parseOrigins } from './routes/codec';
 
 export interface ApiServer {
   url: string;
@@ -24,9 +26,9 @@ export interface ApiDeps {
     | 'FULFILLMENT_AUTO_PACK' | 'TRACKING_POLL_EVERY' | 'TRACKING_STALL_AFTER' | 'AFTER_SALES_WINDOW'
     | 'CARRIER_WEBHOOK_SECRET' | 'STRIPE_WEBHOOK_SECRET' | 'TWILIO_AUTH_TOKEN' | 'PUBLIC_BASE_URL' | 'IMAGE_MAX_BYTES' | ImageStorageSettings
     | 'ARGON2_MEMORY_KIB' | 'ARGON2_ITERATIONS' | 'ARGON2_PARALLELISM' | 'SESSION_IDLE_TIMEOUT' | 'SESSION_MAX_AGE'
-    | 'PASSWORD_RESET_LINK_TTL' | 'EMAIL_VERIFICATION_LINK_TTL' | 'STOREFRONT_URL'>;
+    | 'PASSWORD_RESET_LINK_TTL' | 'EMAIL_VERIFICATION_LINK_TTL' | 'STOREFRONT_URL' | 'CODEC_CORS_ORIGINS'>;
   orm: MikroORM;
-  temporal: { client?: Client; ping(): Promise<void> };
+  temporal: { client?: Client; ping(): Promise<void>; payloadCodec?: PayloadCodec };
   logger: Logger;
   /** The payment provider the workers use; when it is the simulated one, its 3-D Secure page is served too. */
   payments?: PaymentProvider;
@@ -52,7 +54,7 @@ const IN_FLIGHT_GRACE_MS = 20_000;
 export async function startApi({ config, orm, temporal, logger, payments, drainDelayMs = 0 }: ApiDeps): Promise<ApiServer> {
   let shuttingDown = false;
   const app = buildApp({
-    orm, temporal, logger,
+    orm, temporal, logger, payloadCodec: temporal.payloadCodec, codecCorsOrigins: parseOrigins(config.CODEC_CORS_ORIGINS),
     metricsTokenDigests: parseDigests(config.METRICS_TOKEN_SHA256),
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     paymentActionTimeout: config.PAYMENT_ACTION_TIMEOUT,

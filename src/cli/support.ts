@@ -9,6 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
+import { dataConverterOf } from '../temporal/codec';
+import { connectionOptions, targetFromConfig } from '../temporal/client';
 import { closeOrm, createOrm } from '../db/orm';
 import { ORDER_STATUSES } from '../domain/order';
 import { RESENDABLE_TEMPLATES } from '../domain/support';
@@ -339,10 +341,12 @@ function isoOrUndefined(value: string | undefined): string | undefined {
 /** The real connections, from the environment (npm run dev's servers by default). */
 async function connectFromEnv(): Promise<SupportDeps & { close(): Promise<void> }> {
   const config = loadConfig();
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS ?? DEV_TEMPORAL, connectTimeout: 5_000 });
+  const target = targetFromConfig(config, DEV_TEMPORAL);
+  const connection = await Connection.connect({ ...connectionOptions(target), connectTimeout: 5_000 });
   const orm = await createOrm(config.DATABASE_URL ?? DEV_DATABASE, 2);
   return {
-    client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+    // The workers' codec: an address change or a reason sent from here reaches Temporal encrypted (src/temporal/codec.ts).
+    client: new Client({ connection, namespace: target.namespace, dataConverter: dataConverterOf(target.payloadCodec) }),
     orm,
     close: async () => {
       await closeOrm(orm);

@@ -6,9 +6,11 @@
  * `temporal schedule toggle --pause|--unpause` and `temporal schedule trigger` (--schedule-id cart-expiry-sweep) or the UI's Schedules page.
  */
 import { Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy, type ScheduleDescription } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { NativeConnection } from '@temporalio/worker';
 import { ConfigError, durationMs, type Config } from '../config';
 import type { Logger } from '../logger';
+import { dataConverterOf } from './codec';
 import { CART_SWEEP_ID, IMAGE_SWEEP_ID } from '../contracts/temporal';
 import type { CatalogImageSweepWorkflow, ImageSweepInput } from '../contracts/catalog-image-sweep';
 import type { CartExpirySweepWorkflow, CartSweepInput } from '../contracts/cart-sweep';
@@ -108,9 +110,11 @@ async function ensureIntervalSchedule(client: Client, s: { scheduleId: string; w
  * What a worker does at start-up: ensure the schedule, and say what happened. A failure does not
  * stop the worker (orders matter more than sweeps); the log says the sweep is not scheduled.
  */
-export async function ensureSchedulesAtStartup(connection: NativeConnection, namespace: string, taskQueue: string,
+export async function ensureSchedulesAtStartup(at: { connection: NativeConnection; namespace: string; taskQueue: string; payloadCodec?: PayloadCodec },
   settings: CartSweepSettings, logger: Logger, images?: ImageSweepSettings): Promise<void> {
-  const client = new Client({ connection, namespace });
+  const { taskQueue } = at;
+  // With the workers' codec: a schedule's workflow arguments are payloads too.
+  const client = new Client({ connection: at.connection, namespace: at.namespace, dataConverter: dataConverterOf(at.payloadCodec) });
   try {
     const outcome = await ensureCartExpirySchedule(client, { taskQueue, settings });
     logger.info({ scheduleId: CART_SWEEP_ID, outcome, every: settings.every }, `cart-expiry-sweep schedule ${outcome}`);

@@ -15,6 +15,7 @@ import type { SupportDeps } from '../../src/support/actions';
 import { required, type TestDatabase } from '../support/db';
 import { STAFF, startApiWorld, stopApiWorld, type TestApi, type TestWorker } from '../support/api';
 import { auditRows, newCustomer, paidAndWaiting, placeOrder, shipOrder, WAIT_FOR_WAREHOUSE, waitForOrder } from '../support/orders-api';
+import { testTarget } from '../support/temporal';
 
 let db: TestDatabase;
 let worker: TestWorker;
@@ -24,7 +25,7 @@ let deps: SupportDeps;
 
 beforeAll(async () => {
   ({ db, worker, api } = await startApiWorld({ stock: 1000, api: { app: WAIT_FOR_WAREHOUSE } }));
-  temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
+  temporal = await connectClient(testTarget());
   deps = { client: temporal.client, orm: db.orm };
 });
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { CART_SWEEP_ID, IMAGE_SWEEP_ID } from '../../src/contracts/temporal';
-import { installQuietRuntime, workflowBundle } from '../support/temporal';
+import { installQuietRuntime, testDataConverter, workflowBundle } from '../support/temporal';
 
 const dir = join(__dirname, 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.history.bin')).sort();
@@ -28,5 +28,5 @@ it('has recorded histories of every workflow to replay', () => {
 
 it.each(files)('%s replays without non-determinism', async (file) => {
   const history = temporal.api.history.v1.History.decode(readFileSync(join(dir, file)));
-  await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, file);
+  await Worker.runReplayHistory({ workflowBundle: workflowBundle(), dataConverter: testDataConverter() }, history, file);
 });

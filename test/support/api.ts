@@ -15,7 +15,7 @@ import { createTestDatabase, required, type TestDatabase } from './db';
 import { realActivities, seedCheckoutCatalog } from './checkout';
 import type { ActivityDeps } from '../../activities';
 import { createNotificationWorker } from '../../workers/notifications';
-import { installQuietRuntime, uniqueTaskQueue, workflowBundle } from './temporal';
+import { installQuietRuntime, testDataConverter, testPayloadCodec, testTarget, uniqueTaskQueue, workflowBundle } from './temporal';
 
 /**
  * One staff account per role, each with a key of its own, in every test database an API serves
@@ -82,11 +82,11 @@ export async function startCheckoutWorker(
   const taskQueue = uniqueTaskQueue('api');
   const activities = realActivities(db, deps);
   const worker = await Worker.create({
-    connection, taskQueue, workflowBundle: opts.workflowBundle ?? workflowBundle(), activities,
+    connection, taskQueue, workflowBundle: opts.workflowBundle ?? workflowBundle(), activities, dataConverter: testDataConverter(),
     shutdownGraceTime: '2 seconds', shutdownForceTime: '5 seconds',
   });
   // Customer messages run on the queue's own notification queue, as in production (workers/notifications.ts).
-  const notifications = await createNotificationWorker({ connection, taskQueue, activities, shutdownGraceMs: 2000 });
+  const notifications = await createNotificationWorker({ connection, taskQueue, payloadCodec: testPayloadCodec(), activities, shutdownGraceMs: 2000 });
   const runs = [worker.run(), notifications.run()];
   return {
     taskQueue,
@@ -101,7 +101,7 @@ export async function startCheckoutWorker(
 
 export async function startTestApi(orm: MikroORM, options: TestApiOptions = {}): Promise<TestApi> {
   // A real client of the harness's dev server, shared by every request of this app (as in production).
-  const temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
+  const temporal = await connectClient(testTarget());
   await seedStaffKeys(orm);
   const app = buildApp({
     orm, logger, rateLimits: options.rateLimits,

@@ -11,7 +11,7 @@ import { addItem, createCart } from '../../src/store/carts';
 import { placeOrder, type PlacedOrder } from '../../src/store/orders';
 import type { CheckoutInput } from '../../src/contracts/order';
 import type { TestDatabase } from './db';
-import { uniqueTaskQueue, workflowBundle } from './temporal';
+import { testDataConverter, testPayloadCodec, uniqueTaskQueue, workflowBundle } from './temporal';
 import { createNotificationWorker } from '../../workers/notifications';
 
 export const ADDRESS = { name: 'Ada Lovelace', line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' };
@@ -61,9 +61,9 @@ export function realActivities(db: TestDatabase, deps: Partial<ActivityDeps> = {
  */
 export async function startWorker(env: TestWorkflowEnvironment, activities: Activities): Promise<{ worker: Worker; taskQueue: string; run: Promise<void> }> {
   const taskQueue = uniqueTaskQueue('checkout');
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, dataConverter: testDataConverter(), workflowBundle: workflowBundle(), activities });
   // No rate limit on the time-skipping server: its limiter runs on the skipped clock (workers/notifications.ts).
-  const notifications = await createNotificationWorker({ connection: env.nativeConnection, taskQueue, activities, shutdownGraceMs: 2000, perSecond: null });
+  const notifications = await createNotificationWorker({ connection: env.nativeConnection, taskQueue, payloadCodec: testPayloadCodec(), activities, shutdownGraceMs: 2000, perSecond: null });
   const notificationsRun = notifications.run();
   const mainRun = worker.run().finally(() => {
     if (notifications.getState() === 'RUNNING') notifications.shutdown();
