@@ -104,7 +104,7 @@ export async function startTestApi(orm: MikroORM, options: TestApiOptions = {}):
   const temporal = await connectClient(testTarget());
   await seedStaffKeys(orm);
   const app = buildApp({
-    orm, logger, rateLimits: options.rateLimits,
+    orm, logger, rateLimits: options.rateLimits, payloadCodec: temporal.payloadCodec,
     temporal: options.temporalClient ? { client: options.temporalClient, ping: temporal.ping } : temporal,
     taskQueue: options.taskQueue, paymentActionTimeout: options.paymentActionTimeout,
     simulatedPayments: options.simulatedPayments === false ? undefined : new SimulatedPaymentProvider(orm),
