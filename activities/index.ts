@@ -13,6 +13,7 @@ import { cartActivities } from './carts';
 import { catalogImageActivities } from './catalog-images';
 import { supportActivities } from './support';
 import { shippingActivities } from './shipping';
+import { privacyActivities } from './privacy';
 
 export function createActivities(deps: ActivityDeps) {
   return classified({
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...supportActivities(deps),
     ...fulfillmentActivities(deps),
     ...shippingActivities(deps),
+    ...privacyActivities(deps),
   });
 }
 

@@ -13,7 +13,7 @@ import { createActivities } from '../activities';
 import { createProviders, type Providers } from '../src/integrations';
 import type { LevelWithSilent } from 'pino';
 import type { Logger } from '../src/logger';
-import { cartSweepSettings, ensureSchedulesAtStartup, imageSweepSettings, type CartSweepSettings } from '../src/temporal/schedules';
+import { cartSweepSettings, ensureSchedulesAtStartup, imageSweepSettings, retentionSettings, type CartSweepSettings } from '../src/temporal/schedules';
 import { createImageStorage, defaultImageDir } from '../src/integrations/image-storage';
 import type { Tracing } from '../src/telemetry/tracing';
 import { activityMetricsInterceptor } from './metrics';
@@ -104,7 +104,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   opts.logger.info({ taskQueue: opts.taskQueue, notificationTaskQueue: notifications.options.taskQueue, namespace: opts.namespace }, 'worker polling');
   if (cartSweep !== 'off') {
     await ensureSchedulesAtStartup({ connection: opts.connection, namespace: opts.namespace, taskQueue: opts.taskQueue, payloadCodec },
-      cartSweep, opts.logger, imageSweepSettings(config));
+      cartSweep, opts.logger, imageSweepSettings(config), retentionSettings(config));
   }
   return {
     worker,

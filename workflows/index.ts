@@ -6,6 +6,7 @@ import type { ShipmentTrackingWorkflow } from '../src/contracts/shipment';
 import type { CartExpirySweepWorkflow } from '../src/contracts/cart-sweep';
 import type { AccountMessageWorkflow } from '../src/contracts/account';
 import type { CatalogImageSweepWorkflow } from '../src/contracts/catalog-image-sweep';
+import type { GdprErasureWorkflow, PrivacyRetentionWorkflow } from '../src/contracts/privacy';
 import { checkout } from './checkout';
 import { payment } from './payment';
 import { cartExpirySweep } from './cart-expiry-sweep';
@@ -13,9 +14,12 @@ import { catalogImageSweep } from './catalog-image-sweep';
 import { fulfillment } from './fulfillment';
 import { shipmentTracking } from './shipment-tracking';
 import { accountMessage } from './account-message';
+import { gdprErasure } from './gdpr-erasure';
+import { privacyRetention } from './privacy-retention';
 
-export { checkout, payment, cartExpirySweep, catalogImageSweep, fulfillment, shipmentTracking, accountMessage };
+export { checkout, payment, cartExpirySweep, catalogImageSweep, fulfillment, shipmentTracking, accountMessage, gdprErasure, privacyRetention };
 
 /** Clients start these by name with the shapes in src/contracts/: a workflow that drifts from its contract fails the build here. */
 const _contracts: [CheckoutWorkflow, PaymentWorkflow, FulfillmentWorkflow, ShipmentTrackingWorkflow, CartExpirySweepWorkflow, CatalogImageSweepWorkflow,
-  AccountMessageWorkflow] = [checkout, payment, fulfillment, shipmentTracking, cartExpirySweep, catalogImageSweep, accountMessage];
+  AccountMessageWorkflow, GdprErasureWorkflow, PrivacyRetentionWorkflow] = [checkout, payment, fulfillment, shipmentTracking, cartExpirySweep,
+  catalogImageSweep, accountMessage, gdprErasure, privacyRetention];

@@ -29,6 +29,7 @@ import { meRoutes } from './routes/me';
 import { myAddressRoutes } from './routes/my-addresses';
 import { myOrderRoutes } from './routes/my-orders';
 import { orderRoutes } from './routes/orders';
+import { privacyRoutes } from './routes/privacy';
 import { productRoutes } from './routes/products';
 import { shipmentRoutes } from './routes/shipments';
 import { simulatedPaymentRoutes } from './routes/simulated-payments';
@@ -46,7 +47,7 @@ export function allRoutes(deps: AppDeps, hasher = new PasswordHasher(deps.accoun
     ...accountRoutes(deps, hasher), ...meRoutes(deps, hasher), ...myAddressRoutes, ...myOrderRoutes(deps),
     ...adminCatalogProductRoutes(deps.images), ...adminCatalogTaxonomyRoutes(), ...adminCatalogImageRoutes(deps.images, deps.imageMaxBytes),
     ...adminInventoryRoutes(), ...warehouseRoutes(deps), ...adminOrderRoutes(deps), ...adminNoticeRoutes(), ...adminStaffRoutes(),
-    ...codecRoutes(deps.payloadCodec),
+    ...codecRoutes(deps.payloadCodec), ...privacyRoutes(deps, hasher),
     // The simulated provider's 3-D Secure page: mounted only when it is the provider in use (never with Stripe; production refuses it unless allowed).
     ...(deps.simulatedPayments ? simulatedPaymentRoutes({ ...deps, simulatedPayments: deps.simulatedPayments }) : []),
   ];

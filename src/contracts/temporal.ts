@@ -22,6 +22,8 @@ export const notificationTaskQueue = (workflowTaskQueue: string): string => `${w
 export const CART_SWEEP_ID = 'cart-expiry-sweep';
 /** The catalog image sweep's schedule, and the id of the workflow it starts (one at a time). */
 export const IMAGE_SWEEP_ID = 'catalog-image-sweep';
+/** The retention schedule (webhook payloads, delivery reports), and the id of the workflow it starts. */
+export const RETENTION_SWEEP_ID = 'privacy-retention';
 
 export const workflowIds = {
   checkout: (orderId: string) => `checkout-${orderId}`,
@@ -30,6 +32,8 @@ export const workflowIds = {
   shipment: (shipmentId: string) => `shipment-${shipmentId}`,
   /** An e-mail about a customer's account (a verification or password-reset link), named after its outbox row. */
   accountMessage: (outboxId: string) => `account-message-${outboxId}`,
+  /** A customer's erasure (GDPR): one per customer, so a second request finds the first. */
+  erasure: (customerId: string) => `gdpr-erasure-${customerId}`,
 };
 
 export const OrderIdAttr = defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD);
