@@ -98,7 +98,8 @@ export function buildApp(options: AppOptions): Koa {
   app.use(codecCors(deps.codecCorsOrigins ?? []));
   // Provider webhooks check signatures over the exact bytes sent: they read the body themselves, ahead of the JSON parser.
   app.use(webhookRouter.routes());
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '100kb', encoding: 'utf-8' }));
+  // DELETE too: closing an account (DELETE /me) carries the password.
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '100kb', encoding: 'utf-8', parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] }));
   app.use((ctx, next) => RequestContext.create(deps.orm.em, next));
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import { CART_SWEEP_ID, IMAGE_SWEEP_ID } from '../../src/contracts/temporal';
+import { CART_SWEEP_ID, IMAGE_SWEEP_ID, RETENTION_SWEEP_ID } from '../../src/contracts/temporal';
 import { installQuietRuntime, testDataConverter, workflowBundle } from '../support/temporal';
 
 const dir = join(__dirname, 'histories');
@@ -24,6 +24,8 @@ it('has recorded histories of every workflow to replay', () => {
   expect(count(CART_SWEEP_ID)).toBeGreaterThanOrEqual(1);
   expect(count('account-message')).toBeGreaterThanOrEqual(2);
   expect(count(IMAGE_SWEEP_ID)).toBeGreaterThanOrEqual(1);
+  expect(count('gdpr-erasure')).toBeGreaterThanOrEqual(2);
+  expect(count(RETENTION_SWEEP_ID)).toBeGreaterThanOrEqual(1);
 });
 
 it.each(files)('%s replays without non-determinism', async (file) => {

@@ -17,6 +17,7 @@ import { createCustomer } from '../../src/store/customers';
 import { workflowIds } from '../../src/contracts/temporal';
 import { decideErasureUpdate, erasureStatusQuery } from '../../src/contracts/privacy';
 import { gdprErasure } from '../../workflows/gdpr-erasure';
+import { privacyRetention } from '../../workflows/privacy-retention';
 
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
@@ -167,4 +168,20 @@ it('a worker that dies after the erasing transaction committed, before it report
   const attempts = (await handle.fetchHistory()).events!.map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0);
   expect(Math.max(...attempts)).toBeGreaterThanOrEqual(2);
   await dev.teardown();
+});
+
+it('the retention sweep empties webhook payloads and delivery reports past their retention, and says how many', async () => {
+  const eventId = `evt_${randomUUID()}`;
+  await sql(`insert into webhook_events (provider, event_id, type, payload, received_at) values ('stripe', ?, 't', '{"name":"Ada"}', now() - interval '40 days')`, [eventId]);
+  const { worker, taskQueue, run } = await startWorker(env, realActivities(db));
+  try {
+    const handle = await env.client.workflow.start(privacyRetention, { taskQueue, workflowId: `privacy-retention-${randomUUID()}`,
+      args: [{ webhookPayloadMs: 30 * 86_400_000, deliveryReportMs: 30 * 86_400_000, batchSize: 100, maxBatches: 10 }] });
+    expect((await handle.result()).webhookPayloads).toBeGreaterThanOrEqual(1);
+    expect(await sql('select payload from webhook_events where event_id = ?', [eventId])).toEqual([{ payload: {} }]);
+    if (RECORDING) saveHistory('privacy-retention', await handle.fetchHistory());
+  } finally {
+    worker.shutdown();
+    await run;
+  }
 });
