@@ -242,7 +242,7 @@ function printBanner(p: { api: string; temporal: string; temporalUi?: string; da
     `  OpenAPI        ${p.api}/openapi.json`,
     `  Temporal UI    ${p.temporalUi ?? '(external Temporal server: use its own UI)'}`,
     `  Codec          ${p.api}/codec  (payloads are encrypted with the key in ${p.payloadKey}; to read them in the UI, paste the staff\n`
-    + '                 key there once, then turn on "Include cross-origin credentials" in the UI\'s codec settings)',
+    + '                 key there once, then in the UI\'s codec settings use that endpoint with "Include cross-origin credentials")',
     `  Temporal gRPC  ${p.temporal}`,
     `  PostgreSQL     ${db}`,
     `  Staff key      ${key}`,

@@ -9,20 +9,21 @@ export function signInPage(): string {
 button{font:inherit;padding:.4rem 1rem;margin-top:.6rem}#out{margin-top:1rem}</style></head>
 <body><h1>Decode payloads in the Temporal UI</h1>
 <p>Paste your staff key (<code>staff_…</code>, support or admin role). This browser keeps it for 8 hours in a cookie only
-<code>/codec</code> receives; in the Temporal UI's codec settings, turn on <em>Include cross-origin credentials</em>.</p>
+<code>/codec</code> receives. Then, in the Temporal UI's codec settings, set this page's address as the browser's endpoint and turn on <em>Include cross-origin credentials</em>.</p>
 <form id="f"><label>Staff key <input id="key" type="password" autocomplete="off" required></label>
 <button>Sign in</button> <button type="button" id="out-btn">Sign out</button></form><p id="out" role="status"></p>
 <script>
+const session = (location.pathname.endsWith('/') ? location.pathname : location.pathname + '/') + 'session';
 const say = (t) => { document.getElementById('out').textContent = t; };
 document.getElementById('f').addEventListener('submit', async (e) => {
   e.preventDefault();
-  const res = await fetch('session', { method: 'POST', headers: { Authorization: 'Bearer ' + document.getElementById('key').value.trim() } });
+  const res = await fetch(session, { method: 'POST', headers: { Authorization: 'Bearer ' + document.getElementById('key').value.trim() } });
   document.getElementById('key').value = '';
   say(res.ok ? 'Signed in: the Temporal UI on this browser now decodes through this endpoint.'
     : 'Refused: ' + ((await res.json().catch(() => ({}))).error?.message ?? res.status));
 });
 document.getElementById('out-btn').addEventListener('click', async () => {
-  await fetch('session', { method: 'DELETE' });
+  await fetch(session, { method: 'DELETE' });
   say('Signed out.');
 });
 </script></body></html>`;
