@@ -8,29 +8,23 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Context } from '@temporalio/activity';
-import { createTestDatabase, type TestDatabase } from '../support/db';
+import type { TestDatabase } from '../support/db';
 import { Worker } from '@temporalio/worker';
-import { connectDevServerEnv, createTimeSkippingEnv, testDataConverter, uniqueTaskQueue, workflowBundle } from '../support/temporal';
+import { connectDevServerEnv, testDataConverter, uniqueTaskQueue, workflowBundle } from '../support/temporal';
 import { RECORDING, saveHistory } from '../replay/record';
-import { placeTestOrder, realActivities, seedCheckoutCatalog, startWorker } from '../support/checkout';
+import { placeTestOrder, realActivities, startWorker, timeSkippingWorld } from '../support/checkout';
 import { createCustomer } from '../../src/store/customers';
 import { workflowIds } from '../../src/contracts/temporal';
 import { decideErasureUpdate, erasureStatusQuery } from '../../src/contracts/privacy';
 import { gdprErasure } from '../../workflows/gdpr-erasure';
 import { privacyRetention } from '../../workflows/privacy-retention';
 
+const world = timeSkippingWorld(100);
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
+beforeAll(() => ({ env, db } = world()));
 const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) => db.orm.em.fork().getConnection().execute<T[]>(text, params);
 
-beforeAll(async () => {
-  [env, db] = await Promise.all([createTimeSkippingEnv(), createTestDatabase()]);
-  await seedCheckoutCatalog(db, 100);
-});
-afterAll(async () => {
-  await env?.teardown();
-  await db?.drop();
-});
 
 /** A customer with a saved address, a session and an order (paid, waiting for the warehouse), as the API leaves them. */
 async function customerWithOrder(): Promise<{ customerId: string; orderId: string; email: string }> {

@@ -63,25 +63,18 @@ export function codecRoutes(codec: PayloadCodec | undefined) {
   return [
     convert('decode'),
     convert('encode'),
-    route({
-      method: 'post', path: '/codec/session', tag: 'privacy', access: { staff: CODEC_ROLES },
-      summary: 'Keep the staff key sent in Authorization in an HttpOnly cookie for the codec routes, so the Temporal UI can decode',
-      responses: { 204: { description: 'The cookie is set (8 hours, path /codec, SameSite=Strict)' } },
+    // The cookie is set from a support (or admin) key sent in Authorization, and cleared by anyone.
+    ...(['post', 'delete'] as const).map((method) => route({
+      method, path: '/codec/session', tag: 'privacy', access: method === 'post' ? { staff: CODEC_ROLES } : 'public',
+      summary: method === 'post' ? 'Keep the staff key sent in Authorization in an HttpOnly cookie for the codec routes, so the Temporal UI can decode'
+        : 'Forget the codec cookie (the UI shows ciphertext again)',
+      responses: { 204: { description: method === 'post' ? 'The cookie is set (8 hours, path /codec, SameSite=Strict)' : 'The cookie is cleared' } },
       handler: async (ctx) => {
-        ctx.cookies.set(CODEC_COOKIE, bearerToken(ctx), { httpOnly: true, sameSite: 'strict', path: '/codec', secure: ctx.secure,
-          maxAge: COOKIE_MAX_AGE_MS, overwrite: true });
+        ctx.cookies.set(CODEC_COOKIE, method === 'post' ? bearerToken(ctx) : null,
+          { ...cookieOptions(ctx), ...(method === 'post' ? { maxAge: COOKIE_MAX_AGE_MS } : {}) });
         ctx.status = 204;
       },
-    }),
-    route({
-      method: 'delete', path: '/codec/session', tag: 'privacy', access: 'public',
-      summary: 'Forget the codec cookie (the UI shows ciphertext again)',
-      responses: { 204: { description: 'The cookie is cleared' } },
-      handler: async (ctx) => {
-        ctx.cookies.set(CODEC_COOKIE, null, { httpOnly: true, sameSite: 'strict', path: '/codec', secure: ctx.secure, overwrite: true });
-        ctx.status = 204;
-      },
-    }),
+    })),
     route({
       method: 'get', path: '/codec', tag: 'privacy', access: 'public',
       summary: 'A page where staff paste their key once, so the Temporal UI on this browser decodes through /codec',
@@ -120,6 +113,11 @@ export function codecCors(allowedOrigins: readonly string[]): Middleware {
     // Without the headers above a browser refuses the call; other clients do not preflight.
     ctx.status = 204;
   };
+}
+
+/** Sent only to /codec, never readable by scripts, never on a cross-site request, only over HTTPS when the API is. */
+function cookieOptions(ctx: Context) {
+  return { httpOnly: true, sameSite: 'strict' as const, path: '/codec', secure: ctx.secure, overwrite: true };
 }
 
 /** The origins CORS allows: CODEC_CORS_ORIGINS, comma-separated. */
