@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadConfig, type Config } from '../src/config';
+import { imageEnv } from '../src/stack/compose';
 
 interface Service {
   container_name?: string;
@@ -22,13 +23,6 @@ interface Service {
 const [resolvedPath, dockerfilePath] = process.argv.slice(2);
 const services = (JSON.parse(readFileSync(resolvedPath, 'utf8')) as { services: Record<string, Service> }).services;
 const problems: string[] = [];
-
-/** The runtime stage's ENV: what a container has before compose adds its own. */
-function imageEnv(dockerfile: string): Record<string, string> {
-  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-  const block = /^ENV ((?:.*\\\n)*.*)$/m.exec(runtime)?.[1] ?? '';
-  return Object.fromEntries([...block.matchAll(/([A-Z_][A-Z0-9_]*)=(\S+)/g)].map((m) => [m[1], m[2]]));
-}
 
 function configOf(name: string, image: Record<string, string>): Config | undefined {
   const env = { ...image, ...Object.fromEntries(Object.entries(services[name].environment ?? {}).map(([k, v]) => [k, v === null ? '' : String(v)])) };

@@ -13,6 +13,7 @@ import { cartActivities } from './carts';
 import { catalogImageActivities } from './catalog-images';
 import { supportActivities } from './support';
 import { shippingActivities } from './shipping';
+import { promotionActivities } from './promotions';
 import { privacyActivities } from './privacy';
 
 export function createActivities(deps: ActivityDeps) {
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...supportActivities(deps),
     ...fulfillmentActivities(deps),
     ...shippingActivities(deps),
+    ...promotionActivities(deps),
     ...privacyActivities(deps),
   });
 }

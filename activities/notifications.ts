@@ -27,7 +27,7 @@ import { render, type MessageData, type Template } from '../src/domain/templates
 import { isE164 } from '../src/domain/phone';
 import { DomainError, ErrorCode } from '../src/domain/errors';
 import type { Logger } from '../src/logger';
-import { linesOfOrder, orderById, type OrderRow } from '../src/store/orders';
+import { breakdownOfOrder, linesOfOrder, orderById, type OrderRow } from '../src/store/orders';
 import { shipmentOfOrder } from '../src/store/shipments';
 import { claimMessage, claimMessageById, enqueueMessage, markMessageFailed, messageById, messageOf, noteOnMessage, recordSkippedMessage,
   type MessageKey, type MessageRow } from '../src/store/notifications';
@@ -130,9 +130,10 @@ async function settled(em: EntityManager, read: () => Promise<MessageRow | undef
 }
 
 async function messageData(em: EntityManager, req: { orderId: string; template: Template; reason?: string }, order: OrderRow): Promise<MessageData> {
-  const lines = (await linesOfOrder(em, req.orderId)).map((l) => ({ title: l.title, quantity: l.quantity }));
+  const rows = await linesOfOrder(em, req.orderId);
+  const lines = rows.map((l) => ({ title: l.title, quantity: l.quantity }));
   const data: MessageData = { orderId: order.id, customerName: order.shipping_address.name,
-    total: { amount: Number(order.total_amount), currency: order.currency }, lines, reason: req.reason };
+    total: { amount: Number(order.total_amount), currency: order.currency }, lines, reason: req.reason, breakdown: breakdownOfOrder(order, rows) };
   if (SHIPPING_TEMPLATES.includes(req.template)) {
     const shipment = await shipmentOfOrder(em, req.orderId);
     if (shipment) data.shipment = { carrier: shipment.carrier, trackingNumber: shipment.tracking_number };

@@ -31,7 +31,7 @@ export const paymentKeys = {
 };
 
 export interface AuthorizeRequest { orderId: string; amount: number; currency: string; paymentMethod: string }
-export interface RefundRequest { orderId: string; amount?: number; reason: string; requestId: string }
+export interface RefundRequest { orderId: string; amount?: number; lines?: { sku: string; quantity: number }[]; reason: string; requestId: string }
 
 export function paymentActivities(deps: ActivityDeps) {
   return {
@@ -106,7 +106,7 @@ async function refundPayment(deps: ActivityDeps, req: RefundRequest): Promise<Re
   const em = () => deps.orm.em.fork();
   const paymentKey = paymentKeys.authorize(req.orderId);
   const refundKey = paymentKeys.refund(req.orderId, `support-${req.requestId}`);
-  const { payment, refund } = await claimRefund(em(), { orderId: req.orderId, paymentKey, refundKey, amount: req.amount, reason: req.reason });
+  const { payment, refund } = await claimRefund(em(), { orderId: req.orderId, paymentKey, refundKey, amount: req.amount, lines: req.lines, reason: req.reason });
   const amount = Number(refund.amount);
   let answer: Required<RefundAnswer> = { refundRef: refund.provider_ref ?? '', status: refund.status === 'succeeded' ? 'succeeded' : 'pending' };
   if (refund.status === 'pending') {

@@ -53,6 +53,7 @@ export async function checkout(input: CheckoutInput): Promise<OrderState> {
   try {
     await work.run(async () => {
       await reserveStock(input, order, saga);
+      if (input.promotions?.length) await redeemPromotions(input, order, saga);
       await order.betweenSteps();
       await authorizePayment(input, order, saga);
       await order.betweenSteps();
@@ -81,6 +82,19 @@ async function reserveStock(input: CheckoutInput, order: OrderControl, saga: Sag
     { summary: `Release the stock held for order ${input.orderId}` }, [input.orderId]));
   await order.step('reserve_stock', () => stock.reserveStock.executeWithOptions(
     { summary: `Reserve ${describeItems(input.lines)} for order ${input.orderId}` }, [input.orderId, input.lines]));
+}
+
+/**
+ * Counts one use of each promotion the order was priced with; none left refuses the order
+ * (promotion_limit_reached) and its stock goes back. Its undo gives the uses back, keyed by the
+ * order like the redemption, so a declined card or a cancel frees them for other shoppers.
+ */
+async function redeemPromotions(input: CheckoutInput, order: OrderControl, saga: Saga): Promise<void> {
+  const promotions = (input.promotions ?? []).join(', ');
+  saga.add('give_back_promotions', () => rollback.giveBackPromotions.executeWithOptions(
+    { summary: `Give back the uses of ${promotions} held by order ${input.orderId}` }, [input.orderId]));
+  await order.step('redeem_promotions', () => stock.redeemPromotions.executeWithOptions(
+    { summary: `Redeem ${promotions} for order ${input.orderId}` }, [input.orderId]));
 }
 
 async function authorizePayment(input: CheckoutInput, order: OrderControl, saga: Saga): Promise<void> {

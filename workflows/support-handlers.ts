@@ -44,11 +44,12 @@ export function registerSupportHandlers(order: OrderControl): void {
 function handleRefunds(order: OrderControl): void {
   const { state } = order;
   setHandler(refundPaymentUpdate, async (request) => {
-    const what = request.amount !== undefined && request.currency ? describeMoney(request.amount, request.currency)
+    const what = request.lines ? request.lines.map((l) => `${l.quantity} x ${l.sku}`).join(', ')
+      : request.amount !== undefined && request.currency ? describeMoney(request.amount, request.currency)
       : request.amount !== undefined ? `${request.amount} (minor units)` : 'what is left';
     const outcome = await refusing(order, 'refund', request, () => payments.refundPayment.executeWithOptions(
       { summary: `Refund ${what} of order ${state.orderId}` },
-      [{ orderId: state.orderId, amount: request.amount, reason: request.reason, requestId: requestId() }]));
+      [{ orderId: state.orderId, amount: request.amount, ...(request.lines ? { lines: request.lines } : {}), reason: request.reason, requestId: requestId() }]));
     state.refunds = [...(state.refunds ?? []), { amount: outcome.refunded, currency: outcome.currency, by: request.actor, reason: request.reason,
       at: new Date().toISOString(), refundRef: outcome.refundRef }];
     const sum = `${describeMoney(outcome.refundedAmount, outcome.currency)} of ${describeMoney(outcome.capturedAmount, outcome.currency)} refunded in all`;

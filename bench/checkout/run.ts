@@ -7,10 +7,13 @@
  * non-zero only if it crashes or the orders did not end as they should.
  *
  *   npm run bench:checkout -- --orders 200 --concurrency 10 --paced 40 --rate 2 (orders/s, or auto) --warmup 10
+ *   npm run bench:checkout -- --stack   the production topology instead (bench/checkout/topology.ts)
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { connectClient } from '../../src/temporal/client';
+import { payloadCodecFromConfig } from '../../src/temporal/payload-keys';
+import { loadConfig } from '../../src/config';
 import { freePort } from '../../src/temporal/dev-server';
 import { workflowIds } from '../../src/contracts/temporal';
 import { checkOrders, ITEMS_PER_CART, pickSkus, prepareDatabase } from './database';
@@ -20,6 +23,7 @@ import { bareRun, buildCart, checkout, closedLoop, OrderWatcher, paced, type Tim
 import { breakdownLines, cpuLine, p50p99, percentile, table, type Row } from './report';
 import { runBench } from '../lib/run';
 import { CheckoutBenchStack } from './stack';
+import { benchTopology } from './topology';
 
 const TASK_QUEUE = 'bench-checkout';
 const BARE_TASK_QUEUE = 'bench-bare';
@@ -33,7 +37,7 @@ interface Phase { kind: Kind; mode: 'closed' | 'paced'; results: Timed[]; wallMs
 const args = parseArgs({ options: {
   orders: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '10' },
   rate: { type: 'string', default: '2' }, paced: { type: 'string', default: '40' }, warmup: { type: 'string', default: '10' },
-  dump: { type: 'boolean', default: false },
+  dump: { type: 'boolean', default: false }, stack: { type: 'boolean', default: false },
 } }).values;
 const N = positive('orders', args.orders);
 const CONCURRENCY = positive('concurrency', args.concurrency);
@@ -75,7 +79,7 @@ async function main(stack: CheckoutBenchStack): Promise<number> {
   log(`API ${url} (pid ${api.process.pid}); workers on '${TASK_QUEUE}' and '${BARE_TASK_QUEUE}' (pid ${worker.process.pid})` +
     `${experiment ? `; EXPERIMENT: ${experiment}` : ''}`);
 
-  const temporalClient = await connectClient({ address: temporal.address, namespace: 'default' });
+  const temporalClient = await connectClient({ address: temporal.address, namespace: 'default', payloadCodec: payloadCodecFromConfig(loadConfig()) });
   const watcher = await OrderWatcher.connect(db.url);
   try {
     const pids: Pids = { api: api.process.pid, worker: worker.process.pid, temporal: temporal.process.pid, postgres: postmasterPid(stack.pgDataDir) };
@@ -234,5 +238,10 @@ function positive(name: string, raw: string | undefined): number {
   return n;
 }
 
-const stack = new CheckoutBenchStack();
-runBench(stack, () => main(stack), DEADLINE_MS);
+if (args.stack) {
+  // The production topology instead of the dev server (bench/checkout/topology.ts).
+  benchTopology({ orders: N, concurrency: CONCURRENCY, warmup: WARMUP });
+} else {
+  const stack = new CheckoutBenchStack();
+  runBench(stack, () => main(stack), DEADLINE_MS);
+}

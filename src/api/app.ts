@@ -17,10 +17,12 @@ import { adminCatalogImageRoutes } from './routes/admin-catalog-images';
 import { adminCatalogProductRoutes } from './routes/admin-catalog-products';
 import { adminCatalogTaxonomyRoutes } from './routes/admin-catalog-taxonomy';
 import { adminInventoryRoutes } from './routes/admin-inventory';
+import { adminPricingRoutes } from './routes/admin-pricing';
 import { adminNoticeRoutes } from './routes/admin-notices';
 import { adminOrderRoutes } from './routes/admin-orders';
 import { adminStaffRoutes } from './routes/admin-staff';
 import { carrierWebhookRoutes } from './routes/carrier-webhooks';
+import { cartPricingRoutes } from './routes/cart-pricing';
 import { cartRoutes } from './routes/carts';
 import { checkoutRoutes } from './routes/checkout';
 import { codecCors, codecRoutes } from './routes/codec';
@@ -42,10 +44,10 @@ export type { AppDeps, AppOptions };
 
 export function allRoutes(deps: AppDeps, hasher = new PasswordHasher(deps.accounts.argon2)): AnyRoute[] {
   return [
-    ...healthRoutes(deps), ...metricsRoutes(), ...productRoutes(deps), ...cartRoutes(deps), ...checkoutRoutes(deps), ...orderRoutes(deps),
+    ...healthRoutes(deps), ...metricsRoutes(), ...productRoutes(deps), ...cartRoutes(deps), ...cartPricingRoutes(), ...checkoutRoutes(deps), ...orderRoutes(deps),
     ...shipmentRoutes(), ...carrierWebhookRoutes(deps),
     ...accountRoutes(deps, hasher), ...meRoutes(deps, hasher), ...myAddressRoutes, ...myOrderRoutes(deps),
-    ...adminCatalogProductRoutes(deps.images), ...adminCatalogTaxonomyRoutes(), ...adminCatalogImageRoutes(deps.images, deps.imageMaxBytes),
+    ...adminCatalogProductRoutes(deps.images), ...adminCatalogTaxonomyRoutes(), ...adminPricingRoutes(), ...adminCatalogImageRoutes(deps.images, deps.imageMaxBytes),
     ...adminInventoryRoutes(), ...warehouseRoutes(deps), ...adminOrderRoutes(deps), ...adminNoticeRoutes(), ...adminStaffRoutes(),
     ...codecRoutes(deps.payloadCodec), ...privacyRoutes(deps, hasher),
     // The simulated provider's 3-D Secure page: mounted only when it is the provider in use (never with Stripe; production refuses it unless allowed).

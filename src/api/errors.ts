@@ -35,6 +35,11 @@ const STATUS: Record<ErrorCode, number> = {
   collection_not_found: 404,
   attribute_not_found: 404,
   image_not_found: 404,
+  shipping_zone_not_found: 404,
+  shipping_method_not_found: 404,
+  tax_region_not_found: 404,
+  promotion_not_found: 404,
+  promotion_not_in_cart: 404,
   method_not_allowed: 405,
   cart_not_active: 409,
   cart_expired: 409,
@@ -49,6 +54,10 @@ const STATUS: Record<ErrorCode, number> = {
   erasure_not_found: 404,
   nothing_to_refund: 409,
   refund_exceeds_captured: 409,
+  refund_exceeds_ordered: 409,
+  shipping_method_unavailable: 409,
+  promotion_limit_reached: 409,
+  promotion_not_combinable: 409,
   staff_name_taken: 409,
   // Refusals of the order's money or parcel, by our rules or a provider's final "no" (a refund Stripe refuses):
   // what a support action answers when the order's workflow reports one.
@@ -71,6 +80,13 @@ const STATUS: Record<ErrorCode, number> = {
   product_unavailable: 422,
   product_not_publishable: 422,
   cart_empty: 422,
+  shipping_address_required: 422,
+  shipping_method_required: 422,
+  promotion_code_unknown: 422,
+  promotion_not_started: 422,
+  promotion_expired: 422,
+  promotion_minimum_not_met: 422,
+  promotion_not_applicable: 422,
   cart_too_large: 422,
   idempotency_key_reused: 422,
   rate_limited: 429,
@@ -83,7 +99,7 @@ const STATUS: Record<ErrorCode, number> = {
 
 export const errorBodySchema = z.object({
   error: z.object({
-    code: z.string().meta({ description: 'Stable machine-readable code, e.g. insufficient_stock.' }),
+    code: z.enum(Object.keys(STATUS) as [ErrorCode, ...ErrorCode[]]).meta({ description: 'Stable machine-readable code, e.g. insufficient_stock.' }),
     message: z.string().meta({ description: 'What happened and what to do, for a person.' }),
     details: z.record(z.string(), z.unknown()),
     requestId: z.string().optional(),

@@ -40,6 +40,28 @@ export const productDetailView = productView.extend({
   attributes: z.record(z.string(), z.array(z.string())).meta({ description: 'Values by attribute code, e.g. { "brand": ["Northwind"] }.' }),
 }).meta({ id: 'ProductDetail' });
 
+const rate = z.string().meta({ description: 'A tax rate in percent, e.g. "19%".', example: '19%' });
+
+/** What the cart or order costs, as src/domain/pricing.ts computes it (docs/pricing.md). */
+export const breakdownView = z.object({
+  pricesIncludeTax: z.boolean().meta({ description: 'True when the prices include tax (VAT style): the taxes are a part of the total, not added to it.' }),
+  lines: z.array(z.object({ sku, quantity: z.number().int(), subtotal: moneyView, discount: moneyView, taxRate: rate, tax: moneyView,
+    total: moneyView.meta({ description: 'Subtotal less discount, plus tax where it is added on top.' }) })),
+  subtotal: moneyView,
+  discounts: z.array(z.object({
+    promotionId: z.uuid(), code: z.string().nullable().meta({ description: 'Null for an automatic promotion.' }), name: z.string(),
+    kind: z.enum(['percentage', 'fixed', 'free_shipping', 'buy_x_get_y']), amount: moneyView,
+    lines: z.array(z.object({ sku, amount: moneyView })).meta({ description: 'What it takes off each line.' }),
+    shipping: moneyView.meta({ description: 'What it takes off shipping.' }),
+  })).meta({ description: 'In the order they apply (docs/pricing.md).' }),
+  discountTotal: moneyView,
+  shipping: z.object({ methodId: z.uuid(), name: z.string(), amount: moneyView, discount: moneyView, taxRate: rate, tax: moneyView, total: moneyView }).nullable()
+    .meta({ description: 'Null until a shipping method that can ship the cart is chosen.' }),
+  taxes: z.array(z.object({ name: z.string(), rate, amount: moneyView })).meta({ description: 'One entry per rate; none for zero-rated items or an address in no tax region.' }),
+  taxTotal: moneyView,
+  total: moneyView.meta({ description: 'What the payment is authorized for.' }),
+}).meta({ id: 'PriceBreakdown' });
+
 export const cartView = z.object({
   id: cartId,
   status: z.enum(['active', 'checking_out', 'checked_out', 'expired', 'merged']),
@@ -53,6 +75,13 @@ export const cartView = z.object({
   })),
   itemCount: z.number().int(),
   subtotal: moneyView.meta({ description: 'Of the lines for sale.' }),
+  shippingAddress: z.lazy(() => shippingAddress).nullable().meta({ description: 'Where the cart ships to: set it to see shipping options and taxes.' }),
+  shippingMethod: z.object({ id: z.uuid(), name: z.string(), carrier: z.string(), minDays: z.number().int().nullable(), maxDays: z.number().int().nullable(),
+    available: z.boolean().meta({ description: 'False when the method cannot ship this cart (its address, currency or weight): choose another.' }) }).nullable(),
+  promotions: z.array(z.object({ code: z.string(), name: z.string(), applied: z.boolean(),
+    reason: z.enum(['not_started', 'expired', 'minimum_not_met', 'no_matching_items', 'no_amount_in_currency', 'not_combinable']).optional() }))
+    .meta({ description: 'The codes applied to the cart; one whose conditions the cart no longer meets says why.' }),
+  pricing: breakdownView,
   createdAt: z.string(),
   updatedAt: z.string(),
 }).meta({ id: 'Cart' });
@@ -80,12 +109,13 @@ export const checkoutBody = z.strictObject({
     .meta({ description: 'Required of a guest; signed in, the account\'s address when left out.' }),
   phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 phone number such as +447700900123').optional()
     .meta({ description: 'Optional; when given, the customer is also told by SMS.' }),
-  shippingAddress: shippingAddress.optional(),
+  shippingAddress: shippingAddress.optional()
+    .meta({ description: 'Where to ship; it becomes the cart\'s address. Left out with shippingAddressId: the cart\'s address (PUT /carts/:id/shipping-address).' }),
   shippingAddressId: z.uuid('an address id from GET /me/addresses').optional()
-    .meta({ description: 'Signed in: one of the customer\'s saved addresses, instead of shippingAddress.' }),
+    .meta({ description: 'Signed in: one of the customer\'s saved addresses, instead of shippingAddress; it becomes the cart\'s address.' }),
   paymentMethod: z.string().regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'a payment method id such as pm_card_visa'),
-}).refine((b) => (b.shippingAddress === undefined) !== (b.shippingAddressId === undefined),
-  { message: 'send either shippingAddress or shippingAddressId (a saved address, signed in)', path: ['shippingAddress'] })
+}).refine((b) => b.shippingAddress === undefined || b.shippingAddressId === undefined,
+  { message: 'send shippingAddress or shippingAddressId (a saved address, signed in), not both', path: ['shippingAddress'] })
   .meta({ id: 'CheckoutRequest' });
 
 const paymentStatus = z.enum(['pending', 'requires_action', 'authorized', 'declined', 'failed', 'voided', 'refunded', 'captured']);
@@ -106,6 +136,8 @@ export const checkoutResponse = z.object({
   status: orderStatus,
   accessToken: z.string().meta({ description: 'Shown once: send it as "Authorization: Bearer <token>" to read or cancel this order.' }),
   payment: paymentOutcomeView,
+  failure: z.object({ code: z.string(), message: z.string() }).optional()
+    .meta({ description: 'Why the order failed before its payment, e.g. promotion_limit_reached or out_of_stock: the cart is open again.' }),
   links: z.object({ self: z.string(), cancel: z.string() }),
 }).meta({ id: 'CheckoutAccepted' });
 
@@ -131,6 +163,7 @@ export const orderView = z.object({
   lines: z.array(z.object({ sku, title: z.string(), quantity: z.number().int(), unitPrice: moneyView, lineTotal: moneyView })),
   subtotal: moneyView,
   total: moneyView,
+  pricing: breakdownView.meta({ description: 'What the order cost, as it was at checkout: later price, rate or promotion changes never change it.' }),
   payment: z.object({ status: z.string(), providerRef: z.string().nullable() }).nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),

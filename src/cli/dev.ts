@@ -5,12 +5,13 @@
  * servers instead. Ctrl-C stops everything in reverse order; a second Ctrl-C exits at once.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { closeOrm, createOrm, migrate, type MikroORM } from '../db/orm';
+import { preparePostgresDataDir } from '../db/admin';
 import { seedDemoCatalogOnce } from '../db/demo-catalog';
 import { createImageStorage } from '../integrations/image-storage';
 import { createProviders } from '../integrations';
@@ -136,17 +137,12 @@ function portFromEnv(name: string, fallback: number): number {
  * The payload key is made here, before any Temporal client or worker exists (devPayloadKey).
  */
 function prepareDataDir(config: Config): void {
-  mkdirSync(DATA_DIR, { recursive: true, mode: 0o755 });
-  chmodSync(DATA_DIR, 0o755);
-  devPayloadKey(config);
-  if (process.getuid?.() !== 0) return;
-  for (let dir = dirname(DATA_DIR); ; dir = dirname(dir)) {
-    if ((statSync(dir).mode & 0o001) === 0) {
-      throw new DevError(`PostgreSQL runs as the user "postgres" (we are root) and cannot enter ${dir}: ` +
-        `run \`chmod o+x ${dir}\`, or set DEV_DATA_DIR to a directory it can reach.`);
-    }
-    if (dirname(dir) === dir) return;
+  try {
+    preparePostgresDataDir(DATA_DIR, 'DEV_DATA_DIR');
+  } catch (err) {
+    throw new DevError((err as Error).message);
   }
+  devPayloadKey(config);
 }
 
 async function assertPortFree(port: number, what: string, envVar: string): Promise<void> {

@@ -12,6 +12,7 @@ import { loadConfig } from '../config';
 import { dataConverterOf } from '../temporal/codec';
 import { connectionOptions, targetFromConfig } from '../temporal/client';
 import { closeOrm, createOrm } from '../db/orm';
+import { ErrorCode } from '../domain/errors';
 import { ORDER_STATUSES } from '../domain/order';
 import { RESENDABLE_TEMPLATES } from '../domain/support';
 import { SHIPMENT_STATUSES, type ShipmentStatus } from '../contracts/shipment';
@@ -146,12 +147,14 @@ const COMMANDS: Record<string, Command> = {
       ({ deps: d, caller }, { channel, occurrence }) => resendNotification(d, caller, orderId, template, channel, str(o.reason) ?? 'resent by support', occurrence)),
   },
   refund: {
-    usage: 'refund <orderId> [--amount AMOUNT] --reason TEXT',
+    usage: 'refund <orderId> [--amount AMOUNT | --lines SKU:QTY,…] --reason TEXT',
     about: 'Refund captured money: all that is left, or AMOUNT (minor units like 1000, or 10.00 in the order\'s currency);\n'
       + '  never more than captured less refunded. Before capture nothing was charged: a full refund voids the authorization\n'
-      + '  by cancelling the order; a partial one is refused.',
-    options: { ...reasonOption, amount: { type: 'string' } }, positionals: ['orderId'], roles: SUPPORT,
-    run: (session, [orderId], o) => done(required(o.reason, '--reason'), session, ({ deps: d, caller }, reason) => refundOrder(d, caller, orderId, str(o.amount), reason)),
+      + '  by cancelling the order; a partial one is refused. --lines refunds quantities of lines instead (e.g. MUG-1:2,TEE-1:1),\n'
+      + '  each giving back its share of what it was charged, discounts and tax included.',
+    options: { ...reasonOption, amount: { type: 'string' }, lines: { type: 'string' } }, positionals: ['orderId'], roles: SUPPORT,
+    run: (session, [orderId], o) => done(required(o.reason, '--reason'), session, ({ deps: d, caller }, reason) =>
+      refundOrder(d, caller, orderId, str(o.amount), reason, linesOption(str(o.lines)))),
   },
   'retry-payment': {
     usage: 'retry-payment <orderId> [--reason TEXT]',
@@ -366,6 +369,16 @@ function occurrenceOf(value: string | boolean | undefined): number | undefined {
 }
 
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** "MUG-1:2,TEE-1:1" as lines to refund. */
+function linesOption(text: string | undefined): { sku: string; quantity: number }[] | undefined {
+  if (text === undefined) return undefined;
+  return text.split(',').map((part) => {
+    const match = /^([A-Z0-9][A-Z0-9-]{1,63}):(\d{1,3})$/.exec(part.trim());
+    if (!match || Number(match[2]) < 1) throw new SupportError(ErrorCode.ValidationFailed, `--lines takes SKU:QUANTITY pairs separated by commas, such as MUG-1:2; got "${part}"`);
+    return { sku: match[1], quantity: Number(match[2]) };
+  });
+}
 
 function required(v: string | boolean | undefined, flag: string): string {
   const value = str(v)?.trim();

@@ -19,6 +19,8 @@ export interface CheckoutInput {
   currency: string;
   totalAmount: number;
   lines: { sku: string; quantity: number }[];
+  /** The promotions the order was priced with (codes, or names of automatic ones); their uses are redeemed before the payment. */
+  promotions?: string[];
   paymentMethod: string;
   /** Whether the customer gave a phone number (the number itself stays in the database). */
   notifyBySms: boolean;

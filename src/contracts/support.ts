@@ -11,6 +11,8 @@ export interface RefundRequest extends ActorReason {
   amount?: number;
   /** The order's currency, for the words in the timeline and the UI (the amount itself is minor units). */
   currency?: string;
+  /** Refund these quantities of the order's lines instead of an amount: each gives back its share of what it was charged (src/domain/line-refunds.ts). */
+  lines?: { sku: string; quantity: number }[];
 }
 
 /**

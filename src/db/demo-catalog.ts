@@ -6,6 +6,7 @@
  * image per colour (uploaded to the image storage, content-addressed: 3 files for 192 images).
  * Deterministic: the same names every time.
  */
+import { insertDemoPricing } from './demo-pricing';
 import { deflateSync, crc32 } from 'node:zlib';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { imageKey, type ImageStorage } from '../integrations/image-storage';
@@ -109,7 +110,9 @@ export async function seedDemoCatalogOnce(em: EntityManager, storage?: ImageStor
       keys.set(swatch.colour, swatch.key);
     }
   }
-  return insertProducts(em, demoCatalog(keys));
+  const inserted = await insertProducts(em, demoCatalog(keys));
+  await insertDemoPricing(em);
+  return inserted;
 }
 
 /** A PNG of one colour: 8-bit RGB, every row the same, deflated. */

@@ -19,46 +19,58 @@ export interface EmbeddedOptions {
   database: string;
   /** Keep the files after stop (dev) or throw them away (tests). */
   persistent: boolean;
+  /** The superuser the cluster is made with (commerce/commerce unless given). */
+  user?: string;
+  password?: string;
+  /**
+   * PostgreSQL's own durability (fsync, synchronous commit, full-page writes), as a production server
+   * runs: `npm run stack`. Without it, a development database: fast, and a power cut can lose it.
+   */
+  durable?: boolean;
   onLog?: (line: string) => void;
 }
 
 const USER = 'commerce';
 const PASSWORD = 'commerce';
+const FAST_NOT_DURABLE = ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
 
 export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedDatabase> {
   mkdirSync(join(opts.dataDir, '..'), { recursive: true });
   const alreadyInitialised = existsSync(join(opts.dataDir, 'PG_VERSION'));
   const log = opts.onLog ?? (() => undefined);
+  const user = opts.user ?? USER;
+  const password = opts.password ?? PASSWORD;
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dataDir,
     port: opts.port,
-    user: USER,
-    password: PASSWORD,
+    user,
+    password,
     persistent: opts.persistent,
     // PostgreSQL refuses to run as root; the package then runs it as a dedicated system user.
     createPostgresUser: process.getuid?.() === 0,
-    // Development and tests only: durability is traded for speed, the data is disposable or re-seedable.
-    postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
-      '-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1'],
+    // Development and tests trade durability for speed: the data is disposable or re-seedable.
+    postgresFlags: [...(opts.durable ? [] : FAST_NOT_DURABLE), '-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1'],
     onLog: (m: unknown) => log(String(m).trim()),
     onError: (m: unknown) => log(String(m instanceof Error ? m.message : m).trim()),
   });
   if (!alreadyInitialised) await pg.initialise();
   await pg.start();
-  await ensureDatabase(opts.port, opts.database);
+  await ensureDatabase(opts.port, opts.database, { user, password });
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${opts.database}`,
+    url: `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/${opts.database}`,
     port: opts.port,
     stop: () => pg.stop(),
   };
 }
 
-export async function ensureDatabase(port: number, database: string): Promise<void> {
-  const client = new Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres' });
+/** Creates the database when missing; true when it did. */
+export async function ensureDatabase(port: number, database: string, as = { user: USER, password: PASSWORD }): Promise<boolean> {
+  const client = new Client({ host: '127.0.0.1', port, user: as.user, password: as.password, database: 'postgres' });
   await client.connect();
   try {
     const exists = await client.query('select 1 from pg_database where datname = $1', [database]);
     if (exists.rowCount === 0) await client.query(`create database "${database.replace(/"/g, '')}"`);
+    return exists.rowCount === 0;
   } finally {
     await client.end();
   }

@@ -13,6 +13,7 @@ import { Migration20261207100000_customer_accounts } from './migrations/Migratio
 import { Migration20261207110000_staff_accounts } from './migrations/Migration20261207110000_staff_accounts';
 import { Migration20261207110100_rate_limits } from './migrations/Migration20261207110100_rate_limits';
 import { Migration20261207120000_catalog } from './migrations/Migration20261207120000_catalog';
+import { Migration20261207140000_pricing } from './migrations/Migration20261207140000_pricing';
 import { Migration20261207170000_privacy } from './migrations/Migration20261207170000_privacy';
 
 /** Migrations are listed here (not discovered from disk) so compiled and tsx runs see the same set. */
@@ -28,6 +29,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261207110000_staff_accounts', class: Migration20261207110000_staff_accounts },
   { name: 'Migration20261207110100_rate_limits', class: Migration20261207110100_rate_limits },
   { name: 'Migration20261207120000_catalog', class: Migration20261207120000_catalog },
+  { name: 'Migration20261207140000_pricing', class: Migration20261207140000_pricing },
   { name: 'Migration20261207170000_privacy', class: Migration20261207170000_privacy },
 ];
 

@@ -48,6 +48,8 @@ export const ErrorCode = {
   // Support actions: the order's workflow (or the payment row) said no, with the reason in the message.
   ActionRefused: 'action_refused',
   NothingToRefund: 'nothing_to_refund',
+  // A refund by lines asks for more of a line than the order has left to refund.
+  RefundExceedsOrdered: 'refund_exceeds_ordered',
   RefundExceedsCaptured: 'refund_exceeds_captured',
   ShipmentNotFound: 'shipment_not_found',
   // Privacy: a payload the codec endpoint cannot decrypt (a key not among PAYLOAD_KEYS, or altered bytes); a customer
@@ -71,6 +73,25 @@ export const ErrorCode = {
   // Optimistic concurrency: a write must name the version it read (If-Match), and that version must still be the current one.
   IfMatchRequired: 'if_match_required',
   VersionMismatch: 'version_mismatch',
+  // Pricing (docs/pricing.md): shipping, taxes and promotions, and their staff routes.
+  ShippingZoneNotFound: 'shipping_zone_not_found',
+  ShippingMethodNotFound: 'shipping_method_not_found',
+  TaxRegionNotFound: 'tax_region_not_found',
+  PromotionNotFound: 'promotion_not_found',
+  // Checkout needs somewhere to ship to and, where the store ships at a charge, a method that serves it.
+  ShippingAddressRequired: 'shipping_address_required',
+  ShippingMethodRequired: 'shipping_method_required',
+  // The chosen method does not serve the cart's address or currency (any more).
+  ShippingMethodUnavailable: 'shipping_method_unavailable',
+  // A promotion code refused, each for its own reason.
+  PromotionCodeUnknown: 'promotion_code_unknown',
+  PromotionNotStarted: 'promotion_not_started',
+  PromotionExpired: 'promotion_expired',
+  PromotionMinimumNotMet: 'promotion_minimum_not_met',
+  PromotionNotApplicable: 'promotion_not_applicable',
+  PromotionLimitReached: 'promotion_limit_reached',
+  PromotionNotCombinable: 'promotion_not_combinable',
+  PromotionNotInCart: 'promotion_not_in_cart',
   // Dispatch: the payment row or the provider refused the capture, so the parcel stays.
   PaymentNotCapturable: 'payment_not_capturable',
   CaptureFailed: 'capture_failed',

@@ -3,6 +3,7 @@
  * form that fits one message for ordinary orders. Pure functions: no I/O, no clock. Everything a
  * customer typed (their name, an address) is escaped in the HTML.
  */
+import type { Breakdown } from './pricing';
 import { formatMoney } from './money';
 
 export const TEMPLATES = [
@@ -23,6 +24,8 @@ export interface MessageData {
   shipment?: { carrier: string; trackingNumber: string; trackingUrl?: string };
   /** Where the customer follows the order, or gets back to the cart. */
   link?: string;
+  /** What the order cost, as it was at checkout: the confirmation shows it line by line. */
+  breakdown?: Breakdown;
 }
 
 export interface Rendered {
@@ -96,15 +99,28 @@ export function render(template: Template, d: MessageData): Rendered {
   const copy = copyOf(template, d, ref, total);
   const items = d.lines.map((l) => `${l.quantity} x ${l.title}`);
   const action = copy.action;
-  const text = [copy.intro, items.join('\n'), `Total: ${total}`, action ? `${action.label}: ${action.url}` : '']
+  const summary = template === 'order_confirmed' && d.breakdown ? summaryOf(d.breakdown) : [];
+  const text = [copy.intro, items.join('\n'), summary.join('\n'), `Total: ${total}`, action ? `${action.label}: ${action.url}` : '']
     .filter(Boolean).join('\n\n') + '\n';
   const html = [
     `<p>${escape(copy.intro)}</p>`,
     items.length ? `<ul>${items.map((i) => `<li>${escape(i)}</li>`).join('')}</ul>` : '',
+    summary.length ? `<p>${summary.map(escape).join('<br>')}</p>` : '',
     `<p><strong>Total: ${escape(total)}</strong></p>`,
     action ? `<p><a href="${escape(action.url)}">${escape(action.label)}</a></p>` : '',
   ].join('');
   return { subject: copy.subject, text, html, sms: copy.sms };
+}
+
+/** Subtotal, each discount, shipping and each tax, one line each, as the order was priced (src/domain/pricing.ts). */
+function summaryOf(b: Breakdown): string[] {
+  const m = (amount: number) => formatMoney({ amount, currency: b.currency });
+  return [
+    `Subtotal: ${m(b.subtotal)}`,
+    ...b.discounts.map((d) => `${d.code ? `Code ${d.code}` : d.name}: -${m(d.amount)}`),
+    ...(b.shipping ? [`Shipping (${b.shipping.name}): ${m(b.shipping.amount)}`] : []),
+    ...b.taxes.map((t) => `${b.pricesIncludeTax ? 'Including ' : ''}${t.name}: ${m(t.amount)}`),
+  ];
 }
 
 /** Messages about the customer's account rather than an order: each carries a one-time link. */

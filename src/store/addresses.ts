@@ -6,6 +6,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { MAX_SAVED_ADDRESSES, type ShippingAddress } from '../domain/order';
+import type { Sql } from '../db/sql';
 
 /** A customer_addresses row (timestamps as text). */
 export interface AddressRow {
@@ -22,6 +23,13 @@ export function shippingAddressOf(a: AddressRow): ShippingAddress {
 }
 
 export const addressNotFound = (id: string) => new DomainError(ErrorCode.AddressNotFound, `Address ${id} does not exist.`, { id });
+
+/** The customer's saved address of this id as an order takes it, inside a cart write's transaction; another customer's is not found. */
+export async function savedShippingAddressIn(sql: Sql, customerId: string, id: string): Promise<ShippingAddress> {
+  const [row] = await sql.rows<AddressRow>(`select ${COLUMNS} from customer_addresses where id = $1 and customer_id = $2`, [id, customerId]);
+  if (!row) throw addressNotFound(id);
+  return shippingAddressOf(row);
+}
 
 /** The default first, then oldest first. */
 export async function addressesOf(em: EntityManager, customerId: string): Promise<AddressRow[]> {

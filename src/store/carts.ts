@@ -14,6 +14,9 @@ import { assertCartWritable, checkQuantity, lineTotal, MAX_LINES_PER_CART, subto
 import { DomainError, ErrorCode, notFound } from '../domain/errors';
 import type { ProductStatus } from '../domain/catalog';
 import { formatMoney, type Money } from '../domain/money';
+import type { ShippingAddress } from '../domain/order';
+import type { NotAppliedReason } from '../domain/promotions';
+import { breakdownView, PRICING_CONTEXT, priceWithContext, type PricedCartLine, type PricingContext } from './cart-pricing';
 import { sqlRows, sqlTransaction, statement, type Sql } from '../db/sql';
 
 const priced = (m: Money) => ({ ...m, formatted: formatMoney(m) });
@@ -41,6 +44,12 @@ export interface CartView {
   lines: CartLineView[];
   itemCount: number;
   subtotal: ReturnType<typeof priced>;
+  shippingAddress: ShippingAddress | null;
+  shippingMethod: { id: string; name: string; carrier: string; minDays: number | null; maxDays: number | null; available: boolean } | null;
+  /** The cart's codes: applied, or why not. */
+  promotions: { code: string; name: string; applied: boolean; reason?: NotAppliedReason }[];
+  /** The whole price of the lines for sale: discounts, shipping, taxes, total (src/domain/pricing.ts). */
+  pricing: ReturnType<typeof breakdownView>;
   createdAt: string;
   updatedAt: string;
 }
@@ -75,6 +84,8 @@ interface CartRow {
   title: string; product_title: string; product_handle: string; product_status: ProductStatus; quantity: number;
   /** Null when the variant has no price in the cart's currency. */
   price_amount: string | null; available: number;
+  product_id: string; tax_category: string; weight_grams: number | null; category_ids: string[];
+  shipping_address: ShippingAddress | null; pricing: PricingContext;
 }
 
 /**
@@ -84,10 +95,13 @@ interface CartRow {
  */
 function cartViewOver(lines: string): string {
   return `
-  select c.id, c.status, c.currency, c.created_at, c.updated_at, c.customer_id,
+  select c.id, c.status, c.currency, c.created_at, c.updated_at, c.customer_id, c.shipping_address, px.pricing,
          l.sku, v.title, p.title as product_title, p.handle as product_handle, p.status as product_status, l.quantity,
-         vp.amount as price_amount, coalesce(i.on_hand - i.reserved, 0) as available
+         vp.amount as price_amount, coalesce(i.on_hand - i.reserved, 0) as available,
+         p.id as product_id, p.tax_category, v.weight_grams,
+         array(select pc.category_id from product_categories pc where pc.product_id = p.id) as category_ids
     from carts c
+    left join lateral (${PRICING_CONTEXT}) px on true
     left join ${lines} l on l.cart_id = c.id
     left join variants v on v.sku = l.sku
     left join products p on p.id = v.product_id
@@ -103,7 +117,12 @@ export async function loadCartView(em: EntityManager, cartId: string, customerId
   return cartView(cartId, await sqlRows<CartRow>(em, CART_VIEW, [cartId]), customerId);
 }
 
-function cartView(cartId: string, rows: CartRow[], customerId: string | null): CartView {
+/** The cart as the caller's transaction sees it (after its own writes). */
+export async function cartViewIn(sql: Sql, cartId: string, customerId: string | null): Promise<CartView> {
+  return cartView(cartId, await sql.rows<CartRow>(CART_VIEW, [cartId]), customerId);
+}
+
+async function cartView(cartId: string, rows: CartRow[], customerId: string | null): Promise<CartView> {
   const cart = reachable(cartId, rows[0], customerId);
   const lines = rows.filter((r) => r.sku !== null).map((r): CartLineView => {
     const sku = r.sku as string;
@@ -117,6 +136,9 @@ function cartView(cartId: string, rows: CartRow[], customerId: string | null): C
   // The subtotal is what checkout would charge: lines that can no longer be bought are shown, not counted.
   const sellable = lines.filter((l) => l.forSale && l.unitPrice !== null)
     .map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice as Money }));
+  const ctx = cart.pricing;
+  const breakdown = await priceWithContext(cart.currency, pricingLines(rows.filter((r) => sellable.some((l) => l.sku === r.sku))), ctx, cart.shipping_address);
+  const method = ctx.method;
   return {
     id: cart.id,
     status: cart.status,
@@ -124,9 +146,24 @@ function cartView(cartId: string, rows: CartRow[], customerId: string | null): C
     lines,
     itemCount: lines.reduce((n, l) => n + l.quantity, 0),
     subtotal: priced(subtotal(sellable, cart.currency)),
+    shippingAddress: cart.shipping_address,
+    shippingMethod: method && { id: method.id, name: method.name, carrier: method.carrier, minDays: method.minDays, maxDays: method.maxDays,
+      available: breakdown.shipping !== null },
+    promotions: ctx.promotions.filter((p) => p.inCart && p.code !== null).map((p) => {
+      const refused = breakdown.notApplied.find((n) => n.promotionId === p.id);
+      return { code: p.code as string, name: p.name, applied: !refused, ...(refused ? { reason: refused.reason } : {}) };
+    }),
+    pricing: breakdownView(breakdown),
     createdAt: cart.created_at.toISOString(),
     updatedAt: cart.updated_at.toISOString(),
   };
+}
+
+/** The rows' lines as the pricing module takes them. */
+export function pricingLines(rows: readonly Pick<CartRow, 'sku' | 'quantity' | 'price_amount' | 'product_id' | 'tax_category' | 'weight_grams' | 'category_ids'>[])
+  : PricedCartLine[] {
+  return rows.map((r) => ({ sku: r.sku as string, quantity: r.quantity, unitPrice: Number(r.price_amount), productId: r.product_id,
+    categoryIds: r.category_ids, taxCategory: r.tax_category, weightGrams: r.weight_grams ?? 0 }));
 }
 
 /**
@@ -170,10 +207,10 @@ export async function removeItem(em: EntityManager, cartId: string, sku: string,
 }
 
 /** A cart row locked for the rest of the caller's transaction (checkout), or undefined when there is none. */
-export interface LockedCart { id: string; status: CartStatus; currency: string; customer_id: string | null }
+export interface LockedCart { id: string; status: CartStatus; currency: string; customer_id: string | null; shipping_address: ShippingAddress | null }
 
 export async function lockCart(tx: EntityManager, cartId: string): Promise<LockedCart | undefined> {
-  const [cart] = await tx.execute<LockedCart[]>('select id, status, currency, customer_id from carts where id = ? for update', [cartId]);
+  const [cart] = await tx.execute<LockedCart[]>('select id, status, currency, customer_id, shipping_address from carts where id = ? for update', [cartId]);
   return cart;
 }
 
@@ -189,16 +226,18 @@ export async function reopenCartOfOrder(em: EntityManager, orderId: string): Pro
   return rows.length > 0;
 }
 
-/** A cart line at today's price, titled "Product (Variant)" as an order line and a reminder show it. */
-export interface PricedLine { sku: string; title: string; quantity: number; unitPrice: Money }
+/** A cart line at today's price, titled "Product (Variant)" as an order line and a reminder show it, with what pricing needs of it. */
+export interface PricedLine { sku: string; title: string; quantity: number; unitPrice: Money; pricing: PricedCartLine }
 
 /** A line that cannot be bought as it is: its product was withdrawn, or its variant has no price in the cart's currency. */
 export interface UnsellableLine { sku: string; reason: 'product_unavailable' | 'no_price_in_currency' }
 
 /** The cart's lines at today's prices in the cart's currency, by SKU (checkout's order lines, the abandoned-cart reminder), and those that cannot be bought. */
 export async function pricedLinesOfCart(em: EntityManager, cartId: string): Promise<{ lines: PricedLine[]; unsellable: UnsellableLine[] }> {
-  const rows = await em.execute<{ sku: string; title: string; quantity: number; amount: string | null; currency: string; status: ProductStatus }[]>(
-    `select l.sku, p.title || ' (' || v.title || ')' as title, l.quantity, vp.amount, c.currency, p.status
+  const rows = await em.execute<(Pick<CartRow, 'quantity' | 'price_amount' | 'product_id' | 'tax_category' | 'weight_grams' | 'category_ids'>
+    & { sku: string; title: string; status: ProductStatus; currency: string })[]>(
+    `select l.sku, p.title || ' (' || v.title || ')' as title, l.quantity, vp.amount as price_amount, p.status, c.currency,
+            p.id as product_id, p.tax_category, v.weight_grams, array(select pc.category_id from product_categories pc where pc.product_id = p.id) as category_ids
        from cart_lines l join carts c on c.id = l.cart_id join variants v on v.sku = l.sku join products p on p.id = v.product_id
        left join variant_prices vp on vp.variant_id = v.id and vp.currency = c.currency
       where l.cart_id = ? order by l.sku`, [cartId]);
@@ -206,10 +245,18 @@ export async function pricedLinesOfCart(em: EntityManager, cartId: string): Prom
   const unsellable: UnsellableLine[] = [];
   for (const l of rows) {
     if (l.status !== 'published') unsellable.push({ sku: l.sku, reason: 'product_unavailable' });
-    else if (l.amount === null) unsellable.push({ sku: l.sku, reason: 'no_price_in_currency' });
-    else lines.push({ sku: l.sku, title: l.title, quantity: l.quantity, unitPrice: { amount: Number(l.amount), currency: l.currency } });
+    else if (l.price_amount === null) unsellable.push({ sku: l.sku, reason: 'no_price_in_currency' });
+    else {
+      lines.push({ sku: l.sku, title: l.title, quantity: l.quantity, unitPrice: { amount: Number(l.price_amount), currency: l.currency }, pricing: pricingLines([l])[0] });
+    }
   }
   return { lines, unsellable };
+}
+
+/** The pricing context of a cart (src/store/cart-pricing.ts), as the caller's transaction sees it. */
+export async function pricingContextOfCart(em: EntityManager, cartId: string): Promise<PricingContext> {
+  const [row] = await em.execute<{ pricing: PricingContext }[]>(`select px.pricing from carts c left join lateral (${PRICING_CONTEXT}) px on true where c.id = ?`, [cartId]);
+  return row.pricing;
 }
 
 interface AddItemFacts {
@@ -258,7 +305,7 @@ async function touchCartWithFacts(sql: Sql, cartId: string, sku: string, custome
 }
 
 /** Locks the cart row for the rest of the transaction (concurrent writes queue here) and marks it as just used. */
-async function touchWritableCart(sql: Sql, cartId: string, customerId: string | null): Promise<{ currency: string }> {
+export async function touchWritableCart(sql: Sql, cartId: string, customerId: string | null): Promise<{ currency: string; customer_id: string | null }> {
   const [row] = await sql.rows<{ status: CartStatus; currency: string; customer_id: string | null }>(TOUCH_CART, [cartId]);
   const cart = reachable(cartId, row, customerId); // a refusal rolls the touch back
   assertCartWritable(cartId, cart.status);

@@ -22,13 +22,17 @@ export interface CatalogActor {
   requestId?: string;
 }
 
-export type Versioned = 'products' | 'categories' | 'collections' | 'attributes';
+export type Versioned = 'products' | 'categories' | 'collections' | 'attributes' | 'shipping_zones' | 'shipping_methods' | 'tax_regions' | 'promotions';
 
 const NOT_FOUND: Record<Versioned, [ErrorCode, string]> = {
   products: [ErrorCode.ProductNotFound, 'Product'],
   categories: [ErrorCode.CategoryNotFound, 'Category'],
   collections: [ErrorCode.CollectionNotFound, 'Collection'],
   attributes: [ErrorCode.AttributeNotFound, 'Attribute'],
+  shipping_zones: [ErrorCode.ShippingZoneNotFound, 'Shipping zone'],
+  shipping_methods: [ErrorCode.ShippingMethodNotFound, 'Shipping method'],
+  tax_regions: [ErrorCode.TaxRegionNotFound, 'Tax region'],
+  promotions: [ErrorCode.PromotionNotFound, 'Promotion'],
 };
 
 export function notFoundIn(table: Versioned, id: string): DomainError {
@@ -72,7 +76,7 @@ export function etagOf(version: number): string {
 
 export interface AuditEntry {
   action: string;
-  entity: 'product' | 'category' | 'collection' | 'attribute' | 'image';
+  entity: 'product' | 'category' | 'collection' | 'attribute' | 'image' | 'shipping_zone' | 'shipping_method' | 'tax_region' | 'promotion' | 'currency';
   entityId: string;
   productId?: string;
   version?: number;
@@ -117,6 +121,13 @@ const CONSTRAINTS: Record<string, [ErrorCode, string]> = {
   attribute_values_attribute_id_value_key: [ErrorCode.HandleTaken, 'The attribute already has this value.'],
   product_option_values_option_id_value_key: [ErrorCode.ValidationFailed, 'An option lists the same value twice.'],
   product_options_product_id_name_key: [ErrorCode.ValidationFailed, 'The product has two options with the same name.'],
+  promotions_code_key: [ErrorCode.HandleTaken, 'Another promotion already has this code.'],
+  promotions_within_limit: [ErrorCode.ValidationFailed, 'A promotion\'s usage limit cannot be below the uses it already has.'],
+  promotions_window: [ErrorCode.ValidationFailed, 'A promotion must end after it starts.'],
+  promotion_redemptions_promotion_id_fkey: [ErrorCode.InUse, 'Orders have used this promotion; deactivate it instead (active: false).'],
+  order_promotions_promotion_id_fkey: [ErrorCode.InUse, 'Orders have used this promotion; deactivate it instead (active: false).'],
+  tax_regions_country_region_key: [ErrorCode.HandleTaken, 'Another tax region already covers this country and region.'],
+  shipping_methods_zone_id_fkey: [ErrorCode.ShippingZoneNotFound, 'No shipping zone has this id.'],
 };
 
 function asDomainError(err: unknown): unknown {

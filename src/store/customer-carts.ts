@@ -29,7 +29,7 @@ export type GuestCartOutcome =
  * Both carts are locked (the guest's first: only a sign-in locks two carts, and it always takes a
  * guest cart before a customer's, so two sign-ins never wait on each other in a circle); the guest
  * cart is then closed ('merged', pointing at the cart it went into, and the customer's: its bare id
- * no longer reaches it).
+ * no longer reaches it); its address, method and codes go along (carryPricingChoices).
  */
 export async function adoptGuestCart(tx: EntityManager, customerId: string, guestCartId: string): Promise<GuestCartOutcome> {
   const guest = await lockCart(tx, guestCartId);
@@ -53,8 +53,22 @@ export async function adoptGuestCart(tx: EntityManager, customerId: string, gues
     await tx.execute(`insert into cart_lines (cart_id, sku, quantity) values (?, ?, ?)
                       on conflict (cart_id, sku) do update set quantity = excluded.quantity`, [target.id, line.sku, line.quantity]);
   }
-  await tx.execute(`update carts set updated_at = now() where id = ?`, [target.id]);
+  await carryPricingChoices(tx, guestCartId, target.id);
   await tx.execute(`update carts set status = 'merged', merged_into = ?, customer_id = ?, updated_at = now() where id = ?`,
     [target.id, customerId, guestCartId]);
   return { outcome: 'merged', cartId: target.id, lines };
+}
+
+/**
+ * What the shopper chose on the guest cart for its price goes along into the customer's cart: its
+ * address and method when the customer's cart has no address yet, and its promotion codes (the cart
+ * then shows whether each still applies, and checkout refuses one that does not).
+ */
+async function carryPricingChoices(tx: EntityManager, fromCartId: string, intoCartId: string): Promise<void> {
+  await tx.execute(`update carts t set updated_at = now(),
+                      shipping_address = coalesce(t.shipping_address, g.shipping_address),
+                      shipping_method_id = case when t.shipping_address is null then g.shipping_method_id else t.shipping_method_id end
+                      from carts g where t.id = ? and g.id = ?`, [intoCartId, fromCartId]);
+  await tx.execute(`insert into cart_promotions (cart_id, promotion_id) select ?, promotion_id from cart_promotions where cart_id = ?
+                    on conflict do nothing`, [intoCartId, fromCartId]);
 }

@@ -8,11 +8,15 @@
 import { createHash } from 'node:crypto';
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
 import { newToken, sha256Hex } from '../auth/tokens';
-import { assertCartWritable, subtotal } from '../domain/cart';
+import { assertCartWritable } from '../domain/cart';
 import { DomainError, ErrorCode, notFound } from '../domain/errors';
 import type { OrderStatus, ShippingAddress } from '../domain/order';
+import { linesOnly, type Breakdown } from '../domain/pricing';
 import { addressOf, shippingAddressOf } from './addresses';
-import { lockCart, markCartCheckedOut, mayReachCart, pricedLinesOfCart, type LockedCart, type UnsellableLine } from './carts';
+import { lockCart, markCartCheckedOut, mayReachCart, pricedLinesOfCart, pricingContextOfCart, type LockedCart, type PricedLine, type UnsellableLine } from './carts';
+import { priceWithContext } from './cart-pricing';
+import { addressRequired, methodUnavailable, setAddressSql } from './cart-shipping';
+import { assertWithinLimits, customerKeyOf, limitFactsIn, promotionRefusal } from './promotions';
 
 export interface PlaceOrderRequest {
   cartId: string;
@@ -20,7 +24,7 @@ export interface PlaceOrderRequest {
   /** Required of a guest; a signed-in customer's own address when left out. */
   email?: string;
   phone?: string;
-  /** An address typed in, or (signed in) the id of one of the customer's saved addresses. */
+  /** An address typed in, or (signed in) the id of one of the customer's saved addresses; neither: the cart's own (PUT /carts/:id/shipping-address). */
   shippingAddress?: ShippingAddress;
   shippingAddressId?: string;
   paymentMethod: string;
@@ -40,6 +44,8 @@ export interface PlacedOrder {
   customerId?: string;
   paymentMethod: string;
   notifyBySms: boolean;
+  /** The promotions the order was priced with (codes, or names of automatic ones): the checkout redeems their uses. */
+  promotions: string[];
 }
 
 /** An orders row (amounts are bigint and timestamps text, as pg and the ORM read them). */
@@ -47,10 +53,12 @@ export interface OrderRow {
   id: string; cart_id: string | null; customer_id: string | null; idempotency_key: string; request_hash: string; status: string;
   email: string; phone: string | null; shipping_address: ShippingAddress; currency: string;
   subtotal_amount: string; shipping_amount: string; total_amount: string; created_at: string; updated_at: string;
+  /** The breakdown as it was at checkout; null for an order placed before orders kept one. */
+  pricing: Breakdown | null;
 }
 
 const COLUMNS = `id, cart_id, customer_id, idempotency_key, request_hash, status, email, phone, shipping_address, currency,
-  subtotal_amount, shipping_amount, total_amount, created_at, updated_at`;
+  subtotal_amount, shipping_amount, total_amount, created_at, updated_at, pricing`;
 
 /** An order_lines row. */
 export interface OrderLineRow { sku: string; title: string; quantity: number; unit_price_amount: string; line_total_amount: string }
@@ -85,55 +93,100 @@ async function insertOnce(em: EntityManager, req: PlaceOrderRequest): Promise<Pl
       const lines = (await linesOfOrder(tx, existing.id)).map((l) => ({ sku: l.sku, quantity: l.quantity }));
       return { ...(await issueToken(tx, existing.id)), orderId: existing.id, status: existing.status, created: false,
         currency: existing.currency, totalAmount: Number(existing.total_amount), lines, customerId: existing.customer_id ?? undefined,
-        paymentMethod: req.paymentMethod, notifyBySms: existing.phone !== null };
+        paymentMethod: req.paymentMethod, notifyBySms: existing.phone !== null, promotions: await promotionsOfOrder(tx, existing.id) };
     }
     assertCheckoutable(req.cartId, cart);
-    const { lines, unsellable } = await pricedLinesOfCart(tx, req.cartId);
-    assertSellable(req.cartId, cart.currency, unsellable);
-    if (lines.length === 0) throw new DomainError(ErrorCode.CartEmpty, `Cart ${req.cartId} is empty; add items before checking out.`, { cartId: req.cartId });
-    const total = subtotal(lines, cart.currency);
-    const { email, shippingAddress, customerId } = await buyerOf(tx, req, cart);
+    const buyer = await buyerOf(tx, req, cart);
+    const { lines, breakdown } = await priceForCheckout(tx, req.cartId, cart, buyer);
     const [order] = await tx.execute<{ id: string; status: string }[]>(
-      `insert into orders (cart_id, customer_id, idempotency_key, request_hash, status, email, phone, shipping_address, currency, subtotal_amount, total_amount)
-       values (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?) returning id, status`,
-      [req.cartId, customerId, req.idempotencyKey, hash, email, req.phone ?? null, JSON.stringify(shippingAddress),
-        cart.currency, total.amount, total.amount]);
+      `insert into orders (cart_id, customer_id, idempotency_key, request_hash, status, email, phone, shipping_address, currency,
+         subtotal_amount, discount_amount, shipping_amount, tax_amount, prices_include_tax, total_amount, pricing)
+       values (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id, status`,
+      [req.cartId, buyer.customerId, req.idempotencyKey, hash, buyer.email, req.phone ?? null, JSON.stringify(buyer.shippingAddress), cart.currency,
+        breakdown.subtotal, breakdown.discountTotal, breakdown.shipping?.amount ?? 0, breakdown.taxTotal, breakdown.pricesIncludeTax, breakdown.total,
+        JSON.stringify(breakdown)]);
     await tx.execute(
       `insert into order_lines (order_id, sku, title, quantity, unit_price_amount, line_total_amount) values
        ${lines.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
       lines.flatMap((l) => [order.id, l.sku, l.title, l.quantity, l.unitPrice.amount, l.unitPrice.amount * l.quantity]));
+    if (breakdown.discounts.length > 0) {
+      await tx.execute(`insert into order_promotions (order_id, promotion_id, code, name, amount) values ${breakdown.discounts.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+        breakdown.discounts.flatMap((d) => [order.id, d.promotionId, d.code, d.name, d.amount]));
+    }
     await markCartCheckedOut(tx, req.cartId);
     return { ...(await issueToken(tx, order.id)), orderId: order.id, status: order.status, created: true, currency: cart.currency,
-      totalAmount: total.amount, lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), customerId: customerId ?? undefined,
-      paymentMethod: req.paymentMethod, notifyBySms: req.phone !== undefined };
+      totalAmount: breakdown.total, lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), customerId: buyer.customerId ?? undefined,
+      paymentMethod: req.paymentMethod, notifyBySms: req.phone !== undefined, promotions: breakdown.discounts.map((d) => d.code ?? d.name) };
   });
 }
 
 /**
  * Who the order is for and where it goes. A signed-in customer may leave out the e-mail (their own)
- * and name a saved address by id. The order belongs to the cart's customer, else to the signed-in
- * one, else to the account whose confirmed address it was placed with (a guest order joins the
- * account of its verified e-mail address).
+ * and name a saved address by id; an address given (typed in or saved) becomes the cart's, and with
+ * neither the cart's own address is used. The order belongs to the cart's customer, else to the
+ * signed-in one, else to the account whose confirmed address it was placed with (a guest order
+ * joins the account of its verified e-mail address).
  */
 async function buyerOf(tx: EntityManager, req: PlaceOrderRequest, cart: LockedCart)
-  : Promise<{ email: string; shippingAddress: ShippingAddress; customerId: string | null }> {
+  : Promise<{ email: string; shippingAddress: ShippingAddress; customerId: string | null; addressGiven: boolean }> {
   const signedIn = req.customerId ?? null;
   const [account] = signedIn ? await tx.execute<{ email: string }[]>('select email from customers where id = ?', [signedIn]) : [];
   const email = req.email ?? account?.email;
   if (!email) throw missing('email', 'an e-mail address is required to check out as a guest');
-  let shippingAddress = req.shippingAddress;
+  let given = req.shippingAddress;
   if (req.shippingAddressId) {
     if (!signedIn) throw missing('shippingAddressId', 'a saved address can be used only when signed in: send shippingAddress instead');
-    shippingAddress = shippingAddressOf(await addressOf(tx, signedIn, req.shippingAddressId));
+    given = shippingAddressOf(await addressOf(tx, signedIn, req.shippingAddressId));
   }
-  if (!shippingAddress) throw missing('shippingAddress', 'required, or (signed in) shippingAddressId');
+  const shippingAddress = given ?? cart.shipping_address;
+  if (!shippingAddress) throw addressRequired(req.cartId);
   const [verified] = cart.customer_id || signedIn ? [] : await tx.execute<{ id: string }[]>(
     'select id from customers where lower(email) = lower(?) and email_verified_at is not null', [email]);
-  return { email, shippingAddress, customerId: cart.customer_id ?? signedIn ?? verified?.id ?? null };
+  return { email, shippingAddress, customerId: cart.customer_id ?? signedIn ?? verified?.id ?? null, addressGiven: given !== undefined };
 }
 
 const missing = (field: string, message: string) => new DomainError(ErrorCode.ValidationFailed, `Invalid body: ${field}: ${message}.`,
   { in: 'body', issues: [{ path: field, message, code: 'invalid_type' }] });
+
+/**
+ * The order's price, as the cart shows it, re-checked: the address given becomes the cart's (a
+ * method that does not serve it is dropped, as with PUT /carts/:id/shipping-address); a store that
+ * ships at a charge needs a method that can ship the cart; a code the cart no longer gets, or whose
+ * uses are taken (counted per customer by the order's customer, else its e-mail), refuses the
+ * checkout rather than charge another price than the cart showed.
+ */
+async function priceForCheckout(tx: EntityManager, cartId: string, cart: LockedCart, buyer: Awaited<ReturnType<typeof buyerOf>>)
+  : Promise<{ lines: PricedLine[]; breakdown: Breakdown }> {
+  if (buyer.addressGiven) {
+    const address = JSON.stringify(buyer.shippingAddress);
+    await tx.execute(setAddressSql('?', '?'), [address, address, cartId]);
+  }
+  const { lines, unsellable } = await pricedLinesOfCart(tx, cartId);
+  assertSellable(cartId, cart.currency, unsellable);
+  if (lines.length === 0) throw new DomainError(ErrorCode.CartEmpty, `Cart ${cartId} is empty; add items before checking out.`, { cartId });
+  const ctx = await pricingContextOfCart(tx, cartId);
+  const breakdown = await priceWithContext(cart.currency, lines.map((l) => l.pricing), ctx, buyer.shippingAddress);
+  if (ctx.ships && !ctx.method) {
+    throw new DomainError(ErrorCode.ShippingMethodRequired, `Cart ${cartId} has no shipping method: choose one of GET /carts/${cartId}/shipping-options `
+      + `(PUT /carts/${cartId}/shipping-method), then check out.`, { cartId });
+  }
+  if (ctx.method && !breakdown.shipping) throw methodUnavailable(cartId, ctx.method.id);
+  for (const refused of breakdown.notApplied) {
+    const code = ctx.promotions.find((p) => p.id === refused.promotionId && p.inCart)?.code;
+    if (code) throw promotionRefusal(code, refused.reason, { cartId });
+  }
+  const applied = breakdown.discounts.map((d) => d.promotionId);
+  if (applied.length > 0) {
+    for (const facts of await limitFactsIn(tx, applied, customerKeyOf(buyer))) assertWithinLimits(facts);
+  }
+  return { lines, breakdown };
+}
+
+/** The promotions an order was priced with, as PlacedOrder names them. */
+async function promotionsOfOrder(tx: EntityManager, orderId: string): Promise<string[]> {
+  const rows = await tx.execute<{ label: string }[]>('select coalesce(code, name) as label from order_promotions where order_id = ? order by promotion_id', [orderId]);
+  return rows.map((r) => r.label);
+}
 
 /** Only an active cart is checked out; a missing, expired, checked-out or in-checkout one says why not. */
 function assertCheckoutable(cartId: string, cart: LockedCart | undefined): asserts cart is LockedCart {
@@ -182,6 +235,11 @@ export async function orderById(em: EntityManager, orderId: string): Promise<Ord
 /** The order's lines, by SKU. */
 export async function linesOfOrder(em: EntityManager, orderId: string): Promise<OrderLineRow[]> {
   return em.execute<OrderLineRow[]>('select sku, title, quantity, unit_price_amount, line_total_amount from order_lines where order_id = ? order by sku', [orderId]);
+}
+
+/** The order's breakdown as it was at checkout; an order from before breakdowns were kept cost its lines. */
+export function breakdownOfOrder(order: OrderRow, lines: OrderLineRow[]): Breakdown {
+  return order.pricing ?? linesOnly(order.currency, lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: Number(l.unit_price_amount) })));
 }
 
 /** False when there is no such order. */

@@ -20,6 +20,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { describeMoney } from '../domain/format';
 import { assertCharged, refundAmount } from '../domain/support';
+import { DomainError, ErrorCode } from '../domain/errors';
+import { refundLines, type LineRefundRequest } from '../domain/line-refunds';
+import { breakdownOfOrder, linesOfOrder, orderById } from './orders';
 import { lockPaymentByKey, type PaymentRow } from './payments';
 import { raiseRefundFailedNotice } from './support';
 
@@ -74,7 +77,9 @@ export async function pendingRefundTotal(em: EntityManager, paymentId: string): 
  * for or of all that is left (src/domain/support.ts decides, and refuses). A retry with the same
  * refund key finds its claim and gets it back, unless it failed: then the claim is made again.
  */
-export async function claimRefund(em: EntityManager, req: { orderId: string; paymentKey: string; refundKey: string; amount?: number; reason: string })
+export async function claimRefund(em: EntityManager, req: {
+  orderId: string; paymentKey: string; refundKey: string; amount?: number; lines?: LineRefundRequest[]; reason: string;
+})
   : Promise<{ payment: PaymentRow; refund: ClaimedRefund }> {
   return em.transactional(async (tx) => {
     const payment = await lockPaymentByKey(tx, req.paymentKey);
@@ -82,15 +87,35 @@ export async function claimRefund(em: EntityManager, req: { orderId: string; pay
     const charged = payment as PaymentRow;
     const [mine] = await tx.execute<ClaimedRefund[]>('select id, amount, status, provider_ref from refunds where idempotency_key = ?', [req.refundKey]);
     if (mine && mine.status !== 'failed') return { payment: charged, refund: mine };
+    const byLines = req.lines && await priceLineRefund(tx, req.orderId, charged.id, req.lines);
     const amount = refundAmount(req.orderId, { captured: Number(charged.captured_amount), refunded: Number(charged.refunded_amount),
-      pending: await pendingRefundTotal(tx, charged.id), currency: charged.currency }, req.amount);
+      pending: await pendingRefundTotal(tx, charged.id), currency: charged.currency }, byLines ? byLines.amount : req.amount);
     const [refund] = await tx.execute<ClaimedRefund[]>(
       `insert into refunds (payment_id, idempotency_key, amount, reason, status) values (?, ?, ?, ?, 'pending')
        on conflict (idempotency_key) do update set amount = excluded.amount, status = 'pending', provider_ref = null, failure_reason = null, updated_at = now()
        returning id, amount, status, provider_ref`,
       [charged.id, req.refundKey, amount, req.reason]);
+    if (byLines) {
+      await tx.execute('delete from refund_lines where refund_id = ?', [refund.id]);
+      await tx.execute(`insert into refund_lines (refund_id, sku, quantity, amount) values ${byLines.lines.map(() => '(?, ?, ?, ?)').join(', ')}`,
+        byLines.lines.flatMap((l) => [refund.id, l.sku, l.quantity, l.amount]));
+    }
     return { payment: charged, refund };
   });
+}
+
+/**
+ * What refunding these lines gives back, priced from the order's breakdown (src/domain/line-refunds.ts)
+ * against the quantities its refunds that have not failed already hold; called under the payment's
+ * row lock, so two line refunds at once take turns and cannot refund one unit twice.
+ */
+async function priceLineRefund(tx: EntityManager, orderId: string, paymentId: string, lines: LineRefundRequest[]) {
+  const order = await orderById(tx, orderId);
+  if (!order) throw new DomainError(ErrorCode.OrderNotFound, `Order ${orderId} does not exist.`, { orderId });
+  const breakdown = breakdownOfOrder(order, await linesOfOrder(tx, orderId));
+  const rows = await tx.execute<{ sku: string; quantity: number }[]>(`select rl.sku, sum(rl.quantity)::int as quantity from refund_lines rl
+    join refunds r on r.id = rl.refund_id where r.payment_id = ? and r.status <> 'failed' group by rl.sku`, [paymentId]);
+  return refundLines(orderId, breakdown.lines, Object.fromEntries(rows.map((r) => [r.sku, r.quantity])), lines);
 }
 
 /** The provider said no for good: the claimed amount is refundable again. */

@@ -109,14 +109,16 @@ export type RefundDone = (RefundOutcome & { action: 'refunded' }) | { action: 'v
  * through the order's cancel update (its compensations void the payment, release the stock and
  * tell the customer). A partial amount before capture is refused.
  */
-export function refundOrder(deps: SupportDeps, caller: Caller, orderId: string, amountText: string | undefined, reason: string): Promise<Done<RefundDone>> {
-  return act<RefundDone>(deps, caller, { action: 'refund', orderId, reason, request: { amount: amountText ?? null, reason } }, async (updateId) => {
+export function refundOrder(deps: SupportDeps, caller: Caller, orderId: string, amountText: string | undefined, reason: string,
+  lines?: { sku: string; quantity: number }[]): Promise<Done<RefundDone>> {
+  if (lines && amountText !== undefined) throw new SupportError(ErrorCode.ValidationFailed, 'give either an amount or lines to refund, not both');
+  return act<RefundDone>(deps, caller, { action: 'refund', orderId, reason, request: { amount: amountText ?? null, ...(lines ? { lines } : {}), reason } }, async (updateId) => {
     const order = await requireOrder(deps, orderId);
     const amount = amountText === undefined ? undefined : parseAmount(amountText, order.currency);
     const payment = await latestPaymentOfOrder(deps.orm.em.fork(), orderId);
     const handle = deps.client.workflow.getHandle(workflowIds.checkout(orderId));
     if (payment?.status === 'authorized' && Number(payment.captured_amount) === 0) {
-      if (amount !== undefined && amount !== Number(payment.amount)) {
+      if (lines || (amount !== undefined && amount !== Number(payment.amount))) {
         throw new SupportError(ErrorCode.ActionRefused, `order ${orderId} has not been charged yet (its payment is only authorized): `
           + 'a partial refund is not possible before capture; refund after it ships, or refund in full to void the authorization (the order is cancelled)');
       }
@@ -125,7 +127,7 @@ export function refundOrder(deps: SupportDeps, caller: Caller, orderId: string, 
       return { result: { action: 'voided', state }, summary: `nothing was charged for order ${orderId}: its authorization is voided and the order is ${state.status}` };
     }
     const outcome: RefundOutcome = await update(deps, orderId,
-      () => handle.executeUpdate(refundPaymentUpdate, { args: [{ actor: actorOf(caller.staff), reason, amount, currency: order.currency }], updateId }));
+      () => handle.executeUpdate(refundPaymentUpdate, { args: [{ actor: actorOf(caller.staff), reason, amount, ...(lines ? { lines } : {}), currency: order.currency }], updateId }));
     const status = outcome.status ?? 'succeeded';
     const money = (n: number) => formatAmount(n, outcome.currency);
     const totals = `${money(outcome.refundedAmount)} of ${money(outcome.capturedAmount)} captured is refunded in all`

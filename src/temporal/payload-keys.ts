@@ -35,3 +35,9 @@ export function ensureDevPayloadKey(env: NodeJS.ProcessEnv = process.env): strin
   }
   return file;
 }
+
+/** PAYLOAD_KEYS and PAYLOAD_KEY_ID for processes started with a key kept in `dataDir` (npm run stack gives its API and workers these). */
+export function payloadKeyEnvironment(dataDir: string): { PAYLOAD_KEYS: string; PAYLOAD_KEY_ID: string } {
+  const entry = readFileSync(ensureDevPayloadKey({ DEV_DATA_DIR: dataDir }), 'utf8').trim();
+  return { PAYLOAD_KEYS: entry, PAYLOAD_KEY_ID: entry.slice(0, entry.indexOf(':')) };
+}

@@ -13,7 +13,7 @@ let alice: Customer;
 let bob: Customer;
 const mine = { address: '', order: '', cart: '' };
 
-const TABLES = ['customers', 'customer_addresses', 'customer_links', 'carts', 'cart_lines', 'orders', 'order_lines', 'order_access_tokens',
+const TABLES = ['customers', 'customer_addresses', 'customer_links', 'carts', 'cart_lines', 'cart_promotions', 'orders', 'order_lines', 'order_access_tokens',
   'reservations', 'payments', 'notifications'];
 
 const { world, api } = accountsWorld();
@@ -46,6 +46,12 @@ const PROBES: Probe[] = [
   ['PATCH', (i) => `/carts/${i.cart}/items/MUG-1`, { quantity: 5 }],
   ['DELETE', (i) => `/carts/${i.cart}/items/MUG-1`],
   ['POST', (i) => `/carts/${i.cart}/checkout`, { email: 'bob@example.com', shippingAddress: ADDRESS, paymentMethod: 'pm_card_visa' }],
+  ['PUT', (i) => `/carts/${i.cart}/shipping-address`, ADDRESS],
+  ['PUT', (i) => `/carts/${i.cart}/shipping-address`, { addressId: randomUUID() }],
+  ['GET', (i) => `/carts/${i.cart}/shipping-options`],
+  ['PUT', (i) => `/carts/${i.cart}/shipping-method`, { methodId: randomUUID() }],
+  ['POST', (i) => `/carts/${i.cart}/promotions`, { code: 'WELCOME10' }],
+  ['DELETE', (i) => `/carts/${i.cart}/promotions/WELCOME10`],
 ];
 
 const missing = { address: randomUUID(), order: randomUUID(), cart: 'z'.repeat(22) };

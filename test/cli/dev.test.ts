@@ -4,12 +4,13 @@
  * again. It runs in a process group of its own and gets SIGINT the way a terminal sends it, to the
  * whole group, so "nothing left behind" means the group is empty afterwards.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../src/temporal/dev-server';
+import { tcpAnswers as accepts } from '../../src/stack/services';
+import { groupAlive, portHolder, processesMentioning } from '../support/processes';
 
 const ROOT = resolve(__dirname, '..', '..');
 // A fresh data directory means initdb, migrations, seeding and a webpack bundle, on a 2-core machine
@@ -120,40 +121,4 @@ function withTimeout<T>(work: Promise<T>, ms: number, message: () => string): Pr
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message())), ms); });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Command lines of running processes that mention `text` (this test's process excluded). */
-function processesMentioning(text: string): string[] {
-  return execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n')
-    .filter((line) => line.includes(text) && !line.trim().startsWith(`${process.pid} `));
-}
-
-/** The command line of the process listening on a loopback port, if `ss` can tell. */
-function portHolder(port: number): string | undefined {
-  try {
-    const line = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
-    const pid = /pid=(\d+)/.exec(line)?.[1];
-    return pid ? readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ') : line;
-  } catch {
-    return undefined;
-  }
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.setTimeout(1000);
-    socket.once('connect', () => { socket.destroy(); done(true); });
-    socket.once('error', () => done(false));
-    socket.once('timeout', () => { socket.destroy(); done(false); });
-  });
 }

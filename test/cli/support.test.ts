@@ -287,6 +287,22 @@ describe('after the parcel has shipped', () => {
     ]);
   });
 
+  it('refunds lines: each its share of what it was charged, never more of a line than is left of it', async () => {
+    const other = await paidAndWaiting(api, db);
+    await shipOrder(api, db, other);
+    const mug = await support('refund', other, '--lines', 'MUG-1:1', '--reason', 'one mug broken', '--json');
+    expect(mug.json.result.result).toEqual(expect.objectContaining({ action: 'refunded', refunded: 1200 }));
+    const tooMany = await support('refund', other, '--lines', 'MUG-1:2', '--reason', 'both mugs');
+    expect(tooMany.code).toBe(1);
+    expect(tooMany.err).toMatch(/has 1 of MUG-1 left to refund \(2 ordered, 1 refunded\); 2 were asked for/);
+    expect((await support('refund', other, '--lines', 'NOPE-1:1', '--reason', 'x')).err).toMatch(/has no line NOPE-1/);
+    const rest = await support('refund', other, '--lines', 'MUG-1:1,TEE-1:1', '--reason', 'returned', '--json');
+    expect(rest.json.result.result).toEqual(expect.objectContaining({ refunded: 3700, refundedAmount: 4900 }));
+    const rows = await db.orm.em.fork().getConnection().execute(`select rl.sku, rl.quantity, rl.amount from refund_lines rl join refunds r on r.id = rl.refund_id
+      join payments p on p.id = r.payment_id where p.order_id = ? order by r.created_at, rl.sku`, [other]);
+    expect(rows).toEqual([{ sku: 'MUG-1', quantity: 1, amount: '1200' }, { sku: 'MUG-1', quantity: 1, amount: '1200' }, { sku: 'TEE-1', quantity: 1, amount: '2500' }]);
+  });
+
   it('a repeated request (same --request-id) refunds once', async () => {
     const other = await paidAndWaiting(api, db);
     await shipOrder(api, db, other);

@@ -118,28 +118,33 @@ export async function startTestApi(orm: MikroORM, options: TestApiOptions = {}):
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
-    request: async (method, path, opts = {}) => {
-      const headers: Record<string, string> = { ...opts.headers };
-      let body: string | undefined = opts.rawBody;
-      if (opts.body !== undefined) {
-        headers['content-type'] ??= 'application/json';
-        body = JSON.stringify(opts.body);
-      }
-      const res = await fetch(url + path, { method, headers, body });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        // not JSON: the test sees the raw text
-      }
-      return { status: res.status, headers: res.headers, body: parsed };
-    },
+    request: (method, path, opts = {}) => requestJson(url, method, path, opts),
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await temporal.connection.close();
     },
   };
+}
+
+export interface RequestOptions { body?: unknown; rawBody?: string; headers?: Record<string, string>; timeoutMs?: number }
+
+/** One HTTP request: `body` sent as JSON (or `rawBody` as is); the answer parsed as JSON when it is. */
+export async function requestJson(base: string, method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse> {
+  const headers: Record<string, string> = { ...opts.headers };
+  let body: string | undefined = opts.rawBody;
+  if (opts.body !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    body = JSON.stringify(opts.body);
+  }
+  const res = await fetch(base + path, { method, headers, body, signal: opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: the test sees the raw text
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
 }
 
 /** What most API test files run against: their own database, a checkout worker, and the API in front of it. */

@@ -44,7 +44,8 @@ export async function placeTestOrder(db: TestDatabase, opts: {
 export function checkoutInputOf(placed: PlacedOrder, paymentActionTimeout = '15 minutes',
   opts: { autoPack?: boolean; afterSalesWindow?: string } = {}): CheckoutInput {
   return { orderId: placed.orderId, customerId: placed.customerId, currency: placed.currency, totalAmount: placed.totalAmount,
-    lines: placed.lines, paymentMethod: placed.paymentMethod, notifyBySms: placed.notifyBySms, paymentActionTimeout,
+    lines: placed.lines, ...(placed.promotions.length ? { promotions: placed.promotions } : {}),
+    paymentMethod: placed.paymentMethod, notifyBySms: placed.notifyBySms, paymentActionTimeout,
     autoPack: opts.autoPack ?? false, ...(opts.afterSalesWindow ? { afterSalesWindow: opts.afterSalesWindow } : {}) };
 }
 

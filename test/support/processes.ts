@@ -2,7 +2,8 @@
  * The production entry points (src/api/main.ts, workers/main.ts) as real child processes, for tests
  * that need what only a process has: signals, exit codes, its own SDK runtime.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client as PgClient } from 'pg';
 
@@ -77,5 +78,32 @@ export async function until(check: () => Promise<boolean> | boolean, what: strin
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`Gave up after ${timeoutMs / 1000} s waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Whether any process of the process group is still there. */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Command lines of running processes that mention `text` (this test's process excluded). */
+export function processesMentioning(text: string): string[] {
+  return execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n')
+    .filter((line) => line.includes(text) && !line.trim().startsWith(`${process.pid} `));
+}
+
+/** The command line of the process listening on a loopback port, if `ss` can tell. */
+export function portHolder(port: number): string | undefined {
+  try {
+    const line = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
+    const pid = /pid=(\d+)/.exec(line)?.[1];
+    return pid ? readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ') : line;
+  } catch {
+    return undefined;
   }
 }

@@ -35,13 +35,13 @@ const attributeInput = z.strictObject({ code: z.string().regex(/^[a-z][a-z0-9_]{
 const idParams = z.strictObject({ id: z.uuid() });
 const withEtag = (description: string, schema: z.ZodType) => ({ description, schema, headers: { ETag: 'Its version, for If-Match.' } });
 
-type Staff = typeof CATALOG_STAFF;
+type Staff = { tag: string; access: typeof CATALOG_STAFF.access };
 
 /**
  * The five routes of one kind of thing: list, create, read, change, delete. `create`, `update` and
  * `remove` are the store's; reads answer with the ETag, writes take If-Match.
  */
-function crud<I extends z.ZodObject, T extends { version: number }>(staff: Staff, spec: {
+export function crud<I extends z.ZodObject, T extends { version: number }>(staff: Staff, spec: {
   path: string; table: Versioned; what: string; view: z.ZodType; input: I;
   list: (em: ReturnType<typeof emOf>) => Promise<T[]>;
   read: (em: ReturnType<typeof emOf>, id: string) => Promise<T | undefined>;

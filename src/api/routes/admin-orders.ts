@@ -20,7 +20,7 @@ import type { AppDeps } from '../deps';
 import { emOf } from '../context';
 import { route } from '../http';
 import { staffOf } from '../access';
-import { liveOrderView, orderId, shippingAddress } from '../schemas';
+import { liveOrderView, orderId, shippingAddress, sku } from '../schemas';
 
 const params = z.strictObject({ id: orderId });
 const reason = z.string().trim().min(1).max(500).meta({ description: 'Why, in a few words; kept in the audit trail and the order\'s timeline.' });
@@ -141,11 +141,13 @@ const refundRoute = (staff: Staff, support: Support) => route({
   summary: 'Refund captured money (all that is left, or an amount); never above captured less refunded. Before capture: a full refund voids the authorization by cancelling the order',
   params, body: z.strictObject({
     amount: z.union([z.number().int().min(1), z.string().regex(/^\d{1,12}(\.\d{1,3})?$/)]).optional()
-      .meta({ description: 'Minor units (1000), or a decimal string in the order\'s currency ("10.00"). Absent: everything left.' }),
+      .meta({ description: 'Minor units (1000), or a decimal string in the order\'s currency ("10.00"). Absent (and no lines): everything left.' }),
+    lines: z.array(z.strictObject({ sku, quantity: z.number().int().min(1).max(999) })).min(1).max(100).optional()
+      .meta({ description: 'Instead of an amount: these quantities of the order\'s lines, each refunding its share of what it was charged (its discounts and tax included).' }),
     reason }),
   responses: { 200: { description: 'Refunded, or voided (before capture)', schema: doneView(z.object({ action: z.enum(['refunded', 'voided']) }).loose()) } },
   handler: async (ctx, { params, body }) => {
-    ctx.body = await refundOrder(support(), callerOf(ctx), params.id, body.amount === undefined ? undefined : String(body.amount), body.reason);
+    ctx.body = await refundOrder(support(), callerOf(ctx), params.id, body.amount === undefined ? undefined : String(body.amount), body.reason, body.lines);
   },
 });
 

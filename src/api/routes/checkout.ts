@@ -35,7 +35,7 @@ export const TEMPORAL_ANSWER_DEADLINE_MS = EARLY_RETURN_CAP_MS + 10_000;
 const QUERY_DEADLINE_MS = 3_000;
 
 type CheckoutDeps = Pick<AppDeps, 'temporal' | 'taskQueue' | 'paymentActionTimeout' | 'fulfillment' | 'limits'>;
-type Outcome = Pick<OrderState, 'status' | 'payment'>;
+type Outcome = Pick<OrderState, 'status' | 'payment' | 'failure'>;
 
 export function checkoutRoutes(deps: CheckoutDeps) {
   return [
@@ -47,6 +47,10 @@ export function checkoutRoutes(deps: CheckoutDeps) {
         + 'Retrying with the same key and body returns the same order; the same key with another body is refused (422).' } },
       body: checkoutBody,
       responses: { 202: { description: 'Order placed; the payment outcome so far, and the order access token (shown once)', schema: checkoutResponse },
+        409: { description: 'The chosen method can no longer ship the cart (shipping_method_unavailable), a code\'s uses are taken (promotion_limit_reached) '
+          + 'or it cannot be combined (promotion_not_combinable), or the cart is closed (cart_not_active)' },
+        422: { description: 'No address (shipping_address_required) or no method chosen (shipping_method_required), a code the cart holds no longer applies '
+          + '(promotion_expired, promotion_not_started, promotion_minimum_not_met, promotion_not_applicable), the cart is empty (cart_empty), or the key was used for another body' },
         429: { description: 'Too many checkouts from this address or customer, or too many declined payments on this cart, customer or address; see Retry-After' } },
       handler: async (ctx, { params, body }) => {
         const answered = checkoutDuration.startTimer();
@@ -69,6 +73,7 @@ export function checkoutRoutes(deps: CheckoutDeps) {
           status: state.status,
           accessToken: placed.accessToken,
           payment: { status: state.payment.status, nextAction: state.payment.nextAction, declineCode: state.payment.declineCode },
+          ...(state.failure ? { failure: state.failure } : {}),
           links: { self: `/orders/${placed.orderId}`, cancel: `/orders/${placed.orderId}/cancel` },
         };
         answered({ outcome: state.payment.status });
@@ -105,7 +110,8 @@ function idempotencyKeyOf(ctx: Context): string {
 /** The same input the checkout workflow gets whoever starts it (this route, a retry, a test). */
 export function checkoutInputOf(placed: PlacedOrder, paymentActionTimeout: string, fulfillment?: AppDeps['fulfillment']): CheckoutInput {
   return { orderId: placed.orderId, customerId: placed.customerId, currency: placed.currency, totalAmount: placed.totalAmount,
-    lines: placed.lines, paymentMethod: placed.paymentMethod, notifyBySms: placed.notifyBySms, paymentActionTimeout,
+    lines: placed.lines, ...(placed.promotions.length ? { promotions: placed.promotions } : {}),
+    paymentMethod: placed.paymentMethod, notifyBySms: placed.notifyBySms, paymentActionTimeout,
     autoPack: fulfillment?.autoPack ?? true, trackingPollEvery: fulfillment?.trackingPollEvery, trackingStallAfter: fulfillment?.trackingStallAfter,
     afterSalesWindow: fulfillment?.afterSalesWindow };
 }

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { formatMoney } from '../../domain/money';
-import { linesOfOrder, orderById } from '../../store/orders';
+import { breakdownView } from '../../store/cart-pricing';
+import { breakdownOfOrder, linesOfOrder, orderById } from '../../store/orders';
 import { latestPaymentOfOrder } from '../../store/payments';
 import { cancelOrderAsCustomer } from '../../support/customer-cancel';
 import { statusQuery, type OrderState } from '../../contracts/order';
@@ -92,6 +93,7 @@ export async function loadOrder(em: EntityManager, id: string) {
       unitPrice: moneyOf(l.unit_price_amount, order.currency), lineTotal: moneyOf(l.line_total_amount, order.currency) })),
     subtotal: moneyOf(order.subtotal_amount, order.currency),
     total: moneyOf(order.total_amount, order.currency),
+    pricing: breakdownView(breakdownOfOrder(order, lines)),
     payment: payment ? { status: payment.status, providerRef: payment.provider_ref } : null,
     createdAt: new Date(order.created_at).toISOString(),
     updatedAt: new Date(order.updated_at).toISOString(),
