@@ -42,10 +42,16 @@ export async function erasureStatus(client: Client | undefined, customerId: stri
 /** An admin's decision while the erasure waits for orders; refused (409) once it no longer waits. */
 export async function decideErasure(client: Client | undefined, customerId: string, decision: ErasureDecision): Promise<ErasureState> {
   if (!client) throw new DomainError(ErrorCode.ServiceUnavailable, 'This server has no connection to Temporal; nothing was changed.');
+  const handle = client.workflow.getHandle(workflowIds.erasure(customerId));
   try {
-    return await client.workflow.getHandle(workflowIds.erasure(customerId)).executeUpdate(decideErasureUpdate, { args: [decision] });
+    return await handle.executeUpdate(decideErasureUpdate, { args: [decision] });
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw erasureNotFound(customerId);
+    if (err instanceof WorkflowNotFoundError) {
+      // An erasure that has ended (erased or withdrawn) is there to describe, but takes no decision.
+      const ended = await handle.query(erasureStatusQuery).catch(() => undefined);
+      if (ended) throw new DomainError(ErrorCode.ActionRefused, `the erasure of customer ${customerId} is ${ended.stage}; there is nothing left to decide`);
+      throw erasureNotFound(customerId);
+    }
     if (err instanceof WorkflowUpdateFailedError) throw new DomainError(ErrorCode.ActionRefused, err.cause?.message ?? err.message);
     throw err;
   }
