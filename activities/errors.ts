@@ -3,14 +3,17 @@
  * order's `failure.code` and the support actions read it). A domain error is non-retryable: a
  * retry cannot change the rule that refused it. A provider's error becomes the matching code
  * (payment_provider_error, notifier_error, carrier_error), retryable as the provider said, with the
- * provider's own code, when it has one, in the details and the message. Anything else is left to
- * the retry policy.
+ * provider's own code, when it has one, in the details and the message. A database error that
+ * refuses the data itself (SQLSTATE class 22 or 23, src/store/errors.ts) is data_rejected and
+ * non-retryable: the same data fails the same way on every attempt, so retrying it would only loop.
+ * Anything else (a lost connection, a deadlock, a timeout) is left to the retry policy.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { DomainError, ErrorCode } from '../src/domain/errors';
 import { PaymentProviderError } from '../src/integrations/payments';
 import { NotifierError } from '../src/integrations/notifier';
 import { CarrierError } from '../src/integrations/carrier';
+import { dataRejection } from '../src/store/errors';
 
 export function toFailure(err: unknown): unknown {
   if (err instanceof DomainError) {
@@ -21,6 +24,11 @@ export function toFailure(err: unknown): unknown {
   }
   if (err instanceof NotifierError) return providerFailure(ErrorCode.NotifierError, err.message, err.retryable, { maybeSent: err.maybeSent });
   if (err instanceof CarrierError) return providerFailure(ErrorCode.CarrierError, err.message, err.retryable, {});
+  const rejected = dataRejection(err);
+  if (rejected) {
+    return ApplicationFailure.create({ type: ErrorCode.DataRejected, nonRetryable: true, details: [rejected],
+      message: `The database refused the data for good (SQLSTATE ${rejected.sqlState}: ${rejected.message}); retrying the same data cannot help` });
+  }
   return err;
 }
 

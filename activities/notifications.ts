@@ -12,7 +12,10 @@
  *   - a provider's refusal marks the row failed with the error; one a retry can help (rate limit,
  *     outage) fails the attempt for the retry policy, one for good (a number Twilio will not text,
  *     an address SendGrid rejects) is answered 'refused': a message that cannot go never fails,
- *     cancels or rolls back the order it is about, and the other channel still goes.
+ *     cancels or rolls back the order it is about, and the other channel still goes;
+ *   - a message whose own data the database refuses (a NUL in the reason it is sent with) is recorded
+ *     'failed' without it and answered 'refused' too, instead of failing the same way on every retry.
+ * A message that can never go raises a support notice (message_failed) saying what to do.
  * A phone number that is not E.164 is never sent to: the row is 'skipped' with the reason.
  *
  * A message about a customer's account (a verification or password-reset link) is written to its row
@@ -29,8 +32,11 @@ import { DomainError, ErrorCode } from '../src/domain/errors';
 import type { Logger } from '../src/logger';
 import { breakdownOfOrder, linesOfOrder, orderById, type OrderRow } from '../src/store/orders';
 import { shipmentOfOrder } from '../src/store/shipments';
-import { claimMessage, claimMessageById, enqueueMessage, markMessageFailed, messageById, messageOf, noteOnMessage, recordSkippedMessage,
+import { claimMessage, claimMessageById, enqueueMessage, markMessageFailed, messageById, messageOf, noteOnMessage, recordUnsentMessage,
   type MessageKey, type MessageRow } from '../src/store/notifications';
+import { dataRejection } from '../src/store/errors';
+import { raiseOrderNotice } from '../src/store/support';
+import { messageFailedNotice } from '../src/domain/support';
 
 export interface NotificationResult {
   /**
@@ -67,23 +73,46 @@ async function sendOrderNotification({ orm, notifier, logger }: ActivityDeps, re
 
   if (req.channel === 'sms' && !isE164(recipient)) {
     const reason = 'the phone number is not in E.164 form (e.g. +447700900123), so no SMS was sent';
-    await recordSkippedMessage(em(), key, recipient, reason);
+    await recordUnsentMessage(em(), key, recipient, 'skipped', reason);
     log.warn(`SMS skipped: ${reason}; the e-mail goes on its own`);
     return { status: 'skipped', reason };
   }
 
   const message = render(req.template, await messageData(orm.em.fork(), req, order));
-  await enqueueMessage(em(), key, recipient, { subject: message.subject, reason: req.reason ?? null });
+  try {
+    await enqueueMessage(em(), key, recipient, { subject: message.subject, reason: req.reason ?? null });
+  } catch (err) {
+    const rejected = dataRejection(err);
+    if (!rejected) throw err;
+    // Its own data (the reason it was sent with, say) cannot be stored: every attempt would fail the same way.
+    const reason = `the message could not be kept in the outbox (SQLSTATE ${rejected.sqlState}: ${rejected.message}), so it was not sent`;
+    await recordUnsentMessage(em(), key, recipient, 'failed', reason);
+    return givenUp(orm.em.fork(), key, reason, log);
+  }
   const claimed = await claimMessage(em(), key);
   if (!claimed) return settled(orm.em.fork(), () => messageOf(orm.em.fork(), key), log);
 
   const outcome = await sendClaimed(orm, notifier, claimed.id, { channel: req.channel, to: recipient, subject: message.subject,
     text: req.channel === 'sms' ? message.sms : message.text, html: message.html });
-  return afterSend(orm.em.fork(), claimed.id, outcome, log);
+  return afterSend(orm.em.fork(), key, claimed.id, outcome, log);
 }
 
-/** What the send came to: sent, in doubt (not sent again), refused for good (answered), or refused for now (thrown, for the retry policy). */
-async function afterSend(em: EntityManager, outboxId: string, outcome: SendOutcome, log: Logger): Promise<NotificationResult> {
+/**
+ * A message that can never go (refused for good by the provider, or its data refused by the database):
+ * answered 'refused' so the order goes on without it, and support gets a notice saying what to do.
+ */
+async function givenUp(em: EntityManager, key: MessageKey, reason: string, log: Logger): Promise<NotificationResult> {
+  await raiseOrderNotice(em, { kind: 'message_failed', orderId: key.orderId, subject: `${key.template}/${key.channel}/${key.occurrence}`,
+    message: messageFailedNotice(key.orderId, key.template, key.channel, reason) });
+  log.error({ reason }, 'notification can never be sent; recorded failed, support notice raised, the order goes on');
+  return { status: 'refused', reason };
+}
+
+/**
+ * What the send came to: sent, in doubt (not sent again), refused for good (answered; an order's message raises a notice),
+ * or refused for now (thrown, for the retry policy). key: the order message's, none for an account message.
+ */
+async function afterSend(em: EntityManager, key: MessageKey | undefined, outboxId: string, outcome: SendOutcome, log: Logger): Promise<NotificationResult> {
   if (outcome.status === 'in_doubt') {
     log.warn({ note: outcome.note }, 'notification in doubt: the provider did not answer; not retried, so it is never sent twice');
     return { status: 'in_doubt', reason: outcome.note };
@@ -91,7 +120,8 @@ async function afterSend(em: EntityManager, outboxId: string, outcome: SendOutco
   if (outcome.status === 'refused') {
     await markMessageFailed(em, outboxId, outcome.detail);
     if (outcome.error instanceof NotifierError && !outcome.error.retryable) {
-      log.error({ err: outcome.error }, 'notification refused by the provider for good; not retried, the order goes on (support can resend once it is fixed)');
+      if (key) return givenUp(em, key, outcome.detail, log);
+      log.error({ err: outcome.error }, 'account e-mail refused by the provider for good; not retried (the customer can ask for a new link)');
       return { status: 'refused', reason: outcome.detail };
     }
     log.warn({ err: outcome.error }, 'notification not sent; the activity retry policy decides whether it is tried again');
@@ -110,7 +140,7 @@ async function sendAccountMessage({ orm, notifier, logger }: ActivityDeps, outbo
   }
   const { subject = '', text = '', html = '' } = claimed.payload;
   const outcome = await sendClaimed(orm, notifier, outboxId, { channel: 'email', to: claimed.recipient, subject, text, html }, true);
-  return afterSend(orm.em.fork(), outboxId, outcome, log);
+  return afterSend(orm.em.fork(), undefined, outboxId, outcome, log);
 }
 
 /** The row was not ours to send: wait out an attempt that is sending it now, then report what happened. */

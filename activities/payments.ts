@@ -4,17 +4,22 @@
  * refund on support's request, and ask the provider where a payment stands. Each call carries an
  * idempotency key derived from the order and the step (`order-<id>-authorize`, `-capture`, `-void`,
  * `-refund-<n>`), so a retry after a crash or a lost answer reaches the provider as the same request
- * and never charges or refunds twice. The rows are written through src/store/payments.ts and
+ * and never charges or refunds twice. The provider keeps a key for a while only (Stripe: 24 hours);
+ * a step that replays a request later (a retry after a long outage, a compensation days after a lost
+ * answer) first finds what the first request made, by its id or by the order (earlierAuthorization),
+ * so that it never places a second hold. The rows are written through src/store/payments.ts and
  * src/store/refunds.ts; the provider adapters are in src/integrations/ (stripe.ts, simulated/).
  */
 import type { ActivityDeps } from './deps';
-import { PaymentProviderError, type AuthorizationResult, type ProviderPaymentStatus, type RefundAnswer } from '../src/integrations/payments';
+import {
+  IDEMPOTENCY_KEY_LIFETIME_MS, PaymentProviderError, type AuthorizationResult, type ProviderPaymentStatus, type RefundAnswer,
+} from '../src/integrations/payments';
 import { DomainError, ErrorCode } from '../src/domain/errors';
 import {
-  markPaymentCaptured, markPaymentVoided, paymentByKey, recordAuthorization, recordPaymentAttempt, recordPaymentOutcome, type PaymentRow,
+  markPaymentCaptured, markPaymentNeverMade, markPaymentVoided, paymentByKey, recordAuthorization, recordPaymentAttempt, recordPaymentOutcome, type PaymentRow,
 } from '../src/store/payments';
 import {
-  claimRefund, failRefundClaim, pendingRefundTotal, recordCancellationRefund, recordRefundAccepted, recordRefundSucceeded,
+  claimCancellationRefund, claimRefund, failRefundClaim, pendingRefundTotal, recordRefundAccepted, recordRefundSucceeded,
 } from '../src/store/refunds';
 import type { RefundOutcome } from '../src/contracts/support';
 
@@ -48,32 +53,70 @@ export function paymentActivities(deps: ActivityDeps) {
 }
 
 /** The hold on the customer's card, at checkout: the row is written first (pending), then the provider's answer. */
-async function authorizePayment({ orm, payments }: ActivityDeps, req: AuthorizeRequest): Promise<AuthorizationResult> {
+async function authorizePayment(deps: ActivityDeps, req: AuthorizeRequest): Promise<AuthorizationResult> {
+  const { orm, payments } = deps;
   const key = paymentKeys.authorize(req.orderId);
-  await recordPaymentAttempt(orm.em.fork(), { ...req, provider: payments.name, idempotencyKey: key });
-  const result = await payments.authorize({ idempotencyKey: key, ...req });
+  const { payment, created } = await recordPaymentAttempt(orm.em.fork(), { ...req, provider: payments.name, idempotencyKey: key });
+  // A retry: an earlier attempt may have reached the provider. What it made is answered; nothing new is made past the key's lifetime.
+  const earlier = created ? 'replay' : await earlierAuthorization(deps, payment);
+  const result = typeof earlier === 'object' ? earlier : await payments.authorize({ idempotencyKey: key, ...req });
   await recordAuthorization(orm.em.fork(), key, result);
   return result;
 }
 
 /**
- * Undo of authorizePayment: releases a hold that was never captured, or refunds what was
- * captured. When the authorization's answer was lost (no provider reference saved), the same
- * idempotent request is replayed to learn which payment to release.
+ * What an earlier attempt at the order's authorization made, found without creating anything:
+ *   - its id was saved: the provider answers for that payment (never a second request to create one);
+ *   - no id, within the key's lifetime: 'replay', the same idempotent request answers with what it made
+ *     (or makes it now, if the first request never arrived);
+ *   - no id, past it: replaying would make a second hold, so the provider is asked for the order's
+ *     payment by the order id it keeps with it; 'none' when it has none (nothing was ever made).
+ * A provider that cannot be asked leaves no way to tell past the key's lifetime: refused for good, for a person.
  */
-async function voidOrRefundPayment({ orm, payments }: ActivityDeps, orderId: string, reason: string)
+async function earlierAuthorization({ payments, clock }: ActivityDeps, payment: PaymentRow): Promise<AuthorizationResult | 'replay' | 'none'> {
+  const orderId = payment.order_id;
+  const expired = clock().getTime() - new Date(payment.created_at).getTime() >= IDEMPOTENCY_KEY_LIFETIME_MS;
+  if (!payments.findAuthorization) {
+    if (!expired) return 'replay';
+    throw new DomainError(ErrorCode.PaymentProviderError, `the ${payments.name} payment provider cannot be asked for the payment of order ${orderId}, and `
+      + 'its idempotency key has expired, so replaying the authorization could place a second hold: check the payment at the provider by hand',
+    { orderId, providerCode: 'cannot_find_authorization' });
+  }
+  if (payment.provider_ref) return (await payments.findAuthorization({ orderId, providerRef: payment.provider_ref })) ?? 'none';
+  if (!expired) return 'replay';
+  return (await payments.findAuthorization({ orderId })) ?? 'none';
+}
+
+/**
+ * Undo of authorizePayment: releases a hold that was never captured, or refunds what was
+ * captured. When the authorization's answer was lost (no provider reference saved), the payment it
+ * made is found first (earlierAuthorization), and nothing new is ever made past the key's lifetime.
+ */
+async function voidOrRefundPayment(deps: ActivityDeps, orderId: string, reason: string)
   : Promise<{ action: 'none' | 'voided' | 'refunded'; amount: number }> {
+  const { orm, payments } = deps;
   const payment = await paymentByKey(orm.em.fork(), paymentKeys.authorize(orderId));
   if (!payment || ['declined', 'failed', 'voided', 'refunded'].includes(payment.status)) return { action: 'none', amount: 0 };
-  // Same key, same parameters: the provider answers with the payment it already made (or makes it now, to release it).
-  const providerRef = payment.provider_ref ?? (await payments.authorize({ idempotencyKey: paymentKeys.authorize(orderId), orderId,
-    amount: Number(payment.amount), currency: payment.currency, paymentMethod: payment.payment_method })).providerRef;
+  let providerRef = payment.provider_ref;
+  if (!providerRef) {
+    const earlier = await earlierAuthorization(deps, payment);
+    if (earlier === 'none') {
+      await markPaymentNeverMade(orm.em.fork(), payment.id);
+      return { action: 'none', amount: 0 };
+    }
+    // Within the key's lifetime the same idempotent request answers with the payment it made (or makes it now, to release it).
+    providerRef = earlier !== 'replay' ? earlier.providerRef : (await payments.authorize({ idempotencyKey: paymentKeys.authorize(orderId), orderId,
+      amount: Number(payment.amount), currency: payment.currency, paymentMethod: payment.payment_method })).providerRef;
+  }
   const captured = Number(payment.captured_amount) - Number(payment.refunded_amount);
   if (payment.status === 'captured' && captured > 0) {
     const key = paymentKeys.refund(orderId, 'cancel');
-    const { refundRef, status = 'succeeded' } = await payments.refund({ idempotencyKey: key, providerRef, amount: captured });
+    // Claimed before the provider is asked, so a webhook about the refund that beats our record of its id finds the row by its key.
+    const claim = await claimCancellationRefund(orm.em.fork(), { paymentId: payment.id, idempotencyKey: key, amount: captured, reason });
+    const { refundRef, status = 'succeeded' } = await payments.refund({ idempotencyKey: key, providerRef, amount: captured, orderId });
     // A pending refund is counted when the provider's webhook says it succeeded (src/store/refunds.ts).
-    await recordCancellationRefund(orm.em.fork(), { paymentId: payment.id, idempotencyKey: key, amount: captured, reason, refundRef, status });
+    if (status === 'succeeded') await recordRefundSucceeded(orm.em.fork(), { id: claim.id, paymentId: payment.id, amount: captured, refundRef });
+    else await recordRefundAccepted(orm.em.fork(), claim.id, refundRef);
     return { action: 'refunded', amount: captured };
   }
   await payments.void({ idempotencyKey: paymentKeys.void(orderId), providerRef });
@@ -125,7 +168,8 @@ async function refundPayment(deps: ActivityDeps, req: RefundRequest): Promise<Re
 async function sendRefund({ orm, payments }: ActivityDeps, r: { refundId: string; refundKey: string; payment: PaymentRow; amount: number })
   : Promise<Required<RefundAnswer>> {
   try {
-    const answer = await payments.refund({ idempotencyKey: r.refundKey, providerRef: r.payment.provider_ref as string, amount: r.amount });
+    const answer = await payments.refund({ idempotencyKey: r.refundKey, providerRef: r.payment.provider_ref as string, amount: r.amount,
+      orderId: r.payment.order_id });
     return { refundRef: answer.refundRef, status: answer.status ?? 'succeeded' };
   } catch (err) {
     if (err instanceof PaymentProviderError && !err.retryable) await failRefundClaim(orm.em.fork(), r.refundId, err.code);

@@ -9,6 +9,8 @@ import type { ActivityDeps } from './deps';
 import { DomainError, ErrorCode } from '../src/domain/errors';
 import { STALE_CLAIM_SECONDS, type Channel } from '../src/integrations/notifier';
 import { reopenMessageForResend, type MessageRow } from '../src/store/notifications';
+import { raiseOrderNotice } from '../src/store/support';
+import { compensationFailedNotice } from '../src/domain/support';
 
 export interface ResendReopenRequest {
   orderId: string; template: string; channel: Channel; occurrence?: number; requestId: string; actor: string; reason: string;
@@ -27,6 +29,12 @@ export function supportActivities({ orm, logger }: ActivityDeps) {
           'notification re-opened for a resend');
       }
       return { reason: row.payload?.reason ?? undefined, occurrence: row.occurrence };
+    },
+    /** A step of an order's rollback can never succeed: support gets a notice saying what failed and what to do (once per order and step). */
+    async noticeRollbackStepFailed(req: { orderId: string; step: string; error: string }): Promise<void> {
+      const raised = await raiseOrderNotice(orm.em.fork(), { kind: 'compensation_failed', orderId: req.orderId, subject: req.step,
+        message: compensationFailedNotice(req.orderId, req.step, req.error) });
+      logger.error({ orderId: req.orderId, step: req.step, error: req.error, raised }, 'rollback step failed for good; support notice raised');
     },
   };
 }

@@ -59,6 +59,10 @@ const schema = z.object({
   RATE_LIMIT_SIGN_INS_PER_IP: rateLimit.default('100/15m'),
   RATE_LIMIT_PASSWORD_RESETS_PER_ACCOUNT: rateLimit.default('3/1h'),
   RATE_LIMIT_PASSWORD_RESETS_PER_IP: rateLimit.default('20/1h'),
+  // Order access tokens (src/auth/order-tokens.ts) are HMACs under this key; production needs its own. A rotation moves the old key
+  // to ORDER_TOKEN_PREVIOUS_KEYS (comma-separated), which still verify the tokens given out under them.
+  ORDER_TOKEN_KEY: z.string().min(32).optional(),
+  ORDER_TOKEN_PREVIOUS_KEYS: z.string().regex(/^[^,]{32,}(,[^,]{32,})*$/, 'comma-separated keys of at least 32 characters').optional(),
   PAYMENT_ACTION_TIMEOUT: duration.default('15m'),
   PUBLIC_BASE_URL: z.string().url().optional(),
   // Customer accounts (docs/accounts.md): the cost of a password hash (argon2id), how long a session lives
@@ -81,6 +85,8 @@ const schema = z.object({
   // local peer (stripe-mock, a recording server) instead of the provider; leave them unset in production.
   // Production (NODE_ENV=production) refuses to start on the simulated payment provider unless this says true.
   ALLOW_SIMULATED_PAYMENTS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  // How long each call to the simulated payment provider takes (the fault suite slows it to kill a worker mid-call).
+  SIMULATED_PAYMENT_LATENCY: duration.default('0ms'),
   STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\w+$/, 'a Stripe secret key (sk_test_… or sk_live_…)').optional(),
   STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, "the webhook endpoint's signing secret (whsec_…)").optional(),
   STRIPE_API_BASE: z.string().url().optional(),
@@ -122,12 +128,21 @@ const schema = z.object({
   // Lifecycle: how a stop signal is handled (src/api/server.ts, workers/worker.ts).
   API_DRAIN_DELAY: duration.default('5s'),
   WORKER_SHUTDOWN_GRACE: duration.default('10s'),
+  // The worker's memory and concurrency (workers/worker.ts; defaults sized for a 1 GB container, docs/configuration.md).
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(300),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1000).default(40),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(50),
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(50),
   // Observability: metrics (the worker's Temporal SDK exporter) and OpenTelemetry tracing.
   WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   WORKER_METRICS_PORT: port.optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
 }).superRefine((c, ctx) => {
+  if (c.WORKER_MAX_CACHED_WORKFLOWS > 0 && c.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS > c.WORKER_MAX_CACHED_WORKFLOWS) {
+    // The SDK would quietly lower it; say so instead.
+    ctx.addIssue({ code: 'custom', path: ['WORKER_MAX_CONCURRENT_WORKFLOW_TASKS'], message: 'a number no larger than WORKER_MAX_CACHED_WORKFLOWS (a workflow task runs in the cache)' });
+  }
   if (!meetsOwaspMinimum({ memoryKiB: c.ARGON2_MEMORY_KIB, iterations: c.ARGON2_ITERATIONS })) {
     ctx.addIssue({ code: 'custom', path: ['ARGON2_MEMORY_KIB'], message: 'with ARGON2_ITERATIONS, at least one of OWASP\'s argon2id minimums '
       + `(${OWASP_MINIMUMS.map((m) => `${m.memoryKiB} KiB x ${m.iterations}`).join(', ')})` });
@@ -171,6 +186,12 @@ const schema = z.object({
       + 'simulated payment provider would take the orders, and anyone could complete its 3-D Secure step. Set STRIPE_SECRET_KEY and '
       + 'STRIPE_WEBHOOK_SECRET, or ALLOW_SIMULATED_PAYMENTS=true for a demo or a trial that takes no real money' });
   }
+  // The development key is public (it is in this repository): a production shop's order tokens need a key of its own.
+  if (c.NODE_ENV === 'production' && !c.ORDER_TOKEN_KEY) {
+    ctx.addIssue({ code: 'custom', path: ['ORDER_TOKEN_KEY'], message: 'a secret of at least 32 characters in production (NODE_ENV=production): order access '
+      + 'tokens are derived with it, and without it they would be derived with the development key anyone can read. Generate one with '
+      + '`openssl rand -base64 48`, and give every API replica the same' });
+  }
 });
 
 /** Variables no longer read: set, they stop the process with what replaced them, rather than being ignored. */
@@ -191,11 +212,18 @@ const EXPECTED: Partial<Record<keyof Config, string>> = {
   TEMPORAL_ADDRESS: 'host:port of a Temporal frontend, such as temporal:7233',
   TRUST_PROXY_HOPS: 'the number of proxies in front of the API, from 0 to 10',
   ALLOW_SIMULATED_PAYMENTS: 'true or false',
+  SIMULATED_PAYMENT_LATENCY: 'a duration such as 0ms, 500ms or 2s',
   METRICS_TOKEN_SHA256: 'comma-separated lowercase hex SHA-256 digests (64 characters each)',
+  ORDER_TOKEN_KEY: 'a secret of at least 32 characters (e.g. openssl rand -base64 48)',
+  ORDER_TOKEN_PREVIOUS_KEYS: 'comma-separated earlier ORDER_TOKEN_KEY values, each at least 32 characters',
   PAYMENT_ACTION_TIMEOUT: 'a duration such as 15m, 24h or 7d',
   PUBLIC_BASE_URL: 'an absolute URL such as https://shop.example.com',
   API_DRAIN_DELAY: 'a duration such as 0s, 5s or 500ms',
   WORKER_SHUTDOWN_GRACE: 'a duration such as 10s or 1m',
+  WORKER_MAX_CACHED_WORKFLOWS: 'a whole number of workflows from 0 (no cache) to 100000, such as 300',
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: 'a whole number from 2 to 1000, such as 40',
+  WORKER_MAX_CONCURRENT_ACTIVITIES: 'a whole number from 1 to 1000, such as 50',
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: 'a whole number from 1 to 1000, such as 50',
   WORKER_METRICS_PORT: 'a port number from 0 to 65535',
   OTEL_EXPORTER_OTLP_ENDPOINT: 'the base URL of an OTLP/HTTP collector, such as http://otel-collector:4318',
   CARRIER_WEBHOOK_SECRET: 'the secret shared with the carrier for signing webhooks, at least 16 characters',

@@ -11,6 +11,8 @@ const KEYS = { PAYLOAD_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`, PAY
 
 const ROOT = resolve(__dirname, '..');
 
+const KEY = 'a-production-order-token-key-of-48-characters-xx';
+
 describe('configuration', () => {
   it('applies the defaults when nothing is set, and treats an empty value as unset', () => {
     const config = loadConfig({ PORT: '', API_DRAIN_DELAY: '' });
@@ -65,11 +67,21 @@ describe('configuration', () => {
     expect(refused).toThrow(ConfigError);
     expect(refused).toThrow(/STRIPE_SECRET_KEY: expected a Stripe secret key in production \(NODE_ENV=production\): without one the simulated payment provider/);
     expect(() => loadConfig({ NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'false', ...KEYS })).toThrow(/ALLOW_SIMULATED_PAYMENTS=true for a demo/);
-    expect(loadConfig({ NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', ...KEYS }).ALLOW_SIMULATED_PAYMENTS).toBe(true);
-    expect(loadConfig({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_WEBHOOK_SECRET: 'whsec_abc', ...KEYS }).ALLOW_SIMULATED_PAYMENTS).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', ORDER_TOKEN_KEY: KEY, ...KEYS }).ALLOW_SIMULATED_PAYMENTS).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_WEBHOOK_SECRET: 'whsec_abc', ORDER_TOKEN_KEY: KEY, ...KEYS })
+      .ALLOW_SIMULATED_PAYMENTS).toBe(false);
     // Outside production the simulated provider is the default, as it always was.
     expect(loadConfig({ NODE_ENV: 'development' }).STRIPE_SECRET_KEY).toBeUndefined();
     expect(() => loadConfig({ ALLOW_SIMULATED_PAYMENTS: 'yes' })).toThrow('ALLOW_SIMULATED_PAYMENTS: expected true or false, got "yes"');
+  });
+
+  it('production needs an order token key of its own (the development one is public); a rotation keeps the old ones verifying', () => {
+    const base = { NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', ...KEYS };
+    expect(() => loadConfig(base)).toThrow(/ORDER_TOKEN_KEY: expected a secret of at least 32 characters in production .*openssl rand -base64 48/);
+    expect(() => loadConfig({ ...base, ORDER_TOKEN_KEY: 'short' })).toThrow('ORDER_TOKEN_KEY: expected a secret of at least 32 characters (e.g. openssl rand -base64 48) (value not shown)');
+    expect(() => loadConfig({ ...base, ORDER_TOKEN_KEY: KEY, ORDER_TOKEN_PREVIOUS_KEYS: `${KEY},short` })).toThrow(/ORDER_TOKEN_PREVIOUS_KEYS: expected comma-separated/);
+    expect(loadConfig({ ...base, ORDER_TOKEN_KEY: KEY, ORDER_TOKEN_PREVIOUS_KEYS: `${KEY.replace('a', 'b')},${KEY}` }).ORDER_TOKEN_KEY).toBe(KEY);
+    expect(loadConfig({ NODE_ENV: 'development' }).ORDER_TOKEN_KEY).toBeUndefined(); // the development key then
   });
 
   it('the API and the worker in production without Stripe stop at start-up, exit 1, before connecting to anything', () => {

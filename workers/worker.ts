@@ -3,7 +3,7 @@
  * activity createActivities() builds. workers/main.ts runs it alone; `npm run dev` runs it
  * beside the API in one process.
  */
-import { NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import type { LogLevel, LogMetadata, PayloadCodec } from '@temporalio/common';
 import {
   makeWorkflowExporter, OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor,
@@ -92,6 +92,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     },
     // Workflow spans leave the sandbox through this sink and join the process's span pipeline.
     ...(opts.tracing ? { sinks: { exporter: makeWorkflowExporter(opts.tracing.spanProcessor, opts.tracing.resource) } } : {}),
+    ...workerCapacity(config),
     shutdownGraceTime: grace,
     shutdownForceTime: grace + SHUTDOWN_FORCE_AFTER_GRACE_MS,
   });
@@ -115,6 +116,24 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       await run;
       opts.logger.info({ taskQueue: opts.taskQueue }, 'worker stopped');
     },
+  };
+}
+
+/**
+ * How many workflows the worker keeps in memory and how much it runs at once (WORKER_MAX_*). A
+ * cached workflow costs its V8 context and state (about 400 KB for an idle parcel, measured by
+ * bench/tracking); a workflow evicted from the cache is replayed from its history on its next task,
+ * so the cache bounds memory, not the number of workflows the worker serves. The defaults fit a
+ * 1 GB container: docs/configuration.md says how they were sized.
+ */
+export function workerCapacity(config: Pick<Config, 'WORKER_MAX_CACHED_WORKFLOWS' | 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS'
+  | 'WORKER_MAX_CONCURRENT_ACTIVITIES' | 'WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES'>): Pick<WorkerOptions, 'maxCachedWorkflows'
+  | 'maxConcurrentWorkflowTaskExecutions' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentLocalActivityExecutions'> {
+  return {
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentLocalActivityExecutions: config.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
   };
 }
 

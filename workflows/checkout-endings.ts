@@ -25,8 +25,9 @@ export async function rollBackOrder(input: CheckoutInput, order: OrderControl, c
     const final = cancelled ? 'cancelled' : 'failed';
     setCurrentDetails(`Rolling back order ${input.orderId} (${final}): ${saga.pending().join(', ') || 'nothing to undo'}`);
     await saga.compensate();
-    await rollback.setOrderStatus.executeWithOptions({ summary: `Mark order ${input.orderId} ${final}` }, [input.orderId, final]);
-    await rollback.reopenCart.executeWithOptions({ summary: `Reopen the cart of order ${input.orderId}` }, [input.orderId]);
+    // Like the undos: a step that can never succeed is reported to support and the rollback goes on, so the order still ends.
+    await saga.attempt('mark_order', () => rollback.setOrderStatus.executeWithOptions({ summary: `Mark order ${input.orderId} ${final}` }, [input.orderId, final]));
+    await saga.attempt('reopen_cart', () => rollback.reopenCart.executeWithOptions({ summary: `Reopen the cart of order ${input.orderId}` }, [input.orderId]));
     const declined = order.state.failure?.code === ErrorCode.PaymentDeclined;
     const reason = cancelled ? order.cancelRequest?.reason : order.state.failure?.message;
     await order.step('tell_customer', () => tellCustomer(rollbackMessages, input, declined ? 'payment_failed' : 'order_cancelled', reason));

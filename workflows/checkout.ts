@@ -15,7 +15,7 @@ import { ErrorCode } from '../src/domain/errors';
 import { hasShipped } from '../src/domain/order';
 import { describeItems, describeMoney } from '../src/domain/format';
 import { OrderStatusAttr, workflowIds } from '../src/contracts/temporal';
-import type { CheckoutInput, OrderState } from '../src/contracts/order';
+import type { CheckoutInput, OrderState, OrderStatus } from '../src/contracts/order';
 import type { PaymentResult } from '../src/contracts/payment';
 import type { Shipment } from '../src/contracts/fulfillment';
 import { COMPENSATION, DB_STEP, LOCAL_DB_STEP, NOTIFICATION_CALL } from './policies';
@@ -105,7 +105,7 @@ async function authorizePayment(input: CheckoutInput, order: OrderControl, saga:
     args: [{ orderId: input.orderId, amount: input.totalAmount, currency: input.currency, paymentMethod: input.paymentMethod,
       actionTimeout: input.paymentActionTimeout }],
     staticSummary: `Authorize ${describeMoney(input.totalAmount, input.currency)} for order ${input.orderId}`,
-    typedSearchAttributes: childSearchAttributes(),
+    typedSearchAttributes: childSearchAttributes('pending'),
   }));
   // The child's result is its final word: it signals the order only while it waits for the customer (3-D Secure).
   order.state.payment = { status: result.status, providerRef: result.providerRef, ...(result.declineCode ? { declineCode: result.declineCode } : {}) };
@@ -114,7 +114,7 @@ async function authorizePayment(input: CheckoutInput, order: OrderControl, saga:
       message: result.message ?? `The payment for order ${input.orderId} was ${result.status} (${result.declineCode ?? 'no reason given'}).`,
       details: [result] });
   }
-  order.setStatus('payment_authorized');
+  order.setStatus('payment_authorized', 'at_next_wait');
 }
 
 async function confirmOrder(input: CheckoutInput, order: OrderControl): Promise<void> {
@@ -144,13 +144,15 @@ async function runFulfillment(input: CheckoutInput, order: OrderControl): Promis
       workflowId: workflowIds.fulfillment(input.orderId),
       args: [{ orderId: input.orderId, lines: input.lines, amount: input.totalAmount, currency: input.currency, autoPack: input.autoPack ?? true }],
       staticSummary: `Pick, pack and ship ${describeItems(input.lines)} of order ${input.orderId}`,
-      typedSearchAttributes: childSearchAttributes(),
+      typedSearchAttributes: childSearchAttributes('awaiting_fulfillment'),
     });
     order.fulfillment = 'running';
     return child.result();
   });
   order.fulfillment = 'none';
   if (result.outcome === 'cancelled') throw new CancelledFailure(`order ${input.orderId} was cancelled before dispatch`);
+  order.state.fulfillment = { ...order.state.fulfillment, stage: 'shipped', trackingNumber: result.trackingNumber, warehouse: result.warehouse };
+  order.record('fulfillment_shipped', 'completed', result.trackingNumber);
   if (order.cancelRequest) {
     order.record('cancel_refused', 'completed', 'the parcel was already being dispatched');
     order.cancelRequest = undefined;
@@ -168,7 +170,7 @@ async function track(input: CheckoutInput, order: OrderControl, shipment: Shipme
     args: [{ shipmentId: shipment.shipmentId, orderId: input.orderId, trackingNumber: shipment.trackingNumber, carrier: shipment.carrier,
       shippedAt: shipment.shippedAt, pollEvery: input.trackingPollEvery ?? '6 hours', stallAfter: input.trackingStallAfter ?? '5 days' }],
     staticSummary: `Track parcel ${shipment.trackingNumber} of order ${input.orderId}`,
-    typedSearchAttributes: childSearchAttributes(),
+    typedSearchAttributes: childSearchAttributes('shipped'),
   }));
   const final = result.status === 'delivered' ? 'delivered' : 'returned';
   await orderRecord.setOrderStatus.executeWithOptions({ summary: `Mark order ${input.orderId} ${final}` }, [input.orderId, final]);
@@ -178,9 +180,11 @@ async function track(input: CheckoutInput, order: OrderControl, shipment: Shipme
 
 /**
  * A child starts with the order's OrderId, CustomerId and OrderTotal, so filtering on them finds the
- * order's payment, fulfillment and tracking too. Not this workflow's OrderStatus: a copy made at the
- * start would stay the same forever; each child sets its own while it runs (order-status.ts).
+ * order's payment, fulfillment and tracking too, and with the order's status as it begins its part
+ * (given at the start, it costs no upsert); the child keeps it current while it runs and drops it
+ * when it ends (order-status.ts).
  */
-function childSearchAttributes(): SearchAttributePair[] {
-  return workflowInfo().typedSearchAttributes.getAll().filter((pair) => pair.key.name !== OrderStatusAttr.name);
+function childSearchAttributes(status: OrderStatus): SearchAttributePair[] {
+  return [...workflowInfo().typedSearchAttributes.getAll().filter((pair) => pair.key.name !== OrderStatusAttr.name),
+    { key: OrderStatusAttr, value: status }];
 }

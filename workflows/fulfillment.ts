@@ -3,30 +3,35 @@
  * packed (the warehouse's `packed` signal, or at once for the simulated warehouse), buy the label,
  * then dispatch: capture the payment, commit the reservation, mark the order shipped, tell the
  * customer. Dispatch is the point of no return: a cancel that arrives before it stops here (and
- * voids the label); one that arrives after it is too late, and the parcel ships.
+ * voids the label); one that arrives after it is too late, and the parcel ships. The order hears
+ * of the stages it needs (the warehouse it waits for, the point of no return) by one signal each;
+ * the shipped parcel is this workflow's result.
  */
 import {
-  ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, proxyActivities, setCurrentDetails, setHandler,
-  workflowInfo,
+  ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, proxyActivities, proxyLocalActivities, setCurrentDetails,
+  setHandler, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { cancelFulfillmentSignal, fulfillmentProgressSignal, packedSignal, type FulfillmentInput, type FulfillmentResult, type FulfillmentStage } from '../src/contracts/fulfillment';
-import { AFTER_DISPATCH, CAPTURE_AT_DISPATCH, COMPENSATION, DB_STEP, NOTIFICATION_CALL, PROVIDER_CALL } from './policies';
+import {
+  cancelFulfillmentSignal, fulfillmentProgressSignal, packedSignal, type FulfillmentInput, type FulfillmentProgress, type FulfillmentResult,
+  type FulfillmentStage,
+} from '../src/contracts/fulfillment';
+import { CAPTURE_AT_DISPATCH, COMPENSATION, LOCAL_AFTER_DISPATCH, LOCAL_DB_STEP, NOTIFICATION_CALL, PROVIDER_CALL } from './policies';
 import { describeItems } from '../src/domain/format';
 import { ErrorCode } from '../src/domain/errors';
 import { withOrderStatus, type ChildOrderStatus } from './order-status';
 import { sendOrGoOn } from './messages';
 
-/** The warehouse's work as the database keeps it: the allocation, then the packed parcel. */
-const packing = proxyActivities<Activities>(DB_STEP);
+/** The warehouse's work as the database keeps it, the allocation then the packed parcel: short writes, local (LOCAL_DB_STEP). */
+const packing = proxyLocalActivities<Activities>(LOCAL_DB_STEP);
 /** The carrier's label for the parcel. */
 const parcel = proxyActivities<Activities>(PROVIDER_CALL);
 /** Voiding the label of a parcel that will not leave: retried until it is done. */
 const rollback = proxyActivities<Activities>(COMPENSATION);
 /** The capture at dispatch: an outage is waited out (CAPTURE_AT_DISPATCH says for how long). */
 const payments = proxyActivities<Activities>(CAPTURE_AT_DISPATCH);
-/** The steps once the money is taken (the stock off the shelf, the order shipped): past the point of no return they wait out any outage. */
-const dispatch = proxyActivities<Activities>(AFTER_DISPATCH);
+/** The writes once the money is taken (the stock off the shelf, the order shipped): past the point of no return they wait out any outage. */
+const dispatch = proxyLocalActivities<Activities>(LOCAL_AFTER_DISPATCH);
 const messages = proxyActivities<Activities>(NOTIFICATION_CALL);
 
 export async function fulfillment(input: FulfillmentInput): Promise<FulfillmentResult> {
@@ -48,31 +53,36 @@ async function pickPackAndShip(input: FulfillmentInput, orderStatus: ChildOrderS
     cancelRequested = true;
     if (!dispatching) orderStatus.set('cancelling'); // it stops at its next step; past dispatch the parcel ships regardless
   });
-  const report = (stage: FulfillmentStage, extra: { warehouse?: string; trackingNumber?: string } = {}) =>
-    tellOrder({ stage, ...extra });
+  const progress = stagesForOrder();
 
   const { warehouse } = await packing.allocateToWarehouse.executeWithOptions(
     { summary: `Allocate ${describeItems(input.lines)} of order ${orderId} to a warehouse` }, [orderId]);
-  await report('allocated', { warehouse });
+  progress.reached('allocated', { warehouse });
 
-  if (input.autoPack) packedBy = `simulated warehouse ${warehouse}`;
-  setCurrentDetails(`Waiting since ${new Date().toISOString()} for warehouse ${warehouse} to pack order ${orderId}`);
-  await condition(() => packedBy !== undefined || cancelRequested);
+  if (input.autoPack) {
+    packedBy = `simulated warehouse ${warehouse}`;
+  } else {
+    await progress.report(); // the order shows which warehouse it waits for
+    setCurrentDetails(`Waiting since ${new Date().toISOString()} for warehouse ${warehouse} to pack order ${orderId}`);
+    await condition(() => packedBy !== undefined || cancelRequested);
+  }
   if (cancelRequested) return { outcome: 'cancelled' };
   await packing.recordPacked.executeWithOptions({ summary: `Record order ${orderId} packed by ${packedBy}` }, [orderId, packedBy as string]);
-  await report('packed');
+  progress.reached('packed');
 
   const label = await parcel.buyShippingLabel.executeWithOptions(
     { summary: `Buy a shipping label for ${packages} package${packages === 1 ? '' : 's'} of order ${orderId}` }, [orderId, packages]);
-  await report('labelled', { trackingNumber: label.trackingNumber });
+  progress.reached('labelled', { trackingNumber: label.trackingNumber });
   if (cancelRequested) {
+    await progress.report();
     await voidLabel(orderId);
     return { outcome: 'cancelled' };
   }
 
   // The point of no return: from here on a cancel request is too late and the parcel ships.
   dispatching = true;
-  await report('dispatching', { trackingNumber: label.trackingNumber });
+  progress.reached('dispatching', { trackingNumber: label.trackingNumber });
+  await progress.report();
   setCurrentDetails(`Dispatching order ${orderId} (${label.trackingNumber})`);
   return CancellationScope.nonCancellable(async () => {
     try {
@@ -85,9 +95,9 @@ async function pickPackAndShip(input: FulfillmentInput, orderStatus: ChildOrderS
     // The money is taken: from here on every step waits out an outage instead of failing the order.
     await dispatch.commitStock.executeWithOptions({ summary: `Take the stock of order ${orderId} off the shelf` }, [orderId]);
     await dispatch.recordShipped.executeWithOptions({ summary: `Mark order ${orderId} shipped` }, [orderId]);
-    orderStatus.set('shipped');
+    // Dispatched: the order's status is the checkout's again (it learns it from this workflow's result).
+    orderStatus.end();
     const shippedAt = new Date().toISOString();
-    await report('shipped', { trackingNumber: label.trackingNumber });
     await tellCustomerShipped(orderId);
     setCurrentDetails(`Shipped with ${label.carrier} as ${label.trackingNumber}`);
     return { outcome: 'shipped' as const, shipmentId: label.shipmentId, trackingNumber: label.trackingNumber, carrier: label.carrier, warehouse, shippedAt };
@@ -106,7 +116,26 @@ async function voidLabel(orderId: string): Promise<void> {
     rollback.voidShippingLabel.executeWithOptions({ summary: `Void the shipping label of order ${orderId}` }, [orderId]));
 }
 
-async function tellOrder(progress: { stage: FulfillmentStage; warehouse?: string; trackingNumber?: string }): Promise<void> {
-  const parent = workflowInfo().parent;
-  if (parent) await getExternalWorkflowHandle(parent.workflowId).signal(fulfillmentProgressSignal, progress);
+/**
+ * The stages the order has not heard of yet: each reached is kept, and a report sends them all in
+ * one signal (the latest as `stage`, the earlier ones as `passed`), only where the order needs them.
+ */
+function stagesForOrder(): { reached(stage: FulfillmentStage, extra?: Pick<FulfillmentProgress, 'warehouse' | 'trackingNumber'>): void; report(): Promise<void> } {
+  let unreported: FulfillmentStage[] = [];
+  let details: Pick<FulfillmentProgress, 'warehouse' | 'trackingNumber'> = {};
+  return {
+    reached(stage, extra = {}) {
+      unreported.push(stage);
+      details = { ...details, ...extra };
+    },
+    async report() {
+      const parent = workflowInfo().parent;
+      if (unreported.length === 0 || !parent) return;
+      const stages = unreported;
+      unreported = [];
+      const progress: FulfillmentProgress = { stage: stages[stages.length - 1], ...(stages.length > 1 ? { passed: stages.slice(0, -1) } : {}), ...details };
+      details = {};
+      await getExternalWorkflowHandle(parent.workflowId).signal(fulfillmentProgressSignal, progress);
+    },
+  };
 }

@@ -26,9 +26,12 @@ export function registerOrderHandlers(order: OrderControl, orderRecord: OrderRec
   const { state } = order;
   setHandler(statusQuery, () => ({ ...state, pendingCompensations: order.rollingBack ? order.saga.pending() : [] }));
   handleCancel(order);
-  setHandler(fulfillmentProgressSignal, (progress) => {
+  setHandler(fulfillmentProgressSignal, ({ passed = [], ...progress }) => {
     state.fulfillment = { ...state.fulfillment, ...progress };
-    order.record(`fulfillment_${progress.stage}`, 'completed', progress.warehouse ? `warehouse ${progress.warehouse}` : progress.trackingNumber);
+    for (const stage of [...passed, progress.stage]) {
+      order.record(`fulfillment_${stage}`, 'completed', stage === 'allocated' && progress.warehouse ? `warehouse ${progress.warehouse}`
+        : stage === 'labelled' || stage === 'dispatching' ? progress.trackingNumber : undefined);
+    }
   });
   handleHold(order);
   handleAddressChange(order, orderRecord);

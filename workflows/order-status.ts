@@ -4,9 +4,11 @@
  * of the order (3-D Secure asked for, a cancel that reaches the warehouse in time, the parcel
  * marked shipped), and drops it when it ends: a filter such as `OrderStatus = "awaiting_fulfillment"`
  * finds an order's checkout and the child working on it, never a finished child whose copy went
- * stale. The checkout keeps the order's own status for its whole life (checkout-state.ts).
+ * stale. The checkout keeps the order's own status for its whole life (checkout-state.ts), and
+ * starts each child with its first status among its search attributes (free, where an upsert is a
+ * billable action and a history event).
  */
-import { ContinueAsNew, upsertSearchAttributes } from '@temporalio/workflow';
+import { ContinueAsNew, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { OrderStatusAttr } from '../src/contracts/temporal';
 import type { OrderStatus } from '../src/contracts/order';
 
@@ -34,7 +36,8 @@ export async function withOrderStatus<T>(initial: OrderStatus, run: (status: Chi
 }
 
 function followOrderStatus(initial: OrderStatus): ChildOrderStatus {
-  let current: OrderStatus | null = null;
+  // Started with it (by the checkout, or by a continue-as-new that handed it on): nothing to write.
+  let current = (workflowInfo().typedSearchAttributes.get(OrderStatusAttr) as OrderStatus | undefined) ?? null;
   const upsert = (status: OrderStatus | null) => {
     if (status === current) return;
     current = status;

@@ -24,9 +24,10 @@ export const DB_STEP: ActivityOptions = { startToCloseTimeout: '30 seconds', ret
 
 /**
  * A database step run as a local activity: inside the workflow task that reaches it, with no
- * round trip through the server (measured in bench/checkout: two fewer workflow tasks per order).
- * Only for short writes that follow the payment, where a cancel has nothing to interrupt: a local
- * activity holds its workflow task, so a cancel is seen only once it is done.
+ * round trip through the server (a workflow task and a billable action less for each, measured by
+ * bench/checkout). Only for short, idempotent writes where a cancel has nothing to interrupt (the
+ * status writes after the payment, the warehouse's allocation and packing): a local activity holds
+ * its workflow task, so a cancel or a hold is seen only once it is done.
  */
 export const LOCAL_DB_STEP: LocalActivityOptions = { startToCloseTimeout: '30 seconds', retry: TRANSIENT_RETRY, cancellationType: FINISH_BEFORE_UNDO };
 
@@ -45,6 +46,13 @@ export const COMPENSATION: ActivityOptions = { startToCloseTimeout: '1 minute', 
  * rolled back, so a database outage is waited out, never turned into a failed (and refunded) order.
  */
 export const AFTER_DISPATCH: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: UNTIL_DONE_RETRY };
+
+/**
+ * The same, as local activities, for the writes right after the capture (commit the stock, mark the
+ * order shipped): nothing can cancel them, and they run in the workflow task that sees the capture.
+ * A retry past a minute's backoff waits on a timer, so an outage still never fails the order.
+ */
+export const LOCAL_AFTER_DISPATCH: LocalActivityOptions = { startToCloseTimeout: '30 seconds', retry: UNTIL_DONE_RETRY };
 
 /**
  * The capture at dispatch: the parcel waits, packed, until the money is taken. A provider outage

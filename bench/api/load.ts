@@ -23,6 +23,8 @@ export interface LoadSettings {
   /** Processes whose CPU is accounted for separately. */
   apiPid?: number;
   postmasterPid?: number;
+  /** Reads where a tail comes from over the measured window (bench/api/tail.ts): started before it, described after. */
+  tail?: { start(): Promise<void>; end(): Promise<string> };
 }
 
 export interface Measured {
@@ -37,6 +39,8 @@ export interface Measured {
   non2xx: number;
   errors: number;
   cpu: CpuShare;
+  /** Event-loop delay, GC, pool waits, checkpoints and autovacuum over the window, when measured. */
+  tail?: string;
 }
 
 /** One request shape: autocannon calls `next` for every request it sends. */
@@ -49,9 +53,11 @@ export interface Scenario {
 export async function measure(settings: LoadSettings, scenario: Scenario): Promise<Measured> {
   await fire(settings, scenario, settings.warmupSeconds, []);
   const samples: number[] = [];
+  await settings.tail?.start();
   const before = snapshot(settings.apiPid, settings.postmasterPid);
   const result = await fire(settings, scenario, settings.seconds, samples);
   const cpu = share(before, snapshot(settings.apiPid, settings.postmasterPid), samples.length);
+  const tail = await settings.tail?.end();
   samples.sort((a, b) => a - b);
   return {
     requests: samples.length,
@@ -65,6 +71,7 @@ export async function measure(settings: LoadSettings, scenario: Scenario): Promi
     // autocannon counts a timeout as an error too.
     errors: result.errors,
     cpu,
+    ...(tail ? { tail } : {}),
   };
 }
 

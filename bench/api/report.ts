@@ -31,6 +31,7 @@ export function details(rows: Row[]): string {
     `  CPU (100% = one core): API ${cores(m.cpu.api)} = ${m.cpu.apiMsPerRequest.toFixed(1)} ms/request, ` +
       `PostgreSQL ${cores(m.cpu.postgres)} = ${m.cpu.postgresMsPerRequest.toFixed(1)} ms/request, ` +
       `load generator ${cores(m.cpu.loadGenerator)}, other processes ${cores(m.cpu.others)}`,
+    ...(m.tail ? [`  where a tail can come from: ${m.tail}`] : []),
   ].join('\n')).join('\n');
 }
 

@@ -13,6 +13,7 @@ import { accountSettings } from '../../src/accounts/settings';
 import { loadConfig } from '../../src/config';
 import { closeOrm, createOrm } from '../../src/db/orm';
 import { logger } from '../../src/logger';
+import { installTailProbe } from './tail';
 
 async function main(): Promise<void> {
   const url = process.env.BENCH_DATABASE_URL;
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop(130));
   // The parent died without stopping us (kill -9, crash): do not outlive it.
   process.on('disconnect', () => void stop(0));
+  installTailProbe(orm);
   process.send?.({ ready: true });
 }
 

@@ -46,7 +46,9 @@ export class BenchStack {
     const port = await freePort();
     // BENCH_API_CPU_PROF=<dir>: a V8 CPU profile of the API process, written when it stops (open it in Chrome DevTools).
     const profile = process.env.BENCH_API_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_API_CPU_PROF}`] : [];
-    const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(__dirname, 'server.ts')], {
+    // BENCH_API_NODE_FLAGS='--max-semi-space-size=32': Node/V8 flags for the API process alone (GC experiments).
+    const flags = (process.env.BENCH_API_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+    const child = spawn(process.execPath, [...profile, ...flags, '--import', 'tsx', join(__dirname, 'server.ts')], {
       env: { ...process.env, ...env, LOG_LEVEL: 'silent', NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', BENCH_DATABASE_URL: databaseUrl, BENCH_PORT: String(port) },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });

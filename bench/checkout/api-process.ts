@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   // Every order comes from one address here: the checkout limits stay in the path (their counting is part of the
   // cost measured) but far above what one run places.
   const config = loadConfig({ ...process.env, HOST: '127.0.0.1', TEMPORAL_TASK_QUEUE: process.env.BENCH_TASK_QUEUE,
-    RATE_LIMIT_CARTS_PER_IP: '10000000/1h', RATE_LIMIT_CHECKOUTS_PER_IP: '10000000/1h', RATE_LIMIT_DECLINES_PER_IP: '10000000/1h' });
+    RATE_LIMIT_CARTS_PER_IP: '9999999/1h', RATE_LIMIT_CHECKOUTS_PER_IP: '9999999/1h', RATE_LIMIT_DECLINES_PER_IP: '9999999/1h' });
   const orm = await createOrm(databaseUrl, config.DATABASE_POOL_MAX);
   // The workers' payload codec (PAYLOAD_KEYS, else npm run dev's key), as in production: encryption is part of the cost measured.
   const temporal = await connectClient({ address, namespace: 'default', payloadCodec: payloadCodecFromConfig(config) });

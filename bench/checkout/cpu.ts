@@ -8,7 +8,8 @@ import { childrenOf, machineBusySeconds, processSeconds } from '../lib/proc';
 
 export const PARTS = ['api', 'worker', 'temporal', 'postgres'] as const;
 export type Part = (typeof PARTS)[number];
-export type Pids = Partial<Record<Part, number>>;
+/** One pid per part, or several (two worker processes); PostgreSQL's children are found from its postmaster. */
+export type Pids = Partial<Record<Part, number | number[]>>;
 
 export interface CpuSnapshot { at: number; machine: number; parts: Record<Part, number>; self: number }
 
@@ -18,10 +19,10 @@ export interface CpuShare { cores: Record<Part | 'loadGenerator' | 'others', num
 export function snapshot(pids: Pids): CpuSnapshot {
   const usage = process.cpuUsage();
   const parts = Object.fromEntries(PARTS.map((part) => {
-    const pid = pids[part];
-    if (!pid) return [part, 0];
+    const given = pids[part];
+    const own = given === undefined ? [] : Array.isArray(given) ? given : [given];
     // PostgreSQL is a postmaster and one backend per connection: count the whole family.
-    const family = part === 'postgres' ? [pid, ...childrenOf(pid)] : [pid];
+    const family = part === 'postgres' ? own.flatMap((pid) => [pid, ...childrenOf(pid)]) : own;
     return [part, family.reduce((s, p) => s + processSeconds(p), 0)];
   })) as Record<Part, number>;
   return { at: performance.now(), machine: machineBusySeconds(), parts, self: (usage.user + usage.system) / 1e6 };

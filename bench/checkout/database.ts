@@ -1,7 +1,7 @@
 /** The benchmark's database: its catalog, the SKUs each cart gets, and the check that every order ended as it should. */
 import { closeOrm, createOrm, migrate } from '../../src/db/orm';
 import { insertProducts, type SeedProduct } from '../../src/db/seed';
-import { HANDED_OVER } from './load';
+import { DISPATCHED, HANDED_OVER } from './load';
 
 /** Every order buys two different SKUs of this catalog, one unit each; stock never runs out. */
 const CATALOG_SKUS = 64;
@@ -28,8 +28,38 @@ export function pickSkus(skus: string[], i: number): string[] {
   return Array.from({ length: ITEMS_PER_CART }, (_, k) => skus[(first + k * 13) % skus.length]);
 }
 
-/** Every order placed ended as it should: handed over, stock reserved once, payment authorized once, customer told once. */
-export async function checkOrders(databaseUrl: string, expected: number): Promise<{ ok: boolean; summary: string }> {
+/**
+ * Every order placed ended as it should: dispatched, its two reservations committed, its payment
+ * authorized once and captured, the customer told twice (confirmed, shipped), no stock impossible.
+ */
+export async function checkOrders(databaseUrl: string, expected: number, upTo: 'dispatch' | 'hand_over' = 'dispatch'): Promise<{ ok: boolean; summary: string }> {
+  if (upTo === 'hand_over') return checkHandedOver(databaseUrl, expected);
+  const orm = await createOrm(databaseUrl, 1);
+  try {
+    const [row] = await orm.em.getConnection().execute<Record<string, string>[]>(`select
+      (select count(*) from orders) as orders,
+      (select count(*) from orders where status in (${DISPATCHED.map((st) => `'${st}'`).join(', ')})) as dispatched,
+      (select count(*) from reservations where status = 'committed') as committed,
+      (select count(*) from reservations) as reservations,
+      (select count(*) from inventory where reserved < 0 or reserved > on_hand) as bad_stock,
+      (select count(*) from payments where status = 'captured') as captured,
+      (select count(*) from payments) as payments,
+      (select count(*) from notifications where template = 'order_confirmed' and status = 'sent') as confirmations,
+      (select count(*) from notifications where template = 'shipped' and status = 'sent') as shipped_emails`);
+    const n = (k: string) => Number(row[k]);
+    const ok = n('orders') === expected && n('dispatched') === expected && n('reservations') === expected * ITEMS_PER_CART &&
+      n('committed') === expected * ITEMS_PER_CART && n('bad_stock') === 0 && n('captured') === expected && n('payments') === expected &&
+      n('confirmations') === expected && n('shipped_emails') === expected;
+    return { ok, summary: `${n('orders')} orders (${expected} expected), ${n('dispatched')} dispatched, ` +
+      `${n('committed')} of ${n('reservations')} reservation rows committed (${ITEMS_PER_CART} per order expected), ${n('captured')} of ${n('payments')} payments captured, ` +
+      `${n('confirmations')} confirmation and ${n('shipped_emails')} shipped e-mails sent, ${n('bad_stock')} SKUs with impossible stock` };
+  } finally {
+    await closeOrm(orm);
+  }
+}
+
+/** The topology mode's orders, which stop at the hand-over: handed over, stock reserved once, payment authorized once, customer told once. */
+async function checkHandedOver(databaseUrl: string, expected: number): Promise<{ ok: boolean; summary: string }> {
   const orm = await createOrm(databaseUrl, 1);
   try {
     const [row] = await orm.em.getConnection().execute<Record<string, string>[]>(`select

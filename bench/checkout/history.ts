@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
+import { LOCAL_ACTIVITY_MARKER } from '../lib/workflow-cost';
 
 type Event = temporal.api.history.v1.IHistoryEvent;
 
@@ -31,9 +32,8 @@ export const emptyBreakdown = (): Breakdown => ({ orders: 0, workflowTasks: { wa
  * they leave a marker whose data says the activity type and when it completed (their arguments
  * are not in the history, hence `nth`, the how-many-th call of that type this is).
  */
-export async function stepTimes(client: Client, workflowId: string, label: (type: string, args: unknown[], nth: number) => string | undefined,
-  into?: Breakdown): Promise<Map<string, number>> {
-  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+export function stepTimes(events: Event[], label: (type: string, args: unknown[], nth: number) => string | undefined,
+  into?: Breakdown): Map<string, number> {
   const at = (e: Event) => tsToMs(e.eventTime);
   const byId = new Map<number, Event>(events.map((e) => [Number(e.eventId), e]));
   const labels = new Map<string, number>();
@@ -89,9 +89,6 @@ export async function stepTimes(client: Client, workflowId: string, label: (type
   return labels;
 }
 
-/** The SDK core's name for local activity markers (sdk-core constants.rs). */
-const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
-
 /** The JSON the SDK core writes into a local activity marker: its type, and its "perceived completion time". */
 function localActivityData(payload: temporal.api.common.v1.IPayload | undefined): { type: string; completedAt?: number } {
   const data = (payload ? defaultPayloadConverter.fromPayload(payload) : {}) as Record<string, unknown>;
@@ -100,6 +97,11 @@ function localActivityData(payload: temporal.api.common.v1.IPayload | undefined)
   const completedAt = typeof time === 'string' ? Date.parse(time)
     : time && time.seconds !== undefined ? Number(time.seconds) * 1000 + (time.nanos ?? 0) / 1e6 : undefined;
   return { type, completedAt: Number.isFinite(completedAt) ? completedAt : undefined };
+}
+
+/** A workflow's whole history (the server's, read through the client). */
+export async function fetchEvents(client: Client, workflowId: string): Promise<Event[]> {
+  return (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
 }
 
 /** Runs `job` over `items`, a few at a time (the dev server answers quickly; this is after the run). */
@@ -117,7 +119,7 @@ export async function eachLimited<T, R>(items: T[], limit: number, job: (item: T
 
 /** The events of one workflow with their ms since its start (e.g. "+12 activityTaskScheduled(reserveStock)"), for `--dump`. */
 export async function eventSummary(client: Client, workflowId: string): Promise<string> {
-  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const events = await fetchEvents(client, workflowId);
   const names = temporal.api.enums.v1.EventType;
   const first = events.length > 0 ? tsToMs(events[0].eventTime) : 0;
   return events.map((e) => {

@@ -18,7 +18,7 @@ import { childrenOf, machineBusySeconds, postmasterPid, processSeconds } from '.
 import { benchTempDir } from '../lib/postgres';
 import { runBench } from '../lib/run';
 import { checkOrders, ITEMS_PER_CART, pickSkus, prepareDatabase } from './database';
-import { bareRun, buildCart, checkout, closedLoop, OrderWatcher, type Timed } from './load';
+import { bareRun, buildCart, checkout, closedLoop, HANDED_OVER, OrderWatcher, type Timed } from './load';
 import { p50p99, table, type Row } from './report';
 import { CheckoutBenchStack } from './stack';
 
@@ -62,7 +62,7 @@ async function measure(running: RunningStack, helpers: CheckoutBenchStack, dir: 
     // worker-process.ts also runs a checkout worker: on a queue nobody uses here, so it only idles.
     BENCH_TASK_QUEUE: 'bench-idle', BENCH_BARE_TASK_QUEUE: BARE_TASK_QUEUE, LOG_LEVEL: 'warn' });
   const temporal = await connectClient({ address: running.temporalAddress, namespace: running.namespace });
-  const watcher = await OrderWatcher.connect(running.databaseUrl);
+  const watcher = await OrderWatcher.connect(running.databaseUrl, HANDED_OVER);
   try {
     const total = o.warmup + 2 * o.orders;
     const carts = (await closedLoop(total, o.concurrency, (i) => buildCart(running.api[i % running.api.length], pickSkus(skus, i)))).results;
@@ -73,7 +73,7 @@ async function measure(running: RunningStack, helpers: CheckoutBenchStack, dir: 
     const phase = async (label: string, kind: Phase['kind'], workers: Phase['workers'], count: number): Promise<Phase> => {
       const before = cpuSnapshot(pids());
       const run = await closedLoop(count, o.concurrency, (i) => kind === 'bare'
-        ? bareRun(temporal.client, BARE_TASK_QUEUE, `${runId}-${label}`, i)
+        ? bareRun(temporal.client, BARE_TASK_QUEUE, { toHandOver: true }, `${runId}-${label}`, i)
         : checkout(running.api[i % running.api.length], carts[next++], watcher));
       const p: Phase = { label, kind, workers, ...run, cpuMs: cpuPerUnit(before, cpuSnapshot(pids()), count) };
       log(`${label}: ${count} in ${(run.wallMs / 1000).toFixed(1)} s = ${(count / (run.wallMs / 1000)).toFixed(2)}/s`);
@@ -87,7 +87,7 @@ async function measure(running: RunningStack, helpers: CheckoutBenchStack, dir: 
     const half = [Math.ceil(o.orders / 2), Math.floor(o.orders / 2)];
     phases.push(await phase('bare, 1 worker process (a)', 'bare', 1, half[0]), await phase('checkout, 1 worker process (a)', 'checkout', 1, half[0]),
       await phase('checkout, 1 worker process (b)', 'checkout', 1, half[1]), await phase('bare, 1 worker process (b)', 'bare', 1, half[1]));
-    const check = await checkOrders(running.databaseUrl, total);
+    const check = await checkOrders(running.databaseUrl, total, 'hand_over');
     log(`database check: ${check.summary}`);
     report(phases, o, running);
     if (check.ok) return 0;

@@ -16,8 +16,10 @@
  * - 'metrics': a scraper's bearer token whose SHA-256 is in METRICS_TOKEN_SHA256 (open when unset).
  * - { staff: roles }: a staff key (`staff_…`) whose account has one of the roles (admin: any).
  * - { orderToken: true, staff?: roles }: the order's access token (checkout returned it; the path's
- *   :id is the order), the session of the customer whose order it is, or a staff key with one of the
- *   roles. Anyone else is told the order does not exist, so order ids cannot be probed.
+ *   :id is the order; the same on every replay of the checkout, until support revokes it:
+ *   src/auth/order-tokens.ts), the session of the customer whose order it is, or a staff key with
+ *   one of the roles. Anyone else, a revoked token included, is told the order does not exist, so
+ *   order ids cannot be probed.
  *
  * A missing or unknown staff key answers 401, a key without the role 403, one error shape. A
  * session that has ended answers 401 wherever it is sent: it never quietly makes the caller a guest.
@@ -27,7 +29,8 @@ import type { Context } from 'koa';
 import { SESSION_TOKEN_PREFIX, sha256Hex } from '../auth/tokens';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { forbidden, looksLikeStaffKey, mayAct, type StaffPrincipal, type StaffRole } from '../domain/staff';
-import { isOrderOfCustomer, orderTokenMatches } from '../store/orders';
+import type { OrderTokens } from '../auth/order-tokens';
+import { isOrderOfCustomer, orderAccessSecret } from '../store/orders';
 import { liveSession } from '../store/sessions';
 import { staffOfKey } from '../store/staff';
 import { emOf } from './context';
@@ -38,6 +41,8 @@ export type Access = 'public' | 'webhook' | 'metrics' | 'customer' | 'shopper'
 export interface AccessDeps {
   /** SHA-256 digests of the tokens a metrics scraper may send (METRICS_TOKEN_SHA256); none: /metrics is open. */
   metricsTokenDigests?: readonly string[];
+  /** Derives and checks order access tokens (ORDER_TOKEN_KEY). */
+  orderTokens: OrderTokens;
   /** A customer session unused this long has ended (SESSION_IDLE_TIMEOUT); 7 days when not given. */
   sessionIdleMs?: number;
 }
@@ -131,12 +136,15 @@ export async function enforceAccess(ctx: Context, access: Access, deps: AccessDe
 }
 
 /** For { orderToken } routes called without a staff key: the order's access token, or the session of the customer whose order it is. */
-export async function enforceOrderToken(ctx: Context, access: Access, orderId: string): Promise<void> {
+export async function enforceOrderToken(ctx: Context, access: Access, deps: AccessDeps, orderId: string): Promise<void> {
   if (typeof access !== 'object' || !access.orderToken || ctx.state.staff) return;
   const caller = await callerOf(ctx);
   const em = emOf(ctx);
   if (caller.kind === 'customer' && (await isOrderOfCustomer(em, orderId, caller.customerId))) return;
-  if (caller.kind === 'bearer' && (await orderTokenMatches(em, orderId, caller.token))) return;
+  if (caller.kind === 'bearer') {
+    const secret = await orderAccessSecret(em, orderId);
+    if (secret && deps.orderTokens.matches(orderId, secret, caller.token)) return;
+  }
   throw orderNotFound(orderId);
 }
 

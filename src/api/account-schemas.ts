@@ -3,9 +3,9 @@ import { z } from 'zod';
 import type { SignedIn } from '../accounts/sign-in';
 import type { CustomerRow } from '../store/customers';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../domain/passwords';
-import { cartId, moneyView, orderId, shippingAddress, sku } from './schemas';
+import { cartId, emailAddress, moneyView, orderId, shippingAddress, sku } from './schemas';
 
-export const email = z.email('an e-mail address such as ada@example.com').max(254).meta({ example: 'ada@example.com' });
+export const email = emailAddress;
 
 /** Bounded in UTF-16 units so a request cannot hand the hash megabytes; the rules (src/domain/passwords.ts) count characters. */
 const passwordText = z.string().max(PASSWORD_MAX_LENGTH * 4);

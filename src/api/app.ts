@@ -9,9 +9,9 @@ import { accountSettings } from '../accounts/settings';
 import { PasswordHasher } from '../auth/passwords';
 import type { AppDeps, AppOptions } from './deps';
 import { errorMiddleware } from './errors';
-import { mount, route, type AnyRoute } from './http';
+import { methodsAllowed, mount, route, type AnyRoute } from './http';
 import { httpMetrics, metricsRoutes } from './metrics';
-import { openApiDocument } from './openapi';
+import { documentedStatuses, openApiDocument } from './openapi';
 import { accountRoutes } from './routes/accounts';
 import { adminCatalogImageRoutes } from './routes/admin-catalog-images';
 import { adminCatalogProductRoutes } from './routes/admin-catalog-products';
@@ -39,13 +39,14 @@ import { providerWebhookRoutes } from './routes/webhooks';
 import { warehouseRoutes } from './routes/warehouse';
 import { httpTracing } from './tracing';
 import { RateLimits } from './rate-limits';
+import { OrderTokens } from '../auth/order-tokens';
 
 export type { AppDeps, AppOptions };
 
 export function allRoutes(deps: AppDeps, hasher = new PasswordHasher(deps.accounts.argon2)): AnyRoute[] {
   return [
     ...healthRoutes(deps), ...metricsRoutes(), ...productRoutes(deps), ...cartRoutes(deps), ...cartPricingRoutes(), ...checkoutRoutes(deps), ...orderRoutes(deps),
-    ...shipmentRoutes(), ...carrierWebhookRoutes(deps),
+    ...shipmentRoutes(), ...carrierWebhookRoutes(deps), ...providerWebhookRoutes(deps),
     ...accountRoutes(deps, hasher), ...meRoutes(deps, hasher), ...myAddressRoutes, ...myOrderRoutes(deps),
     ...adminCatalogProductRoutes(deps.images), ...adminCatalogTaxonomyRoutes(), ...adminPricingRoutes(), ...adminCatalogImageRoutes(deps.images, deps.imageMaxBytes),
     ...adminInventoryRoutes(), ...warehouseRoutes(deps), ...adminOrderRoutes(deps), ...adminNoticeRoutes(), ...adminStaffRoutes(),
@@ -58,7 +59,8 @@ export function allRoutes(deps: AppDeps, hasher = new PasswordHasher(deps.accoun
 export function buildApp(options: AppOptions): Koa {
   // Secrets and URLs come from the validated config (src/api/server.ts passes them); a webhook whose secret is absent answers 503.
   const deps: AppDeps = { ...options, taskQueue: options.taskQueue ?? TASK_QUEUE, paymentActionTimeout: options.paymentActionTimeout ?? '15 minutes',
-    limits: new RateLimits(options.orm, options.rateLimits), accounts: options.accounts ?? accountSettings() };
+    limits: new RateLimits(options.orm, options.rateLimits), orderTokens: options.orderTokens ?? new OrderTokens(),
+    accounts: options.accounts ?? accountSettings() };
   const app = new Koa();
   // X-Forwarded-For is believed only as far as the proxies we run: its last TRUST_PROXY_HOPS entries were written by them;
   // anything to their left came from the client and could be forged (src/api/rate-limits.ts, clientIp).
@@ -72,13 +74,20 @@ export function buildApp(options: AppOptions): Koa {
       ctx.body = openapi;
     },
   })];
-  const webhooks = providerWebhookRoutes(deps);
-  openapi = openApiDocument([...routes, ...webhooks], { title: 'Commerce API', version: '0.1.0' });
+  openapi = openApiDocument(routes, { title: 'Commerce API', version: '0.1.0' });
+  const access = { metricsTokenDigests: deps.metricsTokenDigests, orderTokens: deps.orderTokens, sessionIdleMs: deps.accounts.sessionIdleMs };
+  // Routes that read their body as sent (provider webhooks: the signature covers the bytes) go ahead of the JSON parser.
+  // A status a route answers that its document does not list is a bug of the declaration: said loudly (tests fail on it).
+  const answered = (spec: AnyRoute, status: number) => {
+    if (documentedStatuses(spec).has(status)) return;
+    const report = deps.onUndeclaredStatus ?? ((what: string, s: number) => deps.logger.error({ route: what, status: s },
+      'a route answered a status its OpenAPI document does not list: add it to the route\'s responses'));
+    report(`${spec.method.toUpperCase()} ${spec.path}`, status);
+  };
+  const rawRouter = new Router();
+  mount(rawRouter, routes.filter((r) => r.rawBody), access, answered);
   const router = new Router();
-  const access = { metricsTokenDigests: deps.metricsTokenDigests, sessionIdleMs: deps.accounts.sessionIdleMs };
-  mount(router, routes, access);
-  const webhookRouter = new Router();
-  mount(webhookRouter, webhooks, access);
+  mount(router, routes.filter((r) => !r.rawBody), access, answered);
 
   app.use(httpTracing);
   app.use(httpMetrics);
@@ -98,13 +107,12 @@ export function buildApp(options: AppOptions): Koa {
   });
   app.use(errorMiddleware);
   app.use(codecCors(deps.codecCorsOrigins ?? []));
-  // Provider webhooks check signatures over the exact bytes sent: they read the body themselves, ahead of the JSON parser.
-  app.use(webhookRouter.routes());
+  app.use(methodsAllowed([rawRouter, router]));
+  app.use(rawRouter.routes());
   // DELETE too: closing an account (DELETE /me) carries the password.
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '100kb', encoding: 'utf-8', parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] }));
   app.use((ctx, next) => RequestContext.create(deps.orm.em, next));
   app.use(router.routes());
-  app.use(router.allowedMethods());
   app.on('error', (err) => deps.logger.debug({ err }, 'koa reported an error after responding'));
   return app;
 }

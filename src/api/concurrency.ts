@@ -8,7 +8,8 @@ import { DomainError, ErrorCode } from '../domain/errors';
 import { etagOf } from '../store/catalog-writes';
 
 export const IF_MATCH_HEADER = {
-  'If-Match': { required: true, description: 'The ETag of the version this change was made against, as GET answered it (e.g. "3"). Missing: 428; stale: 412.' },
+  'If-Match': { required: true, pattern: /^"\d{1,9}"$/,
+    description: 'The ETag of the version this change was made against, as GET answered it (e.g. "3"). Missing: 428; stale: 412.' },
 };
 
 /** The version named by If-Match. */

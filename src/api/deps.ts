@@ -7,6 +7,7 @@ import type { SimulatedPaymentProvider } from '../integrations/simulated/payment
 import type { AccountSettings } from '../accounts/settings';
 import type { ImageStorage } from '../integrations/image-storage';
 import type { LimitSettings, RateLimits } from './rate-limits';
+import type { OrderTokens } from '../auth/order-tokens';
 
 export interface AppDeps {
   orm: MikroORM;
@@ -42,12 +43,20 @@ export interface AppDeps {
   limits: RateLimits;
   /** How many proxies in front of the API append to X-Forwarded-For (TRUST_PROXY_HOPS); 0: the peer's address is the client's. */
   trustProxyHops?: number;
+  /** Derives and checks order access tokens (ORDER_TOKEN_KEY, src/auth/order-tokens.ts). */
+  orderTokens: OrderTokens;
+  /** Told when a route answers a status its OpenAPI document does not list (tests collect them and fail); default: an error log line. */
+  onUndeclaredStatus?: (route: string, status: number) => void;
   /** True once a SIGTERM arrived: /readyz answers not-ready so the load balancer drains this replica. */
   isShuttingDown?: () => boolean;
   /** Customer accounts: password cost, session lifetimes, e-mailed links (ARGON2_*, SESSION_*, *_LINK_TTL, STOREFRONT_URL). */
   accounts: AccountSettings;
 }
 
-/** Defaults for what older callers may leave out; the limits come as settings (RATE_LIMIT_*), made into counters by buildApp. */
-export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'limits' | 'accounts'>
-  & Partial<Pick<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'accounts'>> & { rateLimits?: LimitSettings };
+/**
+ * Defaults for what older callers may leave out (the order tokens: the development key); the limits come as settings
+ * (RATE_LIMIT_*), made into counters by buildApp.
+ */
+export type AppOptions = Omit<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'limits' | 'orderTokens' | 'accounts'>
+  & Partial<Pick<AppDeps, 'taskQueue' | 'paymentActionTimeout' | 'orderTokens' | 'accounts'>>
+  & { rateLimits?: LimitSettings };

@@ -89,6 +89,8 @@ const STATUS: Record<ErrorCode, number> = {
   promotion_not_applicable: 422,
   cart_too_large: 422,
   idempotency_key_reused: 422,
+  // What a support action answers when the step it asked for was refused by the database for good.
+  data_rejected: 422,
   rate_limited: 429,
   // A workflow started with input it cannot run: our bug, never the caller's.
   invalid_workflow_input: 500,
@@ -110,10 +112,25 @@ export function httpStatusOf(code: ErrorCode): number {
   return STATUS[code];
 }
 
-/** Answers with the one error shape; the status is the code's, unless a provider's protocol asks for another (Twilio: 403). */
+/**
+ * How long a client should wait before retrying a request the API shed because Temporal (or the
+ * database) did not answer in time: long enough for a restarting worker or frontend to come back,
+ * short enough that a customer at checkout is still there.
+ */
+export const SERVICE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Answers with the one error shape; the status is the code's, unless a provider's protocol asks for
+ * another (Twilio: 403). A refusal that says when to come back (a rate limit, a shed request) says so
+ * in Retry-After (RFC 9110), which clients and proxies read, as well as in the details.
+ */
 export function sendError(ctx: Context, code: ErrorCode, message: string, details: Record<string, unknown> = {}, status = httpStatusOf(code)): void {
+  const retryAfter = typeof details.retryAfterSeconds === 'number' ? details.retryAfterSeconds
+    : code === ErrorCode.ServiceUnavailable ? SERVICE_RETRY_AFTER_SECONDS : undefined;
+  if (retryAfter !== undefined) ctx.set('Retry-After', String(retryAfter));
   ctx.status = status;
-  ctx.body = { error: { code, message, details, requestId: ctx.state.requestId as string | undefined } };
+  ctx.body = { error: { code, message, details: retryAfter === undefined ? details : { ...details, retryAfterSeconds: retryAfter },
+    requestId: ctx.state.requestId as string | undefined } };
 }
 
 export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
@@ -121,13 +138,9 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
     await next();
     if (ctx.status === 404 && ctx.body === undefined) {
       sendError(ctx, ErrorCode.NotFound, `No route for ${ctx.method} ${ctx.path}. See /openapi.json for the routes this API serves.`);
-    } else if (ctx.status === 405 && ctx.body === undefined) {
-      sendError(ctx, ErrorCode.MethodNotAllowed, `${ctx.method} is not allowed on ${ctx.path}.`, { allow: ctx.response.get('Allow') });
     }
   } catch (err) {
     if (err instanceof DomainError) {
-      // A limit says when to come back, in the header clients and proxies read (RFC 9110) as well as in the details.
-      if (err.code === ErrorCode.RateLimited) ctx.set('Retry-After', String(err.details.retryAfterSeconds));
       sendError(ctx, err.code, err.message, err.details);
       return;
     }

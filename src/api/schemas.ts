@@ -90,6 +90,18 @@ export const cartView = z.object({
 // Checkout and orders
 
 /** What an Idempotency-Key may look like: long enough to be unique, plain enough to log. */
+/**
+ * A whole number in the query string: digits only, so an empty value, a space, "1e2" or "0x10" is refused
+ * instead of read as 0, 100 or 16 (what z.coerce.number() would make of them). Documented as an integer.
+ */
+export function queryInt(min: number, max: number) {
+  return z.string().regex(/^\d{1,15}$/, 'a whole number, in digits').transform(Number).pipe(z.number().int().min(min).max(max))
+    .meta({ override: ({ jsonSchema }: { jsonSchema: Record<string, unknown> }) => {
+      for (const key of Object.keys(jsonSchema)) delete jsonSchema[key];
+      Object.assign(jsonSchema, { type: 'integer', minimum: min, maximum: max });
+    } });
+}
+
 export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,255}$/;
 
 export const orderId = z.uuid('an order id as returned by checkout').meta({ example: '7d0f6a52-3c1e-4a4e-9a57-0b8f0f6b2a11' });
@@ -104,8 +116,19 @@ export const shippingAddress = z.strictObject({
   country: z.string().regex(/^[A-Z]{2}$/, 'an upper-case ISO 3166 alpha-2 code such as US or GB'),
 }).meta({ id: 'ShippingAddress' });
 
+/**
+ * An e-mail address, as checkout and the accounts take it: ASCII only. An internationalised address (zoë@example.com,
+ * ada@bücher.example) is refused with a 400 that says so, deliberately: delivering to a UTF-8 local part needs SMTPUTF8
+ * at every hop, which the mail providers and the recipients' servers do not all speak, and a lookalike Unicode
+ * address could take over someone else's account. A domain in its punycode form (ada@xn--bcher-kva.example) is accepted.
+ */
+export const emailAddress = z.email('an ASCII e-mail address such as ada@example.com (internationalised addresses are not accepted; '
+  + 'write the domain in punycode)').max(254)
+  // RFC 5321: the part before @ holds at most 64 characters; no mail server takes a longer one.
+  .refine((e) => e.lastIndexOf('@') <= 64, 'an e-mail address whose part before @ is at most 64 characters').meta({ example: 'ada@example.com' });
+
 export const checkoutBody = z.strictObject({
-  email: z.email('an e-mail address such as ada@example.com').max(254).optional()
+  email: emailAddress.optional()
     .meta({ description: 'Required of a guest; signed in, the account\'s address when left out.' }),
   phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 phone number such as +447700900123').optional()
     .meta({ description: 'Optional; when given, the customer is also told by SMS.' }),
@@ -116,7 +139,8 @@ export const checkoutBody = z.strictObject({
   paymentMethod: z.string().regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'a payment method id such as pm_card_visa'),
 }).refine((b) => b.shippingAddress === undefined || b.shippingAddressId === undefined,
   { message: 'send shippingAddress or shippingAddressId (a saved address, signed in), not both', path: ['shippingAddress'] })
-  .meta({ id: 'CheckoutRequest' });
+  // The refinement, said in the document too: not both.
+  .meta({ id: 'CheckoutRequest', override: { not: { required: ['shippingAddress', 'shippingAddressId'] } } });
 
 const paymentStatus = z.enum(['pending', 'requires_action', 'authorized', 'declined', 'failed', 'voided', 'refunded', 'captured']);
 const orderStatus = z.enum([
@@ -134,7 +158,8 @@ export const paymentOutcomeView = z.object({
 export const checkoutResponse = z.object({
   orderId,
   status: orderStatus,
-  accessToken: z.string().meta({ description: 'Shown once: send it as "Authorization: Bearer <token>" to read or cancel this order.' }),
+  accessToken: z.string().nullable().meta({ description: 'Send it as "Authorization: Bearer <token>" to read or cancel this order. '
+    + 'The same token on every replay of this checkout; null once support has revoked the order\'s access.' }),
   payment: paymentOutcomeView,
   failure: z.object({ code: z.string(), message: z.string() }).optional()
     .meta({ description: 'Why the order failed before its payment, e.g. promotion_limit_reached or out_of_stock: the cart is open again.' }),

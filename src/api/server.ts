@@ -1,6 +1,7 @@
 /** Serves the Koa app over HTTP and stops it without cutting a request in half. */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type Koa from 'koa';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
@@ -8,12 +9,14 @@ import type { Config } from '../config';
 import type { PaymentProvider } from '../integrations/payments';
 import { SimulatedPaymentProvider } from '../integrations/simulated/payments';
 import type { Logger } from '../logger';
+import { ErrorCode } from '../domain/errors';
 import { accountSettings } from '../accounts/settings';
 import { buildApp } from './app';
 import { createImageStorage, defaultImageDir, type ImageStorageSettings } from '../integrations/image-storage';
 import { parseDigests } from './access';
 import { limitSettingsFromConfig } from './rate-limits';
 import { parseOrigins } from './routes/codec';
+import { orderTokensFromConfig } from '../auth/order-tokens';
 
 export interface ApiServer {
   url: string;
@@ -26,7 +29,7 @@ export interface ApiDeps {
     | 'FULFILLMENT_AUTO_PACK' | 'TRACKING_POLL_EVERY' | 'TRACKING_STALL_AFTER' | 'AFTER_SALES_WINDOW'
     | 'CARRIER_WEBHOOK_SECRET' | 'STRIPE_WEBHOOK_SECRET' | 'TWILIO_AUTH_TOKEN' | 'PUBLIC_BASE_URL' | 'IMAGE_MAX_BYTES' | ImageStorageSettings
     | 'ARGON2_MEMORY_KIB' | 'ARGON2_ITERATIONS' | 'ARGON2_PARALLELISM' | 'SESSION_IDLE_TIMEOUT' | 'SESSION_MAX_AGE'
-    | 'PASSWORD_RESET_LINK_TTL' | 'EMAIL_VERIFICATION_LINK_TTL' | 'STOREFRONT_URL' | 'CODEC_CORS_ORIGINS'>;
+    | 'PASSWORD_RESET_LINK_TTL' | 'EMAIL_VERIFICATION_LINK_TTL' | 'STOREFRONT_URL' | 'ORDER_TOKEN_KEY' | 'ORDER_TOKEN_PREVIOUS_KEYS' | 'CODEC_CORS_ORIGINS'>;
   orm: MikroORM;
   temporal: { client?: Client; ping(): Promise<void>; payloadCodec?: PayloadCodec };
   logger: Logger;
@@ -64,11 +67,11 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
     carrierWebhookSecret: config.CARRIER_WEBHOOK_SECRET, stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,
     twilioAuthToken: config.TWILIO_AUTH_TOKEN, publicBaseUrl: config.PUBLIC_BASE_URL,
     images: createImageStorage(config, defaultImageDir()), imageMaxBytes: config.IMAGE_MAX_BYTES,
-    rateLimits: limitSettingsFromConfig(config), trustProxyHops: config.TRUST_PROXY_HOPS,
+    rateLimits: limitSettingsFromConfig(config), trustProxyHops: config.TRUST_PROXY_HOPS, orderTokens: orderTokensFromConfig(config),
     isShuttingDown: () => shuttingDown,
     accounts: accountSettings(config),
   });
-  const server = createServer(app.callback());
+  const server = createHttpServer(app);
   // While draining, every answer asks the client to reconnect, which a load balancer sends elsewhere.
   server.on('request', (_req, res) => { if (shuttingDown) res.setHeader('Connection', 'close'); });
   await listen(server, config.PORT, config.HOST);
@@ -100,6 +103,37 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
       return closing;
     },
   };
+}
+
+/**
+ * The app's HTTP server. Node answers what never reaches Koa itself: a request it cannot parse (a NUL
+ * or another control character in a header or the target, a malformed request line, an unknown
+ * method) and CONNECT. Those answers get the one error shape too (400, 431 for headers too large,
+ * 405 for CONNECT), instead of an empty plain 400 or a dropped connection.
+ */
+export function createHttpServer(app: Koa): Server {
+  const server = createServer(app.callback());
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    answerRaw(socket, tooLarge ? 431 : 400, tooLarge ? 'Request Header Fields Too Large' : 'Bad Request', tooLarge
+      ? { code: ErrorCode.ValidationFailed, message: 'The request\'s headers are too large; nothing was done.', details: { in: 'headers' } }
+      : { code: ErrorCode.ValidationFailed, message: `The request is not valid HTTP (${err.code ?? 'unparseable'}): a header or the request line holds a `
+        + 'character HTTP does not allow (such as NUL), or the method is unknown. Nothing was done.', details: { in: 'request', reason: err.code ?? null } });
+  });
+  server.on('connect', (_req, socket: Socket) => {
+    answerRaw(socket, 405, 'Method Not Allowed', { code: ErrorCode.MethodNotAllowed, message: 'CONNECT is not allowed: this is an API, not a proxy.',
+      details: { allow: '' } }, { Allow: '' });
+  });
+  return server;
+}
+
+function answerRaw(socket: Socket, status: number, reason: string, error: { code: ErrorCode; message: string; details: Record<string, unknown> },
+  headers: Record<string, string> = {}): void {
+  const body = JSON.stringify({ error });
+  const head = [`HTTP/1.1 ${status} ${reason}`, 'Content-Type: application/json; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -26,7 +26,7 @@ import { TASK_QUEUE } from '../contracts/temporal';
 import { decideErasure, erasureStatus, startErasure } from '../privacy/erasure';
 import { authorizeStaffKey, StaffKeyError, staffKeyFromEnv } from './staff-key';
 import {
-  cancelOrder, changeAddress, findOrders, holdOrder, orderStatus, recordCarrierEvent, refundOrder, resendNotification, retryPayment,
+  cancelOrder, changeAddress, findOrders, holdOrder, orderStatus, recordCarrierEvent, refundOrder, resendNotification, retryPayment, revokeAccessTokens,
   outcomeOf, SupportError, type Caller, type Done, type SupportDeps,
 } from '../support/actions';
 
@@ -162,6 +162,13 @@ const COMMANDS: Record<string, Command> = {
       + '  (e.g. the webhook was lost) and pass its answer to the payment workflow. Refused in any other state, with the reason.',
     options: reasonOption, positionals: ['orderId'], roles: SUPPORT,
     run: (session, [orderId], o) => done(str(o.reason) ?? 'payment re-checked by support', session, ({ deps: d, caller }, reason) => retryPayment(d, caller, orderId, reason)),
+  },
+  'revoke-access': {
+    usage: 'revoke-access <orderId> --reason TEXT',
+    about: 'Revoke the order\'s access token (shared or leaked): it is refused from then on like a wrong one, and a replay of\n'
+      + '  the checkout answers without one. Staff keep access. Kept in the audit trail.',
+    options: reasonOption, positionals: ['orderId'], roles: SUPPORT,
+    run: (session, [orderId], o) => done(required(o.reason, '--reason'), session, ({ deps: d, caller }, reason) => revokeAccessTokens(d, caller, orderId, reason)),
   },
   'carrier-event': {
     usage: 'carrier-event <shipmentId> <status> [--reason TEXT] [--event-id ID] [--occurred-at ISO]',

@@ -30,5 +30,11 @@ export type FulfillmentWorkflow = (input: FulfillmentInput) => Promise<Fulfillme
 export const packedSignal = defineSignal<[{ actor: string; packages?: number }]>('packed');
 /** The order was cancelled: stop unless the parcel is already being dispatched. */
 export const cancelFulfillmentSignal = defineSignal('cancelFulfillment');
-/** The fulfillment child tells its order how far it got (e.g. 'labelled': the address is now printed). */
-export const fulfillmentProgressSignal = defineSignal<[{ stage: FulfillmentStage; warehouse?: string; trackingNumber?: string }]>('fulfillmentProgress');
+/**
+ * The fulfillment child tells its order how far it got, when the order needs to know: before it
+ * waits for the warehouse ('allocated'), and at the point of no return ('dispatching', which also
+ * means the label, with the address on it, is printed). `passed`: the stages reached since the last
+ * report, in order, for the order's timeline. The shipped parcel comes back as the child's result.
+ */
+export interface FulfillmentProgress { stage: FulfillmentStage; passed?: FulfillmentStage[]; warehouse?: string; trackingNumber?: string }
+export const fulfillmentProgressSignal = defineSignal<[FulfillmentProgress]>('fulfillmentProgress');

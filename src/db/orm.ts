@@ -13,6 +13,8 @@ import { Migration20261207100000_customer_accounts } from './migrations/Migratio
 import { Migration20261207110000_staff_accounts } from './migrations/Migration20261207110000_staff_accounts';
 import { Migration20261207110100_rate_limits } from './migrations/Migration20261207110100_rate_limits';
 import { Migration20261207120000_catalog } from './migrations/Migration20261207120000_catalog';
+import { Migration20261207130000_failure_notices } from './migrations/Migration20261207130000_failure_notices';
+import { Migration20261207130100_order_access_secret } from './migrations/Migration20261207130100_order_access_secret';
 import { Migration20261207140000_pricing } from './migrations/Migration20261207140000_pricing';
 import { Migration20261207170000_privacy } from './migrations/Migration20261207170000_privacy';
 
@@ -29,6 +31,8 @@ export const MIGRATIONS = [
   { name: 'Migration20261207110000_staff_accounts', class: Migration20261207110000_staff_accounts },
   { name: 'Migration20261207110100_rate_limits', class: Migration20261207110100_rate_limits },
   { name: 'Migration20261207120000_catalog', class: Migration20261207120000_catalog },
+  { name: 'Migration20261207130000_failure_notices', class: Migration20261207130000_failure_notices },
+  { name: 'Migration20261207130100_order_access_secret', class: Migration20261207130100_order_access_secret },
   { name: 'Migration20261207140000_pricing', class: Migration20261207140000_pricing },
   { name: 'Migration20261207170000_privacy', class: Migration20261207170000_privacy },
 ];

@@ -99,6 +99,8 @@ export const ErrorCode = {
   PaymentProviderError: 'payment_provider_error',
   NotifierError: 'notifier_error',
   CarrierError: 'carrier_error',
+  // The database refused the data itself for good (a data exception or an integrity violation): retrying the same data cannot help.
+  DataRejected: 'data_rejected',
   // A workflow was started with input it cannot run (a programming or configuration error, never a customer's).
   InvalidWorkflowInput: 'invalid_workflow_input',
   // The HTTP layer itself: a method the path does not serve, a webhook whose secret is not configured or whose signature fails.

@@ -78,3 +78,29 @@ export function retryPaymentRefusal(orderId: string, status: OrderStatus, paymen
   }
   return `the payment of order ${orderId} is ${paymentStatus}; there is nothing to retry`;
 }
+
+/** What support reads when a step of an order's rollback can never succeed (a notice), and what to do about it. */
+export function compensationFailedNotice(orderId: string, step: string, error: string): string {
+  const failed = `failed for good (${error}), so it is no longer retried`;
+  switch (step) {
+    case 'release_stock':
+      return `The stock reserved for order ${orderId} could not be released: releasing it ${failed}. The units are still counted as reserved. `
+        + 'Check the order\'s SKUs (GET /admin/inventory/<sku>), correct the stock by hand (PUT /admin/inventory/<sku>, warehouse role), then resolve this notice.';
+    case 'void_or_refund_payment':
+      return `The payment of order ${orderId} was not voided or refunded: that step ${failed}. The customer may still have a hold or a charge on their card. `
+        + `Find the payment at the payment provider (npm run support -- status ${orderId} shows its reference), void or refund it there, then resolve this notice.`;
+    case 'reopen_cart':
+      return `The cart of order ${orderId} could not be reopened: that step ${failed}. The order itself is rolled back; the customer can start a new cart. `
+        + 'Nothing else is needed: resolve this notice.';
+    default:
+      return `Order ${orderId}: the rollback step "${step}" ${failed}. The rest of the rollback went on. Check the order (npm run support -- status ${orderId}) `
+        + 'and finish that step by hand, then resolve this notice.';
+  }
+}
+
+/** What support reads when a customer message of an order can never be sent; the order went on without it. */
+export function messageFailedNotice(orderId: string, template: string, channel: string, error: string): string {
+  return `The ${channel === 'sms' ? 'SMS' : 'e-mail'} "${template}" to the customer of order ${orderId} can never be sent: ${error}. It is recorded as failed `
+    + `and the order went on without it. Reach the customer another way, or fix the cause and send it again (npm run support -- resend ${orderId} ${template} `
+    + `--channel ${channel}), then resolve this notice.`;
+}

@@ -3,7 +3,7 @@
  * one otherwise, so the whole system runs on a laptop with no accounts.
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { loadConfig, type Config } from '../config';
+import { durationMs, loadConfig, type Config } from '../config';
 import type { Logger } from '../logger';
 import type { Notifier } from './notifier';
 import type { PaymentProvider } from './payments';
@@ -44,7 +44,7 @@ export function createProviders(deps: { orm: MikroORM; logger: Logger; publicBas
 }
 
 function createPaymentProvider(deps: { orm: MikroORM; publicBaseUrl?: string }, config: Config): PaymentProvider {
-  if (!config.STRIPE_SECRET_KEY) return new SimulatedPaymentProvider(deps.orm, deps.publicBaseUrl);
+  if (!config.STRIPE_SECRET_KEY) return new SimulatedPaymentProvider(deps.orm, deps.publicBaseUrl, durationMs(config.SIMULATED_PAYMENT_LATENCY));
   const base = (deps.publicBaseUrl ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
   return new StripePaymentProvider({ secretKey: config.STRIPE_SECRET_KEY, apiBase: config.STRIPE_API_BASE,
     returnUrl: config.STRIPE_RETURN_URL ?? `${base}/orders/{orderId}` });

@@ -6,7 +6,9 @@
  * are classified once here: a retry can help (rate limit, 5xx, network) or it cannot (bad request).
  */
 import Stripe from 'stripe';
-import { PaymentProviderError, type AuthorizationResult, type AuthorizeRequest, type PaymentProvider, type ProviderPaymentStatus, type RefundAnswer } from './payments';
+import {
+  PaymentProviderError, type AuthorizationResult, type AuthorizeRequest, type PaymentProvider, type ProviderPaymentStatus, type RefundAnswer, type RefundRequest,
+} from './payments';
 
 export interface StripeProviderOptions {
   secretKey: string;
@@ -78,9 +80,11 @@ export class StripePaymentProvider implements PaymentProvider {
     }
   }
 
-  async refund(req: { idempotencyKey: string; providerRef: string; amount: number }): Promise<RefundAnswer> {
+  async refund(req: RefundRequest): Promise<RefundAnswer> {
     try {
-      const refund = await this.stripe.refunds.create({ payment_intent: req.providerRef, amount: req.amount }, { idempotencyKey: req.idempotencyKey });
+      // The key in the metadata lets the webhook route match a refund event that beats our own record of its id (src/store/refunds.ts).
+      const refund = await this.stripe.refunds.create({ payment_intent: req.providerRef, amount: req.amount,
+        metadata: { orderId: req.orderId, idempotencyKey: req.idempotencyKey } }, { idempotencyKey: req.idempotencyKey });
       // Stripe can answer with a refund that already failed (the card's account is closed, say): no money went back, so it is not a refund.
       if (refund.status === 'failed' || refund.status === 'canceled') {
         throw new PaymentProviderError(`Stripe ${refund.status === 'failed' ? 'could not make' : 'cancelled'} refund ${refund.id} of ${req.amount} `
@@ -91,6 +95,24 @@ export class StripePaymentProvider implements PaymentProvider {
     } catch (err) {
       if (err instanceof PaymentProviderError) throw err;
       throw providerError(err, `refund ${req.amount} of payment ${req.providerRef}`);
+    }
+  }
+
+  /**
+   * The order's PaymentIntent: retrieved by its id when known, else found by the order id in its
+   * metadata with Stripe's search. Search's index trails by up to a minute, which is why it is only
+   * asked once the idempotency key has expired (activities/payments.ts): a day after the intent was made.
+   */
+  async findAuthorization(q: { orderId: string; providerRef?: string }): Promise<AuthorizationResult | undefined> {
+    try {
+      if (q.providerRef) return authorizationOf(await this.stripe.paymentIntents.retrieve(q.providerRef));
+      const found = await this.stripe.paymentIntents.search({ query: `metadata['orderId']:'${q.orderId.replace(/['\\]/g, '')}'`, limit: 10 });
+      // Trust the metadata, not the query: a search answers what it matched, and an intent of another order is none of ours.
+      const ours = found.data.filter((intent) => intent.metadata?.orderId === q.orderId).sort((a, b) => b.created - a.created);
+      return ours[0] && authorizationOf(ours[0]);
+    } catch (err) {
+      if (q.providerRef && isMissing(err)) return undefined;
+      throw providerError(err, `find the payment of order ${q.orderId}`);
     }
   }
 
@@ -177,6 +199,10 @@ export function providerError(err: unknown, what: string): unknown {
   }
   const status = err.statusCode;
   return new PaymentProviderError(message, 'provider_unavailable', status === undefined || status >= 500 || status === 409);
+}
+
+function isMissing(err: unknown): boolean {
+  return err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'resource_missing';
 }
 
 function isUnexpectedState(err: unknown): boolean {

@@ -50,12 +50,15 @@ export async function enqueueMessage(em: EntityManager, key: MessageKey, recipie
     [...keyArgs(key), recipient, JSON.stringify(payload)]);
 }
 
-/** A message that is never sent (e.g. a phone number that is not E.164), kept 'skipped' with the reason. */
-export async function recordSkippedMessage(em: EntityManager, key: MessageKey, recipient: string, reason: string): Promise<void> {
+/**
+ * A message that is never sent, kept with the reason: 'skipped' by design (a phone number that is not
+ * E.164), or 'failed' because its own data cannot be stored (the outbox keeps the row without it).
+ */
+export async function recordUnsentMessage(em: EntityManager, key: MessageKey, recipient: string, status: 'skipped' | 'failed', reason: string): Promise<void> {
   await em.execute(
-    `insert into notifications (order_id, template, channel, occurrence, recipient, status, last_error) values (?, ?, ?, ?, ?, 'skipped', ?)
+    `insert into notifications (order_id, template, channel, occurrence, recipient, status, last_error) values (?, ?, ?, ?, ?, ?, ?)
      on conflict (order_id, template, channel, occurrence) where order_id is not null do nothing`,
-    [...keyArgs(key), recipient, reason]);
+    [...keyArgs(key), recipient, status, reason]);
 }
 
 /** Claims the order's message for this attempt (pending or failed → sending); undefined when it is not ours to send. */

@@ -1,5 +1,5 @@
 /**
- * Orders, their lines and access tokens. An order is placed from a cart exactly once per
+ * Orders, their lines and the secrets their access tokens derive from (src/auth/order-tokens.ts). An order is placed from a cart exactly once per
  * Idempotency-Key: the cart row is locked first, so concurrent requests with the same key queue up
  * and the later ones find the order the first one made; the same key with a different body is
  * refused; a cart holds one live order at most. Afterwards the saga moves its status
@@ -7,7 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
-import { newToken, sha256Hex } from '../auth/tokens';
 import { assertCartWritable } from '../domain/cart';
 import { DomainError, ErrorCode, notFound } from '../domain/errors';
 import type { OrderStatus, ShippingAddress } from '../domain/order';
@@ -36,8 +35,8 @@ export interface PlacedOrder {
   orderId: string;
   status: string;
   created: boolean;
-  /** Shown once to the caller; only its hash is stored. */
-  accessToken: string;
+  /** What the order's access token derives from, the same on every replay; null once support revoked its access. */
+  accessSecret: Buffer | null;
   currency: string;
   totalAmount: number;
   lines: { sku: string; quantity: number }[];
@@ -53,12 +52,13 @@ export interface OrderRow {
   id: string; cart_id: string | null; customer_id: string | null; idempotency_key: string; request_hash: string; status: string;
   email: string; phone: string | null; shipping_address: ShippingAddress; currency: string;
   subtotal_amount: string; shipping_amount: string; total_amount: string; created_at: string; updated_at: string;
+  access_secret: Buffer | null;
   /** The breakdown as it was at checkout; null for an order placed before orders kept one. */
   pricing: Breakdown | null;
 }
 
 const COLUMNS = `id, cart_id, customer_id, idempotency_key, request_hash, status, email, phone, shipping_address, currency,
-  subtotal_amount, shipping_amount, total_amount, created_at, updated_at, pricing`;
+  subtotal_amount, shipping_amount, total_amount, created_at, updated_at, access_secret, pricing`;
 
 /** An order_lines row. */
 export interface OrderLineRow { sku: string; title: string; quantity: number; unit_price_amount: string; line_total_amount: string }
@@ -91,17 +91,18 @@ async function insertOnce(em: EntityManager, req: PlaceOrderRequest): Promise<Pl
     if (existing) {
       if (existing.request_hash !== hash) throw keyReused();
       const lines = (await linesOfOrder(tx, existing.id)).map((l) => ({ sku: l.sku, quantity: l.quantity }));
-      return { ...(await issueToken(tx, existing.id)), orderId: existing.id, status: existing.status, created: false,
+      return { accessSecret: existing.access_secret, orderId: existing.id, status: existing.status, created: false,
         currency: existing.currency, totalAmount: Number(existing.total_amount), lines, customerId: existing.customer_id ?? undefined,
         paymentMethod: req.paymentMethod, notifyBySms: existing.phone !== null, promotions: await promotionsOfOrder(tx, existing.id) };
     }
     assertCheckoutable(req.cartId, cart);
     const buyer = await buyerOf(tx, req, cart);
     const { lines, breakdown } = await priceForCheckout(tx, req.cartId, cart, buyer);
-    const [order] = await tx.execute<{ id: string; status: string }[]>(
+    // Its access secret comes from the database's default: random, one per order (src/auth/order-tokens.ts).
+    const [order] = await tx.execute<{ id: string; status: string; access_secret: Buffer }[]>(
       `insert into orders (cart_id, customer_id, idempotency_key, request_hash, status, email, phone, shipping_address, currency,
          subtotal_amount, discount_amount, shipping_amount, tax_amount, prices_include_tax, total_amount, pricing)
-       values (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id, status`,
+       values (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id, status, access_secret`,
       [req.cartId, buyer.customerId, req.idempotencyKey, hash, buyer.email, req.phone ?? null, JSON.stringify(buyer.shippingAddress), cart.currency,
         breakdown.subtotal, breakdown.discountTotal, breakdown.shipping?.amount ?? 0, breakdown.taxTotal, breakdown.pricesIncludeTax, breakdown.total,
         JSON.stringify(breakdown)]);
@@ -114,7 +115,7 @@ async function insertOnce(em: EntityManager, req: PlaceOrderRequest): Promise<Pl
         breakdown.discounts.flatMap((d) => [order.id, d.promotionId, d.code, d.name, d.amount]));
     }
     await markCartCheckedOut(tx, req.cartId);
-    return { ...(await issueToken(tx, order.id)), orderId: order.id, status: order.status, created: true, currency: cart.currency,
+    return { accessSecret: order.access_secret, orderId: order.id, status: order.status, created: true, currency: cart.currency,
       totalAmount: breakdown.total, lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), customerId: buyer.customerId ?? undefined,
       paymentMethod: req.paymentMethod, notifyBySms: req.phone !== undefined, promotions: breakdown.discounts.map((d) => d.code ?? d.name) };
   });
@@ -215,16 +216,22 @@ function assertSellable(cartId: string, currency: string, unsellable: Unsellable
     { cartId, currency, lines: unsellable });
 }
 
-async function issueToken(tx: EntityManager, orderId: string): Promise<{ accessToken: string }> {
-  const accessToken = newToken();
-  await tx.execute('insert into order_access_tokens (token_hash, order_id) values (?, ?)', [sha256Hex(accessToken), orderId]);
-  return { accessToken };
+/** The secret the order's access token derives from; undefined when there is no such order or its access was revoked. */
+export async function orderAccessSecret(em: EntityManager, orderId: string): Promise<Buffer | undefined> {
+  const [row] = await em.execute<{ access_secret: Buffer | null }[]>('select access_secret from orders where id = ?', [orderId]);
+  return row?.access_secret ?? undefined;
 }
 
-/** True when the token was issued for this order. */
-export async function orderTokenMatches(em: EntityManager, orderId: string, token: string): Promise<boolean> {
-  const rows = await em.execute('select 1 from order_access_tokens where token_hash = ? and order_id = ?', [sha256Hex(token), orderId]);
-  return rows.length > 0;
+/**
+ * Revokes every access token of the order, for good: its secret is deleted (inside the caller's
+ * transaction). 'revoked', 'already_revoked', or undefined when there is no such order.
+ */
+export async function revokeOrderAccess(tx: EntityManager, orderId: string): Promise<'revoked' | 'already_revoked' | undefined> {
+  const [row] = await tx.execute<{ revoked: boolean }[]>(
+    `update orders set access_secret = null, access_revoked_at = coalesce(access_revoked_at, now()) where id = ?
+     returning (access_revoked_at = now()) as revoked`, [orderId]);
+  if (!row) return undefined;
+  return row.revoked ? 'revoked' : 'already_revoked';
 }
 
 export async function orderById(em: EntityManager, orderId: string): Promise<OrderRow | undefined> {

@@ -21,10 +21,12 @@ export interface PaymentRow {
   refunded_amount: string;
   currency: string;
   failure_code: string | null;
+  /** When the first attempt was recorded, just before the provider was first asked: the idempotency key's lifetime starts here. */
+  created_at: string;
 }
 
 const COLUMNS = `id, order_id, provider, provider_ref, payment_method, idempotency_key, status, amount, captured_amount,
-  refunded_amount, currency, failure_code`;
+  refunded_amount, currency, failure_code, created_at`;
 
 /** The order's most recent payment (an order makes one attempt, so its only one); undefined before checkout started it. */
 export async function latestPaymentOfOrder(em: EntityManager, orderId: string): Promise<PaymentRow | undefined> {
@@ -44,14 +46,21 @@ export async function lockPaymentByKey(tx: EntityManager, idempotencyKey: string
   return row;
 }
 
-/** A pending payment, before the provider is asked; a retry finds it there and adds nothing. */
+/** A pending payment, before the provider is asked; a retry finds it there and adds nothing. Answers the row, and whether this call made it. */
 export async function recordPaymentAttempt(em: EntityManager, p: {
   orderId: string; provider: string; paymentMethod: string; idempotencyKey: string; amount: number; currency: string;
-}): Promise<void> {
-  await em.execute(
+}): Promise<{ payment: PaymentRow; created: boolean }> {
+  const made = await em.execute<{ id: string }[]>(
     `insert into payments (order_id, provider, payment_method, idempotency_key, status, amount, currency)
-     values (?, ?, ?, ?, 'pending', ?, ?) on conflict (idempotency_key) do nothing`,
+     values (?, ?, ?, ?, 'pending', ?, ?) on conflict (idempotency_key) do nothing returning id`,
     [p.orderId, p.provider, p.paymentMethod, p.idempotencyKey, p.amount, p.currency]);
+  return { payment: (await paymentByKey(em, p.idempotencyKey))!, created: made.length > 0 };
+}
+
+/** An authorization nobody ever made (its answer was lost, and the provider has none for the order): failed, nothing to release. */
+export async function markPaymentNeverMade(em: EntityManager, paymentId: string): Promise<void> {
+  await em.execute(`update payments set status = 'failed', failure_code = 'not_at_provider', updated_at = now() where id = ? and status = 'pending'`,
+    [paymentId]);
 }
 
 /** The provider's answer to the authorization: its status, its id of the payment, and a decline's code. */

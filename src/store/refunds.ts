@@ -41,6 +41,11 @@ export interface RefundRow {
 export interface RefundReport {
   /** The provider's refund id (refunds.provider_ref). */
   refundRef: string;
+  /**
+   * The idempotency key the refund was made under, as the provider keeps it (Stripe: the refund's metadata): the
+   * row of a refund whose id is not saved yet (the webhook beat the activity's bookkeeping) is found by it.
+   */
+  idempotencyKey?: string;
   /** The provider's status for it now (Stripe: pending, requires_action, succeeded, failed, canceled). */
   status: string;
   failureReason?: string | null;
@@ -139,19 +144,18 @@ export async function recordRefundSucceeded(em: EntityManager, refund: { id: str
 }
 
 /**
- * The refund of a cancelled order's captured money (the saga's compensation), recorded after the
- * provider answered; a succeeded one counts in the payment at once, a pending one when the provider
- * settles it. A retry finds the row and counts nothing twice.
+ * The refund of a cancelled order's captured money (the saga's compensation), claimed before the
+ * provider is asked, like support's: a webhook about it that arrives before its id is saved finds it
+ * by its idempotency key (applyRefundReport). A retry finds its claim; recordRefundSucceeded and
+ * recordRefundAccepted settle it once.
  */
-export async function recordCancellationRefund(em: EntityManager, r: {
-  paymentId: string; idempotencyKey: string; amount: number; reason: string; refundRef: string; status: 'pending' | 'succeeded';
-}): Promise<void> {
-  await em.transactional(async (tx) => {
-    const inserted = await tx.execute<{ id: string }[]>(
-      `insert into refunds (payment_id, idempotency_key, amount, reason, provider_ref, status) values (?, ?, ?, ?, ?, ?)
-       on conflict (idempotency_key) do nothing returning id`, [r.paymentId, r.idempotencyKey, r.amount, r.reason, r.refundRef, r.status]);
-    if (inserted.length && r.status === 'succeeded') await countRefund(tx, r.paymentId, r.amount);
-  });
+export async function claimCancellationRefund(em: EntityManager, r: { paymentId: string; idempotencyKey: string; amount: number; reason: string })
+  : Promise<ClaimedRefund> {
+  await em.execute(
+    `insert into refunds (payment_id, idempotency_key, amount, reason, status) values (?, ?, ?, ?, 'pending') on conflict (idempotency_key) do nothing`,
+    [r.paymentId, r.idempotencyKey, r.amount, r.reason]);
+  const [claim] = await em.execute<ClaimedRefund[]>('select id, amount, status, provider_ref from refunds where idempotency_key = ?', [r.idempotencyKey]);
+  return claim;
 }
 
 interface ReportedRefund { id: string; amount: string; status: string; payment_id: string; order_id: string; currency: string }
@@ -160,8 +164,11 @@ export async function applyRefundReport(em: EntityManager, report: RefundReport)
   return em.transactional(async (tx) => {
     const [row] = await tx.execute<ReportedRefund[]>(
       `select r.id, r.amount, r.status, r.payment_id, p.order_id, p.currency from refunds r join payments p on p.id = r.payment_id
-        where r.provider_ref = ? for update of r, p`, [report.refundRef]);
+        where r.provider_ref = ? or (r.provider_ref is null and r.idempotency_key = ?) order by r.provider_ref nulls last limit 1 for update of r, p`,
+      [report.refundRef, report.idempotencyKey ?? null]);
     if (!row) return { outcome: 'unknown_refund' };
+    // Found by its key: the provider's id is saved now, so the activity's own bookkeeping that follows finds it settled.
+    await tx.execute('update refunds set provider_ref = ? where id = ? and provider_ref is null', [report.refundRef, row.id]);
     const ids = { orderId: row.order_id, refundId: row.id };
     const amount = Number(row.amount);
     const failed = report.status === 'failed' || report.status === 'canceled';

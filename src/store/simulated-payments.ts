@@ -38,6 +38,13 @@ export async function intentById(em: EntityManager, id: string): Promise<IntentR
   return row;
 }
 
+/** The newest intent made for an order (its id in the metadata, as Stripe keeps it). */
+export async function intentOfOrder(em: EntityManager, orderId: string): Promise<IntentRow | undefined> {
+  const [row] = await em.execute<IntentRow[]>(
+    `select ${COLUMNS} from simulated_payment_intents where metadata->>'orderId' = ? order by created_at desc limit 1`, [orderId]);
+  return row;
+}
+
 /** Captures `amount` of an authorized intent (again: the same amount); undefined when the intent cannot be captured. */
 export async function captureIntent(em: EntityManager, id: string, amount: number): Promise<IntentRow | undefined> {
   const [row] = await em.execute<IntentRow[]>(

@@ -3,9 +3,12 @@
  * 'pending' before it is sent to the order's workflow and completed with its outcome.
  * support_notices is what the workflows could not settle by themselves and left for a person: a
  * parcel that stopped moving (`shipment_stalled`, one open per shipment), one returned to sender
- * (`shipment_returned`), a refund the provider failed (`refund_failed`, one per refund).
+ * (`shipment_returned`), a refund the provider failed (`refund_failed`, one per refund), a step of an
+ * order that can never succeed: a compensation (`compensation_failed`) or a customer message
+ * (`message_failed`), one open per order and subject.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { storable } from '../domain/text';
 
 export type AuditOutcome = 'done' | 'refused' | 'not_found' | 'failed';
 
@@ -21,7 +24,8 @@ export interface NoticeRow {
   message: string; created_at: string; resolved_at: string | null;
 }
 
-export type NoticeKind = 'shipment_stalled' | 'shipment_returned' | 'refund_failed';
+export const NOTICE_KINDS = ['shipment_stalled', 'shipment_returned', 'refund_failed', 'compensation_failed', 'message_failed'] as const;
+export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
 /** Who acted: a staff account, through one of its keys; `actor` is how timelines name them (staff:<name>). */
 export interface AuditActor { staffId: string; staffKeyId: string; actor: string; via: string }
@@ -134,4 +138,18 @@ export async function resolveShipmentNotices(em: EntityManager, kind: NoticeKind
 export async function raiseRefundFailedNotice(tx: EntityManager, n: { orderId: string; refundId: string; message: string }): Promise<void> {
   await tx.execute(`insert into support_notices (kind, order_id, refund_id, message) values ('refund_failed', ?, ?, ?)
     on conflict (kind, refund_id) where refund_id is not null do nothing`, [n.orderId, n.refundId, n.message]);
+}
+
+/**
+ * A step of an order that can never succeed, left for a person: one open notice per order, kind and
+ * subject (a retried activity adds nothing). Its message quotes others' words (a provider's or the
+ * database's error), so it is made storable first: a notice must never fail for the reason it reports.
+ */
+export async function raiseOrderNotice(em: EntityManager, n: { kind: 'compensation_failed' | 'message_failed'; orderId: string; subject: string; message: string })
+  : Promise<boolean> {
+  const rows = await em.execute<{ id: string }[]>(
+    `insert into support_notices (kind, order_id, subject, message) select ?, id, ?, ? from orders where id = ?
+     on conflict (kind, order_id, subject) where subject is not null and resolved_at is null do nothing returning id`,
+    [n.kind, storable(n.subject), storable(n.message).slice(0, 4000), n.orderId]);
+  return rows.length > 0;
 }

@@ -17,7 +17,7 @@ import { carrierEventSignal, SHIPMENT_STATUSES, type ShipmentStatus } from '../c
 import { refundPaymentUpdate, resendNotificationUpdate, retryPaymentUpdate, supportNoteSignal, type RefundOutcome, type ResendOutcome } from '../contracts/support';
 import { workflowIds } from '../contracts/temporal';
 import { latestPaymentOfOrder } from '../store/payments';
-import { orderById, type OrderRow } from '../store/orders';
+import { orderById, revokeOrderAccess, type OrderRow } from '../store/orders';
 import { shipmentById, shipmentOfOrder as parcelOfOrder } from '../store/shipments';
 import { completeSupportAction, recordSupportAction } from '../store/support';
 import { outcomeOf, SupportError } from './errors';
@@ -182,6 +182,23 @@ export function recordCarrierEvent(deps: SupportDeps, caller: Caller, shipmentId
   }, (result) => result.orderId);
 }
 
+/**
+ * Revokes the order's access token (shared, leaked, or asked for by the customer): from now on it is
+ * refused like a wrong one, and a replay of the checkout answers without one. Staff keep their access.
+ * The database alone decides (no workflow is involved); a second revoke changes nothing.
+ */
+export function revokeAccessTokens(deps: Pick<SupportDeps, 'orm'>, caller: Caller, orderId: string, reason: string)
+  : Promise<Done<{ orderId: string; revoked: boolean }>> {
+  return act(deps, caller, { action: 'revoke_access', orderId, reason, request: { reason } }, async () => {
+    await requireOrder(deps, orderId);
+    const outcome = await revokeOrderAccess(deps.orm.em.fork(), orderId);
+    const revoked = outcome === 'revoked';
+    return { result: { orderId, revoked }, summary: revoked
+      ? `the access token of order ${orderId} is revoked: it is refused from now on, and a replayed checkout gets none`
+      : `the access token of order ${orderId} was already revoked; nothing changed` };
+  });
+}
+
 /** The parcel of an order (one per order: shipments_one_per_order_idx), for a carrier event addressed by order id. */
 export async function shipmentOfOrder(deps: SupportDeps, orderId: string): Promise<string> {
   const order = await requireOrder(deps, orderId);
@@ -215,7 +232,7 @@ function formatAmount(amount: number, currency: string): string {
 interface Audited { action: string; orderId?: string; shipmentId?: string; reason: string; request: Record<string, unknown> }
 
 /** Records the action (pending), runs it, and records how it ended; the caller gets the result or a SupportError (a DomainError). */
-async function act<T>(deps: SupportDeps, caller: Caller, a: Audited, run: (updateId: string) => Promise<{ result: T; summary: string }>,
+async function act<T>(deps: Pick<SupportDeps, 'orm'>, caller: Caller, a: Audited, run: (updateId: string) => Promise<{ result: T; summary: string }>,
   orderOf?: (result: T) => string): Promise<Done<T>> {
   const auditId = caller.requestId ?? randomUUID();
   await recordSupportAction(deps.orm.em.fork(), { id: auditId, ...a, actor: actorOf(caller.staff), staffId: caller.staff.id,
@@ -232,7 +249,7 @@ async function act<T>(deps: SupportDeps, caller: Caller, a: Audited, run: (updat
   }
 }
 
-async function requireOrder(deps: SupportDeps, orderId: string): Promise<OrderRow> {
+async function requireOrder(deps: Pick<SupportDeps, 'orm'>, orderId: string): Promise<OrderRow> {
   const order = await orderById(deps.orm.em.fork(), orderId);
   if (!order) throw new SupportError(ErrorCode.OrderNotFound, `order ${orderId} does not exist`);
   return order;

@@ -30,7 +30,9 @@ export async function cancelOrderAsCustomer(deps: { client?: Client; em: EntityM
     if (err instanceof WorkflowUpdateFailedError) throw notCancellable(orderId, (err.cause as Error | undefined)?.message ?? err.message);
     if (err instanceof WorkflowNotFoundError) {
       // The saga has ended (or never started): the same rule the workflow's validator applies decides the answer.
-      const status = (await orderById(deps.em, orderId))?.status as OrderStatus;
+      const order = await orderById(deps.em, orderId);
+      if (!order) throw new DomainError(ErrorCode.OrderNotFound, `Order ${orderId} does not exist.`, { id: orderId });
+      const status = order.status as OrderStatus;
       throw notCancellable(orderId, cancellationRefusal(orderId, status)
         ?? `order ${orderId} is ${status} and its checkout is not running; retry the checkout with its Idempotency-Key first`);
     }

@@ -1,6 +1,7 @@
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { placeTestOrder, realActivities, seedCheckoutCatalog } from '../support/checkout';
 import type { Activities } from '../../activities';
+import { SimulatedPaymentProvider } from '../../src/integrations/simulated/payments';
 
 let db: TestDatabase;
 let acts: Activities;
@@ -50,6 +51,31 @@ describe('payments', () => {
     expect(await acts.voidOrRefundPayment(order.orderId, 'rolled back')).toEqual(expect.objectContaining({ action: 'voided' }));
     const intents = await query<{ status: string }>(`select status from simulated_payment_intents where metadata->>'orderId' = ?`, [order.orderId]);
     expect(intents).toEqual([{ status: 'canceled' }]);
+  });
+});
+
+describe('a day after the idempotency key', () => {
+  const dayLater = () => realActivities(db, { clock: () => new Date(Date.now() + 25 * 3600_000) });
+
+  it('the simulated provider finds the order\'s payment by its order, as Stripe\'s search does: the compensation voids it and makes none', async () => {
+    const order = await placeTestOrder(db);
+    const req = { orderId: order.orderId, amount: order.totalAmount, currency: 'USD', paymentMethod: 'pm_sim_flaky' };
+    await expect(acts.authorizePayment(req)).rejects.toMatchObject({ type: 'payment_provider_error' }); // made, answer lost
+    expect(await dayLater().voidOrRefundPayment(order.orderId, 'rolled back')).toEqual(expect.objectContaining({ action: 'voided' }));
+    expect(await query<{ status: string }>(`select status from simulated_payment_intents where metadata->>'orderId' = ?`, [order.orderId]))
+      .toEqual([{ status: 'canceled' }]);
+  });
+
+  it('a provider that cannot be asked for an order\'s payment refuses for good rather than risk a second hold', async () => {
+    const order = await placeTestOrder(db);
+    const req = { orderId: order.orderId, amount: order.totalAmount, currency: 'USD', paymentMethod: 'pm_sim_flaky' };
+    await expect(acts.authorizePayment(req)).rejects.toMatchObject({ type: 'payment_provider_error' });
+    const blind = new SimulatedPaymentProvider(db.orm);
+    const acts2 = realActivities(db, { clock: () => new Date(Date.now() + 25 * 3600_000),
+      payments: { name: 'blind', authorize: (r) => blind.authorize(r), capture: (r) => blind.capture(r), void: (r) => blind.void(r), refund: (r) => blind.refund(r) } });
+    await expect(acts2.voidOrRefundPayment(order.orderId, 'rolled back')).rejects.toMatchObject({ type: 'payment_provider_error', nonRetryable: true,
+      message: expect.stringMatching(/cannot be asked for the payment .* could place a second hold/) });
+    expect(await query(`select id from simulated_payment_intents where metadata->>'orderId' = ?`, [order.orderId])).toHaveLength(1);
   });
 });
 

@@ -144,3 +144,76 @@ it('a refund Stripe answers as pending is recorded pending: not counted as refun
   expect(await conn.execute('select status, captured_amount, refunded_amount from payments where order_id = ?', [req.orderId]))
     .toEqual([{ status: 'captured', captured_amount: '4900', refunded_amount: '1900' }]);
 });
+
+describe('after Stripe has forgotten the idempotency key (24 hours)', () => {
+  /** The same activities, a day and an hour after the payment was first attempted. */
+  const later = () => realActivities(db, { clock: () => new Date(Date.now() + 25 * 60 * 60 * 1000),
+    payments: new StripePaymentProvider({ secretKey: 'sk_test_activities', apiBase: stripe.url, returnUrl: 'https://shop.example.com/orders/{orderId}' }) });
+  const created = () => stripe.requests.filter((r) => r.method === 'POST' && r.path === '/v1/payment_intents');
+
+  /** An authorization whose answer was lost: Stripe made the intent (or not), we never learnt its id. */
+  async function lostAnswer() {
+    const req = await order();
+    stripe.answerWith(() => ({ status: 0, destroy: true }));
+    await expect(acts.authorizePayment(req)).rejects.toMatchObject({ type: 'payment_provider_error', nonRetryable: false });
+    expect(await paymentRow(req.orderId)).toMatchObject({ status: 'pending', provider_ref: null });
+    stripe.requests.length = 0;
+    return req;
+  }
+
+  /** Stripe as it is a day later: the order's intent found by its metadata; a replayed create would be a new intent (a second hold). */
+  const stripeADayLater = (orderIntents: Record<string, unknown>[]) => (r: { method: string; path: string; query: URLSearchParams; form?: Record<string, string> }): Reply => {
+    if (r.path === '/v1/payment_intents/search') return { status: 200, body: { object: 'search_result', data: orderIntents, has_more: false, url: r.path } };
+    if (r.method === 'POST' && r.path === '/v1/payment_intents') return { status: 200, body: intent('requires_capture', { id: 'pi_3SecondHold' }) };
+    if (r.path.endsWith('/cancel')) return { status: 200, body: intent('canceled', { id: r.path.split('/')[3] }) };
+    if (r.method === 'GET') return { status: 200, body: intent('requires_capture', { id: r.path.split('/')[3] }) };
+    return { status: 404, body: { error: { type: 'invalid_request_error', message: 'Unrecognized request URL' } } };
+  };
+
+  it('a compensation finds the hold by the order\'s metadata and voids it, and never replays the authorization (which would place a new hold)', async () => {
+    const req = await lostAnswer();
+    // Another order's intent in the results too: the metadata decides, not the query.
+    stripe.answerWith(stripeADayLater([intent('requires_capture', { id: 'pi_3TheHold', created: 1, metadata: { orderId: req.orderId } }),
+      intent('requires_capture', { id: 'pi_3NotOurs', created: 2, metadata: { orderId: 'another-order' } })]));
+    expect(await later().voidOrRefundPayment(req.orderId, 'rolled back')).toEqual({ action: 'voided', amount: req.amount });
+    expect(created()).toEqual([]);
+    expect(stripe.requests.map((r) => [r.method, r.path, r.query.get('query')])).toEqual([
+      ['GET', '/v1/payment_intents/search', `metadata['orderId']:'${req.orderId}'`], ['POST', '/v1/payment_intents/pi_3TheHold/cancel', null]]);
+    expect(await paymentRow(req.orderId)).toMatchObject({ status: 'voided', provider_ref: 'pi_3TheHold' });
+  });
+
+  it('when Stripe has no payment for the order, the compensation creates nothing and releases nothing: the payment was never made', async () => {
+    const req = await lostAnswer();
+    stripe.answerWith(stripeADayLater([intent('requires_capture', { id: 'pi_3NotOurs', metadata: { orderId: 'another-order' } })]));
+    expect(await later().voidOrRefundPayment(req.orderId, 'rolled back')).toEqual({ action: 'none', amount: 0 });
+    expect(created()).toEqual([]);
+    expect(await paymentRow(req.orderId)).toMatchObject({ status: 'failed', provider_ref: null, failure_code: 'not_at_provider' });
+    // Within the day, the same compensation replays the request instead (Stripe answers with what the key made, or makes it to release it).
+    const recent = await lostAnswer();
+    stripe.answerWith(stripeADayLater([]));
+    expect(await acts.voidOrRefundPayment(recent.orderId, 'rolled back')).toEqual({ action: 'voided', amount: recent.amount });
+    expect(stripe.requests.map((r) => [r.method, r.path, r.headers['idempotency-key']])).toEqual([
+      ['POST', '/v1/payment_intents', `order-${recent.orderId}-authorize`], ['POST', '/v1/payment_intents/pi_3SecondHold/cancel', `order-${recent.orderId}-void`]]);
+  });
+
+  it('an authorization retried a day later asks Stripe for what the first attempt made (by its id, or by the order) before it creates anything', async () => {
+    // The id was saved before the attempt failed: Stripe is asked for that payment, never for a new one.
+    const saved = await order();
+    stripe.answerWith(() => ({ status: 200, body: intent('requires_capture', { id: 'pi_3Saved' }) }));
+    await acts.authorizePayment(saved);
+    stripe.requests.length = 0;
+    stripe.answerWith(stripeADayLater([]));
+    expect(await later().authorizePayment(saved)).toEqual({ status: 'authorized', providerRef: 'pi_3Saved' });
+    expect(stripe.requests.map((r) => [r.method, r.path])).toEqual([['GET', '/v1/payment_intents/pi_3Saved']]);
+    // Lost: found by the order's metadata, and not created again.
+    const lost = await lostAnswer();
+    stripe.answerWith(stripeADayLater([intent('requires_capture', { id: 'pi_3Found', metadata: { orderId: lost.orderId } })]));
+    expect(await later().authorizePayment(lost)).toEqual({ status: 'authorized', providerRef: 'pi_3Found' });
+    expect(created()).toEqual([]);
+    // Never made (the first request did not arrive): the one intent is created now.
+    const never = await lostAnswer();
+    stripe.answerWith(stripeADayLater([]));
+    expect(await later().authorizePayment(never)).toEqual({ status: 'authorized', providerRef: 'pi_3SecondHold' });
+    expect(created()).toHaveLength(1);
+  });
+});

@@ -13,7 +13,7 @@ let alice: Customer;
 let bob: Customer;
 const mine = { address: '', order: '', cart: '' };
 
-const TABLES = ['customers', 'customer_addresses', 'customer_links', 'carts', 'cart_lines', 'cart_promotions', 'orders', 'order_lines', 'order_access_tokens',
+const TABLES = ['customers', 'customer_addresses', 'customer_links', 'carts', 'cart_lines', 'cart_promotions', 'orders', 'order_lines',
   'reservations', 'payments', 'notifications'];
 
 const { world, api } = accountsWorld();

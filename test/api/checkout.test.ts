@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { type TestDatabase } from '../support/db';
-import { startApiWorld, startTestApi, stopApiWorld, STAFF_TOKEN, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
+import { staffAs, startApiWorld, startTestApi, stopApiWorld, STAFF_TOKEN, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
+import { OrderTokens } from '../../src/auth/order-tokens';
 import { ADDRESS, orderFacts, placeTestOrder } from '../support/checkout';
 import { connectClient } from '../../src/temporal/client';
 import { freePort } from '../../src/temporal/dev-server';
@@ -161,19 +162,65 @@ describe('checkout answers with the payment outcome', () => {
 });
 
 describe('checkout happens once per Idempotency-Key', () => {
-  it('replaying the same key and body returns the same order with a fresh access token', async () => {
+  it('replaying the same key and body returns the same order and the same access token: one token per order, however many replays, at once or not', async () => {
     const cartId = await cartWith();
     const key = randomUUID();
     const first = await checkout(cartId, key);
-    const again = await checkout(cartId, key);
+    const replays = await Promise.all(Array.from({ length: 20 }, () => checkout(cartId, key)));
     expect(first.status).toBe(202);
-    expect(again.status).toBe(202);
-    expect(again.body.orderId).toBe(first.body.orderId);
-    expect(again.body.accessToken).not.toBe(first.body.accessToken);
-    expect(again.body.payment.status).toBe('authorized');
-    for (const token of [first.body.accessToken, again.body.accessToken]) {
-      expect((await api.request('GET', `/orders/${first.body.orderId}`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect(first.body.accessToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    for (const again of replays) {
+      expect([again.status, again.body.orderId, again.body.accessToken]).toEqual([202, first.body.orderId, first.body.accessToken]);
     }
+    expect((await api.request('GET', `/orders/${first.body.orderId}`, { headers: { Authorization: `Bearer ${first.body.accessToken}` } })).status).toBe(200);
+    // Nothing per replay is kept: the token is derived from the order's one secret (src/auth/order-tokens.ts).
+    const [row] = await db.orm.em.fork().getConnection().execute<{ secrets: number }[]>(
+      'select count(access_secret)::int as secrets from orders where id = ?', [first.body.orderId]);
+    expect(row.secrets).toBe(1);
+  });
+
+  it('once support revokes the order\'s access, its token is refused like a wrong one and a replay of the checkout gets none; staff still see it', async () => {
+    const cartId = await cartWith();
+    const key = randomUUID();
+    const first = await checkout(cartId, key);
+    const { orderId, accessToken } = first.body;
+    const asCustomer = { Authorization: `Bearer ${accessToken}` };
+    expect((await api.request('GET', `/orders/${orderId}`, { headers: asCustomer })).status).toBe(200);
+
+    const asWarehouse = await api.request('POST', `/admin/orders/${orderId}/revoke-access`, { headers: staffAs('warehouse'), body: { reason: 'x' } });
+    expect(asWarehouse.status).toBe(403);
+    const revoked = await api.request('POST', `/admin/orders/${orderId}/revoke-access`, { headers: staffAs('support'),
+      body: { reason: 'the customer posted the order link on a forum' } });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body).toEqual(expect.objectContaining({ action: 'revoke_access', result: { orderId, revoked: true } }));
+
+    const wrong = await api.request('GET', `/orders/${orderId}`, { headers: { Authorization: `Bearer ${accessToken.replace(/.$/, (c: string) => (c === 'A' ? 'B' : 'A'))}` } });
+    for (const res of [await api.request('GET', `/orders/${orderId}`, { headers: asCustomer }),
+      await api.request('POST', `/orders/${orderId}/cancel`, { headers: asCustomer, body: { reason: 'mine now' } }),
+      await api.request('GET', `/orders/${orderId}/shipments`, { headers: asCustomer })]) {
+      expect([res.status, res.body.error.code, res.body.error.message]).toEqual([404, 'order_not_found', wrong.body.error.message]);
+    }
+    const replay = await checkout(cartId, key);
+    expect([replay.status, replay.body.orderId, replay.body.accessToken]).toEqual([202, orderId, null]);
+    expect((await api.request('GET', `/orders/${orderId}`, { headers: staff })).status).toBe(200);
+
+    const again = await api.request('POST', `/admin/orders/${orderId}/revoke-access`, { headers: staffAs('support'), body: { reason: 'twice' } });
+    expect([again.status, again.body.result.revoked]).toEqual([200, false]);
+    const audit = await db.orm.em.fork().getConnection().execute<{ action: string; actor: string; outcome: string }[]>(
+      `select action, actor, outcome from support_actions where order_id = ? and action = 'revoke_access' order by requested_at`, [orderId]);
+    expect(audit).toEqual([{ action: 'revoke_access', actor: 'staff:sam', outcome: 'done' }, { action: 'revoke_access', actor: 'staff:sam', outcome: 'done' }]);
+  });
+
+  it('a rotated key keeps verifying the tokens it gave out, while the new key mints; a token of another key or order is refused', () => {
+    const secret = Buffer.alloc(32, 7);
+    const before = new OrderTokens('the-old-order-token-key-of-at-least-32-chars');
+    const after = new OrderTokens('the-new-order-token-key-of-at-least-32-chars', ['the-old-order-token-key-of-at-least-32-chars']);
+    const orderId = randomUUID();
+    expect(after.matches(orderId, secret, before.mint(orderId, secret))).toBe(true);
+    expect(after.mint(orderId, secret)).not.toBe(before.mint(orderId, secret));
+    expect(before.matches(orderId, secret, after.mint(orderId, secret))).toBe(false);
+    expect(after.matches(randomUUID(), secret, after.mint(orderId, secret))).toBe(false);
+    expect(after.matches(orderId, Buffer.alloc(32, 8), after.mint(orderId, secret))).toBe(false);
   });
 
   it('replaying a checkout whose order already failed answers with that order, and never starts its saga again', async () => {

@@ -41,7 +41,18 @@ describe('OpenAPI document', () => {
     expect(body.required).toEqual(['sku', 'quantity']);
     expect(body.additionalProperties).toBe(false);
     expect(body.properties.quantity).toEqual(expect.objectContaining({ type: 'integer', minimum: 1, maximum: 999 }));
-    expect(addItem.responses.default.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
+    // The statuses the route really answers, each error in the one shape; no catch-all `default` anywhere.
+    expect(Object.keys(addItem.responses).sort()).toEqual(['200', '400', '401', '404', '409', '413', '415', '422']);
+    expect(addItem.responses['409'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
+    for (const [path, operations] of Object.entries(paths as Record<string, Record<string, { responses: Record<string, unknown> }>>)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        expect([`${method} ${path}`, operation.responses.default]).toEqual([`${method} ${path}`, undefined]);
+        expect([`${method} ${path}`, operation.responses['400']]).toEqual([`${method} ${path}`, expect.anything()]);
+      }
+    }
+    const checkout = paths['/carts/{id}/checkout'].post.responses;
+    expect(checkout['503'].headers['Retry-After']).toBeDefined();
+    expect(checkout['503'].description).toMatch(/same Idempotency-Key is safe/);
     expect(res.body.components.schemas.Error.properties.error.required).toEqual(expect.arrayContaining(['code', 'message', 'details']));
     expect(res.body.components.schemas.Cart).toBeDefined();
     expect(paths['/admin/inventory/{sku}'].put.security).toEqual([{ staffKey: ['warehouse', 'admin'] }]);
@@ -81,5 +92,27 @@ describe('the database itself protects stock', () => {
     await expect(conn.execute(`update inventory set on_hand = -1 where sku = 'PIN-1'`)).rejects.toThrow(/check constraint/);
     await expect(conn.execute(`update inventory set reserved = on_hand + 1 where sku = 'PIN-1'`)).rejects.toThrow(/inventory_reserved_within_on_hand/);
     await expect(conn.execute(`update inventory set reserved = -1 where sku = 'PIN-1'`)).rejects.toThrow(/check constraint/);
+  });
+});
+
+describe('the document states the rules the routes enforce (so a fuzzer\'s valid request is not refused as malformed)', () => {
+  it('free text without NUL, trimmed text with a character the trim keeps, refinements, formats, headers and signatures', async () => {
+    const { body: doc } = await api.request('GET', '/openapi.json');
+    const schemas = doc.components.schemas;
+    expect(doc.info.description).toMatch(/NUL character \(U\+0000\) or an unpaired UTF-16 surrogate/);
+    const cancel = doc.paths['/orders/{id}/cancel'].post.requestBody.content['application/json'].schema;
+    const reason = cancel.properties.reason;
+    expect(reason.pattern).toBeDefined();
+    const pattern = new RegExp(reason.pattern);
+    expect([pattern.test('changed my mind'), pattern.test('changed\u0000mind'), pattern.test('   ')]).toEqual([true, false, false]);
+    expect(new RegExp(doc.paths['/products'].get.parameters.find((p: { name: string }) => p.name === 'q').schema.pattern).test('a\u0000')).toBe(false);
+    expect(schemas.CheckoutRequest.not).toEqual({ required: ['shippingAddress', 'shippingAddressId'] });
+    expect(doc.paths['/admin/staff/{id}'].patch.requestBody.content['application/json'].schema.minProperties).toBe(1);
+    const ifMatch = doc.paths['/admin/catalog/categories/{id}'].patch.parameters.find((p: { name: string }) => p.name === 'If-Match');
+    expect([ifMatch.required, new RegExp(ifMatch.schema.pattern).test('"3"'), new RegExp(ifMatch.schema.pattern).test('3')]).toEqual([true, true, false]);
+    const since = doc.paths['/admin/orders'].get.parameters.find((p: { name: string }) => p.name === 'since').schema;
+    expect(since.anyOf.map((s: { format: string }) => s.format)).toEqual(['date', 'date-time']);
+    expect(doc.paths['/webhooks/twilio'].post.security).toEqual([{ twilioSignature: [] }]);
+    expect(doc.components.securitySchemes.carrierSignature.name).toBe('X-Carrier-Signature');
   });
 });

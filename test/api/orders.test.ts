@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type TestDatabase } from '../support/db';
 import { startApiWorld, stopApiWorld, STAFF_TOKEN, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
-import { ADDRESS, orderFacts, placeTestOrder } from '../support/checkout';
+import { accessTokenOf, ADDRESS, orderFacts, placeTestOrder } from '../support/checkout';
 import { newToken } from '../../src/auth/tokens';
 
 let db: TestDatabase;
@@ -90,7 +90,7 @@ describe('reading an order', () => {
 
   it('still answers from the database, saying why, when the order\'s workflow is not there', async () => {
     const placed = await placeTestOrder(db); // placed, but its checkout never started
-    const res = await api.request('GET', `/orders/${placed.orderId}`, { headers: bearer(placed.accessToken) });
+    const res = await api.request('GET', `/orders/${placed.orderId}`, { headers: bearer(accessTokenOf(placed)) });
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('pending');
     expect(res.body.payment).toBeNull();

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { type TestDatabase } from '../support/db';
 import { staffAs, startApiWorld, startTestApi, stopApiWorld, STAFF_TOKEN, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
-import { placeTestOrder, realActivities } from '../support/checkout';
+import { accessTokenOf, placeTestOrder, realActivities } from '../support/checkout';
 import { connectClient } from '../../src/temporal/client';
 import { signCarrierWebhook } from '../../src/api/routes/carrier-webhooks';
 import { newToken } from '../../src/auth/tokens';
@@ -57,7 +57,7 @@ async function shippedOrder(opts: { track?: boolean } = {}) {
         pollEvery: '6 hours', stallAfter: '5 days' }],
     });
   }
-  return { orderId: placed.orderId, accessToken: placed.accessToken, shipmentId, trackingNumber };
+  return { orderId: placed.orderId, accessToken: accessTokenOf(placed), shipmentId, trackingNumber };
 }
 
 function scan(trackingNumber: string, status: string, overrides: Record<string, unknown> = {}) {
@@ -215,7 +215,7 @@ describe('an order\'s shipments', () => {
 
   it('answers an empty list before the order ships', async () => {
     const placed = await placeTestOrder(db);
-    const res = await api.request('GET', `/orders/${placed.orderId}/shipments`, { headers: bearer(placed.accessToken) });
+    const res = await api.request('GET', `/orders/${placed.orderId}/shipments`, { headers: bearer(accessTokenOf(placed)) });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ orderId: placed.orderId, shipments: [] });
   });
@@ -225,7 +225,7 @@ describe('an order\'s shipments', () => {
     const theirs = await placeTestOrder(db);
     const missing = await api.request('GET', `/orders/${randomUUID()}/shipments`, { headers: staff });
     expect(missing.status).toBe(404);
-    for (const headers of [{}, bearer(theirs.accessToken), bearer(newToken())]) {
+    for (const headers of [{}, bearer(accessTokenOf(theirs)), bearer(newToken())]) {
       const res = await api.request('GET', `/orders/${mine.orderId}/shipments`, { headers });
       expect(res.status).toBe(404);
       expect(res.body.error.code).toBe('order_not_found');

@@ -62,10 +62,17 @@ function intent(orderId: string, status: string, extra: Record<string, unknown> 
     metadata: orderId ? { orderId } : {}, next_action: null, last_payment_error: null, ...extra };
 }
 
+/** Refunds (by idempotency key) whose webhook Stripe sends before it answers the request that made them: the event beats our bookkeeping. */
+const eventsFirst = new Map<string, (refund: Record<string, unknown>) => Promise<unknown>>();
+
 /** Stripe's answer to creating and confirming a card that needs 3-D Secure; and to a refund: pending (money not back yet). */
 async function answerLikeStripe(req: RecordedRequest): Promise<Reply> {
   if (req.method === 'POST' && req.path === '/v1/refunds') {
-    const ref = `re_${(req.headers['idempotency-key'] as string).replace(/[^a-zA-Z0-9]/g, '').slice(-40)}`;
+    const key = req.headers['idempotency-key'] as string;
+    const ref = `re_${key.replace(/[^a-zA-Z0-9]/g, '').slice(-40)}`;
+    // Stripe keeps the refund's metadata and sends it with every event about it.
+    const metadata = { orderId: req.form?.['metadata[orderId]'], idempotencyKey: req.form?.['metadata[idempotencyKey]'] };
+    await eventsFirst.get(key)?.(refundObject(ref, 'succeeded', { amount: Number(req.form?.amount), metadata }));
     return { status: 200, body: refundObject(ref, 'pending', { amount: Number(req.form?.amount), payment_intent: req.form?.payment_intent }) };
   }
   if (req.method !== 'POST' || req.path !== '/v1/payment_intents') return { status: 404, body: { error: { type: 'invalid_request_error', message: 'Unrecognized request URL' } } };
@@ -336,6 +343,29 @@ describe('POST /webhooks/stripe: refunds Stripe settles later', () => {
     const after = await refundState(second.orderId);
     expect(after).toMatchObject({ refunds: [{ status: 'failed', failure_reason: 'declined' }], payment: { status: 'captured', refunded_amount: '0' } });
     expect(after.notices).toHaveLength(1);
+  });
+
+  it('a refund event that arrives before the refund\'s id is saved is matched by the idempotency key in its metadata: counted once, nothing left pending', async () => {
+    const order = await placeTestOrder(db);
+    await db.orm.em.fork().getConnection().execute(`insert into payments (order_id, provider, provider_ref, payment_method, idempotency_key, status, amount, captured_amount, currency)
+      values (?, 'stripe', ?, 'pm_card_visa', ?, 'captured', ?, ?, 'USD')`, [order.orderId, intentId(order.orderId), `order-${order.orderId}-authorize`, order.totalAmount, order.totalAmount]);
+    const requestId = randomUUID();
+    const answers: unknown[] = [];
+    eventsFirst.set(`order-${order.orderId}-refund-support-${requestId}`, async (refund) => answers.push((await postStripe(stripeEvent('refund.updated', refund))).body));
+    // Support's refund: Stripe settles it and tells the webhook before answering the request (which says pending).
+    const refund = await acts.refundPayment({ orderId: order.orderId, amount: 3000, reason: 'damaged', requestId });
+    expect(answers).toEqual([{ received: true, duplicate: false, outcome: 'refund_succeeded' }]);
+    expect(refund).toMatchObject({ refunded: 3000, refundedAmount: 3000, pendingAmount: 0 });
+    // The cancellation's refund of the rest, the same way.
+    eventsFirst.set(`order-${order.orderId}-refund-cancel`, async (r) => answers.push((await postStripe(stripeEvent('charge.refund.updated', r))).body));
+    expect(await acts.voidOrRefundPayment(order.orderId, 'cancelled')).toEqual({ action: 'refunded', amount: order.totalAmount - 3000 });
+    expect(answers[1]).toEqual({ received: true, duplicate: false, outcome: 'refund_succeeded' });
+    expect(await refundState(order.orderId)).toEqual({ refunds: [{ amount: '3000', status: 'succeeded', failure_reason: null },
+      { amount: String(order.totalAmount - 3000), status: 'succeeded', failure_reason: null }],
+    payment: { status: 'refunded', refunded_amount: String(order.totalAmount) }, notices: [] });
+    const refs = await db.orm.em.fork().getConnection().execute<{ provider_ref: string }[]>(
+      'select r.provider_ref from refunds r join payments p on p.id = r.payment_id where p.order_id = ? order by r.created_at', [order.orderId]);
+    expect(refs.map((r) => r.provider_ref)).toEqual([expect.stringMatching(/^re_/), expect.stringMatching(/^re_/)]);
   });
 
   it('an event for a refund we do not know is acknowledged and changes nothing', async () => {

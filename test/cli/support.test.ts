@@ -55,7 +55,7 @@ const live = async (orderId: string) => (await support('status', orderId, '--jso
 
 describe('usage', () => {
   it('every command answers --help with its usage, and exits 0', async () => {
-    for (const command of ['find', 'in-doubt', 'status', 'cancel', 'hold', 'release', 'address', 'resend', 'refund', 'retry-payment', 'carrier-event']) {
+    for (const command of ['find', 'in-doubt', 'status', 'cancel', 'hold', 'release', 'address', 'resend', 'refund', 'retry-payment', 'revoke-access', 'carrier-event']) {
       const run = await support(command, '--help');
       expect(run.code).toBe(0);
       expect(run.out).toContain(`npm run support -- ${command}`);
@@ -113,6 +113,21 @@ describe('on a paid order waiting for the warehouse', () => {
     expect(run.out).toMatch(/payment: authorized \(pi_sim_/);
     expect(run.out).toMatch(/pending compensations: none/);
     expect(run.out).toMatch(/reserve_stock\s+completed/);
+  });
+
+  it('revoke-access revokes the order\'s access token (the customer\'s link then answers 404); a second time changes nothing; both audited', async () => {
+    const placed = await placeOrder(api, db);
+    const asCustomer = { Authorization: `Bearer ${placed.accessToken}` };
+    expect((await api.request('GET', `/orders/${placed.orderId}`, { headers: asCustomer })).status).toBe(200);
+    expect((await support('revoke-access', placed.orderId)).code).toBe(2); // the reason is required
+    const run = await support('revoke-access', placed.orderId, '--reason', 'link shared by mistake');
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(`Done: the access token of order ${placed.orderId} is revoked: it is refused from now on, and a replayed checkout gets none\n  (audit `);
+    expect((await api.request('GET', `/orders/${placed.orderId}`, { headers: asCustomer })).status).toBe(404);
+    const again = await support('revoke-access', placed.orderId, '--reason', 'again', '--json');
+    expect([again.code, again.json.result.result]).toEqual([0, { orderId: placed.orderId, revoked: false }]);
+    expect((await auditRows(db, { orderId: placed.orderId })).filter((r) => r.action === 'revoke_access').map((r) => [r.actor, r.via, r.reason, r.outcome]))
+      .toEqual([['staff:sam', 'cli', 'link shared by mistake', 'done'], ['staff:sam', 'cli', 'again', 'done']]);
   });
 
   it('hold, hold again (refused), release, release again (refused): each with the reason, each audited', async () => {

@@ -71,16 +71,18 @@ describe('against stripe-mock', () => {
   it('capture, void and refunds (full and partial) are valid Stripe calls, each with its own idempotency key', async () => {
     const captured = await provider().capture({ idempotencyKey: 'order-o-1-capture', providerRef: 'pi_123', amount: 4900 });
     await provider().void({ idempotencyKey: 'order-o-1-void', providerRef: 'pi_123' });
-    const full = await provider().refund({ idempotencyKey: 'order-o-1-refund-cancel', providerRef: 'pi_123', amount: 4900 });
-    const partial = await provider().refund({ idempotencyKey: 'order-o-1-refund-line-1', providerRef: 'pi_123', amount: 1200 });
+    const full = await provider().refund({ idempotencyKey: 'order-o-1-refund-cancel', providerRef: 'pi_123', amount: 4900, orderId: 'o-1' });
+    const partial = await provider().refund({ idempotencyKey: 'order-o-1-refund-line-1', providerRef: 'pi_123', amount: 1200, orderId: 'o-1' });
     expect(typeof captured.capturedAmount).toBe('number');
     expect(full.refundRef).toMatch(/^re_/);
     expect(partial.refundRef).toMatch(/^re_/);
     expect(proxy.requests.map((r) => [r.method, r.path, r.headers['idempotency-key'], r.form])).toEqual([
       ['POST', '/v1/payment_intents/pi_123/capture', 'order-o-1-capture', { amount_to_capture: '4900' }],
       ['POST', '/v1/payment_intents/pi_123/cancel', 'order-o-1-void', {}],
-      ['POST', '/v1/refunds', 'order-o-1-refund-cancel', { payment_intent: 'pi_123', amount: '4900' }],
-      ['POST', '/v1/refunds', 'order-o-1-refund-line-1', { payment_intent: 'pi_123', amount: '1200' }],
+      ['POST', '/v1/refunds', 'order-o-1-refund-cancel', { payment_intent: 'pi_123', amount: '4900', 'metadata[orderId]': 'o-1',
+        'metadata[idempotencyKey]': 'order-o-1-refund-cancel' }],
+      ['POST', '/v1/refunds', 'order-o-1-refund-line-1', { payment_intent: 'pi_123', amount: '1200', 'metadata[orderId]': 'o-1',
+        'metadata[idempotencyKey]': 'order-o-1-refund-line-1' }],
     ]);
   });
 
@@ -92,8 +94,16 @@ describe('against stripe-mock', () => {
     expect(proxy.requests.map((r) => [r.method, r.path, r.headers.authorization, r.body])).toEqual([['GET', '/v1/payment_intents/pi_123', `Bearer ${KEY}`, '']]);
   });
 
+  it('finding an order\'s authorization is a valid search by its metadata (and a retrieve by id); an intent of another order is not taken for it', async () => {
+    // stripe-mock answers any search with its fixture intent, whose metadata names no order: not ours.
+    expect(await provider().findAuthorization({ orderId: 'o-1' })).toBeUndefined();
+    expect(await provider().findAuthorization({ orderId: 'o-1', providerRef: 'pi_123' })).toEqual(expect.objectContaining({ providerRef: expect.stringMatching(/^pi_/) }));
+    expect(proxy.requests.map((r) => [r.method, r.path, r.query.get('query')])).toEqual([
+      ['GET', '/v1/payment_intents/search', "metadata['orderId']:'o-1'"], ['GET', '/v1/payment_intents/pi_123', null]]);
+  });
+
   it('a request Stripe refuses as invalid fails for good (no retry can fix it)', async () => {
-    const err = await provider().refund({ idempotencyKey: 'order-o-1-refund-bad', providerRef: 'pi_123', amount: Number.NaN }).catch((e: unknown) => e);
+    const err = await provider().refund({ idempotencyKey: 'order-o-1-refund-bad', providerRef: 'pi_123', amount: Number.NaN, orderId: 'o-1' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PaymentProviderError);
     expect(err).toMatchObject({ retryable: false, code: 'invalid_request' });
     expect((err as Error).message).toMatch(/Stripe could not refund.*amount/);
@@ -165,11 +175,11 @@ describe("reading Stripe's answers", () => {
     const refund = (status: string, extra: Record<string, unknown> = {}) => ({ id: 're_3Abc', object: 'refund', amount: 1200, currency: 'usd',
       payment_intent: 'pi_3Abc', status, ...extra });
     stripe.answerWith(() => ({ status: 200, body: refund('failed', { failure_reason: 'expired_or_canceled_card' }) }));
-    const err = await provider(stripe.url).refund({ idempotencyKey: 'order-o-1-refund-x', providerRef: 'pi_3Abc', amount: 1200 }).catch((e: unknown) => e);
+    const err = await provider(stripe.url).refund({ idempotencyKey: 'order-o-1-refund-x', providerRef: 'pi_3Abc', amount: 1200, orderId: 'o-1' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PaymentProviderError);
     expect(err).toMatchObject({ code: 'refund_failed', retryable: false, message: expect.stringContaining('(expired_or_canceled_card); no money went back') });
     stripe.answerWith(() => ({ status: 200, body: refund('pending') }));
-    expect(await provider(stripe.url).refund({ idempotencyKey: 'order-o-1-refund-y', providerRef: 'pi_3Abc', amount: 1200 })).toEqual({ refundRef: 're_3Abc', status: 'pending' });
+    expect(await provider(stripe.url).refund({ idempotencyKey: 'order-o-1-refund-y', providerRef: 'pi_3Abc', amount: 1200, orderId: 'o-1' })).toEqual({ refundRef: 're_3Abc', status: 'pending' });
   });
 
   it('voiding a payment Stripe has already cancelled succeeds: the hold is gone either way', async () => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { buildApp, type AppOptions } from '../../src/api/app';
+import { createHttpServer } from '../../src/api/server';
 import { SimulatedPaymentProvider } from '../../src/integrations/simulated/payments';
 import { ensureStaffKey } from '../../src/store/staff';
 import type { StaffRole } from '../../src/domain/staff';
@@ -103,7 +104,10 @@ export async function startTestApi(orm: MikroORM, options: TestApiOptions = {}):
   // A real client of the harness's dev server, shared by every request of this app (as in production).
   const temporal = await connectClient(testTarget());
   await seedStaffKeys(orm);
+  // Every answer of every route is checked against its OpenAPI document: one it does not list fails the test file (in close()).
+  const undeclared = new Set<string>();
   const app = buildApp({
+    onUndeclaredStatus: (route, status) => undeclared.add(`${route} answered ${status}`),
     orm, logger, rateLimits: options.rateLimits, payloadCodec: temporal.payloadCodec,
     temporal: options.temporalClient ? { client: options.temporalClient, ping: temporal.ping } : temporal,
     taskQueue: options.taskQueue, paymentActionTimeout: options.paymentActionTimeout,
@@ -112,9 +116,9 @@ export async function startTestApi(orm: MikroORM, options: TestApiOptions = {}):
     fulfillment: { autoPack: false, trackingPollEvery: '6 hours', trackingStallAfter: '5 days' },
     ...options.app,
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  // The production server's own handling of what never reaches Koa (unparseable requests, CONNECT).
+  const server: Server = createHttpServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
@@ -122,6 +126,7 @@ export async function startTestApi(orm: MikroORM, options: TestApiOptions = {}):
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await temporal.connection.close();
+      if (undeclared.size) throw new Error(`Routes answered statuses their OpenAPI documents do not list (add them to the routes' responses): ${[...undeclared].join('; ')}`);
     },
   };
 }

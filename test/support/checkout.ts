@@ -9,6 +9,7 @@ import { SimulatedCarrier } from '../../src/integrations/simulated/carrier';
 import { logger } from '../../src/logger';
 import { addItem, createCart } from '../../src/store/carts';
 import { placeOrder, type PlacedOrder } from '../../src/store/orders';
+import { OrderTokens } from '../../src/auth/order-tokens';
 import type { CheckoutInput } from '../../src/contracts/order';
 import { createTestDatabase, type TestDatabase } from './db';
 import { createTimeSkippingEnv, testDataConverter, testPayloadCodec, uniqueTaskQueue, workflowBundle } from './temporal';
@@ -38,6 +39,12 @@ export async function placeTestOrder(db: TestDatabase, opts: {
     cartId: cart.id, idempotencyKey: `test-${process.pid}-${Date.now()}-${orderCounter}`, email: 'ada@example.com',
     phone: opts.phone, shippingAddress: ADDRESS, paymentMethod: opts.paymentMethod ?? 'pm_card_visa',
   });
+}
+
+/** The access token the API gives for an order placed straight in the store (the test API derives tokens with the development key). */
+export function accessTokenOf(placed: PlacedOrder): string {
+  if (!placed.accessSecret) throw new Error(`order ${placed.orderId}'s access was revoked`);
+  return new OrderTokens().mint(placed.orderId, placed.accessSecret);
 }
 
 /** By default the order waits for the warehouse after payment (autoPack false), so a test can look at it there. */

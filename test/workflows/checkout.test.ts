@@ -70,7 +70,8 @@ async function recordHistories(orderId: string): Promise<void> {
  */
 async function stopEverything(handle: WorkflowHandle<typeof checkout>, orderId: string): Promise<void> {
   const state = await handle.query(statusQuery).catch(() => undefined);
-  if (state?.status === 'awaiting_fulfillment') await untilTimeline(handle, 'fulfillment_allocated').catch(() => undefined);
+  // The fulfillment child's first report: 'allocated' when it waits for the warehouse, 'dispatching' when it packs at once.
+  if (state?.status === 'awaiting_fulfillment') await untilTimeline(handle, /^fulfillment_(allocated|dispatching)$/).catch(() => undefined);
   for (let round = 0; round < 2; round++) {
     for (const id of await openWorkflowIds(orderId)) {
       const child = env.client.workflow.getHandle(id);
@@ -85,11 +86,11 @@ async function openWorkflowIds(orderId: string): Promise<string[]> {
   return [workflowIds.checkout(orderId), workflowIds.payment(orderId), workflowIds.fulfillment(orderId), ...shipments.map((s) => workflowIds.shipment(s.id))];
 }
 
-async function untilTimeline(handle: WorkflowHandle<typeof checkout>, step: string): Promise<OrderState> {
+async function untilTimeline(handle: WorkflowHandle<typeof checkout>, step: string | RegExp): Promise<OrderState> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const state = await handle.query(statusQuery);
-    if (state.timeline.some((t) => t.step === step)) return state;
+    if (state.timeline.some((t) => (typeof step === 'string' ? t.step === step : step.test(t.step)))) return state;
     if (Date.now() > deadline) throw new Error(`no ${step} in the timeline: ${JSON.stringify(state.timeline)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -104,6 +105,10 @@ async function untilStatus(handle: { query: (q: typeof statusQuery) => Promise<O
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** support_notices of the order, oldest first. */
+const noticesOf = (orderId: string) => db.orm.em.fork().getConnection().execute<{ kind: string; subject: string; message: string }[]>(
+  'select kind, subject, message from support_notices where order_id = ? order by created_at', [orderId]);
 
 const compensations = (state: OrderState) => state.timeline.filter((t) => t.status === 'compensated').map((t) => t.step);
 /** Stock reserved on the shelf is exactly what live reservations hold: nothing leaked, nothing double-counted. */
@@ -144,6 +149,8 @@ it('a message the provider refuses for good (Twilio will not text the number) is
     const facts = await orderFacts(db, orderId);
     expect(facts.payments).toEqual([expect.objectContaining({ status: 'authorized' })]);
     expect(facts.outbox).toEqual([{ template: 'order_confirmed', channel: 'email', status: 'sent' }, { template: 'order_confirmed', channel: 'sms', status: 'failed' }]);
+    expect(await noticesOf(orderId)).toEqual([{ kind: 'message_failed', subject: 'order_confirmed/sms/1',
+      message: expect.stringMatching(/SMS "order_confirmed" .* can never be sent: Twilio answered 400.*--channel sms/) }]);
   });
 });
 
@@ -321,6 +328,62 @@ it('a compensation that fails twice is retried, stays visible, and then succeeds
     expect(facts.reservations.every((r) => r.status === 'released')).toBe(true);
     await expectStockConsistent();
   });
+});
+
+it('a cancel whose reason the database cannot store (sent past the API, with the temporal CLI say) still cancels at once: the e-mail is recorded failed, support is told, the rest rolls back', () =>
+  withOrder({ paymentMethod: 'pm_card_authenticationRequired' }, async ({ orderId, handle }) => {
+    await untilStatus(handle, 'awaiting_payment_action');
+    const state = await handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: 'customer', reason: 'changed\u0000mind' }] });
+    expect(state.status).toBe('cancelled');
+    expect(compensations(state)).toEqual(['void_or_refund_payment', 'release_stock']);
+    const facts = await orderFacts(db, orderId);
+    expect(facts.order.status).toBe('cancelled');
+    expect(facts.payments).toEqual([expect.objectContaining({ status: 'voided' })]);
+    expect(facts.reservations.every((r) => r.status === 'released')).toBe(true);
+    await expectStockConsistent();
+    // Recorded failed once, not retried without end (what it did before: SQLSTATE 22P05 on every attempt, the order stuck in cancelling).
+    expect(facts.outbox).toEqual([{ template: 'order_cancelled', channel: 'email', status: 'failed' }]);
+    const [email] = await db.orm.em.fork().getConnection().execute<{ attempts: number; last_error: string }[]>(
+      'select attempts, last_error from notifications where order_id = ?', [orderId]);
+    expect(email).toEqual({ attempts: 0, last_error: expect.stringMatching(/could not be kept in the outbox \(SQLSTATE 22P05/) });
+    expect(await noticesOf(orderId)).toEqual([{ kind: 'message_failed', subject: 'order_cancelled/email/1',
+      message: expect.stringMatching(/e-mail "order_cancelled" to the customer of order .* can never be sent.*npm run support -- resend/) }]);
+  }));
+
+it('a compensation the database refuses for good (stock counts edited by hand) stops retrying: support gets a notice saying what to do, and the rest of the rollback goes on', async () => {
+  const placed = await placeTestOrder(db, { items: [{ sku: 'MUG-1', quantity: 2 }], paymentMethod: 'pm_card_authenticationRequired' });
+  const { worker, taskQueue, run } = await startWorker(env, realActivities(db));
+  const handle = await env.client.workflow.start(checkout, { taskQueue, workflowId: workflowIds.checkout(placed.orderId), args: [checkoutInputOf(placed)] });
+  try {
+    await untilStatus(handle, 'awaiting_payment_action');
+    // Someone zeroed the reserved count by hand: giving the order's two mugs back would take it below zero, which the database refuses.
+    await db.orm.em.fork().getConnection().execute(`update inventory set reserved = 0 where sku = 'MUG-1'`);
+    const state = await handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: 'customer', reason: 'changed my mind' }] });
+    expect(state.status).toBe('cancelled');
+    expect(compensations(state)).toEqual(['void_or_refund_payment']);
+    expect(state.timeline).toContainEqual(expect.objectContaining({ step: 'release_stock', status: 'failed',
+      detail: expect.stringMatching(/refused the data for good \(SQLSTATE 23514/) }));
+    const facts = await orderFacts(db, placed.orderId);
+    expect(facts.order.status).toBe('cancelled');
+    expect(facts.cart.status).toBe('active');
+    expect(facts.payments).toEqual([expect.objectContaining({ status: 'voided' })]);
+    expect(facts.outbox).toEqual([{ template: 'order_cancelled', channel: 'email', status: 'sent' }]);
+    expect(await noticesOf(placed.orderId)).toEqual([{ kind: 'compensation_failed', subject: 'release_stock',
+      message: expect.stringMatching(/stock reserved for order .* could not be released.*PUT \/admin\/inventory/) }]);
+    // One attempt: a retry would only be refused the same way.
+    const history = await handle.fetchHistory();
+    const release = history.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'releaseStock');
+    expect(release).toHaveLength(1);
+    const started = history.events!.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(release[0].eventId));
+    expect(started?.activityTaskStartedEventAttributes?.attempt).toBe(1);
+    await recordHistories(placed.orderId);
+  } finally {
+    await db.orm.em.fork().getConnection().execute(`update inventory set reserved = (select coalesce(sum(quantity), 0) from reservations
+      where sku = 'MUG-1' and status = 'reserved') where sku = 'MUG-1'`);
+    await stopEverything(handle, placed.orderId);
+    worker.shutdown();
+    await run;
+  }
 });
 
 describe('after payment: fulfillment and the parcel', () => {

@@ -46,6 +46,10 @@ export function accountRoutes(deps: AccountDeps, hasher: PasswordHasher) {
   return [...signInRoutes(deps, account), ...linkRoutes(deps, account)];
 }
 
+/** What an account route may refuse a new password or an e-mailed link with (src/domain/passwords.ts, src/store/customers.ts). */
+export const WEAK_PASSWORD = { 422: { description: 'The new password is too short, too long or too common (weak_password); the reason is in details' } };
+const INVALID_LINK = { 400: { description: 'Bad input, or a link token that is unknown, used or expired (validation_failed, invalid_link)' } };
+
 function signInRoutes(deps: AccountDeps, account: (ctx: Context) => AccountContext) {
   return [
     route({
@@ -54,7 +58,8 @@ function signInRoutes(deps: AccountDeps, account: (ctx: Context) => AccountConte
       body: z.strictObject({ email, password: newPassword, name: z.string().trim().max(200).default(''), marketingOptIn: z.boolean().default(false),
         cartId: guestCart }),
       responses: { 201: { description: 'Signed in; `verificationEmail` says whether the confirmation e-mail is on its way', schema: signedInView.extend({
-        verificationEmail: z.enum(['queued', 'not_queued']).meta({ description: 'not_queued: ask again with POST /me/email-verification.' }) }) } },
+        verificationEmail: z.enum(['queued', 'not_queued']).meta({ description: 'not_queued: ask again with POST /me/email-verification.' }) }) },
+        409: { description: 'This address already has an account: sign in, or reset the password (email_taken)' }, ...WEAK_PASSWORD },
       handler: async (ctx, { body }) => {
         const done = await signUp(account(ctx), { ...body, userAgent: ctx.get('User-Agent') || undefined });
         ctx.status = 201;
@@ -69,6 +74,7 @@ function signInRoutes(deps: AccountDeps, account: (ctx: Context) => AccountConte
       summary: 'Sign in with e-mail and password; answers a session token, and brings a guest cart along',
       body: z.strictObject({ email, password, cartId: guestCart }),
       responses: { 200: { description: 'Signed in', schema: signedInView },
+        401: { description: 'The e-mail address and password do not match an account (invalid_credentials): the same answer either way' },
         429: { description: 'Too many sign-in attempts for this account or from this address; see Retry-After' } },
       handler: async (ctx, { body }) => {
         const done = await signIn(account(ctx), { ...body, userAgent: ctx.get('User-Agent') || undefined });
@@ -97,7 +103,8 @@ function linkRoutes(deps: AccountDeps, account: (ctx: Context) => AccountContext
       method: 'post', path: '/auth/verify-email', tag: 'accounts', access: 'public',
       summary: 'Confirm the account\'s e-mail address with the token of the e-mailed link (works once); guest orders placed with it join the account',
       body: z.strictObject({ token: linkToken }),
-      responses: { 200: { description: 'The address is confirmed', schema: z.object({ emailVerified: z.literal(true), ordersAdded: z.number().int() }) } },
+      responses: { 200: { description: 'The address is confirmed', schema: z.object({ emailVerified: z.literal(true), ordersAdded: z.number().int() }) },
+        ...INVALID_LINK },
       handler: async (ctx, { body }) => {
         const { ordersAdded } = await verifyEmail(emOf(ctx), sha256Hex(body.token));
         ctx.body = { emailVerified: true, ordersAdded };
@@ -120,7 +127,7 @@ function linkRoutes(deps: AccountDeps, account: (ctx: Context) => AccountContext
       method: 'post', path: '/auth/password-reset/confirm', tag: 'accounts', access: 'public',
       summary: 'Choose a new password with the token of the e-mailed link (works once, until it expires); every session of the account ends',
       body: z.strictObject({ token: linkToken, password: newPassword }),
-      responses: { 204: { description: 'The password is changed; sign in with it' } },
+      responses: { 204: { description: 'The password is changed; sign in with it' }, ...INVALID_LINK, ...WEAK_PASSWORD },
       handler: async (ctx, { body }) => {
         await confirmPasswordReset(account(ctx), body.token, body.password);
         ctx.status = 204;

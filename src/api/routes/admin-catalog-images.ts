@@ -29,7 +29,10 @@ export function adminCatalogImageRoutes(storage: ImageStorage | undefined, maxBy
       summary: 'Upload an image (JPEG, PNG, WebP or AVIF, judged by its bytes); answers the key to attach it to products with',
       multipart: { description: `One file in the field "file", at most ${maxBytes} bytes (IMAGE_MAX_BYTES).`,
         fields: { file: { description: 'The image.', binary: true, required: true } } },
-      responses: { 201: { description: 'Stored (or already stored: the same bytes have the same key)', schema: uploadedView } },
+      responses: { 201: { description: 'Stored (or already stored: the same bytes have the same key)', schema: uploadedView },
+        413: { description: 'The file is larger than IMAGE_MAX_BYTES (payload_too_large)' },
+        415: { description: 'Not multipart/form-data, or the file is not a JPEG, PNG, WebP or AVIF image (unsupported_media_type)' },
+        503: { description: 'No image storage is configured (not_configured)' } },
       handler: async (ctx) => {
         if (!storage) throw new DomainError(ErrorCode.NotConfigured, 'No image storage is configured (IMAGE_STORAGE).');
         const bytes = await readOneFile(ctx, maxBytes);
@@ -49,7 +52,8 @@ export function adminCatalogImageRoutes(storage: ImageStorage | undefined, maxBy
       method: 'get', path: '/media/:key', tag: 'catalog', access: 'public',
       summary: 'An uploaded image, when images are stored on this server\'s disk (cached for a year: its name is its content\'s hash)',
       params: z.strictObject({ key: z.string().max(80) }),
-      responses: { 200: { description: 'The image' }, 301: { description: 'The image lives in object storage: its URL' } },
+      responses: { 200: { description: 'The image' }, 302: { description: 'The image lives in object storage: its URL' },
+        304: { description: 'Not modified (If-None-Match names it)' }, 404: { description: 'No such image (image_not_found)' } },
       handler: async (ctx, { params }) => {
         const contentType = contentTypeOfKey(params.key);
         const file = contentType && storage?.open ? await storage.open(params.key) : undefined;

@@ -16,8 +16,8 @@ import type { ImageStorage } from '../../integrations/image-storage';
 import { IF_MATCH_HEADER, expectedVersion, sendVersioned } from '../concurrency';
 import { emOf } from '../context';
 import { route } from '../http';
-import { currency, sku } from '../schemas';
-import { adminProductView, auditRoute, CATALOG_STAFF, catalogActor, handle } from './admin-catalog-schemas';
+import { currency, queryInt, sku } from '../schemas';
+import { adminProductView, auditRoute, CATALOG_NOT_FOUND, CATALOG_REFUSALS, CATALOG_STAFF, catalogActor, handle } from './admin-catalog-schemas';
 
 const title = z.string().trim().min(1).max(200);
 const description = z.string().max(20_000);
@@ -33,12 +33,13 @@ const ids = z.array(z.uuid()).max(100);
 const attributesInput = z.record(z.string().regex(/^[a-z][a-z0-9_]{0,49}$/), z.array(optionText).max(50))
   .meta({ description: 'Values by attribute code: { "brand": ["Northwind"] }. The attribute must exist; new values are added to it.' });
 const imageInput = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }).max(2000).optional().meta({ description: 'An external image.' }),
+  url: z.url({ protocol: /^https?$/ }).max(2000).optional().meta({ description: 'An external image.', override: { pattern: '^https?://' } }),
   key: z.string().regex(IMAGE_KEY, 'an image key as POST /admin/catalog/images answered it').optional()
     .meta({ description: 'An uploaded image (POST /admin/catalog/images).' }),
   alt: z.string().max(500).optional(),
   position: z.number().int().min(0).max(1000).optional(),
-}).refine((i) => (i.url === undefined) !== (i.key === undefined), 'give either url or key');
+}).refine((i) => (i.url === undefined) !== (i.key === undefined), 'give either url or key')
+  .meta({ override: { oneOf: [{ required: ['url'] }, { required: ['key'] }] } }); // the refinement, in the document
 
 const variantInput = z.strictObject({
   sku, title: title.optional().meta({ description: 'Defaults to the option values, e.g. "Black / M".' }),
@@ -69,7 +70,7 @@ const productParams = z.strictObject({ id: z.uuid() });
 const variantParams = z.strictObject({ id: z.uuid(), sku });
 const imageParams = z.strictObject({ id: z.uuid(), imageId: z.uuid() });
 const versioned = (description: string) => ({ description, schema: adminProductView, headers: { ETag: 'The product\'s new version, for the next If-Match.' } });
-const ok = { 200: versioned('The product as the change left it') };
+const ok = { 200: versioned('The product as the change left it'), ...CATALOG_REFUSALS };
 
 type View = (p: AdminProduct) => AdminProduct;
 type Staff = typeof CATALOG_STAFF;
@@ -88,7 +89,7 @@ function productRoutes(staff: Staff, view: View) {
       ...staff, method: 'get', path: '/admin/catalog/products',
       summary: 'Products of every status, most recently changed first',
       query: z.strictObject({ status: status.optional(), q: z.string().trim().min(1).max(200).optional().meta({ description: 'Words of the title or description, or a handle.' }),
-        limit: z.coerce.number().int().min(1).max(100).default(50), offset: z.coerce.number().int().min(0).max(10_000).default(0) }),
+        limit: queryInt(1, 100).default(50), offset: queryInt(0, 10_000).default(0) }),
       responses: { 200: { description: 'A page of products', schema: z.object({ items: z.array(z.object({
         id: z.uuid(), handle: z.string(), title: z.string(), status, version: z.number().int(), variants: z.number().int(), updatedAt: z.string() })) }) } },
       handler: async (ctx, { query }) => {
@@ -99,7 +100,7 @@ function productRoutes(staff: Staff, view: View) {
       ...staff, method: 'post', path: '/admin/catalog/products',
       summary: 'Create a product with its options, variants, prices, stock, categories, collections, attributes and images (all or nothing)',
       body: productInput,
-      responses: { 201: versioned('The new product') },
+      responses: { 201: versioned('The new product'), ...CATALOG_REFUSALS },
       handler: async (ctx, { body }) => {
         const product = await createProduct(emOf(ctx), catalogActor(ctx), { ...body, handle: body.handle ?? handleOf(body.title) });
         ctx.set('Location', `/admin/catalog/products/${product.id}`);
@@ -110,7 +111,7 @@ function productRoutes(staff: Staff, view: View) {
       ...staff, method: 'get', path: '/admin/catalog/products/:id',
       summary: 'A product as staff see it, whatever its status; the ETag is its version',
       params: productParams,
-      responses: { 200: versioned('The product') },
+      responses: { 200: versioned('The product'), ...CATALOG_NOT_FOUND },
       handler: async (ctx, { params }) => {
         const product = await adminProduct(emOf(ctx), params.id);
         if (!product) throw notFoundIn('products', params.id);
@@ -142,7 +143,7 @@ function variantRoutes(staff: Staff, view: View) {
     route({
       ...writable, method: 'post', path: '/admin/catalog/products/:id/variants',
       summary: 'Add a variant with its option values, prices, weight and stock',
-      params: productParams, body: variantInput, responses: { 201: versioned('The product with the new variant') },
+      params: productParams, body: variantInput, responses: { 201: versioned('The product with the new variant'), ...CATALOG_REFUSALS },
       handler: async (ctx, { params, body }) => {
         sendVersioned(ctx, view(await addVariant(emOf(ctx), catalogActor(ctx), params.id, expectedVersion(ctx), body)), 201);
       },
@@ -180,7 +181,7 @@ function imageRoutes(staff: Staff, view: View) {
     route({
       ...writable, method: 'post', path: '/admin/catalog/products/:id/images',
       summary: 'Attach an image: an uploaded one (by key) or an external URL',
-      params: productParams, body: imageInput, responses: { 201: versioned('The product with the image') },
+      params: productParams, body: imageInput, responses: { 201: versioned('The product with the image'), ...CATALOG_REFUSALS },
       handler: async (ctx, { params, body }) => {
         sendVersioned(ctx, view(await addImage(emOf(ctx), catalogActor(ctx), params.id, expectedVersion(ctx), body)), 201);
       },

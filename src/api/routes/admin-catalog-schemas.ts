@@ -6,6 +6,7 @@ import { auditTrail, type CatalogActor } from '../../store/catalog-writes';
 import { staffOf } from '../access';
 import { emOf } from '../context';
 import { route } from '../http';
+import { queryInt } from '../schemas';
 
 export const handle = z.string().max(200).regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'lower-case letters and digits in words joined by hyphens, such as merino-wool-hoodie');
 
@@ -31,6 +32,15 @@ const auditEntry = z.object({
   requestId: z.string().nullable(),
 }).meta({ id: 'CatalogAuditEntry' });
 
+/** What a catalog read of one thing, and a catalog write, may answer besides its success (412 and 428 come with If-Match). */
+export const CATALOG_NOT_FOUND = { 404: { description: 'No such product, variant, image, category, collection or attribute (…_not_found)' } };
+export const CATALOG_REFUSALS = {
+  ...CATALOG_NOT_FOUND,
+  409: { description: 'In conflict with what is there: a handle or SKU taken, a variant repeating another\'s options, a category cycle, a thing '
+    + 'still in use, stock below what orders reserved (handle_taken, sku_taken, duplicate_variant, category_cycle, in_use, inventory_conflict)' },
+  422: { description: 'A product cannot be published as it is (product_not_publishable)' },
+};
+
 /** Every catalog staff route: the catalog role (admins too, as everywhere). */
 export const CATALOG_STAFF = { tag: 'catalog admin', access: { staff: ['catalog'] } } as const;
 
@@ -46,7 +56,7 @@ export function auditRoute(path: string, summary: string) {
   return route({
     ...staff, method: 'get', path, summary,
     params: z.strictObject({ id: z.uuid() }),
-    query: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+    query: z.strictObject({ limit: queryInt(1, 500).default(100) }),
     responses: { 200: { description: 'Newest first', schema: z.object({ items: z.array(auditEntry) }) } },
     handler: async (ctx, { params, query }) => {
       const rows = await auditTrail(emOf(ctx), params.id, query.limit);

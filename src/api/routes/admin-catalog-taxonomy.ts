@@ -11,12 +11,14 @@ import { notFoundIn, type Versioned } from '../../store/catalog-writes';
 import { IF_MATCH_HEADER, expectedVersion, sendVersioned } from '../concurrency';
 import { emOf } from '../context';
 import { route, type AnyRoute } from '../http';
-import { auditRoute, CATALOG_STAFF, catalogActor, handle } from './admin-catalog-schemas';
+import { auditRoute, CATALOG_NOT_FOUND, CATALOG_REFUSALS, CATALOG_STAFF, catalogActor, handle } from './admin-catalog-schemas';
 
 const name = z.string().trim().min(1).max(200);
 const description = z.string().max(20_000);
 const position = z.number().int().min(0).max(100_000);
 const value = z.string().trim().min(1).max(100);
+/** An attribute's name: at most 100 characters, as the database keeps it (attributes_name_check). */
+const attributeName = z.string().trim().min(1).max(100);
 const version = z.number().int().meta({ description: 'Sent as the ETag; send it back in If-Match to change it.' });
 
 const categoryView = z.object({ id: z.uuid(), parentId: z.uuid().nullable(), handle: z.string(), name: z.string(), description: z.string(),
@@ -30,7 +32,7 @@ const categoryInput = z.strictObject({ handle, name, description: description.op
   parentId: z.uuid().nullable().optional().meta({ description: 'The parent category; null or left out for a top-level one.' }) });
 const collectionInput = z.strictObject({ handle, title: name, description: description.optional() });
 const attributeInput = z.strictObject({ code: z.string().regex(/^[a-z][a-z0-9_]{0,49}$/, 'lower-case letters, digits and _, such as brand'),
-  name, filterable: z.boolean().optional(), position: position.optional(), values: z.array(value).max(1000).optional() });
+  name: attributeName, filterable: z.boolean().optional(), position: position.optional(), values: z.array(value).max(1000).optional() });
 
 const idParams = z.strictObject({ id: z.uuid() });
 const withEtag = (description: string, schema: z.ZodType) => ({ description, schema, headers: { ETag: 'Its version, for If-Match.' } });
@@ -58,26 +60,26 @@ export function crud<I extends z.ZodObject, T extends { version: number }>(staff
         ctx.body = { items: await spec.list(emOf(ctx)) };
       } }),
     route({ ...staff, method: 'post', path: spec.path, summary: `Create a ${spec.what}`, body: spec.input,
-      responses: { 201: withEtag(`The new ${spec.what}`, spec.view) },
+      responses: { 201: withEtag(`The new ${spec.what}`, spec.view), ...CATALOG_REFUSALS },
       handler: async (ctx, { body }) => {
         const created = await spec.create(emOf(ctx), catalogActor(ctx), body as z.infer<I>);
         ctx.set('Location', `${spec.path}/${(created as unknown as { id: string }).id}`);
         sendVersioned(ctx, created, 201);
       } }),
     route({ ...staff, method: 'get', path: item, summary: `One ${spec.what}; the ETag is its version`, params: idParams,
-      responses: { 200: withEtag(`The ${spec.what}`, spec.view) },
+      responses: { 200: withEtag(`The ${spec.what}`, spec.view), ...CATALOG_NOT_FOUND },
       handler: async (ctx, { params }) => {
         const found = await spec.read(emOf(ctx), params.id);
         if (!found) throw notFoundIn(spec.table, params.id);
         sendVersioned(ctx, found);
       } }),
     route({ ...staff, headers: IF_MATCH_HEADER, method: 'patch', path: item, summary: `Change a ${spec.what}`, params: idParams,
-      body: spec.patch ?? spec.input.partial(), responses: { 200: withEtag(`The ${spec.what} as the change left it`, spec.view) },
+      body: spec.patch ?? spec.input.partial(), responses: { 200: withEtag(`The ${spec.what} as the change left it`, spec.view), ...CATALOG_REFUSALS },
       handler: async (ctx, { params, body }) => {
         sendVersioned(ctx, await spec.update(emOf(ctx), catalogActor(ctx), params.id, expectedVersion(ctx), body as Partial<z.infer<I>>));
       } }),
     route({ ...staff, headers: IF_MATCH_HEADER, method: 'delete', path: item, summary: `Delete a ${spec.what} (it leaves the products filed under it)`,
-      params: idParams, responses: { 204: { description: 'Deleted' } },
+      params: idParams, responses: { 204: { description: 'Deleted' }, ...CATALOG_REFUSALS },
       handler: async (ctx, { params }) => {
         await spec.remove(emOf(ctx), catalogActor(ctx), params.id, expectedVersion(ctx));
         ctx.status = 204;
@@ -90,7 +92,7 @@ export function adminCatalogTaxonomyRoutes(): AnyRoute[] {
   const staff: Staff = CATALOG_STAFF;
   const writable = { ...staff, headers: IF_MATCH_HEADER };
   const valueParams = z.strictObject({ id: z.uuid(), valueId: z.uuid() });
-  const attributeResponse = { 200: withEtag('The attribute as the change left it', attributeView) };
+  const attributeResponse = { 200: withEtag('The attribute as the change left it', attributeView), ...CATALOG_REFUSALS };
   return [
     ...crud(staff, { path: '/admin/catalog/categories', table: 'categories', what: 'category', view: categoryView, input: categoryInput,
       list: categories, read: category, create: createCategory, update: updateCategory, remove: deleteCategory }),

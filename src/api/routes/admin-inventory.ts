@@ -20,7 +20,7 @@ export function adminInventoryRoutes() {
       method: 'get', path: '/admin/inventory/:sku', tag: 'admin', access: { staff: ['warehouse', 'catalog', 'support'] },
       summary: 'Stock of one SKU: on hand, reserved by orders, available',
       params: z.strictObject({ sku }),
-      responses: { 200: { description: 'Stock levels', schema: inventoryView } },
+      responses: { 200: { description: 'Stock levels', schema: inventoryView }, 404: { description: 'No stock is kept for this SKU (not_found)' } },
       handler: async (ctx, { params }) => {
         const row = await inventoryOf(emOf(ctx), params.sku);
         if (!row) throw noInventory(params.sku);
@@ -32,7 +32,8 @@ export function adminInventoryRoutes() {
       summary: 'Set the stock on hand after a count or a delivery (never below what orders have reserved)',
       params: z.strictObject({ sku }),
       body: z.strictObject({ onHand: z.number().int().min(0).max(10_000_000) }),
-      responses: { 200: { description: 'New stock levels', schema: inventoryView } },
+      responses: { 200: { description: 'New stock levels', schema: inventoryView }, 404: { description: 'No stock is kept for this SKU (not_found)' },
+        409: { description: 'Orders have reserved more than that (inventory_conflict); nothing changed' } },
       handler: async (ctx, { params, body }) => {
         // The database refuses to drop below the reserved count, whatever runs concurrently; refused or not, the attempt is audited.
         const { updated, current } = await setStockOnHand(emOf(ctx), params.sku, body.onHand, staffOf(ctx));

@@ -3,7 +3,9 @@
  * a parcel that stopped moving (`shipment_stalled`, closed by the tracking workflow when it moves
  * again), one the carrier returned to sender (`shipment_returned`: send it again or refund), and a
  * refund the payment provider accepted as pending and then failed (`refund_failed`: refund again or
- * reach the customer; src/store/refunds.ts).
+ * reach the customer; src/store/refunds.ts), a rollback step that can never succeed (`compensation_failed`:
+ * finish it by hand) and a customer message that can never be sent (`message_failed`: reach the
+ * customer another way, or resend it once the cause is fixed).
  * Staff list the open ones, oldest first, and close one when it is dealt with; closing is recorded
  * in the audit trail (support_actions) with who and why.
  */
@@ -12,11 +14,12 @@ import { DomainError, ErrorCode } from '../../domain/errors';
 import { emOf } from '../context';
 import { route } from '../http';
 import { staffOf } from '../access';
-import { noticeById, noticesMatching, resolveNotice, type NoticeRow } from '../../store/support';
+import { NOTICE_KINDS, noticeById, noticesMatching, resolveNotice, type NoticeRow } from '../../store/support';
+import { queryInt } from '../schemas';
 
 const noticeView = z.object({
   id: z.uuid(),
-  kind: z.string().meta({ description: 'shipment_stalled, shipment_returned or refund_failed' }),
+  kind: z.string().meta({ description: NOTICE_KINDS.join(', ') }),
   orderId: z.uuid().nullable(),
   shipmentId: z.uuid().nullable(),
   trackingNumber: z.string().nullable(),
@@ -40,12 +43,12 @@ type Staff = { tag: string; access: { staff: ['support'] } };
 
 const listNotices = (staff: Staff) => route({
   ...staff, method: 'get', path: '/admin/notices',
-  summary: 'What needs a person: parcels stalled (no movement for days) or returned to sender, refunds the payment provider failed; open ones, oldest first',
+  summary: 'What needs a person: parcels stalled or returned to sender, refunds the provider failed, rollback steps and customer messages that can never succeed; open ones, oldest first',
   query: z.strictObject({
-    kind: z.enum(['shipment_stalled', 'shipment_returned', 'refund_failed']).optional(),
+    kind: z.enum(NOTICE_KINDS).optional(),
     state: z.enum(['open', 'resolved', 'all']).default('open'),
     orderId: z.uuid().optional(),
-    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    limit: queryInt(1, 1000).default(100),
   }),
   responses: { 200: { description: 'The notices, oldest first', schema: z.object({ notices: z.array(noticeView) }) } },
   handler: async (ctx, { query }) => {
@@ -60,7 +63,8 @@ const resolveNoticeRoute = (staff: Staff) => route({
   body: z.strictObject({ reason: z.string().trim().min(1).max(500).meta({ description: 'What was done; kept in the audit trail.' }) }),
   responses: {
     200: { description: 'The notice, now resolved', schema: noticeView },
-    409: { description: 'Already resolved: nothing changed' },
+    404: { description: 'No such notice (not_found)' },
+    409: { description: 'Already resolved: nothing changed (action_refused)' },
   },
   handler: async (ctx, { params, body }) => {
     const em = emOf(ctx);

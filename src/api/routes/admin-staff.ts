@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { DomainError, ErrorCode } from '../../domain/errors';
-import { checkStaffName, parseRoles, STAFF_ROLES } from '../../domain/staff';
+import { checkStaffName, parseRoles, STAFF_NAME, STAFF_ROLES } from '../../domain/staff';
 import {
   createStaffAccount, issueStaffKey, revokeStaffKey, staffAccount, staffAccounts, updateStaffAccount,
   type StaffAccountRow, type StaffAccountWithKeys, type StaffKeyRow,
@@ -34,10 +34,13 @@ export const keyOf = (k: StaffKeyRow) => ({ id: k.id, hint: k.hint, label: k.lab
 export const accountOf = (a: StaffAccountRow, keys: StaffKeyRow[] = []) => ({ id: a.id, name: a.name, roles: a.roles, createdAt: iso(a.created_at)!,
   disabledAt: iso(a.disabled_at), keys: keys.map(keyOf) });
 
-const roles = z.array(z.string()).min(1).max(STAFF_ROLES.length).meta({ description: `One or more of ${STAFF_ROLES.join(', ')}.` });
+// Checked by parseRoles (its refusal names the roles there are); the document lists them.
+const roles = z.array(z.string()).min(1).max(STAFF_ROLES.length)
+  .meta({ description: `One or more of ${STAFF_ROLES.join(', ')}.`, override: { items: { type: 'string', enum: [...STAFF_ROLES] } } });
 const label = z.string().trim().max(100).meta({ description: 'What the key is for, e.g. "laptop" or "packing station 2".' });
 const params = z.strictObject({ id: z.string().min(1).max(64).meta({ description: 'The account\'s id or name.' }) });
 const admin = { tag: 'staff', access: { staff: ['admin'] } } as const;
+const noAccount = { 404: { description: 'No such staff account (not_found)' } };
 
 export function adminStaffRoutes() {
   return [...accountRoutes(), ...keyRoutes()];
@@ -53,8 +56,10 @@ const accountRoutes = () => [
   }),
   route({
     ...admin, method: 'post', path: '/admin/staff', summary: 'Create a staff account with its roles, and its first key (shown once)',
-    body: z.strictObject({ name: z.string(), roles, label: label.optional() }),
-    responses: { 201: { description: 'Created', schema: z.object({ account: accountView, key: issuedKey }) } },
+    // checkStaffName says what is wrong with a name; the document states the rule.
+    body: z.strictObject({ name: z.string().meta({ override: { pattern: STAFF_NAME.source } }), roles, label: label.optional() }),
+    responses: { 201: { description: 'Created', schema: z.object({ account: accountView, key: issuedKey }) },
+      409: { description: 'An account of that name exists (staff_name_taken)' } },
     handler: async (ctx, { body }) => {
       const { account, key, keyRow } = await createStaffAccount(emOf(ctx), { name: checkStaffName(body.name), roles: parseRoles(body.roles),
         label: body.label }, { by: staffOf(ctx), via: 'api' });
@@ -64,7 +69,7 @@ const accountRoutes = () => [
   }),
   route({
     ...admin, method: 'get', path: '/admin/staff/:id', summary: 'One staff account, its roles and its keys', params,
-    responses: { 200: { description: 'The account', schema: accountView } },
+    responses: { 200: { description: 'The account', schema: accountView }, ...noAccount },
     handler: async (ctx, { params }) => {
       const account = found(await staffAccount(emOf(ctx), params.id), params.id);
       ctx.body = accountOf(account, account.keys);
@@ -74,8 +79,9 @@ const accountRoutes = () => [
     ...admin, method: 'patch', path: '/admin/staff/:id', params,
     summary: 'Change an account\'s roles, or disable it (its keys stop working at once) or enable it again',
     body: z.strictObject({ roles: roles.optional(), disabled: z.boolean().optional() })
-      .refine((b) => b.roles !== undefined || b.disabled !== undefined, 'give roles, disabled, or both'),
-    responses: { 200: { description: 'The account after the change', schema: accountView } },
+      .refine((b) => b.roles !== undefined || b.disabled !== undefined, 'give roles, disabled, or both')
+      .meta({ override: { minProperties: 1 } }), // the refinement, in the document
+    responses: { 200: { description: 'The account after the change', schema: accountView }, ...noAccount },
     handler: async (ctx, { params, body }) => {
       const em = emOf(ctx);
       const { id } = found(await staffAccount(em, params.id), params.id);
@@ -90,7 +96,8 @@ const keyRoutes = () => [
   route({
     ...admin, method: 'post', path: '/admin/staff/:id/keys', summary: 'Issue another key to an account (a new device, or before revoking an old key)',
     params, body: z.strictObject({ label: label.optional() }).optional().default({}),
-    responses: { 201: { description: 'Issued', schema: z.object({ key: issuedKey, keyInfo: keyView }) } },
+    responses: { 201: { description: 'Issued', schema: z.object({ key: issuedKey, keyInfo: keyView }) }, ...noAccount,
+      409: { description: 'The account is disabled (action_refused)' } },
     handler: async (ctx, { params, body }) => {
       const em = emOf(ctx);
       const account = found(await staffAccount(em, params.id), params.id);
@@ -103,7 +110,7 @@ const keyRoutes = () => [
   route({
     ...admin, method: 'delete', path: '/admin/staff/:id/keys/:keyId', summary: 'Revoke a key: the next request with it answers 401',
     params: params.extend({ keyId: z.uuid() }),
-    responses: { 200: { description: 'Revoked', schema: keyView } },
+    responses: { 200: { description: 'Revoked', schema: keyView }, 404: { description: 'No such account, or no live key of it with that id (not_found)' } },
     handler: async (ctx, { params }) => {
       const em = emOf(ctx);
       const account = found(await staffAccount(em, params.id), params.id);

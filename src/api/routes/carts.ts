@@ -14,7 +14,13 @@ import { clientIp, limited } from '../rate-limits';
 
 const cartParams = z.strictObject({ id: cartId });
 const lineParams = z.strictObject({ id: cartId, sku });
-const cartResponse = { 200: { description: 'The cart, priced by the server', schema: cartView } };
+const cartResponse = { 200: { description: 'The cart, priced by the server', schema: cartView }, 404: { description: 'No such cart (cart_not_found)' } };
+/** What a change to the cart's lines may be refused with. */
+const lineRefusals = {
+  409: { description: 'The cart can no longer change (cart_not_active, cart_expired), or not that much is in stock (insufficient_stock)' },
+  422: { description: 'The SKU is unknown, no longer for sale or has no price in the cart\'s currency (unknown_sku, product_unavailable, '
+    + 'no_price_in_currency), or the cart would hold too much (cart_too_large)' },
+};
 
 /** Carts are public: the id is the key. Creating one counts against the cartCreation limit of the client's address. */
 export const cartRoutes = (deps: Pick<AppDeps, 'limits'>) => [
@@ -46,7 +52,7 @@ export const cartRoutes = (deps: Pick<AppDeps, 'limits'>) => [
     summary: 'Add a quantity of a SKU (added to what the cart already holds)',
     params: cartParams,
     body: z.strictObject({ sku, quantity }),
-    responses: cartResponse,
+    responses: { ...cartResponse, ...lineRefusals },
     handler: async (ctx, { params, body }) => {
       ctx.body = await addItem(emOf(ctx), params.id, body.sku, body.quantity, await customerIdOf(ctx));
     },
@@ -56,7 +62,7 @@ export const cartRoutes = (deps: Pick<AppDeps, 'limits'>) => [
     summary: 'Set the quantity of a line (use DELETE to remove it)',
     params: lineParams,
     body: z.strictObject({ quantity }),
-    responses: cartResponse,
+    responses: { ...cartResponse, ...lineRefusals, 404: { description: 'No such cart, or no such line in it (cart_not_found, line_not_found)' } },
     handler: async (ctx, { params, body }) => {
       ctx.body = await setItemQuantity(emOf(ctx), params.id, params.sku, body.quantity, await customerIdOf(ctx));
     },
@@ -65,7 +71,8 @@ export const cartRoutes = (deps: Pick<AppDeps, 'limits'>) => [
     method: 'delete', path: '/carts/:id/items/:sku', tag: 'carts', access: 'shopper',
     summary: 'Remove a line from the cart',
     params: lineParams,
-    responses: cartResponse,
+    responses: { ...cartResponse, 404: { description: 'No such cart, or no such line in it (cart_not_found, line_not_found)' },
+      409: { description: 'The cart can no longer change (cart_not_active, cart_expired)' } },
     handler: async (ctx, { params }) => {
       ctx.body = await removeItem(emOf(ctx), params.id, params.sku, await customerIdOf(ctx));
     },

@@ -34,7 +34,7 @@ export const TEMPORAL_ANSWER_DEADLINE_MS = EARLY_RETURN_CAP_MS + 10_000;
 /** Answers within this long, or the response says the live state is unknown. */
 const QUERY_DEADLINE_MS = 3_000;
 
-type CheckoutDeps = Pick<AppDeps, 'temporal' | 'taskQueue' | 'paymentActionTimeout' | 'fulfillment' | 'limits'>;
+type CheckoutDeps = Pick<AppDeps, 'temporal' | 'taskQueue' | 'paymentActionTimeout' | 'fulfillment' | 'limits' | 'orderTokens'>;
 type Outcome = Pick<OrderState, 'status' | 'payment' | 'failure'>;
 
 export function checkoutRoutes(deps: CheckoutDeps) {
@@ -43,15 +43,20 @@ export function checkoutRoutes(deps: CheckoutDeps) {
       method: 'post', path: '/carts/:id/checkout', tag: 'checkout', access: 'shopper',
       summary: 'Place the order for a cart; answers with the payment outcome (authorized, declined, or needs customer action)',
       params: z.strictObject({ id: cartId }),
-      headers: { 'Idempotency-Key': { required: true, description: '8–255 characters of A-Z a-z 0-9 _ . : -, new for each order. '
+      headers: { 'Idempotency-Key': { required: true, pattern: IDEMPOTENCY_KEY, description: '8–255 characters of A-Z a-z 0-9 _ . : -, new for each order. '
         + 'Retrying with the same key and body returns the same order; the same key with another body is refused (422).' } },
       body: checkoutBody,
-      responses: { 202: { description: 'Order placed; the payment outcome so far, and the order access token (shown once)', schema: checkoutResponse },
+      responses: { 202: { description: 'Order placed (or this request replayed): the payment outcome so far, and the order\'s access token', schema: checkoutResponse },
+        404: { description: 'No such cart (cart_not_found)' },
         409: { description: 'The chosen method can no longer ship the cart (shipping_method_unavailable), a code\'s uses are taken (promotion_limit_reached) '
-          + 'or it cannot be combined (promotion_not_combinable), or the cart is closed (cart_not_active)' },
+          + 'or it cannot be combined (promotion_not_combinable), or the cart is already checked out, in checkout or expired (cart_not_active, cart_expired)' },
         422: { description: 'No address (shipping_address_required) or no method chosen (shipping_method_required), a code the cart holds no longer applies '
-          + '(promotion_expired, promotion_not_started, promotion_minimum_not_met, promotion_not_applicable), the cart is empty (cart_empty), or the key was used for another body' },
-        429: { description: 'Too many checkouts from this address or customer, or too many declined payments on this cart, customer or address; see Retry-After' } },
+          + '(promotion_expired, promotion_not_started, promotion_minimum_not_met, promotion_not_applicable), the cart is empty (cart_empty) or holds a line '
+          + 'no longer for sale or without a price in its currency (product_unavailable, no_price_in_currency), or this Idempotency-Key was used for '
+          + 'another request (idempotency_key_reused)' },
+        429: { description: 'Too many checkouts from this address or customer, or too many declined payments on this cart, customer or address; see Retry-After' },
+        503: { description: 'The order service did not answer in time: the order is saved, and retrying the same request with the same '
+          + 'Idempotency-Key is safe (it continues this order, never places a second one); see Retry-After' } },
       handler: async (ctx, { params, body }) => {
         const answered = checkoutDuration.startTimer();
         const idempotencyKey = idempotencyKeyOf(ctx);
@@ -71,7 +76,8 @@ export function checkoutRoutes(deps: CheckoutDeps) {
         ctx.body = {
           orderId: placed.orderId,
           status: state.status,
-          accessToken: placed.accessToken,
+          // The order's one token, the same on every replay (src/auth/order-tokens.ts); null once support revoked it.
+          accessToken: placed.accessSecret ? deps.orderTokens.mint(placed.orderId, placed.accessSecret) : null,
           payment: { status: state.payment.status, nextAction: state.payment.nextAction, declineCode: state.payment.declineCode },
           ...(state.failure ? { failure: state.failure } : {}),
           links: { self: `/orders/${placed.orderId}`, cancel: `/orders/${placed.orderId}/cancel` },

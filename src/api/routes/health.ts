@@ -6,6 +6,8 @@ import { pingDatabase } from '../../store/health';
 
 const check = z.object({ ok: z.boolean(), error: z.string().optional() });
 
+const readiness = z.object({ status: z.enum(['ready', 'not_ready']), checks: z.record(z.string(), check) }).meta({ id: 'Readiness' });
+
 export function healthRoutes(deps: AppDeps) {
   return [
     route({
@@ -20,8 +22,8 @@ export function healthRoutes(deps: AppDeps) {
       method: 'get', path: '/readyz', tag: 'operations', access: 'public',
       summary: 'PostgreSQL and Temporal are reachable (readiness)',
       responses: {
-        200: { description: 'Ready', schema: z.object({ status: z.enum(['ready', 'not_ready']), checks: z.record(z.string(), check) }) },
-        503: { description: 'Not ready; the checks say which dependency is down' },
+        200: { description: 'Ready', schema: readiness },
+        503: { description: 'Not ready (a dependency is down, or this replica is draining); the checks say which', schema: readiness },
       },
       handler: async (ctx) => {
         const [postgres, temporal] = await Promise.all([

@@ -13,12 +13,14 @@ import { customerOf } from '../access';
 import { emOf } from '../context';
 import { route } from '../http';
 import { customerView, customerViewOf, email, newPassword, password } from '../account-schemas';
-import { accountContext, type AccountDeps } from './accounts';
+import { accountContext, WEAK_PASSWORD, type AccountDeps } from './accounts';
 
 const queuedView = z.enum(['queued', 'not_queued']).meta({ description: 'Whether the e-mail with the confirmation link is on its way.' });
 
 /** What every /me route declares: a signed-in customer only. */
 export const signedInOnly = { tag: 'me', access: 'customer' as const };
+
+const WRONG_PASSWORD = { 403: { description: 'The current password given is wrong (current_password_wrong); the session itself is fine' } };
 
 export function meRoutes(deps: AccountDeps, hasher: PasswordHasher) {
   const me = signedInOnly;
@@ -40,7 +42,8 @@ export function meRoutes(deps: AccountDeps, hasher: PasswordHasher) {
         email: email.optional(),
         currentPassword: password.optional().meta({ description: 'Required with a new e-mail address.' }),
       }),
-      responses: { 200: { description: 'The account as changed', schema: customerView.extend({ verificationEmail: queuedView.optional() }) } },
+      responses: { 200: { description: 'The account as changed', schema: customerView.extend({ verificationEmail: queuedView.optional() }) },
+        ...WRONG_PASSWORD, 409: { description: 'The new address already has an account (email_taken)' } },
       handler: async (ctx, { body }) => {
         ctx.body = await changeProfile(accountContext(ctx, deps, hasher), customerOf(ctx).customerId, body);
       },
@@ -49,7 +52,8 @@ export function meRoutes(deps: AccountDeps, hasher: PasswordHasher) {
       ...me, method: 'post', path: '/me/password',
       summary: 'Change the password (the current one is needed); every other session of the account ends',
       body: z.strictObject({ currentPassword: password, newPassword }),
-      responses: { 200: { description: 'Changed; how many other sessions ended', schema: z.object({ otherSessionsEnded: z.number().int() }) } },
+      responses: { 200: { description: 'Changed; how many other sessions ended', schema: z.object({ otherSessionsEnded: z.number().int() }) },
+        ...WRONG_PASSWORD, ...WEAK_PASSWORD },
       handler: async (ctx, { body }) => {
         const ended = await changeOwnPassword(accountContext(ctx, deps, hasher), customerOf(ctx), body.currentPassword, body.newPassword);
         ctx.body = { otherSessionsEnded: ended };
@@ -58,7 +62,8 @@ export function meRoutes(deps: AccountDeps, hasher: PasswordHasher) {
     route({
       ...me, method: 'post', path: '/me/email-verification',
       summary: 'E-mail a new link that confirms the account\'s address (the earlier ones still work until they expire)',
-      responses: { 202: { description: 'A new link is on its way', schema: z.object({ verificationEmail: queuedView }) } },
+      responses: { 202: { description: 'A new link is on its way', schema: z.object({ verificationEmail: queuedView }) },
+        409: { description: 'The address is already confirmed (email_already_verified)' } },
       handler: async (ctx) => {
         const a = accountContext(ctx, deps, hasher);
         const customer = (await customerById(a.em, customerOf(ctx).customerId))!;

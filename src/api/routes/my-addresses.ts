@@ -9,6 +9,7 @@ import { addressView } from '../account-schemas';
 import { signedInOnly } from './me';
 
 const params = z.strictObject({ id: z.uuid('an address id as returned by POST /me/addresses') });
+const NO_ADDRESS = { 404: { description: 'No saved address of yours with that id (address_not_found)' } };
 const isDefault = z.boolean().meta({ description: 'Make this the default address (the one before stops being it).' });
 
 /** A change: any field of an address (null clears line2 or region), and isDefault. */
@@ -38,7 +39,8 @@ export const myAddressRoutes = [
     ...signedInOnly, method: 'post', path: '/me/addresses',
     summary: 'Save an address (the first one becomes the default)',
     body: shippingAddress.extend({ isDefault: isDefault.default(false) }),
-    responses: { 201: { description: 'The saved address', schema: addressView } },
+    responses: { 201: { description: 'The saved address', schema: addressView },
+      422: { description: 'The account holds as many addresses as it may (too_many_addresses)' } },
     handler: async (ctx, { body }) => {
       const { isDefault: makeDefault, ...address } = body;
       const saved = await addAddress(emOf(ctx), customerOf(ctx).customerId, address, makeDefault);
@@ -51,7 +53,7 @@ export const myAddressRoutes = [
     ...signedInOnly, method: 'patch', path: '/me/addresses/:id',
     summary: 'Change a saved address, or make it the default',
     params, body: addressPatch,
-    responses: { 200: { description: 'The address as changed', schema: addressView } },
+    responses: { 200: { description: 'The address as changed', schema: addressView }, ...NO_ADDRESS },
     handler: async (ctx, { params, body }) => {
       ctx.body = addressViewOf(await updateAddress(emOf(ctx), customerOf(ctx).customerId, params.id, body));
     },
@@ -60,7 +62,7 @@ export const myAddressRoutes = [
     ...signedInOnly, method: 'delete', path: '/me/addresses/:id',
     summary: 'Delete a saved address (if it was the default, the most recently saved other one becomes it)',
     params,
-    responses: { 204: { description: 'Deleted' } },
+    responses: { 204: { description: 'Deleted' }, ...NO_ADDRESS },
     handler: async (ctx, { params }) => {
       await deleteAddress(emOf(ctx), customerOf(ctx).customerId, params.id);
       ctx.status = 204;

@@ -14,11 +14,13 @@ import type { AppDeps } from '../deps';
 import { customerOf, orderNotFound } from '../access';
 import { emOf } from '../context';
 import { route } from '../http';
-import { orderId, orderView } from '../schemas';
+import { orderId, orderView, queryInt } from '../schemas';
 import { orderSummaryView } from '../account-schemas';
 import { liveState, loadOrder } from './orders';
 import { loadShipments, shipmentsResponse } from './shipments';
 import { signedInOnly } from './me';
+
+const NOT_MINE = { 404: { description: 'No order of yours with that id (order_not_found): another customer\'s is answered the same' } };
 
 const PAGE_DEFAULT = 20;
 const PAGE_MAX = 100;
@@ -56,7 +58,7 @@ export function myOrderRoutes(deps: Pick<AppDeps, 'temporal'>) {
       ...signedInOnly, method: 'get', path: '/me/orders',
       summary: 'The customer\'s orders, newest first, a page at a time',
       query: z.strictObject({
-        limit: z.coerce.number().int().min(1).max(PAGE_MAX).default(PAGE_DEFAULT),
+        limit: queryInt(1, PAGE_MAX).default(PAGE_DEFAULT),
         cursor: z.string().max(200).optional().meta({ description: 'nextCursor from the previous page; leave out for the first.' }),
       }),
       responses: { 200: { description: 'A page of orders', schema: z.object({ items: z.array(orderSummaryView),
@@ -79,7 +81,7 @@ export function myOrderRoutes(deps: Pick<AppDeps, 'temporal'>) {
       ...signedInOnly, method: 'get', path: '/me/orders/:id',
       summary: 'One of the customer\'s orders, with its live status and step timeline',
       params,
-      responses: { 200: { description: 'The order', schema: orderView } },
+      responses: { 200: { description: 'The order', schema: orderView }, ...NOT_MINE },
       handler: async (ctx, { params }) => {
         const order = (await loadOrder(await myOrder(ctx, params.id), params.id))!;
         ctx.body = { ...order, ...(await liveState(deps.temporal.client, params.id, ctx.state.logger as Logger)) };
@@ -89,7 +91,7 @@ export function myOrderRoutes(deps: Pick<AppDeps, 'temporal'>) {
       ...signedInOnly, method: 'get', path: '/me/orders/:id/shipments',
       summary: 'The parcels of one of the customer\'s orders, with every carrier scan',
       params,
-      responses: { 200: { description: 'The order\'s shipments (an empty list until it ships)', schema: shipmentsResponse } },
+      responses: { 200: { description: 'The order\'s shipments (an empty list until it ships)', schema: shipmentsResponse }, ...NOT_MINE },
       handler: async (ctx, { params }) => {
         ctx.body = { orderId: params.id, shipments: await loadShipments(await myOrder(ctx, params.id), params.id) };
       },

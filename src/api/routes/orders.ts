@@ -47,7 +47,9 @@ export function orderRoutes(deps: OrderDeps) {
       summary: 'Cancel an order: the payment is voided or refunded, the stock released and the customer told; refused once shipped',
       params,
       body: z.strictObject({ reason: z.string().trim().min(1).max(500).meta({ description: 'Why, in a few words; shown to support.' }) }),
-      responses: { 200: { description: 'The order\'s state after the rollback', schema: liveOrderView } },
+      responses: { 200: { description: 'The order\'s state after the rollback', schema: liveOrderView },
+        409: { description: 'The order can no longer be cancelled, with the reason: shipped or being dispatched, already ended (order_not_cancellable)' },
+        503: { description: 'The order service did not answer; nothing was changed; see Retry-After' } },
       handler: async (ctx, { params, body }) => {
         const actor = ctx.state.staff ? actorOf(staffOf(ctx)) : 'customer';
         ctx.body = await cancelOrderAsCustomer({ client: deps.temporal.client, em: emOf(ctx), log: ctx.state.logger as Logger },

@@ -3,7 +3,7 @@ import { ErrorCode, notFound } from '../../domain/errors';
 import { findProduct, searchProducts, type StoredImage } from '../../store/catalog';
 import type { ImageStorage } from '../../integrations/image-storage';
 import { route } from '../http';
-import { currency, productDetailView, productView } from '../schemas';
+import { currency, productDetailView, productView, queryInt } from '../schemas';
 import { emOf } from '../context';
 
 const priceCurrency = currency.default('USD').meta({ description: 'The currency prices are shown in (a cart in it uses the same prices).' });
@@ -11,8 +11,8 @@ const priceCurrency = currency.default('USD').meta({ description: 'The currency 
 const listQuery = z.strictObject({
   q: z.string().trim().max(200).optional().meta({ description: 'Full-text search over titles and descriptions.' }),
   currency: priceCurrency,
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  offset: z.coerce.number().int().min(0).max(10_000).default(0),
+  limit: queryInt(1, 100).default(20),
+  offset: queryInt(0, 10_000).default(0),
 });
 
 /** Where a storefront loads an image from: an external image's own URL, or the storage's URL of an uploaded one. */
@@ -44,7 +44,7 @@ export function productRoutes(deps: { images?: Pick<ImageStorage, 'urlOf'> }) {
       summary: 'One published product, by id or handle, with its options, variants, prices, availability, images and taxonomy',
       params: z.strictObject({ idOrSlug: z.string().min(1).max(200).meta({ description: 'The product id or its handle.' }) }),
       query: z.strictObject({ currency: priceCurrency }),
-      responses: { 200: { description: 'The product', schema: productDetailView } },
+      responses: { 200: { description: 'The product', schema: productDetailView }, 404: { description: 'No published product of that id or handle (product_not_found)' } },
       handler: async (ctx, { params, query }) => {
         const product = await findProduct(emOf(ctx), params.idOrSlug, query.currency);
         if (!product) throw notFound(ErrorCode.ProductNotFound, 'Product', params.idOrSlug);

@@ -29,7 +29,10 @@ export function simulatedPaymentRoutes(deps: Pick<AppDeps, 'temporal' | 'orm' | 
       params: z.strictObject({ intentId: z.string().regex(/^pi_[A-Za-z0-9_]{1,100}$/, 'a payment id such as pi_sim_…') }),
       body: z.strictObject({ outcome: z.enum(['succeeded', 'failed']).meta({ description: 'What the customer did at their bank.' }) }),
       responses: { 200: { description: 'Recorded; the order carries on (authorized) or rolls back (failed)', schema: z.object({
-        intentId: z.string(), orderId: z.string(), status: z.string(), outcome: z.enum(['succeeded', 'failed']) }) } },
+        intentId: z.string(), orderId: z.string(), status: z.string(), outcome: z.enum(['succeeded', 'failed']) }) },
+      404: { description: 'No such simulated payment (not_found)' },
+      409: { description: 'The payment is not waiting for 3-D Secure (payment_not_awaiting_action)' },
+      503: { description: 'The order service did not answer; calling again with the same outcome is safe; see Retry-After' } },
       handler: async (ctx, { params, body }) => {
         const { intentId } = params;
         const intent = await sim.findIntent(intentId);

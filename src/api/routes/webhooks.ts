@@ -1,7 +1,8 @@
 /**
  * Provider webhooks: Stripe's payment events and Twilio's SMS delivery reports. Both verify the
- * provider's signature over the request exactly as sent, so they read the raw body themselves and
- * are mounted ahead of the JSON body parser (src/api/app.ts). A missing or bad signature changes
+ * provider's signature over the request exactly as sent, so they take the raw body (rawBody in
+ * src/api/http.ts, which checks its text at the boundary first) and are mounted ahead of the JSON
+ * body parser (src/api/app.ts). A missing or bad signature changes
  * nothing and is answered 400 (Stripe) or 403 (Twilio).
  *
  * Stripe: each event is kept once in webhook_events (insert, on conflict do nothing) and handed to
@@ -29,8 +30,6 @@ import { sendError } from '../errors';
 import { route } from '../http';
 import { countDecline } from '../rate-limits';
 
-/** Stripe's events run to tens of kB; far more is not Stripe. */
-const BODY_LIMIT_BYTES = 1024 * 1024;
 /**
  * How long a signal may take before the event is answered 503 (and redelivered later): well inside
  * the time a provider waits for a webhook's answer, so an unreachable Temporal costs a retry, not a timeout.
@@ -58,7 +57,7 @@ export type WebhookDeps = Pick<AppDeps, 'orm' | 'temporal' | 'stripeWebhookSecre
 export function providerWebhookRoutes(deps: WebhookDeps) {
   return [
     route({
-      method: 'post', path: '/webhooks/stripe', tag: 'webhooks', access: 'webhook',
+      method: 'post', path: '/webhooks/stripe', tag: 'webhooks', access: 'webhook', rawBody: 'json',
       summary: 'Stripe payment events (signed); succeeded, failed and 3-D Secure outcomes reach the order\'s payment workflow; refund outcomes settle pending refunds',
       headers: { 'Stripe-Signature': { required: true, description: 'Stripe\'s signature of the raw body (t=…,v1=…), checked with STRIPE_WEBHOOK_SECRET' } },
       responses: {
@@ -66,10 +65,9 @@ export function providerWebhookRoutes(deps: WebhookDeps) {
         400: { description: 'Missing or bad signature: nothing was done' },
         503: { description: 'Not configured, or the workflow service did not answer: Stripe delivers it again later' },
       },
-      handler: async (ctx) => {
+      handler: async (ctx, { raw }) => {
         const secret = deps.stripeWebhookSecret;
         if (!secret) return sendError(ctx, ErrorCode.NotConfigured, 'Stripe webhooks are not configured on this server (STRIPE_WEBHOOK_SECRET is not set).');
-        const raw = await rawBody(ctx);
         let event: Stripe.Event;
         try {
           event = Stripe.webhooks.constructEvent(raw, ctx.get('Stripe-Signature'), secret);
@@ -89,7 +87,7 @@ export function providerWebhookRoutes(deps: WebhookDeps) {
       },
     }),
     route({
-      method: 'post', path: '/webhooks/twilio', tag: 'webhooks', access: 'webhook',
+      method: 'post', path: '/webhooks/twilio', tag: 'webhooks', access: 'webhook', rawBody: 'form',
       summary: 'Twilio SMS delivery reports (signed); the outbox row becomes delivered or undelivered',
       headers: { 'X-Twilio-Signature': { required: true, description: 'Twilio\'s signature of the URL and form parameters, checked with TWILIO_AUTH_TOKEN' } },
       responses: {
@@ -97,10 +95,10 @@ export function providerWebhookRoutes(deps: WebhookDeps) {
         403: { description: 'Missing or bad signature: nothing was changed' },
         503: { description: 'Not configured (TWILIO_AUTH_TOKEN is not set)' },
       },
-      handler: async (ctx) => {
+      handler: async (ctx, { raw }) => {
         const token = deps.twilioAuthToken;
         if (!token) return sendError(ctx, ErrorCode.NotConfigured, 'Twilio webhooks are not configured on this server (TWILIO_AUTH_TOKEN is not set).');
-        const params = Object.fromEntries(new URLSearchParams((await rawBody(ctx)).toString('utf8')));
+        const params = Object.fromEntries(new URLSearchParams(raw.toString('utf8')));
         // Twilio signs the URL it called: ours as the world sees it (PUBLIC_BASE_URL), not as the proxy in front of us forwarded it.
         const url = `${(deps.publicBaseUrl ?? ctx.origin).replace(/\/$/, '')}${ctx.originalUrl}`;
         if (!twilio.validateRequest(token, ctx.get('X-Twilio-Signature'), url, params)) {
@@ -152,7 +150,8 @@ async function deliver(deps: WebhookDeps, event: Stripe.Event, log: Logger): Pro
 
 /** A refund's status as Stripe reports it, applied to our refund row; the object's status is the truth, not the event's type. */
 async function settleRefund(deps: WebhookDeps, refund: Stripe.Refund, log: Logger): Promise<Outcome> {
-  const { outcome, orderId } = await applyRefundReport(deps.orm.em.fork(), { refundRef: refund.id, status: refund.status ?? 'pending', failureReason: refund.failure_reason });
+  const { outcome, orderId } = await applyRefundReport(deps.orm.em.fork(), { refundRef: refund.id, status: refund.status ?? 'pending',
+    failureReason: refund.failure_reason, idempotencyKey: refund.metadata?.idempotencyKey });
   const fields = { refundId: refund.id, status: refund.status, failureReason: refund.failure_reason, orderId };
   if (outcome === 'unknown_refund') log.warn(fields, 'Stripe refund event for a refund we have no record of; acknowledged, nothing changed');
   else if (outcome === 'refund_failed') log.warn(fields, 'Stripe refund failed: its amount is refundable again and support has a refund_failed notice');
@@ -175,17 +174,6 @@ async function recordDelivery(orm: MikroORM, params: Record<string, string>, log
   log.info({ messageSid: sid, status, updated: rows.length, orderId: rows[0]?.order_id },
     rows.length ? 'Twilio delivery report' : 'Twilio delivery report kept: its message is not recorded as sent yet');
   return rows.length;
-}
-
-async function rawBody(ctx: Context): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > BODY_LIMIT_BYTES) throw Object.assign(new Error('request entity too large'), { status: 413 });
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 function logger(ctx: Context): Logger {

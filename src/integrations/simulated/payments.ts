@@ -13,9 +13,11 @@
 import { randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import {
-  cancelIntent, captureIntent, completeIntentAction, countProviderCall, intentById, intentOnce, refundIntentOnce, type IntentRow,
+  cancelIntent, captureIntent, completeIntentAction, countProviderCall, intentById, intentOfOrder, intentOnce, refundIntentOnce, type IntentRow,
 } from '../../store/simulated-payments';
-import { PaymentProviderError, type AuthorizationResult, type AuthorizeRequest, type PaymentProvider, type ProviderPaymentStatus } from '../payments';
+import {
+  PaymentProviderError, type AuthorizationResult, type AuthorizeRequest, type PaymentProvider, type ProviderPaymentStatus, type RefundRequest,
+} from '../payments';
 
 const APPROVED = new Set(['pm_card_visa', 'pm_card_mastercard', 'pm_card_amex', 'pm_sim_flaky']);
 const DECLINED: Record<string, string> = {
@@ -28,9 +30,14 @@ export const SIMULATED_PAYMENT_METHODS = [...APPROVED, ...Object.keys(DECLINED),
 export class SimulatedPaymentProvider implements PaymentProvider {
   readonly name = 'simulated';
 
-  constructor(private readonly orm: MikroORM, private readonly publicBaseUrl = 'http://127.0.0.1:3000') {}
+  /** latencyMs: how long each call takes (SIMULATED_PAYMENT_LATENCY), half before the provider acts and half after, as a network round trip does. */
+  constructor(private readonly orm: MikroORM, private readonly publicBaseUrl = 'http://127.0.0.1:3000', private readonly latencyMs = 0) {}
 
   async authorize(req: AuthorizeRequest): Promise<AuthorizationResult> {
+    return this.slowly(() => this.authorizeNow(req));
+  }
+
+  private async authorizeNow(req: AuthorizeRequest): Promise<AuthorizationResult> {
     const attempt = await countProviderCall(this.em(), `authorize:${req.idempotencyKey}`, 'authorize');
     if (req.paymentMethod === 'pm_sim_flaky' && attempt === 2) {
       throw new PaymentProviderError('Simulated provider answered 503 Service Unavailable', 'provider_unavailable', true);
@@ -46,20 +53,37 @@ export class SimulatedPaymentProvider implements PaymentProvider {
   }
 
   async capture(req: { idempotencyKey: string; providerRef: string; amount: number }): Promise<{ capturedAmount: number }> {
-    const intent = await captureIntent(this.em(), req.providerRef, req.amount);
-    if (!intent) throw await this.unexpectedState(req.providerRef, 'capture');
-    return { capturedAmount: Number(intent.amount_captured) };
+    return this.slowly(async () => {
+      const intent = await captureIntent(this.em(), req.providerRef, req.amount);
+      if (!intent) throw await this.unexpectedState(req.providerRef, 'capture');
+      return { capturedAmount: Number(intent.amount_captured) };
+    });
+  }
+
+  /** The call takes latencyMs: the request travels, the provider acts, the answer travels back (a process killed meanwhile loses it). */
+  private async slowly<T>(act: () => Promise<T>): Promise<T> {
+    if (this.latencyMs <= 0) return act();
+    await new Promise((r) => setTimeout(r, this.latencyMs / 2));
+    const result = await act();
+    await new Promise((r) => setTimeout(r, this.latencyMs / 2));
+    return result;
   }
 
   async void(req: { idempotencyKey: string; providerRef: string }): Promise<void> {
     if (!(await cancelIntent(this.em(), req.providerRef))) throw await this.unexpectedState(req.providerRef, 'void');
   }
 
-  async refund(req: { idempotencyKey: string; providerRef: string; amount: number }): Promise<{ refundRef: string }> {
+  async refund(req: RefundRequest): Promise<{ refundRef: string }> {
     const result = await refundIntentOnce(this.em(), { key: req.idempotencyKey, id: req.providerRef, amount: req.amount,
       refundRef: `re_sim_${randomBytes(12).toString('hex')}` });
     if (!result) throw await this.unexpectedState(req.providerRef, 'refund');
     return result;
+  }
+
+  /** The order's intent, by its id or by the order id in its metadata (as Stripe's search finds it). */
+  async findAuthorization(q: { orderId: string; providerRef?: string }): Promise<AuthorizationResult | undefined> {
+    const intent = q.providerRef ? await this.findIntent(q.providerRef) : await intentOfOrder(this.em(), q.orderId);
+    return intent && this.toResult(intent);
   }
 
   async retrieve(providerRef: string): Promise<ProviderPaymentStatus> {

@@ -12,6 +12,8 @@ import { Client, Connection } from '@temporalio/client';
 import { createOrm, closeOrm } from '../../../src/db/orm';
 import { insertProducts } from '../../../src/db/seed';
 import { requestJson, type ApiResponse, type RequestOptions } from '../../support/api';
+import { dataConverterOf } from '../../../src/temporal/codec';
+import { payloadCodecFromConfig } from '../../../src/temporal/payload-keys';
 
 export const CARRIER_SECRET = 'stack-test-carrier-webhook-secret-0123';
 export const ADDRESS = { name: 'Ada Lovelace', line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' };
@@ -67,7 +69,9 @@ let temporal: { client: Client; connection: Connection } | undefined;
 export async function temporalClient(): Promise<Client> {
   if (!temporal) {
     const connection = await Connection.connect({ address: state().temporalAddress });
-    temporal = { connection, client: new Client({ connection, namespace: state().namespace }) };
+    // The stack's processes encrypt with the key it keeps in its data directory (src/stack/stack.ts): so does this client.
+    const codec = payloadCodecFromConfig({ NODE_ENV: 'development' }, { DEV_DATA_DIR: stackDir() });
+    temporal = { connection, client: new Client({ connection, namespace: state().namespace, dataConverter: dataConverterOf(codec) }) };
   }
   return temporal.client;
 }
@@ -93,7 +97,8 @@ export async function addProducts(count: number, stock: number, priceAmount = 15
   return skus;
 }
 
-export interface Placed { orderId: string; accessToken: string; idempotencyKey: string; api: string; response: Response }
+/** `total`: what the cart showed before checkout (lines, shipping and tax), in minor units: what the order must keep and charge. */
+export interface Placed { orderId: string; accessToken: string; idempotencyKey: string; api: string; response: Response; total: number }
 
 /** A cart built and checked out through one API process; the checkout retried with the same key until accepted (as a storefront does). */
 export async function placeOrder(api: string, items: { sku: string; quantity: number }[],
@@ -101,12 +106,17 @@ export async function placeOrder(api: string, items: { sku: string; quantity: nu
   const retry = { forMs: opts.retryForMs ?? 0, onRetry: opts.onRetry };
   const cart = await retrying(() => request(api, 'POST', '/carts'), [201], retry);
   for (const item of items) await retrying(() => request(api, 'POST', `/carts/${cart.body.id}/items`, { body: item }), [200], retry);
+  await retrying(() => request(api, 'PUT', `/carts/${cart.body.id}/shipping-address`, { body: ADDRESS }), [200], retry);
+  const { options } = (await retrying(() => request(api, 'GET', `/carts/${cart.body.id}/shipping-options`), [200], retry)).body;
+  const priced = options.length > 0
+    ? await retrying(() => request(api, 'PUT', `/carts/${cart.body.id}/shipping-method`, { body: { methodId: options[0].id } }), [200], retry)
+    : await retrying(() => request(api, 'GET', `/carts/${cart.body.id}`), [200], retry);
   const idempotencyKey = randomUUID();
   const response = await retrying(() => request(api, 'POST', `/carts/${cart.body.id}/checkout`, {
     headers: { 'Idempotency-Key': idempotencyKey },
-    body: { email: 'ada@example.com', shippingAddress: ADDRESS, paymentMethod: opts.paymentMethod ?? 'pm_card_visa', ...(opts.phone ? { phone: opts.phone } : {}) },
+    body: { email: 'ada@example.com', paymentMethod: opts.paymentMethod ?? 'pm_card_visa', ...(opts.phone ? { phone: opts.phone } : {}) },
   }), [202], retry);
-  return { orderId: response.body.orderId, accessToken: response.body.accessToken, idempotencyKey, api, response };
+  return { orderId: response.body.orderId, accessToken: response.body.accessToken, idempotencyKey, api, response, total: priced.body.pricing.total.amount };
 }
 
 /** Repeats a request that got no answer or a 5xx (the server restarting) for up to `forMs`; any other answer is final. */

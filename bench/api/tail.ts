@@ -1,0 +1,95 @@
+/**
+ * Where a latency tail comes from, measured beside the latencies: in the API process, the event
+ * loop's delay (perf_hooks.monitorEventLoopDelay, 1 ms resolution: a request waits at least that
+ * long when the loop is busy), its GC pauses (PerformanceObserver 'gc') and its pool waits (how
+ * often a request found every connection of the plain-SQL pool taken); in PostgreSQL, checkpoints
+ * and autovacuum runs during the window. The API process answers `{ type: 'tail' }` over IPC.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { Client } from 'pg';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { sqlPoolOf } from '../../src/db/sql';
+
+export interface ApiTail {
+  loopDelayMs: { p50: number; p99: number; max: number };
+  gc: { pauses: number; totalMs: number; maxMs: number; over5ms: number };
+  /** Samples (every 5 ms) in which a query waited for a connection of the plain-SQL pool, of all samples. */
+  pool: { waitingSamples: number; samples: number; maxWaiting: number };
+}
+
+const POOL_SAMPLE_MS = 5;
+
+/** In the API process: starts measuring, and answers the benchmark's `tail` requests (each reads and restarts the window). */
+export function installTailProbe(orm: MikroORM): void {
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  let gc = { pauses: 0, totalMs: 0, maxMs: 0, over5ms: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.pauses += 1;
+      gc.totalMs += e.duration;
+      gc.maxMs = Math.max(gc.maxMs, e.duration);
+      if (e.duration > 5) gc.over5ms += 1;
+    }
+  }).observe({ entryTypes: ['gc'] });
+  const pool = sqlPoolOf(orm.em);
+  let waits = { waitingSamples: 0, samples: 0, maxWaiting: 0 };
+  setInterval(() => {
+    waits.samples += 1;
+    if (pool.waitingCount > 0) waits.waitingSamples += 1;
+    waits.maxWaiting = Math.max(waits.maxWaiting, pool.waitingCount);
+  }, POOL_SAMPLE_MS).unref();
+  process.on('message', (message: { type?: string }) => {
+    if (message?.type !== 'tail') return;
+    const ms = (ns: number) => ns / 1e6;
+    const tail: ApiTail = { loopDelayMs: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) }, gc, pool: waits };
+    process.send?.({ type: 'tail', tail });
+    loop.reset();
+    gc = { pauses: 0, totalMs: 0, maxMs: 0, over5ms: 0 };
+    waits = { waitingSamples: 0, samples: 0, maxWaiting: 0 };
+  });
+}
+
+/** In the benchmark: the API's figures since the last call (the first call only starts the window). */
+export function readApiTail(api: ChildProcess): Promise<ApiTail> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the API did not answer the tail request')), 5_000);
+    const onMessage = (m: { type?: string; tail?: ApiTail }) => {
+      if (m?.type !== 'tail' || !m.tail) return;
+      clearTimeout(timer);
+      api.off('message', onMessage);
+      resolve(m.tail);
+    };
+    api.on('message', onMessage);
+    api.send({ type: 'tail' });
+  });
+}
+
+export interface PgActivity { checkpoints: number; checkpointWriteMs: number; autovacuums: number; autoanalyzes: number }
+
+/** PostgreSQL's counters (PostgreSQL 17+: pg_stat_checkpointer), for a difference over a window. */
+export async function readPgActivity(databaseUrl: string): Promise<PgActivity> {
+  const pg = new Client({ connectionString: databaseUrl });
+  await pg.connect();
+  try {
+    const { rows: [c] } = await pg.query<{ n: string; ms: string }>(
+      'select num_timed + num_requested as n, write_time + sync_time as ms from pg_stat_checkpointer');
+    const { rows: [v] } = await pg.query<{ vac: string; an: string }>(
+      'select coalesce(sum(autovacuum_count), 0) as vac, coalesce(sum(autoanalyze_count), 0) as an from pg_stat_all_tables');
+    return { checkpoints: Number(c.n), checkpointWriteMs: Number(c.ms), autovacuums: Number(v.vac), autoanalyzes: Number(v.an) };
+  } finally {
+    await pg.end();
+  }
+}
+
+/** One line for the report. */
+export function describeTail(api: ApiTail, before: PgActivity, after: PgActivity): string {
+  const f = (v: number) => v.toFixed(1);
+  const { loopDelayMs: l, gc, pool } = api;
+  const share = pool.samples > 0 ? (100 * pool.waitingSamples) / pool.samples : 0;
+  return `event-loop delay p50 ${f(l.p50)} / p99 ${f(l.p99)} / max ${f(l.max)} ms; GC ${gc.pauses} pauses, ${f(gc.totalMs)} ms in all, ` +
+    `longest ${f(gc.maxMs)} ms, ${gc.over5ms} over 5 ms; pool waits in ${f(share)}% of 5-ms samples (at most ${pool.maxWaiting} queries waiting); ` +
+    `PostgreSQL: ${after.checkpoints - before.checkpoints} checkpoints (${f(after.checkpointWriteMs - before.checkpointWriteMs)} ms writing and syncing), ` +
+    `${after.autovacuums - before.autovacuums} autovacuums, ${after.autoanalyzes - before.autoanalyzes} autoanalyzes`;
+}
