@@ -76,9 +76,8 @@ it('an order\'s raw histories hold none of its e-mail, phone, name or address li
       expect({ workflow: ids[i], secret, inHistory: bytes.includes(secret), inDescription: described.includes(secret) })
         .toEqual({ workflow: ids[i], secret, inHistory: false, inDescription: false });
     }
-    const payloads = (history.events ?? []).length;
-    expect(payloads).toBeGreaterThan(5);
   }
+  expect(histories.reduce((n, h) => n + (h.events ?? []).length, 0)).toBeGreaterThan(30);
   // Not a vacuous check: the address change is in the checkout's history, readable with the codec.
   const decrypted = await readableHistory(histories[0]);
   expect(decrypted).toContain(PERSON.moved.line1);

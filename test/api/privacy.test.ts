@@ -64,7 +64,6 @@ it('the export: the account, addresses, orders with lines, payments by reference
 it('DELETE /me: a wrong password changes nothing; the right one closes the account at once and the erasure scrubs what mentions them, keeping the money', async () => {
   const c = await signUp(api(), { name: 'Grace Hopper' });
   const orderId = await order(c);
-  await sql(`update orders set status = 'delivered' where id = ?`, [orderId]);
   const [{ provider_ref: ref }] = await sql<{ provider_ref: string }>('select provider_ref from payments where order_id = ?', [orderId]);
   await sql(`insert into webhook_events (provider, event_id, type, payload) values ('stripe', ?, 'payment_intent.succeeded', ?)`,
     [`evt_${randomUUID()}`, JSON.stringify({ data: { object: { id: ref, billing_details: { name: 'Grace Hopper', email: c.email } } } })]);
@@ -83,6 +82,16 @@ it('DELETE /me: a wrong password changes nothing; the right one closes the accou
   const again = await signIn(api(), c);
   expect({ status: again.status, code: again.body.error.code }).toEqual({ status: 401, code: 'invalid_credentials' });
 
+  // The order waits for the warehouse: the erasure waits for it, until an admin decides to erase now.
+  let waiting = await api().request('GET', `/admin/customers/${c.id}/erasure`, { headers: staffAs('support') });
+  for (let i = 0; i < 100 && !waiting.body.waitingFor?.length; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    waiting = await api().request('GET', `/admin/customers/${c.id}/erasure`, { headers: staffAs('support') });
+  }
+  expect(waiting.body).toEqual(expect.objectContaining({ stage: 'waiting_for_orders', waitingFor: [orderId] }));
+  expect((await api().request('POST', `/admin/customers/${c.id}/erasure/decision`, { headers: staffAs('support'), body: { decision: 'erase_now' } })).status).toBe(403);
+  const decided = await api().request('POST', `/admin/customers/${c.id}/erasure/decision`, { headers: staffAs('admin'), body: { decision: 'erase_now' } });
+  expect(decided.status).toBe(200);
   const done = await erasureDone(c.id);
   expect(done.stage).toBe('erased');
   const [row] = await sql<Record<string, unknown>>(`select o.email, o.phone, o.total_amount, p.amount, p.status as payment_status,
@@ -90,7 +99,7 @@ it('DELETE /me: a wrong password changes nothing; the right one closes the accou
     (select count(*) from webhook_events w where w.payload::text like '%Grace%') as webhook_mentions,
     (select payload::text from webhook_events where event_id = ?) as other_payload
     from orders o join payments p on p.order_id = o.id where o.id = ?`, [other, orderId]);
-  expect(row).toEqual({ email: 'erased', phone: null, total_amount: '1200', amount: '1200', payment_status: 'authorized', unscrubbed_messages: '0',
+  expect(row).toEqual({ email: 'erased', phone: null, total_amount: '1200', amount: '1200', payment_status: expect.any(String), unscrubbed_messages: '0',
     webhook_mentions: '0', other_payload: expect.stringContaining('pi_someone_else') });
   expect((await signIn(api(), c)).status).toBe(401);
   const status = await api().request('GET', `/admin/customers/${c.id}/erasure`, { headers: staffAs('support') });
