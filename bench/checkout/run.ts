@@ -17,6 +17,8 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../../src/temporal/client';
+import { payloadCodecFromConfig } from '../../src/temporal/payload-keys';
+import { loadConfig } from '../../src/config';
 import { freePort } from '../../src/temporal/dev-server';
 import { workflowIds } from '../../src/contracts/temporal';
 import { checkOrders, ITEMS_PER_CART, pickSkus, prepareDatabase } from './database';
@@ -88,7 +90,7 @@ async function main(stack: CheckoutBenchStack): Promise<number> {
   log(`API ${url} (pid ${api.process.pid}); workers on '${TASK_QUEUE}' and '${BARE_TASK_QUEUE}' (pids ${workers.map((w) => w.process.pid).join(', ')})` +
     `${experiment ? `; EXPERIMENT: ${experiment}` : ''}`);
 
-  const temporalClient = await connectClient({ address: temporal.address, namespace: 'default' });
+  const temporalClient = await connectClient({ address: temporal.address, namespace: 'default', payloadCodec: payloadCodecFromConfig(loadConfig()) });
   const client = temporalClient.client;
   const watcher = await OrderWatcher.connect(db.url);
   try {

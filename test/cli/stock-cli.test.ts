@@ -14,6 +14,7 @@ import { paidAndWaiting, shipOrder, WAIT_FOR_WAREHOUSE, waitForOrder } from '../
 import { connectClient } from '../../src/temporal/client';
 import { cartSweepSettings, ensureCartExpirySchedule } from '../../src/temporal/schedules';
 import { CART_SWEEP_ID } from '../../src/contracts/temporal';
+import { testTarget } from '../support/temporal';
 
 let db: TestDatabase;
 let worker: TestWorker;
@@ -99,7 +100,7 @@ it('the schedule commands of docs/operations.md describe, pause, unpause and tri
     if (!line) throw new Error(`no line with ${word} in docs/operations.md: ${lines.join(' | ')}`);
     return line;
   });
-  const temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
+  const temporal = await connectClient(testTarget());
   try {
     // The schedule as a worker leaves it (other test files' workers may re-point it at their queue meanwhile: harmless here).
     await ensureCartExpirySchedule(temporal.client, { taskQueue: worker.taskQueue,
