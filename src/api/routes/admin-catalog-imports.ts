@@ -15,7 +15,7 @@ import { idempotencyKeyOf } from '../concurrency';
 import { emOf } from '../context';
 import type { AppDeps } from '../deps';
 import { route } from '../http';
-import { currency } from '../schemas';
+import { currency, IDEMPOTENCY_KEY } from '../schemas';
 import { CATALOG_STAFF, catalogActor } from './admin-catalog-schemas';
 
 /** A 100,000-product catalog with six variants each is about 150 MB as CSV. */
@@ -52,7 +52,7 @@ function uploadRoutes(deps: Pick<AppDeps, 'temporal' | 'taskQueue' | 'importMaxB
         mode: z.enum(IMPORT_MODES).default('all').meta({ description: 'all: any bad row rejects the file, nothing written; partial: the good products are written, the bad rows reported.' }),
         currency: currency.default('USD').meta({ description: 'The currency of the CSV\'s Variant Price column (Variant Price EUR etc. name their own).' }),
       }),
-      headers: { 'Idempotency-Key': { required: true, description: '8–255 characters of A-Z a-z 0-9 _ . : -. A retry with the same key and file answers the same import and starts nothing.' } },
+      headers: { 'Idempotency-Key': { required: true, pattern: IDEMPOTENCY_KEY, description: '8–255 characters of A-Z a-z 0-9 _ . : -. A retry with the same key and file answers the same import and starts nothing.' } },
       upload: { description: `The file, at most ${maxBytes} bytes (IMPORT_MAX_BYTES), judged by its content: a first character { is JSON lines, anything else CSV.`,
         contentTypes: {
           'text/csv': 'Product CSV: a header row (Handle, Title, Body (HTML), Vendor, Type, Tags, Published, Option1 Name/Value … Variant SKU, Variant Grams, '
@@ -60,7 +60,13 @@ function uploadRoutes(deps: Pick<AppDeps, 'temporal' | 'taskQueue' | 'importMaxB
           'application/x-ndjson': 'JSON lines: one product per line, in the shape of ProductInput (prices in minor units).',
           'multipart/form-data': 'Either of the above in the field "file".',
         } },
-      responses: { 202: { description: 'Taken: the import runs; follow it at Location', schema: importView } },
+      responses: {
+        202: { description: 'Taken: the import runs; follow it at Location', schema: importView },
+        413: { description: 'The file is larger than IMPORT_MAX_BYTES (payload_too_large); nothing was taken' },
+        422: { description: 'The file cannot be imported as a whole (import_file_invalid: empty, no products, a broken CSV or JSON line, a product spanning too many rows), '
+          + 'or the Idempotency-Key was used for another file (idempotency_key_reused); nothing was taken' },
+        503: { description: 'Temporal did not take the import in time (service_unavailable); a retry with the same Idempotency-Key is safe' },
+      },
       handler: async (ctx, { query }) => {
         const { created, row } = await acceptImport(emOf(ctx), { client: deps.temporal.client, taskQueue: deps.taskQueue }, {
           idempotencyKey: idempotencyKeyOf(ctx, 'import'), mode: query.mode, currency: query.currency, who: catalogActor(ctx), body: fileOf(ctx), maxBytes,
@@ -93,7 +99,7 @@ function readRoutes() {
         errorsAfter: z.string().regex(/^\d{1,18}$/).optional().meta({ description: 'The nextErrorsAfter of the previous page.' }),
         errorsLimit: z.coerce.number().int().min(0).max(1000).default(100),
       }),
-      responses: { 200: { description: 'The import', schema: importView.extend({
+      responses: { 404: { description: 'No such import (import_not_found)' }, 200: { description: 'The import', schema: importView.extend({
         errors: z.array(errorView).meta({ description: 'In row order; the first 10,000 of an import are kept (errorCount counts all).' }),
         nextErrorsAfter: z.string().nullable(),
       }) } },
