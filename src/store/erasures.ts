@@ -93,6 +93,9 @@ export async function erasePersonalData(em: EntityManager, customerId: string, d
         where payload <> '{}'::jsonb and payload::text ilike any(?::text[])`, [pgArray(mentions)]),
       shipment_events: await n(`update shipment_events set description = '' where description <> ''
         and shipment_id in (select id from shipments where order_id = any(?::uuid[]))`, [pgArray(orders)]),
+      // The storefront's timeline copies a scan's description (who took the parcel, where it was left).
+      order_events: await n(`update order_events set detail = detail - 'description' where order_id = any(?::uuid[]) and detail->>'description' is not null`,
+        [pgArray(orders)]),
       support_actions: await n(`update support_actions set reason = '', request = '{}', outcome_detail = null
         where (order_id = any(?::uuid[]) or shipment_id in (select id from shipments where order_id = any(?::uuid[]))) and (reason <> '' or request <> '{}')`,
       [pgArray(orders), pgArray(orders)]),

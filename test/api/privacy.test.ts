@@ -67,6 +67,8 @@ it('DELETE /me: a wrong password changes nothing; the right one closes the accou
   const [{ provider_ref: ref }] = await sql<{ provider_ref: string }>('select provider_ref from payments where order_id = ?', [orderId]);
   await sql(`insert into webhook_events (provider, event_id, type, payload) values ('stripe', ?, 'payment_intent.succeeded', ?)`,
     [`evt_${randomUUID()}`, JSON.stringify({ data: { object: { id: ref, billing_details: { name: 'Grace Hopper', email: c.email } } } })]);
+  // A carrier's scan as the storefront's timeline keeps it (order_events): its words name the customer.
+  await sql(`insert into order_events (order_id, kind, status, detail) values (?, 'scan', 'delivered', '{"description":"Handed to Grace Hopper at the door","carrier":"acme"}')`, [orderId]);
   const other = `evt_${randomUUID()}`;
   await sql(`insert into webhook_events (provider, event_id, type, payload) values ('stripe', ?, 'payment_intent.succeeded', '{"data":{"object":{"id":"pi_someone_else"}}}')`, [other]);
 
@@ -97,10 +99,12 @@ it('DELETE /me: a wrong password changes nothing; the right one closes the accou
   const [row] = await sql<Record<string, unknown>>(`select o.email, o.phone, o.total_amount, p.amount, p.status as payment_status,
     (select count(*) from notifications n where n.order_id = o.id and n.recipient <> 'erased') as unscrubbed_messages,
     (select count(*) from webhook_events w where w.payload::text like '%Grace%') as webhook_mentions,
+    (select count(*) from order_events e where e.order_id = o.id and e.detail::text like '%Grace%') as timeline_mentions,
+    (select count(*) from order_events e where e.order_id = o.id and e.kind = 'scan' and e.detail->>'carrier' = 'acme') as timeline_scans,
     (select payload::text from webhook_events where event_id = ?) as other_payload
     from orders o join payments p on p.order_id = o.id where o.id = ?`, [other, orderId]);
   expect(row).toEqual({ email: 'erased', phone: null, total_amount: '1200', amount: '1200', payment_status: expect.any(String), unscrubbed_messages: '0',
-    webhook_mentions: '0', other_payload: expect.stringContaining('pi_someone_else') });
+    webhook_mentions: '0', timeline_mentions: '0', timeline_scans: '1', other_payload: expect.stringContaining('pi_someone_else') });
   expect((await signIn(api(), c)).status).toBe(401);
   const status = await api().request('GET', `/admin/customers/${c.id}/erasure`, { headers: staffAs('support') });
   expect(status.body).toEqual(expect.objectContaining({ customerId: c.id, stage: 'erased', rowsChanged: expect.objectContaining({ customers: 1 }) }));
