@@ -82,7 +82,9 @@ export async function erasePersonalData(em: EntityManager, customerId: string, d
       orders: await n(`update orders set email = 'erased', phone = null,
         shipping_address = jsonb_build_object('erased', true, 'country', shipping_address->'country'), updated_at = now()
         where id = any(?::uuid[]) and email <> 'erased'`, [pgArray(orders)]),
-      order_access_tokens: await n('delete from order_access_tokens where order_id = any(?::uuid[])', [pgArray(orders)]),
+      // The order's access token derives from its secret: deleting the secret revokes it for good (as support's revoke-access does).
+      order_access: await n(`update orders set access_secret = null, access_revoked_at = coalesce(access_revoked_at, now())
+        where id = any(?::uuid[]) and access_secret is not null`, [pgArray(orders)]),
       delivery_reports: await n(`update delivery_reports set detail = null, detail_pruned_at = coalesce(detail_pruned_at, now())
         where message_id in (select provider_message_id from notifications where customer_id = ? or order_id = any(?::uuid[])) and detail is not null`,
       [customerId, pgArray(orders)]),

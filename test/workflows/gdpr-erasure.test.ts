@@ -51,8 +51,8 @@ async function until(ok: () => Promise<boolean>): Promise<void> {
 async function facts(customerId: string, orderId: string) {
   const [customer] = await sql<{ email: string; name: string; erased_at: string | null; erasure_requested_at: string | null }>(
     'select email, name, erased_at, erasure_requested_at from customers where id = ?', [customerId]);
-  const [order] = await sql<{ email: string; phone: string | null; shipping_address: unknown; total_amount: string; status: string }>(
-    'select email, phone, shipping_address, total_amount, status from orders where id = ?', [orderId]);
+  const [order] = await sql<{ email: string; phone: string | null; shipping_address: unknown; total_amount: string; status: string; access_revoked: boolean }>(
+    'select email, phone, shipping_address, total_amount, status, access_secret is null as access_revoked from orders where id = ?', [orderId]);
   const [counts] = await sql<{ addresses: string; live_sessions: string; payments: string }>(`select
     (select count(*) from customer_addresses where customer_id = ?) as addresses,
     (select count(*) from customer_sessions where customer_id = ? and revoked_at is null) as live_sessions,
@@ -73,17 +73,18 @@ it('waits days while an order is between payment and delivery, then erases: tomb
     const closed = await facts(customerId, orderId);
     expect(closed.customer.erasure_requested_at).not.toBeNull();
     expect(closed.counts.live_sessions).toBe('0');
-    expect(closed.order.email).toBe(email); // still needed to deliver and to tell the customer
+    expect(closed.order).toEqual(expect.objectContaining({ email, access_revoked: false })); // still needed to deliver and to tell the customer
     await env.sleep('3 days');
     expect((await handle.query(erasureStatusQuery)).stage).toBe('waiting_for_orders');
     await sql(`update orders set status = 'delivered' where id = ?`, [orderId]);
     const result = await handle.result();
     expect(result.stage).toBe('erased');
-    expect(result.rowsChanged).toEqual(expect.objectContaining({ orders: 1, customer_addresses: 1, customers: 1 }));
+    expect(result.rowsChanged).toEqual(expect.objectContaining({ orders: 1, order_access: 1, customer_addresses: 1, customers: 1 }));
     const after = await facts(customerId, orderId);
     expect(after.customer).toEqual(expect.objectContaining({ email: `erased-${customerId}@erased.invalid`, name: '' }));
     expect(after.customer.erased_at).not.toBeNull();
-    expect(after.order).toEqual({ email: 'erased', phone: null, shipping_address: { erased: true, country: 'GB' }, total_amount: '4900', status: 'delivered' });
+    expect(after.order).toEqual({ email: 'erased', phone: null, shipping_address: { erased: true, country: 'GB' }, total_amount: '4900', status: 'delivered',
+      access_revoked: true });
     expect(after.counts).toEqual({ addresses: '0', live_sessions: '0', payments: '1' });
     expect(after.erasure).toEqual({ status: 'erased', requested_by: 'customer', decided_by: null });
     const history = JSON.stringify(await handle.fetchHistory());
