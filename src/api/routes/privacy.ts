@@ -28,6 +28,10 @@ const erasureView = z.object({
   rowsChanged: z.record(z.string(), z.number()).optional(),
 });
 
+const NO_CUSTOMER = { 404: { description: 'No such customer (customer_not_found)' } };
+const NO_ERASURE = { 404: { description: 'No erasure of this customer is running or recorded in Temporal (erasure_not_found)' } };
+const NO_TEMPORAL = { 503: { description: 'This server has no connection to Temporal (service_unavailable); nothing was changed' } };
+
 async function sendExport(ctx: Context, customerId: string): Promise<void> {
   const document = await customerExport(emOf(ctx), customerId);
   if (!document) throw customerNotFound(customerId);
@@ -52,6 +56,7 @@ export function privacyRoutes(deps: AccountDeps, hasher: PasswordHasher) {
       responses: {
         202: { description: 'The account is closed now (every session ends); the erasure runs as a workflow', schema: erasureView },
         403: { description: 'The password is wrong (current_password_wrong); nothing was changed' },
+        ...NO_TEMPORAL,
       },
       handler: async (ctx, { body }) => {
         const { customerId } = customerOf(ctx);
@@ -64,13 +69,13 @@ export function privacyRoutes(deps: AccountDeps, hasher: PasswordHasher) {
     route({
       tag: 'privacy', access: { staff: ['support'] }, method: 'get', path: '/admin/customers/:id/export', params: customerParams,
       summary: 'Everything held about a customer, to answer their request made another way (a letter, a call)',
-      responses: { 200: { description: 'The export', schema: exportView } },
+      responses: { 200: { description: 'The export', schema: exportView }, ...NO_CUSTOMER },
       handler: async (ctx, { params }) => sendExport(ctx, params.id),
     }),
     route({
       tag: 'privacy', access: { staff: ['admin'] }, method: 'delete', path: '/admin/customers/:id', params: customerParams,
       summary: 'Erase a customer (admins only): closes the account now, erases once no order of theirs is between payment and delivery',
-      responses: { 202: { description: 'The erasure runs as a workflow', schema: erasureView } },
+      responses: { 202: { description: 'The erasure runs as a workflow', schema: erasureView }, ...NO_CUSTOMER, ...NO_TEMPORAL },
       handler: async (ctx, { params }) => {
         const { workflowId } = await startErasure(starter(), emOf(ctx), params.id, actorOf(staffOf(ctx)));
         ctx.status = 202;
@@ -80,7 +85,7 @@ export function privacyRoutes(deps: AccountDeps, hasher: PasswordHasher) {
     route({
       tag: 'privacy', access: { staff: ['support'] }, method: 'get', path: '/admin/customers/:id/erasure', params: customerParams,
       summary: 'Where a customer\'s erasure stands: waiting for orders (which), erased (rows changed), or withdrawn',
-      responses: { 200: { description: 'The erasure\'s state', schema: erasureView } },
+      responses: { 200: { description: 'The erasure\'s state', schema: erasureView }, ...NO_ERASURE, ...NO_TEMPORAL },
       handler: async (ctx, { params }) => {
         ctx.body = await erasureStatus(deps.temporal.client, params.id);
       },
@@ -89,7 +94,8 @@ export function privacyRoutes(deps: AccountDeps, hasher: PasswordHasher) {
       tag: 'privacy', access: { staff: ['admin'] }, method: 'post', path: '/admin/customers/:id/erasure/decision', params: customerParams,
       body: z.strictObject({ decision: z.enum(['erase_now', 'withdraw']) }),
       summary: 'While the erasure waits for an order: erase now (the order loses its contact details) or withdraw it (the account opens again)',
-      responses: { 200: { description: 'The erasure\'s state after the decision', schema: erasureView }, 409: { description: 'It no longer waits' } },
+      responses: { 200: { description: 'The erasure\'s state after the decision', schema: erasureView },
+        409: { description: 'It no longer waits, or the decision is refused (action_refused)' }, ...NO_ERASURE, ...NO_TEMPORAL },
       handler: async (ctx, { params, body }) => {
         ctx.body = await decideErasure(deps.temporal.client, params.id, { actor: actorOf(staffOf(ctx)), decision: body.decision });
       },
