@@ -31,6 +31,8 @@ const erasureView = z.object({
 const NO_CUSTOMER = { 404: { description: 'No such customer (customer_not_found)' } };
 const NO_ERASURE = { 404: { description: 'No erasure of this customer is running or recorded in Temporal (erasure_not_found)' } };
 const NO_TEMPORAL = { 503: { description: 'This server has no connection to Temporal (service_unavailable); nothing was changed' } };
+const DECISION_ANSWERS = { 200: { description: 'The erasure\'s state after the decision', schema: erasureView },
+  409: { description: 'It no longer waits, or the decision is refused (action_refused)' }, ...NO_ERASURE, ...NO_TEMPORAL };
 
 async function sendExport(ctx: Context, customerId: string): Promise<void> {
   const document = await customerExport(emOf(ctx), customerId);
@@ -55,8 +57,7 @@ export function privacyRoutes(deps: AccountDeps, hasher: PasswordHasher) {
       body: z.strictObject({ password }),
       responses: {
         202: { description: 'The account is closed now (every session ends); the erasure runs as a workflow', schema: erasureView },
-        403: { description: 'The password is wrong (current_password_wrong); nothing was changed' },
-        ...NO_TEMPORAL,
+        403: { description: 'The password is wrong (current_password_wrong); nothing was changed' }, ...NO_TEMPORAL,
       },
       handler: async (ctx, { body }) => {
         const { customerId } = customerOf(ctx);
@@ -94,8 +95,7 @@ export function privacyRoutes(deps: AccountDeps, hasher: PasswordHasher) {
       tag: 'privacy', access: { staff: ['admin'] }, method: 'post', path: '/admin/customers/:id/erasure/decision', params: customerParams,
       body: z.strictObject({ decision: z.enum(['erase_now', 'withdraw']) }),
       summary: 'While the erasure waits for an order: erase now (the order loses its contact details) or withdraw it (the account opens again)',
-      responses: { 200: { description: 'The erasure\'s state after the decision', schema: erasureView },
-        409: { description: 'It no longer waits, or the decision is refused (action_refused)' }, ...NO_ERASURE, ...NO_TEMPORAL },
+      responses: DECISION_ANSWERS,
       handler: async (ctx, { params, body }) => {
         ctx.body = await decideErasure(deps.temporal.client, params.id, { actor: actorOf(staffOf(ctx)), decision: body.decision });
       },
