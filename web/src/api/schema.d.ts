@@ -61,8 +61,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List or search the published catalog, a page at a time */
+        /** Search and filter the published catalog, with facet counts, a sort, and keyset pages */
         get: operations["getProducts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/products/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Completions and matching products for a search box, as the shopper types */
+        get: operations["getProductsSuggestions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -568,7 +585,11 @@ export interface paths {
         get: operations["getMe"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Close the account and erase the customer's personal data (once no order of theirs is between payment and delivery); needs the password
+         * @description Who may call it: a signed-in customer (their session).
+         */
+        delete: operations["deleteMe"];
         options?: never;
         head?: never;
         /**
@@ -1547,6 +1568,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/catalog/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recent imports, newest first
+         * @description Who may call it: staff with catalog or admin.
+         */
+        get: operations["getAdminCatalogImports"];
+        put?: never;
+        /**
+         * Import products from a CSV (Shopify's product CSV layout) or JSON lines; runs as the workflow catalog-import-<id>
+         * @description Who may call it: staff with catalog or admin.
+         */
+        post: operations["postAdminCatalogImports"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/catalog/imports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An import: its status, counts, progress, and a page of its errors by row
+         * @description Who may call it: staff with catalog or admin.
+         */
+        get: operations["getAdminCatalogImportsId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/inventory/{sku}": {
         parameters: {
             query?: never;
@@ -1979,6 +2044,184 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/codec/decode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Temporal remote codec: decrypt payloads for the Web UI or the CLI (support and admin staff)
+         * @description Who may call it: staff with support or admin.
+         */
+        post: operations["postCodecDecode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/codec/encode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Temporal remote codec: encrypt payloads the Web UI or the CLI sends (a signal, an update), as the workers will read them
+         * @description Who may call it: staff with support or admin.
+         */
+        post: operations["postCodecEncode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/codec/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Keep the staff key sent in Authorization in an HttpOnly cookie for the codec routes, so the Temporal UI can decode
+         * @description Who may call it: staff with support or admin.
+         */
+        post: operations["postCodecSession"];
+        /** Forget the codec cookie (the UI shows ciphertext again) */
+        delete: operations["deleteCodecSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/codec": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A page where staff paste their key once, so the Temporal UI on this browser decodes through /codec */
+        get: operations["getCodec"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything the shop holds about the signed-in customer, as one JSON document (GDPR access and portability)
+         * @description Who may call it: a signed-in customer (their session).
+         */
+        get: operations["getMeExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/customers/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything held about a customer, to answer their request made another way (a letter, a call)
+         * @description Who may call it: staff with support or admin.
+         */
+        get: operations["getAdminCustomersIdExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/customers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Erase a customer (admins only): closes the account now, erases once no order of theirs is between payment and delivery
+         * @description Who may call it: staff with admin.
+         */
+        delete: operations["deleteAdminCustomersId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/customers/{id}/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where a customer's erasure stands: waiting for orders (which), erased (rows changed), or withdrawn
+         * @description Who may call it: staff with support or admin.
+         */
+        get: operations["getAdminCustomersIdErasure"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/customers/{id}/erasure/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * While the erasure waits for an order: erase now (the order loses its contact details) or withdraw it (the account opens again)
+         * @description Who may call it: staff with admin.
+         */
+        post: operations["postAdminCustomersIdErasureDecision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/simulated/payments/{intentId}/authenticate": {
         parameters: {
             query?: never;
@@ -2152,7 +2395,7 @@ export interface components {
                  * @description Stable machine-readable code, e.g. insufficient_stock.
                  * @enum {string}
                  */
-                code: "validation_failed" | "invalid_json" | "invalid_signature" | "unauthorized" | "invalid_credentials" | "current_password_wrong" | "invalid_link" | "email_taken" | "email_already_verified" | "address_not_found" | "weak_password" | "too_many_addresses" | "forbidden" | "payment_declined" | "not_found" | "product_not_found" | "cart_not_found" | "line_not_found" | "order_not_found" | "shipment_not_found" | "variant_not_found" | "category_not_found" | "collection_not_found" | "attribute_not_found" | "image_not_found" | "shipping_zone_not_found" | "shipping_method_not_found" | "tax_region_not_found" | "promotion_not_found" | "promotion_not_in_cart" | "method_not_allowed" | "cart_not_active" | "cart_expired" | "insufficient_stock" | "out_of_stock" | "inventory_conflict" | "order_not_cancellable" | "payment_not_awaiting_action" | "action_refused" | "nothing_to_refund" | "refund_exceeds_captured" | "refund_exceeds_ordered" | "shipping_method_unavailable" | "promotion_limit_reached" | "promotion_not_combinable" | "staff_name_taken" | "payment_not_capturable" | "capture_failed" | "payment_provider_error" | "notifier_error" | "carrier_error" | "handle_taken" | "sku_taken" | "duplicate_variant" | "category_cycle" | "in_use" | "version_mismatch" | "if_match_required" | "payload_too_large" | "unsupported_media_type" | "unknown_sku" | "no_price_in_currency" | "product_unavailable" | "product_not_publishable" | "cart_empty" | "shipping_address_required" | "shipping_method_required" | "promotion_code_unknown" | "promotion_not_started" | "promotion_expired" | "promotion_minimum_not_met" | "promotion_not_applicable" | "cart_too_large" | "idempotency_key_reused" | "data_rejected" | "rate_limited" | "invalid_workflow_input" | "internal_error" | "service_unavailable" | "not_configured";
+                code: "validation_failed" | "invalid_cursor" | "invalid_json" | "invalid_signature" | "unauthorized" | "invalid_credentials" | "current_password_wrong" | "invalid_link" | "email_taken" | "email_already_verified" | "address_not_found" | "weak_password" | "too_many_addresses" | "forbidden" | "payment_declined" | "not_found" | "product_not_found" | "cart_not_found" | "line_not_found" | "order_not_found" | "shipment_not_found" | "variant_not_found" | "category_not_found" | "collection_not_found" | "attribute_not_found" | "image_not_found" | "import_not_found" | "shipping_zone_not_found" | "shipping_method_not_found" | "tax_region_not_found" | "promotion_not_found" | "promotion_not_in_cart" | "method_not_allowed" | "cart_not_active" | "cart_expired" | "insufficient_stock" | "out_of_stock" | "inventory_conflict" | "order_not_cancellable" | "payment_not_awaiting_action" | "action_refused" | "payload_undecryptable" | "customer_not_found" | "erasure_not_found" | "nothing_to_refund" | "refund_exceeds_captured" | "refund_exceeds_ordered" | "shipping_method_unavailable" | "promotion_limit_reached" | "promotion_not_combinable" | "staff_name_taken" | "payment_not_capturable" | "capture_failed" | "payment_provider_error" | "notifier_error" | "carrier_error" | "handle_taken" | "sku_taken" | "duplicate_variant" | "category_cycle" | "in_use" | "version_mismatch" | "if_match_required" | "payload_too_large" | "unsupported_media_type" | "unknown_sku" | "no_price_in_currency" | "product_unavailable" | "product_not_publishable" | "import_file_invalid" | "cart_empty" | "shipping_address_required" | "shipping_method_required" | "promotion_code_unknown" | "promotion_not_started" | "promotion_expired" | "promotion_minimum_not_met" | "promotion_not_applicable" | "cart_too_large" | "idempotency_key_reused" | "data_rejected" | "rate_limited" | "invalid_workflow_input" | "internal_error" | "service_unavailable" | "not_configured";
                 /** @description What happened and what to do, for a person. */
                 message: string;
                 details: {
@@ -2171,7 +2414,7 @@ export interface components {
                 };
             };
         };
-        Product: {
+        ProductCard: {
             /** Format: uuid */
             id: string;
             handle: string;
@@ -2180,27 +2423,70 @@ export interface components {
             title: string;
             description: string;
             images: components["schemas"]["Image"][];
-            variants: components["schemas"]["Variant"][];
+            /** @description The cheapest variant's price in the currency asked for; null when none has one. */
+            priceFrom: components["schemas"]["Money"] | null;
+            variants: {
+                /** @example TEE-BLK-M */
+                sku: string;
+                title: string;
+                options: {
+                    [key: string]: string;
+                };
+                /** @description In the currency asked for; null when the variant has no price in it. */
+                price: components["schemas"]["Money"] | null;
+                /** @description Whether any is left to buy; the product page (GET /products/{handle}) has the count. */
+                inStock: boolean;
+            }[];
         };
         Image: {
             /** @description Absolute for external images and for object storage behind a public URL; a path on this API (/media/…) for images it serves itself. */
             url: string;
             alt: string;
         };
-        Variant: {
-            /** @example TEE-BLK-M */
-            sku: string;
-            title: string;
-            /** @description In the currency asked for (?currency=, USD by default); null when the variant has no price in it. */
-            price: components["schemas"]["Money"] | null;
-            /** @description On hand minus reserved. */
-            available: number;
-        };
         Money: {
             /** @description Minor units (cents). */
             amount: number;
             currency: string;
             formatted: string;
+        };
+        /** @description Each count is of the products that would show with that value ticked, under the other active filters. */
+        SearchFacets: {
+            categories: {
+                /** Format: uuid */
+                id: string;
+                handle: string;
+                name: string;
+                /** @description Its parent, to draw the tree; a category counts its descendants' products too. */
+                parentId: string | null;
+                count: number;
+                selected: boolean;
+            }[];
+            collections: {
+                /** Format: uuid */
+                id: string;
+                handle: string;
+                title: string;
+                count: number;
+                selected: boolean;
+            }[];
+            attributes: {
+                code: string;
+                name: string;
+                values: {
+                    value: string;
+                    count: number;
+                    selected: boolean;
+                }[];
+            }[];
+            /** @description The range of cheapest-variant prices (minor units of `currency`) under the other filters. */
+            price: {
+                min: number;
+                max: number;
+                count: number;
+            } | null;
+            inStock: {
+                count: number;
+            };
         };
         ProductDetail: {
             /** Format: uuid */
@@ -2839,6 +3125,55 @@ export interface components {
             width: number | null;
             height: number | null;
         };
+        CatalogImport: {
+            /** Format: uuid */
+            id: string;
+            /** @description Find it in the Temporal UI: its current details show the progress. */
+            workflowId: string;
+            /**
+             * @description uploaded → validating → importing → completed; rejected (mode all, errors found: nothing written); failed.
+             * @enum {string}
+             */
+            status: "uploaded" | "validating" | "importing" | "completed" | "rejected" | "failed";
+            /** @enum {string} */
+            format: "csv" | "jsonl";
+            /** @enum {string} */
+            mode: "all" | "partial";
+            currency: string;
+            bytes: number;
+            rows: {
+                total: number;
+                /** @description Rows validation has read. */
+                checked: number;
+                /** @description Rows written. */
+                done: number;
+                /** @description Rows left out: their product had an error. */
+                failed: number;
+            };
+            products: {
+                total: number;
+                created: number;
+                updated: number;
+            };
+            variantsWritten: number;
+            /** @description Rows done or left out, over the total, from 0 to 1. */
+            progress: number;
+            errorCount: number;
+            /** @description Columns of the file this catalog has no place for. */
+            ignoredColumns: string[];
+            failure: string | null;
+            createdBy: string;
+            createdAt: string;
+            startedAt: string | null;
+            finishedAt: string | null;
+        };
+        CatalogImportError: {
+            id: string;
+            row: number;
+            column: string | null;
+            code: string;
+            message: string;
+        };
         Inventory: {
             /** @example TEE-BLK-M */
             sku: string;
@@ -3021,14 +3356,35 @@ export interface operations {
     getProducts: {
         parameters: {
             query?: {
-                /** @description Full-text search over titles and descriptions. */
+                /** @description Words to find in titles, descriptions, categories, collections, attribute and option values (quotes for a phrase, -word to exclude). When nothing matches, misspelt words are corrected ("meirno" finds merino) and correctedQuery says how. */
                 q?: string;
+                /** @description A category handle; its subcategories' products are included. Repeat for any of several. */
+                category?: string | string[];
+                /** @description A collection handle. Repeat for any of several. */
+                collection?: string | string[];
+                /** @description An attribute value as code:value (brand:Northwind). Values of one attribute are alternatives; different attributes must all match. */
+                attribute?: string | string[];
+                /** @description Lowest price in minor units of `currency`, inclusive: a product qualifies by its cheapest variant. */
+                priceMin?: number;
+                /** @description Highest price in minor units of `currency`, inclusive. */
+                priceMax?: number;
+                /** @description true: only products with a variant in stock. */
+                inStock?: "0" | "1" | "true" | "false";
+                /** @description relevance (title matches first, then newest; without q: newest), price_asc / price_desc (by the cheapest variant in `currency`; products without a price in it last), newest. */
+                sort?: "relevance" | "price_asc" | "price_desc" | "newest";
+                /** @description true: also count, for every category, collection, attribute value, price range and stock, the products it would show under the other active filters. */
+                facets?: "0" | "1" | "true" | "false";
                 /** @description The currency prices are shown in (a cart in it uses the same prices). */
                 currency?: string;
                 limit?: number;
+                /** @description nextCursor of the previous page, with the same other parameters. */
+                cursor?: string;
+                /** @description Up to 1000; beyond, follow nextCursor. */
                 offset?: number;
             };
-            header?: never;
+            header?: {
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3037,17 +3393,89 @@ export interface operations {
             /** @description A page of products */
             200: {
                 headers: {
+                    /** @description Changes whenever the answer would: send it back in If-None-Match. */
+                    ETag?: string;
+                    /** @description How long caches may serve it without asking again. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        items: components["schemas"]["Product"][];
+                        items: components["schemas"]["ProductCard"][];
+                        /** @description Products matching the query and every filter. */
                         total: number;
                         limit: number;
                         offset: number;
+                        /** @description Send it as cursor for the next page; null on the last page. */
+                        nextCursor: string | null;
+                        /** @description The next page by offset while it is within 1000; else null (use nextCursor). */
                         nextOffset: number | null;
+                        /** @description The words searched instead, when q as typed matched nothing. */
+                        correctedQuery: string | null;
+                        facets?: components["schemas"]["SearchFacets"];
                     };
                 };
+            };
+            /** @description The copy named in If-None-Match is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getProductsSuggestions: {
+        parameters: {
+            query: {
+                /** @description What the shopper has typed so far; the last word is completed. */
+                q: string;
+                limit?: number;
+            };
+            header?: {
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Suggestions */
+            200: {
+                headers: {
+                    /** @description Changes whenever the answer would: send it back in If-None-Match. */
+                    ETag?: string;
+                    /** @description How long caches may serve it without asking again. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The query with its last word completed from the catalog's own words (or corrected). */
+                        completions: string[];
+                        products: {
+                            handle: string;
+                            title: string;
+                            image: components["schemas"]["Image"] | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description The copy named in If-None-Match is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
             400: {
@@ -3066,7 +3494,9 @@ export interface operations {
                 /** @description The currency prices are shown in (a cart in it uses the same prices). */
                 currency?: string;
             };
-            header?: never;
+            header?: {
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description The product id or its handle. */
                 idOrSlug: string;
@@ -3078,11 +3508,22 @@ export interface operations {
             /** @description The product */
             200: {
                 headers: {
+                    /** @description Changes whenever the answer would: send it back in If-None-Match. */
+                    ETag?: string;
+                    /** @description How long caches may serve it without asking again. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProductDetail"];
                 };
+            };
+            /** @description The copy named in If-None-Match is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
             400: {
@@ -4943,6 +5384,100 @@ export interface operations {
             /** @description No session, or one that has ended: sign in (again) */
             401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The account's password. */
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The account is closed now (every session ends); the erasure runs as a workflow */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        workflowId?: string;
+                        /** Format: uuid */
+                        customerId: string;
+                        /** @enum {string} */
+                        stage?: "waiting_for_orders" | "erasing" | "erased" | "withdrawn";
+                        /** @description The orders between payment and delivery the erasure waits for */
+                        waitingFor?: string[];
+                        rowsChanged?: {
+                            [key: string]: number;
+                        };
+                    };
+                };
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No session, or one that has ended: sign in (again) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The password is wrong (current_password_wrong); nothing was changed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This server has no connection to Temporal (service_unavailable); nothing was changed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11020,6 +11555,254 @@ export interface operations {
             };
         };
     };
+    getAdminCatalogImports: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["CatalogImport"][];
+                    };
+                };
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postAdminCatalogImports: {
+        parameters: {
+            query?: {
+                /** @description all: any bad row rejects the file, nothing written; partial: the good products are written, the bad rows reported. */
+                mode?: "all" | "partial";
+                /** @description The currency of the CSV's Variant Price column (Variant Price EUR etc. name their own). */
+                currency?: string;
+            };
+            header: {
+                /** @description 8–255 characters of A-Z a-z 0-9 _ . : -. A retry with the same key and file answers the same import and starts nothing. */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The file, at most 536870912 bytes (IMPORT_MAX_BYTES), judged by its content: a first character { is JSON lines, anything else CSV. */
+        requestBody: {
+            content: {
+                "text/csv": string;
+                "application/x-ndjson": string;
+                "multipart/form-data": string;
+            };
+        };
+        responses: {
+            /** @description Taken: the import runs; follow it at Location */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogImport"];
+                };
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The file is larger than IMPORT_MAX_BYTES (payload_too_large); nothing was taken */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The file cannot be imported as a whole (import_file_invalid: empty, no products, a broken CSV or JSON line, a product spanning too many rows), or the Idempotency-Key was used for another file (idempotency_key_reused); nothing was taken */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporal did not take the import in time (service_unavailable); a retry with the same Idempotency-Key is safe */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminCatalogImportsId: {
+        parameters: {
+            query?: {
+                /** @description The nextErrorsAfter of the previous page. */
+                errorsAfter?: string;
+                errorsLimit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** @description Find it in the Temporal UI: its current details show the progress. */
+                        workflowId: string;
+                        /**
+                         * @description uploaded → validating → importing → completed; rejected (mode all, errors found: nothing written); failed.
+                         * @enum {string}
+                         */
+                        status: "uploaded" | "validating" | "importing" | "completed" | "rejected" | "failed";
+                        /** @enum {string} */
+                        format: "csv" | "jsonl";
+                        /** @enum {string} */
+                        mode: "all" | "partial";
+                        currency: string;
+                        bytes: number;
+                        rows: {
+                            total: number;
+                            /** @description Rows validation has read. */
+                            checked: number;
+                            /** @description Rows written. */
+                            done: number;
+                            /** @description Rows left out: their product had an error. */
+                            failed: number;
+                        };
+                        products: {
+                            total: number;
+                            created: number;
+                            updated: number;
+                        };
+                        variantsWritten: number;
+                        /** @description Rows done or left out, over the total, from 0 to 1. */
+                        progress: number;
+                        errorCount: number;
+                        /** @description Columns of the file this catalog has no place for. */
+                        ignoredColumns: string[];
+                        failure: string | null;
+                        createdBy: string;
+                        createdAt: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                        /** @description In row order; the first 10,000 of an import are kept (errorCount counts all). */
+                        errors: components["schemas"]["CatalogImportError"][];
+                        nextErrorsAfter: string | null;
+                    };
+                };
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such import (import_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getAdminInventorySku: {
         parameters: {
             query?: never;
@@ -13310,6 +14093,701 @@ export interface operations {
             /** @description No such account, or no live key of it with that id (not_found) */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postCodecDecode: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Namespace"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    payloads: {
+                        metadata?: {
+                            [key: string]: string;
+                        } | null;
+                        data?: string | null;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The same number of payloads, in order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        payloads: {
+                            metadata?: {
+                                [key: string]: string;
+                            } | null;
+                            data?: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A payload does not decrypt with any key in PAYLOAD_KEYS */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload encryption is off (no PAYLOAD_KEYS) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postCodecEncode: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Namespace"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    payloads: {
+                        metadata?: {
+                            [key: string]: string;
+                        } | null;
+                        data?: string | null;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The same number of payloads, in order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        payloads: {
+                            metadata?: {
+                                [key: string]: string;
+                            } | null;
+                            data?: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A payload does not decrypt with any key in PAYLOAD_KEYS */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload encryption is off (no PAYLOAD_KEYS) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postCodecSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cookie is set (8 hours, path /codec, SameSite=Strict) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteCodecSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cookie is cleared */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCodec: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description HTML */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMeExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        format: string;
+                        exportedAt: string;
+                        account: {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No session, or one that has ended: sign in (again) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminCustomersIdExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        format: string;
+                        exportedAt: string;
+                        account: {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such customer (customer_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteAdminCustomersId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The erasure runs as a workflow */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        workflowId?: string;
+                        /** Format: uuid */
+                        customerId: string;
+                        /** @enum {string} */
+                        stage?: "waiting_for_orders" | "erasing" | "erased" | "withdrawn";
+                        /** @description The orders between payment and delivery the erasure waits for */
+                        waitingFor?: string[];
+                        rowsChanged?: {
+                            [key: string]: number;
+                        };
+                    };
+                };
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such customer (customer_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This server has no connection to Temporal (service_unavailable); nothing was changed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminCustomersIdErasure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The erasure's state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        workflowId?: string;
+                        /** Format: uuid */
+                        customerId: string;
+                        /** @enum {string} */
+                        stage?: "waiting_for_orders" | "erasing" | "erased" | "withdrawn";
+                        /** @description The orders between payment and delivery the erasure waits for */
+                        waitingFor?: string[];
+                        rowsChanged?: {
+                            [key: string]: number;
+                        };
+                    };
+                };
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No erasure of this customer is running or recorded in Temporal (erasure_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This server has no connection to Temporal (service_unavailable); nothing was changed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postAdminCustomersIdErasureDecision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    decision: "erase_now" | "withdraw";
+                };
+            };
+        };
+        responses: {
+            /** @description The erasure's state after the decision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        workflowId?: string;
+                        /** Format: uuid */
+                        customerId: string;
+                        /** @enum {string} */
+                        stage?: "waiting_for_orders" | "erasing" | "erased" | "withdrawn";
+                        /** @description The orders between payment and delivery the erasure waits for */
+                        waitingFor?: string[];
+                        rowsChanged?: {
+                            [key: string]: number;
+                        };
+                    };
+                };
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No erasure of this customer is running or recorded in Temporal (erasure_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description It no longer waits, or the decision is refused (action_refused) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This server has no connection to Temporal (service_unavailable); nothing was changed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
