@@ -32,11 +32,13 @@ const COOKIE_MAX_AGE_MS = 8 * 3_600_000;
 const base64 = z.string().max(4_000_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
 const jsonPayload = z.object({ metadata: z.record(z.string(), base64).nullish(), data: base64.nullish() });
 const payloadsBody = z.object({ payloads: z.array(jsonPayload).max(1000) });
+/** What the UI and the CLI send: Payloads in protobuf's JSON, which leaves out an empty list (the CLI's query with no argument sends `{}`). */
+const payloadsRequest = z.object({ payloads: z.array(jsonPayload).max(1000).default([]) });
 type JsonPayload = z.infer<typeof jsonPayload>;
 
 export function codecRoutes(codec: PayloadCodec | undefined) {
   const convert = (direction: 'encode' | 'decode') => route({
-    method: 'post', path: `/codec/${direction}`, tag: 'privacy', access: { staff: CODEC_ROLES }, body: payloadsBody,
+    method: 'post', path: `/codec/${direction}`, tag: 'privacy', access: { staff: CODEC_ROLES }, body: payloadsRequest,
     summary: direction === 'decode'
       ? 'Temporal remote codec: decrypt payloads for the Web UI or the CLI (support and admin staff)'
       : 'Temporal remote codec: encrypt payloads the Web UI or the CLI sends (a signal, an update), as the workers will read them',

@@ -14113,7 +14113,8 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    payloads: {
+                    /** @default [] */
+                    payloads?: {
                         metadata?: {
                             [key: string]: string;
                         } | null;
@@ -14218,7 +14219,8 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    payloads: {
+                    /** @default [] */
+                    payloads?: {
                         metadata?: {
                             [key: string]: string;
                         } | null;
