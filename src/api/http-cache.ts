@@ -18,7 +18,9 @@ export const PRODUCT_CACHE = 'public, no-cache';
 export const SUGGESTIONS_CACHE = 'public, max-age=60, stale-while-revalidate=600';
 
 export const CONDITIONAL_HEADERS = {
-  'If-None-Match': { required: false, description: 'The ETag of a copy you hold: answered 304 Not Modified, without a body, while it is current.' },
+  // Any value: one that names no current ETag (empty, malformed, stale) is a copy that is not current, answered in full (RFC 9110, 13.1.2).
+  'If-None-Match': { required: false, pattern: /^.*$/,
+    description: 'The ETag of a copy you hold: answered 304 Not Modified, without a body, while it is current; any other value gets the full answer.' },
 };
 
 export const CACHED_RESPONSE_HEADERS = {

@@ -138,7 +138,11 @@ function multipartBody(m: NonNullable<AnyRoute['multipart']>) {
 
 /** A file sent as the body itself: each media type it may come as, a string of that type. */
 function uploadBody(u: NonNullable<AnyRoute['upload']>) {
-  const content = Object.fromEntries(Object.entries(u.contentTypes).map(([type, description]) => [type, { schema: { type: 'string' as const, description } }]));
+  // As multipart/form-data, the file is the form's field "file"; otherwise it is the body itself.
+  const schemaOf = (type: string, description: string) => type === 'multipart/form-data'
+    ? { type: 'object' as const, description, properties: { file: { type: 'string' as const, format: 'binary' } }, required: ['file'] }
+    : { type: 'string' as const, description };
+  const content = Object.fromEntries(Object.entries(u.contentTypes).map(([type, description]) => [type, { schema: schemaOf(type, description) }]));
   return { required: true, description: u.description, content };
 }
 

@@ -100,7 +100,8 @@ async function readFile(r: ImportRequest, addChunk: (c: ReturnType<ImportSplitte
     }
     await feed(decoder.decode(), true);
   } catch (err) {
-    if (err instanceof TypeError && /encoded data was not valid/i.test(err.message)) {
+    // By its code: a TypeError of Node's own realm is not always `instanceof` this realm's TypeError (under jest, for one).
+    if ((err as { code?: string }).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') {
       throw new DomainError(ErrorCode.ImportFileInvalid, 'The file is not UTF-8 text: save it as CSV UTF-8 (or JSON lines) and send it again.', {});
     }
     throw err;

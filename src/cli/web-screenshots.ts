@@ -4,6 +4,8 @@
  * throw-away data directory, on free ports), buys as a guest in headless Chromium, ships the order
  * (the warehouse packs, the carrier scans it in transit and delivered) and takes:
  *   docs/storefront-home-{desktop,phone}.png       the home page
+ *   docs/storefront-search-{desktop,phone}.png     a misspelt search, corrected, with its filters (opened on the phone)
+ *   docs/storefront-suggestions-desktop.png        the header's search box suggesting as the shopper types
  *   docs/storefront-product-{desktop,phone}.png    a product with its option pickers
  *   docs/storefront-checkout-{desktop,phone}.png   checkout with the test-card picker
  *   docs/storefront-order-{desktop,phone}.png      the live order page, delivered
@@ -32,6 +34,15 @@ async function main(): Promise<void> {
       for (const [name, viewport] of Object.entries(WIDTHS)) {
         await page.setViewport(viewport);
         await shot(page, `storefront-home-${name}.png`, `${sys.api}/shop/`, 'New arrivals');
+        await shot(page, `storefront-search-${name}.png`, `${sys.api}/shop/search?q=meirno`, 'Showing results for', async () => {
+          if (name === 'phone') await page.click('.facets-toggle');
+        });
+        if (name === 'desktop') {
+          await shot(page, 'storefront-suggestions-desktop.png', `${sys.api}/shop/`, 'New arrivals', async () => {
+            await page.type('#site-search', 'cashm', { delay: 60 });
+            await page.waitForSelector('#search-suggestions:not([hidden]) [role=option]');
+          });
+        }
         await shot(page, `storefront-product-${name}.png`, product, 'Add to cart');
         await addToCart(page);
         await shot(page, `storefront-checkout-${name}.png`, `${sys.api}/shop/checkout`, 'Delivery address');
@@ -88,9 +99,10 @@ async function shipAndDeliver(sys: DevSystem, orderId: string): Promise<void> {
   await until(() => callDev(sys, 'GET', `/orders/${orderId}`), (o) => o.status === 'delivered', 'delivery');
 }
 
-async function shot(page: Page, file: string, url: string, shows: string): Promise<void> {
+async function shot(page: Page, file: string, url: string, shows: string, then?: () => Promise<void>): Promise<void> {
   await page.goto(url, { waitUntil: 'networkidle2' }).catch(() => undefined); // the order page keeps its event stream open
   await page.waitForSelector(`::-p-text(${shows})`, { timeout: 30_000 });
+  await then?.();
   await new Promise((r) => setTimeout(r, 500));
   const path = join(DOCS, file);
   await page.screenshot({ path: path as `${string}.png` });

@@ -3,7 +3,7 @@
  * carrier scans (shipment_events, once per carrier event id). The tracking workflow writes both as
  * it applies each scan; customers and support read them.
  */
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { IsolationLevel, type EntityManager } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode } from '../domain/errors';
 
 /** A shipments row (timestamps read as text). */
@@ -66,8 +66,17 @@ export async function recordShipmentEvent(em: EntityManager, shipmentId: string,
   });
 }
 
-/** The order's parcels, oldest first, each with whether support has it as stalled and its scans, oldest first. */
+/**
+ * The order's parcels, oldest first, each with whether support has it as stalled and its scans, oldest
+ * first. Both reads see one snapshot (repeatable read): a scan and the status it moved the parcel to
+ * are committed together, and are read together.
+ */
 export async function shipmentsOfOrder(em: EntityManager, orderId: string)
+  : Promise<(ShipmentRow & { stalled: boolean; events: ShipmentEventRow[] })[]> {
+  return em.transactional((tx) => shipmentsOfOrderIn(tx, orderId), { isolationLevel: IsolationLevel.REPEATABLE_READ, readOnly: true });
+}
+
+async function shipmentsOfOrderIn(em: EntityManager, orderId: string)
   : Promise<(ShipmentRow & { stalled: boolean; events: ShipmentEventRow[] })[]> {
   const shipments = await em.execute<(ShipmentRow & { stalled: boolean })[]>(
     `select ${COLUMNS.split(', ').map((c) => `s.${c}`).join(', ')},

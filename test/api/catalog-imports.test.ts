@@ -231,6 +231,24 @@ describe('uploads and the OpenAPI document', () => {
       where v.sku = 'MPH-NAV-M'`)).toEqual([{ sku: 'MPH-NAV-M', currency: 'EUR', amount: 8900 }]);
   }, 90_000);
 
+  it('a multipart body without its file, or one that cannot be read, is refused with its reason and nothing is kept (the API stays up)', async () => {
+    const before = await rows<{ n: number }>('select count(*)::int as n from catalog_imports');
+    const send = (body: string, key: string) => fetch(`${api.url}/admin/catalog/imports`, { method: 'POST',
+      headers: { ...staff, 'Idempotency-Key': key, 'Content-Type': 'multipart/form-data; boundary=xyz' }, body });
+    const empty = await send('--xyz--\r\n', 'multipart-empty-1');
+    expect({ status: empty.status, code: ((await empty.json()) as { error: { code: string } }).error.code }).toEqual({ status: 422, code: 'import_file_invalid' });
+    const broken = await send('--xyz\r\nno header end\r\n--xyz--\r\n', 'multipart-broken-1');
+    expect({ status: broken.status, code: ((await broken.json()) as { error: { code: string } }).error.code }).toEqual({ status: 400, code: 'validation_failed' });
+    // A picture sent as the file (bytes that are no text at all): refused as a file that cannot be imported.
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b550000000a49444154789c6360000000020001489aa5710000000049454e44ae426082', 'hex');
+    const form = new FormData();
+    form.append('file', new Blob([png], { type: 'image/png' }), 'file.png');
+    const picture = await fetch(`${api.url}/admin/catalog/imports`, { method: 'POST', headers: { ...staff, 'Idempotency-Key': 'multipart-png-1' }, body: form });
+    expect({ status: picture.status, code: ((await picture.json()) as { error: { code: string } }).error.code }).toEqual({ status: 422, code: 'import_file_invalid' });
+    expect((await api.request('GET', '/healthz')).status).toBe(200);
+    expect(await rows('select count(*)::int as n from catalog_imports')).toEqual(before);
+  });
+
   it('describes the import routes: the file\'s media types, the Idempotency-Key, the catalog roles and the import\'s shape', async () => {
     const doc = (await api.request('GET', '/openapi.json')).body;
     const post = doc.paths['/admin/catalog/imports'].post;

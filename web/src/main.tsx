@@ -20,9 +20,13 @@ const Checkout = lazy(() => import('./pages/checkout').then((m) => m.Checkout));
 const Authenticate = lazy(() => import('./pages/authenticate').then((m) => m.Authenticate));
 const OrderPage = lazy(() => import('./pages/order').then((m) => m.OrderPage));
 
-/** After a navigation, focus moves to the new page's heading, so a screen reader announces it and Tab starts there. */
+/**
+ * After a navigation to another page, focus moves to its heading, so a screen reader announces it
+ * and Tab starts there. A change of the same page's query (a filter ticked, a sort picked) leaves
+ * the focus where the shopper is; the page decides (search moves it to the results' heading on a new page of them).
+ */
 function FocusOnNavigate() {
-  const { url } = useLocation();
+  const { path } = useLocation();
   useEffect(() => {
     const heading = document.querySelector<HTMLElement>('main h1');
     if (heading && document.activeElement?.tagName !== 'INPUT') {
@@ -30,7 +34,7 @@ function FocusOnNavigate() {
       heading.focus({ preventScroll: true });
     }
     scrollTo(0, 0);
-  }, [url]);
+  }, [path]);
   return null;
 }
 

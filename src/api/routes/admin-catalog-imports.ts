@@ -132,6 +132,9 @@ function viewOf(r: ImportRow) {
 function fileOf(ctx: Context): AsyncIterable<Buffer> {
   if (!ctx.request.is('multipart/form-data')) return ctx.req;
   const out = new PassThrough();
+  // The reader meets the error when it reads (a destroyed stream's iterator throws it); until then, or if it
+  // never reads (the request was refused first), an 'error' with no listener would end the process.
+  out.on('error', () => undefined);
   let parser: busboy.Busboy;
   try {
     parser = busboy({ headers: ctx.req.headers, limits: { files: 1, fields: 10, fieldSize: 1024, parts: 12 } });
@@ -149,7 +152,7 @@ function fileOf(ctx: Context): AsyncIterable<Buffer> {
   });
   parser.on('error', (err: Error) => out.destroy(new DomainError(ErrorCode.ValidationFailed, `The multipart body cannot be read: ${err.message}.`, { in: 'body' })));
   parser.on('close', () => {
-    if (!found) out.destroy(new DomainError(ErrorCode.ValidationFailed, 'The body has no file in the field "file".', { in: 'body' }));
+    if (!found) out.destroy(new DomainError(ErrorCode.ImportFileInvalid, 'The body has no file in the field "file": send the CSV or JSON lines file there, or as the body itself.', { in: 'body' }));
   });
   ctx.req.pipe(parser);
   return out;

@@ -8,7 +8,7 @@ import type { components, paths } from './schema';
 import { session } from '../state';
 
 export type Schemas = components['schemas'];
-export type Product = Schemas['Product'];
+export type Product = Schemas['ProductCard'];
 export type ProductDetail = Schemas['ProductDetail'];
 export type Cart = Schemas['Cart'];
 export type Order = Schemas['Order'];

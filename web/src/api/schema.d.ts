@@ -11626,7 +11626,10 @@ export interface operations {
             content: {
                 "text/csv": string;
                 "application/x-ndjson": string;
-                "multipart/form-data": string;
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
             };
         };
         responses: {

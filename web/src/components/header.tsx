@@ -1,13 +1,10 @@
-import { useState } from 'preact/hooks';
-import { useLocation } from 'preact-iso';
+import { SearchBox } from './search-box';
 import { cartCount, currency, session, useObservable } from '../state';
 
 export function Header() {
   const count = useObservable(cartCount);
   const user = useObservable(session);
   const shown = useObservable(currency);
-  const { route, query, path } = useLocation();
-  const [q, setQ] = useState(path === '/shop/search' ? query.q ?? '' : '');
   return (
     <header class="header">
       <div class="header-row">
@@ -18,12 +15,7 @@ export function Header() {
         </nav>
       </div>
       <div class="header-row">
-        <form role="search" class="search-form" onSubmit={(e) => { e.preventDefault(); route(`/shop/search?q=${encodeURIComponent(q.trim())}`); }}>
-          <label for="site-search" class="visually-hidden">Search the shop</label>
-          <input id="site-search" type="search" name="q" placeholder="Search: merino, linen, scarf…" value={q}
-            onInput={(e) => setQ(e.currentTarget.value)} autocomplete="off" />
-          <button type="submit">Search</button>
-        </form>
+        <SearchBox />
         <label class="currency">
           <span class="visually-hidden">Currency</span>
           <select value={shown} disabled={count > 0} title={count > 0 ? 'Your cart sets the currency' : undefined}

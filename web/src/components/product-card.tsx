@@ -1,15 +1,9 @@
-import type { Product } from '../api/client';
+import type { Schemas } from '../api/client';
 import { Price } from './bits';
 
-/** The lowest price among a product's variants (they are all in the same currency). */
-export function fromPrice(p: Product) {
-  const prices = p.variants.map((v) => v.price).filter((m): m is NonNullable<typeof m> => m !== null);
-  return prices.sort((a, b) => a.amount - b.amount)[0] ?? null;
-}
-
-export function ProductCard({ product, eager }: { product: Product; eager?: boolean }) {
+export function ProductCard({ product, eager }: { product: Schemas['ProductCard']; eager?: boolean }) {
   const image = product.images[0];
-  const inStock = product.variants.some((v) => v.available > 0);
+  const inStock = product.variants.some((v) => v.inStock);
   return (
     <li class="card">
       <a href={`/shop/products/${product.handle}`}>
@@ -19,7 +13,7 @@ export function ProductCard({ product, eager }: { product: Product; eager?: bool
         </div>
         <h3>{product.title}</h3>
       </a>
-      <p><Price money={fromPrice(product)} />{inStock ? null : <span class="stock out"> · Out of stock</span>}</p>
+      <p>{product.priceFrom ? <>From <Price money={product.priceFrom} /></> : <Price money={null} />}{inStock ? null : <span class="stock out"> · Out of stock</span>}</p>
     </li>
   );
 }

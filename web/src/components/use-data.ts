@@ -2,15 +2,20 @@ import { useEffect, useState } from 'preact/hooks';
 
 export interface Loaded<T> { data?: T; error?: unknown; loading: boolean; reload(): void }
 
-/** Loads `load()` whenever `deps` change; a late answer for old deps is dropped. */
-export function useData<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
+/**
+ * Loads `load()` whenever `deps` change, keeping the last answer on show meanwhile; the request for
+ * old deps is aborted (through `signal`, for loads that pass it on) and a late answer for them dropped.
+ */
+export function useData<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[]): Loaded<T> {
   const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true });
   const [nonce, setNonce] = useState(0);
   useEffect(() => {
     let current = true;
+    const abort = new AbortController();
     setState((s) => ({ ...s, loading: true, error: undefined }));
-    load().then((data) => { if (current) setState({ data, loading: false }); }, (error: unknown) => { if (current) setState({ error, loading: false }); });
-    return () => { current = false; };
+    load(abort.signal).then((data) => { if (current) setState({ data, loading: false }); },
+      (error: unknown) => { if (current) setState({ error, loading: false }); });
+    return () => { current = false; abort.abort(); };
   }, [...deps, nonce]);
   return { ...state, reload: () => setNonce((n) => n + 1) };
 }

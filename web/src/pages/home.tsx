@@ -1,4 +1,4 @@
-import { api, call } from '../api/client';
+import { api, call, type Schemas } from '../api/client';
 import { ErrorNote, Loading } from '../components/bits';
 import { ProductCard } from '../components/product-card';
 import { useData, useTitle } from '../components/use-data';
@@ -7,7 +7,8 @@ import { currency, useObservable } from '../state';
 export function Home() {
   useTitle('Home');
   const shown = useObservable(currency);
-  const products = useData(() => call(api.GET('/products', { params: { query: { limit: 8, currency: shown } } })), [shown]);
+  // One request: the newest products, and the categories and collections that have any (the search's facet counts).
+  const page = useData((signal) => call(api.GET('/products', { params: { query: { limit: 8, sort: 'newest', facets: 'true', currency: shown } }, signal })), [shown]);
   return (
     <>
       <section class="hero">
@@ -15,29 +16,29 @@ export function Home() {
         <p>Merino, alpaca, linen and more. Every order here is a durable workflow: pay, and watch it move from the warehouse to your door, live.</p>
         <a class="button" href="/shop/search">Browse everything</a>
       </section>
-      <Taxonomy />
+      {page.data?.facets ? <Taxonomy facets={page.data.facets} /> : null}
       <section aria-labelledby="new-heading">
         <h2 id="new-heading">New arrivals</h2>
-        {products.loading && !products.data ? <Loading what="products" /> : null}
-        <ErrorNote error={products.error} />
-        <ul class="grid">{products.data?.items.map((p, i) => <ProductCard key={p.id} product={p} eager={i < 4} />)}</ul>
+        {page.loading && !page.data ? <Loading what="products" /> : null}
+        <ErrorNote error={page.error} />
+        <ul class="grid">{page.data?.items.map((p, i) => <ProductCard key={p.id} product={p} eager={i < 4} />)}</ul>
       </section>
     </>
   );
 }
 
 /** Categories and collections to shop by, each a search filtered by it. */
-function Taxonomy() {
+function Taxonomy({ facets }: { facets: Schemas['SearchFacets'] }) {
   const groups = [
-    { title: 'Shop by category', links: [['Tops', 'top'], ['Bottoms', 'trousers'], ['Outerwear', 'coat'], ['Accessories', 'scarf']] },
-    { title: 'Collections', links: [['Winter Warmers', 'wool'], ['Summer Essentials', 'linen'], ['New Arrivals', '']] },
-  ];
+    { title: 'Shop by category', links: facets.categories.map((c) => ({ key: c.id, label: c.name, href: `/shop/search?category=${encodeURIComponent(c.handle)}` })) },
+    { title: 'Collections', links: facets.collections.map((c) => ({ key: c.id, label: c.title, href: `/shop/search?collection=${encodeURIComponent(c.handle)}` })) },
+  ].filter((g) => g.links.length > 0);
   return (
     <section class="taxonomy" aria-label="Categories and collections">
       {groups.map((g) => (
         <div key={g.title}>
           <h2>{g.title}</h2>
-          <ul class="chips">{g.links.map(([label, q]) => <li key={label}><a class="chip" href={`/shop/search?q=${encodeURIComponent(q)}`}>{label}</a></li>)}</ul>
+          <ul class="chips">{g.links.map((l) => <li key={l.key}><a class="chip" href={l.href}>{l.label}</a></li>)}</ul>
         </div>
       ))}
     </section>
