@@ -53,6 +53,8 @@ check=$(mktemp -d)
 trap 'rm -rf "$check"' EXIT
 cp docker-compose.yml "$check/"
 cp .env.example "$check/.env"
+# An operator fills in the payload keys too (required in production): a placeholder key of the right shape.
+sed -i -e 's|^PAYLOAD_KEYS=$|PAYLOAD_KEYS=placeholder:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=|' -e 's|^PAYLOAD_KEY_ID=$|PAYLOAD_KEY_ID=placeholder|' "$check/.env"
 ( cd "$check" && SHOP_DB_PASSWORD=placeholder TEMPORAL_DB_PASSWORD=placeholder docker-compose config -q )
 echo "docker-compose.yml: valid ($(docker-compose version --short))"
 # What compose hands the api, worker and migrate containers (env_file, anchors and ${...} resolved by

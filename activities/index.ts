@@ -15,6 +15,7 @@ import { catalogImportActivities } from './catalog-import';
 import { supportActivities } from './support';
 import { shippingActivities } from './shipping';
 import { promotionActivities } from './promotions';
+import { privacyActivities } from './privacy';
 
 export function createActivities(deps: ActivityDeps) {
   return classified({
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...fulfillmentActivities(deps),
     ...shippingActivities(deps),
     ...promotionActivities(deps),
+    ...privacyActivities(deps),
   });
 }
 

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { meetsOwaspMinimum, OWASP_MINIMUMS } from './domain/passwords';
+import { parsePayloadKeys } from './temporal/codec';
 
 const duration = z.string().regex(/^\d+\s*(ms|s|m|h|d)$/, 'a duration such as 15m, 24h or 7d');
 const port = z.coerce.number().int().min(0).max(65535);
@@ -30,6 +31,15 @@ const schema = z.object({
   TEMPORAL_TLS_CERT_PATH: z.string().optional(),
   TEMPORAL_TLS_KEY_PATH: z.string().optional(),
   TEMPORAL_API_KEY: z.string().optional(),
+  // Payload encryption (src/temporal/codec.ts, docs/privacy.md): every key that may decrypt (id:base64, comma-separated),
+  // and the id of the one that encrypts; the Temporal UI origin(s) allowed to call the codec endpoint (/codec/decode).
+  PAYLOAD_KEYS: z.string().optional(),
+  PAYLOAD_KEY_ID: z.string().optional(),
+  CODEC_CORS_ORIGINS: z.string().regex(/^https?:\/\/[^/,\s]+(,https?:\/\/[^/,\s]+)*$/, 'comma-separated origins').optional(),
+  // Retention (src/store/retention.ts): how long stored provider webhook payloads and delivery reports are kept, and how often the prune runs.
+  WEBHOOK_PAYLOAD_RETENTION: duration.default('30d'),
+  DELIVERY_REPORT_RETENTION: duration.default('30d'),
+  RETENTION_SWEEP_EVERY: duration.default('1h'),
   METRICS_TOKEN_SHA256: z
     .string()
     .regex(/^([0-9a-f]{64})(,[0-9a-f]{64})*$/, 'comma-separated lowercase hex SHA-256 digests')
@@ -145,6 +155,20 @@ const schema = z.object({
   if (durationMs(c.SESSION_IDLE_TIMEOUT) > durationMs(c.SESSION_MAX_AGE)) {
     ctx.addIssue({ code: 'custom', path: ['SESSION_IDLE_TIMEOUT'], message: 'a duration no longer than SESSION_MAX_AGE' });
   }
+  if ((c.PAYLOAD_KEYS === undefined) !== (c.PAYLOAD_KEY_ID === undefined)) {
+    const missing = c.PAYLOAD_KEYS === undefined ? 'PAYLOAD_KEYS' : 'PAYLOAD_KEY_ID';
+    ctx.addIssue({ code: 'custom', path: [missing], message: 'to be set as well: PAYLOAD_KEYS holds the keys, PAYLOAD_KEY_ID names the one that encrypts' });
+  } else if (c.PAYLOAD_KEYS !== undefined) {
+    try {
+      parsePayloadKeys(c.PAYLOAD_KEYS, c.PAYLOAD_KEY_ID!);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['PAYLOAD_KEYS'], message: (err as Error).message });
+    }
+  } else if (c.NODE_ENV === 'production') {
+    // Without keys every payload would reach the Temporal server in clear: names, addresses, e-mail addresses.
+    ctx.addIssue({ code: 'custom', path: ['PAYLOAD_KEYS'], message: 'payload encryption keys in production (NODE_ENV=production): without them '
+      + 'workflow payloads reach the Temporal server in clear. Set PAYLOAD_KEYS=<id>:<openssl rand -base64 32> and PAYLOAD_KEY_ID=<id> (docs/privacy.md)' });
+  }
   // A provider half-configured would fail on the first order, not at start-up: refuse it here. Stripe
   // without its webhook secret takes payments whose 3-D Secure outcome can never arrive (each one
   // waits out PAYMENT_ACTION_TIMEOUT and is voided), so its key and its webhook secret go together.
@@ -235,6 +259,12 @@ const EXPECTED: Partial<Record<keyof Config, string>> = {
   IMAGE_SWEEP_EVERY: 'a duration such as 1h or 30m',
   IMPORT_MAX_BYTES: 'a size in bytes from 1024 to 4294967296',
   S3_ENDPOINT: 'the URL of an S3-compatible service, such as http://minio:9000 (leave unset for AWS)',
+  PAYLOAD_KEYS: 'id:base64key entries separated by commas, each key 32 bytes (openssl rand -base64 32)',
+  PAYLOAD_KEY_ID: 'the id of one of the PAYLOAD_KEYS, the one that encrypts',
+  CODEC_CORS_ORIGINS: 'the Temporal UI\'s origin(s), comma-separated, such as https://temporal.example.com',
+  WEBHOOK_PAYLOAD_RETENTION: 'a duration such as 30d or 720h',
+  DELIVERY_REPORT_RETENTION: 'a duration such as 30d or 720h',
+  RETENTION_SWEEP_EVERY: 'a duration such as 1h or 1d',
   S3_FORCE_PATH_STYLE: 'true (bucket in the path: MinIO and most self-hosted services) or false (bucket in the host name)',
 };
 

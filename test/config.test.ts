@@ -6,6 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ConfigError, durationMs, loadConfig, parseRateLimit } from '../src/config';
 
+/** A production configuration needs payload keys (src/temporal/codec.ts). */
+const KEYS = { PAYLOAD_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`, PAYLOAD_KEY_ID: 'k1' };
+
 const ROOT = resolve(__dirname, '..');
 
 const KEY = 'a-production-order-token-key-of-48-characters-xx';
@@ -60,12 +63,12 @@ describe('configuration', () => {
   });
 
   it('production refuses the simulated payment provider unless ALLOW_SIMULATED_PAYMENTS=true says so; Stripe or that switch lets it start', () => {
-    const refused = () => loadConfig({ NODE_ENV: 'production' });
+    const refused = () => loadConfig({ NODE_ENV: 'production', ...KEYS });
     expect(refused).toThrow(ConfigError);
     expect(refused).toThrow(/STRIPE_SECRET_KEY: expected a Stripe secret key in production \(NODE_ENV=production\): without one the simulated payment provider/);
-    expect(() => loadConfig({ NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'false' })).toThrow(/ALLOW_SIMULATED_PAYMENTS=true for a demo/);
-    expect(loadConfig({ NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', ORDER_TOKEN_KEY: KEY }).ALLOW_SIMULATED_PAYMENTS).toBe(true);
-    expect(loadConfig({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_WEBHOOK_SECRET: 'whsec_abc', ORDER_TOKEN_KEY: KEY })
+    expect(() => loadConfig({ NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'false', ...KEYS })).toThrow(/ALLOW_SIMULATED_PAYMENTS=true for a demo/);
+    expect(loadConfig({ NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', ORDER_TOKEN_KEY: KEY, ...KEYS }).ALLOW_SIMULATED_PAYMENTS).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_WEBHOOK_SECRET: 'whsec_abc', ORDER_TOKEN_KEY: KEY, ...KEYS })
       .ALLOW_SIMULATED_PAYMENTS).toBe(false);
     // Outside production the simulated provider is the default, as it always was.
     expect(loadConfig({ NODE_ENV: 'development' }).STRIPE_SECRET_KEY).toBeUndefined();
@@ -73,7 +76,7 @@ describe('configuration', () => {
   });
 
   it('production needs an order token key of its own (the development one is public); a rotation keeps the old ones verifying', () => {
-    const base = { NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true' };
+    const base = { NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', ...KEYS };
     expect(() => loadConfig(base)).toThrow(/ORDER_TOKEN_KEY: expected a secret of at least 32 characters in production .*openssl rand -base64 48/);
     expect(() => loadConfig({ ...base, ORDER_TOKEN_KEY: 'short' })).toThrow('ORDER_TOKEN_KEY: expected a secret of at least 32 characters (e.g. openssl rand -base64 48) (value not shown)');
     expect(() => loadConfig({ ...base, ORDER_TOKEN_KEY: KEY, ORDER_TOKEN_PREVIOUS_KEYS: `${KEY},short` })).toThrow(/ORDER_TOKEN_PREVIOUS_KEYS: expected comma-separated/);
@@ -83,10 +86,29 @@ describe('configuration', () => {
 
   it('the API and the worker in production without Stripe stop at start-up, exit 1, before connecting to anything', () => {
     for (const entry of ['src/api/main.ts', 'workers/main.ts']) {
-      const run = start(entry, { NODE_ENV: 'production', DATABASE_URL: 'postgres://u:p@127.0.0.1:1/db', TEMPORAL_ADDRESS: '127.0.0.1:1' });
+      const run = start(entry, { NODE_ENV: 'production', DATABASE_URL: 'postgres://u:p@127.0.0.1:1/db', TEMPORAL_ADDRESS: '127.0.0.1:1', ...KEYS });
       expect({ entry, status: run.status }).toEqual({ entry, status: 1 });
       expect(run.stderr).toMatch(/^Invalid configuration; fix these environment variables:\n {2}STRIPE_SECRET_KEY: expected a Stripe secret key in production/);
     }
+  });
+
+  it('payload keys: production refuses to start without them; a malformed list, a short key or an encrypting id not in the list is named, its value never shown', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true' }))
+      .toThrow(/PAYLOAD_KEYS: expected payload encryption keys in production \(NODE_ENV=production\)/);
+    const short = `k1:${Buffer.alloc(16).toString('base64')}`;
+    const problems: [Record<string, string>, RegExp][] = [
+      [{ PAYLOAD_KEYS: KEYS.PAYLOAD_KEYS }, /PAYLOAD_KEY_ID: expected to be set as well/],
+      [{ PAYLOAD_KEYS: short, PAYLOAD_KEY_ID: 'k1' }, /PAYLOAD_KEYS: expected the key "k1" to be 32 bytes in base64 \(openssl rand -base64 32\) \(value not shown\)/],
+      [{ PAYLOAD_KEYS: 'no-colon', PAYLOAD_KEY_ID: 'k1' }, /PAYLOAD_KEYS: expected each entry as id:base64key/],
+      [{ PAYLOAD_KEYS: `${KEYS.PAYLOAD_KEYS},${KEYS.PAYLOAD_KEYS}`, PAYLOAD_KEY_ID: 'k1' }, /each key id once; "k1" is given twice/],
+      [{ PAYLOAD_KEYS: KEYS.PAYLOAD_KEYS, PAYLOAD_KEY_ID: 'k2' }, /PAYLOAD_KEY_ID to name one of the keys \(k1\), got "k2"/],
+    ];
+    for (const [env, message] of problems) {
+      expect(() => loadConfig(env)).toThrow(message);
+      expect(() => loadConfig(env)).not.toThrow(/[A-Za-z0-9+/]{40}=/);
+    }
+    const two = loadConfig({ PAYLOAD_KEYS: `${KEYS.PAYLOAD_KEYS}, k2:${Buffer.alloc(32, 7).toString('base64')}`, PAYLOAD_KEY_ID: 'k2' });
+    expect(two.PAYLOAD_KEY_ID).toBe('k2');
   });
 
   it('STAFF_TOKEN_SHA256 is no longer read: set, it stops the process and says what replaced it', () => {

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     const target = targetFromConfig(config);
     connection = await NativeConnection.connect(connectionOptions(target));
     running = await startWorker({ connection, namespace: target.namespace, taskQueue: config.TEMPORAL_TASK_QUEUE, orm, logger,
-      publicBaseUrl: config.PUBLIC_BASE_URL, shutdownGraceMs: durationMs(config.WORKER_SHUTDOWN_GRACE), tracing, config });
+      publicBaseUrl: config.PUBLIC_BASE_URL, payloadCodec: target.payloadCodec, shutdownGraceMs: durationMs(config.WORKER_SHUTDOWN_GRACE), tracing, config });
   } catch (err) {
     logger.fatal({ err }, `The worker could not start: ${(err as Error).message}`);
     await release();

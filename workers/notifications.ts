@@ -8,6 +8,8 @@
  * beside the main worker, in the same process.
  */
 import { Worker, type ActivityInterceptorsFactory, type NativeConnection } from '@temporalio/worker';
+import type { PayloadCodec } from '@temporalio/common';
+import { dataConverterOf } from '../src/temporal/codec';
 import type { Activities } from '../activities';
 import { notificationTaskQueue } from '../src/contracts/temporal';
 
@@ -30,6 +32,8 @@ export interface NotificationWorkerOptions {
   shutdownGraceMs?: number;
   /** The main worker's activity interceptors (metrics, tracing), so messages are measured like every activity. */
   activityInterceptors?: ActivityInterceptorsFactory[];
+  /** The payload codec of the main worker (src/temporal/codec.ts): the message activities' arguments are encrypted too. */
+  payloadCodec?: PayloadCodec;
 }
 
 export async function createNotificationWorker(opts: NotificationWorkerOptions): Promise<Worker> {
@@ -38,6 +42,7 @@ export async function createNotificationWorker(opts: NotificationWorkerOptions):
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: notificationTaskQueue(opts.taskQueue),
+    dataConverter: dataConverterOf(opts.payloadCodec),
     activities: { sendOrderNotification: opts.activities.sendOrderNotification, sendCartReminder: opts.activities.sendCartReminder,
       sendAccountMessage: opts.activities.sendAccountMessage },
     ...(opts.perSecond === null ? {} : { maxTaskQueueActivitiesPerSecond: opts.perSecond ?? DEFAULT_NOTIFICATIONS_PER_SECOND }),

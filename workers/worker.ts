@@ -4,7 +4,7 @@
  * beside the API in one process.
  */
 import { NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
-import type { LogLevel, LogMetadata } from '@temporalio/common';
+import type { LogLevel, LogMetadata, PayloadCodec } from '@temporalio/common';
 import {
   makeWorkflowExporter, OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry';
@@ -13,12 +13,14 @@ import { createActivities } from '../activities';
 import { createProviders, type Providers } from '../src/integrations';
 import type { LevelWithSilent } from 'pino';
 import type { Logger } from '../src/logger';
-import { cartSweepSettings, ensureSchedulesAtStartup, imageSweepSettings, type CartSweepSettings } from '../src/temporal/schedules';
+import { cartSweepSettings, ensureSchedulesAtStartup, imageSweepSettings, retentionSettings, type CartSweepSettings } from '../src/temporal/schedules';
 import { createImageStorage, defaultImageDir } from '../src/integrations/image-storage';
 import type { Tracing } from '../src/telemetry/tracing';
 import { activityMetricsInterceptor } from './metrics';
 import { createNotificationWorker } from './notifications';
 import { loadConfig, type Config } from '../src/config';
+import { dataConverterOf } from '../src/temporal/codec';
+import { payloadCodecFromConfig } from '../src/temporal/payload-keys';
 
 // After a stop request, running activities get this long to finish on their own before the SDK
 // cancels them (WORKER_SHUTDOWN_GRACE): our activities are short database writes and provider
@@ -51,6 +53,8 @@ export interface StartWorkerOptions {
   notificationsPerSecond?: number;
   /** The configuration the process read and validated at start-up; read from the environment when not given. */
   config?: Config;
+  /** Encrypts and decrypts every payload (src/temporal/codec.ts); by default the one PAYLOAD_KEYS (or npm run dev's key) gives. */
+  payloadCodec?: PayloadCodec;
 }
 
 export interface RunningWorker {
@@ -66,6 +70,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const config = opts.config ?? loadConfig();
   const cartSweep = opts.cartSweep ?? cartSweepSettings(config);
   const grace = opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+  const payloadCodec = opts.payloadCodec ?? payloadCodecFromConfig(config);
   const activities = createActivities({
     orm: opts.orm, logger: opts.logger, clock: () => new Date(), warehouse: config.FULFILLMENT_WAREHOUSE,
     images: createImageStorage(config, defaultImageDir()),
@@ -75,6 +80,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
+    dataConverter: dataConverterOf(payloadCodec),
     // Resolved next to this file, so the compiled worker (dist/workers) bundles dist/workflows.
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     // The notification activity stays registered here too, for workflows that schedule it on this queue.
@@ -92,13 +98,14 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   });
   // Customer messages: their own rate-limited queue, polled from this process too (workers/notifications.ts).
   const notifications = await createNotificationWorker({ connection: opts.connection, namespace: opts.namespace, taskQueue: opts.taskQueue,
-    activities, perSecond: opts.notificationsPerSecond ?? config.NOTIFICATIONS_PER_SECOND, shutdownGraceMs: grace,
+    activities, perSecond: opts.notificationsPerSecond ?? config.NOTIFICATIONS_PER_SECOND, shutdownGraceMs: grace, payloadCodec,
     activityInterceptors: [activityMetricsInterceptor, ...(opts.tracing ? tracingActivityInterceptors : [])] });
   const runs = [worker.run(), notifications.run()];
   const run = Promise.all(runs).then(() => undefined);
   opts.logger.info({ taskQueue: opts.taskQueue, notificationTaskQueue: notifications.options.taskQueue, namespace: opts.namespace }, 'worker polling');
   if (cartSweep !== 'off') {
-    await ensureSchedulesAtStartup(opts.connection, opts.namespace, opts.taskQueue, cartSweep, opts.logger, imageSweepSettings(config));
+    await ensureSchedulesAtStartup({ connection: opts.connection, namespace: opts.namespace, taskQueue: opts.taskQueue, payloadCodec },
+      cartSweep, opts.logger, imageSweepSettings(config), retentionSettings(config));
   }
   return {
     worker,

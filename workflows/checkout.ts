@@ -28,6 +28,7 @@ import { registerOrderHandlers } from './order-handlers';
 import { afterSales, endAfterDispatch, rollBackOrder } from './checkout-endings';
 import { tellCustomer } from './messages';
 import { registerSupportHandlers } from './support-handlers';
+import { registerPrivacyHandlers } from './privacy-handlers';
 
 const stock = proxyActivities<Activities>(DB_STEP);
 /**
@@ -46,6 +47,7 @@ export async function checkout(input: CheckoutInput): Promise<OrderState> {
   const order = createOrderState(input.orderId, work);
   registerOrderHandlers(order, orderRecord);
   registerSupportHandlers(order);
+  registerPrivacyHandlers(order);
   const saga = order.saga;
 
   try {

@@ -9,6 +9,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmbeddedDatabase } from '../../src/db/embedded';
 import { benchTempDir, startBenchPostgres } from '../lib/postgres';
+import { BENCH_SECRETS } from '../lib/secrets';
 import { freePort } from '../../src/temporal/dev-server';
 
 const SERVER_START_TIMEOUT_MS = 30_000;
@@ -49,7 +50,7 @@ export class BenchStack {
     // BENCH_API_NODE_FLAGS='--max-semi-space-size=32': Node/V8 flags for the API process alone (GC experiments).
     const flags = (process.env.BENCH_API_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
     const child = spawn(process.execPath, [...profile, ...flags, '--import', 'tsx', join(__dirname, 'server.ts')], {
-      env: { ...process.env, ...env, LOG_LEVEL: 'silent', NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', BENCH_DATABASE_URL: databaseUrl, BENCH_PORT: String(port) },
+      env: { ...process.env, ...BENCH_SECRETS, ...env, LOG_LEVEL: 'silent', NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', BENCH_DATABASE_URL: databaseUrl, BENCH_PORT: String(port) },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
     // Once we stop things, PostgreSQL may close the API's connections first: that noise is expected.

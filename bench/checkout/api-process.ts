@@ -10,6 +10,7 @@ import { SimulatedPaymentProvider } from '../../src/integrations/simulated/payme
 import { logger } from '../../src/logger';
 import { startApi } from '../../src/api/server';
 import { connectClient } from '../../src/temporal/client';
+import { payloadCodecFromConfig } from '../../src/temporal/payload-keys';
 
 async function main(): Promise<void> {
   const databaseUrl = process.env.BENCH_DATABASE_URL;
@@ -20,7 +21,8 @@ async function main(): Promise<void> {
   const config = loadConfig({ ...process.env, HOST: '127.0.0.1', TEMPORAL_TASK_QUEUE: process.env.BENCH_TASK_QUEUE,
     RATE_LIMIT_CARTS_PER_IP: '9999999/1h', RATE_LIMIT_CHECKOUTS_PER_IP: '9999999/1h', RATE_LIMIT_DECLINES_PER_IP: '9999999/1h' });
   const orm = await createOrm(databaseUrl, config.DATABASE_POOL_MAX);
-  const temporal = await connectClient({ address, namespace: 'default' });
+  // The workers' payload codec (PAYLOAD_KEYS, else npm run dev's key), as in production: encryption is part of the cost measured.
+  const temporal = await connectClient({ address, namespace: 'default', payloadCodec: payloadCodecFromConfig(config) });
   const api = await startApi({ config, orm, temporal, logger, payments: new SimulatedPaymentProvider(orm) });
 
   let stopping = false;

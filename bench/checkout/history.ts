@@ -99,9 +99,23 @@ function localActivityData(payload: temporal.api.common.v1.IPayload | undefined)
   return { type, completedAt: Number.isFinite(completedAt) ? completedAt : undefined };
 }
 
-/** A workflow's whole history (the server's, read through the client). */
+/**
+ * A workflow's whole history (the server's, read through the client), with the payloads stepTimes
+ * reads (activity inputs, local activities' markers) decoded by the client's codecs: the workers
+ * encrypt them (bench/lib/secrets.ts), and the server keeps them so.
+ */
 export async function fetchEvents(client: Client, workflowId: string): Promise<Event[]> {
-  return (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const codecs = [...client.options.loadedDataConverter.payloadCodecs].reverse();
+  const decode = async (holder: temporal.api.common.v1.IPayloads | null | undefined) => {
+    if (!holder?.payloads?.length) return;
+    for (const codec of codecs) holder.payloads = await codec.decode(holder.payloads);
+  };
+  await Promise.all(events.map(async (e) => {
+    await decode(e.activityTaskScheduledEventAttributes?.input);
+    await decode(e.markerRecordedEventAttributes?.details?.data);
+  }));
+  return events;
 }
 
 /** Runs `job` over `items`, a few at a time (the dev server answers quickly; this is after the run). */

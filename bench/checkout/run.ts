@@ -25,6 +25,7 @@ import { eachLimited, emptyBreakdown, eventSummary, fetchEvents, stepTimes, type
 import { bareRun, buildCart, checkout, closedLoop, OrderWatcher, paced, type Timed } from './load';
 import { breakdownLines, cpuLine, p50p99, percentile, table, type Row } from './report';
 import { runBench } from '../lib/run';
+import { benchPayloadCodec } from '../lib/secrets';
 import { orderCost, type OrderCost } from '../lib/order-cost';
 import { addCosts, CLOUD_USD_PER_MILLION_ACTIONS, describeCost, workflowCost, type WorkflowCost } from '../lib/workflow-cost';
 import { CheckoutBenchStack } from './stack';
@@ -88,7 +89,7 @@ async function main(stack: CheckoutBenchStack): Promise<number> {
   log(`API ${url} (pid ${api.process.pid}); workers on '${TASK_QUEUE}' and '${BARE_TASK_QUEUE}' (pids ${workers.map((w) => w.process.pid).join(', ')})` +
     `${experiment ? `; EXPERIMENT: ${experiment}` : ''}`);
 
-  const temporalClient = await connectClient({ address: temporal.address, namespace: 'default' });
+  const temporalClient = await connectClient({ address: temporal.address, namespace: 'default', payloadCodec: benchPayloadCodec() });
   const client = temporalClient.client;
   const watcher = await OrderWatcher.connect(db.url);
   try {

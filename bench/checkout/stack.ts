@@ -11,6 +11,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmbeddedDatabase } from '../../src/db/embedded';
 import { benchTempDir, startBenchPostgres } from '../lib/postgres';
+import { BENCH_SECRETS } from '../lib/secrets';
 import { requireTool } from '../../src/temporal/binaries';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 
@@ -59,7 +60,7 @@ export class CheckoutBenchStack {
   /** Runs a bench/checkout script under tsx in its own Node process; resolves with its `ready` message. */
   async startChild(name: string, script: string, env: Record<string, string>): Promise<Child> {
     const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, script)], {
-      env: { ...process.env, NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', ...env },
+      env: { ...process.env, NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', ...BENCH_SECRETS, ...env },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
     // Once we stop things, a child may see its connections close first: that noise is expected.

@@ -13,6 +13,7 @@ import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { connectClient } from '../../src/temporal/client';
+import { benchPayloadCodec } from '../lib/secrets';
 import { Stack, type RunningStack } from '../../src/stack/stack';
 import { childrenOf, machineBusySeconds, postmasterPid, processSeconds } from '../lib/proc';
 import { benchTempDir } from '../lib/postgres';
@@ -61,7 +62,8 @@ async function measure(running: RunningStack, helpers: CheckoutBenchStack, dir: 
     BENCH_DATABASE_URL: running.databaseUrl, BENCH_TEMPORAL_ADDRESS: running.temporalAddress,
     // worker-process.ts also runs a checkout worker: on a queue nobody uses here, so it only idles.
     BENCH_TASK_QUEUE: 'bench-idle', BENCH_BARE_TASK_QUEUE: BARE_TASK_QUEUE, LOG_LEVEL: 'warn' });
-  const temporal = await connectClient({ address: running.temporalAddress, namespace: running.namespace });
+  // Only the bare yardstick's workflows go through this client: they use the bare worker's key (bench/lib/secrets.ts).
+  const temporal = await connectClient({ address: running.temporalAddress, namespace: running.namespace, payloadCodec: benchPayloadCodec() });
   const watcher = await OrderWatcher.connect(running.databaseUrl, HANDED_OVER);
   try {
     const total = o.warmup + 2 * o.orders;

@@ -12,7 +12,10 @@
  */
 import { resolve } from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { loadConfig } from '../../src/config';
 import { closeOrm, createOrm } from '../../src/db/orm';
+import { dataConverterOf } from '../../src/temporal/codec';
+import { payloadCodecFromConfig } from '../../src/temporal/payload-keys';
 import { createProviders } from '../../src/integrations';
 import { logger } from '../../src/logger';
 import { installWorkerRuntime, startWorker } from '../../workers/worker';
@@ -59,7 +62,8 @@ async function main(): Promise<void> {
 
 /** The bare worker: the SDK's defaults, as startWorker leaves them; returns its stop. */
 async function runBare(options: WorkerOptions): Promise<() => Promise<void>> {
-  const worker = await Worker.create({ namespace: 'default', ...SHUTDOWN, ...options });
+  // The same payload codec as the checkout worker (PAYLOAD_KEYS), so the yardstick's payloads cost what ours do.
+  const worker = await Worker.create({ namespace: 'default', dataConverter: dataConverterOf(payloadCodecFromConfig(loadConfig())), ...SHUTDOWN, ...options });
   const run = worker.run();
   return async () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();

@@ -22,6 +22,7 @@ import { ensureStaffKey } from '../../src/store/staff';
 import { workflowIds } from '../../src/contracts/temporal';
 import { childrenOf, machineBusySeconds, processSeconds, postmasterPid } from '../lib/proc';
 import { runBench } from '../lib/run';
+import { benchPayloadCodec } from '../lib/secrets';
 import { CheckoutBenchStack } from '../checkout/stack';
 
 const TARGET_SECONDS = 120;
@@ -53,7 +54,7 @@ async function main(stack: CheckoutBenchStack): Promise<number> {
 
   const worker = await stack.startChild('worker', '../import/worker-process.ts',
     { BENCH_DATABASE_URL: db.url, BENCH_TEMPORAL_ADDRESS: temporal.address, BENCH_TASK_QUEUE: TASK_QUEUE, LOG_LEVEL: 'warn' });
-  const client = await connectClient({ address: temporal.address, namespace: 'default' });
+  const client = await connectClient({ address: temporal.address, namespace: 'default', payloadCodec: benchPayloadCodec() });
   const app = buildApp({ orm, logger: logger.child({}, { level: 'silent' }), temporal: client, taskQueue: TASK_QUEUE });
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((r) => server.once('listening', () => r()));

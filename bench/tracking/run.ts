@@ -20,6 +20,8 @@ import { freePort, startDevServer, type DevServer } from '../../src/temporal/dev
 import { carrierEventSignal, type TrackingInput } from '../../src/contracts/shipment';
 import { workflowIds } from '../../src/contracts/temporal';
 import type { shipmentTracking } from '../../workflows/shipment-tracking';
+import { dataConverterOf } from '../../src/temporal/codec';
+import { benchPayloadCodec, BENCH_SECRETS } from '../lib/secrets';
 
 const WORKFLOWS = Number(process.env.BENCH_WORKFLOWS ?? 10_000);
 /** Parcels that get an event in each round: by default half the fleet each, so every parcel gets exactly one. */
@@ -90,7 +92,7 @@ async function main(stack: Stack): Promise<void> {
     await migrate(orm);
     const parcels = await seedParcels(orm, WORKFLOWS);
     log(`${parcels.length} orders with a shipped parcel each, in PostgreSQL`);
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: dataConverterOf(benchPayloadCodec()) });
 
     // Round 1, the reference: a worker that caches every parcel.
     const cachingAll = await startWorker(stack, db.url, temporal.address, String(WORKFLOWS + 100));
@@ -206,7 +208,7 @@ async function seedParcels(orm: MikroORM, n: number): Promise<Parcel[]> {
 
 async function startWorker(stack: Stack, databaseUrl: string, temporalAddress: string, maxCached: string | undefined): Promise<{ process: ChildProcess; cache: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'worker.ts')], {
-    env: { ...process.env, LOG_LEVEL: 'silent', NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', BENCH_DATABASE_URL: databaseUrl, BENCH_TEMPORAL_ADDRESS: temporalAddress,
+    env: { ...process.env, ...BENCH_SECRETS, LOG_LEVEL: 'silent', NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', BENCH_DATABASE_URL: databaseUrl, BENCH_TEMPORAL_ADDRESS: temporalAddress,
       BENCH_TASK_QUEUE: TASK_QUEUE, BENCH_MAX_CACHED_WORKFLOWS: maxCached ?? '' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

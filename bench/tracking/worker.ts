@@ -10,6 +10,8 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { createActivities } from '../../activities';
 import { createOrm } from '../../src/db/orm';
 import { loadConfig } from '../../src/config';
+import { dataConverterOf } from '../../src/temporal/codec';
+import { payloadCodecFromConfig } from '../../src/temporal/payload-keys';
 import { workerCapacity } from '../../workers/worker';
 import { logger } from '../../src/logger';
 import { SimulatedCarrier } from '../../src/integrations/simulated/carrier';
@@ -26,7 +28,8 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
   const orm = await createOrm(env('BENCH_DATABASE_URL'), 10);
   const connection = await NativeConnection.connect({ address: env('BENCH_TEMPORAL_ADDRESS') });
-  const capacity = workerCapacity(loadConfig());
+  const config = loadConfig();
+  const capacity = workerCapacity(config);
   const override = process.env.BENCH_MAX_CACHED_WORKFLOWS;
   if (override) {
     capacity.maxCachedWorkflows = Number(override);
@@ -34,6 +37,8 @@ async function main(): Promise<void> {
   }
   const worker = await Worker.create({
     connection, taskQueue: env('BENCH_TASK_QUEUE'),
+    // Payloads encrypted as the production worker does (PAYLOAD_KEYS from run.ts): the codec's cost is part of what is measured.
+    dataConverter: dataConverterOf(payloadCodecFromConfig(config)),
     workflowsPath: require.resolve('../../workflows'),
     activities: createActivities({ orm, logger, clock: () => new Date(), payments: new SimulatedPaymentProvider(orm),
       notifier: new SimulatedNotifier(logger), carrier: new SimulatedCarrier() }),

@@ -2,7 +2,8 @@
  * Who may call a route: every route declares it (`access` in src/api/http.ts), and the router
  * enforces it here, before the handler runs, for every route alike.
  *
- * Every credential arrives as `Authorization: Bearer`, and is told apart by its prefix in one place
+ * Every credential arrives as `Authorization: Bearer` (a staff key on the codec routes may come in their
+ * cookie instead, see bearerToken), and is told apart by its prefix in one place
  * (callerOf): `sess_` a customer's session (looked up by its SHA-256, src/store/sessions.ts),
  * `staff_` a staff key (src/store/staff.ts), anything else perhaps an order's access token, which
  * only the routes about that order check.
@@ -110,9 +111,15 @@ async function enforceCustomer(ctx: Context): Promise<void> {
   ctx.state.customer = { customerId: caller.customerId, sessionId: caller.sessionId };
 }
 
+/** The cookie the Temporal UI's codec calls carry (POST /codec/session sets it): a staff key, read on /codec/ paths only. */
+export const CODEC_COOKIE = 'codec_staff_key';
+
 export function bearerToken(ctx: Context): string | undefined {
   const match = /^Bearer\s+(\S+)$/i.exec(ctx.get('Authorization'));
-  return match?.[1];
+  if (match) return match[1];
+  // A browser cannot add a header to the UI's codec calls, only send a cookie (src/api/routes/codec.ts).
+  const cookie = ctx.path.startsWith('/codec/') ? ctx.cookies.get(CODEC_COOKIE) : undefined;
+  return cookie && looksLikeStaffKey(cookie) ? cookie : undefined;
 }
 
 /** Runs before the route's input is read: staff routes and /metrics answer 401 or 403 here. */

@@ -26,11 +26,13 @@ import { carrierWebhookRoutes } from './routes/carrier-webhooks';
 import { cartPricingRoutes } from './routes/cart-pricing';
 import { cartRoutes } from './routes/carts';
 import { checkoutRoutes } from './routes/checkout';
+import { codecCors, codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
 import { meRoutes } from './routes/me';
 import { myAddressRoutes } from './routes/my-addresses';
 import { myOrderRoutes } from './routes/my-orders';
 import { orderRoutes } from './routes/orders';
+import { privacyRoutes } from './routes/privacy';
 import { productRoutes } from './routes/products';
 import { shipmentRoutes } from './routes/shipments';
 import { simulatedPaymentRoutes } from './routes/simulated-payments';
@@ -54,6 +56,7 @@ export function allRoutes(deps: AppDeps, hasher = new PasswordHasher(deps.accoun
     ...adminCatalogProductRoutes(deps.images), ...adminCatalogTaxonomyRoutes(), ...adminPricingRoutes(), ...adminCatalogImageRoutes(deps.images, deps.imageMaxBytes),
     ...adminCatalogImportRoutes(deps),
     ...adminInventoryRoutes(), ...warehouseRoutes(deps), ...adminOrderRoutes(deps), ...adminNoticeRoutes(), ...adminStaffRoutes(),
+    ...codecRoutes(deps.payloadCodec), ...privacyRoutes(deps, hasher),
     // The simulated provider's 3-D Secure page: mounted only when it is the provider in use (never with Stripe; production refuses it unless allowed).
     ...(deps.simulatedPayments ? simulatedPaymentRoutes({ ...deps, simulatedPayments: deps.simulatedPayments }) : []),
   ];
@@ -120,10 +123,12 @@ export function buildApp(options: AppOptions): Koa {
     }
   });
   app.use(errorMiddleware);
+  app.use(codecCors(deps.codecCorsOrigins ?? []));
   if (deps.storefrontDir) app.use(storefront(deps.storefrontDir, deps.logger));
   app.use(methodsAllowed([rawRouter, router]));
   app.use(rawRouter.routes());
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '100kb', encoding: 'utf-8' }));
+  // DELETE too: closing an account (DELETE /me) carries the password.
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '100kb', encoding: 'utf-8', parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] }));
   app.use((ctx, next) => RequestContext.create(deps.orm.em, next));
   app.use(router.routes());
   app.on('error', (err) => deps.logger.debug({ err }, 'koa reported an error after responding'));

@@ -1,6 +1,7 @@
 /** What the API is built from (buildApp in src/api/app.ts); src/api/main.ts wires the real ones, tests their own. */
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from '../logger';
 import type { SimulatedPaymentProvider } from '../integrations/simulated/payments';
 import type { AccountSettings } from '../accounts/settings';
@@ -12,6 +13,10 @@ import type { OrderEventHub } from './order-event-hub';
 export interface AppDeps {
   orm: MikroORM;
   temporal: { client?: Client; ping(): Promise<void> };
+  /** The payload codec the clients and workers use (src/temporal/codec.ts), served at /codec for the Temporal UI; none: encryption off. */
+  payloadCodec?: PayloadCodec;
+  /** Browser origins allowed to call /codec (CODEC_CORS_ORIGINS): the Temporal UI's. */
+  codecCorsOrigins?: readonly string[];
   /** SHA-256 digests of the tokens a metrics scraper may send (METRICS_TOKEN_SHA256); none: /metrics is open. */
   metricsTokenDigests?: string[];
   logger: Logger;

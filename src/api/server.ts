@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type Koa from 'koa';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Config } from '../config';
 import type { PaymentProvider } from '../integrations/payments';
 import { SimulatedPaymentProvider } from '../integrations/simulated/payments';
@@ -14,6 +15,7 @@ import { buildApp } from './app';
 import { createImageStorage, defaultImageDir, type ImageStorageSettings } from '../integrations/image-storage';
 import { parseDigests } from './access';
 import { limitSettingsFromConfig } from './rate-limits';
+import { parseOrigins } from './routes/codec';
 import { orderTokensFromConfig } from '../auth/order-tokens';
 import { OrderEventHub } from './order-event-hub';
 import { defaultStorefrontDir } from './storefront';
@@ -29,10 +31,10 @@ export interface ApiDeps {
     | 'FULFILLMENT_AUTO_PACK' | 'TRACKING_POLL_EVERY' | 'TRACKING_STALL_AFTER' | 'AFTER_SALES_WINDOW'
     | 'CARRIER_WEBHOOK_SECRET' | 'STRIPE_WEBHOOK_SECRET' | 'TWILIO_AUTH_TOKEN' | 'PUBLIC_BASE_URL' | 'IMAGE_MAX_BYTES' | 'IMPORT_MAX_BYTES' | ImageStorageSettings
     | 'ARGON2_MEMORY_KIB' | 'ARGON2_ITERATIONS' | 'ARGON2_PARALLELISM' | 'SESSION_IDLE_TIMEOUT' | 'SESSION_MAX_AGE'
-    | 'PASSWORD_RESET_LINK_TTL' | 'EMAIL_VERIFICATION_LINK_TTL' | 'STOREFRONT_URL' | 'ORDER_TOKEN_KEY' | 'ORDER_TOKEN_PREVIOUS_KEYS'
+    | 'PASSWORD_RESET_LINK_TTL' | 'EMAIL_VERIFICATION_LINK_TTL' | 'STOREFRONT_URL' | 'ORDER_TOKEN_KEY' | 'ORDER_TOKEN_PREVIOUS_KEYS' | 'CODEC_CORS_ORIGINS'
     | 'STOREFRONT_DIR' | 'STRIPE_PUBLISHABLE_KEY'>;
   orm: MikroORM;
-  temporal: { client?: Client; ping(): Promise<void> };
+  temporal: { client?: Client; ping(): Promise<void>; payloadCodec?: PayloadCodec };
   logger: Logger;
   /** The payment provider the workers use; when it is the simulated one, its 3-D Secure page is served too. */
   payments?: PaymentProvider;
@@ -59,7 +61,7 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
   let shuttingDown = false;
   const orderEvents = new OrderEventHub(orm, logger);
   const app = buildApp({
-    orm, temporal, logger,
+    orm, temporal, logger, payloadCodec: temporal.payloadCodec, codecCorsOrigins: parseOrigins(config.CODEC_CORS_ORIGINS),
     metricsTokenDigests: parseDigests(config.METRICS_TOKEN_SHA256),
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     paymentActionTimeout: config.PAYMENT_ACTION_TIMEOUT,

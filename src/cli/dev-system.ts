@@ -7,12 +7,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { DataConverter } from '@temporalio/common';
 import { freePort } from '../temporal/dev-server';
+import { dataConverterOf } from '../temporal/codec';
+import { payloadCodecFromConfig } from '../temporal/payload-keys';
 
 const ROOT = resolve(__dirname, '..', '..');
 const START_TIMEOUT_MS = 240_000;
 
-export interface DevSystem { api: string; ui: string; temporal: string; pg: string; token: string }
+export interface DevSystem {
+  api: string; ui: string; temporal: string; pg: string; token: string;
+  /** Reads and writes payloads with the key npm run dev made in its data directory, as its workers do. */
+  dataConverter: DataConverter;
+}
 
 export async function withDevSystem<T>(env: Record<string, string>, say: (line: string) => void, use: (sys: DevSystem) => Promise<T>): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), 'commerce-dev-'));
@@ -49,8 +56,9 @@ async function startDev(dataDir: string, ports: { api: number; postgres: number;
   }
   const token = /Staff key\s+(\S+)/.exec(output)?.[1];
   if (!token) throw new Error(`no staff key in the banner:\n${output}`);
+  const dataConverter = dataConverterOf(payloadCodecFromConfig({ NODE_ENV: 'development' }, { DEV_DATA_DIR: dataDir }));
   return { dev, system: { api: `http://127.0.0.1:${ports.api}`, ui: `http://127.0.0.1:${ports.ui}`, temporal: `127.0.0.1:${ports.temporal}`,
-    pg: `postgres://commerce:commerce@127.0.0.1:${ports.postgres}/commerce`, token } satisfies DevSystem };
+    pg: `postgres://commerce:commerce@127.0.0.1:${ports.postgres}/commerce`, token, dataConverter } satisfies DevSystem };
 }
 
 async function stopDev(dev: ChildProcess): Promise<void> {

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
-import { ConfigError, loadConfig } from '../config';
+import { ConfigError, loadConfig, type Config } from '../config';
 import { closeOrm, createOrm, migrate, type MikroORM } from '../db/orm';
 import { preparePostgresDataDir } from '../db/admin';
 import { seedDemoCatalogOnce } from '../db/demo-catalog';
@@ -24,6 +24,7 @@ import { PortInUseError, startApi } from '../api/server';
 import { PROJECT_ROOT, ProvisioningError, provision } from '../temporal/binaries';
 import { connectClient, connectionOptions, targetFromConfig } from '../temporal/client';
 import { startDevServer } from '../temporal/dev-server';
+import { ensureDevPayloadKey } from '../temporal/payload-keys';
 import { installWorkerRuntime, startWorker } from '../../workers/worker';
 import { redact } from './migrate';
 import { ensureWebBuilt } from './build-web';
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
     temporal: portFromEnv('TEMPORAL_DEV_PORT', 7233),
     temporalUi: portFromEnv('TEMPORAL_UI_PORT', 8233),
   };
-  prepareDataDir();
+  prepareDataDir(config);
   // Checked up front so a busy port is one clear sentence, not a server's start-up log.
   if (config.PORT !== 0) await assertPortFree(config.PORT, 'the API', 'PORT');
   if (!config.DATABASE_URL) await assertPortFree(ports.postgres, 'PostgreSQL', 'EMBEDDED_PG_PORT');
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
 
   const [database, temporalServer] = await Promise.allSettled([
     config.DATABASE_URL ? Promise.resolve<Database>({ url: config.DATABASE_URL, embedded: false }) : startPostgres(ports.postgres),
-    config.TEMPORAL_ADDRESS ? Promise.resolve(undefined) : startTemporal(ports.temporal, ports.temporalUi),
+    config.TEMPORAL_ADDRESS ? Promise.resolve(undefined) : startTemporal(ports.temporal, ports.temporalUi, `http://127.0.0.1:${config.PORT}/codec`),
   ]);
   // Registered in a fixed order whichever came up first, so they stop as Temporal, then PostgreSQL.
   const stopPostgres = database.status === 'fulfilled' ? database.value.stop : undefined;
@@ -97,7 +98,8 @@ async function main(): Promise<void> {
   say('Starting the worker (bundling the workflows takes a few seconds) ...');
   // One set of providers for the worker and the API, so the simulated 3-D Secure page links back here.
   const providers = createProviders({ orm, logger, publicBaseUrl: config.PUBLIC_BASE_URL ?? `http://127.0.0.1:${config.PORT}` });
-  const worker = await startWorker({ connection, namespace: target.namespace, taskQueue: config.TEMPORAL_TASK_QUEUE, orm, logger, providers, config });
+  const worker = await startWorker({ connection, namespace: target.namespace, taskQueue: config.TEMPORAL_TASK_QUEUE, orm, logger, providers, config,
+    payloadCodec: target.payloadCodec });
   running.push({ name: 'the worker', stop: () => worker.stop() });
   worker.run.catch((err: unknown) => {
     if (stopping) return;
@@ -108,11 +110,21 @@ async function main(): Promise<void> {
 
   // The storefront the API serves at /shop, rebuilt only when web/ changed (a second or two).
   ensureWebBuilt(say);
-  const api = await startApi({ config, orm, temporal, logger, payments: providers.payments });
+  const api = await startApi({ config: withDevUiOrigins(config, temporalServer.value?.uiUrl, ports.temporalUi), orm, temporal, logger, payments: providers.payments });
   running.push({ name: 'the API', stop: () => api.close() });
   checkpoint();
   started = true;
-  printBanner({ api: api.url, temporal: target.address, temporalUi: temporalServer.value?.uiUrl, database: database.value, staff });
+  printBanner({ api: api.url, temporal: target.address, temporalUi: temporalServer.value?.uiUrl, database: database.value, staff, payloadKey: devPayloadKey(config) });
+}
+
+/** Payloads are encrypted here as in production: with PAYLOAD_KEYS if set, else with a key made once and kept in .data/. */
+function devPayloadKey(config: Config): string {
+  return config.PAYLOAD_KEYS ? 'PAYLOAD_KEYS' : shortPath(ensureDevPayloadKey());
+}
+
+/** The dev UI decodes through this API's /codec (--ui-codec-endpoint): its origin may call it, unless CODEC_CORS_ORIGINS says otherwise. */
+function withDevUiOrigins(config: Config, uiUrl: string | undefined, uiPort: number): Config {
+  return { ...config, CODEC_CORS_ORIGINS: config.CODEC_CORS_ORIGINS ?? (uiUrl ? `${uiUrl},http://localhost:${uiPort}` : undefined) };
 }
 
 function portFromEnv(name: string, fallback: number): number {
@@ -123,13 +135,17 @@ function portFromEnv(name: string, fallback: number): number {
   return port;
 }
 
-/** PostgreSQL runs as the system user `postgres` when we are root, so it must be able to reach .data/. */
-function prepareDataDir(): void {
+/**
+ * PostgreSQL runs as the system user `postgres` when we are root, so it must be able to reach .data/.
+ * The payload key is made here, before any Temporal client or worker exists (devPayloadKey).
+ */
+function prepareDataDir(config: Config): void {
   try {
     preparePostgresDataDir(DATA_DIR, 'DEV_DATA_DIR');
   } catch (err) {
     throw new DevError((err as Error).message);
   }
+  devPayloadKey(config);
 }
 
 async function assertPortFree(port: number, what: string, envVar: string): Promise<void> {
@@ -181,13 +197,13 @@ async function stopPostgres(stop: () => Promise<void>, pidFile: string): Promise
   await Promise.race([stop(), gone]).finally(() => clearInterval(poll));
 }
 
-async function startTemporal(port: number, uiPort: number) {
+async function startTemporal(port: number, uiPort: number, codecEndpoint: string) {
   const cli = provision((line) => say(`[provision] ${line}`)).cli;
   if (!cli) throw new DevError('The Temporal CLI is not available (see the provisioning messages above). Set TEMPORAL_CLI_PATH to a `temporal` binary, or TEMPORAL_ADDRESS to a running server.');
   say(`Starting the Temporal dev server on port ${port}, Web UI on ${uiPort} ...`);
   try {
     return await startDevServer({
-      executable: cli.path, dbFile: join(DATA_DIR, 'temporal.sqlite'), port, uiPort,
+      executable: cli.path, dbFile: join(DATA_DIR, 'temporal.sqlite'), port, uiPort, uiCodecEndpoint: codecEndpoint,
       onOutput: (line) => logger.debug({ component: 'temporal-server' }, line),
     });
   } catch (err) {
@@ -216,7 +232,7 @@ async function devAdminKey(orm: MikroORM): Promise<{ key: string; file: string }
 }
 
 function printBanner(p: { api: string; temporal: string; temporalUi?: string; database: Database;
-  staff: { key: string; file: string } }): void {
+  staff: { key: string; file: string }; payloadKey: string }): void {
   const db = p.database.embedded ? p.database.url : redact(p.database.url);
   const key = `${p.staff.key}\n                 (an admin's: send "Authorization: Bearer <key>" to staff routes; npm run support and `
     + `npm run staff use it by themselves; kept in ${shortPath(p.staff.file)})`;
@@ -225,6 +241,8 @@ function printBanner(p: { api: string; temporal: string; temporalUi?: string; da
     `  API            ${p.api}`,
     `  OpenAPI        ${p.api}/openapi.json`,
     `  Temporal UI    ${p.temporalUi ?? '(external Temporal server: use its own UI)'}`,
+    `  Codec          ${p.api}/codec  (payloads are encrypted with the key in ${p.payloadKey}; to read them in the UI, paste the staff\n`
+    + '                 key there once, then in the UI\'s codec settings use that endpoint with "Include cross-origin credentials")',
     `  Temporal gRPC  ${p.temporal}`,
     `  PostgreSQL     ${db}`,
     `  Staff key      ${key}`,

@@ -9,6 +9,11 @@
  *   docs/ops-order-timeline.png        one order's timeline, every step with its summary
  *   docs/ops-order-details.png         the same order's summary and current details
  *   docs/ops-cart-sweep-schedule.png   the cart-expiry-sweep schedule and its runs
+ *   docs/privacy-ui-encrypted.png      an order whose address support changed, as the UI shows it without the codec
+ *   docs/privacy-ui-decoded.png        the same order through the codec endpoint (docs/privacy.md)
+ * Payloads are encrypted: the browser signs in at the API's /codec page with the dev admin key and
+ * turns on the UI's "include cross-origin credentials", as staff do; the encrypted view is a second
+ * browser context that has done neither.
  * Needs Chromium (Debian: `apt-get install chromium`; or CHROMIUM_PATH).
  */
 import { randomUUID } from 'node:crypto';
@@ -16,7 +21,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import puppeteer, { type Browser, type BrowserContext } from 'puppeteer-core';
 import { CHROMIUM_FLAGS, findChromium } from './chromium';
 import { callDev, withDevSystem, type DevSystem } from './dev-system';
 import { closeOrm, createOrm } from '../db/orm';
@@ -30,6 +35,7 @@ const ROOT = resolve(__dirname, '..', '..');
 const DOCS = join(ROOT, 'docs');
 const say = (line: string) => process.stdout.write(`[ops:screenshots] ${line}\n`);
 const ADDRESS = { name: 'Ada Lovelace', line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' };
+const MOVED = { name: 'Ada King', line1: '1 New Street', postalCode: 'N1 9GU' };
 
 type System = DevSystem;
 
@@ -46,6 +52,8 @@ async function main(): Promise<void> {
     const order = `${sys.ui}/namespaces/default/workflows/${workflowIds.checkout(timelineOrder.orderId)}/${runId}`;
     // Checkouts and the fulfillment workflows working on them: both carry the order's current status.
     const byStatus = 'OrderStatus = "awaiting_fulfillment"';
+    const moved = orders.find((o) => o.label === 'moved')!;
+    const movedPage = `${sys.ui}/namespaces/default/workflows/${workflowIds.checkout(moved.orderId)}/${await firstRunId(sys, workflowIds.checkout(moved.orderId))}/history`;
     const shots: Shot[] = [
       { file: 'ops-workflows-by-status.png', url: `${sys.ui}/namespaces/default/workflows?query=${encodeURIComponent(byStatus)}`, height: 760,
         shows: 'awaiting_fulfillment' },
@@ -55,11 +63,17 @@ async function main(): Promise<void> {
     ];
     const browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: CHROMIUM_FLAGS });
     try {
-      for (const shot of shots) await screenshot(browser, shot);
+      const staff = await browser.createBrowserContext();
+      await signInToCodec(staff, sys);
+      for (const shot of shots) await screenshot(staff, shot);
+      // The order's input and its events: ciphertext without the codec, the order's lines and amounts with it.
+      await screenshot(await browser.createBrowserContext(), { file: 'privacy-ui-encrypted.png', url: movedPage, height: 900, shows: 'Codec Server',
+        lacks: 'totalAmount' });
+      await screenshot(staff, { file: 'privacy-ui-decoded.png', url: movedPage, height: 900, shows: 'totalAmount' });
     } finally {
       await browser.close();
     }
-    say(`Screenshots in ${DOCS}: ${shots.map((s) => s.file).join(', ')}`);
+    say(`Screenshots in ${DOCS}: ${[...shots.map((s) => s.file), 'privacy-ui-encrypted.png', 'privacy-ui-decoded.png'].join(', ')}`);
   });
 }
 
@@ -94,12 +108,13 @@ async function placeOrders(sys: System): Promise<Placed[]> {
     }
   };
   const waiting = await Promise.all([place('waiting'), place('waiting'), place('on hold'), place('shipped'), place('delivered'),
-    place('refunded'), place('cancelled')]);
+    place('refunded'), place('cancelled'), place('moved')]);
   const declined = await place('declined', 'pm_card_chargeDeclined');
   const secure = await place('3-D Secure', 'pm_card_authenticationRequired');
   for (const o of waiting) await until(o.orderId, (l) => l.fulfillment?.stage === 'allocated');
   const by = (label: string) => waiting.filter((o) => o.label === label);
   for (const o of by('on hold')) await call(sys, 'POST', `/admin/orders/${o.orderId}/hold`, { reason: 'fraud check' }, { 'X-Support-Agent': 'sam' });
+  for (const o of by('moved')) await call(sys, 'PATCH', `/admin/orders/${o.orderId}/shipping-address`, { ...MOVED, reason: 'customer moved' });
   for (const o of by('cancelled')) await call(sys, 'POST', `/admin/orders/${o.orderId}/cancel`, { reason: 'customer called' }, { 'X-Support-Agent': 'sam' });
   for (const o of [...by('shipped'), ...by('delivered'), ...by('refunded')]) {
     await call(sys, 'POST', `/warehouse/orders/${o.orderId}/packed`, { packedBy: 'pat' });
@@ -151,7 +166,7 @@ async function sweepOnce(sys: System): Promise<void> {
   });
   const connection = await Connection.connect({ address: sys.temporal });
   try {
-    const handle = new Client({ connection }).schedule.getHandle(CART_SWEEP_ID);
+    const handle = new Client({ connection, dataConverter: sys.dataConverter }).schedule.getHandle(CART_SWEEP_ID);
     await handle.trigger();
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
@@ -180,16 +195,46 @@ async function waitForVisibility(sys: System, count: number): Promise<void> {
 async function firstRunId(sys: System, workflowId: string): Promise<string> {
   const connection = await Connection.connect({ address: sys.temporal });
   try {
-    return (await new Client({ connection }).workflow.getHandle(workflowId).describe()).runId;
+    return (await new Client({ connection, dataConverter: sys.dataConverter }).workflow.getHandle(workflowId).describe()).runId;
   } finally {
     await connection.close();
   }
 }
 
-interface Shot { file: string; url: string; height: number; /** Text the page must show before it is taken (the UI loads its data after the page). */ shows: string }
+interface Shot {
+  file: string; url: string; height: number;
+  /** Text the page must show before it is taken (the UI loads its data after the page). */ shows: string;
+  /** Text it must not show (the encrypted view: the address). */ lacks?: string;
+}
 
-async function screenshot(browser: Browser, shot: Shot): Promise<void> {
-  const page = await browser.newPage();
+type Page = Awaited<ReturnType<BrowserContext['newPage']>>;
+const bodyText = (page: Page) => page.evaluate(() => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText);
+
+/**
+ * As staff do (docs/privacy.md): paste the key on the API's /codec page (an HttpOnly cookie for
+ * /codec), then in the UI's codec settings use this browser's endpoint with cross-origin credentials.
+ */
+async function signInToCodec(context: BrowserContext, sys: System): Promise<void> {
+  const page = await context.newPage();
+  try {
+    await page.goto(`${sys.api}/codec`, { waitUntil: 'domcontentloaded' });
+    await page.type('#key', sys.token);
+    await page.click('form button');
+    await page.waitForFunction(() => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText.includes('Signed in'));
+    await page.goto(sys.ui, { waitUntil: 'domcontentloaded' });
+    await page.evaluate((endpoint: string) => {
+      const storage = (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage;
+      storage.setItem('endpoint', JSON.stringify(endpoint));
+      storage.setItem('overrideRemoteCodecConfiguration', 'true');
+      storage.setItem('includeCredentials', 'true');
+    }, `${sys.api}/codec`);
+  } finally {
+    await page.close();
+  }
+}
+
+async function screenshot(context: BrowserContext | Browser, shot: Shot): Promise<void> {
+  const page = await context.newPage();
   try {
     await page.setViewport({ width: 1600, height: shot.height });
     await page.goto(shot.url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
@@ -197,6 +242,7 @@ async function screenshot(browser: Browser, shot: Shot): Promise<void> {
     await page.waitForFunction((text: string) => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText.includes(text),
       { timeout: 60_000 }, shot.shows);
     await sleep(2_000); // charts and lists finish drawing after their data arrives
+    if (shot.lacks && (await bodyText(page)).includes(shot.lacks)) throw new Error(`${shot.url} shows "${shot.lacks}", which it must not`);
     const file = join(DOCS, shot.file);
     await page.screenshot({ path: file as `${string}.png` });
     if (statSync(file).size < 10_000) throw new Error(`${file} came out blank`);

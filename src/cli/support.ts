@@ -9,6 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
+import { dataConverterOf } from '../temporal/codec';
+import { connectionOptions, targetFromConfig } from '../temporal/client';
 import { closeOrm, createOrm } from '../db/orm';
 import { ErrorCode } from '../domain/errors';
 import { ORDER_STATUSES } from '../domain/order';
@@ -18,7 +20,10 @@ import type { OrderState } from '../contracts/order';
 import type { SupportOutcome } from '../support/errors';
 import { orderQuery } from '../support/find';
 import { inDoubtMessages } from '../support/in-doubt';
-import type { StaffRole } from '../domain/staff';
+import { actorOf, type StaffRole } from '../domain/staff';
+import { DomainError } from '../domain/errors';
+import { TASK_QUEUE } from '../contracts/temporal';
+import { decideErasure, erasureStatus, startErasure } from '../privacy/erasure';
 import { authorizeStaffKey, StaffKeyError, staffKeyFromEnv } from './staff-key';
 import {
   cancelOrder, changeAddress, findOrders, holdOrder, orderStatus, recordCarrierEvent, refundOrder, resendNotification, retryPayment, revokeAccessTokens,
@@ -56,6 +61,7 @@ interface Command {
 }
 
 const SUPPORT: readonly StaffRole[] = ['support'];
+const ADMIN: readonly StaffRole[] = ['admin'];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const reasonOption = { reason: { type: 'string' as const } };
@@ -171,7 +177,51 @@ const COMMANDS: Record<string, Command> = {
     run: (session, [shipmentId, status], o) => done(carrierEventOf(status, o), session, ({ deps: d, caller }, event) => recordCarrierEvent(d, caller, shipmentId, status,
       str(o.reason) ?? 'recorded by support', event)),
   },
+  erase: {
+    usage: 'erase <customerId>',
+    about: 'Erase a customer (GDPR): the account closes now; their personal data is replaced with tombstones once no order of theirs\n'
+      + '  is between payment and delivery (the gdpr-erasure-<customerId> workflow waits for it). Orders and money stay for the accounts.',
+    options: {}, positionals: ['customerId'], roles: ADMIN,
+    async run(session, [customerId]) {
+      const { deps, caller } = await session();
+      const { workflowId } = await privacyStep(() => startErasure({ client: deps.client, taskQueue: deps.taskQueue ?? TASK_QUEUE },
+        deps.orm.em.fork(), customerId, actorOf(caller.staff)));
+      return { json: { workflowId, customerId }, text: `Erasure of customer ${customerId} started (${workflowId}); the account is closed.` };
+    },
+  },
+  erasure: {
+    usage: 'erasure <customerId>',
+    about: 'Where a customer\'s erasure stands: waiting for which orders, erased (rows changed per table), or withdrawn.',
+    options: {}, positionals: ['customerId'], roles: SUPPORT,
+    async run(session, [customerId]) {
+      const state = await privacyStep(async () => erasureStatus((await session()).deps.client, customerId));
+      const detail = state.stage === 'waiting_for_orders' ? `: orders ${state.waitingFor.join(', ') || '(looking)'}`
+        : state.rowsChanged ? `: ${Object.entries(state.rowsChanged).filter(([, n]) => n > 0).map(([t, n]) => `${t} ${n}`).join(', ')}` : '';
+      return { json: state, text: `customer ${customerId}: ${state.stage}${detail}` };
+    },
+  },
+  'erasure-decide': {
+    usage: 'erasure-decide <customerId> erase_now|withdraw',
+    about: 'While an erasure waits for an order: erase now (the order loses its contact details) or withdraw it (the account opens again).',
+    options: {}, positionals: ['customerId', 'decision'], roles: ADMIN,
+    async run(session, [customerId, decision]) {
+      if (decision !== 'erase_now' && decision !== 'withdraw') throw new UsageError('the decision is erase_now or withdraw');
+      const { deps, caller } = await session();
+      const state = await privacyStep(() => decideErasure(deps.client, customerId, { actor: actorOf(caller.staff), decision }));
+      return { json: state, text: `customer ${customerId}: ${state.stage}` };
+    },
+  },
 };
+
+/** The privacy steps speak DomainError; the CLI's exit codes come from SupportError's kinds. */
+async function privacyStep<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    if (err instanceof DomainError && !(err instanceof SupportError)) throw new SupportError(err.code, err.message);
+    throw err;
+  }
+}
 
 const GLOBAL_OPTIONS = { json: { type: 'boolean' as const }, help: { type: 'boolean' as const, short: 'h' }, 'request-id': { type: 'string' as const } };
 
@@ -359,11 +409,13 @@ function isoOrUndefined(value: string | undefined): string | undefined {
 /** The real connections, from the environment (npm run dev's servers by default). */
 async function connectFromEnv(): Promise<SupportDeps & { close(): Promise<void> }> {
   const config = loadConfig();
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS ?? DEV_TEMPORAL, connectTimeout: 5_000 });
+  const target = targetFromConfig(config, DEV_TEMPORAL);
+  const connection = await Connection.connect({ ...connectionOptions(target), connectTimeout: 5_000 });
   const orm = await createOrm(config.DATABASE_URL ?? DEV_DATABASE, 2);
   return {
-    client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
-    orm,
+    // The workers' codec: an address change or a reason sent from here reaches Temporal encrypted (src/temporal/codec.ts).
+    client: new Client({ connection, namespace: target.namespace, dataConverter: dataConverterOf(target.payloadCodec) }),
+    orm, taskQueue: config.TEMPORAL_TASK_QUEUE,
     close: async () => {
       await closeOrm(orm);
       await connection.close();

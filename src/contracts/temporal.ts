@@ -22,6 +22,8 @@ export const notificationTaskQueue = (workflowTaskQueue: string): string => `${w
 export const CART_SWEEP_ID = 'cart-expiry-sweep';
 /** The catalog image sweep's schedule, and the id of the workflow it starts (one at a time). */
 export const IMAGE_SWEEP_ID = 'catalog-image-sweep';
+/** The retention schedule (webhook payloads, delivery reports), and the id of the workflow it starts. */
+export const RETENTION_SWEEP_ID = 'privacy-retention';
 
 export const workflowIds = {
   checkout: (orderId: string) => `checkout-${orderId}`,
@@ -32,6 +34,8 @@ export const workflowIds = {
   accountMessage: (outboxId: string) => `account-message-${outboxId}`,
   /** A bulk catalog import, named after its row in catalog_imports (whose id comes from the upload's Idempotency-Key). */
   catalogImport: (importId: string) => `catalog-import-${importId}`,
+  /** A customer's erasure (GDPR): one per customer, so a second request finds the first. */
+  erasure: (customerId: string) => `gdpr-erasure-${customerId}`,
 };
 
 export const OrderIdAttr = defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD);

@@ -18,6 +18,7 @@ import { Migration20261207130100_order_access_secret } from './migrations/Migrat
 import { Migration20261207140000_pricing } from './migrations/Migration20261207140000_pricing';
 import { Migration20261207150000_search } from './migrations/Migration20261207150000_search';
 import { Migration20261207160000_catalog_imports } from './migrations/Migration20261207160000_catalog_imports';
+import { Migration20261207170000_privacy } from './migrations/Migration20261207170000_privacy';
 import { Migration20261207180000_order_events } from './migrations/Migration20261207180000_order_events';
 
 /** Migrations are listed here (not discovered from disk) so compiled and tsx runs see the same set. */
@@ -38,6 +39,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261207140000_pricing', class: Migration20261207140000_pricing },
   { name: 'Migration20261207150000_search', class: Migration20261207150000_search },
   { name: 'Migration20261207160000_catalog_imports', class: Migration20261207160000_catalog_imports },
+  { name: 'Migration20261207170000_privacy', class: Migration20261207170000_privacy },
   { name: 'Migration20261207180000_order_events', class: Migration20261207180000_order_events },
 ];
 

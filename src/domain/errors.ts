@@ -54,6 +54,11 @@ export const ErrorCode = {
   RefundExceedsOrdered: 'refund_exceeds_ordered',
   RefundExceedsCaptured: 'refund_exceeds_captured',
   ShipmentNotFound: 'shipment_not_found',
+  // Privacy: a payload the codec endpoint cannot decrypt (a key not among PAYLOAD_KEYS, or altered bytes); a customer
+  // unknown to a staff privacy route; an erasure that is not there to decide on.
+  PayloadUndecryptable: 'payload_undecryptable',
+  CustomerNotFound: 'customer_not_found',
+  ErasureNotFound: 'erasure_not_found',
   // Catalog administration (src/store/catalog-admin.ts).
   VariantNotFound: 'variant_not_found',
   CategoryNotFound: 'category_not_found',

@@ -25,6 +25,7 @@ import { ComposeError, imageTag, interpolateCompose, loadComposeRaw, type Compos
 import { assertPortsFree, planPorts, STACK_PORT_BASE, STACK_PUBLISHED_DEFAULTS, type PortPlan } from './ports';
 import { planService, portKey, type PlannedProcess, type ServiceContext } from './services';
 import { StartError, Supervisor, type ProcessState } from './supervisor';
+import { payloadKeyEnvironment } from '../temporal/payload-keys';
 
 export interface StackOptions {
   dataDir: string;
@@ -171,7 +172,8 @@ export function planProcesses(t: Topology, tools: { binaries: StackBinaries; tem
     compose: t.compose, ports: t.plan.ports, ...tools, dataDir: opts.dataDir, shellEnv: opts.env,
     // What .env.example gives a trial of the compose file: the simulated card provider allowed in production mode
     // (no real money), links to API 1, and one image directory every API process and worker shares (a shared volume).
-    appDefaults: { ALLOW_SIMULATED_PAYMENTS: 'true', PUBLIC_BASE_URL: `http://127.0.0.1:${port('api', 1, 3000)}`,
+    // Payloads encrypted as in production, with a key made once and kept beside the staff key (src/temporal/payload-keys.ts).
+    appDefaults: { ALLOW_SIMULATED_PAYMENTS: 'true', PUBLIC_BASE_URL: `http://127.0.0.1:${port('api', 1, 3000)}`, ...payloadKeyEnvironment(opts.dataDir),
       IMAGE_LOCAL_DIR: join(opts.dataDir, 'volumes', 'media') },
   };
   const planned = Object.fromEntries(Object.keys(t.compose.services).map((name) => [name, planService(name, t.replicas[name], ctx)]));

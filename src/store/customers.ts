@@ -27,9 +27,12 @@ export async function createCustomer(em: EntityManager, c: { email: string; name
   return row.id;
 }
 
-/** E-mail addresses are matched without regard to case (the unique index is on lower(email)). */
+/**
+ * E-mail addresses are matched without regard to case (the unique index is on lower(email)). An
+ * account whose erasure was asked for is closed: it is not found, so it cannot sign in or reset its password.
+ */
 export async function customerByEmail(em: EntityManager, email: string): Promise<CustomerRow | undefined> {
-  const [row] = await em.execute<CustomerRow[]>(`select ${COLUMNS} from customers where lower(email) = lower(?)`, [email]);
+  const [row] = await em.execute<CustomerRow[]>(`select ${COLUMNS} from customers where lower(email) = lower(?) and erasure_requested_at is null`, [email]);
   return row;
 }
 

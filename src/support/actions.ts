@@ -28,6 +28,8 @@ export { findOrders, type FindFilters, type FoundOrder } from './find';
 export interface SupportDeps {
   client: Client;
   orm: MikroORM;
+  /** Where workflows this side starts run (TEMPORAL_TASK_QUEUE): a customer's erasure. */
+  taskQueue?: string;
 }
 
 export interface Caller {

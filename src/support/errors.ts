@@ -25,6 +25,7 @@ export class SupportError extends DomainError {
 export function outcomeOf(code: ErrorCode): SupportOutcome {
   if (code === ErrorCode.ValidationFailed) return 'bad_request';
   if (code === ErrorCode.ServiceUnavailable) return 'unavailable';
-  if (code === ErrorCode.NotFound || code === ErrorCode.OrderNotFound || code === ErrorCode.ShipmentNotFound) return 'not_found';
+  if (code === ErrorCode.NotFound || code === ErrorCode.OrderNotFound || code === ErrorCode.ShipmentNotFound || code === ErrorCode.CustomerNotFound
+    || code === ErrorCode.ErasureNotFound) return 'not_found';
   return 'refused';
 }

@@ -22,6 +22,8 @@ export interface DevServerOptions {
   uiPort?: number;
   /** No Web UI (tests). */
   headless?: boolean;
+  /** The codec endpoint the Web UI decodes payloads through (our API's /codec), so staff read orders in plain text. */
+  uiCodecEndpoint?: string;
   /** Dynamic-config values on top of DEV_SERVER_DYNAMIC_CONFIG (benchmark experiments). */
   dynamicConfig?: Record<string, number | string | boolean>;
   onOutput?: (line: string) => void;
@@ -63,6 +65,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   }
   if (opts.headless) args.push('--headless');
   else args.push('--ui-ip', '127.0.0.1', '--ui-port', String(opts.uiPort ?? port + 1000), '--ui-disable-news-fetch');
+  if (!opts.headless && opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   for (const [key, value] of Object.entries({ ...DEV_SERVER_DYNAMIC_CONFIG, ...opts.dynamicConfig })) args.push('--dynamic-config-value', `${key}=${value}`);
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${SA_TYPE_NAMES[key.type] ?? key.type}`);
 

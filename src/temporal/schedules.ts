@@ -6,10 +6,13 @@
  * `temporal schedule toggle --pause|--unpause` and `temporal schedule trigger` (--schedule-id cart-expiry-sweep) or the UI's Schedules page.
  */
 import { Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy, type ScheduleDescription } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { NativeConnection } from '@temporalio/worker';
 import { ConfigError, durationMs, type Config } from '../config';
 import type { Logger } from '../logger';
-import { CART_SWEEP_ID, IMAGE_SWEEP_ID } from '../contracts/temporal';
+import { dataConverterOf } from './codec';
+import { CART_SWEEP_ID, IMAGE_SWEEP_ID, RETENTION_SWEEP_ID } from '../contracts/temporal';
+import type { PrivacyRetentionWorkflow, RetentionInput } from '../contracts/privacy';
 import type { CatalogImageSweepWorkflow, ImageSweepInput } from '../contracts/catalog-image-sweep';
 import type { CartExpirySweepWorkflow, CartSweepInput } from '../contracts/cart-sweep';
 
@@ -70,6 +73,24 @@ export async function ensureImageSweepSchedule(client: Client, taskQueue: string
     staticSummary: `Catalog image sweep: delete uploaded images no product refers to, ${Math.round(settings.input.graceMs / 60_000)} minutes after upload` });
 }
 
+export interface RetentionSettings { every: string; input: RetentionInput }
+
+export function retentionSettings(config: Pick<Config, 'RETENTION_SWEEP_EVERY' | 'WEBHOOK_PAYLOAD_RETENTION' | 'DELIVERY_REPORT_RETENTION'>): RetentionSettings {
+  if (durationMs(config.RETENTION_SWEEP_EVERY) < 10_000) throw new ConfigError(`RETENTION_SWEEP_EVERY (${config.RETENTION_SWEEP_EVERY}) must be at least 10s.`);
+  return { every: config.RETENTION_SWEEP_EVERY, input: { webhookPayloadMs: durationMs(config.WEBHOOK_PAYLOAD_RETENTION),
+    deliveryReportMs: durationMs(config.DELIVERY_REPORT_RETENTION), batchSize: BATCH_SIZE, maxBatches: MAX_BATCHES } };
+}
+
+/** Creates the privacy-retention schedule, or brings it in line with the settings. */
+export async function ensureRetentionSchedule(client: Client, taskQueue: string, settings: RetentionSettings, scheduleId = RETENTION_SWEEP_ID)
+  : Promise<EnsureOutcome> {
+  const days = (ms: number) => Math.round(ms / 86_400_000);
+  return ensureIntervalSchedule(client, { scheduleId, workflowType: 'privacyRetention', every: settings.every, taskQueue,
+    args: [settings.input] as Parameters<PrivacyRetentionWorkflow>,
+    staticSummary: `Privacy retention: empty webhook payloads after ${days(settings.input.webhookPayloadMs)} days, `
+      + `delivery reports' detail after ${days(settings.input.deliveryReportMs)} days` });
+}
+
 /** A schedule starting one workflow every `every`, at most one at a time; created, updated to match, or left as it is. */
 async function ensureIntervalSchedule(client: Client, s: { scheduleId: string; workflowType: string; every: string; taskQueue: string;
   args: unknown[]; staticSummary: string }): Promise<EnsureOutcome> {
@@ -108,15 +129,26 @@ async function ensureIntervalSchedule(client: Client, s: { scheduleId: string; w
  * What a worker does at start-up: ensure the schedule, and say what happened. A failure does not
  * stop the worker (orders matter more than sweeps); the log says the sweep is not scheduled.
  */
-export async function ensureSchedulesAtStartup(connection: NativeConnection, namespace: string, taskQueue: string,
-  settings: CartSweepSettings, logger: Logger, images?: ImageSweepSettings): Promise<void> {
-  const client = new Client({ connection, namespace });
+export async function ensureSchedulesAtStartup(at: { connection: NativeConnection; namespace: string; taskQueue: string; payloadCodec?: PayloadCodec },
+  settings: CartSweepSettings, logger: Logger, images?: ImageSweepSettings, retention?: RetentionSettings): Promise<void> {
+  const { taskQueue } = at;
+  // With the workers' codec: a schedule's workflow arguments are payloads too.
+  const client = new Client({ connection: at.connection, namespace: at.namespace, dataConverter: dataConverterOf(at.payloadCodec) });
   try {
     const outcome = await ensureCartExpirySchedule(client, { taskQueue, settings });
     logger.info({ scheduleId: CART_SWEEP_ID, outcome, every: settings.every }, `cart-expiry-sweep schedule ${outcome}`);
   } catch (err) {
     logger.error({ err, scheduleId: CART_SWEEP_ID },
       'Could not create or update the cart-expiry-sweep schedule; carts are not swept until a worker starts with access to Schedules');
+  }
+  if (retention) {
+    try {
+      const outcome = await ensureRetentionSchedule(client, taskQueue, retention);
+      logger.info({ scheduleId: RETENTION_SWEEP_ID, outcome, every: retention.every }, `privacy-retention schedule ${outcome}`);
+    } catch (err) {
+      logger.error({ err, scheduleId: RETENTION_SWEEP_ID },
+        'Could not create or update the privacy-retention schedule; provider payloads are kept until a worker starts with access to Schedules');
+    }
   }
   if (!images) return;
   try {

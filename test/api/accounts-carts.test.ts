@@ -5,13 +5,13 @@
  * and in the CustomerId search attribute, and can use a saved address.
  */
 import { randomUUID } from 'node:crypto';
-import { required } from '../support/db';
 import { ADDRESS } from '../support/checkout';
 import { accountsWorld, signIn, signUp, snapshot, type Customer } from '../support/accounts';
 import { insertProducts } from '../../src/db/seed';
 import { MAX_LINES_PER_CART } from '../../src/domain/cart';
 import { connectClient } from '../../src/temporal/client';
 import { CustomerIdAttr, workflowIds } from '../../src/contracts/temporal';
+import { testTarget } from '../support/temporal';
 
 
 const { world, api, sql } = accountsWorld();
@@ -140,7 +140,7 @@ describe('checking out signed in', () => {
     const res = await checkout(await cartWith([['MUG-1', 1]], { headers: c.headers }), { shippingAddress: ADDRESS });
     expect(res.status).toBe(202);
     expect(await sql('select customer_id, email from orders where id = ?', [res.body.orderId])).toEqual([{ customer_id: c.id, email: c.email }]);
-    const temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
+    const temporal = await connectClient(testTarget());
     try {
       const described = await temporal.client.workflow.getHandle(workflowIds.checkout(res.body.orderId)).describe();
       expect(described.typedSearchAttributes.get(CustomerIdAttr)).toBe(c.id);

@@ -5,11 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { required } from '../support/db';
 import { ADDRESS, realActivities } from '../support/checkout';
 import { accountsWorld, bearer, capturingLogger, FAST_ACCOUNTS, readableHistory, RecordingNotifier, signIn, signUp } from '../support/accounts';
 import { connectClient } from '../../src/temporal/client';
 import { CustomerIdAttr, workflowIds } from '../../src/contracts/temporal';
+import { testTarget } from '../support/temporal';
 
 const notifier = new RecordingNotifier();
 const capture = capturingLogger();
@@ -18,7 +18,7 @@ const { world, api, sql } = accountsWorld({ workerDeps: { notifier, logger: capt
 let temporal: Awaited<ReturnType<typeof connectClient>>;
 
 beforeAll(async () => {
-  temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
+  temporal = await connectClient(testTarget());
 });
 afterAll(async () => {
   await temporal?.connection.close();
@@ -57,7 +57,7 @@ describe('confirming the e-mail address', () => {
     const [row] = await outboxOf(c.id, 'verify_email');
     expect(row.status).toBe('sent');
     expect(row.payload).toEqual({ subject: 'Confirm your e-mail address', redacted: true });
-    const history = readableHistory(await handle.fetchHistory());
+    const history = await readableHistory(await handle.fetchHistory());
     expect(history).toContain(row.id);
     expect(history).not.toContain(token);
     expect(capture.text()).not.toContain(token);

@@ -10,8 +10,8 @@ import { startApiWorld, stopApiWorld, type TestApi, type TestWorker } from '../s
 import { orderFacts } from '../support/checkout';
 import { placeOrder, staff, waitForOrder } from '../support/orders-api';
 import { connectClient } from '../../src/temporal/client';
-import { required } from '../support/db';
 import { workflowIds } from '../../src/contracts/temporal';
+import { testTarget } from '../support/temporal';
 
 let db: TestDatabase;
 let worker: TestWorker;
@@ -35,7 +35,7 @@ it('waits for the fulfillment workflow to exist, then stops it: the order is can
     .some((t) => t.step === 'fulfil' && t.status === 'started'));
 
   // The window this test is about: checkout has begun fulfillment, the child does not exist yet.
-  const temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
+  const temporal = await connectClient(testTarget());
   try {
     await expect(temporal.client.workflow.getHandle(workflowIds.fulfillment(orderId)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
 

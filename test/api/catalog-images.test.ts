@@ -13,7 +13,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { staffAs, startTestApi, type TestApi } from '../support/api';
 import { realActivities } from '../support/checkout';
-import { connectDevServerEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';
+import { connectDevServerEnv, testDataConverter, uniqueTaskQueue, workflowBundle } from '../support/temporal';
 import { RECORDING, saveHistory } from '../replay/record';
 import { demoSwatches, insertDemoTaxonomy } from '../../src/db/demo-catalog';
 import { LocalImageStorage, S3ImageStorage, type ImageStorage } from '../../src/integrations/image-storage';
@@ -176,7 +176,7 @@ describe('in S3 (moto\'s S3 server)', () => {
 
 async function sweep(storage: ImageStorage, db: TestDatabase, env: TestWorkflowEnvironment, input: { graceMs: number; batchSize: number; maxBatches: number }) {
   const taskQueue = uniqueTaskQueue('image-sweep');
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(),
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, dataConverter: testDataConverter(), workflowBundle: workflowBundle(),
     activities: realActivities(db, { images: storage }) });
   const workflowId = `${IMAGE_SWEEP_ID}-test-${randomUUID()}`;
   const result = await worker.runUntil(env.client.workflow.execute('catalogImageSweep', { taskQueue, workflowId, args: [input] }));

@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createTestDatabase, required, type TestDatabase } from '../support/db';
 import { staffAs, startCheckoutWorker, startTestApi, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
 import { until } from '../support/processes';
+import { testDataConverter } from '../support/temporal';
 import { RECORDING, saveHistory } from '../replay/record';
 import { csvLine } from '../../src/domain/csv';
 import { workflowIds } from '../../src/contracts/temporal';
@@ -23,7 +24,7 @@ beforeAll(async () => {
   worker = await startCheckoutWorker(db);
   api = await startTestApi(db.orm, { taskQueue: worker.taskQueue });
   connection = await Connection.connect({ address: required('TEST_TEMPORAL_ADDRESS') });
-  client = new Client({ connection });
+  client = new Client({ connection, dataConverter: testDataConverter() });
 });
 afterAll(async () => {
   await api?.close();

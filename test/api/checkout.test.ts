@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import { required, type TestDatabase } from '../support/db';
+import { type TestDatabase } from '../support/db';
 import { staffAs, startApiWorld, startTestApi, stopApiWorld, STAFF_TOKEN, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
 import { OrderTokens } from '../../src/auth/order-tokens';
 import { ADDRESS, orderFacts, placeTestOrder } from '../support/checkout';
 import { connectClient } from '../../src/temporal/client';
 import { freePort } from '../../src/temporal/dev-server';
 import { OrderIdAttr, OrderStatusAttr, OrderTotalAttr, workflowIds } from '../../src/contracts/temporal';
+import { testDataConverter, testTarget } from '../support/temporal';
 
 let db: TestDatabase;
 let worker: TestWorker;
@@ -81,7 +82,7 @@ describe('checkout answers with the payment outcome', () => {
       if (tries > 100) throw new Error(`order ${orderId} was never allocated: ${JSON.stringify(live.timeline)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
+    const temporal = await connectClient(testTarget());
     try {
       const attrs = async (workflowId: string) => (await temporal.client.workflow.getHandle(workflowId).describe()).typedSearchAttributes;
       const parent = await attrs(workflowIds.checkout(orderId));
@@ -246,7 +247,7 @@ describe('checkout happens once per Idempotency-Key', () => {
     const again = await checkout(row.cart_id, row.idempotency_key);
     expect(again.status).toBe(202);
     expect(again.body).toEqual(expect.objectContaining({ orderId: placed.orderId, status: 'cancelled', payment: { status: 'pending' } }));
-    const temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
+    const temporal = await connectClient(testTarget());
     try {
       await expect(temporal.client.workflow.getHandle(workflowIds.checkout(placed.orderId)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
     } finally {
@@ -348,7 +349,7 @@ describe('bad checkout input gets a clear 4xx and places no order', () => {
 describe('when Temporal does not answer', () => {
   it('keeps the order, answers 503 asking for a retry with the same key, and the retry goes on with the same order', async () => {
     const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
-    const down = await startTestApi(db.orm, { taskQueue: worker.taskQueue, temporalClient: new Client({ connection }) });
+    const down = await startTestApi(db.orm, { taskQueue: worker.taskQueue, temporalClient: new Client({ connection, dataConverter: testDataConverter() }) });
     try {
       const cartId = await cartWith();
       const key = randomUUID();

@@ -13,9 +13,10 @@ import type { temporal as proto } from '@temporalio/proto';
 import { connectClient } from '../../src/temporal/client';
 import { RECORDING, saveHistory } from '../replay/record';
 import { CustomerIdAttr, OrderIdAttr, OrderStatusAttr, OrderTotalAttr, SEARCH_ATTRIBUTES, ShipmentStatusAttr, workflowIds } from '../../src/contracts/temporal';
-import { required, type TestDatabase } from '../support/db';
+import { type TestDatabase } from '../support/db';
 import { startApiWorld, stopApiWorld, type TestApi, type TestWorker } from '../support/api';
 import { shipOrder, staff, WAIT_FOR_WAREHOUSE, waitForOrder } from '../support/orders-api';
+import { testPayloadCodec, testTarget } from '../support/temporal';
 
 let db: TestDatabase;
 let worker: TestWorker;
@@ -24,7 +25,7 @@ let temporal: Awaited<ReturnType<typeof connectClient>>;
 
 beforeAll(async () => {
   ({ db, worker, api } = await startApiWorld({ stock: 1000, api: { app: WAIT_FOR_WAREHOUSE } }));
-  temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
+  temporal = await connectClient(testTarget());
 });
 afterAll(async () => {
   await temporal?.connection.close();
@@ -83,7 +84,9 @@ async function shownText(workflowId: string): Promise<{ texts: string[]; unsumma
   const unsummarised: string[] = [];
   const events = (await temporal.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   for (const event of events as proto.api.history.v1.IHistoryEvent[]) {
-    const summary = event.userMetadata?.summary ? defaultPayloadConverter.fromPayload<string>(event.userMetadata.summary) : undefined;
+    // Summaries are payloads too, encrypted like the rest: the UI shows them through the codec endpoint.
+    const summary = event.userMetadata?.summary
+      ? defaultPayloadConverter.fromPayload<string>((await testPayloadCodec().decode([event.userMetadata.summary]))[0]) : undefined;
     if (summary) texts.push(summary);
     const step = event.activityTaskScheduledEventAttributes?.activityType?.name
       ?? event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name

@@ -3,7 +3,7 @@
  * running the tracking workflow on the harness's dev server, and a real PostgreSQL.
  */
 import { randomUUID } from 'node:crypto';
-import { required, type TestDatabase } from '../support/db';
+import { type TestDatabase } from '../support/db';
 import { staffAs, startApiWorld, startTestApi, stopApiWorld, STAFF_TOKEN, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
 import { accessTokenOf, placeTestOrder, realActivities } from '../support/checkout';
 import { connectClient } from '../../src/temporal/client';
@@ -12,6 +12,7 @@ import { newToken } from '../../src/auth/tokens';
 import { shipmentTracking } from '../../workflows/shipment-tracking';
 import { trackingStatusQuery, type TrackingState } from '../../src/contracts/shipment';
 import { workflowIds } from '../../src/contracts/temporal';
+import { testTarget } from '../support/temporal';
 
 const SECRET = 'test-carrier-webhook-secret-0123456789';
 
@@ -24,7 +25,7 @@ const started: string[] = [];
 
 beforeAll(async () => {
   ({ db, worker, api } = await startApiWorld({ stock: 100, api: { app: { carrierWebhookSecret: SECRET } } }));
-  temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
+  temporal = await connectClient(testTarget());
 });
 afterAll(async () => {
   // Parcels still in transit would poll on for days: end them with the test run.

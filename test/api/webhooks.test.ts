@@ -9,7 +9,7 @@ import Stripe from 'stripe';
 import twilio from 'twilio';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { freePort } from '../../src/temporal/dev-server';
-import { createTestDatabase, required, type TestDatabase } from '../support/db';
+import { createTestDatabase, type TestDatabase } from '../support/db';
 import { STAFF_TOKEN, startCheckoutWorker, startTestApi, type TestApi, type TestWorker } from '../support/api';
 import { placeTestOrder, realActivities, seedCheckoutCatalog } from '../support/checkout';
 import { placeOrder, waitForOrder } from '../support/orders-api';
@@ -20,6 +20,7 @@ import { connectClient } from '../../src/temporal/client';
 import { paymentStatusQuery, type PaymentInput, type PaymentResult } from '../../src/contracts/payment';
 import { workflowIds } from '../../src/contracts/temporal';
 import type { Activities } from '../../activities';
+import { testDataConverter, testTarget } from '../support/temporal';
 
 const WEBHOOK_SECRET = 'whsec_test_commerce_0123456789';
 const TWILIO_TOKEN = 'twilio-auth-token-for-webhook-tests';
@@ -43,7 +44,7 @@ beforeAll(async () => {
     returnUrl: `${PUBLIC_BASE_URL}/orders/{orderId}` }) });
   api = await startTestApi(db.orm, { taskQueue: worker.taskQueue, simulatedPayments: false,
     app: { stripeWebhookSecret: WEBHOOK_SECRET, twilioAuthToken: TWILIO_TOKEN, publicBaseUrl: PUBLIC_BASE_URL } });
-  temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
+  temporal = await connectClient(testTarget());
   acts = realActivities(db, { payments: new StripePaymentProvider({ secretKey: 'sk_test_webhooks', apiBase: stripe.url, returnUrl: `${PUBLIC_BASE_URL}/orders/{orderId}` }) });
 });
 afterAll(async () => {
@@ -239,7 +240,7 @@ describe('POST /webhooks/stripe', () => {
     const { orderId, handle } = await startPayment();
     await waitsForAction(handle);
     const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
-    const down = await startTestApi(db.orm, { taskQueue: worker.taskQueue, simulatedPayments: false, temporalClient: new Client({ connection }),
+    const down = await startTestApi(db.orm, { taskQueue: worker.taskQueue, simulatedPayments: false, temporalClient: new Client({ connection, dataConverter: testDataConverter() }),
       app: { stripeWebhookSecret: WEBHOOK_SECRET } });
     const payload = stripeEvent('payment_intent.amount_capturable_updated', intent(orderId, 'requires_capture'));
     try {

@@ -9,11 +9,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { requireTool } from '../../src/temporal/binaries';
 import { required, type TestDatabase } from '../support/db';
-import { startApiWorld, stopApiWorld, type TestApi, type TestWorker } from '../support/api';
+import { staffAs, startApiWorld, stopApiWorld, type TestApi, type TestWorker } from '../support/api';
 import { paidAndWaiting, shipOrder, WAIT_FOR_WAREHOUSE, waitForOrder } from '../support/orders-api';
 import { connectClient } from '../../src/temporal/client';
 import { cartSweepSettings, ensureCartExpirySchedule } from '../../src/temporal/schedules';
 import { CART_SWEEP_ID } from '../../src/contracts/temporal';
+import { testTarget } from '../support/temporal';
 
 let db: TestDatabase;
 let worker: TestWorker;
@@ -40,14 +41,19 @@ function supportCommands(): Map<string, string> {
   return new Map(docBlock('support.md', '## The stock temporal CLI').map((line) => [/--name (\w+)/.exec(line)![1], line]));
 }
 
-/** Runs one documented line through a shell, as someone would paste it, with the dev server's address in the environment. */
+/**
+ * Runs one documented line through a shell, as someone would paste it, with the dev server's address in
+ * the environment and, as docs/support.md says to export once, the API's codec endpoint and a support
+ * staff key: payloads are encrypted, so the CLI reads and writes them through the codec.
+ */
 function run(line: string, ids: { orderId?: string; shipmentId?: string }): Promise<{ code: number; out: string }> {
   const command = line.replace(/<orderId>/g, ids.orderId ?? '<orderId>').replace(/<shipmentId>/g, ids.shipmentId ?? '<shipmentId>');
   const cli = requireTool('cli').path;
   return new Promise((done) => {
     execFile('sh', ['-c', command], {
       encoding: 'utf8', timeout: 60_000,
-      env: { ...process.env, PATH: `${dirname(cli)}:${process.env.PATH}`, TEMPORAL_ADDRESS: required('TEST_TEMPORAL_ADDRESS'), TEMPORAL_NAMESPACE: 'default' },
+      env: { ...process.env, PATH: `${dirname(cli)}:${process.env.PATH}`, TEMPORAL_ADDRESS: required('TEST_TEMPORAL_ADDRESS'), TEMPORAL_NAMESPACE: 'default',
+        TEMPORAL_CODEC_ENDPOINT: `${api.url}/codec`, TEMPORAL_CODEC_AUTH: staffAs('support').Authorization },
     }, (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: `${stdout}${stderr}` }));
   });
 }
@@ -99,7 +105,7 @@ it('the schedule commands of docs/operations.md describe, pause, unpause and tri
     if (!line) throw new Error(`no line with ${word} in docs/operations.md: ${lines.join(' | ')}`);
     return line;
   });
-  const temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
+  const temporal = await connectClient(testTarget());
   try {
     // The schedule as a worker leaves it (other test files' workers may re-point it at their queue meanwhile: harmless here).
     await ensureCartExpirySchedule(temporal.client, { taskQueue: worker.taskQueue,

@@ -15,6 +15,7 @@ import type { SupportDeps } from '../../src/support/actions';
 import { required, type TestDatabase } from '../support/db';
 import { STAFF, startApiWorld, stopApiWorld, type TestApi, type TestWorker } from '../support/api';
 import { auditRows, newCustomer, paidAndWaiting, placeOrder, shipOrder, WAIT_FOR_WAREHOUSE, waitForOrder } from '../support/orders-api';
+import { testTarget } from '../support/temporal';
 
 let db: TestDatabase;
 let worker: TestWorker;
@@ -24,8 +25,8 @@ let deps: SupportDeps;
 
 beforeAll(async () => {
   ({ db, worker, api } = await startApiWorld({ stock: 1000, api: { app: WAIT_FOR_WAREHOUSE } }));
-  temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
-  deps = { client: temporal.client, orm: db.orm };
+  temporal = await connectClient(testTarget());
+  deps = { client: temporal.client, orm: db.orm, taskQueue: worker.taskQueue };
 });
 afterAll(async () => {
   await temporal?.connection.close();
@@ -512,5 +513,32 @@ describe('the audit trail', () => {
         expect({ argv, entry }).toEqual({ argv, entry: expect.objectContaining({ at: expect.any(String), detail: expect.stringContaining(`staff:sam`) }) });
       }
     }
+  });
+});
+
+describe('a customer\'s erasure', () => {
+  const as = async (role: 'support' | 'admin', ...argv: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runSupport(argv, { out: (t) => out.push(t), err: (t) => err.push(t) }, async () => deps, { ...process.env, STAFF_KEY: STAFF[role].key });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+
+  it('erase is for admins (support exits 4), waits for the customer\'s order in flight, and erasure-decide erase_now finishes it; erasure says where it stands', async () => {
+    const customerId = await newCustomer(db);
+    const orderId = await paidAndWaiting(api, db, customerId);
+    expect((await as('support', 'erase', customerId)).code).toBe(4);
+    const started = await as('admin', 'erase', customerId);
+    expect({ code: started.code, out: started.out }).toEqual({ code: 0, out: `Erasure of customer ${customerId} started (gdpr-erasure-${customerId}); the account is closed.` });
+    let status = await as('support', 'erasure', customerId);
+    for (let i = 0; i < 50 && !status.out.includes(orderId); i++) status = await as('support', 'erasure', customerId);
+    expect(status.out).toBe(`customer ${customerId}: waiting_for_orders: orders ${orderId}`);
+    expect((await as('support', 'erasure-decide', customerId, 'erase_now')).code).toBe(4);
+    expect((await as('admin', 'erasure-decide', customerId, 'maybe')).code).toBe(2);
+    expect((await as('admin', 'erasure-decide', customerId, 'erase_now')).code).toBe(0);
+    await temporal.client.workflow.getHandle(`gdpr-erasure-${customerId}`).result();
+    expect((await as('support', 'erasure', customerId)).out).toMatch(new RegExp(`^customer ${customerId}: erased: .*customers 1`));
+    expect((await as('admin', 'erasure-decide', customerId, 'withdraw')).code).toBe(1);
+    expect((await as('admin', 'erase', '00000000-0000-4000-8000-000000000000')).code).toBe(3);
   });
 });

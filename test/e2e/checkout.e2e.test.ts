@@ -4,11 +4,12 @@
  * the real database. The assertions read the rows the business cares about, not the responses alone.
  */
 import { randomUUID } from 'node:crypto';
-import { required, type TestDatabase } from '../support/db';
+import { type TestDatabase } from '../support/db';
 import { startApiWorld, stopApiWorld, type ApiResponse, type TestApi, type TestWorker } from '../support/api';
 import { ADDRESS, orderFacts } from '../support/checkout';
 import { connectClient } from '../../src/temporal/client';
 import { workflowIds } from '../../src/contracts/temporal';
+import { testTarget } from '../support/temporal';
 
 let db: TestDatabase;
 let worker: TestWorker;
@@ -69,7 +70,7 @@ it('a shopper builds a cart, checks out with a card, and the order is confirmed:
   ]);
 
   // Ops find the order's workflow in the Temporal UI by its id and status (custom search attributes).
-  const temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
+  const temporal = await connectClient(testTarget());
   try {
     const found = await poll('the workflow visible by OrderId and OrderStatus', async () => {
       const ids: string[] = [];

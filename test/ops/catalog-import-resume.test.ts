@@ -11,7 +11,7 @@ import { temporal } from '@temporalio/proto';
 import { createTestDatabase, required, type TestDatabase } from '../support/db';
 import { staffAs, startTestApi, type TestApi } from '../support/api';
 import { killService, startService, until, type Service } from '../support/processes';
-import { uniqueTaskQueue } from '../support/temporal';
+import { testDataConverter, uniqueTaskQueue } from '../support/temporal';
 import { csvLine } from '../../src/domain/csv';
 import { insertProducts } from '../../src/db/seed';
 import { workflowIds } from '../../src/contracts/temporal';
@@ -98,7 +98,7 @@ it('a worker killed mid-import: the next worker resumes from the first chunk not
   expect(await scalar('select count(*) from catalog_import_chunks where import_id = ?', [id])).toBe(0); // the file went with the import's end
 
   // The step timed out on its heartbeat, carrying the progress the dead worker last reported, and ran again on the new worker.
-  const { events } = await new Client({ connection }).workflow.getHandle(workflowIds.catalogImport(id)).fetchHistory();
+  const { events } = await new Client({ connection, dataConverter: testDataConverter() }).workflow.getHandle(workflowIds.catalogImport(id)).fetchHistory();
   const retried = events!.map((e) => e.activityTaskStartedEventAttributes).filter((a) => a && a.attempt === 2);
   expect(retried).toHaveLength(1);
   expect(retried[0]!.lastFailure?.timeoutFailureInfo?.timeoutType).toBe(temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT);

@@ -11,7 +11,7 @@ import { startCheckoutWorker, type TestWorker } from '../support/api';
 import { ADDRESS, checkoutInputOf, placeTestOrder, seedCheckoutCatalog } from '../support/checkout';
 import { killService, lockInventoryRow, startService, until, type Service } from '../support/processes';
 import { sample, scrape } from '../support/prometheus';
-import { uniqueTaskQueue } from '../support/temporal';
+import { testDataConverter, uniqueTaskQueue } from '../support/temporal';
 import { freePort } from '../../src/temporal/dev-server';
 import { workflowIds } from '../../src/contracts/temporal';
 
@@ -26,7 +26,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   await seedCheckoutCatalog(db, 10);
   connection = await Connection.connect({ address: required('TEST_TEMPORAL_ADDRESS') });
-  client = new Client({ connection });
+  client = new Client({ connection, dataConverter: testDataConverter() });
 });
 afterAll(async () => {
   services.forEach(killService);

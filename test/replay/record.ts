@@ -2,7 +2,7 @@
  * Recording the histories test/replay/replay.test.ts replays. A test that runs a workflow path
  * saves each workflow's history when it is done; nothing is written unless RECORD_HISTORIES is set:
  *
- *   RECORD_HISTORIES=1 npx jest test/workflows test/api/ops-view
+ *   RECORD_HISTORIES=1 npx jest test/workflows test/api/ops-view test/api/catalog-images
  *
  * One file per workflow and test: <workflow>--<test name>[<suffix>].history.bin.
  */

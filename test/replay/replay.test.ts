@@ -7,8 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import { CART_SWEEP_ID, IMAGE_SWEEP_ID } from '../../src/contracts/temporal';
-import { installQuietRuntime, workflowBundle } from '../support/temporal';
+import { CART_SWEEP_ID, IMAGE_SWEEP_ID, RETENTION_SWEEP_ID } from '../../src/contracts/temporal';
+import { installQuietRuntime, testDataConverter, workflowBundle } from '../support/temporal';
 
 const dir = join(__dirname, 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.history.bin')).sort();
@@ -25,9 +25,11 @@ it('has recorded histories of every workflow to replay', () => {
   expect(count('account-message')).toBeGreaterThanOrEqual(2);
   expect(count(IMAGE_SWEEP_ID)).toBeGreaterThanOrEqual(1);
   expect(count('catalog-import')).toBeGreaterThanOrEqual(3);
+  expect(count('gdpr-erasure')).toBeGreaterThanOrEqual(2);
+  expect(count(RETENTION_SWEEP_ID)).toBeGreaterThanOrEqual(1);
 });
 
 it.each(files)('%s replays without non-determinism', async (file) => {
   const history = temporal.api.history.v1.History.decode(readFileSync(join(dir, file)));
-  await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, file);
+  await Worker.runReplayHistory({ workflowBundle: workflowBundle(), dataConverter: testDataConverter() }, history, file);
 });

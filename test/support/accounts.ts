@@ -8,6 +8,7 @@ import { OWASP_MINIMUMS } from '../../src/domain/passwords';
 import type { Notifier, OutgoingMessage } from '../../src/integrations/notifier';
 import { startApiWorld, stopApiWorld, type ApiWorld, type TestApi } from './api';
 import type { TestDatabase } from './db';
+import { decryptedCopy } from './temporal';
 
 /** OWASP's cheapest-to-compute minimum: most account tests hash many passwords and are not about their cost. */
 export const FAST_ACCOUNTS: AccountSettings = { ...accountSettings(), argon2: OWASP_MINIMUMS[0] };
@@ -71,9 +72,13 @@ export async function snapshot(db: TestDatabase, tables: string[]): Promise<stri
   return JSON.stringify(parts);
 }
 
-/** A workflow history as searchable text: its JSON with every payload's data decoded from base64, as a person reading the UI would see it. */
-export function readableHistory(history: unknown): string {
-  return JSON.stringify(history, (key, value) => (key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value));
+/** A workflow history as searchable text: its payloads decrypted and their data as text, as staff read it in the UI through the codec endpoint. */
+export async function readableHistory(history: unknown): Promise<string> {
+  return JSON.stringify(await decryptedCopy(history), function (this: Record<string, unknown>, key, value: unknown) {
+    const raw = this[key];
+    if (key === 'data' && raw instanceof Uint8Array) return Buffer.from(raw).toString('utf8');
+    return key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value;
+  });
 }
 
 /**

@@ -17,7 +17,7 @@ import { createTestDatabase, required, type TestDatabase } from './db';
 import { realActivities, seedCheckoutCatalog } from './checkout';
 import type { ActivityDeps } from '../../activities';
 import { createNotificationWorker } from '../../workers/notifications';
-import { installQuietRuntime, uniqueTaskQueue, workflowBundle } from './temporal';
+import { installQuietRuntime, testDataConverter, testPayloadCodec, testTarget, uniqueTaskQueue, workflowBundle } from './temporal';
 
 /**
  * One staff account per role, each with a key of its own, in every test database an API serves
@@ -86,11 +86,11 @@ export async function startCheckoutWorker(
   const taskQueue = uniqueTaskQueue('api');
   const activities = realActivities(db, deps);
   const worker = await Worker.create({
-    connection, taskQueue, workflowBundle: opts.workflowBundle ?? workflowBundle(), activities,
+    connection, taskQueue, workflowBundle: opts.workflowBundle ?? workflowBundle(), activities, dataConverter: testDataConverter(),
     shutdownGraceTime: '2 seconds', shutdownForceTime: '5 seconds',
   });
   // Customer messages run on the queue's own notification queue, as in production (workers/notifications.ts).
-  const notifications = await createNotificationWorker({ connection, taskQueue, activities, shutdownGraceMs: 2000 });
+  const notifications = await createNotificationWorker({ connection, taskQueue, payloadCodec: testPayloadCodec(), activities, shutdownGraceMs: 2000 });
   const runs = [worker.run(), notifications.run()];
   return {
     taskQueue,
@@ -105,7 +105,7 @@ export async function startCheckoutWorker(
 
 export async function startTestApi(orm: MikroORM, options: TestApiOptions = {}): Promise<TestApi> {
   // A real client of the harness's dev server, shared by every request of this app (as in production).
-  const temporal = await connectClient({ address: required('TEST_TEMPORAL_ADDRESS'), namespace: 'default' });
+  const temporal = await connectClient(testTarget());
   await seedStaffKeys(orm);
   // Every answer of every route is checked against its OpenAPI document: one it does not list fails the test file (in close()).
   const undeclared = new Set<string>();
@@ -113,7 +113,7 @@ export async function startTestApi(orm: MikroORM, options: TestApiOptions = {}):
   const app = buildApp({
     orderEvents,
     onUndeclaredStatus: (route, status) => undeclared.add(`${route} answered ${status}`),
-    orm, logger, rateLimits: options.rateLimits,
+    orm, logger, rateLimits: options.rateLimits, payloadCodec: temporal.payloadCodec,
     temporal: options.temporalClient ? { client: options.temporalClient, ping: temporal.ping } : temporal,
     taskQueue: options.taskQueue, paymentActionTimeout: options.paymentActionTimeout,
     simulatedPayments: options.simulatedPayments === false ? undefined : new SimulatedPaymentProvider(orm),

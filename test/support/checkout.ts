@@ -11,8 +11,8 @@ import { addItem, createCart } from '../../src/store/carts';
 import { placeOrder, type PlacedOrder } from '../../src/store/orders';
 import { OrderTokens } from '../../src/auth/order-tokens';
 import type { CheckoutInput } from '../../src/contracts/order';
-import type { TestDatabase } from './db';
-import { uniqueTaskQueue, workflowBundle } from './temporal';
+import { createTestDatabase, type TestDatabase } from './db';
+import { createTimeSkippingEnv, testDataConverter, testPayloadCodec, uniqueTaskQueue, workflowBundle } from './temporal';
 import { createNotificationWorker } from '../../workers/notifications';
 
 export const ADDRESS = { name: 'Ada Lovelace', line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' };
@@ -69,9 +69,9 @@ export function realActivities(db: TestDatabase, deps: Partial<ActivityDeps> = {
  */
 export async function startWorker(env: TestWorkflowEnvironment, activities: Activities): Promise<{ worker: Worker; taskQueue: string; run: Promise<void> }> {
   const taskQueue = uniqueTaskQueue('checkout');
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, dataConverter: testDataConverter(), workflowBundle: workflowBundle(), activities });
   // No rate limit on the time-skipping server: its limiter runs on the skipped clock (workers/notifications.ts).
-  const notifications = await createNotificationWorker({ connection: env.nativeConnection, taskQueue, activities, shutdownGraceMs: 2000, perSecond: null });
+  const notifications = await createNotificationWorker({ connection: env.nativeConnection, taskQueue, payloadCodec: testPayloadCodec(), activities, shutdownGraceMs: 2000, perSecond: null });
   const notificationsRun = notifications.run();
   const mainRun = worker.run().finally(() => {
     if (notifications.getState() === 'RUNNING') notifications.shutdown();
@@ -93,4 +93,19 @@ export async function orderFacts(db: TestDatabase, orderId: string) {
   const intents = await conn.execute<Row[]>(`select id, status from simulated_payment_intents where metadata->>'orderId' = ?`, [orderId]);
   const outbox = await conn.execute<Row[]>('select template, channel, status from notifications where order_id = ? order by template, channel', [orderId]);
   return { order, cart, reservations, inventory, payments, intents, outbox };
+}
+
+/** A test file's time-skipping server and database (with the checkout catalog when `stock` is given), made before its tests and gone after. */
+export function timeSkippingWorld(stock?: number): () => { env: TestWorkflowEnvironment; db: TestDatabase } {
+  let world: { env: TestWorkflowEnvironment; db: TestDatabase } | undefined;
+  beforeAll(async () => {
+    const [env, db] = await Promise.all([createTimeSkippingEnv(), createTestDatabase()]);
+    world = { env, db };
+    if (stock !== undefined) await seedCheckoutCatalog(db, stock);
+  });
+  afterAll(async () => {
+    await world?.env.teardown();
+    await world?.db.drop();
+  });
+  return () => world!;
 }

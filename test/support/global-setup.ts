@@ -16,6 +16,7 @@ import { findStripeMock, startStripeMock } from '../../src/integrations/stripe-m
 import { requireTool } from '../../src/temporal/binaries';
 import { ensureWebBuilt } from '../../src/cli/build-web';
 import { freePort, startDevServer } from '../../src/temporal/dev-server';
+import { TEST_PAYLOAD_KEY_ID, TEST_PAYLOAD_KEYS } from './temporal';
 
 export const TEMPLATE_DB = 'shop_template';
 
@@ -52,6 +53,9 @@ export default async function globalSetup(): Promise<void> {
     TEST_TEMPORAL_TEST_SERVER: testServer.path,
     TEST_WORKFLOW_BUNDLE: bundlePath,
     TEST_TMP_DIR: dir,
+    // Payload encryption on everywhere, as in production: every process that reads the configuration encrypts.
+    PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
+    PAYLOAD_KEY_ID: TEST_PAYLOAD_KEY_ID,
     ...(stripeMock ? { TEST_STRIPE_MOCK_URL: stripeMock.url } : {}),
   });
   (globalThis as Record<string, unknown>).__HARNESS__ = { db, devServer, stripeMock, dir };

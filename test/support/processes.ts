@@ -6,6 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client as PgClient } from 'pg';
+import { TEST_PAYLOAD_KEY_ID, TEST_PAYLOAD_KEYS } from './temporal';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -21,7 +22,9 @@ export interface Service {
 export function startService(entry: 'src/api/main.ts' | 'workers/main.ts', env: Record<string, string>): Service {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', ...env },
+    // Encrypting with the test payload key, as every client and worker of the tests does (test/support/temporal.ts); without it a
+    // process would fall back to npm run dev's key, if this checkout has one, or to no encryption, and read nothing the tests wrote.
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', PAYLOAD_KEYS: TEST_PAYLOAD_KEYS, PAYLOAD_KEY_ID: TEST_PAYLOAD_KEY_ID, ...env },
   });
   let text = '';
   let done = false;

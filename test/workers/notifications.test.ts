@@ -6,7 +6,7 @@
 import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { connectDevServerEnv, uniqueTaskQueue } from '../support/temporal';
+import { connectDevServerEnv, testDataConverter, testPayloadCodec, uniqueTaskQueue } from '../support/temporal';
 import { createNotificationWorker } from '../../workers/notifications';
 import type { NotificationResult } from '../../activities/notifications';
 import { notifyMany } from '../fixtures/notify-workflow';
@@ -27,8 +27,8 @@ it('messages go to the notification queue and are let through at the configured 
     return { status: 'sent' };
   };
   // The workflows' worker has no activities at all: a message scheduled on its queue would never run.
-  const workflows = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('../fixtures/notify-workflow') });
-  const notifications = await createNotificationWorker({ connection: env.nativeConnection, taskQueue,
+  const workflows = await Worker.create({ connection: env.nativeConnection, taskQueue, dataConverter: testDataConverter(), workflowsPath: require.resolve('../fixtures/notify-workflow') });
+  const notifications = await createNotificationWorker({ connection: env.nativeConnection, taskQueue, payloadCodec: testPayloadCodec(),
     activities: { sendOrderNotification } as never, perSecond: 2, shutdownGraceMs: 1000 });
   const started = Date.now();
   const statuses = await notifications.runUntil(workflows.runUntil(

@@ -50,7 +50,7 @@ it('e-mails the outbox row\'s message on the notification queue, once, and the h
   const first = await send(outboxId, notifier);
   expect(first.result).toEqual({ status: 'sent', messageId: `rec-${outboxId}` });
   const token = await notifier.linkToken(email, /Reset your password/);
-  const history = readableHistory(first.history);
+  const history = await readableHistory(first.history);
   expect(history).toContain(outboxId);
   expect(history).not.toContain(token);
   expect(history).toContain('-notifications');

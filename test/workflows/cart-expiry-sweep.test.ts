@@ -18,7 +18,7 @@ import { NotifierError } from '../../src/integrations/notifier';
 import { DomainError } from '../../src/domain/errors';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { realActivities, seedCheckoutCatalog } from '../support/checkout';
-import { connectDevServerEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';
+import { connectDevServerEnv, testDataConverter, testPayloadCodec, uniqueTaskQueue, workflowBundle } from '../support/temporal';
 import { RECORDING, saveHistory } from '../replay/record';
 import { createNotificationWorker } from '../../workers/notifications';
 import { startWorker } from '../../workers/worker';
@@ -50,9 +50,9 @@ beforeAll(async () => {
   await seedCheckoutCatalog(db, 1000);
   taskQueue = uniqueTaskQueue('sweep');
   const activities = realActivities(db, { notifier });
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
+  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, dataConverter: testDataConverter(), workflowBundle: workflowBundle(), activities });
   // Reminders go out on the notification queue, under the same rate limit as order messages (as in production).
-  notificationWorker = await createNotificationWorker({ connection: env.nativeConnection, taskQueue, activities, perSecond: 50, shutdownGraceMs: 2000 });
+  notificationWorker = await createNotificationWorker({ connection: env.nativeConnection, taskQueue, payloadCodec: testPayloadCodec(), activities, perSecond: 50, shutdownGraceMs: 2000 });
   run = Promise.all([worker.run(), notificationWorker.run()]).then(() => undefined);
 });
 afterAll(async () => {
@@ -280,7 +280,7 @@ describe('the schedule', () => {
     // (Two workers at once on one queue need two processes; the concurrent case is the test above, on the same function.)
     const namespace = `sweep-${randomUUID().slice(0, 8)}`;
     await env.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
-    const client = new Client({ connection: env.connection, namespace });
+    const client = new Client({ connection: env.connection, namespace, dataConverter: testDataConverter() });
     for (let tries = 0; ; tries += 1) { // a new namespace takes a moment to be served
       try {
         await client.workflow.count();

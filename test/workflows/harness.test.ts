@@ -1,6 +1,6 @@
 import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createTimeSkippingEnv, uniqueTaskQueue } from '../support/temporal';
+import { createTimeSkippingEnv, testDataConverter, uniqueTaskQueue } from '../support/temporal';
 import { waitAWeek } from '../fixtures/long-timer-workflow';
 
 let env: TestWorkflowEnvironment;
@@ -17,6 +17,7 @@ it('a workflow that sleeps seven days finishes in seconds on the time-skipping s
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
+    dataConverter: testDataConverter(),
     workflowsPath: require.resolve('../fixtures/long-timer-workflow'),
   });
   const wallStart = Date.now();

@@ -15,7 +15,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { connectDevServerEnv, workflowBundle } from '../support/temporal';
+import { connectDevServerEnv, testDataConverter, workflowBundle } from '../support/temporal';
 import { checkoutInputOf, placeTestOrder, realActivities, seedCheckoutCatalog, startWorker } from '../support/checkout';
 import type { Activities } from '../../activities';
 import { checkout } from '../../workflows/checkout';
@@ -128,7 +128,7 @@ it.each(cases)('$action while $what: the order ends consistently and its histori
 
     for (const id of [workflowIds.checkout(placed.orderId), workflowIds.payment(placed.orderId), workflowIds.fulfillment(placed.orderId)]) {
       const history = await env.client.workflow.getHandle(id).fetchHistory().catch(() => undefined);
-      if (history) await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, id);
+      if (history) await Worker.runReplayHistory({ workflowBundle: workflowBundle(), dataConverter: testDataConverter() }, history, id);
     }
   } finally {
     held.open();

@@ -12,6 +12,8 @@ import { Client, Connection } from '@temporalio/client';
 import { createOrm, closeOrm } from '../../../src/db/orm';
 import { insertProducts } from '../../../src/db/seed';
 import { requestJson, type ApiResponse, type RequestOptions } from '../../support/api';
+import { dataConverterOf } from '../../../src/temporal/codec';
+import { payloadCodecFromConfig } from '../../../src/temporal/payload-keys';
 
 export const CARRIER_SECRET = 'stack-test-carrier-webhook-secret-0123';
 export const ADDRESS = { name: 'Ada Lovelace', line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' };
@@ -67,7 +69,9 @@ let temporal: { client: Client; connection: Connection } | undefined;
 export async function temporalClient(): Promise<Client> {
   if (!temporal) {
     const connection = await Connection.connect({ address: state().temporalAddress });
-    temporal = { connection, client: new Client({ connection, namespace: state().namespace }) };
+    // The stack's processes encrypt with the key it keeps in its data directory (src/stack/stack.ts): so does this client.
+    const codec = payloadCodecFromConfig({ NODE_ENV: 'development' }, { DEV_DATA_DIR: stackDir() });
+    temporal = { connection, client: new Client({ connection, namespace: state().namespace, dataConverter: dataConverterOf(codec) }) };
   }
   return temporal.client;
 }

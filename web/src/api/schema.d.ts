@@ -585,7 +585,11 @@ export interface paths {
         get: operations["getMe"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Close the account and erase the customer's personal data (once no order of theirs is between payment and delivery); needs the password
+         * @description Who may call it: a signed-in customer (their session).
+         */
+        delete: operations["deleteMe"];
         options?: never;
         head?: never;
         /**
@@ -2040,6 +2044,184 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/codec/decode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Temporal remote codec: decrypt payloads for the Web UI or the CLI (support and admin staff)
+         * @description Who may call it: staff with support or admin.
+         */
+        post: operations["postCodecDecode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/codec/encode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Temporal remote codec: encrypt payloads the Web UI or the CLI sends (a signal, an update), as the workers will read them
+         * @description Who may call it: staff with support or admin.
+         */
+        post: operations["postCodecEncode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/codec/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Keep the staff key sent in Authorization in an HttpOnly cookie for the codec routes, so the Temporal UI can decode
+         * @description Who may call it: staff with support or admin.
+         */
+        post: operations["postCodecSession"];
+        /** Forget the codec cookie (the UI shows ciphertext again) */
+        delete: operations["deleteCodecSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/codec": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A page where staff paste their key once, so the Temporal UI on this browser decodes through /codec */
+        get: operations["getCodec"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything the shop holds about the signed-in customer, as one JSON document (GDPR access and portability)
+         * @description Who may call it: a signed-in customer (their session).
+         */
+        get: operations["getMeExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/customers/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything held about a customer, to answer their request made another way (a letter, a call)
+         * @description Who may call it: staff with support or admin.
+         */
+        get: operations["getAdminCustomersIdExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/customers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Erase a customer (admins only): closes the account now, erases once no order of theirs is between payment and delivery
+         * @description Who may call it: staff with admin.
+         */
+        delete: operations["deleteAdminCustomersId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/customers/{id}/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where a customer's erasure stands: waiting for orders (which), erased (rows changed), or withdrawn
+         * @description Who may call it: staff with support or admin.
+         */
+        get: operations["getAdminCustomersIdErasure"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/customers/{id}/erasure/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * While the erasure waits for an order: erase now (the order loses its contact details) or withdraw it (the account opens again)
+         * @description Who may call it: staff with admin.
+         */
+        post: operations["postAdminCustomersIdErasureDecision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/simulated/payments/{intentId}/authenticate": {
         parameters: {
             query?: never;
@@ -2213,7 +2395,7 @@ export interface components {
                  * @description Stable machine-readable code, e.g. insufficient_stock.
                  * @enum {string}
                  */
-                code: "validation_failed" | "invalid_cursor" | "invalid_json" | "invalid_signature" | "unauthorized" | "invalid_credentials" | "current_password_wrong" | "invalid_link" | "email_taken" | "email_already_verified" | "address_not_found" | "weak_password" | "too_many_addresses" | "forbidden" | "payment_declined" | "not_found" | "product_not_found" | "cart_not_found" | "line_not_found" | "order_not_found" | "shipment_not_found" | "variant_not_found" | "category_not_found" | "collection_not_found" | "attribute_not_found" | "image_not_found" | "import_not_found" | "shipping_zone_not_found" | "shipping_method_not_found" | "tax_region_not_found" | "promotion_not_found" | "promotion_not_in_cart" | "method_not_allowed" | "cart_not_active" | "cart_expired" | "insufficient_stock" | "out_of_stock" | "inventory_conflict" | "order_not_cancellable" | "payment_not_awaiting_action" | "action_refused" | "nothing_to_refund" | "refund_exceeds_captured" | "refund_exceeds_ordered" | "shipping_method_unavailable" | "promotion_limit_reached" | "promotion_not_combinable" | "staff_name_taken" | "payment_not_capturable" | "capture_failed" | "payment_provider_error" | "notifier_error" | "carrier_error" | "handle_taken" | "sku_taken" | "duplicate_variant" | "category_cycle" | "in_use" | "version_mismatch" | "if_match_required" | "payload_too_large" | "unsupported_media_type" | "unknown_sku" | "no_price_in_currency" | "product_unavailable" | "product_not_publishable" | "import_file_invalid" | "cart_empty" | "shipping_address_required" | "shipping_method_required" | "promotion_code_unknown" | "promotion_not_started" | "promotion_expired" | "promotion_minimum_not_met" | "promotion_not_applicable" | "cart_too_large" | "idempotency_key_reused" | "data_rejected" | "rate_limited" | "invalid_workflow_input" | "internal_error" | "service_unavailable" | "not_configured";
+                code: "validation_failed" | "invalid_cursor" | "invalid_json" | "invalid_signature" | "unauthorized" | "invalid_credentials" | "current_password_wrong" | "invalid_link" | "email_taken" | "email_already_verified" | "address_not_found" | "weak_password" | "too_many_addresses" | "forbidden" | "payment_declined" | "not_found" | "product_not_found" | "cart_not_found" | "line_not_found" | "order_not_found" | "shipment_not_found" | "variant_not_found" | "category_not_found" | "collection_not_found" | "attribute_not_found" | "image_not_found" | "import_not_found" | "shipping_zone_not_found" | "shipping_method_not_found" | "tax_region_not_found" | "promotion_not_found" | "promotion_not_in_cart" | "method_not_allowed" | "cart_not_active" | "cart_expired" | "insufficient_stock" | "out_of_stock" | "inventory_conflict" | "order_not_cancellable" | "payment_not_awaiting_action" | "action_refused" | "payload_undecryptable" | "customer_not_found" | "erasure_not_found" | "nothing_to_refund" | "refund_exceeds_captured" | "refund_exceeds_ordered" | "shipping_method_unavailable" | "promotion_limit_reached" | "promotion_not_combinable" | "staff_name_taken" | "payment_not_capturable" | "capture_failed" | "payment_provider_error" | "notifier_error" | "carrier_error" | "handle_taken" | "sku_taken" | "duplicate_variant" | "category_cycle" | "in_use" | "version_mismatch" | "if_match_required" | "payload_too_large" | "unsupported_media_type" | "unknown_sku" | "no_price_in_currency" | "product_unavailable" | "product_not_publishable" | "import_file_invalid" | "cart_empty" | "shipping_address_required" | "shipping_method_required" | "promotion_code_unknown" | "promotion_not_started" | "promotion_expired" | "promotion_minimum_not_met" | "promotion_not_applicable" | "cart_too_large" | "idempotency_key_reused" | "data_rejected" | "rate_limited" | "invalid_workflow_input" | "internal_error" | "service_unavailable" | "not_configured";
                 /** @description What happened and what to do, for a person. */
                 message: string;
                 details: {
@@ -5202,6 +5384,100 @@ export interface operations {
             /** @description No session, or one that has ended: sign in (again) */
             401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The account's password. */
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The account is closed now (every session ends); the erasure runs as a workflow */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        workflowId?: string;
+                        /** Format: uuid */
+                        customerId: string;
+                        /** @enum {string} */
+                        stage?: "waiting_for_orders" | "erasing" | "erased" | "withdrawn";
+                        /** @description The orders between payment and delivery the erasure waits for */
+                        waitingFor?: string[];
+                        rowsChanged?: {
+                            [key: string]: number;
+                        };
+                    };
+                };
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No session, or one that has ended: sign in (again) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The password is wrong (current_password_wrong); nothing was changed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This server has no connection to Temporal (service_unavailable); nothing was changed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13820,6 +14096,703 @@ export interface operations {
             /** @description No such account, or no live key of it with that id (not_found) */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postCodecDecode: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Namespace"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default [] */
+                    payloads?: {
+                        metadata?: {
+                            [key: string]: string;
+                        } | null;
+                        data?: string | null;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The same number of payloads, in order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        payloads: {
+                            metadata?: {
+                                [key: string]: string;
+                            } | null;
+                            data?: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A payload does not decrypt with any key in PAYLOAD_KEYS */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload encryption is off (no PAYLOAD_KEYS) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postCodecEncode: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Namespace"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default [] */
+                    payloads?: {
+                        metadata?: {
+                            [key: string]: string;
+                        } | null;
+                        data?: string | null;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The same number of payloads, in order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        payloads: {
+                            metadata?: {
+                                [key: string]: string;
+                            } | null;
+                            data?: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A payload does not decrypt with any key in PAYLOAD_KEYS */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Payload encryption is off (no PAYLOAD_KEYS) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postCodecSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cookie is set (8 hours, path /codec, SameSite=Strict) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteCodecSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cookie is cleared */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCodec: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description HTML */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMeExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        format: string;
+                        exportedAt: string;
+                        account: {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No session, or one that has ended: sign in (again) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminCustomersIdExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        format: string;
+                        exportedAt: string;
+                        account: {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such customer (customer_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteAdminCustomersId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The erasure runs as a workflow */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        workflowId?: string;
+                        /** Format: uuid */
+                        customerId: string;
+                        /** @enum {string} */
+                        stage?: "waiting_for_orders" | "erasing" | "erased" | "withdrawn";
+                        /** @description The orders between payment and delivery the erasure waits for */
+                        waitingFor?: string[];
+                        rowsChanged?: {
+                            [key: string]: number;
+                        };
+                    };
+                };
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such customer (customer_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This server has no connection to Temporal (service_unavailable); nothing was changed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAdminCustomersIdErasure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The erasure's state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        workflowId?: string;
+                        /** Format: uuid */
+                        customerId: string;
+                        /** @enum {string} */
+                        stage?: "waiting_for_orders" | "erasing" | "erased" | "withdrawn";
+                        /** @description The orders between payment and delivery the erasure waits for */
+                        waitingFor?: string[];
+                        rowsChanged?: {
+                            [key: string]: number;
+                        };
+                    };
+                };
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No erasure of this customer is running or recorded in Temporal (erasure_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This server has no connection to Temporal (service_unavailable); nothing was changed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postAdminCustomersIdErasureDecision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    decision: "erase_now" | "withdraw";
+                };
+            };
+        };
+        responses: {
+            /** @description The erasure's state after the decision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        workflowId?: string;
+                        /** Format: uuid */
+                        customerId: string;
+                        /** @enum {string} */
+                        stage?: "waiting_for_orders" | "erasing" | "erased" | "withdrawn";
+                        /** @description The orders between payment and delivery the erasure waits for */
+                        waitingFor?: string[];
+                        rowsChanged?: {
+                            [key: string]: number;
+                        };
+                    };
+                };
+            };
+            /** @description Bad input: a parameter, the query, a header or the body fails validation, or carries text that cannot be stored (a NUL or an unpaired surrogate); nothing was done (validation_failed, invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No staff key, or one unknown, revoked or of a disabled account */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's account lacks the role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No erasure of this customer is running or recorded in Temporal (erasure_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description It no longer waits, or the decision is refused (action_refused) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 100 kB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This server has no connection to Temporal (service_unavailable); nothing was changed */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
