@@ -173,7 +173,9 @@ export function planProcesses(t: Topology, tools: { binaries: StackBinaries; tem
     // What .env.example gives a trial of the compose file: the simulated card provider allowed in production mode
     // (no real money), links to API 1, and one image directory every API process and worker shares (a shared volume).
     // Payloads encrypted as in production, with a key made once and kept beside the staff key (src/temporal/payload-keys.ts).
+    // Order access tokens derive from ORDER_TOKEN_KEY, which production requires: one made once and kept, the same for every API replica.
     appDefaults: { ALLOW_SIMULATED_PAYMENTS: 'true', PUBLIC_BASE_URL: `http://127.0.0.1:${port('api', 1, 3000)}`, ...payloadKeyEnvironment(opts.dataDir),
+      ORDER_TOKEN_KEY: orderTokenKeyOf(opts.dataDir),
       IMAGE_LOCAL_DIR: join(opts.dataDir, 'volumes', 'media') },
   };
   const planned = Object.fromEntries(Object.keys(t.compose.services).map((name) => [name, planService(name, t.replicas[name], ctx)]));
@@ -296,6 +298,13 @@ function databaseSecrets(dataDir: string, env: Record<string, string>): Record<s
   const made = { SHOP_DB_PASSWORD: secret('SHOP_DB_PASSWORD'), TEMPORAL_DB_PASSWORD: secret('TEMPORAL_DB_PASSWORD') };
   writeFileSync(file, `${JSON.stringify(made, null, 2)}\n`, { mode: 0o600 });
   return made;
+}
+
+/** The key order access tokens are derived with, made once and kept in order-token-key (0600): a guest's order link works across restarts. */
+function orderTokenKeyOf(dataDir: string): string {
+  const file = join(dataDir, 'order-token-key');
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(48).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  return readFileSync(file, 'utf8').trim();
 }
 
 /** The admin key, made once and kept in staff-key (0600); STAFF_KEY_FILE pointed there lets `npm run support` act with it. */
