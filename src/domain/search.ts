@@ -12,6 +12,8 @@
  * row's facet_no below (Migration20261207150000_search). A document's categories include their
  * ancestors, so filtering by a category finds its descendants' products too.
  */
+import { TextIndex } from './search-text';
+
 export const FACET_KIND = { category: 1, collection: 2, attributeValue: 3 } as const;
 const KIND_SHIFT = 28;
 const NO_MASK = (1 << KIND_SHIFT) - 1;
@@ -22,8 +24,8 @@ export const noOf = (key: number): number => key & NO_MASK;
 export const SEARCH_SORTS = ['relevance', 'price_asc', 'price_desc', 'newest'] as const;
 export type SearchSort = (typeof SEARCH_SORTS)[number];
 
-/** A document as search_documents holds it. */
-export interface IndexedDoc { docNo: number; createdAt: number; inStock: boolean; facets: number[]; prices: Record<string, number> }
+/** A document as search_documents holds it; its lexemes with their weights as bits (src/domain/search-text.ts WEIGHT). */
+export interface IndexedDoc { docNo: number; createdAt: number; inStock: boolean; facets: number[]; prices: Record<string, number>; lexemes?: Record<string, number> }
 
 /** The published catalog, by document number (dense enough: numbers are handed out once per publication). */
 export class SearchIndex {
@@ -35,6 +37,8 @@ export class SearchIndex {
   private keys: (Int32Array | undefined)[] = [];
   private amounts = new Map<string, Float64Array>();
   private live = 0;
+  /** The documents' words, kept with the rest: a search reads PostgreSQL only for its page of cards. */
+  readonly text = new TextIndex();
 
   get size(): number { return this.live; }
 
@@ -47,12 +51,14 @@ export class SearchIndex {
     this.keys[doc.docNo] = Int32Array.from(doc.facets);
     for (const prices of this.amounts.values()) prices[doc.docNo] = NaN;
     for (const [currency, amount] of Object.entries(doc.prices)) this.pricesIn(currency)[doc.docNo] = amount;
+    this.text.put(doc.docNo, doc.lexemes ?? {});
   }
 
   remove(docNo: number): void {
     if (docNo >= this.alive.length || !this.alive[docNo]) return;
     this.alive[docNo] = 0;
     this.keys[docNo] = undefined;
+    this.text.remove(docNo);
     this.live--;
   }
 
