@@ -15,7 +15,8 @@
 import { TextIndex } from './search-text';
 
 export const FACET_KIND = { category: 1, collection: 2, attributeValue: 3 } as const;
-const KIND_SHIFT = 28;
+export const FACET_KIND_SHIFT = 28;
+const KIND_SHIFT = FACET_KIND_SHIFT;
 const NO_MASK = (1 << KIND_SHIFT) - 1;
 export const facetKey = (kind: number, no: number): number => (kind << KIND_SHIFT) | no;
 export const kindOf = (key: number): number => key >>> KIND_SHIFT;
@@ -50,7 +51,7 @@ export class SearchIndex {
     this.stock[doc.docNo] = doc.inStock ? 1 : 0;
     this.keys[doc.docNo] = Int32Array.from(doc.facets);
     for (const prices of this.amounts.values()) prices[doc.docNo] = NaN;
-    for (const [currency, amount] of Object.entries(doc.prices)) this.pricesIn(currency)[doc.docNo] = amount;
+    for (const [currency, amount] of Object.entries(doc.prices)) this.pricesFor(currency)[doc.docNo] = amount;
     this.text.put(doc.docNo, doc.lexemes ?? {});
   }
 
@@ -68,6 +69,8 @@ export class SearchIndex {
   facetsOf(docNo: number): Int32Array { return this.keys[docNo] ?? new Int32Array(0); }
   /** The lowest price of the document's variants in `currency` (minor units), NaN when none has one. */
   priceOf(docNo: number, currency: string): number { return this.amounts.get(currency)?.[docNo] ?? NaN; }
+  /** Every document's lowest price in `currency` by document number (NaN: none), undefined when no document has one. */
+  pricesIn(currency: string): Float64Array | undefined { return this.amounts.get(currency); }
 
   /** Every live document number, in ascending order. */
   all(): Int32Array {
@@ -77,7 +80,7 @@ export class SearchIndex {
     return out;
   }
 
-  private pricesIn(currency: string): Float64Array {
+  private pricesFor(currency: string): Float64Array {
     let prices = this.amounts.get(currency);
     if (!prices) {
       prices = new Float64Array(this.alive.length).fill(NaN);
