@@ -41,7 +41,6 @@ export function runSearch(index: SearchIndex, plan: SearchPlan, facetNoLimit: nu
   const stockFilter = plan.filters.inStock;
   const titleHits = plan.titleHits;
   const [satisfied0, satisfied1, satisfied2] = c.satisfies;
-  const [dimension0, dimension1, dimension2] = c.dimension;
   let priceMin = Infinity;
   let priceMax = -Infinity;
   let priced = 0;
@@ -67,15 +66,7 @@ export function runSearch(index: SearchIndex, plan: SearchPlan, facetNoLimit: nu
     if (stockFilter && stocked) hit |= STOCK;
     const mask = c.active & ~hit;
     if (counts) {
-      const [counts0, counts1, counts2] = counts;
-      for (let k = 0; k < keys.length; k++) {
-        const kind = keys[k] >>> KIND_SHIFT;
-        const no = keys[k] & NO_MASK;
-        if (no >= facetNoLimit) continue;
-        if (kind === 1) { if ((mask & ~dimension0[no]) === 0) counts0[no]++; }
-        else if (kind === 2) { if ((mask & ~dimension1[no]) === 0) counts1[no]++; }
-        else if (kind === 3) { if ((mask & ~dimension2[no]) === 0) counts2[no]++; }
-      }
+      countFacets(keys, mask, c, counts, facetNoLimit);
       if ((mask & ~PRICE) === 0 && !Number.isNaN(price)) {
         priced++;
         if (price < priceMin) priceMin = price;
@@ -97,6 +88,20 @@ export function runSearch(index: SearchIndex, plan: SearchPlan, facetNoLimit: nu
       inStock,
     },
   };
+}
+
+/** A document counts towards a facet value when it fails no active filter but the value's own dimension. */
+function countFacets(keys: Int32Array, mask: number, c: Compiled, counts: Int32Array[], limit: number): void {
+  const [dimension0, dimension1, dimension2] = c.dimension;
+  const [counts0, counts1, counts2] = counts;
+  for (let k = 0; k < keys.length; k++) {
+    const kind = keys[k] >>> KIND_SHIFT;
+    const no = keys[k] & NO_MASK;
+    if (no >= limit) continue;
+    if (kind === 1) { if ((mask & ~dimension0[no]) === 0) counts0[no]++; }
+    else if (kind === 2) { if ((mask & ~dimension1[no]) === 0) counts1[no]++; }
+    else if (kind === 3) { if ((mask & ~dimension2[no]) === 0) counts2[no]++; }
+  }
 }
 
 function compile(plan: SearchPlan, limit: number): Compiled {

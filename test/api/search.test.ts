@@ -113,6 +113,7 @@ describe('text search', () => {
     const { id } = (await api.request('GET', '/products/merino-wool-hoodie')).body;
     const admin = await api.request('GET', `/admin/catalog/products/${id}`, { headers: staff });
     expect((await ok('q=zanzibar')).total).toBe(0);
+    const before = (await ok('q=merino&limit=100')).items.map((c) => c.handle);
     const changed = await write('PATCH', `/admin/catalog/products/${id}`, admin.headers.get('etag') as string,
       { title: 'Zanzibar Hoodie', description: 'A hoodie for warm islands.' });
     expect(changed.status).toBe(200);
@@ -125,9 +126,7 @@ describe('text search', () => {
     expect(restored.status).toBe(200);
     expect((await ok('q=zanzibar')).total).toBe(0);
     expect((await ok('q=islands')).total).toBe(0);
-    const back = (await ok('q=merino&limit=100')).items.map((c) => c.handle);
-    expect([...back].sort()).toEqual([...merino].sort());
-    expect(back.indexOf('merino-wool-hoodie')).toBeLessThan(merino.length - 1);
+    expect((await ok('q=merino&limit=100')).items.map((c) => c.handle)).toEqual(before);
   });
 
   it('searches the words products are filed under (categories, collections, attribute values)', async () => {
