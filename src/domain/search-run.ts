@@ -50,9 +50,11 @@ export function runSearch(index: SearchIndex, plan: SearchPlan, facetNoLimit: nu
   for (let i = 0; i < docs.length; i++) {
     const d = docs[i];
     if (!index.has(d)) continue;
-    const keys = index.facetsOf(d);
+    const keys = index.keyPool;
+    const first = index.keyStart[d];
+    const end = first + index.keyCount[d];
     let hit = 0;
-    for (let k = 0; k < keys.length; k++) {
+    for (let k = first; k < end; k++) {
       const kind = keys[k] >>> KIND_SHIFT;
       const no = keys[k] & NO_MASK;
       if (no >= facetNoLimit) continue;
@@ -66,7 +68,7 @@ export function runSearch(index: SearchIndex, plan: SearchPlan, facetNoLimit: nu
     if (stockFilter && stocked) hit |= STOCK;
     const mask = c.active & ~hit;
     if (counts) {
-      countFacets(keys, mask, c, counts, facetNoLimit);
+      countFacets(keys, first, end, mask, c, counts, facetNoLimit);
       if ((mask & ~PRICE) === 0 && !Number.isNaN(price)) {
         priced++;
         if (price < priceMin) priceMin = price;
@@ -91,10 +93,10 @@ export function runSearch(index: SearchIndex, plan: SearchPlan, facetNoLimit: nu
 }
 
 /** A document counts towards a facet value when it fails no active filter but the value's own dimension. */
-function countFacets(keys: Int32Array, mask: number, c: Compiled, counts: Int32Array[], limit: number): void {
+function countFacets(keys: Int32Array, first: number, end: number, mask: number, c: Compiled, counts: Int32Array[], limit: number): void {
   const [dimension0, dimension1, dimension2] = c.dimension;
   const [counts0, counts1, counts2] = counts;
-  for (let k = 0; k < keys.length; k++) {
+  for (let k = first; k < end; k++) {
     const kind = keys[k] >>> KIND_SHIFT;
     const no = keys[k] & NO_MASK;
     if (no >= limit) continue;

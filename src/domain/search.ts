@@ -35,7 +35,16 @@ export class SearchIndex {
   private alive = new Uint8Array(0);
   private created = new Float64Array(0);
   private stock = new Uint8Array(0);
-  private keys: (Int32Array | undefined)[] = [];
+  /**
+   * Every document's facet keys in one array (document d's: keyCount[d] of them from keyStart[d]),
+   * so the facet pass reads them in a row instead of chasing a small array per document; a
+   * rewritten document's keys are appended, and the array is compacted when half of it is stale.
+   */
+  keyPool = new Int32Array(0);
+  private keyEnd = 0;
+  private keyStale = 0;
+  keyStart = new Int32Array(0);
+  keyCount = new Int32Array(0);
   private amounts = new Map<string, Float64Array>();
   private live = 0;
   /** The documents' words, kept with the rest: a search reads PostgreSQL only for its page of cards. */
@@ -49,7 +58,7 @@ export class SearchIndex {
     this.alive[doc.docNo] = 1;
     this.created[doc.docNo] = doc.createdAt;
     this.stock[doc.docNo] = doc.inStock ? 1 : 0;
-    this.keys[doc.docNo] = Int32Array.from(doc.facets);
+    this.putKeys(doc.docNo, doc.facets);
     for (const prices of this.amounts.values()) prices[doc.docNo] = NaN;
     for (const [currency, amount] of Object.entries(doc.prices)) this.pricesFor(currency)[doc.docNo] = amount;
     this.text.put(doc.docNo, doc.lexemes ?? {});
@@ -58,7 +67,8 @@ export class SearchIndex {
   remove(docNo: number): void {
     if (docNo >= this.alive.length || !this.alive[docNo]) return;
     this.alive[docNo] = 0;
-    this.keys[docNo] = undefined;
+    this.keyStale += this.keyCount[docNo];
+    this.keyCount[docNo] = 0;
     this.text.remove(docNo);
     this.live--;
   }
@@ -66,7 +76,7 @@ export class SearchIndex {
   has(docNo: number): boolean { return docNo < this.alive.length && this.alive[docNo] === 1; }
   createdAt(docNo: number): number { return this.created[docNo]; }
   inStock(docNo: number): boolean { return this.stock[docNo] === 1; }
-  facetsOf(docNo: number): Int32Array { return this.keys[docNo] ?? new Int32Array(0); }
+  facetsOf(docNo: number): Int32Array { return this.keyPool.slice(this.keyStart[docNo], this.keyStart[docNo] + this.keyCount[docNo]); }
   /** The lowest price of the document's variants in `currency` (minor units), NaN when none has one. */
   priceOf(docNo: number, currency: string): number { return this.amounts.get(currency)?.[docNo] ?? NaN; }
   /** Every document's lowest price in `currency` by document number (NaN: none), undefined when no document has one. */
@@ -78,6 +88,35 @@ export class SearchIndex {
     let n = 0;
     for (let d = 0; d < this.alive.length; d++) if (this.alive[d]) out[n++] = d;
     return out;
+  }
+
+  private putKeys(docNo: number, keys: number[]): void {
+    this.keyStale += this.keyCount[docNo];
+    this.keyCount[docNo] = 0;
+    if (this.keyStale > 1024 && this.keyStale * 2 > this.keyEnd) this.compactKeys();
+    if (this.keyEnd + keys.length > this.keyPool.length) {
+      const pool = new Int32Array(Math.max(this.keyEnd + keys.length, this.keyPool.length * 2, 1024));
+      pool.set(this.keyPool.subarray(0, this.keyEnd));
+      this.keyPool = pool;
+    }
+    this.keyPool.set(keys, this.keyEnd);
+    this.keyStart[docNo] = this.keyEnd;
+    this.keyCount[docNo] = keys.length;
+    this.keyEnd += keys.length;
+  }
+
+  private compactKeys(): void {
+    const pool = new Int32Array(Math.max(this.keyEnd - this.keyStale, 1024) * 2);
+    let end = 0;
+    for (let d = 0; d < this.alive.length; d++) {
+      if (!this.alive[d]) continue;
+      pool.set(this.keyPool.subarray(this.keyStart[d], this.keyStart[d] + this.keyCount[d]), end);
+      this.keyStart[d] = end;
+      end += this.keyCount[d];
+    }
+    this.keyPool = pool;
+    this.keyEnd = end;
+    this.keyStale = 0;
   }
 
   private pricesFor(currency: string): Float64Array {
@@ -92,7 +131,7 @@ export class SearchIndex {
   private grow(size: number): void {
     if (size <= this.alive.length) return;
     const capacity = Math.max(size, Math.ceil(this.alive.length * 1.5), 1024);
-    const copy = <T extends Uint8Array | Float64Array>(a: T, make: (n: number) => T, fill?: number): T => {
+    const copy = <T extends Uint8Array | Int32Array | Float64Array>(a: T, make: (n: number) => T, fill?: number): T => {
       const b = make(capacity);
       if (fill !== undefined) b.fill(fill);
       b.set(a);
@@ -101,6 +140,8 @@ export class SearchIndex {
     this.alive = copy(this.alive, (n) => new Uint8Array(n));
     this.created = copy(this.created, (n) => new Float64Array(n));
     this.stock = copy(this.stock, (n) => new Uint8Array(n));
+    this.keyStart = copy(this.keyStart, (n) => new Int32Array(n));
+    this.keyCount = copy(this.keyCount, (n) => new Int32Array(n));
     for (const [currency, prices] of this.amounts) this.amounts.set(currency, copy(prices, (n) => new Float64Array(n), NaN));
   }
 }
