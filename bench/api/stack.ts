@@ -41,15 +41,19 @@ export class BenchStack {
     return this.db;
   }
 
-  /** Runs bench/api/server.ts under tsx in its own Node process and waits until it listens. */
-  async startApi(databaseUrl: string, env: Record<string, string> = {}): Promise<string> {
+  /**
+   * Runs bench/api/server.ts under tsx in its own Node process and waits until it listens; `tree`,
+   * another checkout of the project, runs that checkout's server instead (a baseline measured side by side).
+   */
+  async startApi(databaseUrl: string, env: Record<string, string> = {}, tree?: string): Promise<string> {
     const port = await freePort();
     // BENCH_API_CPU_PROF=<dir>: a V8 CPU profile of the API process, written when it stops (open it in Chrome DevTools).
     const profile = process.env.BENCH_API_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_API_CPU_PROF}`] : [];
     // BENCH_API_NODE_FLAGS='--max-semi-space-size=32': Node/V8 flags for the API process alone (GC experiments).
     const flags = (process.env.BENCH_API_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-    const child = spawn(process.execPath, [...profile, ...flags, '--import', 'tsx', join(__dirname, 'server.ts')], {
-      env: { ...process.env, ...env, LOG_LEVEL: 'silent', NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', BENCH_DATABASE_URL: databaseUrl, BENCH_PORT: String(port) },
+    const child = spawn(process.execPath, [...profile, ...flags, '--import', 'tsx', tree ? join(tree, 'bench/api/server.ts') : join(__dirname, 'server.ts')], {
+      // A production configuration needs an order-token key; this one exists only for the benchmark's throw-away database.
+      env: { ...process.env, ORDER_TOKEN_KEY: 'bench-only-order-token-key-0123456789abcdef', ...env, LOG_LEVEL: 'silent', NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', BENCH_DATABASE_URL: databaseUrl, BENCH_PORT: String(port) },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
     // Once we stop things, PostgreSQL may close the API's connections first: that noise is expected.
