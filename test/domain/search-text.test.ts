@@ -4,17 +4,8 @@
  * through rewrites and removals of documents. Seeded, so a failure repeats. That the parse and the
  * evaluation agree with PostgreSQL's own `@@` is checked in test/api/search.test.ts.
  */
+import { prng } from '../../src/db/catalog-vocabulary';
 import { docsOf, hasBit, inTitles, parseTsquery, TextIndex, UnsupportedQuery, WEIGHT, type TsQuery } from '../../src/domain/search-text';
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ['merino', 'wool', 'linen', 'hoodi', 'boot', "o'brien", 'leather', 'red', 'oak', 'mug'];
 
