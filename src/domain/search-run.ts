@@ -6,8 +6,11 @@
  * it fails none. Results are ordered by three numbers, ascending, so every sort and its keyset
  * cursor work alike; only the page (offset + limit + 1) is ever sorted.
  */
-import { FACET_KIND, facetKey, kindOf, noOf, type SearchIndex, type SearchPlan, type SearchResult, type SortKey } from './search';
+import { FACET_KIND, FACET_KIND_SHIFT, facetKey, kindOf, noOf, type SearchIndex, type SearchPlan, type SearchResult, type SortKey } from './search';
 
+// Module constants, not calls into ./search, in the loops: under tsx an imported function is read through a getter on every call.
+const KIND_SHIFT = FACET_KIND_SHIFT;
+const NO_MASK = (1 << KIND_SHIFT) - 1;
 const CATEGORY = 1;
 const COLLECTION = 2;
 const PRICE = 4;
@@ -31,6 +34,13 @@ export function runSearch(index: SearchIndex, plan: SearchPlan, facetNoLimit: nu
   const c = compile(plan, facetNoLimit);
   const docs = plan.matches ?? index.all();
   const counts = plan.facets ? [new Int32Array(facetNoLimit), new Int32Array(facetNoLimit), new Int32Array(facetNoLimit)] : undefined;
+  // Hoisted out of the loop, which runs once per match (a sixth of the catalog for a common word).
+  const prices = index.pricesIn(plan.currency);
+  const low = plan.filters.priceMin ?? -Infinity;
+  const high = plan.filters.priceMax ?? Infinity;
+  const stockFilter = plan.filters.inStock;
+  const titleHits = plan.titleHits;
+  const [satisfied0, satisfied1, satisfied2] = c.satisfies;
   let priceMin = Infinity;
   let priceMax = -Infinity;
   let priced = 0;
@@ -40,33 +50,35 @@ export function runSearch(index: SearchIndex, plan: SearchPlan, facetNoLimit: nu
   for (let i = 0; i < docs.length; i++) {
     const d = docs[i];
     if (!index.has(d)) continue;
-    const keys = index.facetsOf(d);
+    const keys = index.keyPool;
+    const first = index.keyStart[d];
+    const end = first + index.keyCount[d];
     let hit = 0;
-    for (let k = 0; k < keys.length; k++) {
-      const kind = kindOf(keys[k]) - 1;
-      const no = noOf(keys[k]);
-      if (kind >= 0 && kind < 3 && no < facetNoLimit) hit |= c.satisfies[kind][no];
+    for (let k = first; k < end; k++) {
+      const kind = keys[k] >>> KIND_SHIFT;
+      const no = keys[k] & NO_MASK;
+      if (no >= facetNoLimit) continue;
+      if (kind === 1) hit |= satisfied0[no];
+      else if (kind === 2) hit |= satisfied1[no];
+      else if (kind === 3) hit |= satisfied2[no];
     }
-    const price = index.priceOf(d, plan.currency);
-    if (!Number.isNaN(price) && price >= (plan.filters.priceMin ?? -Infinity) && price <= (plan.filters.priceMax ?? Infinity)) hit |= PRICE;
-    if (plan.filters.inStock && index.inStock(d)) hit |= STOCK;
+    const price = prices?.[d] ?? NaN;
+    const stocked = index.inStock(d);
+    if (!Number.isNaN(price) && price >= low && price <= high) hit |= PRICE;
+    if (stockFilter && stocked) hit |= STOCK;
     const mask = c.active & ~hit;
     if (counts) {
-      for (let k = 0; k < keys.length; k++) {
-        const kind = kindOf(keys[k]) - 1;
-        const no = noOf(keys[k]);
-        if (kind >= 0 && kind < 3 && no < facetNoLimit && (mask & ~c.dimension[kind][no]) === 0) counts[kind][no]++;
-      }
+      countFacets(keys, first, end, mask, c, counts, facetNoLimit);
       if ((mask & ~PRICE) === 0 && !Number.isNaN(price)) {
         priced++;
         if (price < priceMin) priceMin = price;
         if (price > priceMax) priceMax = price;
       }
-      if ((mask & ~STOCK) === 0 && index.inStock(d)) inStock++;
+      if ((mask & ~STOCK) === 0 && stocked) inStock++;
     }
     if (mask === 0) {
       passing.push(d);
-      tiers.push(plan.titleHits?.[i] ?? 0);
+      tiers.push(titleHits?.[i] ?? 0);
     }
   }
   const { page, next } = pageOf(index, plan, passing, tiers);
@@ -78,6 +90,20 @@ export function runSearch(index: SearchIndex, plan: SearchPlan, facetNoLimit: nu
       inStock,
     },
   };
+}
+
+/** A document counts towards a facet value when it fails no active filter but the value's own dimension. */
+function countFacets(keys: Int32Array, first: number, end: number, mask: number, c: Compiled, counts: Int32Array[], limit: number): void {
+  const [dimension0, dimension1, dimension2] = c.dimension;
+  const [counts0, counts1, counts2] = counts;
+  for (let k = first; k < end; k++) {
+    const kind = keys[k] >>> KIND_SHIFT;
+    const no = keys[k] & NO_MASK;
+    if (no >= limit) continue;
+    if (kind === 1) { if ((mask & ~dimension0[no]) === 0) counts0[no]++; }
+    else if (kind === 2) { if ((mask & ~dimension1[no]) === 0) counts1[no]++; }
+    else if (kind === 3) { if ((mask & ~dimension2[no]) === 0) counts2[no]++; }
+  }
 }
 
 function compile(plan: SearchPlan, limit: number): Compiled {

@@ -9,6 +9,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PageRequest, SortKey } from '../domain/search';
 import { runSearch } from '../domain/search-run';
+import { docsOf, hasBit, inTitles, parseTsquery, UnsupportedQuery, type TsQuery } from '../domain/search-text';
 import type { FacetsView, FilterRequest } from '../domain/search-taxonomy';
 import { sqlRows, statement } from '../db/sql';
 import type { StoredImage } from './catalog';
@@ -76,9 +77,37 @@ export async function searchCatalog(em: EntityManager, req: SearchRequest): Prom
 interface Matches { version: number; docs: Int32Array; titleHits?: Uint8Array }
 
 /**
- * The documents a query matches, as 4 bytes each (doc_no * 2 + 1 when the title alone matches):
- * 17,776 matches are 71 KB, read into typed arrays without a row object each. websearch_to_tsquery
- * takes any text a shopper types (quotes for phrases, -exclusions, or) without syntax errors.
+ * PostgreSQL reads the query (websearch_to_tsquery takes any text a shopper types, quotes for
+ * phrases, -exclusions, or, without syntax errors, and stems it) with the catalog version, in one
+ * statement that reads no table but catalog_state; this process's copy, brought up to that
+ * version, finds the documents (src/domain/search-text.ts).
+ */
+const PARSE = statement('search_parse', `
+  select version, websearch_to_tsquery('english', $1::text)::text as query from catalog_state`);
+
+async function matchDocuments(em: EntityManager, q: string, ranked: boolean): Promise<Matches> {
+  const [row] = await sqlRows<{ version: string; query: string }>(em, PARSE, [q]);
+  const version = Number(row.version);
+  let query: TsQuery | null;
+  try {
+    query = parseTsquery(row.query);
+  } catch (err) {
+    if (err instanceof UnsupportedQuery) return matchInDatabase(em, q, ranked);
+    throw err;
+  }
+  if (query === null) return { version, docs: new Int32Array(0) };
+  const { index } = await searchCopy(em, version);
+  const docs = docsOf(index.text.match(query));
+  if (!ranked) return { version, docs };
+  const titles = index.text.match(inTitles(query));
+  const titleHits = new Uint8Array(docs.length);
+  for (let i = 0; i < docs.length; i++) titleHits[i] = hasBit(titles, docs[i]) ? 1 : 0;
+  return { version, docs, titleHits };
+}
+
+/**
+ * A phrase or a prefix needs word positions, which the copy does not keep: PostgreSQL's full-text
+ * index finds those documents, as 4 bytes each (doc_no * 2 + 1 when the title alone matches).
  */
 const MATCH_RANKED = statement('search_match_ranked', `
   select (select version from catalog_state) as version,
@@ -91,7 +120,7 @@ const MATCH = statement('search_match', `
   select (select version from catalog_state) as version, coalesce(string_agg(int4send(d.doc_no * 2), ''), '\\x'::bytea) as docs
     from websearch_to_tsquery('english', $1::text) q join search_documents d on d.tsv @@ q`);
 
-async function matchDocuments(em: EntityManager, q: string, ranked: boolean): Promise<Matches> {
+async function matchInDatabase(em: EntityManager, q: string, ranked: boolean): Promise<Matches> {
   const [row] = await sqlRows<{ version: string; docs: Buffer }>(em, ranked ? MATCH_RANKED : MATCH, [q]);
   const n = row.docs.length / 4;
   const docs = new Int32Array(n);
@@ -141,4 +170,4 @@ export async function correctSpelling(em: EntityManager, q: string): Promise<str
 }
 
 /** The statements a search runs, for bench/catalog to EXPLAIN. */
-export const SEARCH_STATEMENTS = { matchRanked: MATCH_RANKED, match: MATCH, closest: CLOSEST, cards: CARDS };
+export const SEARCH_STATEMENTS = { parse: PARSE, matchRanked: MATCH_RANKED, match: MATCH, closest: CLOSEST, cards: CARDS };

@@ -45,6 +45,9 @@ async function ok(query: string): Promise<Page> {
   return res.body;
 }
 
+const write = (method: string, path: string, etag: string, body?: unknown) =>
+  api.request(method, path, { headers: { ...staff, 'If-Match': etag }, body });
+
 /** Every page by cursor, as a storefront's "more" button walks them. */
 async function walk(query: string): Promise<Card[]> {
   const out: Card[] = [];
@@ -80,6 +83,50 @@ describe('text search', () => {
     expect(page.items.map((c) => c.handle)).toEqual(['merino-wool-hoodie']);
     const nothing = await ok('q=zeppelin');
     expect(nothing).toEqual(expect.objectContaining({ total: 0, items: [], correctedQuery: null, nextCursor: null }));
+  });
+
+  it('matches exactly what PostgreSQL\'s own text match does: words, exclusions, or, phrases, title matches first', async () => {
+    const queries = ['merino', 'wool hoodie', 'linen -shirt', 'hoodie or boot', '"merino wool"', 't-shirt', 'wash',
+      'northwind -merino', 'the', '-linen', 'cashmere or linen -hoodie', 'walking boots', "o'neil"];
+    for (const q of queries) {
+      const [oracle] = await db.orm.em.getConnection().execute<{ n: string; titles: string }[]>(
+        `select count(*) as n, count(*) filter (where d.tsv @@ setweight_query) as titles
+           from websearch_to_tsquery('english', ?) w
+          cross join lateral (select regexp_replace(w::text, '(''(?:[^'']|'''')*'')', '\\1:A', 'g')::tsquery as setweight_query) t
+           join search_documents d on d.tsv @@ w`, [q]);
+      const page = await ok(`q=${encodeURIComponent(q)}&limit=100`);
+      const label = `${q}: ${page.total} of ${oracle.n}`;
+      expect(label).toBe(`${q}: ${oracle.n} of ${oracle.n}`);
+      if (page.correctedQuery === null && page.total <= 100) {
+        // Title matches first: the first `titles` cards are the ones whose title matched.
+        const titles = Number(oracle.titles);
+        const words = (await db.orm.em.getConnection().execute<{ handle: string }[]>(
+          `select p.handle from search_documents d join products p on p.id = d.product_id,
+                  lateral (select regexp_replace(websearch_to_tsquery('english', ?)::text, '(''(?:[^'']|'''')*'')', '\\1:A', 'g')::tsquery as tq) t
+            where d.tsv @@ t.tq`, [q])).map((r) => r.handle).sort();
+        expect(page.items.slice(0, titles).map((c) => c.handle).sort()).toEqual(words);
+      }
+    }
+  });
+
+  it('finds a product by its new words the moment a write commits, and no longer by its old ones', async () => {
+    const { id } = (await api.request('GET', '/products/merino-wool-hoodie')).body;
+    const admin = await api.request('GET', `/admin/catalog/products/${id}`, { headers: staff });
+    expect((await ok('q=zanzibar')).total).toBe(0);
+    const before = (await ok('q=merino&limit=100')).items.map((c) => c.handle);
+    const changed = await write('PATCH', `/admin/catalog/products/${id}`, admin.headers.get('etag') as string,
+      { title: 'Zanzibar Hoodie', description: 'A hoodie for warm islands.' });
+    expect(changed.status).toBe(200);
+    expect((await ok('q=zanzibar')).items.map((c) => c.handle)).toEqual(['merino-wool-hoodie']);
+    // Still merino by its material, no longer by its title: after every title match.
+    const merino = (await ok('q=merino&limit=100')).items.map((c) => c.handle);
+    expect(merino[merino.length - 1]).toBe('merino-wool-hoodie');
+    const restored = await write('PATCH', `/admin/catalog/products/${id}`, changed.headers.get('etag') as string,
+      { title: admin.body.title, description: admin.body.description });
+    expect(restored.status).toBe(200);
+    expect((await ok('q=zanzibar')).total).toBe(0);
+    expect((await ok('q=islands')).total).toBe(0);
+    expect((await ok('q=merino&limit=100')).items.map((c) => c.handle)).toEqual(before);
   });
 
   it('searches the words products are filed under (categories, collections, attribute values)', async () => {
@@ -172,8 +219,6 @@ describe('sorting and pages', () => {
 
 describe('what storefronts see and caching', () => {
   const created: { id: string; etag: string }[] = [];
-  const write = (method: string, path: string, etag: string, body?: unknown) =>
-    api.request(method, path, { headers: { ...staff, 'If-Match': etag }, body });
 
   it('shows only published products: a draft appears when published and leaves when archived', async () => {
     const res = await api.request('POST', '/admin/catalog/products', { headers: staff, body: {

@@ -143,3 +143,31 @@ describe('the in-memory search', () => {
     });
   }
 });
+
+describe('the index through rewrites', () => {
+  it('keeps each document\'s latest facet keys and prices when documents are rewritten and removed many times over', () => {
+    const rand = prng(99);
+    const index = new SearchIndex();
+    const latest = new Map<number, Doc>();
+    for (let round = 0; round < 40; round++) {
+      for (const doc of randomCatalog(rand, 100)) {
+        const docNo = doc.docNo % 60; // the same 30 documents rewritten again and again, keys appended each time
+        if (rand() < 0.1) { index.remove(docNo); latest.delete(docNo); continue; }
+        const written = { ...doc, docNo };
+        index.put(written);
+        latest.set(docNo, written);
+      }
+    }
+    expect(index.size).toBe(latest.size);
+    for (const [docNo, doc] of latest) {
+      expect([...index.facetsOf(docNo)]).toEqual(doc.facets);
+      expect(index.priceOf(docNo, 'EUR')).toBe(doc.prices.EUR ?? NaN);
+    }
+    const all = runSearch(index, { matches: null, filters: { categories: [], collections: [], attributes: new Map(), inStock: false },
+      sort: 'newest', currency: 'USD', limit: 100, offset: 0, facets: true, valuesOf: () => [] }, LIMIT);
+    const counts = new Map<number, number>();
+    for (const doc of latest.values()) for (const key of doc.facets) counts.set(key, (counts.get(key) ?? 0) + 1);
+    expect(all.total).toBe(latest.size);
+    expect(all.facets?.byKey).toEqual(counts);
+  });
+});
