@@ -13,7 +13,7 @@ import { createOrm, closeOrm } from '../../../src/db/orm';
 import { insertProducts } from '../../../src/db/seed';
 import { requestJson, type ApiResponse, type RequestOptions } from '../../support/api';
 import { dataConverterOf } from '../../../src/temporal/codec';
-import { payloadCodecFromConfig } from '../../../src/temporal/payload-keys';
+import { payloadCodecFromConfig, payloadKeyEnvironment } from '../../../src/temporal/payload-keys';
 
 export const CARRIER_SECRET = 'stack-test-carrier-webhook-secret-0123';
 export const ADDRESS = { name: 'Ada Lovelace', line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' };
@@ -166,7 +166,9 @@ export function support(...args: string[]): Promise<SupportRun> {
     execFile(process.execPath, ['--import', 'tsx', 'src/cli/support.ts', ...args, '--json'], {
       cwd: ROOT, timeout: 60_000,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress,
-        TEMPORAL_NAMESPACE: namespace, STAFF_KEY_FILE: staffKeyFile(), LOG_LEVEL: 'warn' },
+        TEMPORAL_NAMESPACE: namespace, STAFF_KEY_FILE: staffKeyFile(), LOG_LEVEL: 'warn',
+        // The stack's payload key, as an operator gives the CLI production's PAYLOAD_KEYS: its updates and queries are encrypted like everyone's.
+        ...payloadKeyEnvironment(stackDir()) },
     }, (err, stdout, stderr) => {
       let json: unknown;
       try {
