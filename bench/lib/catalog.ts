@@ -8,7 +8,7 @@
  * same as before the taxonomy was added), everything filed and weighed from a second one.
  */
 import type { SeedProduct, SeedVariant } from '../../src/db/seed';
-import { ADJECTIVES, CATEGORIES, COLLECTIONS, COLOURS, FEATURES, ORIGINS, PRAISE, SIZES, prng, type Item } from '../../src/db/catalog-vocabulary';
+import { CATEGORIES, COLLECTIONS, COLOURS, SIZES, prng, productCopy, type Item } from '../../src/db/catalog-vocabulary';
 
 export { prng };
 
@@ -74,26 +74,11 @@ export function benchTaxonomy(): BenchTaxonomy {
 export function benchCatalog(count = 10_000, seed = 20261126): BenchCatalog {
   const rand = prng(seed);
   const filing = prng(seed ^ 0x5eed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
-  const twoOf = (xs: string[]): string => {
-    const i = Math.floor(rand() * xs.length);
-    return `${xs[i]} and ${xs[(i + 1 + Math.floor(rand() * (xs.length - 1))) % xs.length]}`;
-  };
   const products: SeedProduct[] = [];
   const inStockSkus: string[] = [];
   const last = Date.UTC(2026, 10, 1);
   for (let n = 0; n < count; n++) {
-    const category = pick(CATEGORIES);
-    const item = pick(category.items);
-    const material = pick(category.materials);
-    const adjective = pick(ADJECTIVES);
-    const collection = rand() < 0.4 ? pick(COLLECTIONS) : null;
-    const title = `${collection ? `${collection} ` : ''}${adjective} ${material} ${item.name}`;
-    const opening = `${rand() < 0.5 ? article(adjective) : 'Our'} ${adjective.toLowerCase()} ${item.name.toLowerCase()} in ${material.toLowerCase()}, made for ${twoOf(item.uses)}.`;
-    const features = `It features ${pick(FEATURES)} and ${pick(FEATURES)}.`;
-    const origin = rand() < 0.5 ? pick(ORIGINS) : null;
-    const praise = rand() < 0.6 ? pick(PRAISE) : null;
-    const description = [opening, features, origin ? `Made in ${origin}.` : '', praise ? `${praise}.` : '', pick(category.care)].filter(Boolean).join(' ');
+    const { item, material, collection, title, description, opening, origin, praise } = productCopy(rand);
     const code = `P${n.toString(36).toUpperCase().padStart(4, '0')}`;
     const { options, variants, colours } = variantsFor(item, code, rand);
     for (const v of variants) if (v.onHand >= 50) inStockSkus.push(v.sku);
@@ -113,8 +98,6 @@ export function benchCatalog(count = 10_000, seed = 20261126): BenchCatalog {
   }
   return { products, inStockSkus, taxonomy: benchTaxonomy() };
 }
-
-const article = (word: string) => (/^[AEIOU]/.test(word) ? 'An' : 'A');
 
 function variantsFor(item: Item, code: string, rand: () => number): { options: SeedProduct['options']; variants: SeedVariant[]; colours: string[] } {
   const colourCount = item.sizing === 'single' ? 1 : 1 + Math.floor(rand() * 3);

@@ -103,7 +103,11 @@ export const SIZES: Record<Exclude<Sizing, 'colour' | 'single'>, string[]> = {
 };
 
 
-export interface ProductCopy { category: Category; item: Item; material: string; adjective: string; collection: string | null; title: string; description: string }
+export interface ProductCopy {
+  category: Category; item: Item; material: string; adjective: string; collection: string | null; title: string; description: string;
+  /** The description's first sentence (what it is made for), where it is made and its praise, when it says so. */
+  opening: string; origin: string | null; praise: string | null;
+}
 
 /** A product's category, item, material, title and description, drawn from `rand` (always in the same order, so a seed fixes them). */
 export function productCopy(rand: () => number): ProductCopy {
@@ -118,14 +122,12 @@ export function productCopy(rand: () => number): ProductCopy {
   const adjective = pick(ADJECTIVES);
   const collection = rand() < 0.4 ? pick(COLLECTIONS) : null;
   const title = `${collection ? `${collection} ` : ''}${adjective} ${material} ${item.name}`;
-  const description = [
-    `${rand() < 0.5 ? article(adjective) : 'Our'} ${adjective.toLowerCase()} ${item.name.toLowerCase()} in ${material.toLowerCase()}, made for ${twoOf(item.uses)}.`,
-    `It features ${pick(FEATURES)} and ${pick(FEATURES)}.`,
-    rand() < 0.5 ? `Made in ${pick(ORIGINS)}.` : '',
-    rand() < 0.6 ? `${pick(PRAISE)}.` : '',
-    pick(category.care),
-  ].filter(Boolean).join(' ');
-  return { category, item, material, adjective, collection, title, description };
+  const opening = `${rand() < 0.5 ? article(adjective) : 'Our'} ${adjective.toLowerCase()} ${item.name.toLowerCase()} in ${material.toLowerCase()}, made for ${twoOf(item.uses)}.`;
+  const features = `It features ${pick(FEATURES)} and ${pick(FEATURES)}.`;
+  const origin = rand() < 0.5 ? pick(ORIGINS) : null;
+  const praise = rand() < 0.6 ? pick(PRAISE) : null;
+  const description = [opening, features, origin ? `Made in ${origin}.` : '', praise ? `${praise}.` : '', pick(category.care)].filter(Boolean).join(' ');
+  return { category, item, material, adjective, collection, title, description, opening, origin, praise };
 }
 
 const article = (word: string) => (/^[AEIOU]/.test(word) ? 'An' : 'A');
