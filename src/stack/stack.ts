@@ -300,18 +300,19 @@ function databaseSecrets(dataDir: string, env: Record<string, string>): Record<s
   return made;
 }
 
-/** The key order access tokens are derived with, made once and kept in order-token-key (0600): a guest's order link works across restarts. */
-function orderTokenKeyOf(dataDir: string): string {
-  const file = join(dataDir, 'order-token-key');
-  if (!existsSync(file)) writeFileSync(file, `${randomBytes(48).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+/** A secret made once by `make` and kept in `file` (0600): the same on every start, and for every process given it. */
+function keptSecret(file: string, make: () => string): string {
+  if (!existsSync(file)) writeFileSync(file, `${make()}\n`, { mode: 0o600, flag: 'wx' });
   return readFileSync(file, 'utf8').trim();
 }
+
+/** The key order access tokens are derived with, kept in order-token-key: a guest's order link works across restarts. */
+const orderTokenKeyOf = (dataDir: string) => keptSecret(join(dataDir, 'order-token-key'), () => randomBytes(48).toString('base64'));
 
 /** The admin key, made once and kept in staff-key (0600); STAFF_KEY_FILE pointed there lets `npm run support` act with it. */
 function staffKeyOf(dataDir: string): { key: string; file: string } {
   const file = join(dataDir, 'staff-key');
-  if (!existsSync(file)) writeFileSync(file, `${STAFF_KEY_PREFIX}${newToken()}\n`, { mode: 0o600, flag: 'wx' });
-  return { key: readFileSync(file, 'utf8').trim(), file };
+  return { key: keptSecret(file, () => `${STAFF_KEY_PREFIX}${newToken()}`), file };
 }
 
 /** Registers the kept key for the admin account `stack` in a migrated database (again after the database was made anew). */
