@@ -19,6 +19,7 @@ import { parseOrigins } from './routes/codec';
 import { orderTokensFromConfig } from '../auth/order-tokens';
 import { OrderEventHub } from './order-event-hub';
 import { defaultStorefrontDir } from './storefront';
+import { warmSearchCopy } from '../store/search';
 
 export interface ApiServer {
   url: string;
@@ -83,6 +84,7 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
   const { port } = server.address() as AddressInfo;
   const url = `http://${urlHost(config.HOST)}:${port}`;
   logger.info({ url }, 'API listening');
+  warmSearch(orm, logger);
 
   let closing: Promise<void> | undefined;
   return {
@@ -110,6 +112,15 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
       return closing;
     },
   };
+}
+
+/** Loads the catalog search copy now rather than on the first search; /readyz reports ready once it is in. */
+function warmSearch(orm: MikroORM, logger: Logger): void {
+  const started = Date.now();
+  warmSearchCopy(orm.em.fork()).then(
+    (products) => logger.info({ products, ms: Date.now() - started }, 'Catalog search copy loaded'),
+    (err: unknown) => logger.warn({ err }, 'The catalog search copy could not be loaded at start; the next readiness probe or search tries again'),
+  );
 }
 
 /**

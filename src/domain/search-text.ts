@@ -93,6 +93,47 @@ export function parseTsquery(text: string): TsQuery | null {
   return tree;
 }
 
+/**
+ * A tsvector as PostgreSQL prints it (`'leather':3A,9 'merino':1A 'wool'`), to each lexeme's weights
+ * as bits: a position's letter names its weight (none is D), and a lexeme without positions counts
+ * under every weight, as PostgreSQL's own weight-restricted match treats it. Quotes and backslashes
+ * inside a lexeme are printed doubled. Reading the text form costs PostgreSQL nothing; unnesting
+ * every document into JSON cost it most of a copy's load.
+ */
+export function parseTsvector(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    if (text.charCodeAt(i) === 32) { i++; continue; }
+    if (text[i] !== "'") throw new Error(`unexpected tsvector text at ${i}: ${text.slice(i, i + 40)}`);
+    let lexeme = '';
+    let from = ++i;
+    for (;; i++) {
+      if (i >= n) throw new Error(`unterminated lexeme in tsvector text: ${text.slice(from - 1, from + 40)}`);
+      const c = text[i];
+      if ((c === "'" || c === '\\') && text[i + 1] === c) { lexeme += text.slice(from, i + 1); from = i + 2; i++; continue; }
+      if (c === "'") break;
+    }
+    lexeme += text.slice(from, i++);
+    let weights = 0;
+    if (text[i] === ':') {
+      // Each position is digits, then its weight's letter unless it is D.
+      let lettered = false;
+      for (i++; i < n && text.charCodeAt(i) !== 32; i++) {
+        const c = text.charCodeAt(i);
+        if (c === 44) { if (!lettered) weights |= WEIGHT.D; lettered = false; } // ','
+        else if (c >= 65 && c <= 67) { weights |= 1 << (c - 65); lettered = true; } // A, B, C: 1, 2, 4
+      }
+      if (!lettered) weights |= WEIGHT.D;
+    } else {
+      weights = ANY_WEIGHT;
+    }
+    out[lexeme] = weights;
+  }
+  return out;
+}
+
 /** The same query with every lexeme restricted to titles (weight A): how relevance tells title matches first. */
 export function inTitles(q: TsQuery): TsQuery {
   switch (q.op) {

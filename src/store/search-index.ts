@@ -4,18 +4,19 @@
  * versions follow commit order (catalog_state.version moves under its row lock in every catalog
  * commit), so "every document written at a version above mine, every removal above mine" is
  * exactly what changed. A process that was idle for longer than tombstones are kept (a day)
- * loads everything again. The first search of a process loads the whole catalog, words included
- * (each document's lexemes with their weights), in slices of 5,000 documents (bench/catalog prints
- * how long it takes).
+ * loads everything again. A process loads the whole catalog when the API starts (warmSearchCopy),
+ * words included (each document's tsvector as text), in slices of 5,000 documents (bench/catalog
+ * prints how long it takes).
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { SearchIndex } from '../domain/search';
 import { SearchTaxonomy, type TaxonomyRows } from '../domain/search-taxonomy';
+import { parseTsvector } from '../domain/search-text';
 import { sqlRows, statement } from '../db/sql';
 
 export interface SearchCopy { index: SearchIndex; taxonomy: SearchTaxonomy }
 
-interface Replica extends SearchCopy { syncing?: Promise<void> }
+interface Replica extends SearchCopy { syncing?: Promise<void>; loaded: boolean; warming?: Promise<number> }
 
 const replicas = new WeakMap<object, Replica>();
 
@@ -27,13 +28,33 @@ export async function catalogVersion(em: EntityManager): Promise<number> {
   return Number(row.version);
 }
 
-/** This process's copy of the search documents, at `version` or later. */
-export async function searchCopy(em: EntityManager, version: number): Promise<SearchCopy> {
+/**
+ * Loads this process's copy at the catalog's current version, once: the API starts it as soon as it
+ * listens, and its readiness waits for it, so a replica takes searches only when it can answer them
+ * at once. A failed load is tried again on the next call. Answers how many products the copy holds.
+ */
+export function warmSearchCopy(em: EntityManager): Promise<number> {
+  const replica = replicaOf(em);
+  if (replica.loaded) return Promise.resolve(replica.index.size);
+  replica.warming ??= catalogVersion(em)
+    .then((version) => searchCopy(em, version))
+    .then((copy) => { replica.loaded = true; return copy.index.size; })
+    .finally(() => { replica.warming = undefined; });
+  return replica.warming;
+}
+
+function replicaOf(em: EntityManager): Replica {
   let replica = replicas.get(em.config);
   if (!replica) {
-    replica = { index: new SearchIndex(), taxonomy: SearchTaxonomy.empty() };
+    replica = { index: new SearchIndex(), taxonomy: SearchTaxonomy.empty(), loaded: false };
     replicas.set(em.config, replica);
   }
+  return replica;
+}
+
+/** This process's copy of the search documents, at `version` or later. */
+export async function searchCopy(em: EntityManager, version: number): Promise<SearchCopy> {
+  const replica = replicaOf(em);
   // A version read by a statement that committed after our last look: catch up (usually one round trip).
   for (let attempt = 0; replica.index.version < version && attempt < 3; attempt++) {
     const current: Replica = replica;
@@ -43,11 +64,8 @@ export async function searchCopy(em: EntityManager, version: number): Promise<Se
   return replica;
 }
 
-/** A document as the copy needs it: facet keys, lowest prices, dates, and each lexeme with its weights as bits (A 1, B 2, C 4, D 8). */
-const DOC_JSON = `json_build_array(d.doc_no, floor(extract(epoch from d.created_at) * 1000), d.in_stock, d.facets, d.prices,
-  (select coalesce(json_object_agg(u.lexeme, case when u.weights is null then 15
-                     else ('A' = any(u.weights))::int + ('B' = any(u.weights))::int * 2 + ('C' = any(u.weights))::int * 4 + ('D' = any(u.weights))::int * 8 end), '{}')
-     from unnest(d.tsv) u))`;
+/** A document as the copy needs it: facet keys, lowest prices, dates, and its tsvector as text (parsed here: parseTsvector). */
+const DOC_JSON = 'json_build_array(d.doc_no, floor(extract(epoch from d.created_at) * 1000), d.in_stock, d.facets, d.prices, d.tsv::text)';
 
 const CHANGES = statement('search_changes', `
   select s.version, s.taxonomy_version, s.removed_before,
@@ -62,7 +80,7 @@ const SLICE_DOCS = statement('search_docs_slice', `
   select json_agg(${DOC_JSON} order by d.doc_no) as docs
     from (select * from search_documents where doc_no > $1 order by doc_no limit ${SLICE}) d`);
 
-type DocJson = [number, number, boolean, number[], Record<string, number>, Record<string, number>];
+type DocJson = [number, number, boolean, number[], Record<string, number>, string];
 interface StateRow { version: string; taxonomy_version: string; removed_before: string }
 interface ChangesRow extends StateRow { docs: DocJson[]; removed: number[] }
 
@@ -96,7 +114,7 @@ async function sync(em: EntityManager, replica: Replica): Promise<void> {
 }
 
 function putAll(index: SearchIndex, docs: DocJson[]): void {
-  for (const [docNo, createdAt, inStock, facets, prices, lexemes] of docs) index.put({ docNo, createdAt, inStock, facets, prices, lexemes });
+  for (const [docNo, createdAt, inStock, facets, prices, tsv] of docs) index.put({ docNo, createdAt, inStock, facets, prices, lexemes: parseTsvector(tsv) });
 }
 
 const TAXONOMY = statement('search_taxonomy', `

@@ -15,7 +15,7 @@ import { sqlRows, statement } from '../db/sql';
 import type { StoredImage } from './catalog';
 import { catalogVersion, searchCopy } from './search-index';
 
-export { catalogVersion } from './search-index';
+export { catalogVersion, warmSearchCopy } from './search-index';
 
 export interface SearchRequest extends PageRequest {
   q?: string;

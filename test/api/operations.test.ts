@@ -21,7 +21,7 @@ describe('health and readiness', () => {
     expect((await api.request('GET', '/healthz')).body).toEqual({ status: 'ok' });
     const ready = await api.request('GET', '/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ status: 'ready', checks: { postgres: { ok: true }, temporal: { ok: true } } });
+    expect(ready.body).toEqual({ status: 'ready', checks: { postgres: { ok: true }, temporal: { ok: true }, search: { ok: true } } });
   });
 });
 

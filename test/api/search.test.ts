@@ -5,6 +5,7 @@
  * own definition (demoCatalog()), not from the search code.
  */
 import { createTestDatabase, type TestDatabase } from '../support/db';
+import { parseTsvector } from '../../src/domain/search-text';
 import { staffAs, startTestApi, type ApiResponse, type TestApi } from '../support/api';
 import { DEMO_CATEGORIES, demoCatalog, seedDemoCatalogOnce } from '../../src/db/demo-catalog';
 import type { SeedProduct } from '../../src/db/seed';
@@ -107,6 +108,19 @@ describe('text search', () => {
         expect(page.items.slice(0, titles).map((c) => c.handle).sort()).toEqual(words);
       }
     }
+  });
+
+  it('reads every document\'s tsvector text as PostgreSQL\'s own unnest does: weights, default D, no positions, quotes and backslashes', async () => {
+    const weightsSql = `(select coalesce(json_object_agg(u.lexeme, case when u.weights is null then 15
+                           else ('A' = any(u.weights))::int + ('B' = any(u.weights))::int * 2 + ('C' = any(u.weights))::int * 4
+                                + ('D' = any(u.weights))::int * 8 end), '{}') from unnest(v) u)`;
+    const tricky = [String.raw`'a''b':1A,2 'c\\d' 'e':3,4B 'f':5 'g':6C,7A`, `'x':1`, `'only'`, ``, `'d''''':9B,10B`];
+    const rows = await db.orm.em.getConnection().execute<{ text: string; weights: Record<string, number> }[]>(
+      `select v::text as text, ${weightsSql} as weights
+         from (select tsv as v from search_documents union all select unnest(array[?]::text[])::tsvector) t`, [tricky]);
+    expect(rows.length).toBeGreaterThan(tricky.length + 10);
+    expect(rows.find((r) => r.text.includes('\\'))?.weights).toEqual({ "a'b": 9, 'c\\d': 15, e: 10, f: 8, g: 5 });
+    for (const row of rows) expect({ text: row.text, weights: parseTsvector(row.text) }).toEqual(row);
   });
 
   it('finds a product by its new words the moment a write commits, and no longer by its old ones', async () => {
