@@ -9,7 +9,10 @@
  * The products are loaded by bench/catalog/load.ts (the seed's set-based insert, search documents
  * built once at the end), not through the catalog import: the import's figure comes from its own benchmark.
  */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { closeOrm, createOrm, migrate, type MikroORM } from '../../src/db/orm';
 import { sqlRows } from '../../src/db/sql';
 import { SEARCH_STATEMENTS, wordsOf } from '../../src/store/search';
@@ -37,6 +40,12 @@ const PROBES = 300;
 const DEADLINE_MS = 30 * 60_000;
 /** BENCH_CATALOG_BASELINE=<another checkout of the project>: its API runs beside this one on the same database, each scenario measured on both. */
 const BASELINE = process.env.BENCH_CATALOG_BASELINE;
+/**
+ * BENCH_CATALOG_SNAPSHOT=<dir>: the loaded database is kept there after a run that loads it, and a
+ * later run with the same product count starts from a copy of it (migrated, if the code has new
+ * migrations) instead of loading for five minutes. The database is the same catalog either way.
+ */
+const SNAPSHOT = process.env.BENCH_CATALOG_SNAPSHOT;
 
 const started = Date.now();
 const log = (msg: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${msg}`);
@@ -46,8 +55,27 @@ const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 async function main(stack: BenchStack): Promise<void> {
   log(`node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), load average ${load()}`);
-  const db = await stack.startPostgres();
-  const loaded = await loadCatalog(db.url);
+  const kept = keptSnapshot();
+  if (kept) execFileSync('cp', ['-a', join(SNAPSHOT!, 'pg'), stack.pgDataDir]);
+  let db = await stack.startPostgres();
+  let loaded: Loaded;
+  if (kept) {
+    const orm = await createOrm(db.url);
+    await migrate(orm).finally(() => closeOrm(orm));
+    loaded = kept;
+    log(`database copied from ${SNAPSHOT} (${loaded.products} products, ${loaded.variants} variants) and migrated`);
+  } else {
+    loaded = await loadCatalog(db.url);
+    if (SNAPSHOT) {
+      await db.stop();
+      rmSync(SNAPSHOT, { recursive: true, force: true });
+      mkdirSync(SNAPSHOT, { recursive: true });
+      execFileSync('cp', ['-a', stack.pgDataDir, join(SNAPSHOT, 'pg')]);
+      writeFileSync(join(SNAPSHOT, 'catalog.json'), JSON.stringify(loaded));
+      db = await stack.startPostgres();
+      log(`loaded database kept in ${SNAPSHOT} for the next run`);
+    }
+  }
   const url = await stack.startApi(db.url, { DATABASE_POOL_MAX: POOL_MAX });
   log(`API listening on ${url} (1 API process, pool max ${POOL_MAX}, LOG_LEVEL=silent)`);
   coldMs = await checks(url);
@@ -100,6 +128,12 @@ async function main(stack: BenchStack): Promise<void> {
 }
 
 interface Loaded { products: number; variants: number; seconds: number; handles: string[] }
+
+function keptSnapshot(): Loaded | undefined {
+  if (!SNAPSHOT || !existsSync(join(SNAPSHOT, 'catalog.json'))) return undefined;
+  const kept = JSON.parse(readFileSync(join(SNAPSHOT, 'catalog.json'), 'utf8')) as Loaded;
+  return kept.products === PRODUCTS ? kept : undefined;
+}
 
 async function loadCatalog(databaseUrl: string): Promise<Loaded> {
   const orm = await createOrm(databaseUrl);

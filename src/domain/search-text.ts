@@ -12,9 +12,9 @@
  * turned into a bitset, a few microseconds per thousand matches.
  *
  * What is evaluated here is what websearch_to_tsquery produces without phrases: lexemes, `&`, `|`,
- * `!`, parentheses, and weight restrictions (`'merino':A`, the title check). A phrase (`<->`, from
- * quotes or a hyphenated word) or a prefix (`:*`) needs positions this index does not keep: such a
- * query answers `undefined` and the caller asks PostgreSQL, as before.
+ * `!`, parentheses, and weight restrictions (`'merino':A`, the title check), and prefixes (`:*`, the
+ * suggestions' unfinished word). A phrase (`<->`, from quotes or a hyphenated word) needs positions
+ * this index does not keep: parseTsquery throws UnsupportedQuery and the caller asks PostgreSQL.
  */
 
 /** Weights as bits: A (titles) 1, B (descriptions) 2, C (taxonomy, options) 4, D 8. */
@@ -22,11 +22,12 @@ export const WEIGHT = { A: 1, B: 2, C: 4, D: 8 } as const;
 const ANY_WEIGHT = 15;
 
 export type TsQuery =
-  | { op: 'term'; lexeme: string; weights: number }
+  /** `prefix`: every lexeme starting with `lexeme` (`'meri':*`), as a shopper's unfinished word. */
+  | { op: 'term'; lexeme: string; weights: number; prefix?: boolean }
   | { op: 'not'; arg: TsQuery }
   | { op: 'and' | 'or'; left: TsQuery; right: TsQuery };
 
-/** A query this index cannot answer (phrase or prefix): PostgreSQL evaluates it. */
+/** A query this index cannot answer (a phrase): PostgreSQL evaluates it. */
 export class UnsupportedQuery extends Error {}
 
 /**
@@ -58,13 +59,14 @@ export function parseTsquery(text: string): TsQuery | null {
       lexeme += text[i];
     }
     let weights = 0;
+    let prefix = false;
     if (text[i] === ':') {
       for (i++; /[ABCD*]/i.test(text[i] ?? ''); i++) {
-        if (text[i] === '*') throw new UnsupportedQuery('prefix');
-        weights |= WEIGHT[text[i].toUpperCase() as keyof typeof WEIGHT];
+        if (text[i] === '*') prefix = true;
+        else weights |= WEIGHT[text[i].toUpperCase() as keyof typeof WEIGHT];
       }
     }
-    return { op: 'term', lexeme, weights: weights || ANY_WEIGHT };
+    return prefix ? { op: 'term', lexeme, weights: weights || ANY_WEIGHT, prefix } : { op: 'term', lexeme, weights: weights || ANY_WEIGHT };
   };
   const and = (): TsQuery => {
     let left = primary();
@@ -153,6 +155,8 @@ interface Postings { docs: Int32Array; gens: Uint32Array; weights: Uint8Array; n
  */
 export class TextIndex {
   private postings = new Map<string, Postings>();
+  /** Every lexeme in code-unit order, for prefixes; made again when a new lexeme arrives. */
+  private lexicon: string[] | null = null;
   private gen = new Uint32Array(0);
   /** Bit d: document d is in the index. */
   private alive = new Uint32Array(0);
@@ -167,6 +171,7 @@ export class TextIndex {
       if (!p) {
         p = { docs: new Int32Array(4), gens: new Uint32Array(4), weights: new Uint8Array(4), n: 0, liveAtCompaction: 0 };
         this.postings.set(lexeme, p);
+        this.lexicon = null;
       }
       if (p.n === p.docs.length) {
         if (p.n >= 2 * p.liveAtCompaction + 16) this.compact(p);
@@ -188,7 +193,12 @@ export class TextIndex {
   /** The documents matching `q`, as a bitset (bit d of word d >>> 5). */
   match(q: TsQuery): Uint32Array {
     switch (q.op) {
-      case 'term': return this.term(q.lexeme, q.weights);
+      case 'term': {
+        if (!q.prefix) return this.term(q.lexeme, q.weights);
+        const out = new Uint32Array(this.alive.length);
+        for (const lexeme of this.startingWith(q.lexeme)) this.term(lexeme, q.weights, out);
+        return out;
+      }
       case 'not': {
         const out = this.match(q.arg);
         for (let w = 0; w < out.length; w++) out[w] = ~out[w] & this.alive[w];
@@ -204,8 +214,23 @@ export class TextIndex {
     }
   }
 
-  private term(lexeme: string, weights: number): Uint32Array {
-    const out = new Uint32Array(this.alive.length);
+  /** The lexemes starting with `prefix`, in code-unit order. */
+  startingWith(prefix: string): string[] {
+    this.lexicon ??= [...this.postings.keys()].sort();
+    const words = this.lexicon;
+    let lo = 0;
+    let hi = words.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (words[mid] < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    let end = lo;
+    while (end < words.length && words[end].startsWith(prefix)) end++;
+    return words.slice(lo, end);
+  }
+
+  private term(lexeme: string, weights: number, out = new Uint32Array(this.alive.length)): Uint32Array {
     const p = this.postings.get(lexeme);
     if (!p) return out;
     let stale = 0;

@@ -195,3 +195,18 @@ export interface SearchResult {
   next?: SortKey;
   facets?: FacetCounts;
 }
+
+/** The `limit` documents created last (ties: the higher document number first), newest first. */
+export function newestFirst(docs: Int32Array, createdAt: (doc: number) => number, limit: number): number[] {
+  const top: number[] = [];
+  if (limit <= 0) return top;
+  const after = (a: number, b: number) => createdAt(a) > createdAt(b) || (createdAt(a) === createdAt(b) && a > b);
+  for (const d of docs) {
+    if (top.length === limit && !after(d, top[limit - 1])) continue;
+    let at = Math.min(top.length, limit - 1);
+    if (top.length < limit) top.push(d);
+    while (at > 0 && after(d, top[at - 1])) { top[at] = top[at - 1]; at--; }
+    top[at] = d;
+  }
+  return top;
+}

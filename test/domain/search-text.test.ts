@@ -11,7 +11,9 @@ const WORDS = ['merino', 'wool', 'linen', 'hoodi', 'boot', "o'brien", 'leather',
 
 function holds(q: TsQuery, lexemes: Record<string, number>): boolean {
   switch (q.op) {
-    case 'term': return ((lexemes[q.lexeme] ?? 0) & q.weights) !== 0;
+    case 'term': return q.prefix
+      ? Object.entries(lexemes).some(([lexeme, weights]) => lexeme.startsWith(q.lexeme) && (weights & q.weights) !== 0)
+      : ((lexemes[q.lexeme] ?? 0) & q.weights) !== 0;
     case 'not': return !holds(q.arg, lexemes);
     case 'and': return holds(q.left, lexemes) && holds(q.right, lexemes);
     case 'or': return holds(q.left, lexemes) || holds(q.right, lexemes);
@@ -21,7 +23,11 @@ function holds(q: TsQuery, lexemes: Record<string, number>): boolean {
 function randomQuery(rand: () => number, depth = 0): TsQuery {
   const roll = rand();
   if (depth > 2 || roll < 0.4) {
-    return { op: 'term', lexeme: WORDS[Math.floor(rand() * WORDS.length)], weights: rand() < 0.2 ? WEIGHT.A : 15 };
+    const word = WORDS[Math.floor(rand() * WORDS.length)];
+    const weights = rand() < 0.2 ? WEIGHT.A : 15;
+    // An unfinished word, as suggestions send it: one to three letters of a catalog word.
+    if (rand() < 0.2) return { op: 'term', lexeme: word.slice(0, 1 + Math.floor(rand() * 3)), weights, prefix: true };
+    return { op: 'term', lexeme: word, weights };
   }
   if (roll < 0.55) return { op: 'not', arg: randomQuery(rand, depth + 1) };
   return { op: rand() < 0.5 ? 'and' : 'or', left: randomQuery(rand, depth + 1), right: randomQuery(rand, depth + 1) };
@@ -32,7 +38,7 @@ function print(q: TsQuery, parent = 0): string {
   const rank = { or: 1, and: 2, not: 3, term: 4 }[q.op];
   let out: string;
   switch (q.op) {
-    case 'term': out = `'${q.lexeme.replace(/'/g, "''")}'${q.weights === WEIGHT.A ? ':A' : ''}`; break;
+    case 'term': out = `'${q.lexeme.replace(/'/g, "''")}'${q.prefix || q.weights === WEIGHT.A ? ':' : ''}${q.prefix ? '*' : ''}${q.weights === WEIGHT.A ? 'A' : ''}`; break;
     case 'not': out = `!${print(q.arg, 3)}`; break;
     default: out = `${print(q.left, rank)} ${q.op === 'and' ? '&' : '|'} ${print(q.right, rank + 1)}`;
   }
@@ -52,10 +58,12 @@ describe('tsquery text', () => {
     expect(parseTsquery('')).toBeNull();
   });
 
-  it('leaves phrases and prefixes to PostgreSQL', () => {
+  it('leaves phrases to PostgreSQL and reads prefixes', () => {
     expect(() => parseTsquery("'t-shirt' <-> 't' <-> 'shirt'")).toThrow(UnsupportedQuery);
     expect(() => parseTsquery("'merino' & ( 'wool' <2> 'hoodi' )")).toThrow(UnsupportedQuery);
-    expect(() => parseTsquery("'meri':*")).toThrow(UnsupportedQuery);
+    expect(parseTsquery("'meri':*")).toEqual({ op: 'term', lexeme: 'meri', weights: 15, prefix: true });
+    expect(parseTsquery("'wool' & 'meri':*A")).toEqual({ op: 'and', left: { op: 'term', lexeme: 'wool', weights: 15 },
+      right: { op: 'term', lexeme: 'meri', weights: WEIGHT.A, prefix: true } });
   });
 
   it('prints and parses back every random query unchanged', () => {
@@ -68,13 +76,15 @@ describe('tsquery text', () => {
 });
 
 describe('the text index', () => {
-  it('matches what the oracle matches, titles apart, through rewrites and removals', () => {
+  it('matches what the oracle matches, titles and prefixes apart, through rewrites and removals', () => {
     const rand = prng(17);
     const index = new TextIndex();
     const docs = new Map<number, Record<string, number>>();
     const write = (docNo: number) => {
       const lexemes: Record<string, number> = {};
       for (const w of WORDS) if (rand() < 0.3) lexemes[w] = 1 + Math.floor(rand() * 15);
+      // Now and then a word no document had: prefixes must find words that arrive after the lexicon was first sorted.
+      if (rand() < 0.05) lexemes[`mer${docNo}`] = 1 + Math.floor(rand() * 15);
       docs.set(docNo, lexemes);
       index.put(docNo, lexemes);
     };

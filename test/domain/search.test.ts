@@ -3,7 +3,7 @@
  * catalogs and random filters, every sort, pages walked by keyset cursor, facet counts under the
  * other filters. Seeded, so a failure repeats.
  */
-import { FACET_KIND, facetKey, SearchIndex, SEARCH_SORTS, type SearchFilters, type SearchSort } from '../../src/domain/search';
+import { FACET_KIND, facetKey, newestFirst, SearchIndex, SEARCH_SORTS, type SearchFilters, type SearchSort } from '../../src/domain/search';
 import { runSearch } from '../../src/domain/search-run';
 
 function prng(seed: number): () => number {
@@ -169,5 +169,19 @@ describe('the index through rewrites', () => {
     for (const doc of latest.values()) for (const key of doc.facets) counts.set(key, (counts.get(key) ?? 0) + 1);
     expect(all.total).toBe(latest.size);
     expect(all.facets?.byKey).toEqual(counts);
+  });
+});
+
+describe('the newest matches (suggestions)', () => {
+  it('picks the same documents, in the same order, as sorting them all: newest first, ties by the higher number', () => {
+    const rand = prng(29);
+    for (let round = 0; round < 200; round++) {
+      const created = Array.from({ length: 300 }, () => Math.floor(rand() * 40));
+      const docs = Int32Array.from(Array.from({ length: Math.floor(rand() * 120) }, () => Math.floor(rand() * 300))
+        .filter((d, i, all) => all.indexOf(d) === i).sort((a, b) => a - b));
+      const limit = Math.floor(rand() * 12);
+      const expected = [...docs].sort((a, b) => created[b] - created[a] || b - a).slice(0, limit);
+      expect(newestFirst(docs, (d) => created[d], limit)).toEqual(expected);
+    }
   });
 });
