@@ -18,11 +18,8 @@ export interface OrderEventRow extends OrderEventFacts {
 /** At most this many rows per read: a page that fell far behind catches up over several reads. */
 export const EVENTS_PER_READ = 200;
 
-const eventsAfter = statement('order_events_after', `
-  select e.id::text as id, e.kind, e.status, e.detail, e.at, o.status as "orderStatus"
-    from order_events e join orders o on o.id = e.order_id
-   where e.order_id = $1 and e.id > $2
-   order by e.id limit ${EVENTS_PER_READ}`);
+// order_events_after waits for the order's writers in flight, so rows come in commit order (Migration20261208120000).
+const eventsAfter = statement('order_events_after', `select * from order_events_after($1::uuid, $2::bigint, ${EVENTS_PER_READ})`);
 
 /** The order's timeline rows after `afterId` (0: from the start), oldest first. */
 export async function orderEventsAfter(em: EntityManager, orderId: string, afterId: bigint): Promise<OrderEventRow[]> {

@@ -7,6 +7,8 @@
 import { startApiWorld, stopApiWorld, type ApiWorld } from '../support/api';
 import { newCustomer, placeOrder, shipOrder, staff, waitForOrder } from '../support/orders-api';
 import { sessionFor } from '../support/accounts';
+import { Client } from 'pg';
+import { orderEventsAfter, type OrderEventRow } from '../../src/store/order-events';
 
 let world: ApiWorld;
 
@@ -115,6 +117,30 @@ describe('an order\'s timeline as server-sent events', () => {
     for (const headers of [{ Authorization: 'Bearer not-the-token' }, other, {}]) {
       const res = await world.api.request('GET', `/orders/${orderId}/events`, { headers });
       expect({ status: res.status, code: res.body.error.code }).toEqual({ status: 404, code: 'order_not_found' });
+    }
+  });
+
+  it('sends an order\'s rows in commit order: a row whose transaction commits late is not skipped by a read in between', async () => {
+    const { orderId } = await placeOrder(world.api, world.db);
+    await waitForOrder(world.api, orderId, (l) => l.status === 'awaiting_fulfillment');
+    const [last] = await orderEventsAfter(world.db.orm.em.fork(), orderId, 0n).then((rows) => rows.slice(-1));
+    const slow = new Client({ connectionString: world.db.url });
+    await slow.connect();
+    try {
+      // Row n is inserted by a transaction still open; row n + 1, inserted after it, commits first.
+      await slow.query('begin');
+      await slow.query(`select record_order_event($1, 'refund', 'pending', '{}')`, [orderId]);
+      await world.db.orm.em.fork().getConnection().execute(`select record_order_event(?, 'refund', 'failed', '{}')`, [orderId]);
+      let read: OrderEventRow[] | undefined;
+      const reading = orderEventsAfter(world.db.orm.em.fork(), orderId, BigInt(last.id)).then((rows) => { read = rows; });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(read).toBeUndefined(); // it waits for the open transaction instead of reading past its row
+      await slow.query('commit');
+      await reading;
+      expect(read!.map((r) => r.status)).toEqual(['pending', 'failed']);
+      expect(BigInt(read![0].id)).toBeLessThan(BigInt(read![1].id));
+    } finally {
+      await slow.end();
     }
   });
 
