@@ -37,8 +37,9 @@ export class BenchStack {
     return join(this.dir, 'pg');
   }
 
-  async startPostgres(): Promise<EmbeddedDatabase> {
-    this.db = await startBenchPostgres(this.pgDataDir);
+  /** `keepFiles`: its stop leaves the data directory (still deleted with the temp directory at the end). */
+  async startPostgres(keepFiles = false): Promise<EmbeddedDatabase> {
+    this.db = await startBenchPostgres(this.pgDataDir, keepFiles);
     return this.db;
   }
 

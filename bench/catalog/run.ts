@@ -57,7 +57,7 @@ async function main(stack: BenchStack): Promise<void> {
   log(`node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), load average ${load()}`);
   const kept = keptSnapshot();
   if (kept) execFileSync('cp', ['-a', join(SNAPSHOT!, 'pg'), stack.pgDataDir]);
-  let db = await stack.startPostgres();
+  let db = await stack.startPostgres(SNAPSHOT !== undefined);
   let loaded: Loaded;
   if (kept) {
     const orm = await createOrm(db.url);
@@ -72,7 +72,7 @@ async function main(stack: BenchStack): Promise<void> {
       mkdirSync(SNAPSHOT, { recursive: true });
       execFileSync('cp', ['-a', stack.pgDataDir, join(SNAPSHOT, 'pg')]);
       writeFileSync(join(SNAPSHOT, 'catalog.json'), JSON.stringify(loaded));
-      db = await stack.startPostgres();
+      db = await stack.startPostgres(true);
       log(`loaded database kept in ${SNAPSHOT} for the next run`);
     }
   }

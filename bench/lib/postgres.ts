@@ -12,13 +12,16 @@ export function benchTempDir(prefix: string): string {
   return dir;
 }
 
-/** Starts PostgreSQL in `dataDir` (non-persistent) with a database `bench`; a failure says what PostgreSQL logged. */
-export async function startBenchPostgres(dataDir: string): Promise<EmbeddedDatabase> {
+/**
+ * Starts PostgreSQL in `dataDir` with a database `bench`; a failure says what PostgreSQL logged. Its
+ * stop deletes `dataDir` unless `persistent` (the directory is then the caller's to delete).
+ */
+export async function startBenchPostgres(dataDir: string, persistent = false): Promise<EmbeddedDatabase> {
   const { startEmbeddedPostgres } = importEmbeddedPostgres();
   const logs: string[] = [];
   try {
     return await startEmbeddedPostgres({
-      dataDir, port: await freePort(), database: 'bench', persistent: false,
+      dataDir, port: await freePort(), database: 'bench', persistent,
       onLog: (line) => { logs.push(line); if (logs.length > 30) logs.shift(); },
     });
   } catch (err) {

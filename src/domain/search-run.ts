@@ -133,15 +133,19 @@ function compile(plan: SearchPlan, limit: number): Compiled {
   return { active, satisfies, dimension };
 }
 
-/** Each order as ascending numbers: relevance (title matches first, then newest), price (missing last), newest. */
-function keyOf(index: SearchIndex, plan: SearchPlan, d: number, tier: number): SortKey {
-  const price = index.priceOf(d, plan.currency);
+/** Each order as ascending numbers: relevance (title matches first, then newest), price (missing last), newest; written into `out`. */
+function keyInto(index: SearchIndex, plan: SearchPlan, d: number, tier: number, out: SortKey): SortKey {
   switch (plan.sort) {
-    case 'relevance': return [-tier, -index.createdAt(d), -d];
-    case 'newest': return [-index.createdAt(d), -d, 0];
-    case 'price_asc': return [Number.isNaN(price) ? NO_PRICE : price, d, 0];
-    case 'price_desc': return [Number.isNaN(price) ? NO_PRICE : -price, -d, 0];
+    case 'relevance': out[0] = -tier; out[1] = -index.createdAt(d); out[2] = -d; break;
+    case 'newest': out[0] = -index.createdAt(d); out[1] = -d; out[2] = 0; break;
+    case 'price_asc': case 'price_desc': {
+      const price = index.priceOf(d, plan.currency);
+      out[0] = Number.isNaN(price) ? NO_PRICE : plan.sort === 'price_asc' ? price : -price;
+      out[1] = plan.sort === 'price_asc' ? d : -d;
+      out[2] = 0;
+    }
   }
+  return out;
 }
 
 export function compareKeys(a: SortKey, b: SortKey): number {
@@ -152,14 +156,16 @@ export function compareKeys(a: SortKey, b: SortKey): number {
 function pageOf(index: SearchIndex, plan: SearchPlan, passing: number[], tiers: number[]): { page: number[]; next?: SortKey } {
   const want = plan.offset + plan.limit + 1;
   const heap: { key: SortKey; d: number }[] = [];
+  // One key is written per match; only one that enters the heap is copied (a common word passes thousands).
+  const key: SortKey = [0, 0, 0];
   for (let i = 0; i < passing.length; i++) {
-    const key = keyOf(index, plan, passing[i], tiers[i]);
+    keyInto(index, plan, passing[i], tiers[i], key);
     if (plan.after && compareKeys(key, plan.after) <= 0) continue;
     if (heap.length < want) {
-      heap.push({ key, d: passing[i] });
+      heap.push({ key: [key[0], key[1], key[2]], d: passing[i] });
       siftUp(heap, heap.length - 1);
     } else if (compareKeys(key, heap[0].key) < 0) {
-      heap[0] = { key, d: passing[i] };
+      heap[0] = { key: [key[0], key[1], key[2]], d: passing[i] };
       siftDown(heap, 0);
     }
   }
