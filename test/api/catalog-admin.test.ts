@@ -72,7 +72,8 @@ describe('creating a product', () => {
     expect(page.status).toBe(200);
     expect(page.body.options).toEqual([{ name: 'Colour', values: ['Black', 'Navy'] }]);
     expect(page.body.variants[0]).toEqual(expect.objectContaining({ sku: `TST${counter}-BLK`, options: { Colour: 'Black' }, weightGrams: 180, available: 5,
-      price: { amount: 3200, currency: 'EUR', formatted: '€32.00' } }));
+      price: { amount: 3200, currency: 'EUR', formatted: '€32.00' },
+      prices: [{ amount: 3200, currency: 'EUR', formatted: '€32.00' }, { amount: 3500, currency: 'USD', formatted: '$35.00' }] }));
     expect(page.body.variants[1].price).toBeNull();
     expect(page.body.categories).toEqual([{ id: tops, handle: 'tops', name: 'Tops' }]);
     expect(page.body.images).toEqual([{ url: 'https://images.example.com/trail-tee.jpg', alt: 'The tee, folded' }]);
