@@ -19,8 +19,8 @@ RUN npm run build
 COPY web ./web
 RUN npm run build:web
 
-# Production dependencies only. The worker bundles workflows/ with webpack and swc at start-up: both
-# are dependencies of @temporalio/worker, and swc's native binary is an optional package, not a script.
+# Production dependencies only. `npm run build` bundled the workflow code into dist/workflow-bundle*.js
+# (workers/bundle.ts), which the worker loads: it runs no webpack at start-up.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./

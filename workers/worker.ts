@@ -21,6 +21,7 @@ import { createNotificationWorker } from './notifications';
 import { loadConfig, type Config } from '../src/config';
 import { dataConverterOf } from '../src/temporal/codec';
 import { payloadCodecFromConfig } from '../src/temporal/payload-keys';
+import { prebuiltBundle, TRACING_WORKFLOW_MODULES } from './bundle';
 
 // After a stop request, running activities get this long to finish on their own before the SDK
 // cancels them (WORKER_SHUTDOWN_GRACE): our activities are short database writes and provider
@@ -76,19 +77,20 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     images: createImageStorage(config, defaultImageDir()),
     ...(opts.providers ?? createProviders({ orm: opts.orm, logger: opts.logger, publicBaseUrl: opts.publicBaseUrl, config })),
   });
+  const workflowBundle = opts.workflowBundle ?? prebuiltBundle(opts.tracing !== undefined);
   const worker = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     dataConverter: dataConverterOf(payloadCodec),
-    // Resolved next to this file, so the compiled worker (dist/workers) bundles dist/workflows.
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    // A bundle given (tests bundle once per run), else the build's own (workers/bundle.ts), else workflows/ bundled now.
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     // The notification activity stays registered here too, for workflows that schedule it on this queue.
     activities,
     interceptors: {
       activity: [activityMetricsInterceptor, ...(opts.tracing ? tracingActivityInterceptors : [])],
       // Bundled into the workflow code only when tracing is on (a prebuilt bundle carries its own).
-      workflowModules: opts.tracing ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')] : [],
+      workflowModules: opts.tracing && !workflowBundle ? TRACING_WORKFLOW_MODULES : [],
     },
     // Workflow spans leave the sandbox through this sink and join the process's span pipeline.
     ...(opts.tracing ? { sinks: { exporter: makeWorkflowExporter(opts.tracing.spanProcessor, opts.tracing.resource) } } : {}),

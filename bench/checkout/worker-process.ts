@@ -19,6 +19,7 @@ import { payloadCodecFromConfig } from '../../src/temporal/payload-keys';
 import { createProviders } from '../../src/integrations';
 import { logger } from '../../src/logger';
 import { installWorkerRuntime, startWorker } from '../../workers/worker';
+import { quietBundlerLogger } from '../../workers/bundle';
 import { bareActivities } from './bare-activities';
 
 const SHUTDOWN = { shutdownGraceTime: '5s', shutdownForceTime: '10s' } as const;
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   const providers = createProviders({ orm, logger });
 
   if (Object.keys(tuning).length > 0) applyToEveryWorker(tuning);
-  const workflowBundle = workflowsDir ? await bundleWorkflowCode({ workflowsPath: resolve(workflowsDir), logger: quietBundler }) : undefined;
+  const workflowBundle = workflowsDir ? await bundleWorkflowCode({ workflowsPath: resolve(workflowsDir), logger: quietBundlerLogger('[bench bundler]') }) : undefined;
   // No cart-sweep schedule: its passes would run in the middle of the measurement.
   const checkout = await startWorker({ connection, namespace: 'default', taskQueue, orm, logger, providers, workflowBundle, cartSweep: 'off' });
   const bareStop = await runBare({ connection, taskQueue: bareTaskQueue, workflowsPath: require.resolve('./bare-workflows'), activities: bareActivities });
@@ -79,9 +80,6 @@ function applyToEveryWorker(tuning: Partial<WorkerOptions>): void {
   const create = Worker.create.bind(Worker);
   Worker.create = (options: WorkerOptions) => create({ ...options, ...tuning });
 }
-
-const quietBundler = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined,
-  warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) };
 
 main().catch((err: unknown) => {
   console.error('bench worker failed to start:', err);

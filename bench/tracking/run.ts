@@ -9,10 +9,12 @@
  * a test: everything runs on 127.0.0.1 in a temp directory that is deleted afterwards, within a deadline.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { quietBundlerLogger } from '../../workers/bundle';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded';
 import { closeOrm, createOrm, migrate, type MikroORM } from '../../src/db/orm';
 import { requireTool } from '../../src/temporal/binaries';
@@ -93,6 +95,12 @@ async function main(stack: Stack): Promise<void> {
     const parcels = await seedParcels(orm, WORKFLOWS);
     log(`${parcels.length} orders with a shipped parcel each, in PostgreSQL`);
     const client = new Client({ connection, dataConverter: dataConverterOf(benchPayloadCodec()) });
+
+    // As `npm run build` does for the production worker (workers/bundle.ts): the workflow code bundled once, ahead of
+    // time, so neither worker runs webpack (and keeps its memory) in its own process.
+    const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietBundlerLogger('[bench bundler]') });
+    writeFileSync(join(stack.dir, 'workflow-bundle.js'), code);
+    log(`workflow code bundled ahead of time (${(code.length / 1024).toFixed(0)} KB), as npm run build does`);
 
     // Round 1, the reference: a worker that caches every parcel.
     const cachingAll = await startWorker(stack, db.url, temporal.address, String(WORKFLOWS + 100));
@@ -209,7 +217,7 @@ async function seedParcels(orm: MikroORM, n: number): Promise<Parcel[]> {
 async function startWorker(stack: Stack, databaseUrl: string, temporalAddress: string, maxCached: string | undefined): Promise<{ process: ChildProcess; cache: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'worker.ts')], {
     env: { ...process.env, ...BENCH_SECRETS, LOG_LEVEL: 'silent', NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', BENCH_DATABASE_URL: databaseUrl, BENCH_TEMPORAL_ADDRESS: temporalAddress,
-      BENCH_TASK_QUEUE: TASK_QUEUE, BENCH_MAX_CACHED_WORKFLOWS: maxCached ?? '' },
+      BENCH_TASK_QUEUE: TASK_QUEUE, BENCH_MAX_CACHED_WORKFLOWS: maxCached ?? '', BENCH_WORKFLOW_BUNDLE: join(stack.dir, 'workflow-bundle.js') },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   stack.workers.push(child);

@@ -1,6 +1,6 @@
 /**
  * The worker under measurement, in a process of its own so its memory is its own: the real
- * workflows (bundled from workflows/) and the real activities on the benchmark's PostgreSQL and
+ * workflows (bundled ahead of time by run.ts, as `npm run build` bundles the production worker's) and the real activities on the benchmark's PostgreSQL and
  * simulated providers, with the production worker's cache and concurrency (workerCapacity, from
  * the WORKER_MAX_* settings and their defaults) unless BENCH_MAX_CACHED_WORKFLOWS overrides the
  * cache. It reports readiness and, when asked, process.memoryUsage() over IPC, and exits when its
@@ -39,7 +39,8 @@ async function main(): Promise<void> {
     connection, taskQueue: env('BENCH_TASK_QUEUE'),
     // Payloads encrypted as the production worker does (PAYLOAD_KEYS from run.ts): the codec's cost is part of what is measured.
     dataConverter: dataConverterOf(payloadCodecFromConfig(config)),
-    workflowsPath: require.resolve('../../workflows'),
+    // Bundled ahead of time by run.ts, as the production worker's is by `npm run build` (workers/bundle.ts).
+    workflowBundle: { codePath: env('BENCH_WORKFLOW_BUNDLE') },
     activities: createActivities({ orm, logger, clock: () => new Date(), payments: new SimulatedPaymentProvider(orm),
       notifier: new SimulatedNotifier(logger), carrier: new SimulatedCarrier() }),
     ...capacity,
