@@ -237,7 +237,7 @@ async function explainSlowest(databaseUrl: string, request: MixRequest, handle: 
     }
     const page = await sqlRows<{ doc_no: number }>(em, 'select doc_no from search_documents order by doc_no desc limit 20');
     plans.push({ what: 'cards of a 20-product page', ...(await explain(SEARCH_STATEMENTS.cards.text, [page.map((r) => r.doc_no)])) });
-    plans.push({ what: `product page '${handle}'`, ...(await explain(PRODUCT_PAGE_STATEMENT.text, [handle, 'USD'])) });
+    plans.push({ what: `product page '${handle}'`, ...(await explain(PRODUCT_PAGE_STATEMENT.text, [handle])) });
     console.log(`\nStatements of the slowest request (${request.path}&facets=true), by execution time:`);
     for (const p of [...plans].sort((a, b) => b.ms - a.ms)) console.log(`  ${p.ms.toFixed(2).padStart(8)} ms  ${p.what}`);
     // The text match runs in the API process; PostgreSQL's own is what a phrase still costs (and what every search cost before).

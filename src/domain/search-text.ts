@@ -104,6 +104,12 @@ export function parseTsquery(text: string): TsQuery | null {
  */
 export function parseTsvector(text: string): Record<string, number> {
   const out: Record<string, number> = {};
+  eachTsvectorLexeme(text, (lexeme, weights) => { out[lexeme] = weights; });
+  return out;
+}
+
+/** parseTsvector's reading, each lexeme handed to `visit` as it is read. */
+export function eachTsvectorLexeme(text: string, visit: (lexeme: string, weights: number) => void): void {
   let i = 0;
   const n = text.length;
   while (i < n) {
@@ -131,9 +137,8 @@ export function parseTsvector(text: string): Record<string, number> {
     } else {
       weights = ANY_WEIGHT;
     }
-    out[lexeme] = weights;
+    visit(lexeme, weights);
   }
-  return out;
 }
 
 /** The same query with every lexeme restricted to titles (weight A): how relevance tells title matches first. */
@@ -163,25 +168,38 @@ export class TextIndex {
 
   /** Index `docNo` with its lexemes, each with its weights as bits (WEIGHT), in place of what it had. */
   put(docNo: number, lexemes: Record<string, number>): void {
+    const g = this.begin(docNo);
+    for (const [lexeme, weights] of Object.entries(lexemes)) this.append(lexeme, weights, docNo, g);
+  }
+
+  /** put() from a tsvector as PostgreSQL prints it, without building its lexemes' object first (a whole catalog's load). */
+  putTsvector(docNo: number, text: string): void {
+    const g = this.begin(docNo);
+    eachTsvectorLexeme(text, (lexeme, weights) => this.append(lexeme, weights, docNo, g));
+  }
+
+  /** A new generation of `docNo`: what it had before no longer matches. */
+  private begin(docNo: number): number {
     this.grow(docNo + 1);
-    const g = ++this.gen[docNo];
     this.alive[docNo >>> 5] |= 1 << (docNo & 31);
-    for (const [lexeme, weights] of Object.entries(lexemes)) {
-      let p = this.postings.get(lexeme);
-      if (!p) {
-        p = { docs: new Int32Array(4), gens: new Uint32Array(4), weights: new Uint8Array(4), n: 0, liveAtCompaction: 0 };
-        this.postings.set(lexeme, p);
-        this.lexicon = null;
-      }
-      if (p.n === p.docs.length) {
-        if (p.n >= 2 * p.liveAtCompaction + 16) this.compact(p);
-        if (p.n === p.docs.length) this.enlarge(p);
-      }
-      p.docs[p.n] = docNo;
-      p.gens[p.n] = g;
-      p.weights[p.n] = weights;
-      p.n++;
+    return ++this.gen[docNo];
+  }
+
+  private append(lexeme: string, weights: number, docNo: number, g: number): void {
+    let p = this.postings.get(lexeme);
+    if (!p) {
+      p = { docs: new Int32Array(4), gens: new Uint32Array(4), weights: new Uint8Array(4), n: 0, liveAtCompaction: 0 };
+      this.postings.set(lexeme, p);
+      this.lexicon = null;
     }
+    if (p.n === p.docs.length) {
+      if (p.n >= 2 * p.liveAtCompaction + 16) this.compact(p);
+      if (p.n === p.docs.length) this.enlarge(p);
+    }
+    p.docs[p.n] = docNo;
+    p.gens[p.n] = g;
+    p.weights[p.n] = weights;
+    p.n++;
   }
 
   remove(docNo: number): void {

@@ -26,8 +26,14 @@ export const noOf = (key: number): number => key & NO_MASK;
 export const SEARCH_SORTS = ['relevance', 'price_asc', 'price_desc', 'newest'] as const;
 export type SearchSort = (typeof SEARCH_SORTS)[number];
 
-/** A document as search_documents holds it; its lexemes with their weights as bits (src/domain/search-text.ts WEIGHT). */
-export interface IndexedDoc { docNo: number; createdAt: number; inStock: boolean; facets: number[]; prices: Record<string, number>; lexemes?: Record<string, number> }
+/**
+ * A document as search_documents holds it; its words either as lexemes with their weights as bits
+ * (src/domain/search-text.ts WEIGHT) or as its tsvector printed by PostgreSQL (`tsv`).
+ */
+export interface IndexedDoc {
+  docNo: number; createdAt: number; inStock: boolean; facets: ArrayLike<number>; prices: Record<string, number>;
+  lexemes?: Record<string, number>; tsv?: string;
+}
 
 /** The published catalog, by document number (dense enough: numbers are handed out once per publication). */
 export class SearchIndex {
@@ -62,7 +68,8 @@ export class SearchIndex {
     this.putKeys(doc.docNo, doc.facets);
     for (const prices of this.amounts.values()) prices[doc.docNo] = NaN;
     for (const [currency, amount] of Object.entries(doc.prices)) this.pricesFor(currency)[doc.docNo] = amount;
-    this.text.put(doc.docNo, doc.lexemes ?? {});
+    if (doc.tsv !== undefined) this.text.putTsvector(doc.docNo, doc.tsv);
+    else this.text.put(doc.docNo, doc.lexemes ?? {});
   }
 
   remove(docNo: number): void {
@@ -91,7 +98,7 @@ export class SearchIndex {
     return out;
   }
 
-  private putKeys(docNo: number, keys: number[]): void {
+  private putKeys(docNo: number, keys: ArrayLike<number>): void {
     this.keyStale += this.keyCount[docNo];
     this.keyCount[docNo] = 0;
     if (this.keyStale > 1024 && this.keyStale * 2 > this.keyEnd) this.compactKeys();
