@@ -7,7 +7,7 @@
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { newestFirst } from '../domain/search';
-import { docsOf, parseTsquery } from '../domain/search-text';
+import { docsOf, parseTsquery, UnsupportedQuery, type TsQuery } from '../domain/search-text';
 import { sqlRows, statement } from '../db/sql';
 import type { StoredImage } from './catalog';
 import { wordsOf } from './search';
@@ -59,7 +59,14 @@ const NEWEST = statement('search_suggest_products', `
 async function productsMatching(em: EntityManager, words: string[], limit: number): Promise<Suggestions['products']> {
   const quoted = words.map((w, i) => `'${w.replace(/'/g, "''")}'${i === words.length - 1 ? ':*' : ''}`).join(' & ');
   const [stemmed] = await sqlRows<{ version: string; q: string }>(em, STEM, [quoted]);
-  const query = parseTsquery(stemmed.q);
+  let query: TsQuery | null;
+  try {
+    query = parseTsquery(stemmed.q);
+  } catch (err) {
+    // A hyphenated word (`t-shirt`) becomes a phrase, which needs word positions the copy does not keep.
+    if (err instanceof UnsupportedQuery) return productsMatchingInDatabase(em, stemmed.q, limit);
+    throw err;
+  }
   if (query === null) return [];
   const { index } = await searchCopy(em, Number(stemmed.version));
   const newest = newestFirst(docsOf(index.text.match(query)), (d) => index.createdAt(d), limit);
@@ -71,4 +78,14 @@ async function productsMatching(em: EntityManager, words: string[], limit: numbe
     const r = byDoc.get(d);
     return r ? [{ handle: r.handle, title: r.title, image: r.image }] : [];
   });
+}
+
+/** The newest products matching a tsquery PostgreSQL normalised, by its full-text index (phrases). */
+function productsMatchingInDatabase(em: EntityManager, query: string, limit: number): Promise<Suggestions['products']> {
+  return sqlRows<{ handle: string; title: string; image: StoredImage | null }>(em, `
+    select c.card->>'handle' as handle, c.card->>'title' as title, c.card->'images'->0 as image
+      from search_documents d join search_cards c on c.product_id = d.product_id
+     where d.tsv @@ $1::tsquery
+     order by d.created_at desc, d.doc_no desc
+     limit $2`, [query, limit]);
 }

@@ -334,6 +334,21 @@ describe('suggestions', () => {
     expect(res.body.products.every((p: { title: string }) => /cashmere/i.test(p.title))).toBe(true);
   });
 
+  it('lists the same products, in the same order, as PostgreSQL\'s own prefix match; a hyphenated word is matched there', async () => {
+    for (const q of ['me', 'wool ho', 'lin', 'cotton t', 'north', 't-sh', 'zzzq']) {
+      const res = await api.request('GET', `/products/suggestions?q=${encodeURIComponent(q)}&limit=8`);
+      expect(res.status).toBe(200);
+      const words = q.split(' ');
+      const tsquery = words.map((w, i) => `'${w}'${i === words.length - 1 ? ':*' : ''}`).join(' & ');
+      const oracle = (await db.orm.em.getConnection().execute<{ handle: string }[]>(
+        `select c.card->>'handle' as handle from search_documents d join search_cards c on c.product_id = d.product_id
+          where d.tsv @@ to_tsquery('english', ?) order by d.created_at desc, d.doc_no desc limit 8`, [tsquery])).map((r) => r.handle);
+      expect({ q, products: res.body.products.map((p: { handle: string }) => p.handle) }).toEqual({ q, products: oracle });
+    }
+    const tee = await api.request('GET', '/products/suggestions?q=t-sh');
+    expect(tee.body.products.length).toBeGreaterThan(0);
+  });
+
   it('is described in the OpenAPI document with the search\'s parameters', async () => {
     const doc = (await api.request('GET', '/openapi.json')).body;
     const names = doc.paths['/products'].get.parameters.map((p: { name: string }) => p.name);

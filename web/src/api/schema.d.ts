@@ -24,7 +24,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** PostgreSQL and Temporal are reachable (readiness) */
+        /** PostgreSQL and Temporal are reachable and the catalog search copy is loaded (readiness) */
         get: operations["getReadyz"];
         put?: never;
         post?: never;
@@ -3304,7 +3304,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not ready (a dependency is down, or this replica is draining); the checks say which */
+            /** @description Not ready (a dependency is down, the search copy is still loading, or this replica is draining); the checks say which */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
