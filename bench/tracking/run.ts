@@ -216,7 +216,8 @@ async function seedParcels(orm: MikroORM, n: number): Promise<Parcel[]> {
 
 async function startWorker(stack: Stack, databaseUrl: string, temporalAddress: string, maxCached: string | undefined): Promise<{ process: ChildProcess; cache: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'worker.ts')], {
-    env: { ...process.env, ...BENCH_SECRETS, LOG_LEVEL: 'silent', NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', BENCH_DATABASE_URL: databaseUrl, BENCH_TEMPORAL_ADDRESS: temporalAddress,
+    // MALLOC_ARENA_MAX as the production image sets it (Dockerfile), unless the run sets another.
+    env: { MALLOC_ARENA_MAX: '2', ...process.env, ...BENCH_SECRETS, LOG_LEVEL: 'silent', NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', BENCH_DATABASE_URL: databaseUrl, BENCH_TEMPORAL_ADDRESS: temporalAddress,
       BENCH_TASK_QUEUE: TASK_QUEUE, BENCH_MAX_CACHED_WORKFLOWS: maxCached ?? '', BENCH_WORKFLOW_BUNDLE: join(stack.dir, 'workflow-bundle.js') },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
