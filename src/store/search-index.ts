@@ -63,7 +63,7 @@ export async function searchCopy(em: EntityManager, version: number): Promise<Se
   return replica;
 }
 
-/** A document as the copy needs it: facet keys, lowest prices, dates, and its tsvector as text (parsed here: parseTsvector). */
+/** A changed document as the copy needs it: facet keys, lowest prices, dates, and its tsvector as text (parsed in the process). */
 const DOC_JSON = 'json_build_array(d.doc_no, floor(extract(epoch from d.created_at) * 1000), d.in_stock, d.facets, d.prices, d.tsv::text)';
 
 const CHANGES = statement('search_changes', `
@@ -107,6 +107,8 @@ async function sync(em: EntityManager, replica: Replica): Promise<void> {
     while (next) {
       const rows: SliceRow[] = await next;
       next = rows.length === SLICE ? sqlRows<SliceRow>(em, SLICE_DOCS, [rows[rows.length - 1].doc_no]) : undefined;
+      // Awaited on the next turn; if indexing this slice throws first, its failure must not go unhandled.
+      next?.catch(() => undefined);
       for (const r of rows) {
         index.put({ docNo: r.doc_no, createdAt: r.created, inStock: r.in_stock, facets: intArray(r.facets), prices: JSON.parse(r.prices), tsv: r.tsv });
       }
