@@ -144,6 +144,19 @@ describe('an order\'s timeline as server-sent events', () => {
     }
   });
 
+  it('lets one transaction write the events of 100,000 orders (a bulk change holds a bounded number of locks; one per order filled the lock table)', async () => {
+    const conn = world.db.orm.em.fork().getConnection();
+    const inserted = await conn.execute(`
+      insert into orders (idempotency_key, request_hash, status, email, shipping_address, currency, subtotal_amount, total_amount)
+      select 'bulk-events-' || i, 'h', 'pending', 'bulk' || i || '@example.com', '{}', 'USD', 0, 0 from generate_series(1, 100000) as i
+      returning id`);
+    expect(inserted).toHaveLength(100000);
+    const [{ n }] = await conn.execute<{ n: string }[]>(`select count(*) as n from order_events e join orders o on o.id = e.order_id
+      where o.idempotency_key like 'bulk-events-%'`);
+    expect(Number(n)).toBe(100000);
+    await conn.execute(`delete from orders where idempotency_key like 'bulk-events-%'`);
+  });
+
   it('many pages following one order cost one timeline read per change, not one per page', async () => {
     const { orderId, accessToken } = await placeOrder(world.api, world.db);
     await waitForOrder(world.api, orderId, (l) => l.status === 'awaiting_fulfillment');

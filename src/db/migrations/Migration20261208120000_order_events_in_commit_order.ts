@@ -19,7 +19,7 @@ export class Migration20261208120000_order_events_in_commit_order extends Migrat
       create or replace function record_order_event(p_order uuid, p_kind text, p_status text, p_detail jsonb) returns void
       language plpgsql as $$
       begin
-        perform pg_advisory_xact_lock_shared(hashtext('order_events'), hashtext(p_order::text));
+        perform pg_advisory_xact_lock_shared(hashtext('order_events'), hashtext(p_order::text) & 1023);
         insert into order_events (order_id, kind, status, detail) values (p_order, p_kind, p_status, jsonb_strip_nulls(coalesce(p_detail, '{}')));
         perform pg_notify('order_events', p_order::text);
       end $$;`);
@@ -30,7 +30,7 @@ export class Migration20261208120000_order_events_in_commit_order extends Migrat
       language plpgsql volatile as $$
       #variable_conflict use_column
       begin
-        perform pg_advisory_xact_lock(hashtext('order_events'), hashtext(p_order::text));
+        perform pg_advisory_xact_lock(hashtext('order_events'), hashtext(p_order::text) & 1023);
         return query
           select e.id::text, e.kind, e.status, e.detail, e.at, o.status::text
             from order_events e join orders o on o.id = e.order_id
