@@ -102,9 +102,9 @@ export class Migration20261207150000_search extends Migration {
    * search_rebuild(ids, v): the documents and cards of products `ids` as the catalog now has them,
    * written with version v; products no longer published (or gone) lose theirs. Set-based
    * throughout (one aggregate per kind of data, no query per product), so a batch of a thousand
-   * products is one pass over each table.
+   * products is one pass over each table. (Migration20261208100000's down() restores this version.)
    */
-  private rebuild(): void {
+  rebuild(): void {
     this.addSql(`
       create function search_rebuild(ids uuid[], v bigint) returns void language plpgsql
       -- A batch is a few thousand rows of tables with millions: index lookups, which the default cost of a random read (4) makes the planner shun.
@@ -253,32 +253,7 @@ export class Migration20261207150000_search extends Migration {
 
   /** The statement triggers that note what a write touched, table by table. */
   private marks(): void {
-    const noted = `insert into search_pending_tx default values on conflict do nothing;`;
-    const fromRows = (select: (rows: string) => string) => `
-        if tg_op in ('INSERT', 'UPDATE') then
-          insert into search_pending (product_id) ${select('new_rows')} on conflict do nothing;
-        end if;
-        if tg_op in ('DELETE', 'UPDATE') then
-          insert into search_pending (product_id) ${select('old_rows')} on conflict do nothing;
-        end if;`;
-    const fn = (name: string, body: string) => this.addSql(`
-      create function ${name}() returns trigger language plpgsql as $$
-      begin
-        ${body}
-        ${noted}
-        return null;
-      end $$;`);
-    fn('search_mark_products', fromRows((rows) => `select distinct id from ${rows}`));
-    fn('search_mark_product_rows', fromRows((rows) => `select distinct product_id from ${rows}`));
-    fn('search_mark_prices', fromRows((rows) => `select distinct v.product_id from ${rows} r join variants v on v.id = r.variant_id`));
-    fn('search_mark_stock', fromRows((rows) => `select distinct v.product_id from ${rows} r join variants v on v.sku = r.sku`));
-    this.addSql(`
-      create function search_mark_stock_flip() returns trigger language plpgsql as $$
-      begin
-        insert into search_pending (product_id) select product_id from variants where sku = new.sku on conflict do nothing;
-        ${noted}
-        return null;
-      end $$;`);
+    this.markFunctions();
     this.taxonomyMarks();
     const tables: [string, string][] = [
       ['products', 'search_mark_products'], ['variants', 'search_mark_product_rows'], ['product_options', 'search_mark_product_rows'],
@@ -297,6 +272,36 @@ export class Migration20261207150000_search extends Migration {
     this.statementTrigger('inventory', 'delete', 'search_mark_stock');
     this.addSql(`create trigger inventory_search_after_flip after update on inventory for each row
       when ((old.on_hand > old.reserved) is distinct from (new.on_hand > new.reserved)) execute function search_mark_stock_flip();`);
+  }
+
+  /** The functions of the statement triggers that note the products a write touched (Migration20261208100000's down() restores them with this). */
+  markFunctions(): void {
+    const noted = `insert into search_pending_tx default values on conflict do nothing;`;
+    const fromRows = (select: (rows: string) => string) => `
+        if tg_op in ('INSERT', 'UPDATE') then
+          insert into search_pending (product_id) ${select('new_rows')} on conflict do nothing;
+        end if;
+        if tg_op in ('DELETE', 'UPDATE') then
+          insert into search_pending (product_id) ${select('old_rows')} on conflict do nothing;
+        end if;`;
+    const fn = (name: string, body: string) => this.addSql(`
+      create or replace function ${name}() returns trigger language plpgsql as $$
+      begin
+        ${body}
+        ${noted}
+        return null;
+      end $$;`);
+    fn('search_mark_products', fromRows((rows) => `select distinct id from ${rows}`));
+    fn('search_mark_product_rows', fromRows((rows) => `select distinct product_id from ${rows}`));
+    fn('search_mark_prices', fromRows((rows) => `select distinct v.product_id from ${rows} r join variants v on v.id = r.variant_id`));
+    fn('search_mark_stock', fromRows((rows) => `select distinct v.product_id from ${rows} r join variants v on v.sku = r.sku`));
+    this.addSql(`
+      create or replace function search_mark_stock_flip() returns trigger language plpgsql as $$
+      begin
+        insert into search_pending (product_id) select product_id from variants where sku = new.sku on conflict do nothing;
+        ${noted}
+        return null;
+      end $$;`);
   }
 
   private statementTrigger(table: string, event: 'insert' | 'update' | 'delete', func: string): void {

@@ -1,0 +1,198 @@
+import { Migration } from '@mikro-orm/migrations';
+import { Migration20261207150000_search } from './Migration20261207150000_search';
+import { Migration20261207160000_catalog_imports } from './Migration20261207160000_catalog_imports';
+
+/**
+ * The functions that run in every catalog write (the search rebuild at commit, the option
+ * triggers, the search marks for prices and stock) reach the large tables only through their
+ * indexes, keyed by the rows the write touched, so what a write costs no longer grows with the
+ * catalog.
+ *
+ * Before, they were single set-based statements whose plans joined the batch's rows to whole
+ * tables: the rebuild read every row of inventory, variant_prices, variant_option_values,
+ * product_option_values, product_options and product_attribute_values (hash or merge joins), and
+ * all published products to find the documents to take down; the option-key trigger read all of
+ * variants and variant_option_values. Cheap on a small catalog; on one that grows to 100,000
+ * products during an import, each batch of 250 paid for every product already there (bench/import:
+ * PostgreSQL's CPU per product doubled between 5,000 and 100,000 products). A plan PL/pgSQL made
+ * when the tables were small also stays cached until the next ANALYZE.
+ *
+ * Now each product's and each variant's parts are read by correlated subqueries (per product:
+ * categories, collections, attributes, options, images, variants; per variant: stock, prices,
+ * option values), which PostgreSQL can only answer with an index lookup. The documents, cards and
+ * terms they write are the same as before.
+ */
+export class Migration20261208100000_search_by_index extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('drop function search_rebuild(uuid[], bigint);');
+    this.rebuild();
+    this.optionTriggers();
+    this.marks();
+  }
+
+  /**
+   * search_rebuild(ids, v): the documents and cards of products `ids` as the catalog now has them,
+   * written with version v; products no longer published (or gone) lose theirs.
+   */
+  private rebuild(): void {
+    this.addSql(`
+      create function search_rebuild(ids uuid[], v bigint) returns void language plpgsql
+      set random_page_cost = 1.1 as $$
+      begin
+        with gone as (
+          delete from search_documents d
+           where d.product_id = any(ids)
+             and (select p.status from products p where p.id = d.product_id) is distinct from 'published'
+          returning d.doc_no)
+        insert into search_removed (doc_no, version) select doc_no, v from gone;
+
+        with recursive pub as materialized (
+          select p.id, p.handle, p.title, p.description, p.created_at, p.search from products p where p.id = any(ids) and p.status = 'published'
+        ),
+        -- Every category the batch's products are filed under, with each of its ancestors (the category tree is small).
+        up (category_id, ancestor_id) as (
+          select distinct pc.category_id, pc.category_id from pub, lateral (select category_id from product_categories where product_id = pub.id offset 0) pc
+          union
+          select up.category_id, c.parent_id from up join categories c on c.id = up.ancestor_id where c.parent_id is not null
+        ),
+        ancestry as materialized (
+          select up.category_id, c.facet_no, c.name from up join categories c on c.id = up.ancestor_id
+        ),
+        -- One row per variant, its stock, prices and option values read by its own keys.
+        vars as materialized (
+          select v.product_id, v.id, v.sku, v.title, v.position,
+                 coalesce((select i.on_hand > i.reserved from inventory i where i.sku = v.sku), false) as in_stock,
+                 (select jsonb_object_agg(vp.currency, vp.amount) from variant_prices vp where vp.variant_id = v.id) as prices,
+                 (select jsonb_object_agg(o.name, ov.value)
+                    from variant_option_values x join product_options o on o.id = x.option_id join product_option_values ov on ov.id = x.value_id
+                   where x.variant_id = v.id) as options
+            from pub, lateral (select * from variants where product_id = pub.id offset 0) v
+        ),
+        lowest as (
+          select product_id, jsonb_object_agg(currency, amount) as prices
+            from (select vars.product_id, e.key as currency, min(e.value::bigint) as amount
+                    from vars, jsonb_each(vars.prices) e group by vars.product_id, e.key) m
+           group by product_id
+        ),
+        vagg as (
+          select product_id, bool_or(in_stock) as in_stock,
+                 jsonb_agg(jsonb_build_object('sku', sku, 'title', title, 'options', coalesce(options, '{}'), 'prices', coalesce(prices, '{}'),
+                                              'inStock', in_stock)
+                           order by position, sku) as variants
+            from vars group by product_id
+        ),
+        docs as (
+          select pub.id as product_id, pub.created_at, coalesce(vagg.in_stock, false) as in_stock,
+                 array(select distinct k from unnest(coalesce(cats.keys, '{}') || coalesce(cols.keys, '{}') || coalesce(attrs.keys, '{}')) k order by k) as facets,
+                 coalesce(lowest.prices, '{}') as prices,
+                 pub.search || setweight(to_tsvector('english', concat_ws(' ', cats.words, cols.words, attrs.words, opts.words)), 'C') as tsv,
+                 jsonb_build_object('id', pub.id, 'handle', pub.handle, 'title', pub.title, 'description', pub.description,
+                                    'images', coalesce(imgs.images, '[]'), 'variants', coalesce(vagg.variants, '[]')) as card,
+                 concat_ws(' ', pub.title, cats.words, cols.words, attrs.words, opts.words) as words
+            from pub
+            cross join lateral (
+              select array_agg(distinct (1 << 28) | a.facet_no) as keys, string_agg(distinct a.name, ' ') as words
+                from product_categories pc join ancestry a on a.category_id = pc.category_id where pc.product_id = pub.id) cats
+            cross join lateral (
+              select array_agg((2 << 28) | c.facet_no) as keys, string_agg(c.title, ' ') as words
+                from product_collections pc join collections c on c.id = pc.collection_id where pc.product_id = pub.id) cols
+            cross join lateral (
+              select array_agg((3 << 28) | av.facet_no) as keys, string_agg(av.value, ' ') as words
+                from product_attribute_values pa join attribute_values av on av.id = pa.value_id where pa.product_id = pub.id) attrs
+            cross join lateral (
+              select string_agg(ov.value, ' ') as words
+                from product_options o join product_option_values ov on ov.option_id = o.id where o.product_id = pub.id) opts
+            cross join lateral (
+              select jsonb_agg(jsonb_build_object('key', im.object_key, 'url', im.url, 'alt', im.alt) order by im.position, im.created_at) as images
+                from product_images im where im.product_id = pub.id) imgs
+            left join vagg on vagg.product_id = pub.id left join lowest on lowest.product_id = pub.id
+        ),
+        changed as (
+          update search_documents d
+             set version = v, created_at = docs.created_at, in_stock = docs.in_stock, facets = docs.facets, prices = docs.prices, tsv = docs.tsv
+            from docs where d.product_id = docs.product_id
+          returning d.product_id
+        ),
+        added as (
+          insert into search_documents (product_id, version, created_at, in_stock, facets, prices, tsv)
+          select product_id, v, created_at, in_stock, facets, prices, tsv from docs
+           where product_id not in (select product_id from changed)
+           order by product_id
+          returning product_id
+        ),
+        cards as (
+          insert into search_cards (product_id, card) select product_id, card from docs
+          on conflict (product_id) do update set card = excluded.card
+        )
+        insert into search_terms (term)
+        select distinct w from docs, unnest(tsvector_to_array(to_tsvector('simple', docs.words))) w
+         where length(w) between 3 and 40 and w ~ '[a-z]'
+         order by w
+        on conflict do nothing;
+      end $$;`);
+  }
+
+  /** A product's option_count follows its options, a variant's option_key and option_count its values; rows already right are not written. */
+  private optionTriggers(): void {
+    this.addSql(`
+      create or replace function products_count_options() returns trigger language plpgsql as $$
+      begin
+        with counted as (
+          select c.product_id, (select count(*) from product_options o where o.product_id = c.product_id) as n
+            from (select distinct product_id from changed_options) c
+        ),
+        stale as (
+          select product_id, n from counted where (select p.option_count from products p where p.id = counted.product_id) <> n
+        )
+        update products p set option_count = stale.n from stale where p.id = stale.product_id;
+        return null;
+      end $$;`);
+    this.addSql(`
+      create or replace function variants_key_options() returns trigger language plpgsql as $$
+      begin
+        with keyed as (
+          select c.variant_id,
+                 coalesce((select string_agg(x.value_id::text, ',' order by x.option_id) from variant_option_values x where x.variant_id = c.variant_id), '')
+                   as option_key,
+                 (select count(*) from variant_option_values x where x.variant_id = c.variant_id) as option_count
+            from (select distinct variant_id from changed_values) c
+        ),
+        stale as (
+          select k.* from keyed k
+           where (select (v.option_key, v.option_count) from variants v where v.id = k.variant_id) is distinct from (k.option_key, k.option_count::smallint)
+        )
+        update variants v set option_key = stale.option_key, option_count = stale.option_count from stale where v.id = stale.variant_id;
+        return null;
+      end $$;`);
+  }
+
+  /** The products whose prices or stock rows a statement wrote, each found by its variant's key. */
+  private marks(): void {
+    for (const [name, key, column] of [['search_mark_prices', 'id', 'variant_id'], ['search_mark_stock', 'sku', 'sku']] as const) {
+      const products = (rows: string) => `select product_id from (select distinct (select v.product_id from variants v where v.${key} = r.${column}) as product_id
+        from ${rows} r) x where product_id is not null`;
+      this.addSql(`
+      create or replace function ${name}() returns trigger language plpgsql as $$
+      begin
+        if tg_op in ('INSERT', 'UPDATE') then
+          insert into search_pending (product_id) ${products('new_rows')} on conflict do nothing;
+        end if;
+        if tg_op in ('DELETE', 'UPDATE') then
+          insert into search_pending (product_id) ${products('old_rows')} on conflict do nothing;
+        end if;
+        insert into search_pending_tx default values on conflict do nothing;
+        return null;
+      end $$;`);
+    }
+  }
+
+  override async down(): Promise<void> {
+    this.addSql('drop function search_rebuild(uuid[], bigint);');
+    const search = new Migration20261207150000_search(this.driver, this.config);
+    search.rebuild();
+    search.markFunctions();
+    const imports = new Migration20261207160000_catalog_imports(this.driver, this.config);
+    imports.optionTriggers(true);
+    for (const sql of [...search.getQueries(), ...imports.getQueries()]) this.addSql(sql);
+  }
+}
