@@ -17,11 +17,24 @@ import { Migration20261207160000_catalog_imports } from './Migration202612071600
  * PostgreSQL's CPU per product doubled between 5,000 and 100,000 products). A plan PL/pgSQL made
  * when the tables were small also stays cached until the next ANALYZE.
  *
- * Now each product's and each variant's parts are read by correlated subqueries (per product:
- * categories, collections, attributes, options, images, variants; per variant: stock, prices,
- * option values), which PostgreSQL can only answer with an index lookup. The documents, cards and
- * terms they write are the same as before.
+ * Now every one of those reads is keyed by the rows the statement touched: the rebuild reads each
+ * table by `key = any(<the batch's keys>)` (the products' ids, then their variants' ids and SKUs,
+ * their options' ids), the triggers look each row up by its key. The documents, cards and terms
+ * are the same as before.
  */
+/**
+ * PL/pgSQL keeps a function's plans for the life of the connection, and a statement without
+ * parameters (a trigger's) is not planned again until an ANALYZE: a plan made while the tables
+ * were nearly empty (an import into a new catalog) would go on scanning them whole for as long as
+ * the import's connections live. These functions reach every row of a large table by its key, so
+ * they forbid the other plans outright: the triggers look rows up one by one (BY_INDEX: a few
+ * thousand lookups a statement at most), the rebuild reads each table once per batch by the
+ * batch's keys and hashes the batch's rows together (BATCH_PLANS: no nested loop over two
+ * batches, whatever the row estimates).
+ */
+const BY_INDEX = 'set enable_seqscan = off set enable_hashjoin = off set enable_mergejoin = off';
+const BATCH_PLANS = 'set enable_seqscan = off set enable_nestloop = off set enable_mergejoin = off';
+
 export class Migration20261208100000_search_by_index extends Migration {
   override async up(): Promise<void> {
     this.addSql('drop function search_rebuild(uuid[], bigint);');
@@ -32,12 +45,15 @@ export class Migration20261208100000_search_by_index extends Migration {
 
   /**
    * search_rebuild(ids, v): the documents and cards of products `ids` as the catalog now has them,
-   * written with version v; products no longer published (or gone) lose theirs.
+   * written with version v; products no longer published (or gone) lose theirs. Set-based as
+   * before (one aggregate per kind of data), but every large table is read only by
+   * `key = any(<the batch's keys>)`, through its index, and the batch's rows are joined by hashing
+   * (BATCH_PLANS).
    */
   private rebuild(): void {
     this.addSql(`
       create function search_rebuild(ids uuid[], v bigint) returns void language plpgsql
-      set random_page_cost = 1.1 as $$
+      ${BATCH_PLANS} set random_page_cost = 1.1 as $$
       begin
         with gone as (
           delete from search_documents d
@@ -46,40 +62,79 @@ export class Migration20261208100000_search_by_index extends Migration {
           returning d.doc_no)
         insert into search_removed (doc_no, version) select doc_no, v from gone;
 
-        with recursive pub as materialized (
-          select p.id, p.handle, p.title, p.description, p.created_at, p.search from products p where p.id = any(ids) and p.status = 'published'
+        with recursive batch as materialized (
+          -- By id alone (the primary key): with the status here, PostgreSQL may skip-scan the published products' index instead.
+          select p.id, p.handle, p.title, p.description, p.created_at, p.search, p.status from products p where p.id = any(ids)
         ),
-        -- Every category the batch's products are filed under, with each of its ancestors (the category tree is small).
+        pub as (select * from batch where status = 'published'),
         up (category_id, ancestor_id) as (
-          select distinct pc.category_id, pc.category_id from pub, lateral (select category_id from product_categories where product_id = pub.id offset 0) pc
+          select distinct category_id, category_id from product_categories where product_id = any(ids)
           union
           select up.category_id, c.parent_id from up join categories c on c.id = up.ancestor_id where c.parent_id is not null
         ),
-        ancestry as materialized (
-          select up.category_id, c.facet_no, c.name from up join categories c on c.id = up.ancestor_id
+        cats as (
+          select pc.product_id, array_agg(distinct (1 << 28) | c.facet_no) as keys, string_agg(distinct c.name, ' ') as words
+            from product_categories pc join up on up.category_id = pc.category_id join categories c on c.id = up.ancestor_id
+           where pc.product_id = any(ids)
+           group by pc.product_id
         ),
-        -- One row per variant, its stock, prices and option values read by its own keys.
+        cols as (
+          select pc.product_id, array_agg((2 << 28) | c.facet_no) as keys, string_agg(c.title, ' ') as words
+            from product_collections pc join collections c on c.id = pc.collection_id
+           where pc.product_id = any(ids)
+           group by pc.product_id
+        ),
+        attrs as (
+          select pa.product_id, array_agg((3 << 28) | av.facet_no) as keys, string_agg(av.value, ' ') as words
+            from product_attribute_values pa join attribute_values av on av.id = pa.value_id
+           where pa.product_id = any(ids)
+           group by pa.product_id
+        ),
+        popts as materialized (
+          select id, product_id, name from product_options where product_id = any(ids)
+        ),
+        pvals as materialized (
+          select id, option_id, value from product_option_values where option_id = any(array(select id from popts))
+        ),
+        opts as (
+          select o.product_id, string_agg(ov.value, ' ') as words from popts o join pvals ov on ov.option_id = o.id group by o.product_id
+        ),
         vars as materialized (
-          select v.product_id, v.id, v.sku, v.title, v.position,
-                 coalesce((select i.on_hand > i.reserved from inventory i where i.sku = v.sku), false) as in_stock,
-                 (select jsonb_object_agg(vp.currency, vp.amount) from variant_prices vp where vp.variant_id = v.id) as prices,
-                 (select jsonb_object_agg(o.name, ov.value)
-                    from variant_option_values x join product_options o on o.id = x.option_id join product_option_values ov on ov.id = x.value_id
-                   where x.variant_id = v.id) as options
-            from pub, lateral (select * from variants where product_id = pub.id offset 0) v
+          select product_id, id, sku, title, position from variants where product_id = any(ids)
+        ),
+        stock as (
+          select sku, on_hand > reserved as in_stock from inventory where sku = any(array(select sku from vars))
+        ),
+        vprices as materialized (
+          select vars.product_id, vp.variant_id, vp.currency, vp.amount
+            from variant_prices vp join vars on vars.id = vp.variant_id
+           where vp.variant_id = any(array(select id from vars))
+        ),
+        vopts as (
+          select x.variant_id, jsonb_object_agg(o.name, ov.value) as options
+            from variant_option_values x join popts o on o.id = x.option_id join pvals ov on ov.id = x.value_id
+           where x.variant_id = any(array(select id from vars))
+           group by x.variant_id
         ),
         lowest as (
           select product_id, jsonb_object_agg(currency, amount) as prices
-            from (select vars.product_id, e.key as currency, min(e.value::bigint) as amount
-                    from vars, jsonb_each(vars.prices) e group by vars.product_id, e.key) m
+            from (select product_id, currency, min(amount) as amount from vprices group by product_id, currency) m
            group by product_id
         ),
         vagg as (
-          select product_id, bool_or(in_stock) as in_stock,
-                 jsonb_agg(jsonb_build_object('sku', sku, 'title', title, 'options', coalesce(options, '{}'), 'prices', coalesce(prices, '{}'),
-                                              'inStock', in_stock)
-                           order by position, sku) as variants
-            from vars group by product_id
+          select vars.product_id, bool_or(coalesce(stock.in_stock, false)) as in_stock,
+                 jsonb_agg(jsonb_build_object('sku', vars.sku, 'title', vars.title, 'options', coalesce(vopts.options, '{}'),
+                                              'prices', coalesce(p.prices, '{}'), 'inStock', coalesce(stock.in_stock, false))
+                           order by vars.position, vars.sku) as variants
+            from vars
+            left join stock on stock.sku = vars.sku
+            left join (select variant_id, jsonb_object_agg(currency, amount) as prices from vprices group by variant_id) p on p.variant_id = vars.id
+            left join vopts on vopts.variant_id = vars.id
+           group by vars.product_id
+        ),
+        imgs as (
+          select im.product_id, jsonb_agg(jsonb_build_object('key', im.object_key, 'url', im.url, 'alt', im.alt) order by im.position, im.created_at) as images
+            from product_images im where im.product_id = any(ids) group by im.product_id
         ),
         docs as (
           select pub.id as product_id, pub.created_at, coalesce(vagg.in_stock, false) as in_stock,
@@ -90,27 +145,15 @@ export class Migration20261208100000_search_by_index extends Migration {
                                     'images', coalesce(imgs.images, '[]'), 'variants', coalesce(vagg.variants, '[]')) as card,
                  concat_ws(' ', pub.title, cats.words, cols.words, attrs.words, opts.words) as words
             from pub
-            cross join lateral (
-              select array_agg(distinct (1 << 28) | a.facet_no) as keys, string_agg(distinct a.name, ' ') as words
-                from product_categories pc join ancestry a on a.category_id = pc.category_id where pc.product_id = pub.id) cats
-            cross join lateral (
-              select array_agg((2 << 28) | c.facet_no) as keys, string_agg(c.title, ' ') as words
-                from product_collections pc join collections c on c.id = pc.collection_id where pc.product_id = pub.id) cols
-            cross join lateral (
-              select array_agg((3 << 28) | av.facet_no) as keys, string_agg(av.value, ' ') as words
-                from product_attribute_values pa join attribute_values av on av.id = pa.value_id where pa.product_id = pub.id) attrs
-            cross join lateral (
-              select string_agg(ov.value, ' ') as words
-                from product_options o join product_option_values ov on ov.option_id = o.id where o.product_id = pub.id) opts
-            cross join lateral (
-              select jsonb_agg(jsonb_build_object('key', im.object_key, 'url', im.url, 'alt', im.alt) order by im.position, im.created_at) as images
-                from product_images im where im.product_id = pub.id) imgs
+            left join cats on cats.product_id = pub.id left join cols on cols.product_id = pub.id
+            left join attrs on attrs.product_id = pub.id left join opts on opts.product_id = pub.id
             left join vagg on vagg.product_id = pub.id left join lowest on lowest.product_id = pub.id
+            left join imgs on imgs.product_id = pub.id
         ),
         changed as (
           update search_documents d
              set version = v, created_at = docs.created_at, in_stock = docs.in_stock, facets = docs.facets, prices = docs.prices, tsv = docs.tsv
-            from docs where d.product_id = docs.product_id
+            from docs where d.product_id = any(ids) and d.product_id = docs.product_id
           returning d.product_id
         ),
         added as (
@@ -135,7 +178,7 @@ export class Migration20261208100000_search_by_index extends Migration {
   /** A product's option_count follows its options, a variant's option_key and option_count its values; rows already right are not written. */
   private optionTriggers(): void {
     this.addSql(`
-      create or replace function products_count_options() returns trigger language plpgsql as $$
+      create or replace function products_count_options() returns trigger language plpgsql ${BY_INDEX} as $$
       begin
         with counted as (
           select c.product_id, (select count(*) from product_options o where o.product_id = c.product_id) as n
@@ -148,7 +191,7 @@ export class Migration20261208100000_search_by_index extends Migration {
         return null;
       end $$;`);
     this.addSql(`
-      create or replace function variants_key_options() returns trigger language plpgsql as $$
+      create or replace function variants_key_options() returns trigger language plpgsql ${BY_INDEX} as $$
       begin
         with keyed as (
           select c.variant_id,
@@ -172,7 +215,7 @@ export class Migration20261208100000_search_by_index extends Migration {
       const products = (rows: string) => `select product_id from (select distinct (select v.product_id from variants v where v.${key} = r.${column}) as product_id
         from ${rows} r) x where product_id is not null`;
       this.addSql(`
-      create or replace function ${name}() returns trigger language plpgsql as $$
+      create or replace function ${name}() returns trigger language plpgsql ${BY_INDEX} as $$
       begin
         if tg_op in ('INSERT', 'UPDATE') then
           insert into search_pending (product_id) ${products('new_rows')} on conflict do nothing;
