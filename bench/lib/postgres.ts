@@ -12,13 +12,13 @@ export function benchTempDir(prefix: string): string {
   return dir;
 }
 
-/** Starts PostgreSQL in `dataDir` (non-persistent) with a database `bench`; a failure says what PostgreSQL logged. */
-export async function startBenchPostgres(dataDir: string): Promise<EmbeddedDatabase> {
+/** Starts PostgreSQL in `dataDir` (non-persistent) with a database `bench`, and `settings` if given; a failure says what PostgreSQL logged. */
+export async function startBenchPostgres(dataDir: string, settings?: Record<string, string>): Promise<EmbeddedDatabase> {
   const { startEmbeddedPostgres } = importEmbeddedPostgres();
   const logs: string[] = [];
   try {
     return await startEmbeddedPostgres({
-      dataDir, port: await freePort(), database: 'bench', persistent: false,
+      dataDir, port: await freePort(), database: 'bench', persistent: false, settings,
       onLog: (line) => { logs.push(line); if (logs.length > 30) logs.shift(); },
     });
   } catch (err) {
