@@ -1,5 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
-import { Migration20261207150000_search } from './Migration20261207150000_search';
+import { documentWrites, Migration20261207150000_search, taxonomyParts } from './Migration20261207150000_search';
 import { Migration20261207160000_catalog_imports } from './Migration20261207160000_catalog_imports';
 
 /**
@@ -67,30 +67,7 @@ export class Migration20261208100000_search_by_index extends Migration {
           select p.id, p.handle, p.title, p.description, p.created_at, p.search, p.status from products p where p.id = any(ids)
         ),
         pub as (select * from batch where status = 'published'),
-        up (category_id, ancestor_id) as (
-          select distinct category_id, category_id from product_categories where product_id = any(ids)
-          union
-          select up.category_id, c.parent_id from up join categories c on c.id = up.ancestor_id where c.parent_id is not null
-        ),
-        cats as (
-          select pc.product_id, array_agg(distinct (1 << 28) | c.facet_no) as keys, string_agg(distinct c.name, ' ') as words
-            from product_categories pc join up on up.category_id = pc.category_id join categories c on c.id = up.ancestor_id
-           where pc.product_id = any(ids)
-           group by pc.product_id
-        ),
-        cols as (
-          select pc.product_id, array_agg((2 << 28) | c.facet_no) as keys, string_agg(c.title, ' ') as words
-            from product_collections pc join collections c on c.id = pc.collection_id
-           where pc.product_id = any(ids)
-           group by pc.product_id
-        ),
-        attrs as (
-          select pa.product_id, array_agg((3 << 28) | av.facet_no) as keys, string_agg(av.value, ' ') as words
-            from product_attribute_values pa join attribute_values av on av.id = pa.value_id
-           where pa.product_id = any(ids)
-           group by pa.product_id
-        ),
-        popts as materialized (
+${taxonomyParts()}        popts as materialized (
           select id, product_id, name from product_options where product_id = any(ids)
         ),
         pvals as materialized (
@@ -99,11 +76,14 @@ export class Migration20261208100000_search_by_index extends Migration {
         opts as (
           select o.product_id, string_agg(ov.value, ' ') as words from popts o join pvals ov on ov.option_id = o.id group by o.product_id
         ),
-        vars as materialized (
+        batch_variants as materialized (
           select product_id, id, sku, title, position from variants where product_id = any(ids)
         ),
         stock as (
-          select sku, on_hand > reserved as in_stock from inventory where sku = any(array(select sku from vars))
+          select sku, on_hand > reserved as in_stock from inventory where sku = any(array(select sku from batch_variants))
+        ),
+        vars as materialized (
+          select v.*, coalesce(stock.in_stock, false) as in_stock from batch_variants v left join stock on stock.sku = v.sku
         ),
         vprices as materialized (
           select vars.product_id, vp.variant_id, vp.currency, vp.amount
@@ -116,63 +96,7 @@ export class Migration20261208100000_search_by_index extends Migration {
            where x.variant_id = any(array(select id from vars))
            group by x.variant_id
         ),
-        lowest as (
-          select product_id, jsonb_object_agg(currency, amount) as prices
-            from (select product_id, currency, min(amount) as amount from vprices group by product_id, currency) m
-           group by product_id
-        ),
-        vagg as (
-          select vars.product_id, bool_or(coalesce(stock.in_stock, false)) as in_stock,
-                 jsonb_agg(jsonb_build_object('sku', vars.sku, 'title', vars.title, 'options', coalesce(vopts.options, '{}'),
-                                              'prices', coalesce(p.prices, '{}'), 'inStock', coalesce(stock.in_stock, false))
-                           order by vars.position, vars.sku) as variants
-            from vars
-            left join stock on stock.sku = vars.sku
-            left join (select variant_id, jsonb_object_agg(currency, amount) as prices from vprices group by variant_id) p on p.variant_id = vars.id
-            left join vopts on vopts.variant_id = vars.id
-           group by vars.product_id
-        ),
-        imgs as (
-          select im.product_id, jsonb_agg(jsonb_build_object('key', im.object_key, 'url', im.url, 'alt', im.alt) order by im.position, im.created_at) as images
-            from product_images im where im.product_id = any(ids) group by im.product_id
-        ),
-        docs as (
-          select pub.id as product_id, pub.created_at, coalesce(vagg.in_stock, false) as in_stock,
-                 array(select distinct k from unnest(coalesce(cats.keys, '{}') || coalesce(cols.keys, '{}') || coalesce(attrs.keys, '{}')) k order by k) as facets,
-                 coalesce(lowest.prices, '{}') as prices,
-                 pub.search || setweight(to_tsvector('english', concat_ws(' ', cats.words, cols.words, attrs.words, opts.words)), 'C') as tsv,
-                 jsonb_build_object('id', pub.id, 'handle', pub.handle, 'title', pub.title, 'description', pub.description,
-                                    'images', coalesce(imgs.images, '[]'), 'variants', coalesce(vagg.variants, '[]')) as card,
-                 concat_ws(' ', pub.title, cats.words, cols.words, attrs.words, opts.words) as words
-            from pub
-            left join cats on cats.product_id = pub.id left join cols on cols.product_id = pub.id
-            left join attrs on attrs.product_id = pub.id left join opts on opts.product_id = pub.id
-            left join vagg on vagg.product_id = pub.id left join lowest on lowest.product_id = pub.id
-            left join imgs on imgs.product_id = pub.id
-        ),
-        changed as (
-          update search_documents d
-             set version = v, created_at = docs.created_at, in_stock = docs.in_stock, facets = docs.facets, prices = docs.prices, tsv = docs.tsv
-            from docs where d.product_id = any(ids) and d.product_id = docs.product_id
-          returning d.product_id
-        ),
-        added as (
-          insert into search_documents (product_id, version, created_at, in_stock, facets, prices, tsv)
-          select product_id, v, created_at, in_stock, facets, prices, tsv from docs
-           where product_id not in (select product_id from changed)
-           order by product_id
-          returning product_id
-        ),
-        cards as (
-          insert into search_cards (product_id, card) select product_id, card from docs
-          on conflict (product_id) do update set card = excluded.card
-        )
-        insert into search_terms (term)
-        select distinct w from docs, unnest(tsvector_to_array(to_tsvector('simple', docs.words))) w
-         where length(w) between 3 and 40 and w ~ '[a-z]'
-         order by w
-        on conflict do nothing;
-      end $$;`);
+${documentWrites(true)}      end $$;`);
   }
 
   /** A product's option_count follows its options, a variant's option_key and option_count its values; rows already right are not written. */
