@@ -3,6 +3,19 @@ import { documentWrites, Migration20261207150000_search, taxonomyParts } from '.
 import { Migration20261207160000_catalog_imports } from './Migration20261207160000_catalog_imports';
 
 /**
+ * PL/pgSQL keeps a function's plans for the life of the connection, and a statement without
+ * parameters (a trigger's) is not planned again until an ANALYZE: a plan made while the tables
+ * were nearly empty (an import into a new catalog) would go on scanning them whole for as long as
+ * the import's connections live. These functions reach every row of a large table by its key, so
+ * they forbid the other plans outright: the triggers look rows up one by one (BY_INDEX: a few
+ * thousand lookups a statement at most), the rebuild reads each table once per batch by the
+ * batch's keys and hashes the batch's rows together (BATCH_PLANS: no nested loop over two
+ * batches, whatever the row estimates).
+ */
+const BY_INDEX = 'set enable_seqscan = off set enable_hashjoin = off set enable_mergejoin = off';
+const BATCH_PLANS = 'set enable_seqscan = off set enable_nestloop = off set enable_mergejoin = off';
+
+/**
  * The functions that run in every catalog write (the search rebuild at commit, the option
  * triggers, the search marks for prices and stock) reach the large tables only through their
  * indexes, keyed by the rows the write touched, so what a write costs no longer grows with the
@@ -22,19 +35,6 @@ import { Migration20261207160000_catalog_imports } from './Migration202612071600
  * their options' ids), the triggers look each row up by its key. The documents, cards and terms
  * are the same as before.
  */
-/**
- * PL/pgSQL keeps a function's plans for the life of the connection, and a statement without
- * parameters (a trigger's) is not planned again until an ANALYZE: a plan made while the tables
- * were nearly empty (an import into a new catalog) would go on scanning them whole for as long as
- * the import's connections live. These functions reach every row of a large table by its key, so
- * they forbid the other plans outright: the triggers look rows up one by one (BY_INDEX: a few
- * thousand lookups a statement at most), the rebuild reads each table once per batch by the
- * batch's keys and hashes the batch's rows together (BATCH_PLANS: no nested loop over two
- * batches, whatever the row estimates).
- */
-const BY_INDEX = 'set enable_seqscan = off set enable_hashjoin = off set enable_mergejoin = off';
-const BATCH_PLANS = 'set enable_seqscan = off set enable_nestloop = off set enable_mergejoin = off';
-
 export class Migration20261208100000_search_by_index extends Migration {
   override async up(): Promise<void> {
     this.addSql('drop function search_rebuild(uuid[], bigint);');
