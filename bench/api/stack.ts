@@ -39,7 +39,7 @@ export class BenchStack {
 
   /** `keepFiles`: its stop leaves the data directory (still deleted with the temp directory at the end). */
   async startPostgres(keepFiles = false): Promise<EmbeddedDatabase> {
-    this.db = await startBenchPostgres(this.pgDataDir, keepFiles);
+    this.db = await startBenchPostgres(this.pgDataDir, { persistent: keepFiles });
     return this.db;
   }
 

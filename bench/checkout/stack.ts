@@ -41,8 +41,8 @@ export class CheckoutBenchStack {
     return this.stopping !== undefined;
   }
 
-  async startPostgres(): Promise<EmbeddedDatabase> {
-    this.db = await startBenchPostgres(this.pgDataDir);
+  async startPostgres(settings?: Record<string, string>): Promise<EmbeddedDatabase> {
+    this.db = await startBenchPostgres(this.pgDataDir, { settings });
     return this.db;
   }
 

@@ -13,15 +13,16 @@ export function benchTempDir(prefix: string): string {
 }
 
 /**
- * Starts PostgreSQL in `dataDir` with a database `bench`; a failure says what PostgreSQL logged. Its
- * stop deletes `dataDir` unless `persistent` (the directory is then the caller's to delete).
+ * Starts PostgreSQL in `dataDir` with a database `bench`, and `settings` if given; a failure says
+ * what PostgreSQL logged. Its stop deletes `dataDir` unless `persistent` (the directory is then the
+ * caller's to delete).
  */
-export async function startBenchPostgres(dataDir: string, persistent = false): Promise<EmbeddedDatabase> {
+export async function startBenchPostgres(dataDir: string, opts: { persistent?: boolean; settings?: Record<string, string> } = {}): Promise<EmbeddedDatabase> {
   const { startEmbeddedPostgres } = importEmbeddedPostgres();
   const logs: string[] = [];
   try {
     return await startEmbeddedPostgres({
-      dataDir, port: await freePort(), database: 'bench', persistent,
+      dataDir, port: await freePort(), database: 'bench', persistent: opts.persistent ?? false, settings: opts.settings,
       onLog: (line) => { logs.push(line); if (logs.length > 30) logs.shift(); },
     });
   } catch (err) {

@@ -27,6 +27,8 @@ export interface EmbeddedOptions {
    * runs: `npm run stack`. Without it, a development database: fast, and a power cut can lose it.
    */
   durable?: boolean;
+  /** Server settings beyond these (`-c name=value`), e.g. a benchmark's shared_buffers. */
+  settings?: Record<string, string>;
   onLog?: (line: string) => void;
 }
 
@@ -49,7 +51,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     // PostgreSQL refuses to run as root; the package then runs it as a dedicated system user.
     createPostgresUser: process.getuid?.() === 0,
     // Development and tests trade durability for speed: the data is disposable or re-seedable.
-    postgresFlags: [...(opts.durable ? [] : FAST_NOT_DURABLE), '-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: [...(opts.durable ? [] : FAST_NOT_DURABLE), '-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1',
+      ...Object.entries(opts.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`])],
     onLog: (m: unknown) => log(String(m).trim()),
     onError: (m: unknown) => log(String(m instanceof Error ? m.message : m).trim()),
   });

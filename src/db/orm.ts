@@ -20,6 +20,7 @@ import { Migration20261207150000_search } from './migrations/Migration2026120715
 import { Migration20261207160000_catalog_imports } from './migrations/Migration20261207160000_catalog_imports';
 import { Migration20261207170000_privacy } from './migrations/Migration20261207170000_privacy';
 import { Migration20261207180000_order_events } from './migrations/Migration20261207180000_order_events';
+import { Migration20261208100000_search_by_index } from './migrations/Migration20261208100000_search_by_index';
 import { Migration20261208120000_order_events_in_commit_order } from './migrations/Migration20261208120000_order_events_in_commit_order';
 
 /** Migrations are listed here (not discovered from disk) so compiled and tsx runs see the same set. */
@@ -42,6 +43,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261207160000_catalog_imports', class: Migration20261207160000_catalog_imports },
   { name: 'Migration20261207170000_privacy', class: Migration20261207170000_privacy },
   { name: 'Migration20261207180000_order_events', class: Migration20261207180000_order_events },
+  { name: 'Migration20261208100000_search_by_index', class: Migration20261208100000_search_by_index },
   { name: 'Migration20261208120000_order_events_in_commit_order', class: Migration20261208120000_order_events_in_commit_order },
 ];
 

@@ -234,8 +234,9 @@ async function upsertChoices(sql: Sql, placed: Placed[], variants: VariantIds, {
   }
   if (existing.length) {
     // A value still picked by a variant the file does not list is refused here (in_use), with its product.
-    await sql.rows('delete from product_option_values v where v.product_id = any($1::uuid[]) and not (v.id = any($2::uuid[]))',
-      [existing, valueIds]);
+    // Through the products' options (indexed by product), not product_option_values.product_id (which no index serves).
+    await sql.rows(`delete from product_option_values v using product_options o
+      where o.product_id = any($1::uuid[]) and v.option_id = o.id and not (v.id = any($2::uuid[]))`, [existing, valueIds]);
   }
 }
 

@@ -25,6 +25,101 @@ import { Migration } from '@mikro-orm/migrations';
  * suggestions. Words are only added, so a correction may name a word no product has any more:
  * the corrected search then finds nothing, as the misspelt one did.
  */
+/**
+ * Part of search_rebuild(ids, v): the categories (with their ancestors), collections and attribute
+ * values of products `ids`, as facet keys and words (cats, cols, attrs). Shared with Migration20261208100000.
+ */
+export function taxonomyParts(): string {
+  return `        up (category_id, ancestor_id) as (
+          select distinct category_id, category_id from product_categories where product_id = any(ids)
+          union
+          select up.category_id, c.parent_id from up join categories c on c.id = up.ancestor_id where c.parent_id is not null
+        ),
+        cats as (
+          select pc.product_id, array_agg(distinct (1 << 28) | c.facet_no) as keys, string_agg(distinct c.name, ' ') as words
+            from product_categories pc join up on up.category_id = pc.category_id join categories c on c.id = up.ancestor_id
+           where pc.product_id = any(ids)
+           group by pc.product_id
+        ),
+        cols as (
+          select pc.product_id, array_agg((2 << 28) | c.facet_no) as keys, string_agg(c.title, ' ') as words
+            from product_collections pc join collections c on c.id = pc.collection_id
+           where pc.product_id = any(ids)
+           group by pc.product_id
+        ),
+        attrs as (
+          select pa.product_id, array_agg((3 << 28) | av.facet_no) as keys, string_agg(av.value, ' ') as words
+            from product_attribute_values pa join attribute_values av on av.id = pa.value_id
+           where pa.product_id = any(ids)
+           group by pa.product_id
+        ),
+`;
+}
+
+/**
+ * The end of search_rebuild(ids, v): each product's lowest prices and variants (lowest, vagg, from
+ * vars, vprices and vopts) and images (imgs), then each published product's document, card and words
+ * (docs, with pub, cats, cols, attrs and opts), written with version v. `byKey`: the documents to update found by `any(ids)` too (Migration20261208100000).
+ */
+export function documentWrites(byKey: boolean): string {
+  return `        lowest as (
+          select product_id, jsonb_object_agg(currency, amount) as prices
+            from (select product_id, currency, min(amount) as amount from vprices group by product_id, currency) m
+           group by product_id
+        ),
+        vagg as (
+          select vars.product_id, bool_or(vars.in_stock) as in_stock,
+                 jsonb_agg(jsonb_build_object('sku', vars.sku, 'title', vars.title, 'options', coalesce(vopts.options, '{}'),
+                                              'prices', coalesce(p.prices, '{}'), 'inStock', vars.in_stock)
+                           order by vars.position, vars.sku) as variants
+            from vars
+            left join (select variant_id, jsonb_object_agg(currency, amount) as prices from vprices group by variant_id) p on p.variant_id = vars.id
+            left join vopts on vopts.variant_id = vars.id
+           group by vars.product_id
+        ),
+        imgs as (
+          select im.product_id, jsonb_agg(jsonb_build_object('key', im.object_key, 'url', im.url, 'alt', im.alt) order by im.position, im.created_at) as images
+            from product_images im where im.product_id = any(ids) group by im.product_id
+        ),
+        docs as (
+          select pub.id as product_id, pub.created_at, coalesce(vagg.in_stock, false) as in_stock,
+                 array(select distinct k from unnest(coalesce(cats.keys, '{}') || coalesce(cols.keys, '{}') || coalesce(attrs.keys, '{}')) k order by k) as facets,
+                 coalesce(lowest.prices, '{}') as prices,
+                 pub.search || setweight(to_tsvector('english', concat_ws(' ', cats.words, cols.words, attrs.words, opts.words)), 'C') as tsv,
+                 jsonb_build_object('id', pub.id, 'handle', pub.handle, 'title', pub.title, 'description', pub.description,
+                                    'images', coalesce(imgs.images, '[]'), 'variants', coalesce(vagg.variants, '[]')) as card,
+                 concat_ws(' ', pub.title, cats.words, cols.words, attrs.words, opts.words) as words
+            from pub
+            left join cats on cats.product_id = pub.id left join cols on cols.product_id = pub.id
+            left join attrs on attrs.product_id = pub.id left join opts on opts.product_id = pub.id
+            left join vagg on vagg.product_id = pub.id left join lowest on lowest.product_id = pub.id
+            left join imgs on imgs.product_id = pub.id
+        ),
+        changed as (
+          update search_documents d
+             set version = v, created_at = docs.created_at, in_stock = docs.in_stock, facets = docs.facets, prices = docs.prices, tsv = docs.tsv
+            from docs where ${byKey ? 'd.product_id = any(ids) and ' : ''}d.product_id = docs.product_id
+          returning d.product_id
+        ),
+        added as (
+          insert into search_documents (product_id, version, created_at, in_stock, facets, prices, tsv)
+          select product_id, v, created_at, in_stock, facets, prices, tsv from docs
+           where product_id not in (select product_id from changed)
+           order by product_id
+          returning product_id
+        ),
+        cards as (
+          insert into search_cards (product_id, card) select product_id, card from docs
+          on conflict (product_id) do update set card = excluded.card
+        )
+        insert into search_terms (term)
+        select distinct w from docs, unnest(tsvector_to_array(to_tsvector('simple', docs.words))) w
+         where length(w) between 3 and 40 and w ~ '[a-z]'
+         order by w
+        on conflict do nothing;
+`;
+}
+
 export class Migration20261207150000_search extends Migration {
   override async up(): Promise<void> {
     this.addSql('create extension if not exists pg_trgm;');
@@ -102,9 +197,9 @@ export class Migration20261207150000_search extends Migration {
    * search_rebuild(ids, v): the documents and cards of products `ids` as the catalog now has them,
    * written with version v; products no longer published (or gone) lose theirs. Set-based
    * throughout (one aggregate per kind of data, no query per product), so a batch of a thousand
-   * products is one pass over each table.
+   * products is one pass over each table. (Migration20261208100000's down() restores this version.)
    */
-  private rebuild(): void {
+  rebuild(): void {
     this.addSql(`
       create function search_rebuild(ids uuid[], v bigint) returns void language plpgsql
       -- A batch is a few thousand rows of tables with millions: index lookups, which the default cost of a random read (4) makes the planner shun.
@@ -120,30 +215,7 @@ export class Migration20261207150000_search extends Migration {
         with recursive pub as (
           select p.id, p.handle, p.title, p.description, p.created_at, p.search from products p where p.id = any(ids) and p.status = 'published'
         ),
-        up (category_id, ancestor_id) as (
-          select distinct category_id, category_id from product_categories where product_id = any(ids)
-          union
-          select up.category_id, c.parent_id from up join categories c on c.id = up.ancestor_id where c.parent_id is not null
-        ),
-        cats as (
-          select pc.product_id, array_agg(distinct (1 << 28) | c.facet_no) as keys, string_agg(distinct c.name, ' ') as words
-            from product_categories pc join up on up.category_id = pc.category_id join categories c on c.id = up.ancestor_id
-           where pc.product_id = any(ids)
-           group by pc.product_id
-        ),
-        cols as (
-          select pc.product_id, array_agg((2 << 28) | c.facet_no) as keys, string_agg(c.title, ' ') as words
-            from product_collections pc join collections c on c.id = pc.collection_id
-           where pc.product_id = any(ids)
-           group by pc.product_id
-        ),
-        attrs as (
-          select pa.product_id, array_agg((3 << 28) | av.facet_no) as keys, string_agg(av.value, ' ') as words
-            from product_attribute_values pa join attribute_values av on av.id = pa.value_id
-           where pa.product_id = any(ids)
-           group by pa.product_id
-        ),
-        opts as (
+${taxonomyParts()}        opts as (
           select o.product_id, string_agg(ov.value, ' ') as words
             from product_options o join product_option_values ov on ov.option_id = o.id
            where o.product_id = any(ids)
@@ -163,62 +235,7 @@ export class Migration20261207150000_search extends Migration {
             join product_options o on o.id = x.option_id join product_option_values ov on ov.id = x.value_id
            group by x.variant_id
         ),
-        lowest as (
-          select product_id, jsonb_object_agg(currency, amount) as prices
-            from (select product_id, currency, min(amount) as amount from vprices group by product_id, currency) m
-           group by product_id
-        ),
-        vagg as (
-          select vars.product_id, bool_or(vars.in_stock) as in_stock,
-                 jsonb_agg(jsonb_build_object('sku', vars.sku, 'title', vars.title, 'options', coalesce(vopts.options, '{}'),
-                                              'prices', coalesce(p.prices, '{}'), 'inStock', vars.in_stock)
-                           order by vars.position, vars.sku) as variants
-            from vars
-            left join (select variant_id, jsonb_object_agg(currency, amount) as prices from vprices group by variant_id) p on p.variant_id = vars.id
-            left join vopts on vopts.variant_id = vars.id
-           group by vars.product_id
-        ),
-        imgs as (
-          select im.product_id, jsonb_agg(jsonb_build_object('key', im.object_key, 'url', im.url, 'alt', im.alt) order by im.position, im.created_at) as images
-            from product_images im where im.product_id = any(ids) group by im.product_id
-        ),
-        docs as (
-          select pub.id as product_id, pub.created_at, coalesce(vagg.in_stock, false) as in_stock,
-                 array(select distinct k from unnest(coalesce(cats.keys, '{}') || coalesce(cols.keys, '{}') || coalesce(attrs.keys, '{}')) k order by k) as facets,
-                 coalesce(lowest.prices, '{}') as prices,
-                 pub.search || setweight(to_tsvector('english', concat_ws(' ', cats.words, cols.words, attrs.words, opts.words)), 'C') as tsv,
-                 jsonb_build_object('id', pub.id, 'handle', pub.handle, 'title', pub.title, 'description', pub.description,
-                                    'images', coalesce(imgs.images, '[]'), 'variants', coalesce(vagg.variants, '[]')) as card,
-                 concat_ws(' ', pub.title, cats.words, cols.words, attrs.words, opts.words) as words
-            from pub
-            left join cats on cats.product_id = pub.id left join cols on cols.product_id = pub.id
-            left join attrs on attrs.product_id = pub.id left join opts on opts.product_id = pub.id
-            left join vagg on vagg.product_id = pub.id left join lowest on lowest.product_id = pub.id
-            left join imgs on imgs.product_id = pub.id
-        ),
-        changed as (
-          update search_documents d
-             set version = v, created_at = docs.created_at, in_stock = docs.in_stock, facets = docs.facets, prices = docs.prices, tsv = docs.tsv
-            from docs where d.product_id = docs.product_id
-          returning d.product_id
-        ),
-        added as (
-          insert into search_documents (product_id, version, created_at, in_stock, facets, prices, tsv)
-          select product_id, v, created_at, in_stock, facets, prices, tsv from docs
-           where product_id not in (select product_id from changed)
-           order by product_id
-          returning product_id
-        ),
-        cards as (
-          insert into search_cards (product_id, card) select product_id, card from docs
-          on conflict (product_id) do update set card = excluded.card
-        )
-        insert into search_terms (term)
-        select distinct w from docs, unnest(tsvector_to_array(to_tsvector('simple', docs.words))) w
-         where length(w) between 3 and 40 and w ~ '[a-z]'
-         order by w
-        on conflict do nothing;
-      end $$;`);
+${documentWrites(false)}      end $$;`);
   }
 
   /**
@@ -253,32 +270,7 @@ export class Migration20261207150000_search extends Migration {
 
   /** The statement triggers that note what a write touched, table by table. */
   private marks(): void {
-    const noted = `insert into search_pending_tx default values on conflict do nothing;`;
-    const fromRows = (select: (rows: string) => string) => `
-        if tg_op in ('INSERT', 'UPDATE') then
-          insert into search_pending (product_id) ${select('new_rows')} on conflict do nothing;
-        end if;
-        if tg_op in ('DELETE', 'UPDATE') then
-          insert into search_pending (product_id) ${select('old_rows')} on conflict do nothing;
-        end if;`;
-    const fn = (name: string, body: string) => this.addSql(`
-      create function ${name}() returns trigger language plpgsql as $$
-      begin
-        ${body}
-        ${noted}
-        return null;
-      end $$;`);
-    fn('search_mark_products', fromRows((rows) => `select distinct id from ${rows}`));
-    fn('search_mark_product_rows', fromRows((rows) => `select distinct product_id from ${rows}`));
-    fn('search_mark_prices', fromRows((rows) => `select distinct v.product_id from ${rows} r join variants v on v.id = r.variant_id`));
-    fn('search_mark_stock', fromRows((rows) => `select distinct v.product_id from ${rows} r join variants v on v.sku = r.sku`));
-    this.addSql(`
-      create function search_mark_stock_flip() returns trigger language plpgsql as $$
-      begin
-        insert into search_pending (product_id) select product_id from variants where sku = new.sku on conflict do nothing;
-        ${noted}
-        return null;
-      end $$;`);
+    this.markFunctions();
     this.taxonomyMarks();
     const tables: [string, string][] = [
       ['products', 'search_mark_products'], ['variants', 'search_mark_product_rows'], ['product_options', 'search_mark_product_rows'],
@@ -297,6 +289,36 @@ export class Migration20261207150000_search extends Migration {
     this.statementTrigger('inventory', 'delete', 'search_mark_stock');
     this.addSql(`create trigger inventory_search_after_flip after update on inventory for each row
       when ((old.on_hand > old.reserved) is distinct from (new.on_hand > new.reserved)) execute function search_mark_stock_flip();`);
+  }
+
+  /** The functions of the statement triggers that note the products a write touched (Migration20261208100000's down() restores them with this). */
+  markFunctions(): void {
+    const noted = `insert into search_pending_tx default values on conflict do nothing;`;
+    const fromRows = (select: (rows: string) => string) => `
+        if tg_op in ('INSERT', 'UPDATE') then
+          insert into search_pending (product_id) ${select('new_rows')} on conflict do nothing;
+        end if;
+        if tg_op in ('DELETE', 'UPDATE') then
+          insert into search_pending (product_id) ${select('old_rows')} on conflict do nothing;
+        end if;`;
+    const fn = (name: string, body: string) => this.addSql(`
+      create or replace function ${name}() returns trigger language plpgsql as $$
+      begin
+        ${body}
+        ${noted}
+        return null;
+      end $$;`);
+    fn('search_mark_products', fromRows((rows) => `select distinct id from ${rows}`));
+    fn('search_mark_product_rows', fromRows((rows) => `select distinct product_id from ${rows}`));
+    fn('search_mark_prices', fromRows((rows) => `select distinct v.product_id from ${rows} r join variants v on v.id = r.variant_id`));
+    fn('search_mark_stock', fromRows((rows) => `select distinct v.product_id from ${rows} r join variants v on v.sku = r.sku`));
+    this.addSql(`
+      create or replace function search_mark_stock_flip() returns trigger language plpgsql as $$
+      begin
+        insert into search_pending (product_id) select product_id from variants where sku = new.sku on conflict do nothing;
+        ${noted}
+        return null;
+      end $$;`);
   }
 
   private statementTrigger(table: string, event: 'insert' | 'update' | 'delete', func: string): void {

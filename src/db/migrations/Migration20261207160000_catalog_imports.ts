@@ -81,8 +81,11 @@ export class Migration20261207160000_catalog_imports extends Migration {
     this.optionTriggers(true);
   }
 
-  /** The option triggers' functions: writing only the rows whose value changes (`onlyChanged`), or every row of the statement as the catalog migration made them. */
-  private optionTriggers(onlyChanged: boolean): void {
+  /**
+   * The option triggers' functions: writing only the rows whose value changes (`onlyChanged`), or every row of the statement as the catalog
+   * migration made them. (Migration20261208100000's down() restores the first.)
+   */
+  optionTriggers(onlyChanged: boolean): void {
     this.addSql(`
       create or replace function products_count_options() returns trigger language plpgsql as $$
       begin
