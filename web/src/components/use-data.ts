@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 export interface Loaded<T> { data?: T; error?: unknown; loading: boolean; reload(): void }
 
@@ -9,7 +9,13 @@ export interface Loaded<T> { data?: T; error?: unknown; loading: boolean; reload
 export function useData<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[]): Loaded<T> {
   const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true });
   const [nonce, setNonce] = useState(0);
+  // The deps of the load in flight or done. The render right after the deps change comes before the effect
+  // that starts the new load: it already says loading, so a page never shows new state over old data as settled.
+  const started = useRef<unknown[] | undefined>(undefined);
+  const now = [...deps, nonce];
+  const stale = started.current === undefined || started.current.length !== now.length || now.some((d, i) => !Object.is(d, started.current?.[i]));
   useEffect(() => {
+    started.current = now;
     let current = true;
     const abort = new AbortController();
     setState((s) => ({ ...s, loading: true, error: undefined }));
@@ -17,7 +23,7 @@ export function useData<T>(load: (signal: AbortSignal) => Promise<T>, deps: unkn
       (error: unknown) => { if (current) setState({ error, loading: false }); });
     return () => { current = false; abort.abort(); };
   }, [...deps, nonce]);
-  return { ...state, reload: () => setNonce((n) => n + 1) };
+  return { ...state, loading: state.loading || stale, reload: () => setNonce((n) => n + 1) };
 }
 
 export function useTitle(title: string): void {
