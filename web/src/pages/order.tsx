@@ -66,9 +66,10 @@ export function OrderPage({ id }: { id: string }) {
       {token && !user ? <GuestLink id={order.id} token={token} /> : null}
       <div class="order-columns">
         <div>
-          <Timeline events={events} state={stream} />
           {order.live?.failure ? <p class="error" role="alert">{order.live.failure.message}</p> : null}
+          {/* Above the timeline, which grows as events arrive: the button never moves under the pointer. */}
           {CANCELLABLE.includes(status) ? <CancelOrder id={order.id} headers={headers} onDone={load} /> : null}
+          <Timeline events={events} state={stream} />
         </div>
         <div>
           <h2>What you ordered</h2>
