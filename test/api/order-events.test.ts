@@ -137,8 +137,10 @@ describe('an order\'s timeline as server-sent events', () => {
       expect(read).toBeUndefined(); // it waits for the open transaction instead of reading past its row
       await slow.query('commit');
       await reading;
-      expect(read!.map((r) => r.status)).toEqual(['pending', 'failed']);
-      expect(BigInt(read![0].id)).toBeLessThan(BigInt(read![1].id));
+      // The order's own workflow may add rows meanwhile (its fulfillment goes on): the two written here are what is checked.
+      const written = read!.filter((r) => r.kind === 'refund');
+      expect(written.map((r) => r.status)).toEqual(['pending', 'failed']);
+      expect(BigInt(written[0].id)).toBeLessThan(BigInt(written[1].id));
     } finally {
       await slow.end();
     }
