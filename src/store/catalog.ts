@@ -114,5 +114,5 @@ export async function findProduct(em: EntityManager, idOrHandle: string, currenc
 
 export const priced = (m: Money): PricedMoney => ({ ...m, formatted: formatMoney(m) });
 
-/** The product page's statement by handle ($1 the handle, $2 the currency), for bench/catalog to EXPLAIN. */
+/** The product page's statement by handle ($1), for bench/catalog to EXPLAIN. */
 export const PRODUCT_PAGE_STATEMENT = BY_HANDLE;

@@ -63,31 +63,29 @@ export async function searchCopy(em: EntityManager, version: number): Promise<Se
   return replica;
 }
 
-/** A changed document as the copy needs it: facet keys, lowest prices, dates, and its tsvector as text (parsed in the process). */
-const DOC_JSON = 'json_build_array(d.doc_no, floor(extract(epoch from d.created_at) * 1000), d.in_stock, d.facets, d.prices, d.tsv::text)';
+/**
+ * A document as the copy needs it, in one shape whether it comes as a row of a slice or inside a
+ * change set: facet keys (`{1,2}`), lowest prices (JSON), the date in ms, and the tsvector as
+ * PostgreSQL prints it (parsed in the process: no JSON to build, escape and parse per lexeme).
+ */
+interface DocRow { doc_no: number; created: number; in_stock: boolean; facets: string; prices: string; tsv: string }
+const DOC_COLUMNS = `d.doc_no, floor(extract(epoch from d.created_at) * 1000)::float8 as created, d.in_stock, d.facets::text as facets,
+         d.prices::text as prices, d.tsv::text as tsv`;
 
 const CHANGES = statement('search_changes', `
   select s.version, s.taxonomy_version, s.removed_before,
-         (select coalesce(json_agg(${DOC_JSON}), '[]') from search_documents d where d.version > $1) as docs,
+         (select coalesce(json_agg(d), '[]') from (select ${DOC_COLUMNS} from search_documents d where d.version > $1) d) as docs,
          (select coalesce(json_agg(r.doc_no), '[]') from search_removed r where r.version > $1) as removed
     from catalog_state s`);
 
-/**
- * A whole copy is read in slices of plain columns (no JSON to build, escape and parse: at 100,000
- * products that was most of the load): one statement for everything would be one result of ~60 MB.
- */
+/** A whole copy is read in slices: one statement for everything would be one result of ~60 MB. */
 const SLICE = 5000;
 const STATE = statement('search_state', 'select version, taxonomy_version, removed_before from catalog_state');
 const SLICE_DOCS = statement('search_docs_slice', `
-  select d.doc_no, floor(extract(epoch from d.created_at) * 1000)::float8 as created, d.in_stock, d.facets::text as facets,
-         d.prices::text as prices, d.tsv::text as tsv
-    from search_documents d where d.doc_no > $1 order by d.doc_no limit ${SLICE}`);
+  select ${DOC_COLUMNS} from search_documents d where d.doc_no > $1 order by d.doc_no limit ${SLICE}`);
 
-interface SliceRow { doc_no: number; created: number; in_stock: boolean; facets: string; prices: string; tsv: string }
-
-type DocJson = [number, number, boolean, number[], Record<string, number>, string];
 interface StateRow { version: string; taxonomy_version: string; removed_before: string }
-interface ChangesRow extends StateRow { docs: DocJson[]; removed: number[] }
+interface ChangesRow extends StateRow { docs: DocRow[]; removed: number[] }
 
 async function sync(em: EntityManager, replica: Replica): Promise<void> {
   let index = replica.index;
@@ -95,7 +93,7 @@ async function sync(em: EntityManager, replica: Replica): Promise<void> {
   const [changes] = index.version === 0 ? [undefined] : await sqlRows<ChangesRow>(em, CHANGES, [index.version]);
   if (changes && index.version >= Number(changes.removed_before)) {
     for (const docNo of changes.removed) index.remove(docNo);
-    putAll(index, changes.docs);
+    for (const r of changes.docs) putRow(index, r);
     state = changes;
   } else {
     // New, or too far behind to know what was removed since: start again from nothing. The version is
@@ -103,15 +101,13 @@ async function sync(em: EntityManager, replica: Replica): Promise<void> {
     index = new SearchIndex();
     [state] = await sqlRows<StateRow>(em, STATE);
     // PostgreSQL reads the next slice while this process indexes the one it has.
-    let next: Promise<SliceRow[]> | undefined = sqlRows<SliceRow>(em, SLICE_DOCS, [0]);
+    let next: Promise<DocRow[]> | undefined = sqlRows<DocRow>(em, SLICE_DOCS, [0]);
     while (next) {
-      const rows: SliceRow[] = await next;
-      next = rows.length === SLICE ? sqlRows<SliceRow>(em, SLICE_DOCS, [rows[rows.length - 1].doc_no]) : undefined;
+      const rows: DocRow[] = await next;
+      next = rows.length === SLICE ? sqlRows<DocRow>(em, SLICE_DOCS, [rows[rows.length - 1].doc_no]) : undefined;
       // Awaited on the next turn; if indexing this slice throws first, its failure must not go unhandled.
       next?.catch(() => undefined);
-      for (const r of rows) {
-        index.put({ docNo: r.doc_no, createdAt: r.created, inStock: r.in_stock, facets: intArray(r.facets), prices: JSON.parse(r.prices), tsv: r.tsv });
-      }
+      for (const r of rows) putRow(index, r);
     }
   }
   index.version = Math.max(index.version, Number(state.version));
@@ -123,8 +119,8 @@ async function sync(em: EntityManager, replica: Replica): Promise<void> {
   replica.index = index;
 }
 
-function putAll(index: SearchIndex, docs: DocJson[]): void {
-  for (const [docNo, createdAt, inStock, facets, prices, tsv] of docs) index.put({ docNo, createdAt, inStock, facets, prices, tsv });
+function putRow(index: SearchIndex, r: DocRow): void {
+  index.put({ docNo: r.doc_no, createdAt: r.created, inStock: r.in_stock, facets: intArray(r.facets), prices: JSON.parse(r.prices) as Record<string, number>, tsv: r.tsv });
 }
 
 /** An int[] as PostgreSQL prints it: `{1,2,3}`. */

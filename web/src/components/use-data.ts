@@ -11,9 +11,9 @@ export function useData<T>(load: (signal: AbortSignal) => Promise<T>, deps: unkn
   const [nonce, setNonce] = useState(0);
   // The deps of the load in flight or done. The render right after the deps change comes before the effect
   // that starts the new load: it already says loading, so a page never shows new state over old data as settled.
-  const started = useRef<unknown[] | undefined>(undefined);
+  const started = useRef<unknown[]>([]);
   const now = [...deps, nonce];
-  const stale = started.current === undefined || started.current.length !== now.length || now.some((d, i) => !Object.is(d, started.current?.[i]));
+  const stale = started.current.length !== now.length || now.some((d, i) => !Object.is(d, started.current[i]));
   useEffect(() => {
     started.current = now;
     let current = true;
@@ -22,7 +22,7 @@ export function useData<T>(load: (signal: AbortSignal) => Promise<T>, deps: unkn
     load(abort.signal).then((data) => { if (current) setState({ data, loading: false }); },
       (error: unknown) => { if (current) setState({ error, loading: false }); });
     return () => { current = false; abort.abort(); };
-  }, [...deps, nonce]);
+  }, now);
   return { ...state, loading: state.loading || stale, reload: () => setNonce((n) => n + 1) };
 }
 
