@@ -1,9 +1,11 @@
 /**
  * A bulk import survives its worker being killed mid-way: a real worker process (workers/main.ts)
- * is SIGKILLed while a batch is in flight, a new worker takes the step over once its heartbeat times
- * out, and the import carries on from the first chunk not yet written. Nothing is written twice and
- * nothing is lost. The batch is held in flight by a row lock the test owns on a product the file
- * updates, so the processes run exactly the production code.
+ * is SIGKILLed while a batch is in flight on each of its write lanes, a new worker takes the step over
+ * once its heartbeat times out, and the import carries on from the first chunk not yet written.
+ * Nothing is written twice and nothing is lost. Each batch is held in flight by a row lock the test
+ * owns on a product the file updates, so the processes run exactly the production code. Both lanes
+ * are held: a lane left free could be committing its batch at the moment of the kill (its COMMIT
+ * already sent), which PostgreSQL rightly completes without the client.
  */
 import { Client as PgClient } from 'pg';
 import { Client, Connection } from '@temporalio/client';
@@ -17,8 +19,8 @@ import { insertProducts } from '../../src/db/seed';
 import { workflowIds } from '../../src/contracts/temporal';
 
 const PRODUCTS = 1200;
-/** In the fourth chunk of 250 products: chunks 0 to 2 are written before the import reaches it. */
-const HELD = 800;
+/** In the fourth and fifth chunks of 250 products (one per write lane): chunks 0 to 2 are written before the import reaches them. */
+const HELD = [800, 1100];
 
 let db: TestDatabase;
 let api: TestApi | undefined;
@@ -57,12 +59,12 @@ it('a worker killed mid-import: the next worker resumes from the first chunk not
   const taskQueue = uniqueTaskQueue('import-kill');
   const env = { DATABASE_URL: db.url, TEMPORAL_ADDRESS: required('TEST_TEMPORAL_ADDRESS'), TEMPORAL_TASK_QUEUE: taskQueue, WORKER_SHUTDOWN_GRACE: '1s',
     CART_SWEEP_EVERY: '1h' };
-  await insertProducts(db.orm.em.fork(), [{ handle: handle(HELD), title: 'Held', description: '', options: [{ name: 'Size', values: ['S', 'L'] }],
-    variants: [{ sku: sku(HELD, 'S'), options: { Size: 'S' }, prices: { USD: 900 }, onHand: 1 }, { sku: sku(HELD, 'L'), options: { Size: 'L' }, prices: { USD: 900 }, onHand: 1 }] }]);
+  await insertProducts(db.orm.em.fork(), HELD.map((n) => ({ handle: handle(n), title: 'Held', description: '', options: [{ name: 'Size', values: ['S', 'L'] }],
+    variants: [{ sku: sku(n, 'S'), options: { Size: 'S' }, prices: { USD: 900 }, onHand: 1 }, { sku: sku(n, 'L'), options: { Size: 'L' }, prices: { USD: 900 }, onHand: 1 }] })));
   const lock = new PgClient({ connectionString: db.url });
   await lock.connect();
   await lock.query('begin');
-  await lock.query('select id from products where handle = $1 for update', [handle(HELD)]);
+  await lock.query('select id from products where handle = any($1) for update', [HELD.map(handle)]);
 
   const first = startService('workers/main.ts', env);
   services.push(first);
@@ -73,21 +75,21 @@ it('a worker killed mid-import: the next worker resumes from the first chunk not
   expect(posted.status).toBe(202);
   const id: string = posted.body.id;
   const rowsDone = () => scalar('select rows_done from catalog_imports where id = ?', [id]);
-  const blocked = async () => (await scalar(`select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)) > 0;
-  await until(async () => (await blocked()) && (await rowsDone()) === 750 * 2, 'chunks 0-2 written and chunk 3 blocked on the held product', 60_000);
+  const blocked = () => scalar(`select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+  await until(async () => (await blocked()) === HELD.length && (await rowsDone()) === 750 * 2, 'chunks 0-2 written and chunks 3 and 4 blocked on the held products', 60_000);
 
   first.process.kill('SIGKILL');
   expect((await first.exited).signal).toBe('SIGKILL');
   await lock.query('commit');
   await lock.end();
-  expect(await rowsDone()).toBe(1500); // the batch in flight died with the worker's connection: rolled back whole
+  expect(await rowsDone()).toBe(1500); // the batches in flight died with the worker's connections: rolled back whole
 
   const second = startService('workers/main.ts', env);
   services.push(second);
   await until(async () => (await scalar('select count(*) from catalog_imports where id = ? and status = ?', [id, 'completed'])) === 1,
     'the import to complete on the second worker', 120_000);
   const done = await api.request('GET', `/admin/catalog/imports/${id}`, { headers: staffAs('catalog') });
-  expect(done.body).toMatchObject({ status: 'completed', rows: { total: 2400, done: 2400, failed: 0 }, products: { created: PRODUCTS - 1, updated: 1 },
+  expect(done.body).toMatchObject({ status: 'completed', rows: { total: 2400, done: 2400, failed: 0 }, products: { created: PRODUCTS - HELD.length, updated: HELD.length },
     errorCount: 0 });
   expect(await scalar(`select count(*) from products where handle like 'resume-product-%'`)).toBe(PRODUCTS);
   expect(await scalar(`select count(*) from variants where sku like 'RSM-%'`)).toBe(PRODUCTS * 2);
