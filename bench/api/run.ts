@@ -12,7 +12,7 @@ import { measure, type LoadSettings, type Scenario } from './load';
 import { postmasterPid } from './cpu';
 import { caveats, details, table, type Row } from './report';
 import { BenchStack } from './stack';
-import { describeTail, readApiTail, readPgActivity, type PgActivity } from './tail';
+import { tailWindow } from './tail';
 import { runBench } from '../lib/run';
 
 const RATE = 200; // requests per second, fixed
@@ -94,21 +94,6 @@ async function main(stack: BenchStack): Promise<void> {
   console.log(table(rows));
   console.log(`\n${details(rows)}`);
   for (const line of caveats(rows, RATE)) console.log(`note: ${line}`);
-}
-
-/** Event-loop delay, GC and pool waits in the API, checkpoints and autovacuum in PostgreSQL, over one measured window. */
-function tailWindow(api: Parameters<typeof readApiTail>[0], databaseUrl: string): NonNullable<LoadSettings['tail']> {
-  let pgBefore: PgActivity | undefined;
-  return {
-    async start() {
-      await readApiTail(api);
-      pgBefore = await readPgActivity(databaseUrl);
-    },
-    async end() {
-      const apiTail = await readApiTail(api);
-      return `${describeTail(apiTail, pgBefore as PgActivity, await readPgActivity(databaseUrl))}; load average ${loadavg()[0].toFixed(1)}`;
-    },
-  };
 }
 
 function apiProcesses(): string {

@@ -20,9 +20,10 @@ import { PRODUCT_PAGE_STATEMENT } from '../../src/store/catalog';
 import { benchCatalog, shuffle } from '../lib/catalog';
 import { runBench } from '../lib/run';
 import { postmasterPid } from '../api/cpu';
-import { measure, percentile, type LoadSettings, type Scenario } from '../api/load';
+import { measure, percentile, type LoadSettings, type LoadShape, type Scenario } from '../api/load';
 import { caveats, details, table, type Row } from '../api/report';
 import { BenchStack } from '../api/stack';
+import { tailWindow } from '../api/tail';
 import { bulkLoad } from './load';
 import { searchMix, type MixRequest } from './mix';
 
@@ -40,12 +41,22 @@ const PROBES = 300;
 const DEADLINE_MS = 30 * 60_000;
 /** BENCH_CATALOG_BASELINE=<another checkout of the project>: its API runs beside this one on the same database, each scenario measured on both. */
 const BASELINE = process.env.BENCH_CATALOG_BASELINE;
+/** BENCH_CATALOG_BASELINE_FLAGS='<node flags>': the baseline API's Node/V8 flags (e.g. '' with BENCH_CATALOG_BASELINE=. compares this tree without production's flags). */
+const BASELINE_FLAGS = process.env.BENCH_CATALOG_BASELINE_FLAGS;
 /**
  * BENCH_CATALOG_SNAPSHOT=<dir>: the loaded database is kept there after a run that loads it, and a
  * later run with the same product count starts from a copy of it (migrated, if the code has new
  * migrations) instead of loading for five minutes. The database is the same catalog either way.
  */
 const SNAPSHOT = process.env.BENCH_CATALOG_SNAPSHOT;
+/**
+ * Each scenario runs as independent arrivals at the rate (what the targets mean: bench/api/arrivals.ts), then, for
+ * comparison with the figures before 2026-12-08, as autocannon's per-second bursts (rows marked "bursts");
+ * BENCH_CATALOG_SHAPES=arrivals runs only the first.
+ */
+const SHAPES = (process.env.BENCH_CATALOG_SHAPES ?? 'arrivals,bursts').split(',').map((w) => w.trim()).filter((w): w is LoadShape => w === 'arrivals' || w === 'bursts');
+/** BENCH_CATALOG_ONLY=<words>: only the scenarios whose name contains one of the comma-separated words (e.g. `page,floor`). */
+const ONLY = process.env.BENCH_CATALOG_ONLY?.split(',').map((w) => w.trim()).filter(Boolean);
 
 const started = Date.now();
 const log = (msg: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${msg}`);
@@ -79,32 +90,39 @@ async function main(stack: BenchStack): Promise<void> {
   const url = await stack.startApi(db.url, { DATABASE_POOL_MAX: POOL_MAX });
   log(`API listening on ${url} (1 API process, pool max ${POOL_MAX}, LOG_LEVEL=silent)`);
   coldMs = await checks(url);
-  const apis = [{ label: '', url, pid: stack.api?.child.pid }];
+  const apis = [{ label: '', url, pid: stack.api?.child.pid, child: stack.api?.child }];
   if (BASELINE) {
-    const baseUrl = await stack.startApi(db.url, { DATABASE_POOL_MAX: POOL_MAX }, BASELINE);
+    const baseUrl = await stack.startApi(db.url, { DATABASE_POOL_MAX: POOL_MAX }, BASELINE, BASELINE_FLAGS?.split(/\s+/).filter(Boolean));
     baseColdMs = await checks(baseUrl);
-    apis.push({ label: ' (baseline)', url: baseUrl, pid: stack.apis[1]?.child.pid });
+    apis.push({ label: ' (baseline)', url: baseUrl, pid: stack.apis[1]?.child.pid, child: undefined });
     log(`baseline API from ${BASELINE} listening on ${baseUrl}; each scenario runs on this API, then on the baseline`);
   }
 
   const mix = searchMix(MIX_SIZE);
   const loadBefore = load();
-  log(`load: ${RATE} req/s fixed, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${MEASURE_SECONDS} s measured per scenario; load average ${loadBefore}`);
+  log(`load: ${RATE} req/s (${SHAPES.join(', then ')}), at most ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${MEASURE_SECONDS} s measured per scenario; load average ${loadBefore}`);
   const rows: Row[] = [];
-  const scenarios: [string, number, () => Scenario][] = [
+  const all: [string, number, () => Scenario][] = [
     ['search mix, facets on', TARGET_P99_MS.facets, () => cycle(mix.map((r) => `${r.path}&facets=true`))],
     ['same requests, no facets', TARGET_P99_MS.noFacets, () => cycle(mix.map((r) => r.path))],
     ['product page GET /products/:handle', TARGET_P99_MS.page, () => cycle(pagePaths(loaded.handles))],
     ['suggestions GET /products/suggestions', TARGET_P99_MS.suggestions, () => cycle(suggestionPaths(mix))],
+    // The floor: a route that reads nothing, through the same middleware, load generator and machine.
+    ['floor GET /healthz (reads nothing)', TARGET_P99_MS.page, () => cycle(['/healthz'])],
   ];
+  const scenarios = all.filter(([name]) => !ONLY || ONLY.some((w) => name.includes(w)));
   for (const [scenario, targetP99, requests] of scenarios) {
     for (const api of apis) {
-      const settings: LoadSettings = {
-        url: api.url, rate: RATE, connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, seconds: MEASURE_SECONDS,
-        apiPid: api.pid, postmasterPid: postmasterPid(stack.pgDataDir),
-      };
-      rows.push({ scenario: `${scenario}${api.label}`, targetP99, measured: await measure(settings, requests()) });
-      log(`${scenario}${api.label} done`);
+      for (const shape of SHAPES) {
+        const settings: LoadSettings = {
+          url: api.url, rate: RATE, connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, seconds: MEASURE_SECONDS, shape,
+          apiPid: api.pid, postmasterPid: postmasterPid(stack.pgDataDir),
+          ...(api.child ? { tail: tailWindow(api.child, db.url) } : {}),
+        };
+        const label = `${scenario}${api.label}${shape === 'bursts' ? ', bursts' : ''}`;
+        rows.push({ scenario: label, targetP99, measured: await measure(settings, requests()) });
+        log(`${label} done`);
+      }
     }
   }
   const loadAfter = load();
