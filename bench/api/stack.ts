@@ -38,8 +38,8 @@ export class BenchStack {
   }
 
   /** `keepFiles`: its stop leaves the data directory (still deleted with the temp directory at the end). */
-  async startPostgres(keepFiles = false): Promise<EmbeddedDatabase> {
-    this.db = await startBenchPostgres(this.pgDataDir, { persistent: keepFiles });
+  async startPostgres(keepFiles = false, settings?: Record<string, string>): Promise<EmbeddedDatabase> {
+    this.db = await startBenchPostgres(this.pgDataDir, { persistent: keepFiles, settings });
     return this.db;
   }
 
