@@ -13,7 +13,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
-import type { Scenario } from './load';
+
+/** One request shape: the generator (either load) calls `next` for every request it sends. */
+export interface Scenario {
+  method: 'GET' | 'POST';
+  /** The next request; `headers` are added to the JSON ones (e.g. a customer's session). */
+  next(): { path: string; body?: string; headers?: Record<string, string> };
+}
 
 export interface ArrivalsResult {
   statuses: Record<string, number>;

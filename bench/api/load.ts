@@ -15,7 +15,7 @@
  *   target rate shows the bursts no longer fit in their second (saturation).
  */
 import autocannon, { type Options, type Request } from 'autocannon';
-import { sendArrivals } from './arrivals';
+import { sendArrivals, type Scenario } from './arrivals';
 import { share, snapshot, type CpuShare } from './cpu';
 
 export type LoadShape = 'arrivals' | 'bursts';
@@ -52,12 +52,7 @@ export interface Measured {
   tail?: string;
 }
 
-/** One request shape: autocannon calls `next` for every request it sends. */
-export interface Scenario {
-  method: 'GET' | 'POST';
-  /** The next request; `headers` are added to the JSON ones (e.g. a customer's session). */
-  next(): { path: string; body?: string; headers?: Record<string, string> };
-}
+export type { Scenario } from './arrivals';
 
 export async function measure(settings: LoadSettings, scenario: Scenario): Promise<Measured> {
   const shape = settings.shape ?? 'arrivals';
