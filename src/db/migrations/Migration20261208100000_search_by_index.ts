@@ -12,7 +12,7 @@ import { Migration20261207160000_catalog_imports } from './Migration202612071600
  * batch's keys and hashes the batch's rows together (BATCH_PLANS: no nested loop over two
  * batches, whatever the row estimates).
  */
-const BY_INDEX = 'set enable_seqscan = off set enable_hashjoin = off set enable_mergejoin = off';
+export const BY_INDEX = 'set enable_seqscan = off set enable_hashjoin = off set enable_mergejoin = off';
 const BATCH_PLANS = 'set enable_seqscan = off set enable_nestloop = off set enable_mergejoin = off';
 
 /**
@@ -99,8 +99,8 @@ ${taxonomyParts()}        popts as materialized (
 ${documentWrites(true)}      end $$;`);
   }
 
-  /** A product's option_count follows its options, a variant's option_key and option_count its values; rows already right are not written. */
-  private optionTriggers(): void {
+  /** A product's option_count follows its options, a variant's option_key and option_count its values; rows already right are not written. (Migration20261209100000's down() restores these.) */
+  optionTriggers(): void {
     this.addSql(`
       create or replace function products_count_options() returns trigger language plpgsql ${BY_INDEX} as $$
       begin
@@ -134,7 +134,7 @@ ${documentWrites(true)}      end $$;`);
   }
 
   /** The products whose prices or stock rows a statement wrote, each found by its variant's key. */
-  private marks(): void {
+  marks(): void {
     for (const [name, key, column] of [['search_mark_prices', 'id', 'variant_id'], ['search_mark_stock', 'sku', 'sku']] as const) {
       const products = (rows: string) => `select product_id from (select distinct (select v.product_id from variants v where v.${key} = r.${column}) as product_id
         from ${rows} r) x where product_id is not null`;
