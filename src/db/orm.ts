@@ -23,6 +23,7 @@ import { Migration20261207180000_order_events } from './migrations/Migration2026
 import { Migration20261208100000_search_by_index } from './migrations/Migration20261208100000_search_by_index';
 import { Migration20261208120000_order_events_in_commit_order } from './migrations/Migration20261208120000_order_events_in_commit_order';
 import { Migration20261209100000_fewer_choice_checks } from './migrations/Migration20261209100000_fewer_choice_checks';
+import { Migration20261209100100_one_product_key_per_variant } from './migrations/Migration20261209100100_one_product_key_per_variant';
 
 /** Migrations are listed here (not discovered from disk) so compiled and tsx runs see the same set. */
 export const MIGRATIONS = [
@@ -47,6 +48,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261208100000_search_by_index', class: Migration20261208100000_search_by_index },
   { name: 'Migration20261208120000_order_events_in_commit_order', class: Migration20261208120000_order_events_in_commit_order },
   { name: 'Migration20261209100000_fewer_choice_checks', class: Migration20261209100000_fewer_choice_checks },
+  { name: 'Migration20261209100100_one_product_key_per_variant', class: Migration20261209100100_one_product_key_per_variant },
 ];
 
 export function ormOptions(clientUrl: string, poolMax = 10): Options {

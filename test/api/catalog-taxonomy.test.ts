@@ -168,6 +168,24 @@ describe('the database enforces the catalog rules whoever writes', () => {
     }
   });
 
+  it('a variant belongs to a product that exists; a deleted product takes its variants and their rows with it', async () => {
+    const missing = await refusal(`insert into variants (product_id, sku, title) values (gen_random_uuid(), 'NO-PRODUCT-1', 'Orphan')`);
+    expect(missing).toEqual(expect.objectContaining({ code: '23503', constraint: 'variants_one_value_per_option' }));
+    const v = await variantOf('MERHOO-BLK-M');
+    await pg.query('begin');
+    try {
+      await pg.query('delete from cart_lines where sku in (select sku from variants where product_id = $1)', [v.product_id]);
+      await pg.query('delete from products where id = $1', [v.product_id]);
+      const left = (await pg.query(`select (select count(*) from variants where product_id = $1) as variants,
+        (select count(*) from variant_option_values where product_id = $1) as choices, (select count(*) from variant_prices where variant_id = $2) as prices,
+        (select count(*) from inventory where sku = 'MERHOO-BLK-M') as stock`, [v.product_id, v.id])).rows[0];
+      expect(left).toEqual({ variants: '0', choices: '0', prices: '0', stock: '0' });
+      await pg.query('set constraints all immediate');
+    } finally {
+      await pg.query('rollback');
+    }
+  });
+
   it('unique handles and SKUs', async () => {
     expect((await refusal(`insert into products (handle, title) values ('merino-wool-hoodie', 'Again')`)).code).toBe('23505');
     expect((await refusal(`update variants set sku = 'MERHOO-BLK-L' where sku = 'MERHOO-BLK-M'`)).code).toBe('23505');
