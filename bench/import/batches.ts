@@ -11,6 +11,8 @@
  * machine at the same moments: other work on it weighs on both alike).
  * `--statements N`: the N statements (nested ones included) that took most of PostgreSQL's time.
  * `--explain-rebuild`: EXPLAIN (ANALYZE) of search_rebuild's statements for the last batch's products.
+ * With two copies, the batches' search documents, cards and terms and the variants' option keys
+ * are compared between them: a change of schema must leave what the storefront reads as it was.
  * A tool to weigh a change, not a test.
  */
 import { execFileSync } from 'node:child_process';
@@ -109,6 +111,10 @@ async function main(): Promise<number> {
     console.log(`ratio per batch (fully / ${against}): median ${ratios[Math.floor(ratios.length / 2)].toFixed(3)}, `
       + `quartiles ${ratios[Math.floor(ratios.length / 4)].toFixed(3)}-${ratios[Math.floor((ratios.length * 3) / 4)].toFixed(3)}`);
   }
+  if (copies.length === 2) {
+    const [a, b] = await Promise.all(copies.map((c) => digest(c.em, importId)));
+    for (const key of Object.keys(a) as (keyof typeof a)[]) console.log(`${key.padEnd(22)} ${a[key] === b[key] ? 'same' : `DIFFERENT (${a[key]} / ${b[key]})`}`);
+  }
   for (const copy of STATEMENTS ? copies : []) {
     console.log(`\n${copy.name}:`);
     const top = await sqlRows<{ ms: number; calls: number; rows: number; query: string }>(copy.em,
@@ -119,6 +125,29 @@ async function main(): Promise<number> {
   if (process.argv.includes('--explain-rebuild')) await explainRebuild(copies[0].em);
   for (const copy of copies) await copy.close();
   return 0;
+}
+
+/**
+ * What the storefront reads of the products the batches wrote, as digests that two copies can
+ * compare (ids left out: each copy made its own; a document's words with their weights but not
+ * their positions, which follow the order of rows the database read, and so the ids): documents and cards by handle, all search terms,
+ * and how many variants' option keys or counts differ from their choices (0 when right).
+ */
+async function digest(em: EntityManager, importId: string): Promise<{ documents: string; cards: string; terms: string; staleKeys: string; products: string }> {
+  const [row] = await sqlRows<{ documents: string; cards: string; terms: string; stale_keys: string; products: string }>(em, `
+    with batch as (select id, handle from products where id in (select product_id from catalog_audit where action = 'product.imported' and changes->>'import' = $1))
+    select (select md5(string_agg(concat_ws('|', b.handle, d.in_stock, d.facets, d.prices,
+              (select string_agg(w.lexeme || ':' || array_to_string(array(select distinct x from unnest(w.weights) x order by x), ''), ' ' order by w.lexeme) from unnest(d.tsv) w)), E'\n' order by b.handle))
+              from batch b join search_documents d on d.product_id = b.id) as documents,
+           (select md5(string_agg(concat_ws('|', b.handle, c.card - 'id'), E'\n' order by b.handle))
+              from batch b join search_cards c on c.product_id = b.id) as cards,
+           (select md5(string_agg(term, ',' order by term)) from search_terms) as terms,
+           (select count(*) from variants v,
+                   lateral (select coalesce(string_agg(x.value_id::text, ',' order by x.option_id), '') as k, count(*)::smallint as n
+                              from variant_option_values x where x.variant_id = v.id) c
+             where v.product_id in (select id from batch) and (v.option_key, v.option_count) is distinct from (c.k, c.n))::text as stale_keys,
+           (select count(*) from batch)::text as products`, [importId]);
+  return { documents: row.documents, cards: row.cards, terms: row.terms, staleKeys: row.stale_keys, products: row.products };
 }
 
 /** EXPLAIN (ANALYZE) of search_rebuild's statements for the last batch's products, as the function runs them (its settings, its text). */
