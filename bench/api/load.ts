@@ -1,7 +1,10 @@
 /**
- * Fixed-rate load with autocannon (`overallRate`), plus exact percentiles from every response.
+ * Load at a fixed rate, with exact percentiles from every response, in one of two shapes:
+ * - `arrivals` (the default, what the targets mean): independent requests arriving at the rate on
+ *   average, with random gaps, whether or not earlier answers came back (bench/api/arrivals.ts).
+ * - `bursts`: autocannon's `overallRate`, kept to compare with figures measured before 2026-12-08.
  *
- * Two autocannon behaviours shape what we record:
+ * Two autocannon behaviours shape what it records:
  * - Its coordinated-omission correction assumes an interval of ceil(1 / per-connection rate) ms,
  *   i.e. 1 ms at any rate above one request a second, and back-fills a synthetic sample for each
  *   missing millisecond: a 10 ms response counts ten times. We turn it off and keep the measured
@@ -12,7 +15,10 @@
  *   target rate shows the bursts no longer fit in their second (saturation).
  */
 import autocannon, { type Options, type Request } from 'autocannon';
+import { sendArrivals } from './arrivals';
 import { share, snapshot, type CpuShare } from './cpu';
+
+export type LoadShape = 'arrivals' | 'bursts';
 
 export interface LoadSettings {
   url: string;
@@ -20,6 +26,8 @@ export interface LoadSettings {
   connections: number;
   warmupSeconds: number;
   seconds: number;
+  /** `arrivals` unless given. */
+  shape?: LoadShape;
   /** Processes whose CPU is accounted for separately. */
   apiPid?: number;
   postmasterPid?: number;
@@ -33,8 +41,9 @@ export interface Measured {
   p50: number;
   p99: number;
   max: number;
-  /** autocannon's own histogram p99 (whole milliseconds), for comparison. */
-  autocannonP99: number;
+  shape: LoadShape;
+  /** bursts: autocannon's own histogram p99 (whole milliseconds), for comparison; arrivals: how late the generator's timer fired (p99, max). */
+  generator: string;
   statuses: Record<string, number>;
   non2xx: number;
   errors: number;
@@ -51,11 +60,13 @@ export interface Scenario {
 }
 
 export async function measure(settings: LoadSettings, scenario: Scenario): Promise<Measured> {
-  await fire(settings, scenario, settings.warmupSeconds, []);
+  const shape = settings.shape ?? 'arrivals';
+  const run = shape === 'arrivals' ? arrive : burst;
+  await run(settings, scenario, settings.warmupSeconds, []);
   const samples: number[] = [];
   await settings.tail?.start();
   const before = snapshot(settings.apiPid, settings.postmasterPid);
-  const result = await fire(settings, scenario, settings.seconds, samples);
+  const result = await run(settings, scenario, settings.seconds, samples);
   const cpu = share(before, snapshot(settings.apiPid, settings.postmasterPid), samples.length);
   const tail = await settings.tail?.end();
   samples.sort((a, b) => a - b);
@@ -65,14 +76,24 @@ export async function measure(settings: LoadSettings, scenario: Scenario): Promi
     p50: percentile(samples, 50),
     p99: percentile(samples, 99),
     max: samples[samples.length - 1] ?? NaN,
-    autocannonP99: result.latency.p99,
-    statuses: statusCounts(result),
-    non2xx: result.non2xx,
-    // autocannon counts a timeout as an error too.
-    errors: result.errors,
+    shape,
+    ...result,
     cpu,
     ...(tail ? { tail } : {}),
   };
+}
+
+type Outcome = Pick<Measured, 'generator' | 'statuses' | 'non2xx' | 'errors'>;
+
+async function arrive(settings: LoadSettings, scenario: Scenario, seconds: number, samples: number[]): Promise<Outcome> {
+  const r = await sendArrivals({ url: settings.url, rate: settings.rate, connections: settings.connections, seconds }, scenario, samples);
+  return { generator: `timer late by ${r.lateP99.toFixed(1)} ms at p99, ${r.lateMax.toFixed(1)} ms at most`, statuses: r.statuses, non2xx: r.non2xx, errors: r.errors };
+}
+
+async function burst(settings: LoadSettings, scenario: Scenario, seconds: number, samples: number[]): Promise<Outcome> {
+  const result = await fire(settings, scenario, seconds, samples);
+  // autocannon counts a timeout as an error too.
+  return { generator: `autocannon's own p99 ${result.latency.p99} ms (whole ms, same samples)`, statuses: statusCounts(result), non2xx: result.non2xx, errors: result.errors };
 }
 
 function fire(settings: LoadSettings, scenario: Scenario, seconds: number, samples: number[]): Promise<autocannon.Result> {

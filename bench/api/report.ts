@@ -23,11 +23,11 @@ export function table(rows: Row[]): string {
   return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(fmt)].join('\n');
 }
 
-/** Status codes, autocannon's own p99, and who used the two cores while it ran. */
+/** The load's shape, status codes, the generator's own figures, and who used the two cores while it ran. */
 export function details(rows: Row[]): string {
   const cores = (v: number) => `${(v * 100).toFixed(0)}%`;
   return rows.map(({ scenario, measured: m }) => [
-    `${scenario}: statuses ${JSON.stringify(m.statuses)}; autocannon's own p99 ${m.autocannonP99} ms (whole ms, same samples)`,
+    `${scenario}: ${m.shape}; statuses ${JSON.stringify(m.statuses)}; ${m.generator}`,
     `  CPU (100% = one core): API ${cores(m.cpu.api)} = ${m.cpu.apiMsPerRequest.toFixed(1)} ms/request, ` +
       `PostgreSQL ${cores(m.cpu.postgres)} = ${m.cpu.postgresMsPerRequest.toFixed(1)} ms/request, ` +
       `load generator ${cores(m.cpu.loadGenerator)}, other processes ${cores(m.cpu.others)}`,

@@ -8,15 +8,17 @@ import { closeOrm, createOrm, migrate, type MikroORM } from '../../src/db/orm';
 import { insertProducts, insertTaxonomy } from '../../src/db/seed';
 import { MAX_LINES_PER_CART } from '../../src/domain/cart';
 import { benchCatalog, SEARCH_WORDS, shuffle } from '../lib/catalog';
-import { measure, type LoadSettings, type Scenario } from './load';
+import { measure, type LoadSettings, type LoadShape, type Scenario } from './load';
 import { postmasterPid } from './cpu';
 import { caveats, details, table, type Row } from './report';
 import { BenchStack } from './stack';
-import { describeTail, readApiTail, readPgActivity, type PgActivity } from './tail';
+import { tailWindow } from './tail';
 import { runBench } from '../lib/run';
 
 const RATE = 200; // requests per second, fixed
 const CONNECTIONS = 4;
+/** Independent arrivals at the rate (bench/api/arrivals.ts); BENCH_API_SHAPE=bursts measures autocannon's per-second bursts, as every run before 2026-12-08 did. */
+const SHAPE: LoadShape = process.env.BENCH_API_SHAPE === 'bursts' ? 'bursts' : 'arrivals';
 const WARMUP_SECONDS = 3;
 const MEASURE_SECONDS = 25;
 const CART_POOL = 400;
@@ -65,11 +67,11 @@ async function main(stack: BenchStack): Promise<void> {
   if (owned.length) log(`${owned.length} carts created by ${CUSTOMERS} signed-in customers`);
 
   const settings: LoadSettings = {
-    url, rate: RATE, connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, seconds: MEASURE_SECONDS,
+    url, rate: RATE, connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, seconds: MEASURE_SECONDS, shape: SHAPE,
     apiPid: stack.api?.child.pid, postmasterPid: postmasterPid(stack.pgDataDir),
     ...(API_PROCESSES === '1' && stack.api ? { tail: tailWindow(stack.api.child, db.url) } : {}),
   };
-  log(`load: ${RATE} req/s fixed (autocannon overallRate), ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${MEASURE_SECONDS} s measured per scenario; ` +
+  log(`load: ${RATE} req/s as ${SHAPE}, at most ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${MEASURE_SECONDS} s measured per scenario; ` +
     `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const rows: Row[] = [];
   if (wanted('search')) {
@@ -94,21 +96,6 @@ async function main(stack: BenchStack): Promise<void> {
   console.log(table(rows));
   console.log(`\n${details(rows)}`);
   for (const line of caveats(rows, RATE)) console.log(`note: ${line}`);
-}
-
-/** Event-loop delay, GC and pool waits in the API, checkpoints and autovacuum in PostgreSQL, over one measured window. */
-function tailWindow(api: Parameters<typeof readApiTail>[0], databaseUrl: string): NonNullable<LoadSettings['tail']> {
-  let pgBefore: PgActivity | undefined;
-  return {
-    async start() {
-      await readApiTail(api);
-      pgBefore = await readPgActivity(databaseUrl);
-    },
-    async end() {
-      const apiTail = await readApiTail(api);
-      return `${describeTail(apiTail, pgBefore as PgActivity, await readPgActivity(databaseUrl))}; load average ${loadavg()[0].toFixed(1)}`;
-    },
-  };
 }
 
 function apiProcesses(): string {

@@ -38,8 +38,8 @@ export class BenchStack {
   }
 
   /** `keepFiles`: its stop leaves the data directory (still deleted with the temp directory at the end). */
-  async startPostgres(keepFiles = false): Promise<EmbeddedDatabase> {
-    this.db = await startBenchPostgres(this.pgDataDir, { persistent: keepFiles });
+  async startPostgres(keepFiles = false, settings?: Record<string, string>): Promise<EmbeddedDatabase> {
+    this.db = await startBenchPostgres(this.pgDataDir, { persistent: keepFiles, settings });
     return this.db;
   }
 
@@ -47,12 +47,12 @@ export class BenchStack {
    * Runs bench/api/server.ts under tsx in its own Node process and waits until it listens; `tree`,
    * another checkout of the project, runs that checkout's server instead (a baseline measured side by side).
    */
-  async startApi(databaseUrl: string, env: Record<string, string> = {}, tree?: string): Promise<string> {
+  async startApi(databaseUrl: string, env: Record<string, string> = {}, tree?: string, nodeFlags?: string[]): Promise<string> {
     const port = await freePort();
     // BENCH_API_CPU_PROF=<dir>: a V8 CPU profile of the API process, written when it stops (open it in Chrome DevTools).
     const profile = process.env.BENCH_API_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_API_CPU_PROF}`] : [];
     // BENCH_API_NODE_FLAGS='--max-semi-space-size=32': Node/V8 flags for the API process alone (GC experiments).
-    const flags = (process.env.BENCH_API_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+    const flags = nodeFlags ?? (process.env.BENCH_API_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
     const child = spawn(process.execPath, [...profile, ...flags, '--import', 'tsx', tree ? join(tree, 'bench/api/server.ts') : join(__dirname, 'server.ts')], {
       // The secrets a production configuration requires, made for this run (bench/lib/secrets.ts).
       env: { ...process.env, ...BENCH_SECRETS, ...env, LOG_LEVEL: 'silent', NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', BENCH_DATABASE_URL: databaseUrl, BENCH_PORT: String(port) },

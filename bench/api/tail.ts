@@ -6,10 +6,12 @@
  * and autovacuum runs during the window. The API process answers `{ type: 'tail' }` over IPC.
  */
 import type { ChildProcess } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Client } from 'pg';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { sqlPoolOf } from '../../src/db/sql';
+import type { LoadSettings } from './load';
 
 export interface ApiTail {
   loopDelayMs: { p50: number; p99: number; max: number };
@@ -92,4 +94,19 @@ export function describeTail(api: ApiTail, before: PgActivity, after: PgActivity
     `longest ${f(gc.maxMs)} ms, ${gc.over5ms} over 5 ms; pool waits in ${f(share)}% of 5-ms samples (at most ${pool.maxWaiting} queries waiting); ` +
     `PostgreSQL: ${after.checkpoints - before.checkpoints} checkpoints (${f(after.checkpointWriteMs - before.checkpointWriteMs)} ms writing and syncing), ` +
     `${after.autovacuums - before.autovacuums} autovacuums, ${after.autoanalyzes - before.autoanalyzes} autoanalyzes`;
+}
+
+/** Event-loop delay, GC and pool waits in the API, checkpoints and autovacuum in PostgreSQL, over one measured window. */
+export function tailWindow(api: ChildProcess, databaseUrl: string): NonNullable<LoadSettings['tail']> {
+  let pgBefore: PgActivity | undefined;
+  return {
+    async start() {
+      await readApiTail(api);
+      pgBefore = await readPgActivity(databaseUrl);
+    },
+    async end() {
+      const apiTail = await readApiTail(api);
+      return `${describeTail(apiTail, pgBefore as PgActivity, await readPgActivity(databaseUrl))}; load average ${loadavg()[0].toFixed(1)}`;
+    },
+  };
 }

@@ -10,6 +10,7 @@
  * built once at the end), not through the catalog import: the import's figure comes from its own benchmark.
  */
 import { execFileSync } from 'node:child_process';
+import { Client as PgClient } from 'pg';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -20,9 +21,10 @@ import { PRODUCT_PAGE_STATEMENT } from '../../src/store/catalog';
 import { benchCatalog, shuffle } from '../lib/catalog';
 import { runBench } from '../lib/run';
 import { postmasterPid } from '../api/cpu';
-import { measure, percentile, type LoadSettings, type Scenario } from '../api/load';
+import { measure, percentile, type LoadSettings, type LoadShape, type Scenario } from '../api/load';
 import { caveats, details, table, type Row } from '../api/report';
 import { BenchStack } from '../api/stack';
+import { tailWindow } from '../api/tail';
 import { bulkLoad } from './load';
 import { searchMix, type MixRequest } from './mix';
 
@@ -40,12 +42,30 @@ const PROBES = 300;
 const DEADLINE_MS = 30 * 60_000;
 /** BENCH_CATALOG_BASELINE=<another checkout of the project>: its API runs beside this one on the same database, each scenario measured on both. */
 const BASELINE = process.env.BENCH_CATALOG_BASELINE;
+/** BENCH_CATALOG_BASELINE_FLAGS='<node flags>': the baseline API's Node/V8 flags (e.g. '' with BENCH_CATALOG_BASELINE=. compares this tree without production's flags). */
+const BASELINE_FLAGS = process.env.BENCH_CATALOG_BASELINE_FLAGS;
 /**
  * BENCH_CATALOG_SNAPSHOT=<dir>: the loaded database is kept there after a run that loads it, and a
  * later run with the same product count starts from a copy of it (migrated, if the code has new
  * migrations) instead of loading for five minutes. The database is the same catalog either way.
  */
 const SNAPSHOT = process.env.BENCH_CATALOG_SNAPSHOT;
+/**
+ * Each scenario runs as independent arrivals at the rate (what the targets mean: bench/api/arrivals.ts), then, for
+ * comparison with the figures before 2026-12-08, as autocannon's per-second bursts (rows marked "bursts");
+ * BENCH_CATALOG_SHAPES=arrivals runs only the first.
+ */
+const SHAPES = (process.env.BENCH_CATALOG_SHAPES ?? 'arrivals,bursts').split(',').map((w) => w.trim()).filter((w): w is LoadShape => w === 'arrivals' || w === 'bursts');
+/** BENCH_CATALOG_ONLY=<words>: only the scenarios whose name contains one of the comma-separated words (e.g. `page,floor`). */
+const ONLY = process.env.BENCH_CATALOG_ONLY?.split(',').map((w) => w.trim()).filter(Boolean);
+
+/**
+ * PostgreSQL sized for the catalog, as docs/deployment.md says a production server of a store this size
+ * must be (and as bench:import runs it): shared_buffers holds the catalog's tables and indexes (about
+ * 1.4 GB at 100,000 products), so a product page reads its rows from PostgreSQL's cache, not the
+ * kernel's. BENCH_CATALOG_SHARED_BUFFERS=128MB measures PostgreSQL's default.
+ */
+const PG_SETTINGS = { shared_buffers: process.env.BENCH_CATALOG_SHARED_BUFFERS ?? '2GB' };
 
 const started = Date.now();
 const log = (msg: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${msg}`);
@@ -57,7 +77,7 @@ async function main(stack: BenchStack): Promise<void> {
   log(`node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), load average ${load()}`);
   const kept = keptSnapshot();
   if (kept) execFileSync('cp', ['-a', join(SNAPSHOT!, 'pg'), stack.pgDataDir]);
-  let db = await stack.startPostgres(SNAPSHOT !== undefined);
+  let db = await stack.startPostgres(SNAPSHOT !== undefined, PG_SETTINGS);
   let loaded: Loaded;
   if (kept) {
     const orm = await createOrm(db.url);
@@ -72,39 +92,47 @@ async function main(stack: BenchStack): Promise<void> {
       mkdirSync(SNAPSHOT, { recursive: true });
       execFileSync('cp', ['-a', stack.pgDataDir, join(SNAPSHOT, 'pg')]);
       writeFileSync(join(SNAPSHOT, 'catalog.json'), JSON.stringify(loaded));
-      db = await stack.startPostgres(true);
+      db = await stack.startPostgres(true, PG_SETTINGS);
       log(`loaded database kept in ${SNAPSHOT} for the next run`);
     }
   }
+  log(`PostgreSQL: shared_buffers ${PG_SETTINGS.shared_buffers}; ${await prewarm(db.url)}`);
   const url = await stack.startApi(db.url, { DATABASE_POOL_MAX: POOL_MAX });
   log(`API listening on ${url} (1 API process, pool max ${POOL_MAX}, LOG_LEVEL=silent)`);
   coldMs = await checks(url);
-  const apis = [{ label: '', url, pid: stack.api?.child.pid }];
+  const apis = [{ label: '', url, pid: stack.api?.child.pid, child: stack.api?.child }];
   if (BASELINE) {
-    const baseUrl = await stack.startApi(db.url, { DATABASE_POOL_MAX: POOL_MAX }, BASELINE);
+    const baseUrl = await stack.startApi(db.url, { DATABASE_POOL_MAX: POOL_MAX }, BASELINE, BASELINE_FLAGS?.split(/\s+/).filter(Boolean));
     baseColdMs = await checks(baseUrl);
-    apis.push({ label: ' (baseline)', url: baseUrl, pid: stack.apis[1]?.child.pid });
+    apis.push({ label: ' (baseline)', url: baseUrl, pid: stack.apis[1]?.child.pid, child: undefined });
     log(`baseline API from ${BASELINE} listening on ${baseUrl}; each scenario runs on this API, then on the baseline`);
   }
 
   const mix = searchMix(MIX_SIZE);
   const loadBefore = load();
-  log(`load: ${RATE} req/s fixed, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${MEASURE_SECONDS} s measured per scenario; load average ${loadBefore}`);
+  log(`load: ${RATE} req/s (${SHAPES.join(', then ')}), at most ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${MEASURE_SECONDS} s measured per scenario; load average ${loadBefore}`);
   const rows: Row[] = [];
-  const scenarios: [string, number, () => Scenario][] = [
+  const all: [string, number, () => Scenario][] = [
     ['search mix, facets on', TARGET_P99_MS.facets, () => cycle(mix.map((r) => `${r.path}&facets=true`))],
     ['same requests, no facets', TARGET_P99_MS.noFacets, () => cycle(mix.map((r) => r.path))],
     ['product page GET /products/:handle', TARGET_P99_MS.page, () => cycle(pagePaths(loaded.handles))],
     ['suggestions GET /products/suggestions', TARGET_P99_MS.suggestions, () => cycle(suggestionPaths(mix))],
+    // The floor: a route that reads nothing, through the same middleware, load generator and machine.
+    ['floor GET /healthz (reads nothing)', TARGET_P99_MS.page, () => cycle(['/healthz'])],
   ];
+  const scenarios = all.filter(([name]) => !ONLY || ONLY.some((w) => name.includes(w)));
   for (const [scenario, targetP99, requests] of scenarios) {
     for (const api of apis) {
-      const settings: LoadSettings = {
-        url: api.url, rate: RATE, connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, seconds: MEASURE_SECONDS,
-        apiPid: api.pid, postmasterPid: postmasterPid(stack.pgDataDir),
-      };
-      rows.push({ scenario: `${scenario}${api.label}`, targetP99, measured: await measure(settings, requests()) });
-      log(`${scenario}${api.label} done`);
+      for (const shape of SHAPES) {
+        const settings: LoadSettings = {
+          url: api.url, rate: RATE, connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, seconds: MEASURE_SECONDS, shape,
+          apiPid: api.pid, postmasterPid: postmasterPid(stack.pgDataDir),
+          ...(api.child ? { tail: tailWindow(api.child, db.url) } : {}),
+        };
+        const label = `${scenario}${api.label}${shape === 'bursts' ? ', bursts' : ''}`;
+        rows.push({ scenario: label, targetP99, measured: await measure(settings, requests()) });
+        log(`${label} done`);
+      }
     }
   }
   const loadAfter = load();
@@ -125,6 +153,27 @@ async function main(stack: BenchStack): Promise<void> {
     `p99 ${percentile(probes.sorted, 99).toFixed(1)} ms; the slowest:`);
   for (const p of probes.slowest) console.log(`  ${p.ms.toFixed(1).padStart(6)} ms  ${p.total.toString().padStart(6)} matches  ${p.request.path}&facets=true`);
   await explainSlowest(db.url, probes.slowest[0].request, loaded.handles[0]);
+}
+
+/**
+ * A live store's database is vacuumed and has its catalog in cache; a database just started or restored
+ * has not. Vacuums, then pg_prewarm reads the catalog's tables and indexes into shared_buffers (as far
+ * as they fit) before the load starts.
+ */
+async function prewarm(databaseUrl: string): Promise<string> {
+  const client = new PgClient({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    // What a restored copy and its migrations left for autovacuum, done now rather than while the load runs.
+    await client.query('vacuum (analyze)');
+    await client.query('create extension if not exists pg_prewarm');
+    const { rows: [row] } = await client.query<{ blocks: string; size: string }>(`
+      select sum(pg_prewarm(c.oid))::text as blocks, pg_size_pretty(sum(pg_relation_size(c.oid))) as size
+        from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'i', 'm')`);
+    return `vacuumed; ${row.blocks} blocks (${row.size}) of tables and indexes prewarmed`;
+  } finally {
+    await client.end();
+  }
 }
 
 interface Loaded { products: number; variants: number; seconds: number; handles: string[] }

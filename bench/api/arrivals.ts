@@ -1,0 +1,84 @@
+/**
+ * Open-loop load: requests arrive as independent shoppers' would, at a mean `rate` per second with
+ * exponentially distributed gaps (a Poisson process, seeded so every run sends the same schedule),
+ * whether or not earlier answers have come back. Requests go over at most `connections` keep-alive
+ * connections; one that finds them all busy waits for a free one, and that wait counts in its
+ * latency. A latency runs from the moment the generator sends the request (a timer fires up to a
+ * millisecond or so after the request was due: how late is reported beside the figures, and a
+ * generator that falls behind sends at once what is overdue) to the end of its answer.
+ *
+ * autocannon's `overallRate` (bench/api/load.ts, "bursts") sends each connection's quota for the
+ * second back to back at the start of the second: every second begins with `connections` requests
+ * in flight at once, whatever the rate. This is the load the targets' "N requests/s" means.
+ */
+import { performance } from 'node:perf_hooks';
+import { Pool } from 'undici';
+import type { Scenario } from './load';
+
+export interface ArrivalsResult {
+  statuses: Record<string, number>;
+  non2xx: number;
+  errors: number;
+  /** How late the generator's timer fired against the schedule, p99 and max, in ms. */
+  lateP99: number;
+  lateMax: number;
+}
+
+const TIMEOUT_MS = 10_000;
+
+/** A small seeded generator (mulberry32): the same arrival schedule on every run. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+
+/** Sends `scenario`'s requests for `seconds` at a mean `rate`; each answer's latency (ms) goes to `samples`. */
+export async function sendArrivals(o: { url: string; rate: number; connections: number; seconds: number; seed?: number },
+  scenario: Scenario, samples: number[]): Promise<ArrivalsResult> {
+  // undici: a tenth of node:http's CPU per request, which the generator would otherwise take from the API on two cores.
+  const pool = new Pool(o.url, { connections: o.connections, pipelining: 1, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
+  const random = seeded(o.seed ?? 17);
+  const result: ArrivalsResult = { statuses: {}, non2xx: 0, errors: 0, lateP99: 0, lateMax: 0 };
+  const late: number[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const start = performance.now();
+  const end = start + o.seconds * 1000;
+  let due = start;
+  for (;;) {
+    due += (-Math.log(1 - random()) * 1000) / o.rate;
+    if (due >= end) break;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const now = performance.now();
+    late.push(Math.max(0, now - due));
+    const sent = send(pool, scenario, now, samples, result);
+    inFlight.add(sent);
+    void sent.finally(() => inFlight.delete(sent));
+  }
+  await Promise.all(inFlight);
+  await pool.close();
+  late.sort((a, b) => a - b);
+  result.lateP99 = late[Math.max(0, Math.ceil(late.length * 0.99) - 1)] ?? 0;
+  result.lateMax = late[late.length - 1] ?? 0;
+  return result;
+}
+
+async function send(pool: Pool, scenario: Scenario, sentAt: number, samples: number[], result: ArrivalsResult): Promise<void> {
+  const { path, body, headers } = scenario.next();
+  try {
+    const res = await pool.request({ method: scenario.method, path, body, headers: { 'content-type': 'application/json', accept: 'application/json', ...headers } });
+    for await (const chunk of res.body) void chunk; // read to the end, kept nowhere
+    samples.push(performance.now() - sentAt);
+    result.statuses[res.statusCode] = (result.statuses[res.statusCode] ?? 0) + 1;
+    if (res.statusCode < 200 || res.statusCode >= 300) result.non2xx++;
+  } catch {
+    result.errors++;
+  }
+}
