@@ -1,5 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
-import { BY_INDEX, Migration20261208100000_search_by_index } from './Migration20261208100000_search_by_index';
+import { BY_INDEX, Migration20261208100000_search_by_index, searchMark } from './Migration20261208100000_search_by_index';
 
 /**
  * Fewer checks for each choice of a variant (a row of variant_option_values), the most numerous
@@ -49,20 +49,7 @@ export class Migration20261209100000_fewer_choice_checks extends Migration {
         update variants v set option_key = stale.option_key, option_count = stale.option_count from stale where v.id = stale.variant_id;
         return null;
       end $$;`);
-    this.addSql(`
-      create or replace function search_mark_prices() returns trigger language plpgsql ${BY_INDEX} as $$
-      begin
-        if tg_op in ('INSERT', 'UPDATE') then
-          insert into search_pending (product_id) select product_id from (select distinct (select v.product_id from variants v where v.id = r.variant_id) as product_id
-            from (select distinct variant_id from new_rows) r) x where product_id is not null on conflict do nothing;
-        end if;
-        if tg_op in ('DELETE', 'UPDATE') then
-          insert into search_pending (product_id) select product_id from (select distinct (select v.product_id from variants v where v.id = r.variant_id) as product_id
-            from (select distinct variant_id from old_rows) r) x where product_id is not null on conflict do nothing;
-        end if;
-        insert into search_pending_tx default values on conflict do nothing;
-        return null;
-      end $$;`);
+    this.addSql(searchMark('search_mark_prices', 'id', 'variant_id', true));
   }
 
   override async down(): Promise<void> {
