@@ -2,7 +2,7 @@
  * Load at a fixed rate, with exact percentiles from every response, in one of two shapes:
  * - `arrivals` (the default, what the targets mean): independent requests arriving at the rate on
  *   average, with random gaps, whether or not earlier answers came back (bench/api/arrivals.ts).
- * - `bursts`: autocannon's `overallRate`, kept to compare with figures measured before 2026-12-08.
+ * - `bursts`: autocannon's `overallRate`, kept to compare with figures measured until 2026-12-07, 16:30 UTC.
  *
  * Two autocannon behaviours shape what it records:
  * - Its coordinated-omission correction assumes an interval of ceil(1 / per-connection rate) ms,

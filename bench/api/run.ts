@@ -17,7 +17,7 @@ import { runBench } from '../lib/run';
 
 const RATE = 200; // requests per second, fixed
 const CONNECTIONS = 4;
-/** Independent arrivals at the rate (bench/api/arrivals.ts); BENCH_API_SHAPE=bursts measures autocannon's per-second bursts, as every run before 2026-12-08 did. */
+/** Independent arrivals at the rate (bench/api/arrivals.ts); BENCH_API_SHAPE=bursts measures autocannon's per-second bursts, as every run until 2026-12-07, 16:30 UTC did. */
 const SHAPE: LoadShape = process.env.BENCH_API_SHAPE === 'bursts' ? 'bursts' : 'arrivals';
 const WARMUP_SECONDS = 3;
 const MEASURE_SECONDS = 25;

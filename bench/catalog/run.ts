@@ -52,7 +52,7 @@ const BASELINE_FLAGS = process.env.BENCH_CATALOG_BASELINE_FLAGS;
 const SNAPSHOT = process.env.BENCH_CATALOG_SNAPSHOT;
 /**
  * Each scenario runs as independent arrivals at the rate (what the targets mean: bench/api/arrivals.ts), then, for
- * comparison with the figures before 2026-12-08, as autocannon's per-second bursts (rows marked "bursts");
+ * comparison with the figures until 2026-12-07, 16:30 UTC, as autocannon's per-second bursts (rows marked "bursts");
  * BENCH_CATALOG_SHAPES=arrivals runs only the first.
  */
 const SHAPES = (process.env.BENCH_CATALOG_SHAPES ?? 'arrivals,bursts').split(',').map((w) => w.trim()).filter((w): w is LoadShape => w === 'arrivals' || w === 'bursts');
