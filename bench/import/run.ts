@@ -20,7 +20,7 @@ import { logger } from '../../src/logger';
 import { connectClient } from '../../src/temporal/client';
 import { ensureStaffKey } from '../../src/store/staff';
 import { workflowIds } from '../../src/contracts/temporal';
-import { childrenOf, machineBusySeconds, processSeconds, postmasterPid } from '../lib/proc';
+import { childrenOf, commandLine, machineBusySeconds, processSeconds, postmasterPid, reapedChildrenSeconds } from '../lib/proc';
 import { runBench } from '../lib/run';
 import { benchPayloadCodec } from '../lib/secrets';
 import { CheckoutBenchStack } from '../checkout/stack';
@@ -37,7 +37,13 @@ const STAFF_KEY = 'staff_bench-import-key-0123456789abcdefghijk';
  * write back pages of the indexes it inserts into once they outgrow 128 MB: `--shared-buffers 128MB
  * --max-wal-size 1GB` measures that.
  */
-const PG_SETTINGS = { shared_buffers: argument('--shared-buffers') ?? '1GB', max_wal_size: argument('--max-wal-size') ?? '4GB' };
+const PG_SETTINGS: Record<string, string> = {
+  shared_buffers: argument('--shared-buffers') ?? '1GB', max_wal_size: argument('--max-wal-size') ?? '4GB',
+  ...Object.fromEntries(arguments_('--pg').map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)])),
+};
+/** `--statements N`: PostgreSQL's N most expensive statements (pg_stat_statements, nested ones included), to see where a batch's time goes. */
+const STATEMENTS = Number(argument('--statements') ?? 0);
+if (STATEMENTS) Object.assign(PG_SETTINGS, { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' });
 
 const started = Date.now();
 const log = (msg: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${msg}`);
@@ -46,10 +52,11 @@ async function main(stack: CheckoutBenchStack): Promise<number> {
   const products = Number(argument('--products') ?? TARGET_PRODUCTS);
   log(`node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const db = await stack.startPostgres(PG_SETTINGS);
-  log(`PostgreSQL: shared_buffers ${PG_SETTINGS.shared_buffers}, max_wal_size ${PG_SETTINGS.max_wal_size}`);
+  log(`PostgreSQL: ${Object.entries(PG_SETTINGS).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   const temporal = await stack.startTemporal();
   const orm = await createOrm(db.url, 4);
   await migrate(orm);
+  if (STATEMENTS) await orm.em.fork().getConnection().execute('create extension if not exists pg_stat_statements');
   await ensureStaffKey(orm.em.fork(), { name: 'bench', roles: ['catalog'], key: STAFF_KEY, label: 'bench:import' });
 
   const file = join(stack.dir, 'catalog.csv');
@@ -76,6 +83,17 @@ async function main(stack: CheckoutBenchStack): Promise<number> {
     postgres: pg ? [pg, ...childrenOf(pg)].reduce((s, pid) => s + processSeconds(pid), 0) : 0,
     temporal: temporal.process.pid ? processSeconds(temporal.process.pid) : 0,
   });
+  /** PostgreSQL's CPU by process role: the import's connections, the WAL writer, checkpointer, background writer, exited workers (autovacuum's). */
+  const pgRoles = () => {
+    const roles: Record<string, number> = { 'exited workers': pg ? reapedChildrenSeconds(pg) : 0 };
+    for (const pid of pg ? childrenOf(pg) : []) {
+      const title = commandLine(pid).replace(/^postgres: /, '');
+      const role = /\(\d+\)/.test(title) ? 'connections' : title.replace(/ \d+$/, 's').replace(/^autovacuum worker.*$/, 'autovacuum worker');
+      roles[role] = (roles[role] ?? 0) + processSeconds(pid);
+    }
+    return roles;
+  };
+  const rolesBefore = pgRoles();
   const before = cpu();
   const t0 = Date.now();
   const res = await fetch(`${url}/admin/catalog/imports`, {
@@ -94,12 +112,23 @@ async function main(stack: CheckoutBenchStack): Promise<number> {
   }
   const ended = Date.now();
   const after = cpu();
+  const rolesAfter = pgRoles();
   const total = (ended - t0) / 1000;
   const phases = await phasesOf(client.client, workflowIds.catalogImport(accepted.id), uploaded);
   await new Promise((r) => server.close(r));
   await client.connection.close();
   const counts = await orm.em.fork().getConnection().execute<{ products: string; variants: string; prices: string }[]>(
     'select (select count(*) from products) as products, (select count(*) from variants) as variants, (select count(*) from variant_prices) as prices');
+  const io = STATEMENTS ? await orm.em.fork().getConnection().execute<Record<string, unknown>[]>(
+    `select (select row_to_json(w) from pg_stat_wal w) as wal, (select row_to_json(c) from pg_stat_checkpointer c) as checkpointer,
+       (select row_to_json(b) from pg_stat_bgwriter b) as bgwriter,
+       (select json_agg(json_build_object('b', backend_type, 'o', object, 'c', context, 'w', writes, 'wb', write_bytes, 'e', extends, 'r', reads))
+          from pg_stat_io where coalesce(writes, 0) + coalesce(extends, 0) + coalesce(reads, 0) > 0) as io,
+       (select json_agg(json_build_object('t', relname, 'v', autovacuum_count, 'a', autoanalyze_count)) from pg_stat_user_tables
+         where autovacuum_count + autoanalyze_count > 0) as vacuum`) : [];
+  const statements = STATEMENTS ? await orm.em.fork().getConnection().execute<{ ms: number; calls: number; rows: number; query: string }[]>(
+    `select round(total_exec_time)::int as ms, calls, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 220) as query
+       from pg_stat_statements order by total_exec_time desc limit ${STATEMENTS}`) : [];
   await closeOrm(orm);
 
   console.log('');
@@ -115,9 +144,13 @@ async function main(stack: CheckoutBenchStack): Promise<number> {
   console.log(`  CPU seconds: API ${used('api')}, worker ${used('worker')}, PostgreSQL ${used('postgres')}, Temporal ${used('temporal')}; `
     + `machine ${used('machine')} of ${(total * cpus().length).toFixed(0)} available (others: ${(Number(used('machine')) - Number(used('api')) - Number(used('worker'))
       - Number(used('postgres')) - Number(used('temporal'))).toFixed(1)})`);
+  console.log(`  PostgreSQL's CPU seconds by process: ${Object.entries(rolesAfter).map(([role, s]) => [role, s - (rolesBefore[role] ?? 0)] as const)
+    .filter(([, s]) => s >= 0.05).sort(([, a], [, b]) => b - a).map(([role, s]) => `${role} ${s.toFixed(1)}`).join(', ')}`);
   const scaled = products === TARGET_PRODUCTS ? total : (total * TARGET_PRODUCTS) / products;
   console.log(`  target: ${TARGET_PRODUCTS} products <= ${TARGET_SECONDS} s: ${products === TARGET_PRODUCTS ? '' : `scaled ${scaled.toFixed(0)} s, `}`
     + `ratio ${(scaled / TARGET_SECONDS).toFixed(2)} ${scaled <= TARGET_SECONDS ? 'MEETS' : 'MISS'}`);
+  for (const [k, v] of Object.entries(io[0] ?? {})) console.log(`  ${k}: ${JSON.stringify(v)}`);
+  for (const st of statements) console.log(`  ${String(st.ms).padStart(8)} ms ${String(st.calls).padStart(7)} calls ${String(st.rows).padStart(9)} rows  ${st.query}`);
   return 0;
 }
 
@@ -146,6 +179,10 @@ async function phasesOf(client: import('@temporalio/client').Client, workflowId:
     [`write (${spans.importChunks?.calls ?? 0} activity calls)`, seconds('importChunks')],
     ['end (delete the file)', seconds('finishImport')],
   ];
+}
+
+function arguments_(name: string): string[] {
+  return process.argv.flatMap((a, i) => (a === name && process.argv[i + 1] ? [process.argv[i + 1]] : []));
 }
 
 function argument(name: string): string | undefined {

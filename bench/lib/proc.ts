@@ -23,6 +23,21 @@ export function processSeconds(pid: number): number {
   return f ? (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND : 0;
 }
 
+/** cutime + cstime: the CPU of a process's children that exited and were waited for (PostgreSQL's autovacuum workers, say). */
+export function reapedChildrenSeconds(pid: number): number {
+  const f = statFields(pid);
+  return f ? (Number(f[13]) + Number(f[14])) / TICKS_PER_SECOND : 0;
+}
+
+/** A process's command line as ps shows it (PostgreSQL's processes name their role there: "postgres: walwriter"). */
+export function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+  } catch {
+    return '';
+  }
+}
+
 export function childrenOf(ppid: number): number[] {
   try {
     return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => Number(statFields(pid)?.[1]) === ppid);

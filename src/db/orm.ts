@@ -22,6 +22,8 @@ import { Migration20261207170000_privacy } from './migrations/Migration202612071
 import { Migration20261207180000_order_events } from './migrations/Migration20261207180000_order_events';
 import { Migration20261208100000_search_by_index } from './migrations/Migration20261208100000_search_by_index';
 import { Migration20261208120000_order_events_in_commit_order } from './migrations/Migration20261208120000_order_events_in_commit_order';
+import { Migration20261209100000_fewer_choice_checks } from './migrations/Migration20261209100000_fewer_choice_checks';
+import { Migration20261209100100_one_product_key_per_variant } from './migrations/Migration20261209100100_one_product_key_per_variant';
 
 /** Migrations are listed here (not discovered from disk) so compiled and tsx runs see the same set. */
 export const MIGRATIONS = [
@@ -45,6 +47,8 @@ export const MIGRATIONS = [
   { name: 'Migration20261207180000_order_events', class: Migration20261207180000_order_events },
   { name: 'Migration20261208100000_search_by_index', class: Migration20261208100000_search_by_index },
   { name: 'Migration20261208120000_order_events_in_commit_order', class: Migration20261208120000_order_events_in_commit_order },
+  { name: 'Migration20261209100000_fewer_choice_checks', class: Migration20261209100000_fewer_choice_checks },
+  { name: 'Migration20261209100100_one_product_key_per_variant', class: Migration20261209100100_one_product_key_per_variant },
 ];
 
 export function ormOptions(clientUrl: string, poolMax = 10): Options {

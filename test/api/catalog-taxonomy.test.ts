@@ -146,6 +146,46 @@ describe('the database enforces the catalog rules whoever writes', () => {
     expect(foreign.code).toBe('23503');
   });
 
+  it('a choice names a value of its own product, and a removed option takes its choices with it', async () => {
+    const v = await variantOf('MERHOO-BLK-M');
+    // The value's key covers its product: a choice cannot claim the hoodie's value for another product's variant.
+    const other = await refusal(`update variant_option_values x set product_id = (select id from products where handle = 'linen-t-shirt')
+      where x.variant_id = $1`, [v.id]);
+    expect(other.code).toBe('23503');
+    await pg.query('begin');
+    try {
+      const size = (await pg.query(`select id from product_options where product_id = $1 and name = 'Size'`, [v.product_id])).rows[0].id;
+      const picked = async () => Number((await pg.query(`select count(*) as n from variant_option_values x join product_option_values ov on ov.id = x.value_id
+        where ov.option_id = $1`, [size])).rows[0].n);
+      expect(await picked()).toBeGreaterThan(0);
+      await pg.query('delete from product_options where id = $1', [size]);
+      expect(await picked()).toBe(0);
+      const [left] = (await pg.query(`select o.option_count as product, v.option_count as variant from variants v join products o on o.id = v.product_id
+        where v.id = $1`, [v.id])).rows;
+      expect(left).toEqual({ product: 1, variant: 1 });
+    } finally {
+      await pg.query('rollback');
+    }
+  });
+
+  it('a variant belongs to a product that exists; a deleted product takes its variants and their rows with it', async () => {
+    const missing = await refusal(`insert into variants (product_id, sku, title) values (gen_random_uuid(), 'NO-PRODUCT-1', 'Orphan')`);
+    expect(missing).toEqual(expect.objectContaining({ code: '23503', constraint: 'variants_one_value_per_option' }));
+    const v = await variantOf('MERHOO-BLK-M');
+    await pg.query('begin');
+    try {
+      await pg.query('delete from cart_lines where sku in (select sku from variants where product_id = $1)', [v.product_id]);
+      await pg.query('delete from products where id = $1', [v.product_id]);
+      const left = (await pg.query(`select (select count(*) from variants where product_id = $1) as variants,
+        (select count(*) from variant_option_values where product_id = $1) as choices, (select count(*) from variant_prices where variant_id = $2) as prices,
+        (select count(*) from inventory where sku = 'MERHOO-BLK-M') as stock`, [v.product_id, v.id])).rows[0];
+      expect(left).toEqual({ variants: '0', choices: '0', prices: '0', stock: '0' });
+      await pg.query('set constraints all immediate');
+    } finally {
+      await pg.query('rollback');
+    }
+  });
+
   it('unique handles and SKUs', async () => {
     expect((await refusal(`insert into products (handle, title) values ('merino-wool-hoodie', 'Again')`)).code).toBe('23505');
     expect((await refusal(`update variants set sku = 'MERHOO-BLK-L' where sku = 'MERHOO-BLK-M'`)).code).toBe('23505');

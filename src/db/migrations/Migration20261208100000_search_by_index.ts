@@ -12,7 +12,7 @@ import { Migration20261207160000_catalog_imports } from './Migration202612071600
  * batch's keys and hashes the batch's rows together (BATCH_PLANS: no nested loop over two
  * batches, whatever the row estimates).
  */
-const BY_INDEX = 'set enable_seqscan = off set enable_hashjoin = off set enable_mergejoin = off';
+export const BY_INDEX = 'set enable_seqscan = off set enable_hashjoin = off set enable_mergejoin = off';
 const BATCH_PLANS = 'set enable_seqscan = off set enable_nestloop = off set enable_mergejoin = off';
 
 /**
@@ -35,6 +35,28 @@ const BATCH_PLANS = 'set enable_seqscan = off set enable_nestloop = off set enab
  * their options' ids), the triggers look each row up by its key. The documents, cards and terms
  * are the same as before.
  */
+/**
+ * A search mark for rows keyed by a variant (`column` of the rows, `key` of variants): the products
+ * of the rows a statement wrote, each variant looked up by its key. `once`: each variant's key taken
+ * once first (rows with several per variant, prices: Migration20261209100000).
+ */
+export function searchMark(name: string, key: string, column: string, once = false): string {
+  const products = (rows: string) => `select product_id from (select distinct (select v.product_id from variants v where v.${key} = r.${column}) as product_id
+        from ${once ? `(select distinct ${column} from ${rows})` : rows} r) x where product_id is not null`;
+  return `
+      create or replace function ${name}() returns trigger language plpgsql ${BY_INDEX} as $$
+      begin
+        if tg_op in ('INSERT', 'UPDATE') then
+          insert into search_pending (product_id) ${products('new_rows')} on conflict do nothing;
+        end if;
+        if tg_op in ('DELETE', 'UPDATE') then
+          insert into search_pending (product_id) ${products('old_rows')} on conflict do nothing;
+        end if;
+        insert into search_pending_tx default values on conflict do nothing;
+        return null;
+      end $$;`;
+}
+
 export class Migration20261208100000_search_by_index extends Migration {
   override async up(): Promise<void> {
     this.addSql('drop function search_rebuild(uuid[], bigint);');
@@ -99,8 +121,8 @@ ${taxonomyParts()}        popts as materialized (
 ${documentWrites(true)}      end $$;`);
   }
 
-  /** A product's option_count follows its options, a variant's option_key and option_count its values; rows already right are not written. */
-  private optionTriggers(): void {
+  /** A product's option_count follows its options, a variant's option_key and option_count its values; rows already right are not written. (Migration20261209100000's down() restores these.) */
+  optionTriggers(): void {
     this.addSql(`
       create or replace function products_count_options() returns trigger language plpgsql ${BY_INDEX} as $$
       begin
@@ -134,23 +156,9 @@ ${documentWrites(true)}      end $$;`);
   }
 
   /** The products whose prices or stock rows a statement wrote, each found by its variant's key. */
-  private marks(): void {
-    for (const [name, key, column] of [['search_mark_prices', 'id', 'variant_id'], ['search_mark_stock', 'sku', 'sku']] as const) {
-      const products = (rows: string) => `select product_id from (select distinct (select v.product_id from variants v where v.${key} = r.${column}) as product_id
-        from ${rows} r) x where product_id is not null`;
-      this.addSql(`
-      create or replace function ${name}() returns trigger language plpgsql ${BY_INDEX} as $$
-      begin
-        if tg_op in ('INSERT', 'UPDATE') then
-          insert into search_pending (product_id) ${products('new_rows')} on conflict do nothing;
-        end if;
-        if tg_op in ('DELETE', 'UPDATE') then
-          insert into search_pending (product_id) ${products('old_rows')} on conflict do nothing;
-        end if;
-        insert into search_pending_tx default values on conflict do nothing;
-        return null;
-      end $$;`);
-    }
+  marks(): void {
+    this.addSql(searchMark('search_mark_prices', 'id', 'variant_id'));
+    this.addSql(searchMark('search_mark_stock', 'sku', 'sku'));
   }
 
   override async down(): Promise<void> {
