@@ -7,12 +7,13 @@
  * millisecond or so after the request was due: how late is reported beside the figures, and a
  * generator that falls behind sends at once what is overdue) to the end of its answer.
  *
- * autocannon's `overallRate` (bench/api/load.ts, "bursts") sends each connection's quota for the
- * second back to back at the start of the second: every second begins with `connections` requests
- * in flight at once, whatever the rate. This is the load the targets' "N requests/s" means.
+ * This is the load the targets' "N requests/s" means. autocannon's `overallRate` (bench/api/load.ts,
+ * "bursts") instead sends each connection's quota for the second back to back at the start of the
+ * second: every second begins with `connections` requests in flight at once, whatever the rate.
  */
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
+import { prng } from '../../src/db/catalog-vocabulary';
 
 /** One request shape: the generator (either load) calls `next` for every request it sends. */
 export interface Scenario {
@@ -32,25 +33,12 @@ export interface ArrivalsResult {
 
 const TIMEOUT_MS = 10_000;
 
-/** A small seeded generator (mulberry32): the same arrival schedule on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-
 /** Sends `scenario`'s requests for `seconds` at a mean `rate`; each answer's latency (ms) goes to `samples`. */
 export async function sendArrivals(o: { url: string; rate: number; connections: number; seconds: number; seed?: number },
   scenario: Scenario, samples: number[]): Promise<ArrivalsResult> {
   // undici: a tenth of node:http's CPU per request, which the generator would otherwise take from the API on two cores.
   const pool = new Pool(o.url, { connections: o.connections, pipelining: 1, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
-  const random = seeded(o.seed ?? 17);
+  const random = prng(o.seed ?? 17); // the same arrival schedule on every run
   const result: ArrivalsResult = { statuses: {}, non2xx: 0, errors: 0, lateP99: 0, lateMax: 0 };
   const late: number[] = [];
   const inFlight = new Set<Promise<void>>();

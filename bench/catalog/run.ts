@@ -10,10 +10,10 @@
  * built once at the end), not through the catalog import: the import's figure comes from its own benchmark.
  */
 import { execFileSync } from 'node:child_process';
-import { Client as PgClient } from 'pg';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { Client as PgClient } from 'pg';
 import { closeOrm, createOrm, migrate, type MikroORM } from '../../src/db/orm';
 import { sqlRows } from '../../src/db/sql';
 import { SEARCH_STATEMENTS, wordsOf } from '../../src/store/search';
@@ -42,7 +42,7 @@ const PROBES = 300;
 const DEADLINE_MS = 30 * 60_000;
 /** BENCH_CATALOG_BASELINE=<another checkout of the project>: its API runs beside this one on the same database, each scenario measured on both. */
 const BASELINE = process.env.BENCH_CATALOG_BASELINE;
-/** BENCH_CATALOG_BASELINE_FLAGS='<node flags>': the baseline API's Node/V8 flags (e.g. '' with BENCH_CATALOG_BASELINE=. compares this tree without production's flags). */
+/** BENCH_CATALOG_BASELINE_FLAGS='<node flags>': the baseline API's Node/V8 flags (with BENCH_CATALOG_BASELINE=. it compares this tree against itself under BENCH_API_NODE_FLAGS). */
 const BASELINE_FLAGS = process.env.BENCH_CATALOG_BASELINE_FLAGS;
 /**
  * BENCH_CATALOG_SNAPSHOT=<dir>: the loaded database is kept there after a run that loads it, and a

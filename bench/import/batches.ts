@@ -29,17 +29,9 @@ import { writeImportChunk } from '../../src/store/catalog-import-batches';
 import { childrenOf, processSeconds, postmasterPid, reapedChildrenSeconds } from '../lib/proc';
 import { benchTempDir, startBenchPostgres } from '../lib/postgres';
 import { runBench } from '../lib/run';
+import { argument, slowestStatements, STATEMENT_SETTINGS, STATEMENTS } from './statements';
 
-const STATEMENTS = Number(argument('--statements') ?? 0);
-const PG_SETTINGS: Record<string, string> = {
-  shared_buffers: '1GB', max_wal_size: '4GB',
-  ...(STATEMENTS ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' } : {}),
-};
-
-function argument(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  return at >= 0 ? process.argv[at + 1] : undefined;
-}
+const PG_SETTINGS: Record<string, string> = { shared_buffers: '1GB', max_wal_size: '4GB', ...STATEMENT_SETTINGS };
 
 interface Copy { name: string; em: EntityManager; cpu: () => number; close: () => Promise<void>; perProduct: number[] }
 
@@ -117,10 +109,7 @@ async function main(): Promise<number> {
   }
   for (const copy of STATEMENTS ? copies : []) {
     console.log(`\n${copy.name}:`);
-    const top = await sqlRows<{ ms: number; calls: number; rows: number; query: string }>(copy.em,
-      `select round(total_exec_time)::int as ms, calls, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) as query
-         from pg_stat_statements order by total_exec_time desc limit ${STATEMENTS}`);
-    for (const st of top) console.log(`  ${String(st.ms).padStart(8)} ms ${String(st.calls).padStart(7)} calls ${String(st.rows).padStart(9)} rows  ${st.query}`);
+    for (const line of await slowestStatements(copy.em, 160)) console.log(line);
   }
   if (process.argv.includes('--explain-rebuild')) await explainRebuild(copies[0].em);
   for (const copy of copies) await copy.close();

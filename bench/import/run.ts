@@ -22,6 +22,7 @@ import { ensureStaffKey } from '../../src/store/staff';
 import { workflowIds } from '../../src/contracts/temporal';
 import { childrenOf, commandLine, machineBusySeconds, processSeconds, postmasterPid, reapedChildrenSeconds } from '../lib/proc';
 import { runBench } from '../lib/run';
+import { argument, argumentsOf, slowestStatements, STATEMENT_SETTINGS, STATEMENTS } from './statements';
 import { benchPayloadCodec } from '../lib/secrets';
 import { CheckoutBenchStack } from '../checkout/stack';
 
@@ -39,11 +40,10 @@ const STAFF_KEY = 'staff_bench-import-key-0123456789abcdefghijk';
  */
 const PG_SETTINGS: Record<string, string> = {
   shared_buffers: argument('--shared-buffers') ?? '1GB', max_wal_size: argument('--max-wal-size') ?? '4GB',
-  ...Object.fromEntries(arguments_('--pg').map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)])),
+  ...Object.fromEntries(argumentsOf('--pg').map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)])),
+  // `--statements N`: PostgreSQL's N most expensive statements, to see where a batch's time goes.
+  ...STATEMENT_SETTINGS,
 };
-/** `--statements N`: PostgreSQL's N most expensive statements (pg_stat_statements, nested ones included), to see where a batch's time goes. */
-const STATEMENTS = Number(argument('--statements') ?? 0);
-if (STATEMENTS) Object.assign(PG_SETTINGS, { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' });
 
 const started = Date.now();
 const log = (msg: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${msg}`);
@@ -126,9 +126,7 @@ async function main(stack: CheckoutBenchStack): Promise<number> {
           from pg_stat_io where coalesce(writes, 0) + coalesce(extends, 0) + coalesce(reads, 0) > 0) as io,
        (select json_agg(json_build_object('t', relname, 'v', autovacuum_count, 'a', autoanalyze_count)) from pg_stat_user_tables
          where autovacuum_count + autoanalyze_count > 0) as vacuum`) : [];
-  const statements = STATEMENTS ? await orm.em.fork().getConnection().execute<{ ms: number; calls: number; rows: number; query: string }[]>(
-    `select round(total_exec_time)::int as ms, calls, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 220) as query
-       from pg_stat_statements order by total_exec_time desc limit ${STATEMENTS}`) : [];
+  const statements = STATEMENTS ? await slowestStatements(orm.em.fork(), 220) : [];
   await closeOrm(orm);
 
   console.log('');
@@ -150,7 +148,7 @@ async function main(stack: CheckoutBenchStack): Promise<number> {
   console.log(`  target: ${TARGET_PRODUCTS} products <= ${TARGET_SECONDS} s: ${products === TARGET_PRODUCTS ? '' : `scaled ${scaled.toFixed(0)} s, `}`
     + `ratio ${(scaled / TARGET_SECONDS).toFixed(2)} ${scaled <= TARGET_SECONDS ? 'MEETS' : 'MISS'}`);
   for (const [k, v] of Object.entries(io[0] ?? {})) console.log(`  ${k}: ${JSON.stringify(v)}`);
-  for (const st of statements) console.log(`  ${String(st.ms).padStart(8)} ms ${String(st.calls).padStart(7)} calls ${String(st.rows).padStart(9)} rows  ${st.query}`);
+  for (const line of statements) console.log(line);
   return 0;
 }
 
@@ -181,14 +179,6 @@ async function phasesOf(client: import('@temporalio/client').Client, workflowId:
   ];
 }
 
-function arguments_(name: string): string[] {
-  return process.argv.flatMap((a, i) => (a === name && process.argv[i + 1] ? [process.argv[i + 1]] : []));
-}
-
-function argument(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  return at >= 0 ? process.argv[at + 1] : undefined;
-}
 
 const stack = new CheckoutBenchStack();
 runBench(stack, () => main(stack), DEADLINE_MS);
