@@ -10,10 +10,14 @@
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { SearchIndex } from '../domain/search';
+import { CardCache } from '../domain/search-cards';
 import { SearchTaxonomy, type TaxonomyRows } from '../domain/search-taxonomy';
 import { sqlRows, statement } from '../db/sql';
 
-export interface SearchCopy { index: SearchIndex; taxonomy: SearchTaxonomy }
+/** The cards a search page shows, kept while their documents do not change (src/domain/search-cards.ts). */
+const CARDS_KEPT = 10_000;
+
+export interface SearchCopy { index: SearchIndex; taxonomy: SearchTaxonomy; cards: CardCache<unknown> }
 
 interface Replica extends SearchCopy { syncing?: Promise<void>; loaded: boolean; warming?: Promise<number> }
 
@@ -45,7 +49,7 @@ export function warmSearchCopy(em: EntityManager): Promise<number> {
 function replicaOf(em: EntityManager): Replica {
   let replica = replicas.get(em.config);
   if (!replica) {
-    replica = { index: new SearchIndex(), taxonomy: SearchTaxonomy.empty(), loaded: false };
+    replica = { index: new SearchIndex(), taxonomy: SearchTaxonomy.empty(), cards: new CardCache(CARDS_KEPT), loaded: false };
     replicas.set(em.config, replica);
   }
   return replica;
@@ -92,14 +96,22 @@ async function sync(em: EntityManager, replica: Replica): Promise<void> {
   let state: StateRow;
   const [changes] = index.version === 0 ? [undefined] : await sqlRows<ChangesRow>(em, CHANGES, [index.version]);
   if (changes && index.version >= Number(changes.removed_before)) {
-    for (const docNo of changes.removed) index.remove(docNo);
-    for (const r of changes.docs) putRow(index, r);
+    const at = Number(changes.version);
+    for (const docNo of changes.removed) {
+      index.remove(docNo);
+      replica.cards.changed(docNo, at);
+    }
+    for (const r of changes.docs) {
+      putRow(index, r);
+      replica.cards.changed(r.doc_no, at);
+    }
     state = changes;
   } else {
     // New, or too far behind to know what was removed since: start again from nothing. The version is
     // read first: a document written while the slices are read comes again with the next changes.
     index = new SearchIndex();
     [state] = await sqlRows<StateRow>(em, STATE);
+    replica.cards.clear(Number(state.version));
     // PostgreSQL reads the next slice while this process indexes the one it has.
     let next: Promise<DocRow[]> | undefined = sqlRows<DocRow>(em, SLICE_DOCS, [0]);
     while (next) {

@@ -11,6 +11,7 @@ import type { PageRequest, SortKey } from '../domain/search';
 import { runSearch } from '../domain/search-run';
 import { docsOf, hasBit, inTitles, parseTsquery, UnsupportedQuery, type TsQuery } from '../domain/search-text';
 import type { FacetsView, FilterRequest } from '../domain/search-taxonomy';
+import type { CardCache } from '../domain/search-cards';
 import { sqlRows, statement } from '../db/sql';
 import type { StoredImage } from './catalog';
 import { catalogVersion, searchCopy } from './search-index';
@@ -59,13 +60,13 @@ export async function searchCatalog(em: EntityManager, req: SearchRequest): Prom
   } else {
     version = await catalogVersion(em);
   }
-  const { index, taxonomy } = await searchCopy(em, version);
+  const { index, taxonomy, cards: kept } = await searchCopy(em, version);
   const filters = taxonomy.filtersOf(req.filters);
   const result = runSearch(index, {
     matches: found?.docs ?? null, titleHits: found?.titleHits, filters, sort: req.sort, currency: req.currency,
     limit: req.limit, offset: req.offset, after: req.after, facets: req.facets, valuesOf: (code) => taxonomy.valuesOf(code),
   }, taxonomy.facetNoLimit);
-  const cards = await cardsOf(em, result.page);
+  const cards = await cardsOf(em, result.page, version, kept as CardCache<Card>);
   return {
     version, total: result.total, next: result.next, correctedQuery,
     // A document removed between the two statements has no card any more: the page is one shorter, never wrong.
@@ -136,10 +137,22 @@ async function matchInDatabase(em: EntityManager, q: string, ranked: boolean): P
 const CARDS = statement('search_cards', `
   select d.doc_no, c.card from search_documents d join search_cards c on c.product_id = d.product_id where d.doc_no = any($1::int[])`);
 
-async function cardsOf(em: EntityManager, docNos: number[]): Promise<Map<number, Card>> {
-  if (docNos.length === 0) return new Map();
-  const rows = await sqlRows<{ doc_no: number; card: Card }>(em, CARDS, [docNos]);
-  return new Map(rows.map((r) => [r.doc_no, r.card]));
+/** The cards of `docNos`: those kept since their documents last changed, the others read (at catalog version `version` or later) and kept. */
+async function cardsOf(em: EntityManager, docNos: number[], version: number, kept: CardCache<Card>): Promise<Map<number, Card>> {
+  const found = new Map<number, Card>();
+  const missing: number[] = [];
+  for (const d of docNos) {
+    const card = kept.get(d);
+    if (card) found.set(d, card);
+    else missing.push(d);
+  }
+  if (missing.length === 0) return found;
+  const rows = await sqlRows<{ doc_no: number; card: Card }>(em, CARDS, [missing]);
+  for (const r of rows) {
+    kept.put(r.doc_no, version, r.card);
+    found.set(r.doc_no, r.card);
+  }
+  return found;
 }
 
 /** The words of a query as search_terms holds them: lower case, letters and digits (hyphens and apostrophes inside). */

@@ -306,6 +306,37 @@ describe('what storefronts see and caching', () => {
     expect((await ok('q=linen&inStock=true&limit=100')).items.map((c) => c.handle)).not.toContain('linen-t-shirt');
   });
 
+  it('shows a card as it is now after it was shown before: a new title, a new price, one variant of several sold out', async () => {
+    const product = demo.find((p) => p.handle === 'merino-wool-hoodie') as SeedProduct;
+    const [sold, ...others] = product.variants;
+    const shown = async () => (await ok('q=hoodie&limit=100')).items.find((c) => c.handle === 'merino-wool-hoodie') as Card;
+    const before = await shown();
+    expect((await shown()).title).toBe(before.title); // shown twice: the second from the process's kept cards
+    const id = (await api.request('GET', '/products/merino-wool-hoodie')).body.id as string;
+    let etag = (await api.request('GET', `/admin/catalog/products/${id}`, { headers: staff })).headers.get('etag') as string;
+    const renamed = await write('PATCH', `/admin/catalog/products/${id}`, etag, { title: 'Merino Wool Hoodie, Renamed' });
+    expect(renamed.status).toBe(200);
+    etag = renamed.headers.get('etag') as string;
+    expect((await shown()).title).toBe('Merino Wool Hoodie, Renamed');
+    const repriced = await write('PATCH', `/admin/catalog/products/${id}/variants/${sold.sku}`, etag, { prices: { USD: 12345 } });
+    expect(repriced.status).toBe(200);
+    etag = repriced.headers.get('etag') as string;
+    expect(((await shown()).variants.find((v) => v.sku === sold.sku) as { price?: { amount: number } } | undefined)?.price?.amount).toBe(12345);
+    const soldOut = await write('PUT', `/admin/catalog/products/${id}/variants/${sold.sku}/stock`, etag, { onHand: 0 });
+    expect(soldOut.status).toBe(200);
+    etag = soldOut.headers.get('etag') as string;
+    const after = await shown();
+    expect(after.variants.find((v) => v.sku === sold.sku)?.inStock).toBe(false);
+    expect(after.variants.filter((v) => others.some((o) => o.sku === v.sku)).every((v) => v.inStock)).toBe(true);
+    // Put back as it was, for the other tests.
+    const restoredStock = await write('PUT', `/admin/catalog/products/${id}/variants/${sold.sku}/stock`, etag, { onHand: sold.onHand });
+    const restoredPrice = await write('PATCH', `/admin/catalog/products/${id}/variants/${sold.sku}`, restoredStock.headers.get('etag') as string,
+      { prices: sold.prices });
+    const restored = await write('PATCH', `/admin/catalog/products/${id}`, restoredPrice.headers.get('etag') as string, { title: product.title });
+    expect([restoredStock.status, restoredPrice.status, restored.status]).toEqual([200, 200, 200]);
+    expect((await shown()).title).toBe(before.title);
+  });
+
   it('refuses the handle "suggestions", which the suggestions route answers at', async () => {
     const res = await api.request('POST', '/admin/catalog/products', { headers: staff, body: {
       handle: 'suggestions', title: 'Suggestions', description: '', variants: [{ sku: 'SUGG-1', prices: { USD: 100 } }],
