@@ -119,6 +119,9 @@ const schema = z.object({
   IMAGE_LOCAL_DIR: z.string().min(1).optional(),
   IMAGE_PUBLIC_BASE_URL: z.string().url().optional(),
   IMAGE_MAX_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(10 * 1024 * 1024),
+  // Search pages' cards kept by each API process as the JSON they are sent as, while their products do not change
+  // (src/domain/search-cards.ts): about 2.5 kB each per currency shown; 0 keeps none.
+  SEARCH_CARDS_KEPT: z.coerce.number().int().min(0).max(1_000_000).default(20_000),
   IMAGE_ORPHAN_GRACE: duration.default('24h'),
   IMAGE_SWEEP_EVERY: duration.default('1h'),
   // Bulk catalog imports (POST /admin/catalog/imports): the largest file accepted, in bytes.
@@ -255,6 +258,7 @@ const EXPECTED: Partial<Record<keyof Config, string>> = {
   IMAGE_STORAGE: 'local (a directory, served by the API) or s3 (an S3-compatible bucket)',
   IMAGE_PUBLIC_BASE_URL: 'the absolute URL images are read from, such as https://cdn.example.com/catalog',
   IMAGE_MAX_BYTES: 'a size in bytes from 1024 to 104857600',
+  SEARCH_CARDS_KEPT: 'a whole number of product cards from 0 (none kept) to 1000000, such as 20000',
   IMAGE_ORPHAN_GRACE: 'a duration such as 24h or 7d',
   IMAGE_SWEEP_EVERY: 'a duration such as 1h or 30m',
   IMPORT_MAX_BYTES: 'a size in bytes from 1024 to 4294967296',

@@ -24,7 +24,8 @@ async function main(): Promise<void> {
   // No Temporal: the catalog and cart routes never reach it, and /readyz is not measured. The cart-creation limit is
   // counted as in production (one upsert in PostgreSQL per new cart), but set far above what one address sends here.
   // Account settings (ARGON2_*, SESSION_*) from the environment, as the API reads them: bench/accounts sets the argon2 cost.
-  const app = buildApp({ orm, temporal: { ping: async () => {} }, logger, accounts: accountSettings(loadConfig()),
+  const config = loadConfig();
+  const app = buildApp({ orm, temporal: { ping: async () => {} }, logger, accounts: accountSettings(config), searchCardsKept: config.SEARCH_CARDS_KEPT,
     rateLimits: { cartCreation: { ip: { points: 1_000_000_000, windowSeconds: 3600 } } } });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s));

@@ -11,6 +11,7 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Client } from 'pg';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { sqlPoolOf } from '../../src/db/sql';
+import { cardTextReads } from '../../src/domain/search-cards';
 import type { LoadSettings } from './load';
 
 export interface ApiTail {
@@ -18,6 +19,8 @@ export interface ApiTail {
   gc: { pauses: number; totalMs: number; maxMs: number; over5ms: number };
   /** Samples (every 5 ms) in which a query waited for a connection of the plain-SQL pool, of all samples. */
   pool: { waitingSamples: number; samples: number; maxWaiting: number };
+  /** Search cards shown from the texts the process keeps, and read from PostgreSQL (src/domain/search-cards.ts). */
+  cards: { kept: number; read: number };
 }
 
 const POOL_SAMPLE_MS = 5;
@@ -42,10 +45,13 @@ export function installTailProbe(orm: MikroORM): void {
     if (pool.waitingCount > 0) waits.waitingSamples += 1;
     waits.maxWaiting = Math.max(waits.maxWaiting, pool.waitingCount);
   }, POOL_SAMPLE_MS).unref();
+  let cardsBefore = { ...cardTextReads };
   process.on('message', (message: { type?: string }) => {
     if (message?.type !== 'tail') return;
     const ms = (ns: number) => ns / 1e6;
-    const tail: ApiTail = { loopDelayMs: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) }, gc, pool: waits };
+    const cards = { kept: cardTextReads.kept - cardsBefore.kept, read: cardTextReads.read - cardsBefore.read };
+    cardsBefore = { ...cardTextReads };
+    const tail: ApiTail = { loopDelayMs: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) }, gc, pool: waits, cards };
     process.send?.({ type: 'tail', tail });
     loop.reset();
     gc = { pauses: 0, totalMs: 0, maxMs: 0, over5ms: 0 };
@@ -88,9 +94,10 @@ export async function readPgActivity(databaseUrl: string): Promise<PgActivity> {
 /** One line for the report. */
 export function describeTail(api: ApiTail, before: PgActivity, after: PgActivity): string {
   const f = (v: number) => v.toFixed(1);
-  const { loopDelayMs: l, gc, pool } = api;
+  const { loopDelayMs: l, gc, pool, cards } = api;
   const share = pool.samples > 0 ? (100 * pool.waitingSamples) / pool.samples : 0;
-  return `event-loop delay p50 ${f(l.p50)} / p99 ${f(l.p99)} / max ${f(l.max)} ms; GC ${gc.pauses} pauses, ${f(gc.totalMs)} ms in all, ` +
+  const shown = cards.kept + cards.read;
+  return `${shown > 0 ? `search cards: ${f((100 * cards.kept) / shown)}% of ${shown} shown from the kept texts; ` : ''}event-loop delay p50 ${f(l.p50)} / p99 ${f(l.p99)} / max ${f(l.max)} ms; GC ${gc.pauses} pauses, ${f(gc.totalMs)} ms in all, ` +
     `longest ${f(gc.maxMs)} ms, ${gc.over5ms} over 5 ms; pool waits in ${f(share)}% of 5-ms samples (at most ${pool.maxWaiting} queries waiting); ` +
     `PostgreSQL: ${after.checkpoints - before.checkpoints} checkpoints (${f(after.checkpointWriteMs - before.checkpointWriteMs)} ms writing and syncing), ` +
     `${after.autovacuums - before.autovacuums} autovacuums, ${after.autoanalyzes - before.autoanalyzes} autoanalyzes`;

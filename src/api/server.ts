@@ -30,7 +30,7 @@ export interface ApiDeps {
   config: Pick<Config, 'HOST' | 'PORT' | 'METRICS_TOKEN_SHA256' | 'TEMPORAL_TASK_QUEUE' | 'PAYMENT_ACTION_TIMEOUT' | 'TRUST_PROXY_HOPS'
     | Extract<keyof Config, `RATE_LIMIT_${string}`>
     | 'FULFILLMENT_AUTO_PACK' | 'TRACKING_POLL_EVERY' | 'TRACKING_STALL_AFTER' | 'AFTER_SALES_WINDOW'
-    | 'CARRIER_WEBHOOK_SECRET' | 'STRIPE_WEBHOOK_SECRET' | 'TWILIO_AUTH_TOKEN' | 'PUBLIC_BASE_URL' | 'IMAGE_MAX_BYTES' | 'IMPORT_MAX_BYTES' | ImageStorageSettings
+    | 'CARRIER_WEBHOOK_SECRET' | 'STRIPE_WEBHOOK_SECRET' | 'TWILIO_AUTH_TOKEN' | 'PUBLIC_BASE_URL' | 'IMAGE_MAX_BYTES' | 'IMPORT_MAX_BYTES' | 'SEARCH_CARDS_KEPT' | ImageStorageSettings
     | 'ARGON2_MEMORY_KIB' | 'ARGON2_ITERATIONS' | 'ARGON2_PARALLELISM' | 'SESSION_IDLE_TIMEOUT' | 'SESSION_MAX_AGE'
     | 'PASSWORD_RESET_LINK_TTL' | 'EMAIL_VERIFICATION_LINK_TTL' | 'STOREFRONT_URL' | 'ORDER_TOKEN_KEY' | 'ORDER_TOKEN_PREVIOUS_KEYS' | 'CODEC_CORS_ORIGINS'
     | 'STOREFRONT_DIR' | 'STRIPE_PUBLISHABLE_KEY'>;
@@ -72,6 +72,7 @@ export async function startApi({ config, orm, temporal, logger, payments, drainD
     carrierWebhookSecret: config.CARRIER_WEBHOOK_SECRET, stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,
     twilioAuthToken: config.TWILIO_AUTH_TOKEN, publicBaseUrl: config.PUBLIC_BASE_URL,
     images: createImageStorage(config, defaultImageDir()), imageMaxBytes: config.IMAGE_MAX_BYTES, importMaxBytes: config.IMPORT_MAX_BYTES,
+    searchCardsKept: config.SEARCH_CARDS_KEPT,
     rateLimits: limitSettingsFromConfig(config), trustProxyHops: config.TRUST_PROXY_HOPS, orderTokens: orderTokensFromConfig(config),
     isShuttingDown: () => shuttingDown,
     accounts: accountSettings(config), orderEvents,

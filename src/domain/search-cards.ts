@@ -1,43 +1,22 @@
 /**
- * The cards of documents an API process has shown, kept while their documents do not change. A card
- * is rewritten only by the rebuild that writes its document's new version (documentWrites,
- * Migration20261207150000_search: stock flips included), and the process's copy of the documents
- * learns every document written above its version. So a card read at catalog version V is current
- * as long as its document has not been written above V: `changed` records the version each
- * document was last seen written at, and `get` answers only a card read at or after it.
+ * The cards a search page shows, kept as the JSON text the answer carries while their documents do
+ * not change. A card is rewritten only by the rebuild that writes its document's new version
+ * (documentWrites, Migration20261207150000_search: stock flips included), and the process's copy of
+ * the documents learns every document written above its version (DocumentChanges, fed by the copy's
+ * sync). So a card read at catalog version V is current as long as its document has not been written
+ * above V, and a kept text is shown only while that holds.
  *
- * A card read while a change is being learnt is stored with the version the request read before
+ * A card read while a change is being learnt is kept with the version the request read before
  * reading it, which is never above the change's: at worst it is read again, never shown stale.
  */
-export class CardCache<T> {
-  private readonly cards = new Map<number, { at: number; card: T }>();
+
+/** When each document was last seen written (or removed), as the copy learns it. */
+export class DocumentChanges {
   private changedAt = new Float64Array(0);
   /** No card read before this version is current (set when the copy is loaded again from nothing). */
   private floor = 0;
 
-  constructor(private readonly capacity: number) {}
-
-  get size(): number { return this.cards.size; }
-
-  /** The card of `docNo` if it was read at or after its document's last change. */
-  get(docNo: number): T | undefined {
-    const entry = this.cards.get(docNo);
-    if (!entry) return undefined;
-    if (entry.at < this.floor || entry.at < (this.changedAt[docNo] ?? 0)) {
-      this.cards.delete(docNo);
-      return undefined;
-    }
-    return entry.card;
-  }
-
-  /** Keeps `card`, read after the request read catalog version `at`; the oldest kept card goes when full. */
-  put(docNo: number, at: number, card: T): void {
-    this.cards.delete(docNo);
-    this.cards.set(docNo, { at, card });
-    if (this.cards.size > this.capacity) this.cards.delete(this.cards.keys().next().value as number);
-  }
-
-  /** Document `docNo` was written (or removed) at `version`: a card read before it is stale. */
+  /** Document `docNo` was written (or removed) at `version`. */
   changed(docNo: number, version: number): void {
     if (docNo >= this.changedAt.length) {
       const grown = new Float64Array(Math.max(docNo + 1, this.changedAt.length * 2, 1024));
@@ -45,12 +24,60 @@ export class CardCache<T> {
       this.changedAt = grown;
     }
     this.changedAt[docNo] = version;
-    this.cards.delete(docNo);
   }
 
-  /** Forgets every card (the copy was loaded again from nothing, so what changed in between is unknown). */
-  clear(version: number): void {
-    this.cards.clear();
+  /** The copy was loaded again from nothing at `version`: what changed before it is unknown, so every card read before it is stale. */
+  reloaded(version: number): void {
     this.floor = Math.max(this.floor, version);
+  }
+
+  /** A card of `docNo` read at a catalog version below this one may be stale. */
+  currentFrom(docNo: number): number {
+    return Math.max(this.floor, this.changedAt[docNo] ?? 0);
+  }
+}
+
+/** Reads of kept texts, by every CardTexts of the process (the benchmarks print them beside the latencies). */
+export const cardTextReads = { kept: 0, read: 0 };
+
+/**
+ * The texts of at most `capacity` documents' cards (each in the views it was asked in: a currency),
+ * the least recently shown dropped first; 0 keeps none.
+ */
+export class CardTexts {
+  private readonly entries = new Map<number, { at: number; texts: Map<string, string> }>();
+
+  constructor(readonly capacity: number) {}
+
+  get size(): number { return this.entries.size; }
+
+  /** The text of `docNo`'s card in view `view`, if it was read at or after its document's last change. */
+  get(docNo: number, view: string, changes: DocumentChanges): string | undefined {
+    const entry = this.entries.get(docNo);
+    const text = entry && entry.at >= changes.currentFrom(docNo) ? entry.texts.get(view) : undefined;
+    if (text === undefined) {
+      if (entry && entry.at < changes.currentFrom(docNo)) this.entries.delete(docNo);
+      cardTextReads.read++;
+      return undefined;
+    }
+    // Shown again: the last to be dropped.
+    this.entries.delete(docNo);
+    this.entries.set(docNo, entry!);
+    cardTextReads.kept++;
+    return text;
+  }
+
+  /** Keeps `text`, made from a card read after the request read catalog version `at`. */
+  put(docNo: number, at: number, view: string, text: string): void {
+    if (this.capacity === 0) return;
+    const entry = this.entries.get(docNo);
+    if (entry) {
+      // Its texts are current only while both reads are: from the older of the two versions.
+      entry.at = Math.min(entry.at, at);
+      entry.texts.set(view, text);
+      return;
+    }
+    this.entries.set(docNo, { at, texts: new Map([[view, text]]) });
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as number);
   }
 }

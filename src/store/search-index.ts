@@ -10,14 +10,12 @@
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { SearchIndex } from '../domain/search';
-import { CardCache } from '../domain/search-cards';
+import { DocumentChanges } from '../domain/search-cards';
 import { SearchTaxonomy, type TaxonomyRows } from '../domain/search-taxonomy';
 import { sqlRows, statement } from '../db/sql';
 
-/** The cards a search page shows, kept while their documents do not change (src/domain/search-cards.ts). */
-const CARDS_KEPT = 10_000;
-
-export interface SearchCopy { index: SearchIndex; taxonomy: SearchTaxonomy; cards: CardCache<unknown> }
+/** `changes`: when each document was last written, for the texts of cards kept by the storefront (src/domain/search-cards.ts). */
+export interface SearchCopy { index: SearchIndex; taxonomy: SearchTaxonomy; changes: DocumentChanges }
 
 interface Replica extends SearchCopy { syncing?: Promise<void>; loaded: boolean; warming?: Promise<number> }
 
@@ -49,7 +47,7 @@ export function warmSearchCopy(em: EntityManager): Promise<number> {
 function replicaOf(em: EntityManager): Replica {
   let replica = replicas.get(em.config);
   if (!replica) {
-    replica = { index: new SearchIndex(), taxonomy: SearchTaxonomy.empty(), cards: new CardCache(CARDS_KEPT), loaded: false };
+    replica = { index: new SearchIndex(), taxonomy: SearchTaxonomy.empty(), changes: new DocumentChanges(), loaded: false };
     replicas.set(em.config, replica);
   }
   return replica;
@@ -99,11 +97,11 @@ async function sync(em: EntityManager, replica: Replica): Promise<void> {
     const at = Number(changes.version);
     for (const docNo of changes.removed) {
       index.remove(docNo);
-      replica.cards.changed(docNo, at);
+      replica.changes.changed(docNo, at);
     }
     for (const r of changes.docs) {
       putRow(index, r);
-      replica.cards.changed(r.doc_no, at);
+      replica.changes.changed(r.doc_no, at);
     }
     state = changes;
   } else {
@@ -111,7 +109,7 @@ async function sync(em: EntityManager, replica: Replica): Promise<void> {
     // read first: a document written while the slices are read comes again with the next changes.
     index = new SearchIndex();
     [state] = await sqlRows<StateRow>(em, STATE);
-    replica.cards.clear(Number(state.version));
+    replica.changes.reloaded(Number(state.version));
     // PostgreSQL reads the next slice while this process indexes the one it has.
     let next: Promise<DocRow[]> | undefined = sqlRows<DocRow>(em, SLICE_DOCS, [0]);
     while (next) {

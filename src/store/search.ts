@@ -11,7 +11,7 @@ import type { PageRequest, SortKey } from '../domain/search';
 import { runSearch } from '../domain/search-run';
 import { docsOf, hasBit, inTitles, parseTsquery, UnsupportedQuery, type TsQuery } from '../domain/search-text';
 import type { FacetsView, FilterRequest } from '../domain/search-taxonomy';
-import type { CardCache } from '../domain/search-cards';
+import type { CardTexts, DocumentChanges } from '../domain/search-cards';
 import { sqlRows, statement } from '../db/sql';
 import type { StoredImage } from './catalog';
 import { catalogVersion, searchCopy } from './search-index';
@@ -37,14 +37,21 @@ export interface SearchAnswer {
   /** The catalog version the answer reflects (at least): the list's ETag. */
   version: number;
   total: number;
-  items: Card[];
+  /** The page's cards, each as its JSON text in the request's currency (CardShelf). */
+  items: string[];
   next?: SortKey;
   facets?: FacetsView;
   /** The query actually searched when the one asked found nothing and a spelling correction did. */
   correctedQuery: string | null;
 }
 
-export async function searchCatalog(em: EntityManager, req: SearchRequest): Promise<SearchAnswer> {
+/**
+ * How the caller shows a card: `text` makes its JSON in a currency, and `kept` keeps those texts while
+ * their documents do not change, so a page of kept cards reads no card from PostgreSQL and makes no JSON.
+ */
+export interface CardShelf { kept: CardTexts; text(card: Card, currency: string): string }
+
+export async function searchCatalog(em: EntityManager, req: SearchRequest, shelf: CardShelf): Promise<SearchAnswer> {
   const q = req.q?.trim() || undefined;
   let version: number;
   let found: Matches | undefined;
@@ -60,17 +67,17 @@ export async function searchCatalog(em: EntityManager, req: SearchRequest): Prom
   } else {
     version = await catalogVersion(em);
   }
-  const { index, taxonomy, cards: kept } = await searchCopy(em, version);
+  const { index, taxonomy, changes } = await searchCopy(em, version);
   const filters = taxonomy.filtersOf(req.filters);
   const result = runSearch(index, {
     matches: found?.docs ?? null, titleHits: found?.titleHits, filters, sort: req.sort, currency: req.currency,
     limit: req.limit, offset: req.offset, after: req.after, facets: req.facets, valuesOf: (code) => taxonomy.valuesOf(code),
   }, taxonomy.facetNoLimit);
-  const cards = await cardsOf(em, result.page, version, kept as CardCache<Card>);
+  const cards = await cardTextsOf(em, result.page, version, req.currency, shelf, changes);
   return {
     version, total: result.total, next: result.next, correctedQuery,
     // A document removed between the two statements has no card any more: the page is one shorter, never wrong.
-    items: result.page.map((d) => cards.get(d)).filter((c): c is Card => c !== undefined),
+    items: result.page.map((d) => cards.get(d)).filter((c): c is string => c !== undefined),
     facets: result.facets && taxonomy.facetsView(result.facets, filters),
   };
 }
@@ -137,20 +144,22 @@ async function matchInDatabase(em: EntityManager, q: string, ranked: boolean): P
 const CARDS = statement('search_cards', `
   select d.doc_no, c.card from search_documents d join search_cards c on c.product_id = d.product_id where d.doc_no = any($1::int[])`);
 
-/** The cards of `docNos`: those kept since their documents last changed, the others read (at catalog version `version` or later) and kept. */
-async function cardsOf(em: EntityManager, docNos: number[], version: number, kept: CardCache<Card>): Promise<Map<number, Card>> {
-  const found = new Map<number, Card>();
+/** The texts of `docNos`' cards in `currency`: those kept since their documents last changed, the others read (at catalog version `version` or later), made and kept. */
+async function cardTextsOf(em: EntityManager, docNos: number[], version: number, currency: string, shelf: CardShelf,
+  changes: DocumentChanges): Promise<Map<number, string>> {
+  const found = new Map<number, string>();
   const missing: number[] = [];
   for (const d of docNos) {
-    const card = kept.get(d);
-    if (card) found.set(d, card);
-    else missing.push(d);
+    const text = shelf.kept.get(d, currency, changes);
+    if (text === undefined) missing.push(d);
+    else found.set(d, text);
   }
   if (missing.length === 0) return found;
   const rows = await sqlRows<{ doc_no: number; card: Card }>(em, CARDS, [missing]);
   for (const r of rows) {
-    kept.put(r.doc_no, version, r.card);
-    found.set(r.doc_no, r.card);
+    const text = shelf.text(r.card, currency);
+    shelf.kept.put(r.doc_no, version, currency, text);
+    found.set(r.doc_no, text);
   }
   return found;
 }

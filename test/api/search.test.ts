@@ -312,6 +312,10 @@ describe('what storefronts see and caching', () => {
     const shown = async () => (await ok('q=hoodie&limit=100')).items.find((c) => c.handle === 'merino-wool-hoodie') as Card;
     const before = await shown();
     expect((await shown()).title).toBe(before.title); // shown twice: the second from the process's kept cards
+    // Kept as its text in dollars, shown in euros: a text of its own, in euros (and the dollars' still there after).
+    const inEuros = (await ok('q=hoodie&limit=100&currency=EUR')).items.find((c) => c.handle === 'merino-wool-hoodie') as Card;
+    expect([inEuros.priceFrom?.currency, (inEuros.variants[0] as { price?: { currency: string } }).price?.currency]).toEqual(['EUR', 'EUR']);
+    expect((await shown()).priceFrom).toEqual(before.priceFrom);
     const id = (await api.request('GET', '/products/merino-wool-hoodie')).body.id as string;
     let etag = (await api.request('GET', `/admin/catalog/products/${id}`, { headers: staff })).headers.get('etag') as string;
     const renamed = await write('PATCH', `/admin/catalog/products/${id}`, etag, { title: 'Merino Wool Hoodie, Renamed' });

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { ErrorCode, notFound } from '../../domain/errors';
 import { formatMoney } from '../../domain/money';
 import { findProduct, type StoredImage } from '../../store/catalog';
-import { catalogVersion, searchCatalog, type Card } from '../../store/search';
+import { catalogVersion, searchCatalog, type Card, type CardShelf } from '../../store/search';
+import { CardTexts } from '../../domain/search-cards';
 import { suggest } from '../../store/search-suggestions';
 import type { ImageStorage } from '../../integrations/image-storage';
 import { route } from '../http';
@@ -37,10 +38,13 @@ const money = (amount: number | undefined, currency: string) =>
 type ImageUrls = ReturnType<typeof imageUrls>;
 
 /** The storefront's catalog: published products only. */
-export function productRoutes(deps: { images?: Pick<ImageStorage, 'urlOf'> }) {
+/** Cards kept when the app is not told (SEARCH_CARDS_KEPT's default). */
+const CARDS_KEPT = 20_000;
+
+export function productRoutes(deps: { images?: Pick<ImageStorage, 'urlOf'>; searchCardsKept?: number }) {
   const withUrls = imageUrls(deps.images);
   // Suggestions before /products/:idOrSlug, which would take "suggestions" for a handle (no product can have it: a check constraint).
-  return [searchRoute(withUrls), suggestionsRoute(withUrls), productPageRoute(withUrls)];
+  return [searchRoute(withUrls, deps.searchCardsKept ?? CARDS_KEPT), suggestionsRoute(withUrls), productPageRoute(withUrls)];
 }
 
 function cardViewer(withUrls: ImageUrls) {
@@ -54,8 +58,10 @@ function cardViewer(withUrls: ImageUrls) {
   };
 }
 
-function searchRoute(withUrls: ImageUrls) {
-  const cardView = cardViewer(withUrls);
+function searchRoute(withUrls: ImageUrls, cardsKept: number) {
+  const view = cardViewer(withUrls);
+  // Per app: the texts hold its image URLs.
+  const shelf: CardShelf = { kept: new CardTexts(cardsKept), text: (card, currency) => JSON.stringify(view(card, currency)) };
   return route({
     method: 'get', path: '/products', tag: 'catalog', access: 'public',
     summary: 'Search and filter the published catalog, with facet counts, a sort, and keyset pages',
@@ -70,16 +76,19 @@ function searchRoute(withUrls: ImageUrls) {
       const context = searchContext([q?.toLowerCase() ?? '', filters, sort, currency]);
       const after = cursor ? decodeCursor(cursor, context) : undefined;
       if (ctx.get('If-None-Match') && notModified(ctx, versionTag('s', await catalogVersion(em)), LIST_CACHE)) return;
-      const answer = await searchCatalog(em, { q, filters, sort, currency, limit, offset, after, facets });
+      const answer = await searchCatalog(em, { q, filters, sort, currency, limit, offset, after, facets }, shelf);
       notModified(ctx, versionTag('s', answer.version), LIST_CACHE);
       const nextOffset = offset + limit;
-      ctx.body = {
-        items: answer.items.map((c) => cardView(c, currency)), total: answer.total, limit, offset,
+      // The cards come as JSON text (most of them kept from earlier answers); the rest of the answer is a few fields.
+      const rest = {
+        total: answer.total, limit, offset,
         nextCursor: answer.next ? encodeCursor(answer.next, context) : null,
         nextOffset: !cursor && answer.next && nextOffset <= MAX_OFFSET ? nextOffset : null,
         correctedQuery: answer.correctedQuery,
         ...(answer.facets ? { facets: answer.facets } : {}),
       };
+      ctx.type = 'application/json';
+      ctx.body = `{"items":[${answer.items.join(',')}],${JSON.stringify(rest).slice(1)}`;
     },
   });
 }
