@@ -53,7 +53,9 @@ export class BenchStack {
     const profile = process.env.BENCH_API_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_API_CPU_PROF}`] : [];
     // BENCH_API_NODE_FLAGS='--max-semi-space-size=32': Node/V8 flags for the API process alone (GC experiments).
     const flags = nodeFlags ?? (process.env.BENCH_API_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-    const child = spawn(process.execPath, [...profile, ...flags, '--import', 'tsx', tree ? join(tree, 'bench/api/server.ts') : join(__dirname, 'server.ts')], {
+    // BENCH_API_HEAP_PROFILE=<dir>: a sampling heap profile of the API process, written when it stops (bench/api/heap-profile.ts).
+    const heap = process.env.BENCH_API_HEAP_PROFILE ? ['--import', join(__dirname, 'heap-profile.ts')] : [];
+    const child = spawn(process.execPath, [...profile, ...flags, '--import', 'tsx', ...heap, tree ? join(tree, 'bench/api/server.ts') : join(__dirname, 'server.ts')], {
       // The secrets a production configuration requires, made for this run (bench/lib/secrets.ts).
       env: { ...process.env, ...BENCH_SECRETS, ...env, LOG_LEVEL: 'silent', NODE_ENV: 'production', ALLOW_SIMULATED_PAYMENTS: 'true', BENCH_DATABASE_URL: databaseUrl, BENCH_PORT: String(port) },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
