@@ -97,12 +97,14 @@ async function main(stack: BenchStack): Promise<void> {
     }
   }
   log(`PostgreSQL: shared_buffers ${PG_SETTINGS.shared_buffers}; ${await prewarm(db.url)}`);
-  const url = await stack.startApi(db.url, { DATABASE_POOL_MAX: POOL_MAX });
+  // One API process whatever BENCH_API_PROCESSES says (it is bench:api's): the targets are for one, and its tail probe needs one.
+  const env = { DATABASE_POOL_MAX: POOL_MAX, BENCH_API_PROCESSES: '1' };
+  const url = await stack.startApi(db.url, env);
   log(`API listening on ${url} (1 API process, pool max ${POOL_MAX}, LOG_LEVEL=silent)`);
   coldMs = await checks(url);
   const apis = [{ label: '', url, pid: stack.api?.child.pid, child: stack.api?.child }];
   if (BASELINE) {
-    const baseUrl = await stack.startApi(db.url, { DATABASE_POOL_MAX: POOL_MAX }, BASELINE, BASELINE_FLAGS?.split(/\s+/).filter(Boolean));
+    const baseUrl = await stack.startApi(db.url, env, BASELINE, BASELINE_FLAGS?.split(/\s+/).filter(Boolean));
     baseColdMs = await checks(baseUrl);
     apis.push({ label: ' (baseline)', url: baseUrl, pid: stack.apis[1]?.child.pid, child: undefined });
     log(`baseline API from ${BASELINE} listening on ${baseUrl}; each scenario runs on this API, then on the baseline`);
