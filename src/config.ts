@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { meetsOwaspMinimum, OWASP_MINIMUMS } from './domain/passwords';
+import { DEFAULT_CARDS_KEPT } from './domain/search-cards';
 import { parsePayloadKeys } from './temporal/codec';
 
 const duration = z.string().regex(/^\d+\s*(ms|s|m|h|d)$/, 'a duration such as 15m, 24h or 7d');
@@ -120,8 +121,8 @@ const schema = z.object({
   IMAGE_PUBLIC_BASE_URL: z.string().url().optional(),
   IMAGE_MAX_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(10 * 1024 * 1024),
   // Search pages' cards kept by each API process as the JSON they are sent as, while their products do not change
-  // (src/domain/search-cards.ts): about 2.5 kB each per currency shown; 0 keeps none.
-  SEARCH_CARDS_KEPT: z.coerce.number().int().min(0).max(1_000_000).default(20_000),
+  // (src/domain/search-cards.ts): about 2 kB each per currency shown; 0 keeps none.
+  SEARCH_CARDS_KEPT: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_CARDS_KEPT),
   IMAGE_ORPHAN_GRACE: duration.default('24h'),
   IMAGE_SWEEP_EVERY: duration.default('1h'),
   // Bulk catalog imports (POST /admin/catalog/imports): the largest file accepted, in bytes.

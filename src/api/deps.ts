@@ -40,7 +40,7 @@ export interface AppDeps {
   images?: ImageStorage;
   /** The largest image upload accepted, in bytes (IMAGE_MAX_BYTES). */
   imageMaxBytes?: number;
-  /** Search pages' cards each process keeps as JSON (SEARCH_CARDS_KEPT; src/domain/search-cards.ts); unset: 20,000. */
+  /** Search pages' cards each process keeps as JSON (SEARCH_CARDS_KEPT; src/domain/search-cards.ts); unset: DEFAULT_CARDS_KEPT. */
   searchCardsKept?: number;
   /** The largest catalog import file accepted, in bytes (IMPORT_MAX_BYTES). */
   importMaxBytes?: number;

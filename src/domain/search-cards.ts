@@ -37,6 +37,9 @@ export class DocumentChanges {
   }
 }
 
+/** How many cards an API process keeps unless told (SEARCH_CARDS_KEPT): the JSON of a card is about 2,000 characters. */
+export const DEFAULT_CARDS_KEPT = 20_000;
+
 /** Reads of kept texts, by every CardTexts of the process (the benchmarks print them beside the latencies). */
 export const cardTextReads = { kept: 0, read: 0 };
 
@@ -54,17 +57,19 @@ export class CardTexts {
   /** The text of `docNo`'s card in view `view`, if it was read at or after its document's last change. */
   get(docNo: number, view: string, changes: DocumentChanges): string | undefined {
     const entry = this.entries.get(docNo);
-    const text = entry && entry.at >= changes.currentFrom(docNo) ? entry.texts.get(view) : undefined;
-    if (text === undefined) {
-      if (entry && entry.at < changes.currentFrom(docNo)) this.entries.delete(docNo);
-      cardTextReads.read++;
-      return undefined;
+    if (entry && entry.at < changes.currentFrom(docNo)) this.entries.delete(docNo);
+    else if (entry) {
+      const text = entry.texts.get(view);
+      if (text !== undefined) {
+        // Shown again: the last to be dropped.
+        this.entries.delete(docNo);
+        this.entries.set(docNo, entry);
+        cardTextReads.kept++;
+        return text;
+      }
     }
-    // Shown again: the last to be dropped.
-    this.entries.delete(docNo);
-    this.entries.set(docNo, entry!);
-    cardTextReads.kept++;
-    return text;
+    cardTextReads.read++;
+    return undefined;
   }
 
   /** Keeps `text`, made from a card read after the request read catalog version `at`. */

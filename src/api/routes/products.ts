@@ -4,7 +4,7 @@ import { ErrorCode, notFound } from '../../domain/errors';
 import { formatMoney } from '../../domain/money';
 import { findProduct, type StoredImage } from '../../store/catalog';
 import { catalogVersion, searchCatalog, type Card, type CardShelf } from '../../store/search';
-import { CardTexts } from '../../domain/search-cards';
+import { CardTexts, DEFAULT_CARDS_KEPT } from '../../domain/search-cards';
 import { suggest } from '../../store/search-suggestions';
 import type { ImageStorage } from '../../integrations/image-storage';
 import { route } from '../http';
@@ -38,13 +38,10 @@ const money = (amount: number | undefined, currency: string) =>
 type ImageUrls = ReturnType<typeof imageUrls>;
 
 /** The storefront's catalog: published products only. */
-/** Cards kept when the app is not told (SEARCH_CARDS_KEPT's default). */
-const CARDS_KEPT = 20_000;
-
 export function productRoutes(deps: { images?: Pick<ImageStorage, 'urlOf'>; searchCardsKept?: number }) {
   const withUrls = imageUrls(deps.images);
   // Suggestions before /products/:idOrSlug, which would take "suggestions" for a handle (no product can have it: a check constraint).
-  return [searchRoute(withUrls, deps.searchCardsKept ?? CARDS_KEPT), suggestionsRoute(withUrls), productPageRoute(withUrls)];
+  return [searchRoute(withUrls, deps.searchCardsKept ?? DEFAULT_CARDS_KEPT), suggestionsRoute(withUrls), productPageRoute(withUrls)];
 }
 
 function cardViewer(withUrls: ImageUrls) {
