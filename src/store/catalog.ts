@@ -93,26 +93,40 @@ const BY_HANDLE = statement('catalog_product_by_handle', productDetail('p.handle
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** A published product by id or handle, prices in `currency`; undefined when there is none (drafts and archived ones included). */
-export async function findProduct(em: EntityManager, idOrHandle: string, currency: string): Promise<ProductDetail | undefined> {
+/** An image as a storefront loads it (src/api/routes/products.ts, imageUrls). */
+export interface ImageView { url: string; alt: string }
+
+/**
+ * A published product by id or handle, as its page shows it (prices in `currency`, images where a
+ * storefront loads them); undefined when there is none (drafts and archived ones included). Built
+ * in the order the answer lists its fields, straight from the row: a page is the storefront's most
+ * frequent read, and each object it makes and drops is work for the API's garbage collector
+ * (docs/performance.md, "Kept card texts").
+ */
+export async function findProduct(em: EntityManager, idOrHandle: string, currency: string,
+  imageViews: (images: StoredImage[]) => ImageView[]): Promise<ProductPage | undefined> {
   const [row] = await sqlRows<ProductDetailRow>(em, UUID.test(idOrHandle) ? BY_ID : BY_HANDLE, [idOrHandle]);
   if (!row) return undefined;
+  const variants: VariantDetail[] = [];
+  for (const v of row.variants) {
+    const live = row.stock?.[v.sku];
+    const amount = v.prices[currency];
+    // jsonb keeps an object's keys ordered by length, then bytewise: currency codes (three capitals) come in alphabetical order.
+    const prices: PricedMoney[] = [];
+    for (const code in v.prices) prices.push(priced(Number(v.prices[code]), code));
+    variants.push({ sku: v.sku, title: v.title, available: live ? Number(live[1]) : 0, options: v.options, weightGrams: live ? live[0] : null,
+      price: amount === undefined ? null : priced(Number(amount), currency), prices });
+  }
   return {
-    id: row.id, handle: row.handle, title: row.title, description: row.description, images: row.images, options: row.options,
-    variants: row.variants.map((v) => {
-      const [weightGrams, available] = row.stock?.[v.sku] ?? [null, 0];
-      const amount = v.prices[currency];
-      return {
-        sku: v.sku, title: v.title, available: Number(available), options: v.options, weightGrams,
-        price: amount === undefined ? null : priced({ amount: Number(amount), currency }),
-        prices: Object.keys(v.prices).sort().map((c) => priced({ amount: Number(v.prices[c]), currency: c })),
-      };
-    }),
-    categories: row.categories, collections: row.collections, attributes: row.attributes ?? {},
+    id: row.id, handle: row.handle, title: row.title, description: row.description, images: imageViews(row.images), options: row.options,
+    variants, categories: row.categories, collections: row.collections, attributes: row.attributes ?? {}, slug: row.handle,
   };
 }
 
-export const priced = (m: Money): PricedMoney => ({ ...m, formatted: formatMoney(m) });
+/** A product page as the storefront reads it (ProductDetail in the OpenAPI document). */
+export interface ProductPage extends Omit<ProductDetail, 'images'> { images: ImageView[]; slug: string }
+
+const priced = (amount: number, currency: string): PricedMoney => ({ amount, currency, formatted: formatMoney({ amount, currency }) });
 
 /** The product page's statement by handle ($1), for bench/catalog to EXPLAIN. */
 export const PRODUCT_PAGE_STATEMENT = BY_HANDLE;

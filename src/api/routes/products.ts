@@ -120,12 +120,11 @@ function productPageRoute(withUrls: ImageUrls) {
     responses: { ...cachedResponses('The product', productDetailView),
       404: { description: 'No published product of that id or handle (product_not_found)' } },
     handler: async (ctx, { params, query }) => {
-      const product = await findProduct(emOf(ctx), params.idOrSlug, query.currency);
+      const product = await findProduct(emOf(ctx), params.idOrSlug, query.currency, withUrls);
       if (!product) throw notFound(ErrorCode.ProductNotFound, 'Product', params.idOrSlug);
-      const body = { ...product, slug: product.handle, images: withUrls(product.images) };
       // A page shows live stock, which moves with every order: the ETag is a digest of the answer itself, so any change
-      // (a staff write, a sale, a price) changes it, and a 304 still saves the bytes.
-      const json = JSON.stringify(body);
+      // (a staff write, a sale, a price) changes it, and a 304 still saves the bytes. The answer is encoded once, for both.
+      const json = Buffer.from(JSON.stringify(product));
       const etag = `"p1-${createHash('sha256').update(json).digest('base64url').slice(0, 27)}"`;
       if (notModified(ctx, etag, PRODUCT_CACHE)) return;
       ctx.type = 'application/json';
