@@ -9,7 +9,7 @@
  * The products are loaded by bench/catalog/load.ts (the seed's set-based insert, search documents
  * built once at the end), not through the catalog import: the import's figure comes from its own benchmark.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -106,7 +106,7 @@ async function main(stack: BenchStack): Promise<void> {
   if (BASELINE) {
     const baseUrl = await stack.startApi(db.url, env, BASELINE, BASELINE_FLAGS?.split(/\s+/).filter(Boolean));
     baseColdMs = await checks(baseUrl);
-    apis.push({ label: ' (baseline)', url: baseUrl, pid: stack.apis[1]?.child.pid, child: undefined });
+    apis.push({ label: ' (baseline)', url: baseUrl, pid: stack.apis[1]?.child.pid, child: stack.apis[1]?.child });
     log(`baseline API from ${BASELINE} listening on ${baseUrl}; each scenario runs on this API, then on the baseline`);
   }
 
@@ -129,7 +129,7 @@ async function main(stack: BenchStack): Promise<void> {
         const settings: LoadSettings = {
           url: api.url, rate: RATE, connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, seconds: MEASURE_SECONDS, shape,
           apiPid: api.pid, postmasterPid: postmasterPid(stack.pgDataDir),
-          ...(api.child ? { tail: tailWindow(api.child, db.url) } : {}),
+          ...(api.child ? { tail: api.label ? baselineTail(api.child, db.url) : tailWindow(api.child, db.url) } : {}),
         };
         const label = `${scenario}${api.label}${shape === 'bursts' ? ', bursts' : ''}`;
         rows.push({ scenario: label, targetP99, measured: await measure(settings, requests()) });
@@ -307,3 +307,13 @@ async function explainSlowest(databaseUrl: string, request: MixRequest, handle: 
 
 const stack = new BenchStack();
 runBench(stack, async () => { await main(stack); return 0; }, DEADLINE_MS);
+
+/** The baseline's tail figures, when its tree answers the probe (bench/api/tail.ts); an older tree's run goes on without them. */
+function baselineTail(api: ChildProcess, databaseUrl: string): NonNullable<LoadSettings['tail']> {
+  const window = tailWindow(api, databaseUrl);
+  let answered = true;
+  return {
+    start: () => window.start().catch(() => { answered = false; }),
+    end: () => (answered ? window.end() : Promise.resolve('the baseline API did not answer the tail probe (a tree older than bench/api/tail.ts)')),
+  };
+}
