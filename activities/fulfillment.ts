@@ -9,7 +9,7 @@ import { DomainError, ErrorCode } from '../src/domain/errors';
 import { commitStockOfOrder } from '../src/store/inventory';
 import { allocateOrder, recordFulfillmentCancelled, recordFulfillmentShipped, recordLabelled, recordPacked } from '../src/store/fulfillments';
 import { markOrderShipped, orderById } from '../src/store/orders';
-import { recordLabel, shipmentOfOrder, voidLabelOfOrder, type ShipmentRow } from '../src/store/shipments';
+import { recordLabel, voidLabelOfOrder } from '../src/store/shipments';
 
 export interface Shipped {
   shipmentId: string;
@@ -33,9 +33,8 @@ export function fulfillmentActivities({ orm, carrier, warehouse = 'WH-1' }: Acti
       const order = await orderById(em(), orderId);
       if (!order) throw new DomainError(ErrorCode.OrderNotFound, `Order ${orderId} does not exist.`, { orderId });
       const label = await carrier.buyLabel({ orderId, address: order.shipping_address, packages });
-      await recordLabel(em(), orderId, label);
+      const shipment = await recordLabel(em(), orderId, label);
       await recordLabelled(em(), orderId);
-      const shipment = (await shipmentOfOrder(em(), orderId)) as ShipmentRow;
       return { shipmentId: shipment.id, trackingNumber: shipment.tracking_number, carrier: shipment.carrier, labelUrl: shipment.label_url };
     },
 

@@ -33,10 +33,23 @@ export async function shipmentByTrackingNumber(em: EntityManager, trackingNumber
 }
 
 /** The label bought for the order, once (a retry keeps the first). */
-export async function recordLabel(em: EntityManager, orderId: string, label: { carrier: string; trackingNumber: string; labelUrl: string }): Promise<void> {
+/**
+ * Records the order's label once. Two attempts of the activity at once (a retry while the first is
+ * still running) bring the same label, and either unique key (one shipment per order, one per
+ * tracking number) can be the one that meets the other attempt's row first: both are arbiters, so
+ * the later attempt writes nothing, whichever it meets. Answers the order's shipment; a label whose
+ * tracking number is already another order's is the carrier's error, said as such.
+ */
+export async function recordLabel(em: EntityManager, orderId: string, label: { carrier: string; trackingNumber: string; labelUrl: string }): Promise<ShipmentRow> {
   await em.execute(
     `insert into shipments (order_id, carrier, tracking_number, status, label_url) values (?, ?, ?, 'label_created', ?)
-     on conflict (order_id) do nothing`, [orderId, label.carrier, label.trackingNumber, label.labelUrl]);
+     on conflict do nothing`, [orderId, label.carrier, label.trackingNumber, label.labelUrl]);
+  const shipment = await shipmentOfOrder(em, orderId);
+  if (!shipment) {
+    throw new DomainError(ErrorCode.CarrierError, `The carrier's label for order ${orderId} has tracking number ${label.trackingNumber}, which `
+      + 'another order\'s shipment already has: void that label with the carrier and buy another.', { orderId, trackingNumber: label.trackingNumber });
+  }
+  return shipment;
 }
 
 /** Voids the order's label if it was never used; answers its tracking number, or undefined when there was nothing to void. */

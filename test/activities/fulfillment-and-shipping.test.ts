@@ -3,6 +3,7 @@
  * at once), as Temporal's retries run them: every step is idempotent by the order or the shipment,
  * so a retry after a lost answer changes nothing.
  */
+import { createHash } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { placeTestOrder, realActivities, seedCheckoutCatalog } from '../support/checkout';
 import type { Activities } from '../../activities';
@@ -36,6 +37,17 @@ async function paidOrder() {
 }
 
 describe('fulfillment', () => {
+  it('refuses a label whose tracking number another order\'s shipment has, as the carrier\'s error for good, and records nothing', async () => {
+    const mine = await paidOrder();
+    const other = await paidOrder();
+    // The simulated carrier's number for `mine` (src/integrations/simulated/carrier.ts), already on the other order's shipment.
+    const taken = `SIM${createHash('sha256').update(mine.orderId).digest('hex').slice(0, 12).toUpperCase()}`;
+    await query(`insert into shipments (order_id, carrier, tracking_number, status) values (?, 'simulated', ?, 'label_created')`, [other.orderId, taken]);
+    await expect(acts.buyShippingLabel(mine.orderId)).rejects.toMatchObject({ type: 'carrier_error', nonRetryable: true,
+      message: expect.stringContaining(`tracking number ${taken}, which another order's shipment already has`) });
+    expect(await query('select count(*)::int as n from shipments where order_id = ?', [mine.orderId])).toEqual([{ n: 0 }]);
+  });
+
   it('allocating, labelling and capturing twice (and at once) makes one fulfillment, one label and one capture', async () => {
     const { orderId, totalAmount } = await paidOrder();
     const [a, b] = await Promise.all([acts.allocateToWarehouse(orderId), acts.allocateToWarehouse(orderId)]);
