@@ -15,7 +15,7 @@ import { addressOf, shippingAddressOf } from './addresses';
 import { lockCart, markCartCheckedOut, mayReachCart, pricedLinesOfCart, pricingContextOfCart, type LockedCart, type PricedLine, type UnsellableLine } from './carts';
 import { priceWithContext } from './cart-pricing';
 import { addressRequired, methodUnavailable, setAddressSql } from './cart-shipping';
-import { assertWithinLimits, customerKeyOf, limitFactsIn, promotionRefusal } from './promotions';
+import { assertWithinLimits, customerKeysOf, limitFactsIn, promotionRefusal } from './promotions';
 
 export interface PlaceOrderRequest {
   cartId: string;
@@ -178,7 +178,7 @@ async function priceForCheckout(tx: EntityManager, cartId: string, cart: LockedC
   }
   const applied = breakdown.discounts.map((d) => d.promotionId);
   if (applied.length > 0) {
-    for (const facts of await limitFactsIn(tx, applied, customerKeyOf(buyer))) assertWithinLimits(facts);
+    for (const facts of await limitFactsIn(tx, applied, customerKeysOf(buyer))) assertWithinLimits(facts);
   }
   return { lines, breakdown };
 }

@@ -11,7 +11,10 @@
  *   nothing twice; the count is a conditional increment (`used < usage_limit`) under the
  *   promotion's row lock, re-checked by PostgreSQL after waiting for a concurrent one, so uses never
  *   pass the limit however many checkouts race (the database's check refuses it too);
- * - per customer (the customer's id, or the e-mail of a guest) the same on promotion_customer_uses;
+ * - per customer the same on promotion_customer_uses, under every key the order has: a signed-in
+ *   customer's account and the order's e-mail, a guest's e-mail (customerKeysOf). A use counted
+ *   under either is seen by both ways in, so checking out as a guest with the account's e-mail, or
+ *   signed in after a guest order, finds the limit taken;
  * - a give-back deletes the order's rows and decrements by what it deleted: a second run deletes
  *   nothing and gives nothing back, and a decrement never overwrites a concurrent use.
  */
@@ -47,7 +50,9 @@ export async function applyPromotionCode(em: EntityManager, cartId: string, rawC
     await touchWritableCart(sql, cartId, customerId);
     const [promotion] = await sql.rows<CodeRow>(`
       select p.id, p.code, p.active, p.usage_limit, p.used, p.per_customer_limit,
-             (select u.used from promotion_customer_uses u where u.promotion_id = p.id and u.customer_key = 'customer:' || coalesce(c.customer_id, $3::uuid)) as customer_used
+             (select max(u.used) from promotion_customer_uses u, customers a
+               where a.id = coalesce(c.customer_id, $3::uuid) and u.promotion_id = p.id
+                 and u.customer_key in ('customer:' || a.id, 'email:' || lower(trim(a.email)))) as customer_used
         from promotions p, carts c where p.code = $1 and c.id = $2`, [code, cartId, customerId]);
     if (!promotion) throw new DomainError(ErrorCode.PromotionCodeUnknown, `There is no promotion code ${code}.`, { code });
     assertWithinLimits(promotion);
@@ -83,16 +88,17 @@ export async function removePromotionCode(em: EntityManager, cartId: string, raw
   });
 }
 
-/** Who a per-customer limit counts: the customer's account, else the guest's e-mail. */
-export const customerKeyOf = (o: { customerId?: string | null; email: string }) =>
-  (o.customerId ? `customer:${o.customerId}` : `email:${o.email.trim().toLowerCase()}`);
+/** Whom a per-customer limit counts an order against: a signed-in customer's account and the order's e-mail, a guest's e-mail. */
+export const customerKeysOf = (o: { customerId?: string | null; email: string }): string[] =>
+  [...(o.customerId ? [`customer:${o.customerId}`] : []), `email:${o.email.trim().toLowerCase()}`];
 
 /** What checkout checks, in its transaction, before placing an order with these promotions (the redemption decides for good). */
-export async function limitFactsIn(tx: EntityManager, promotionIds: string[], customerKey: string): Promise<CodeRow[]> {
+export async function limitFactsIn(tx: EntityManager, promotionIds: string[], customerKeys: string[]): Promise<CodeRow[]> {
   return tx.execute<CodeRow[]>(`
     select p.id, coalesce(p.code, p.name) as code, p.active, p.usage_limit, p.used, p.per_customer_limit,
-           (select u.used from promotion_customer_uses u where u.promotion_id = p.id and u.customer_key = ?) as customer_used
-      from promotions p where p.id in (${promotionIds.map(() => '?').join(', ')})`, [customerKey, ...promotionIds]);
+           (select max(u.used) from promotion_customer_uses u where u.promotion_id = p.id
+               and u.customer_key in (${customerKeys.map(() => '?').join(', ')})) as customer_used
+      from promotions p where p.id in (${promotionIds.map(() => '?').join(', ')})`, [...customerKeys, ...promotionIds]);
 }
 
 /**
@@ -102,24 +108,26 @@ export async function limitFactsIn(tx: EntityManager, promotionIds: string[], cu
  */
 export async function redeemOrderPromotions(em: EntityManager, orderId: string): Promise<{ redeemed: string[] }> {
   return sqlTransaction(em, async (sql) => {
-    const rows = await sql.rows<{ promotion_id: string; label: string; customer_key: string; per_customer_limit: number | null }>(`
-      select op.promotion_id, coalesce(op.code, op.name) as label, p.per_customer_limit,
-             case when o.customer_id is not null then 'customer:' || o.customer_id else 'email:' || lower(trim(o.email)) end as customer_key
+    const rows = await sql.rows<{ promotion_id: string; label: string; customer_id: string | null; email: string; per_customer_limit: number | null }>(`
+      select op.promotion_id, coalesce(op.code, op.name) as label, p.per_customer_limit, o.customer_id, o.email
         from order_promotions op join orders o on o.id = op.order_id join promotions p on p.id = op.promotion_id
        where op.order_id = $1 order by op.promotion_id`, [orderId]);
     const redeemed: string[] = [];
     // In promotion id order, so two orders with the same promotions lock their rows in the same order.
     for (const r of rows) {
-      const [mine] = await sql.rows(`insert into promotion_redemptions (promotion_id, order_id, customer_key) values ($1, $2, $3)
-        on conflict (promotion_id, order_id) do nothing returning promotion_id`, [r.promotion_id, orderId, r.customer_key]);
+      const keys = customerKeysOf({ customerId: r.customer_id, email: r.email });
+      const [mine] = await sql.rows(`insert into promotion_redemptions (promotion_id, order_id, customer_keys) values ($1, $2, $3)
+        on conflict (promotion_id, order_id) do nothing returning promotion_id`, [r.promotion_id, orderId, keys]);
       if (!mine) continue;
       const [counted] = await sql.rows(`update promotions set used = used + 1, updated_at = now()
         where id = $1 and (usage_limit is null or used < usage_limit) returning used`, [r.promotion_id]);
       if (!counted) throw limitReached(orderId, r.label, 'total');
-      const [customer] = await sql.rows(`insert into promotion_customer_uses (promotion_id, customer_key, used) values ($1, $2, 1)
-        on conflict (promotion_id, customer_key) do update set used = promotion_customer_uses.used + 1
-        where $3::int is null or promotion_customer_uses.used < $3::int returning used`, [r.promotion_id, r.customer_key, r.per_customer_limit]);
-      if (!customer) throw limitReached(orderId, r.label, 'per_customer');
+      for (const key of keys) {
+        const [customer] = await sql.rows(`insert into promotion_customer_uses (promotion_id, customer_key, used) values ($1, $2, 1)
+          on conflict (promotion_id, customer_key) do update set used = promotion_customer_uses.used + 1
+          where $3::int is null or promotion_customer_uses.used < $3::int returning used`, [r.promotion_id, key, r.per_customer_limit]);
+        if (!customer) throw limitReached(orderId, r.label, 'per_customer');
+      }
       redeemed.push(r.label);
     }
     return { redeemed };
@@ -134,11 +142,11 @@ const limitReached = (orderId: string, label: string, limit: 'total' | 'per_cust
 /** Gives back the uses this order counted (the redemption's compensation); a second run finds none and gives nothing back. */
 export async function giveBackOrderPromotions(em: EntityManager, orderId: string): Promise<{ givenBack: number }> {
   return sqlTransaction(em, async (sql) => {
-    const deleted = await sql.rows<{ promotion_id: string; customer_key: string }>(
-      'delete from promotion_redemptions where order_id = $1 returning promotion_id, customer_key', [orderId]);
+    const deleted = await sql.rows<{ promotion_id: string; customer_keys: string[] }>(
+      'delete from promotion_redemptions where order_id = $1 returning promotion_id, customer_keys', [orderId]);
     for (const d of deleted.sort((a, b) => a.promotion_id.localeCompare(b.promotion_id))) {
       await sql.rows('update promotions set used = used - 1, updated_at = now() where id = $1', [d.promotion_id]);
-      await sql.rows('update promotion_customer_uses set used = used - 1 where promotion_id = $1 and customer_key = $2', [d.promotion_id, d.customer_key]);
+      await sql.rows('update promotion_customer_uses set used = used - 1 where promotion_id = $1 and customer_key = any($2)', [d.promotion_id, d.customer_keys]);
     }
     return { givenBack: deleted.length };
   });

@@ -1,6 +1,7 @@
 /** What an order costs through the REST API: staff set shipping, taxes and promotions up; a cart is priced in full; checkout keeps the breakdown. */
 import { randomUUID } from 'node:crypto';
 import { insertProducts } from '../../src/db/seed';
+import { giveBackOrderPromotions } from '../../src/store/promotions';
 import { startApiWorld, staffAs, stopApiWorld, type ApiResponse, type ApiWorld } from '../support/api';
 import { FAST_ACCOUNTS, signIn, signUp, type Customer } from '../support/accounts';
 
@@ -196,7 +197,7 @@ describe('a signed-in customer', () => {
     expect(merged.pricing.subtotal.amount).toBe(before.subtotal.amount + 2000);
   });
 
-  it('counts a per-customer limit by the customer when signed in, and by the e-mail of a guest', async () => {
+  it('counts a per-customer limit against the account and the e-mail: neither checking out as a guest nor signing up opens it again', async () => {
     const dora = await signUp(world.api);
     const usOrder = async (headers: Record<string, string>, body: Record<string, unknown>) => {
       const cart = ok(await world.api.request('POST', '/carts', { headers, body: { currency: 'USD' } }), 201).id;
@@ -209,15 +210,23 @@ describe('a signed-in customer', () => {
         body: { paymentMethod: 'pm_card_visa', ...body } });
     };
     const refused = (res: ApiResponse) => [res.status, res.body.error?.code];
-    ok(await usOrder(as(dora), {}), 202);
+    const dorasOrder = ok(await usOrder(as(dora), {}), 202).orderId as string;
     expect(refused(await usOrder(as(dora), {}))).toEqual([409, 'promotion_limit_reached']); // refused as the code goes on the cart
     ok(await usOrder({}, { email: 'Eve@Example.com' }), 202);
     expect(refused(await usOrder({}, { email: 'eve@example.COM' }))).toEqual([409, 'promotion_limit_reached']); // refused at checkout
     ok(await usOrder({}, { email: 'frank@example.com' }), 202);
+    // Dora as a guest with her account's e-mail; Eve signed up after her guest order.
+    expect(refused(await usOrder({}, { email: dora.email.toUpperCase() }))).toEqual([409, 'promotion_limit_reached']);
+    const eve = await signUp(world.api, { email: 'eve@example.com' });
+    expect(refused(await usOrder(as(eve), {}))).toEqual([409, 'promotion_limit_reached']);
     const uses = await sql<{ customer_key: string; used: number }>(`select u.customer_key, u.used from promotion_customer_uses u
       join promotions p on p.id = u.promotion_id where p.code = 'ONCE' order by u.customer_key`);
     expect(uses).toEqual([{ customer_key: `customer:${dora.id}`, used: 1 }, { customer_key: 'email:eve@example.com', used: 1 },
-      { customer_key: 'email:frank@example.com', used: 1 }]);
+      { customer_key: 'email:frank@example.com', used: 1 }, { customer_key: `email:${dora.email}`, used: 1 }]);
+    // Giving back Dora's use (her order's compensation) gives it back under both keys.
+    expect(await giveBackOrderPromotions(world.db.orm.em.fork(), dorasOrder)).toEqual({ givenBack: 1 });
+    expect(await sql(`select u.customer_key, u.used from promotion_customer_uses u join promotions p on p.id = u.promotion_id
+      where p.code = 'ONCE' and u.used = 0 order by u.customer_key`)).toEqual([{ customer_key: `customer:${dora.id}`, used: 0 }, { customer_key: `email:${dora.email}`, used: 0 }]);
   });
 });
 
