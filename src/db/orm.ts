@@ -25,6 +25,7 @@ import { Migration20261208120000_order_events_in_commit_order } from './migratio
 import { Migration20261209100000_fewer_choice_checks } from './migrations/Migration20261209100000_fewer_choice_checks';
 import { Migration20261209100100_one_product_key_per_variant } from './migrations/Migration20261209100100_one_product_key_per_variant';
 import { Migration20261210100000_variants_by_combination_index } from './migrations/Migration20261210100000_variants_by_combination_index';
+import { Migration20261210110000_time_ordered_catalog_ids } from './migrations/Migration20261210110000_time_ordered_catalog_ids';
 
 /** Migrations are listed here (not discovered from disk) so compiled and tsx runs see the same set. */
 export const MIGRATIONS = [
@@ -51,6 +52,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261209100000_fewer_choice_checks', class: Migration20261209100000_fewer_choice_checks },
   { name: 'Migration20261209100100_one_product_key_per_variant', class: Migration20261209100100_one_product_key_per_variant },
   { name: 'Migration20261210100000_variants_by_combination_index', class: Migration20261210100000_variants_by_combination_index },
+  { name: 'Migration20261210110000_time_ordered_catalog_ids', class: Migration20261210110000_time_ordered_catalog_ids },
 ];
 
 export function ormOptions(clientUrl: string, poolMax = 10): Options {

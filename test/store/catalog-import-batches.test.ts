@@ -10,6 +10,7 @@ import { storeImportUpload } from '../../src/store/catalog-imports';
 import { writeImportChunk } from '../../src/store/catalog-import-batches';
 import { sqlRows } from '../../src/db/sql';
 import type { ImportedProduct } from '../../src/domain/catalog-import';
+import { PORTABLE_UUID_V7 } from '../../src/db/migrations/Migration20261210110000_time_ordered_catalog_ids';
 
 let db: TestDatabase;
 
@@ -86,5 +87,35 @@ describe('writing a batch of new products', () => {
       { sku: 'AGAIN-1', title: 'Again, renamed', options: 1 }, { sku: 'AGAIN-2', title: 'Again, renamed', options: 1 },
       { sku: 'FRESH-1', title: 'Product fresh', options: 1 },
     ]);
+  });
+});
+
+describe('the ids of new catalog rows', () => {
+  it('are time-ordered UUIDs (version 7) for the products, options, values, variants and images a batch writes', async () => {
+    const id = await anImport();
+    const before = Date.now();
+    await writeImportChunk(db.orm.em.fork(), {
+      importId: id, seq: 0, who, products: [product('ordered', ['ORDERED-1', 'ORDERED-2'], 2, { images: [{ row: 2, url: 'https://images.example.com/o.jpg', alt: '', position: 0 }] })],
+    });
+    const ids = await q<{ id: string }>(`select p.id from products p where p.handle = 'ordered'
+      union all select o.id from product_options o join products p on p.id = o.product_id where p.handle = 'ordered'
+      union all select ov.id from product_option_values ov join products p on p.id = ov.product_id where p.handle = 'ordered'
+      union all select v.id from variants v join products p on p.id = v.product_id where p.handle = 'ordered'
+      union all select i.id from product_images i join products p on p.id = i.product_id where p.handle = 'ordered'`);
+    expect(ids).toHaveLength(1 + 1 + 2 + 2 + 1);
+    for (const { id: uuid } of ids) {
+      expect(uuid[14]).toBe('7');
+      const ms = parseInt(uuid.replace(/-/g, '').slice(0, 12), 16);
+      expect(ms).toBeGreaterThanOrEqual(before - 1000);
+      expect(ms).toBeLessThanOrEqual(Date.now() + 1000);
+    }
+  });
+
+  it('are the same layout where PostgreSQL has no uuidv7() (before 18)', async () => {
+    const [made] = await q<{ version: number; ms: string; variant: string }>(`select uuid_extract_version(x) as version,
+      (extract(epoch from uuid_extract_timestamp(x)) * 1000)::bigint::text as ms, substr(x::text, 20, 1) as variant from (select ${PORTABLE_UUID_V7} as x) u`);
+    expect(made.version).toBe(7);
+    expect(Math.abs(Number(made.ms) - Date.now())).toBeLessThan(5000);
+    expect(['8', '9', 'a', 'b']).toContain(made.variant);
   });
 });
