@@ -14,7 +14,7 @@ export const PORTABLE_UUID_V7 = `encode(set_bit(set_bit(overlay(uuid_send(gen_ra
  * categories, images, search document and card by its id), then takes a batch's new entries at
  * its right edge instead of on pages all over it: the pages a write touches stay few and in cache,
  * and a leaf page filled by increasing keys is split once, full, instead of in halves. What the
- * ids are is unchanged: unique, unguessable enough for what they name (74 random bits), and
+ * ids are is unchanged: unique, unguessable enough for what they name (62 random bits or more), and
  * PostgreSQL's `uuid` type; rows written before keep theirs.
  *
  * uuid_v7() is PostgreSQL 18's uuidv7() where the server has it (embedded, dev, tests, the stack)
