@@ -20,6 +20,7 @@ import { handleOf } from '../domain/catalog';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { rowError, type ImportedProduct, type RowError } from '../domain/catalog-import';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { QueryResultRow } from 'pg';
 import { sqlTransaction, type Sql } from '../db/sql';
 import { asDomainError, type CatalogActor } from './catalog-writes';
 import { recordImportErrors } from './catalog-imports';
@@ -85,7 +86,7 @@ async function upsertProducts(sql: Sql, ps: ImportedProduct[], who: CatalogActor
   const placed = await upsertProductRows(sql, ps);
   const existing = placed.filter((x) => !x.isNew).map((x) => x.id);
   const options = await upsertOptions(sql, placed, existing);
-  const variants = await upsertVariants(sql, placed, options);
+  const variants = await upsertVariants(sql, placed, options, existing);
   await upsertChoices(sql, placed, variants, options, existing);
   await upsertPricesAndStock(sql, placed, variants);
   await replaceMemberships(sql, placed, existing);
@@ -157,7 +158,7 @@ async function upsertProductRows(sql: Sql, ps: ImportedProduct[]): Promise<Place
  * Variants by SKU, each with its option_key (its value ids in option-id order) and option_count
  * written as its choices will leave them, so the choices' trigger has nothing to rewrite.
  */
-async function upsertVariants(sql: Sql, placed: Placed[], o: OptionIds): Promise<VariantIds> {
+async function upsertVariants(sql: Sql, placed: Placed[], o: OptionIds, existing: string[]): Promise<VariantIds> {
   const vs = placed.flatMap(({ p, id }) => p.variants.map((v, position) => {
     const chosen = p.options.map((opt, i) => {
       const optionId = o.optionId.get(`${id}|${opt.name}`) as string;
@@ -165,18 +166,30 @@ async function upsertVariants(sql: Sql, placed: Placed[], o: OptionIds): Promise
     }).sort((a, b) => (a.optionId < b.optionId ? -1 : 1));
     return { id, v, position, key: chosen.map((c) => c.valueId).join(','), count: chosen.length };
   }));
-  const rows = await sql.rows<{ id: string; sku: string; created: boolean }>(
+  const old = new Set(existing);
+  const rows = await insertFreshOrUpsert<typeof vs[number], { id: string; sku: string; created: boolean }>(sql, vs, (x) => !old.has(x.id),
     `insert into variants (product_id, sku, title, position, weight_grams, option_key, option_count)
-     select * from unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[], $7::smallint[])
-     on conflict (sku) do update set title = excluded.title, position = excluded.position,
+     select * from unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[], $7::smallint[])`,
+    `on conflict (sku) do update set title = excluded.title, position = excluded.position,
        weight_grams = coalesce(excluded.weight_grams, variants.weight_grams), updated_at = now()
-     where variants.product_id = excluded.product_id returning id, sku, (xmax = 0) as created`,
-    [vs.map((x) => x.id), vs.map((x) => x.v.sku), vs.map((x) => x.v.title), vs.map((x) => x.position), vs.map((x) => x.v.weightGrams ?? null),
-      vs.map((x) => x.key), vs.map((x) => x.count)]);
+     where variants.product_id = excluded.product_id`, 'returning id, sku, (xmax = 0) as created',
+    (xs) => [xs.map((x) => x.id), xs.map((x) => x.v.sku), xs.map((x) => x.v.title), xs.map((x) => x.position), xs.map((x) => x.v.weightGrams ?? null),
+      xs.map((x) => x.key), xs.map((x) => x.count)]).catch((err: unknown) => { throw skuTaken(err) ?? err; });
   const ids = new Map(rows.map((r) => [r.sku, r.id]));
   const taken = vs.find((x) => !ids.has(x.v.sku));
   if (taken) throw new DomainError(ErrorCode.SkuTaken, `SKU ${taken.v.sku} belongs to another product.`, { sku: taken.v.sku });
   return { ids, created: new Set(rows.filter((r) => r.created).map((r) => r.sku)) };
+}
+
+/**
+ * A new product's variant refused for a SKU another product's variant has (taken since validation):
+ * the refusal the upsert gives an existing product's, naming the SKU.
+ */
+function skuTaken(err: unknown): DomainError | undefined {
+  const e = err as { code?: string; constraint?: string; detail?: string };
+  if (e?.code !== '23505' || e.constraint !== 'variants_sku_key') return undefined;
+  const sku = /^Key \(sku\)=\((.*)\) already exists/.exec(e.detail ?? '')?.[1];
+  return new DomainError(ErrorCode.SkuTaken, sku ? `SKU ${sku} belongs to another product.` : 'A SKU of the product belongs to another product.', { sku: sku ?? null });
 }
 
 /**
@@ -204,17 +217,33 @@ async function upsertOptions(sql: Sql, placed: Placed[], existing: string[]): Pr
     [existing, options.map((o) => o.productId), options.map((o) => o.name)]);
   }
   if (options.length === 0) return { optionId: new Map(), valueId: new Map(), valueIds: [] };
-  const optionRows = await sql.rows<{ id: string; product_id: string; name: string }>(
-    `insert into product_options (product_id, name, position) select * from unnest($1::uuid[], $2::text[], $3::smallint[])
-     on conflict (product_id, name) do update set position = excluded.position returning id, product_id, name`,
-    [options.map((o) => o.productId), options.map((o) => o.name), options.map((o) => o.position)]);
+  const old = new Set(existing);
+  const optionRows = await insertFreshOrUpsert<typeof options[number], { id: string; product_id: string; name: string }>(sql, options, (o) => !old.has(o.productId),
+    'insert into product_options (product_id, name, position) select * from unnest($1::uuid[], $2::text[], $3::smallint[])',
+    'on conflict (product_id, name) do update set position = excluded.position', 'returning id, product_id, name',
+    (os) => [os.map((o) => o.productId), os.map((o) => o.name), os.map((o) => o.position)]);
   const optionId = new Map(optionRows.map((r) => [`${r.product_id}|${r.name}`, r.id]));
   const values = options.flatMap((o) => o.values.map((value, position) => ({ optionId: optionId.get(`${o.productId}|${o.name}`) as string, productId: o.productId, value, position })));
-  const valueRows = await sql.rows<{ id: string; option_id: string; value: string }>(
-    `insert into product_option_values (option_id, product_id, value, position) select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::smallint[])
-     on conflict (option_id, value) do update set position = excluded.position returning id, option_id, value`,
-    [values.map((v) => v.optionId), values.map((v) => v.productId), values.map((v) => v.value), values.map((v) => v.position)]);
+  const valueRows = await insertFreshOrUpsert<typeof values[number], { id: string; option_id: string; value: string }>(sql, values, (v) => !old.has(v.productId),
+    'insert into product_option_values (option_id, product_id, value, position) select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::smallint[])',
+    'on conflict (option_id, value) do update set position = excluded.position', 'returning id, option_id, value',
+    (vs) => [vs.map((v) => v.optionId), vs.map((v) => v.productId), vs.map((v) => v.value), vs.map((v) => v.position)]);
   return { optionId, valueId: new Map(valueRows.map((r) => [`${r.option_id}|${r.value}`, r.id])), valueIds: valueRows.map((r) => r.id) };
+}
+
+/**
+ * Rows of products this batch created as a plain insert (nothing of theirs can be there yet, and
+ * PostgreSQL inserts cheaper without `on conflict`'s speculative insertion), the others with
+ * `conflict`; the rows `returning` names of both.
+ */
+async function insertFreshOrUpsert<T, R extends QueryResultRow = QueryResultRow>(sql: Sql, rows: T[], fresh: (r: T) => boolean, insert: string, conflict: string,
+  returning: string, args: (rs: T[]) => unknown[]): Promise<R[]> {
+  const created = rows.filter(fresh);
+  const known = rows.filter((r) => !fresh(r));
+  return [
+    ...(created.length ? await sql.rows<R>(`${insert} ${returning}`, args(created)) : []),
+    ...(known.length ? await sql.rows<R>(`${insert} ${conflict} ${returning}`, args(known)) : []),
+  ];
 }
 
 /** Each variant's value of each option; values the file no longer lists removed from existing products. */
@@ -273,6 +302,7 @@ async function upsertPricesAndStock(sql: Sql, placed: Placed[], ids: VariantIds)
 
 /** Categories, collections and attribute values become those the file gives (for the columns it has). */
 async function replaceMemberships(sql: Sql, placed: Placed[], existing: string[]): Promise<void> {
+  const old = new Set(existing);
   for (const [table, column, source, of] of [
     ['product_categories', 'category_id', 'categories', (p: ImportedProduct) => p.categories?.map((path) => handleOf(path[path.length - 1]))],
     ['product_collections', 'collection_id', 'collections', (p: ImportedProduct) => p.collections?.map(handleOf)],
@@ -285,10 +315,10 @@ async function replaceMemberships(sql: Sql, placed: Placed[], existing: string[]
       await sql.rows(`delete from ${table} m where m.product_id = any($3::uuid[]) and not exists (select 1 from unnest($1::uuid[], $2::text[]) as x(p, h)
         join ${source} s on s.handle = x.h where x.p = m.product_id and s.id = m.${column})`, [...args, replaced]);
     }
-    if (pairs.length) {
-      await sql.rows(`insert into ${table} (product_id, ${column}) select x.p, s.id from unnest($1::uuid[], $2::text[]) as x(p, h)
-        join ${source} s on s.handle = x.h on conflict do nothing`, args);
-    }
+    // `distinct`: a file may name a category or collection twice for one product.
+    await insertFreshOrUpsert(sql, pairs, ([id]) => !old.has(id), `insert into ${table} (product_id, ${column}) select distinct x.p, s.id
+      from unnest($1::uuid[], $2::text[]) as x(p, h) join ${source} s on s.handle = x.h`, 'on conflict do nothing', '',
+    (ps) => [ps.map(([id]) => id), ps.map(([, h]) => h)]);
   }
   const named = placed.flatMap((x) => Object.keys(x.p.attributes).map((code) => [x.id, code] as const)).filter(([id]) => existing.includes(id));
   if (named.length) {
@@ -296,12 +326,10 @@ async function replaceMemberships(sql: Sql, placed: Placed[], existing: string[]
       where pav.product_id = x.p and pav.attribute_id = a.id`, [named.map(([id]) => id), named.map(([, c]) => c)]);
   }
   const values = placed.flatMap((x) => Object.entries(x.p.attributes).flatMap(([code, vs]) => vs.map((v) => [x.id, code, v] as const)));
-  if (values.length) {
-    await sql.rows(`insert into product_attribute_values (product_id, attribute_id, value_id)
-      select x.p, a.id, v.id from unnest($1::uuid[], $2::text[], $3::text[]) as x(p, c, v)
-        join attributes a on a.code = x.c join attribute_values v on v.attribute_id = a.id and v.value = x.v
-      on conflict do nothing`, [values.map(([id]) => id), values.map(([, c]) => c), values.map(([, , v]) => v)]);
-  }
+  await insertFreshOrUpsert(sql, values, ([id]) => !old.has(id), `insert into product_attribute_values (product_id, attribute_id, value_id)
+    select distinct x.p, a.id, v.id from unnest($1::uuid[], $2::text[], $3::text[]) as x(p, c, v)
+      join attributes a on a.code = x.c join attribute_values v on v.attribute_id = a.id and v.value = x.v`, 'on conflict do nothing', '',
+  (vs) => [vs.map(([id]) => id), vs.map(([, c]) => c), vs.map(([, , v]) => v)]);
 }
 
 /** The images of products whose file gives them become those, as external URLs (never fetched); an uploaded file detached here is left to the image sweep. */
