@@ -32,18 +32,27 @@ const DEADLINE_MS = 230_000;
 const POOL_MAX = process.env.DATABASE_POOL_MAX ?? '10';
 /** API processes sharing the port (bench/api/server.ts); production runs 2 replicas (docker-compose.yml). */
 const API_PROCESSES = process.env.BENCH_API_PROCESSES ?? '1';
+/**
+ * BENCH_API_PG_SETTINGS='name=value …' (space-separated): PostgreSQL settings for a diagnosis, e.g.
+ * `shared_preload_libraries=pg_stat_statements,auto_explain auto_explain.log_min_duration=5`;
+ * BENCH_API_PG_LOG=<file>: PostgreSQL's log lines appended there (see README).
+ */
+const PG_SETTINGS = Object.fromEntries((process.env.BENCH_API_PG_SETTINGS ?? '').split(/\s+/).filter(Boolean)
+  .map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)]));
 
 const started = Date.now();
 const log = (msg: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${msg}`);
 
 async function main(stack: BenchStack): Promise<void> {
   log(`node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'})`);
-  const db = await stack.startPostgres();
+  const db = await stack.startPostgres(false, PG_SETTINGS, process.env.BENCH_API_PG_LOG);
   const orm = await createOrm(db.url);
   let products: number;
   let inStockSkus: string[];
   try {
     await migrate(orm);
+    // Loaded with BENCH_API_PG_SETTINGS: the tail line then lists each window's slowest statements.
+    if (/pg_stat_statements/.test(PG_SETTINGS.shared_preload_libraries ?? '')) await orm.em.getConnection().execute('create extension if not exists pg_stat_statements');
     const catalog = benchCatalog();
     await insertTaxonomy(orm.em.fork(), catalog.taxonomy);
     products = await insertProducts(orm.em.fork(), catalog.products);

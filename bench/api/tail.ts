@@ -74,10 +74,20 @@ export function readApiTail(api: ChildProcess): Promise<ApiTail> {
   });
 }
 
-export interface PgActivity { checkpoints: number; checkpointWriteMs: number; autovacuums: number; autoanalyzes: number }
+export interface PgActivity {
+  checkpoints: number; checkpointWriteMs: number; autovacuums: number; autoanalyzes: number;
+  /** The carts table, which every cart write updates: its updates, how many were HOT (no new index entries), its dead row versions now. */
+  carts: { updates: number; hot: number; dead: number; live: number };
+  /** With pg_stat_statements loaded (BENCH_API_PG_SETTINGS), the window's costliest statements: the start resets it. */
+  statements?: { query: string; calls: number; meanMs: number; stddevMs: number; maxMs: number }[];
+}
 
-/** PostgreSQL's counters (PostgreSQL 17+: pg_stat_checkpointer), for a difference over a window. */
-export async function readPgActivity(databaseUrl: string): Promise<PgActivity> {
+/**
+ * PostgreSQL's counters (PostgreSQL 17+: pg_stat_checkpointer), for a difference over a window. Table
+ * counters reach the statistics a second or so after a backend's last transaction, so the window's
+ * last updates may be missing from them.
+ */
+export async function readPgActivity(databaseUrl: string, opts: { resetStatements?: boolean } = {}): Promise<PgActivity> {
   const pg = new Client({ connectionString: databaseUrl });
   await pg.connect();
   try {
@@ -85,7 +95,21 @@ export async function readPgActivity(databaseUrl: string): Promise<PgActivity> {
       'select num_timed + num_requested as n, write_time + sync_time as ms from pg_stat_checkpointer');
     const { rows: [v] } = await pg.query<{ vac: string; an: string }>(
       'select coalesce(sum(autovacuum_count), 0) as vac, coalesce(sum(autoanalyze_count), 0) as an from pg_stat_all_tables');
-    return { checkpoints: Number(c.n), checkpointWriteMs: Number(c.ms), autovacuums: Number(v.vac), autoanalyzes: Number(v.an) };
+    const { rows: [t] } = await pg.query<{ upd: string; hot: string; dead: string; live: string }>(
+      `select n_tup_upd as upd, n_tup_hot_upd as hot, n_dead_tup as dead, n_live_tup as live from pg_stat_user_tables where relname = 'carts'`);
+    const { rows: [pss] } = await pg.query<{ loaded: boolean }>(`select exists (select 1 from pg_extension where extname = 'pg_stat_statements') as loaded`);
+    let statements: PgActivity['statements'];
+    if (pss.loaded && opts.resetStatements) await pg.query('select pg_stat_statements_reset()');
+    else if (pss.loaded) {
+      const { rows } = await pg.query<{ query: string; calls: string; mean: number; stddev: number; max: number }>(
+        `select regexp_replace(query, '\\s+', ' ', 'g') as query, calls, mean_exec_time as mean, stddev_exec_time as stddev, max_exec_time as max
+           from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+          order by total_exec_time desc limit 4`);
+      statements = rows.map((r) => ({ query: r.query.slice(0, 70), calls: Number(r.calls), meanMs: r.mean, stddevMs: r.stddev, maxMs: r.max }));
+    }
+    return { checkpoints: Number(c.n), checkpointWriteMs: Number(c.ms), autovacuums: Number(v.vac), autoanalyzes: Number(v.an),
+      carts: { updates: Number(t?.upd ?? 0), hot: Number(t?.hot ?? 0), dead: Number(t?.dead ?? 0), live: Number(t?.live ?? 0) },
+      ...(statements ? { statements } : {}) };
   } finally {
     await pg.end();
   }
@@ -100,7 +124,16 @@ export function describeTail(api: ApiTail, before: PgActivity, after: PgActivity
   return `${shown > 0 ? `search cards: ${f((100 * cards.kept) / shown)}% of ${shown} shown from the kept texts; ` : ''}event-loop delay p50 ${f(l.p50)} / p99 ${f(l.p99)} / max ${f(l.max)} ms; GC ${gc.pauses} pauses, ${f(gc.totalMs)} ms in all, ` +
     `longest ${f(gc.maxMs)} ms, ${gc.over5ms} over 5 ms; pool waits in ${f(share)}% of 5-ms samples (at most ${pool.maxWaiting} queries waiting); ` +
     `PostgreSQL: ${after.checkpoints - before.checkpoints} checkpoints (${f(after.checkpointWriteMs - before.checkpointWriteMs)} ms writing and syncing), ` +
-    `${after.autovacuums - before.autovacuums} autovacuums, ${after.autoanalyzes - before.autoanalyzes} autoanalyzes`;
+    `${after.autovacuums - before.autovacuums} autovacuums, ${after.autoanalyzes - before.autoanalyzes} autoanalyzes; ` +
+    `carts: ${describeCarts(before.carts, after.carts)}` +
+    (after.statements ? `\n  costliest statements (calls, mean / stddev / max ms):\n${after.statements.map((s) =>
+      `    ${s.calls} x ${f(s.meanMs)} / ${f(s.stddevMs)} / ${f(s.maxMs)}: ${s.query}`).join('\n')}` : '');
+}
+
+function describeCarts(before: PgActivity['carts'], after: PgActivity['carts']): string {
+  const updates = after.updates - before.updates;
+  const hot = after.hot - before.hot;
+  return `${updates} updates, ${updates > 0 ? ((100 * hot) / updates).toFixed(0) : '0'}% HOT; ${after.dead} dead row versions beside ${after.live} live at the end`;
 }
 
 /** Event-loop delay, GC and pool waits in the API, checkpoints and autovacuum in PostgreSQL, over one measured window. */
@@ -109,7 +142,7 @@ export function tailWindow(api: ChildProcess, databaseUrl: string): NonNullable<
   return {
     async start() {
       await readApiTail(api);
-      pgBefore = await readPgActivity(databaseUrl);
+      pgBefore = await readPgActivity(databaseUrl, { resetStatements: true });
     },
     async end() {
       const apiTail = await readApiTail(api);
