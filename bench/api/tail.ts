@@ -5,13 +5,16 @@
  * often a request found every connection of the plain-SQL pool taken); in PostgreSQL, checkpoints
  * and autovacuum runs during the window. The API process answers `{ type: 'tail' }` over IPC.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ChildProcess } from 'node:child_process';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadavg } from 'node:os';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { Client } from 'pg';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
+import { Client, Pool } from 'pg';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { sqlPoolOf } from '../../src/db/sql';
 import { cardTextReads } from '../../src/domain/search-cards';
+import type { GeneratorTiming } from './arrivals';
 import type { LoadSettings } from './load';
 
 export interface ApiTail {
@@ -21,12 +24,67 @@ export interface ApiTail {
   pool: { waitingSamples: number; samples: number; maxWaiting: number };
   /** Search cards shown from the texts the process keeps, and read from PostgreSQL (src/domain/search-cards.ts). */
   cards: { kept: number; read: number };
+  /** The API's own timing of each request that carried an `x-bench-request` id (traceRequests). */
+  requests: [string, RequestTiming][];
+}
+
+/** One request as the API saw it, in ms: from its `request` event to the end of its answer. */
+export interface RequestTiming {
+  /** Request event to the answer's last byte handed to the kernel. */
+  inApi: number;
+  /** Round trips to PostgreSQL (each from the query's call to its answer's turn on the event loop), and how many. */
+  db: number; statements: number; longestDb: number;
+  /** Waiting for a connection of a pool. */
+  poolWait: number;
+  /** Requests the API was already serving when this one came in. */
+  busy: number;
+}
+
+const traces = new AsyncLocalStorage<RequestTiming>();
+let traced = new Map<string, RequestTiming>();
+let serving = 0;
+
+/**
+ * Wraps the API's request handler: a request carrying `x-bench-request` gets its timings recorded
+ * (its PostgreSQL round trips through pg's Client and Pool, patched by installTailProbe).
+ */
+export function traceRequests(handler: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const id = req.headers['x-bench-request'];
+    if (typeof id !== 'string') return handler(req, res);
+    const start = performance.now();
+    const timing: RequestTiming = { inApi: 0, db: 0, statements: 0, longestDb: 0, poolWait: 0, busy: serving };
+    serving += 1;
+    res.once('finish', () => {
+      serving -= 1;
+      timing.inApi = performance.now() - start;
+      traced.set(id, timing);
+    });
+    traces.run(timing, () => handler(req, res));
+  };
+}
+
+/** Times each promise-returning call of `method` made inside a traced request, adding it to the request's timing. */
+function timeCalls(proto: object, method: string, add: (t: RequestTiming, ms: number) => void): void {
+  const target = proto as Record<string, (...args: unknown[]) => unknown>;
+  const original = target[method];
+  target[method] = function timed(this: unknown, ...args: unknown[]) {
+    const result = original.apply(this, args);
+    const timing = traces.getStore();
+    if (timing && result instanceof Promise) {
+      const start = performance.now();
+      void result.then(() => add(timing, performance.now() - start), () => add(timing, performance.now() - start));
+    }
+    return result;
+  };
 }
 
 const POOL_SAMPLE_MS = 5;
 
 /** In the API process: starts measuring, and answers the benchmark's `tail` requests (each reads and restarts the window). */
 export function installTailProbe(orm: MikroORM): void {
+  timeCalls(Client.prototype, 'query', (t, ms) => { t.db += ms; t.statements += 1; t.longestDb = Math.max(t.longestDb, ms); });
+  timeCalls(Pool.prototype, 'connect', (t, ms) => { t.poolWait += ms; });
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   let gc = { pauses: 0, totalMs: 0, maxMs: 0, over5ms: 0 };
@@ -51,7 +109,9 @@ export function installTailProbe(orm: MikroORM): void {
     const ms = (ns: number) => ns / 1e6;
     const cards = { kept: cardTextReads.kept - cardsBefore.kept, read: cardTextReads.read - cardsBefore.read };
     cardsBefore = { ...cardTextReads };
-    const tail: ApiTail = { loopDelayMs: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) }, gc, pool: waits, cards };
+    const tail: ApiTail = { loopDelayMs: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) }, gc, pool: waits, cards,
+      requests: [...traced] };
+    traced = new Map();
     process.send?.({ type: 'tail', tail });
     loop.reset();
     gc = { pauses: 0, totalMs: 0, maxMs: 0, over5ms: 0 };
@@ -141,12 +201,39 @@ export function tailWindow(api: ChildProcess, databaseUrl: string): NonNullable<
   let pgBefore: PgActivity | undefined;
   return {
     async start() {
-      await readApiTail(api);
+      await readApiTail(api); // also forgets the warm-up's requests
       pgBefore = await readPgActivity(databaseUrl, { resetStatements: true });
     },
-    async end() {
+    async end(latencies?: Map<string, GeneratorTiming>) {
       const apiTail = await readApiTail(api);
-      return `${describeTail(apiTail, pgBefore as PgActivity, await readPgActivity(databaseUrl))}; load average ${loadavg()[0].toFixed(1)}`;
+      return `${describeTail(apiTail, pgBefore as PgActivity, await readPgActivity(databaseUrl))}; load average ${loadavg()[0].toFixed(1)}` +
+        (latencies ? `\n  ${describeSlowest(latencies, new Map(apiTail.requests))}` : '');
     },
   };
+}
+
+/**
+ * Where the slowest 1% of requests spent their time, against the median request: the latency the
+ * load generator measured, the part inside the API (request event to answer), of it the round
+ * trips to PostgreSQL and pool waits, and how many requests the API was serving when each came in.
+ * The rest (latency minus time in the API) is outside the handler: a wait for one of the
+ * generator's connections (measured), then the API's event loop busy with other requests before it
+ * read this one, the network and the generator reading the answer.
+ */
+export function describeSlowest(latencies: Map<string, GeneratorTiming>, api: Map<string, RequestTiming>): string {
+  const rows = [...latencies].flatMap(([id, g]) => { const t = api.get(id); return t ? [{ ...g, ...t }] : []; })
+    .sort((a, b) => a.latency - b.latency);
+  if (rows.length < 100) return `requests timed in the API: ${rows.length} of ${latencies.size}`;
+  const slowest = rows.slice(Math.floor(rows.length * 0.99));
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const f = (v: number) => v.toFixed(1);
+  const describe = (rs: typeof rows) => `latency ${f(mean(rs.map((r) => r.latency)))}, in the API ${f(mean(rs.map((r) => r.inApi)))} ` +
+    `(PostgreSQL round trips ${f(mean(rs.map((r) => r.db)))} in ${f(mean(rs.map((r) => r.statements)))} statements, the longest ${f(mean(rs.map((r) => r.longestDb)))}; ` +
+    `pool waits ${f(mean(rs.map((r) => r.poolWait)))}), outside the API ${f(mean(rs.map((r) => r.latency - r.inApi)))} ` +
+    `(of which waiting for one of the generator's connections ${f(mean(rs.map((r) => r.connectionWait)))}); ` +
+    `requests already in the API when it came in ${f(mean(rs.map((r) => r.busy)))}`;
+  const mid = rows.slice(Math.floor(rows.length * 0.45), Math.ceil(rows.length * 0.55));
+  return `the slowest 1% (${slowest.length}, from ${f(slowest[0].latency)} ms), means in ms: ${describe(slowest)}\n` +
+    `  the middle 10% (around the median, ${f(median(rows.map((r) => r.latency)))} ms): ${describe(mid)}`;
 }
