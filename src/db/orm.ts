@@ -24,6 +24,7 @@ import { Migration20261208100000_search_by_index } from './migrations/Migration2
 import { Migration20261208120000_order_events_in_commit_order } from './migrations/Migration20261208120000_order_events_in_commit_order';
 import { Migration20261209100000_fewer_choice_checks } from './migrations/Migration20261209100000_fewer_choice_checks';
 import { Migration20261209100100_one_product_key_per_variant } from './migrations/Migration20261209100100_one_product_key_per_variant';
+import { Migration20261209110000_hot_cart_touch } from './migrations/Migration20261209110000_hot_cart_touch';
 
 /** Migrations are listed here (not discovered from disk) so compiled and tsx runs see the same set. */
 export const MIGRATIONS = [
@@ -49,6 +50,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261208120000_order_events_in_commit_order', class: Migration20261208120000_order_events_in_commit_order },
   { name: 'Migration20261209100000_fewer_choice_checks', class: Migration20261209100000_fewer_choice_checks },
   { name: 'Migration20261209100100_one_product_key_per_variant', class: Migration20261209100100_one_product_key_per_variant },
+  { name: 'Migration20261209110000_hot_cart_touch', class: Migration20261209110000_hot_cart_touch },
 ];
 
 export function ormOptions(clientUrl: string, poolMax = 10): Options {
