@@ -36,7 +36,7 @@ const TIMEOUT_MS = 10_000;
 
 /** Sends `scenario`'s requests for `seconds` at a mean `rate`; each answer's latency (ms) goes to `samples`. */
 /** A traced request as the generator saw it, in ms: its latency, and how long it waited for a connection before its headers were written to one. */
-export interface GeneratorTiming { latency: number; connectionWait: number }
+export interface GeneratorTiming { latency: number; connectionWait: number; sentAt: number }
 
 /**
  * `traced`: each request also carries an `x-bench-request` id, and its timing is kept under that id
@@ -90,7 +90,7 @@ async function send(pool: Pool, scenario: Scenario, sentAt: number, samples: num
     const latency = performance.now() - sentAt;
     samples.push(latency);
     if (id) {
-      traced?.set(id, { latency, connectionWait: (written.get(id) ?? sentAt) - sentAt });
+      traced?.set(id, { latency, connectionWait: (written.get(id) ?? sentAt) - sentAt, sentAt });
       written.delete(id);
     }
     result.statuses[res.statusCode] = (result.statuses[res.statusCode] ?? 0) + 1;

@@ -234,6 +234,15 @@ export function describeSlowest(latencies: Map<string, GeneratorTiming>, api: Ma
     `(of which waiting for one of the generator's connections ${f(mean(rs.map((r) => r.connectionWait)))}); ` +
     `requests already in the API when it came in ${f(mean(rs.map((r) => r.busy)))}`;
   const mid = rows.slice(Math.floor(rows.length * 0.45), Math.ceil(rows.length * 0.55));
-  return `the slowest 1% (${slowest.length}, from ${f(slowest[0].latency)} ms), means in ms: ${describe(slowest)}\n` +
+  // Slow requests sent within 100 ms of each other belong to one episode: a few long episodes are stalls, many short ones queueing.
+  const sent = slowest.map((r) => r.sentAt).sort((a, b) => a - b);
+  const episodes: number[][] = [];
+  for (const t of sent) {
+    const last = episodes[episodes.length - 1];
+    if (last && t - last[last.length - 1] <= 100) last.push(t); else episodes.push([t]);
+  }
+  const largest = episodes.reduce((a, b) => (b.length > a.length ? b : a));
+  return `the slowest 1% (${slowest.length}, from ${f(slowest[0].latency)} ms) fall in ${episodes.length} episodes (sent within 100 ms of each other; ` +
+    `the largest ${largest.length} requests over ${f(largest[largest.length - 1] - largest[0])} ms); means in ms: ${describe(slowest)}\n` +
     `  the middle 10% (around the median, ${f(median(rows.map((r) => r.latency)))} ms): ${describe(mid)}`;
 }
