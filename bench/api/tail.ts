@@ -9,7 +9,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ChildProcess } from 'node:child_process';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadavg } from 'node:os';
-import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { Client, Pool } from 'pg';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { sqlPoolOf } from '../../src/db/sql';
@@ -26,6 +26,8 @@ export interface ApiTail {
   cards: { kept: number; read: number };
   /** The API's own timing of each request that carried an `x-bench-request` id (traceRequests). */
   requests: [string, RequestTiming][];
+  /** Each GC pause of the window: its start (ms since the epoch, to compare with the generator's clock), duration, and whether it was a full (mark-compact) one. */
+  gcTimeline: { at: number; ms: number; full: boolean }[];
 }
 
 /** One request as the API saw it, in ms: from its `request` event to the end of its answer. */
@@ -88,8 +90,11 @@ export function installTailProbe(orm: MikroORM): void {
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   let gc = { pauses: 0, totalMs: 0, maxMs: 0, over5ms: 0 };
+  let gcTimeline: ApiTail['gcTimeline'] = [];
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+      gcTimeline.push({ at: performance.timeOrigin + e.startTime, ms: e.duration, full: kind === constants.NODE_PERFORMANCE_GC_MAJOR });
       gc.pauses += 1;
       gc.totalMs += e.duration;
       gc.maxMs = Math.max(gc.maxMs, e.duration);
@@ -110,8 +115,9 @@ export function installTailProbe(orm: MikroORM): void {
     const cards = { kept: cardTextReads.kept - cardsBefore.kept, read: cardTextReads.read - cardsBefore.read };
     cardsBefore = { ...cardTextReads };
     const tail: ApiTail = { loopDelayMs: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) }, gc, pool: waits, cards,
-      requests: [...traced] };
+      requests: [...traced], gcTimeline };
     traced = new Map();
+    gcTimeline = [];
     process.send?.({ type: 'tail', tail });
     loop.reset();
     gc = { pauses: 0, totalMs: 0, maxMs: 0, over5ms: 0 };
@@ -207,7 +213,7 @@ export function tailWindow(api: ChildProcess, databaseUrl: string): NonNullable<
     async end(latencies?: Map<string, GeneratorTiming>) {
       const apiTail = await readApiTail(api);
       return `${describeTail(apiTail, pgBefore as PgActivity, await readPgActivity(databaseUrl))}; load average ${loadavg()[0].toFixed(1)}` +
-        (latencies ? `\n  ${describeSlowest(latencies, new Map(apiTail.requests))}` : '');
+        (latencies ? `\n  ${describeSlowest(latencies, new Map(apiTail.requests), apiTail.gcTimeline)}` : '');
     },
   };
 }
@@ -220,7 +226,7 @@ export function tailWindow(api: ChildProcess, databaseUrl: string): NonNullable<
  * generator's connections (measured), then the API's event loop busy with other requests before it
  * read this one, the network and the generator reading the answer.
  */
-export function describeSlowest(latencies: Map<string, GeneratorTiming>, api: Map<string, RequestTiming>): string {
+export function describeSlowest(latencies: Map<string, GeneratorTiming>, api: Map<string, RequestTiming>, gcs: ApiTail['gcTimeline'] = []): string {
   const rows = [...latencies].flatMap(([id, g]) => { const t = api.get(id); return t ? [{ ...g, ...t }] : []; })
     .sort((a, b) => a.latency - b.latency);
   if (rows.length < 100) return `requests timed in the API: ${rows.length} of ${latencies.size}`;
@@ -242,7 +248,13 @@ export function describeSlowest(latencies: Map<string, GeneratorTiming>, api: Ma
     if (last && t - last[last.length - 1] <= 100) last.push(t); else episodes.push([t]);
   }
   const largest = episodes.reduce((a, b) => (b.length > a.length ? b : a));
+  // The API's GC during the episodes (from 50 ms before each one's first slow request to its last), against the window as a whole.
+  const wall = (t: number) => performance.timeOrigin + t;
+  const during = gcs.filter((g) => episodes.some((e) => g.at >= wall(e[0]) - 50 && g.at <= wall(e[e.length - 1])));
+  const span = episodes.reduce((n, e) => n + e[e.length - 1] - e[0] + 50, 0);
+  const gcShare = (gs: typeof gcs) => gs.reduce((n, g) => n + g.ms, 0);
   return `the slowest 1% (${slowest.length}, from ${f(slowest[0].latency)} ms) fall in ${episodes.length} episodes (sent within 100 ms of each other; ` +
-    `the largest ${largest.length} requests over ${f(largest[largest.length - 1] - largest[0])} ms); means in ms: ${describe(slowest)}\n` +
+    `the largest ${largest.length} requests over ${f(largest[largest.length - 1] - largest[0])} ms; the API's GC in them: ${during.length} pauses, ` +
+    `${during.filter((g) => g.full).length} full, ${f(gcShare(during))} ms in ${f(span)} ms, against ${f(gcShare(gcs))} ms in the window); means in ms: ${describe(slowest)}\n` +
     `  the middle 10% (around the median, ${f(median(rows.map((r) => r.latency)))} ms): ${describe(mid)}`;
 }
