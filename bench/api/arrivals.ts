@@ -11,6 +11,7 @@
  * "bursts") instead sends each connection's quota for the second back to back at the start of the
  * second: every second begins with `connections` requests in flight at once, whatever the rate.
  */
+import { subscribe } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { prng } from '../../src/db/catalog-vocabulary';
@@ -34,7 +35,14 @@ export interface ArrivalsResult {
 const TIMEOUT_MS = 10_000;
 
 /** Sends `scenario`'s requests for `seconds` at a mean `rate`; each answer's latency (ms) goes to `samples`. */
-export async function sendArrivals(o: { url: string; rate: number; connections: number; seconds: number; seed?: number },
+/** A traced request as the generator saw it, in ms: its latency, and how long it waited for a connection before its headers were written to one. */
+export interface GeneratorTiming { latency: number; connectionWait: number; sentAt: number }
+
+/**
+ * `traced`: each request also carries an `x-bench-request` id, and its timing is kept under that id
+ * (bench/api/tail.ts matches the API's own timings).
+ */
+export async function sendArrivals(o: { url: string; rate: number; connections: number; seconds: number; seed?: number; traced?: Map<string, GeneratorTiming> },
   scenario: Scenario, samples: number[]): Promise<ArrivalsResult> {
   // undici: a tenth of node:http's CPU per request, which the generator would otherwise take from the API on two cores.
   const pool = new Pool(o.url, { connections: o.connections, pipelining: 1, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
@@ -52,7 +60,7 @@ export async function sendArrivals(o: { url: string; rate: number; connections: 
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const now = performance.now();
     late.push(Math.max(0, now - due));
-    const sent = send(pool, scenario, now, samples, result);
+    const sent = send(pool, scenario, now, samples, result, o.traced);
     inFlight.add(sent);
     void sent.finally(() => inFlight.delete(sent));
   }
@@ -64,12 +72,27 @@ export async function sendArrivals(o: { url: string; rate: number; connections: 
   return result;
 }
 
-async function send(pool: Pool, scenario: Scenario, sentAt: number, samples: number[], result: ArrivalsResult): Promise<void> {
+let traceIds = 0;
+/** When each traced request's headers went out on a connection (undici's diagnostics channel). */
+const written = new Map<string, number>();
+subscribe('undici:client:sendHeaders', (message) => {
+  const id = /x-bench-request: (\d+)/i.exec((message as { headers?: string }).headers ?? '')?.[1];
+  if (id) written.set(id, performance.now());
+});
+
+async function send(pool: Pool, scenario: Scenario, sentAt: number, samples: number[], result: ArrivalsResult, traced?: Map<string, GeneratorTiming>): Promise<void> {
   const { path, body, headers } = scenario.next();
+  const id = traced ? String(++traceIds) : undefined;
   try {
-    const res = await pool.request({ method: scenario.method, path, body, headers: { 'content-type': 'application/json', accept: 'application/json', ...headers } });
+    const res = await pool.request({ method: scenario.method, path, body,
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...headers, ...(id ? { 'x-bench-request': id } : {}) } });
     for await (const chunk of res.body) void chunk; // read to the end, kept nowhere
-    samples.push(performance.now() - sentAt);
+    const latency = performance.now() - sentAt;
+    samples.push(latency);
+    if (id) {
+      traced?.set(id, { latency, connectionWait: (written.get(id) ?? sentAt) - sentAt, sentAt });
+      written.delete(id);
+    }
     result.statuses[res.statusCode] = (result.statuses[res.statusCode] ?? 0) + 1;
     if (res.statusCode < 200 || res.statusCode >= 300) result.non2xx++;
   } catch {

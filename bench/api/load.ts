@@ -15,7 +15,7 @@
  *   target rate shows the bursts no longer fit in their second (saturation).
  */
 import autocannon, { type Options, type Request } from 'autocannon';
-import { sendArrivals, type Scenario } from './arrivals';
+import { sendArrivals, type GeneratorTiming, type Scenario } from './arrivals';
 import { share, snapshot, type CpuShare } from './cpu';
 
 export type LoadShape = 'arrivals' | 'bursts';
@@ -32,7 +32,7 @@ export interface LoadSettings {
   apiPid?: number;
   postmasterPid?: number;
   /** Reads where a tail comes from over the measured window (bench/api/tail.ts): started before it, described after. */
-  tail?: { start(): Promise<void>; end(): Promise<string> };
+  tail?: { start(): Promise<void>; end(latencies?: Map<string, GeneratorTiming>): Promise<string> };
 }
 
 export interface Measured {
@@ -59,11 +59,13 @@ export async function measure(settings: LoadSettings, scenario: Scenario): Promi
   const run = shape === 'arrivals' ? arrive : burst;
   await run(settings, scenario, settings.warmupSeconds, []);
   const samples: number[] = [];
+  // Arrivals carry ids, so the tail probe can say where the slowest requests spent their time.
+  const traced = shape === 'arrivals' && settings.tail ? new Map<string, GeneratorTiming>() : undefined;
   await settings.tail?.start();
   const before = snapshot(settings.apiPid, settings.postmasterPid);
-  const result = await run(settings, scenario, settings.seconds, samples);
+  const result = await run(settings, scenario, settings.seconds, samples, traced);
   const cpu = share(before, snapshot(settings.apiPid, settings.postmasterPid), samples.length);
-  const tail = await settings.tail?.end();
+  const tail = await settings.tail?.end(traced);
   samples.sort((a, b) => a - b);
   return {
     requests: samples.length,
@@ -80,12 +82,12 @@ export async function measure(settings: LoadSettings, scenario: Scenario): Promi
 
 type Outcome = Pick<Measured, 'generator' | 'statuses' | 'non2xx' | 'errors'>;
 
-async function arrive(settings: LoadSettings, scenario: Scenario, seconds: number, samples: number[]): Promise<Outcome> {
-  const r = await sendArrivals({ url: settings.url, rate: settings.rate, connections: settings.connections, seconds }, scenario, samples);
+async function arrive(settings: LoadSettings, scenario: Scenario, seconds: number, samples: number[], traced?: Map<string, GeneratorTiming>): Promise<Outcome> {
+  const r = await sendArrivals({ url: settings.url, rate: settings.rate, connections: settings.connections, seconds, traced }, scenario, samples);
   return { generator: `timer late by ${r.lateP99.toFixed(1)} ms at p99, ${r.lateMax.toFixed(1)} ms at most`, statuses: r.statuses, non2xx: r.non2xx, errors: r.errors };
 }
 
-async function burst(settings: LoadSettings, scenario: Scenario, seconds: number, samples: number[]): Promise<Outcome> {
+async function burst(settings: LoadSettings, scenario: Scenario, seconds: number, samples: number[], _traced?: Map<string, GeneratorTiming>): Promise<Outcome> {
   const result = await fire(settings, scenario, seconds, samples);
   // autocannon counts a timeout as an error too.
   return { generator: `autocannon's own p99 ${result.latency.p99} ms (whole ms, same samples)`, statuses: statusCounts(result), non2xx: result.non2xx, errors: result.errors };

@@ -32,26 +32,32 @@ const DEADLINE_MS = 230_000;
 const POOL_MAX = process.env.DATABASE_POOL_MAX ?? '10';
 /** API processes sharing the port (bench/api/server.ts); production runs 2 replicas (docker-compose.yml). */
 const API_PROCESSES = process.env.BENCH_API_PROCESSES ?? '1';
+/**
+ * BENCH_API_PG_SETTINGS='name=value …' (space-separated): PostgreSQL settings for a diagnosis, e.g.
+ * `shared_preload_libraries=pg_stat_statements,auto_explain auto_explain.log_min_duration=5`;
+ * BENCH_API_PG_LOG=<file>: PostgreSQL's log lines appended there (see README).
+ */
+const PG_SETTINGS = Object.fromEntries((process.env.BENCH_API_PG_SETTINGS ?? '').split(/\s+/).filter(Boolean)
+  .map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)]));
 
 const started = Date.now();
 const log = (msg: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${msg}`);
 
 async function main(stack: BenchStack): Promise<void> {
   log(`node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'})`);
-  const db = await stack.startPostgres();
+  const db = await stack.startPostgres(false, PG_SETTINGS, process.env.BENCH_API_PG_LOG);
   const orm = await createOrm(db.url);
   let products: number;
   let inStockSkus: string[];
   try {
     await migrate(orm);
+    // Loaded with BENCH_API_PG_SETTINGS: the tail line then lists each window's slowest statements.
+    if (/pg_stat_statements/.test(PG_SETTINGS.shared_preload_libraries ?? '')) await orm.em.getConnection().execute('create extension if not exists pg_stat_statements');
     const catalog = benchCatalog();
     await insertTaxonomy(orm.em.fork(), catalog.taxonomy);
     products = await insertProducts(orm.em.fork(), catalog.products);
     inStockSkus = catalog.inStockSkus;
-    // The steady state of a live catalog, which autovacuum reaches a minute after an import:
-    // fresh statistics, and the GIN index's pending list merged. Measured without this, searches
-    // for common words fall back to sequential scans (5-8 ms instead of under 1 ms).
-    await orm.em.getConnection().execute('vacuum analyze');
+    await vacuumCatalog(orm);
     log(`PostgreSQL ${await serverVersion(orm)} on 127.0.0.1:${db.port}: ${products} products, ` +
       `${catalog.products.reduce((n, p) => n + p.variants.length, 0)} variants loaded, vacuumed and analysed`);
   } finally {
@@ -203,6 +209,27 @@ async function checkCartLines(databaseUrl: string, sent: number): Promise<void> 
   } finally {
     await closeOrm(orm);
   }
+}
+
+/**
+ * The steady state of a live catalog, which autovacuum reaches a minute after an import: fresh
+ * statistics, and the GIN index's pending list merged. Measured without this, searches for common
+ * words fall back to sequential scans (5-8 ms instead of under 1 ms). Only the tables the import
+ * filled: statistics saying that carts and cart_lines are empty, a state no live store's cart
+ * tables are in, made every connection's cached plan of the cart writes scan cart_lines whole,
+ * a cost growing with every line the run added (a freshly migrated table, never analysed, is
+ * planned as if it held 10 pages, and autovacuum analyses it once it has rows).
+ */
+async function vacuumCatalog(orm: MikroORM): Promise<void> {
+  const conn = orm.em.getConnection();
+  const tables = await conn.execute<{ name: string }[]>(
+    `select format('%I', relname) as name from pg_stat_user_tables where schemaname = current_schema() order by relname`);
+  const filled: string[] = [];
+  for (const { name } of tables) {
+    const [row] = await conn.execute<{ filled: boolean }[]>(`select exists (select 1 from ${name}) as filled`);
+    if (row.filled) filled.push(name);
+  }
+  await conn.execute(`vacuum analyze ${filled.join(', ')}`);
 }
 
 async function serverVersion(orm: MikroORM): Promise<string> {

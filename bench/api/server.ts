@@ -7,13 +7,13 @@
  * production (docker-compose.yml runs 2).
  */
 import cluster from 'node:cluster';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { buildApp } from '../../src/api/app';
 import { accountSettings } from '../../src/accounts/settings';
 import { loadConfig } from '../../src/config';
 import { closeOrm, createOrm } from '../../src/db/orm';
 import { logger } from '../../src/logger';
-import { installTailProbe } from './tail';
+import { installTailProbe, traceRequests } from './tail';
 
 async function main(): Promise<void> {
   const url = process.env.BENCH_DATABASE_URL;
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const app = buildApp({ orm, temporal: { ping: async () => {} }, logger, accounts: accountSettings(config), searchCardsKept: config.SEARCH_CARDS_KEPT,
     rateLimits: { cartCreation: { ip: { points: 1_000_000_000, windowSeconds: 3600 } } } });
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(port, '127.0.0.1', () => resolve(s));
+    const s = createServer(traceRequests(app.callback())).listen(port, '127.0.0.1', () => resolve(s));
     s.on('error', reject);
   });
 

@@ -37,9 +37,9 @@ export class BenchStack {
     return join(this.dir, 'pg');
   }
 
-  /** `keepFiles`: its stop leaves the data directory (still deleted with the temp directory at the end). */
-  async startPostgres(keepFiles = false, settings?: Record<string, string>): Promise<EmbeddedDatabase> {
-    this.db = await startBenchPostgres(this.pgDataDir, { persistent: keepFiles, settings });
+  /** `keepFiles`: its stop leaves the data directory (still deleted with the temp directory at the end); `logFile` gets PostgreSQL's log. */
+  async startPostgres(keepFiles = false, settings?: Record<string, string>, logFile?: string): Promise<EmbeddedDatabase> {
+    this.db = await startBenchPostgres(this.pgDataDir, { persistent: keepFiles, settings, logFile });
     return this.db;
   }
 

@@ -1,5 +1,5 @@
 /** The benchmarks' throw-away PostgreSQL: a temp directory it can enter, and an embedded server on a free loopback port. */
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EmbeddedDatabase } from '../../src/db/embedded';
@@ -15,15 +15,21 @@ export function benchTempDir(prefix: string): string {
 /**
  * Starts PostgreSQL in `dataDir` with a database `bench`, and `settings` if given; a failure says
  * what PostgreSQL logged. Its stop deletes `dataDir` unless `persistent` (the directory is then the
- * caller's to delete).
+ * caller's to delete). `logFile`: every line PostgreSQL writes to its stderr is appended there too
+ * (auto_explain's plans, with `log_destination=stderr`, the default).
  */
-export async function startBenchPostgres(dataDir: string, opts: { persistent?: boolean; settings?: Record<string, string> } = {}): Promise<EmbeddedDatabase> {
+export async function startBenchPostgres(dataDir: string, opts: { persistent?: boolean; settings?: Record<string, string>; logFile?: string } = {})
+  : Promise<EmbeddedDatabase> {
   const { startEmbeddedPostgres } = importEmbeddedPostgres();
   const logs: string[] = [];
   try {
     return await startEmbeddedPostgres({
       dataDir, port: await freePort(), database: 'bench', persistent: opts.persistent ?? false, settings: opts.settings,
-      onLog: (line) => { logs.push(line); if (logs.length > 30) logs.shift(); },
+      onLog: (line) => {
+        logs.push(line);
+        if (logs.length > 30) logs.shift();
+        if (opts.logFile) appendFileSync(opts.logFile, `${line}\n`);
+      },
     });
   } catch (err) {
     throw new Error(`PostgreSQL did not start: ${(err as Error | undefined)?.message ?? 'it exited'}\n${logs.join('\n')}`);

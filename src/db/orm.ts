@@ -24,6 +24,7 @@ import { Migration20261208100000_search_by_index } from './migrations/Migration2
 import { Migration20261208120000_order_events_in_commit_order } from './migrations/Migration20261208120000_order_events_in_commit_order';
 import { Migration20261209100000_fewer_choice_checks } from './migrations/Migration20261209100000_fewer_choice_checks';
 import { Migration20261209100100_one_product_key_per_variant } from './migrations/Migration20261209100100_one_product_key_per_variant';
+import { Migration20261209110000_hot_cart_touch } from './migrations/Migration20261209110000_hot_cart_touch';
 import { Migration20261210100000_variants_by_combination_index } from './migrations/Migration20261210100000_variants_by_combination_index';
 import { Migration20261210110000_time_ordered_catalog_ids } from './migrations/Migration20261210110000_time_ordered_catalog_ids';
 import { Migration20261210120000_customer_uses_by_account_and_email } from './migrations/Migration20261210120000_customer_uses_by_account_and_email';
@@ -52,6 +53,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261208120000_order_events_in_commit_order', class: Migration20261208120000_order_events_in_commit_order },
   { name: 'Migration20261209100000_fewer_choice_checks', class: Migration20261209100000_fewer_choice_checks },
   { name: 'Migration20261209100100_one_product_key_per_variant', class: Migration20261209100100_one_product_key_per_variant },
+  { name: 'Migration20261209110000_hot_cart_touch', class: Migration20261209110000_hot_cart_touch },
   { name: 'Migration20261210100000_variants_by_combination_index', class: Migration20261210100000_variants_by_combination_index },
   { name: 'Migration20261210110000_time_ordered_catalog_ids', class: Migration20261210110000_time_ordered_catalog_ids },
   { name: 'Migration20261210120000_customer_uses_by_account_and_email', class: Migration20261210120000_customer_uses_by_account_and_email },

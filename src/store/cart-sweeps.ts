@@ -4,6 +4,10 @@
  * sweeps running at once never touch the same cart, and a cart a customer is writing to right now
  * (src/store/carts.ts locks the row too) is left for the next run. Only `active` and `expired` carts
  * are ever selected: a cart in checkout (`checking_out`, `checked_out`) is never touched.
+ *
+ * Idle is measured by `updated_at`; the indexes hold `updated_minute`, the minute it falls in
+ * (migration 20261209110000, so that a cart's touch is a HOT update): each query finds its carts by
+ * the minute and checks `updated_at` on them, and orders by the minute, then `updated_at`.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pricedLinesOfCart, type PricedLine } from './carts';
@@ -19,9 +23,9 @@ export async function expireIdleCarts(em: EntityManager, asOf: string, idleSince
   // updated_at is left alone: retention counts from the cart's last change, not from its expiry.
   const rows = await em.execute<{ id: string }[]>(
     `update carts set status = 'expired', expired_at = ?
-      where id in (select id from carts where status = 'active' and updated_at <= ?
-                    order by updated_at, id limit ? for update skip locked)
-      returning id`, [asOf, idleSince, limit]);
+      where id in (select id from carts where status = 'active' and updated_minute <= ? and updated_at <= ?
+                    order by updated_minute, updated_at, id limit ? for update skip locked)
+      returning id`, [asOf, idleSince, idleSince, limit]);
   return rows.map((r) => r.id);
 }
 
@@ -29,9 +33,9 @@ export async function expireIdleCarts(em: EntityManager, asOf: string, idleSince
 export async function deleteExpiredCarts(em: EntityManager, idleSince: Date, limit: number): Promise<string[]> {
   const rows = await em.execute<{ id: string }[]>(
     `delete from carts
-      where id in (select id from carts where status in ('expired', 'merged') and updated_at <= ?
-                    order by updated_at, id limit ? for update skip locked)
-      returning id`, [idleSince, limit]);
+      where id in (select id from carts where status in ('expired', 'merged') and updated_minute <= ? and updated_at <= ?
+                    order by updated_minute, updated_at, id limit ? for update skip locked)
+      returning id`, [idleSince, idleSince, limit]);
   return rows.map((r) => r.id);
 }
 
@@ -59,13 +63,13 @@ export async function claimCartReminders(em: EntityManager, c: { idleSince: Date
       `select c.id, c.currency, cu.email, cu.name
          from carts c join customers cu on cu.id = c.customer_id
         where c.status = 'active' and c.reminder_sent_at is null and cu.marketing_opt_in
-          and c.updated_at <= ? and c.updated_at > ?
+          and c.updated_minute <= ? and c.updated_minute >= cart_minute(?) and c.updated_at <= ? and c.updated_at > ?
           and exists (select 1 from cart_lines l where l.cart_id = c.id)
           and not (c.id = any(?::text[]))
-        order by c.updated_at, c.id
+        order by c.updated_minute, c.updated_at, c.id
         limit ?
         for update of c skip locked`,
-      [c.idleSince, c.expiresSince, `{${c.skip.join(',')}}`, c.limit]);
+      [c.idleSince, c.expiresSince, c.idleSince, c.expiresSince, `{${c.skip.join(',')}}`, c.limit]);
     const claimed: { cartId: string; outboxId: string }[] = [];
     for (const cart of carts) {
       const payload = compose(cart, (await pricedLinesOfCart(tx, cart.id)).lines);

@@ -55,6 +55,20 @@ describe('a cart made while signed in', () => {
   });
 });
 
+describe('the customer\'s open cart', () => {
+  it('is the active cart they wrote to last, to the moment, even when another was written to within the same minute', async () => {
+    const c = await signUp(api());
+    const first = await cartWith([], { headers: c.headers });
+    const second = await cartWith([['MUG-1', 1]], { headers: c.headers });
+    expect((await signIn(api(), c)).body.cart.id).toBe(second);
+    const third = await cartWith([], { headers: c.headers });
+    expect((await signIn(api(), c)).body.cart.id).toBe(third);
+    const res = await api().request('POST', `/carts/${first}/items`, { headers: c.headers, body: { sku: 'MUG-1', quantity: 1 } });
+    expect(res.status).toBe(200);
+    expect((await signIn(api(), c)).body.cart.id).toBe(first);
+  });
+});
+
 describe('a guest cart brought along at sign-in', () => {
   it('becomes the customer\'s cart as it is when they have no open cart, and its bare id no longer reaches it', async () => {
     const c = await signUp(api());

@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { startTestApi, type TestApi } from '../support/api';
 import { insertProducts, type SeedProduct } from '../../src/db/seed';
+import { touchWritableCart } from '../../src/store/carts';
 
 let db: TestDatabase;
 let api: TestApi;
@@ -166,6 +167,27 @@ describe('carts', () => {
       expect(res.body.lines).toEqual([expect.objectContaining({ sku: 'TEE-M', quantity: 3 })]);
     } finally {
       await other.end();
+    }
+  });
+
+  it('marks a cart used without a new entry in any of its indexes (a HOT update), so busy carts leave no index bloat', async () => {
+    // The touch changes an indexed value only when the minute turns: start well inside one.
+    if (new Date().getSeconds() >= 55) await new Promise((resolve) => setTimeout(resolve, 6_000));
+    const id = await newCart();
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query('begin');
+      const [before] = (await client.query('select updated_at from carts where id = $1', [id])).rows;
+      await touchWritableCart({ rows: async (q, values) => (await client.query(typeof q === 'string' ? q : q.text, values)).rows }, id, null);
+      const { rows: [counts] } = await client.query(
+        `select n_tup_upd::int as updates, n_tup_hot_upd::int as hot from pg_stat_xact_user_tables where relid = 'carts'::regclass`);
+      const [after] = (await client.query('select updated_at from carts where id = $1', [id])).rows;
+      await client.query('commit');
+      expect(after.updated_at.getTime()).toBeGreaterThan(before.updated_at.getTime()); // exact, not to the minute
+      expect(counts).toEqual({ updates: 1, hot: 1 });
+    } finally {
+      await client.end();
     }
   });
 
