@@ -11,35 +11,33 @@ export type PricedMoney = Money & { formatted: string };
 /** An image as stored: an uploaded object's key (its URL depends on the storage) or an external URL. */
 export interface StoredImage { key: string | null; url: string | null; alt: string }
 
-export interface VariantView {
+/** An image as a storefront loads it (src/api/routes/products.ts, imageUrls). */
+export interface ImageView { url: string; alt: string }
+
+export interface VariantDetail {
   sku: string;
   title: string;
+  available: number;
+  options: Record<string, string>;
+  weightGrams: number | null;
   /** In the currency asked for; null when the variant has no price in it (it cannot go into a cart of that currency). */
   price: PricedMoney | null;
-  available: number;
+  prices: PricedMoney[];
 }
 
-export interface ProductView {
+/** A product page as the storefront reads it (ProductDetail in the OpenAPI document), fields in the answer's order. */
+export interface ProductDetail {
   id: string;
   handle: string;
   title: string;
   description: string;
-  images: StoredImage[];
-  variants: VariantView[];
-}
-
-export interface VariantDetail extends VariantView {
-  options: Record<string, string>;
-  prices: PricedMoney[];
-  weightGrams: number | null;
-}
-
-export interface ProductDetail extends Omit<ProductView, 'variants'> {
+  images: ImageView[];
   options: { name: string; values: string[] }[];
   variants: VariantDetail[];
   categories: { id: string; handle: string; name: string }[];
   collections: { id: string; handle: string; title: string }[];
   attributes: Record<string, string[]>;
+  slug: string;
 }
 
 interface CardVariant { sku: string; title: string; options: Record<string, string>; prices: Record<string, number> }
@@ -93,9 +91,6 @@ const BY_HANDLE = statement('catalog_product_by_handle', productDetail('p.handle
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** An image as a storefront loads it (src/api/routes/products.ts, imageUrls). */
-export interface ImageView { url: string; alt: string }
-
 /**
  * A published product by id or handle, as its page shows it (prices in `currency`, images where a
  * storefront loads them); undefined when there is none (drafts and archived ones included). Built
@@ -104,7 +99,7 @@ export interface ImageView { url: string; alt: string }
  * (docs/performance.md, "Kept card texts").
  */
 export async function findProduct(em: EntityManager, idOrHandle: string, currency: string,
-  imageViews: (images: StoredImage[]) => ImageView[]): Promise<ProductPage | undefined> {
+  imageViews: (images: StoredImage[]) => ImageView[]): Promise<ProductDetail | undefined> {
   const [row] = await sqlRows<ProductDetailRow>(em, UUID.test(idOrHandle) ? BY_ID : BY_HANDLE, [idOrHandle]);
   if (!row) return undefined;
   const variants: VariantDetail[] = [];
@@ -122,9 +117,6 @@ export async function findProduct(em: EntityManager, idOrHandle: string, currenc
     variants, categories: row.categories, collections: row.collections, attributes: row.attributes ?? {}, slug: row.handle,
   };
 }
-
-/** A product page as the storefront reads it (ProductDetail in the OpenAPI document). */
-export interface ProductPage extends Omit<ProductDetail, 'images'> { images: ImageView[]; slug: string }
 
 const priced = (amount: number, currency: string): PricedMoney => ({ amount, currency, formatted: formatMoney({ amount, currency }) });
 

@@ -32,13 +32,13 @@ export async function shipmentByTrackingNumber(em: EntityManager, trackingNumber
   return row;
 }
 
-/** The label bought for the order, once (a retry keeps the first). */
 /**
- * Records the order's label once. Two attempts of the activity at once (a retry while the first is
- * still running) bring the same label, and either unique key (one shipment per order, one per
- * tracking number) can be the one that meets the other attempt's row first: both are arbiters, so
- * the later attempt writes nothing, whichever it meets. Answers the order's shipment; a label whose
- * tracking number is already another order's is the carrier's error, said as such.
+ * Records the order's label once (a retry keeps the first). Two attempts of the activity at once
+ * (a retry while the first is still running) bring the same label, and either unique key (one
+ * shipment per order, one per tracking number) can be the one that meets the other attempt's row
+ * first: both are arbiters, so the later attempt writes nothing, whichever it meets. Answers the
+ * order's shipment; a label whose tracking number is already another order's is the carrier's
+ * error, said as such.
  */
 export async function recordLabel(em: EntityManager, orderId: string, label: { carrier: string; trackingNumber: string; labelUrl: string }): Promise<ShipmentRow> {
   await em.execute(
