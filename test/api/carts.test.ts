@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { MAX_LINES_PER_CART, MAX_QUANTITY_PER_LINE } from '../../src/domain/cart';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { startTestApi, type TestApi } from '../support/api';
 import { insertProducts, type SeedProduct } from '../../src/db/seed';
@@ -15,6 +16,14 @@ const catalog: SeedProduct[] = [
   { handle: 'euro-mug', title: 'Euro Mug', description: 'A mug priced in euros', variants: [
     { sku: 'MUG-EU', title: 'One size', prices: { EUR: 1200 }, onHand: 50 },
   ] },
+  { handle: 'bulk-screws', title: 'Screws', description: 'By the box, in bulk', variants: [
+    { sku: 'SCREWS', title: 'Box', prices: { USD: 100 }, onHand: MAX_QUANTITY_PER_LINE + 100 },
+  ] },
+  { handle: 'old-lamp', title: 'Old Lamp', description: 'No longer sold', status: 'archived', variants: [
+    { sku: 'LAMP', title: 'One size', prices: { USD: 4000 }, onHand: 10 },
+  ] },
+  { handle: 'stickers', title: 'Stickers', description: 'One of each', variants: Array.from({ length: MAX_LINES_PER_CART }, (_, i) => (
+    { sku: `STICKER-${i}`, title: `No. ${i}`, prices: { USD: 100 }, onHand: 10 })) },
 ];
 
 beforeAll(async () => {
@@ -189,6 +198,46 @@ describe('carts', () => {
     } finally {
       await client.end();
     }
+  });
+
+  it('adds an item in one round trip to PostgreSQL when nothing refuses it and nobody else writes to the cart', async () => {
+    const id = await newCart();
+    await api.request('POST', `/carts/${id}/items`, { body: { sku: 'TEE-M', quantity: 1 } });
+    const query = jest.spyOn(Client.prototype, 'query');
+    let res, roundTrips;
+    try {
+      res = await api.request('POST', `/carts/${id}/items`, { body: { sku: 'TEE-M', quantity: 2 } });
+    } finally {
+      roundTrips = query.mock.calls.length;
+      query.mockRestore();
+    }
+    expect(res.status).toBe(200);
+    expect(res.body.lines).toEqual([expect.objectContaining({ sku: 'TEE-M', quantity: 3 })]);
+    expect(roundTrips).toBe(1); // a transaction takes four: begin, the lock and its facts, the line, commit
+    // The answer's time is the write's own (the statement reads the cart as it was before its touch).
+    const [cart] = await db.orm.em.fork().getConnection().execute('select updated_at from carts where id = ?', [id]);
+    expect(res.body.updatedAt).toBe(new Date(cart.updated_at).toISOString());
+  });
+
+  it('refuses, by each of its rules, an add that would break it, writing nothing and leaving the cart as it was', async () => {
+    const id = await newCart();
+    for (let i = 0; i < MAX_LINES_PER_CART - 1; i++) {
+      expect((await api.request('POST', `/carts/${id}/items`, { body: { sku: `STICKER-${i}`, quantity: 1 } })).status).toBe(200);
+    }
+    expect((await api.request('POST', `/carts/${id}/items`, { body: { sku: 'SCREWS', quantity: MAX_QUANTITY_PER_LINE } })).status).toBe(200);
+    const before = (await api.request('GET', `/carts/${id}`)).body;
+    const refusals = [
+      [{ sku: 'SCREWS', quantity: 1 }, 422, 'cart_too_large'], // past MAX_QUANTITY_PER_LINE of one item, though in stock
+      [{ sku: `STICKER-${MAX_LINES_PER_CART - 1}`, quantity: 1 }, 422, 'cart_too_large'], // a line past MAX_LINES_PER_CART
+      [{ sku: 'LAMP', quantity: 1 }, 422, 'product_unavailable'],
+      [{ sku: 'MUG-EU', quantity: 1 }, 422, 'no_price_in_currency'],
+      [{ sku: 'NO-SUCH-SKU', quantity: 1 }, 422, 'unknown_sku'],
+    ] as const;
+    for (const [body, status, code] of refusals) {
+      const res = await api.request('POST', `/carts/${id}/items`, { body });
+      expect({ sku: body.sku, status: res.status, code: res.body.error?.code }).toEqual({ sku: body.sku, status, code });
+    }
+    expect((await api.request('GET', `/carts/${id}`)).body).toEqual(before); // the same lines, and not even marked used
   });
 
   it('never lets concurrent adds push one cart past the stock', async () => {
