@@ -5,11 +5,13 @@
  * personal data with tombstones in one transaction: orders and money stay for the accounts, without
  * a name, an e-mail address, a phone number or an address; the outbox, delivery reports, stored
  * webhook payloads, shipment scans and support's notes about them are scrubbed; saved addresses,
- * sessions, links, carts and access tokens go. Each step is idempotent: a retry after a crash, or a
+ * sessions, links, carts, access tokens and the per-customer promotion counts kept under their
+ * account or e-mail go. Each step is idempotent: a retry after a crash, or a
  * second erasure of the same customer, changes nothing more.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { FINAL_STATUSES } from '../domain/order';
+import { customerKeysOf } from './promotions';
 
 /** A PostgreSQL array literal for a `?::text[]` parameter (the driver would spread a JavaScript array into a list). */
 export function pgArray(values: readonly string[]): string {
@@ -76,6 +78,10 @@ export async function erasePersonalData(em: EntityManager, customerId: string, d
       union select tracking_number from shipments where order_id = any(?::uuid[])
       union select provider_message_id from notifications where (customer_id = ? or order_id = any(?::uuid[])) and provider_message_id is not null`,
     [pgArray(orders), pgArray(orders), pgArray(orders), customerId, pgArray(orders)]);
+    // The keys their promotion uses were counted under (customerKeysOf): the account, its e-mail and each order's, read before the orders lose them.
+    const orderEmails = (await tx.execute<{ email: string }[]>(`select distinct email from orders where customer_id = ? and email <> 'erased'`, [customerId]))
+      .map((r) => r.email);
+    const promotionKeys = [...new Set([email, ...orderEmails].flatMap((e) => customerKeysOf({ customerId, email: e })))];
     // Provider events name an order by its id, a payment by its reference, a message by its id, a parcel by its tracking number.
     const mentions = [email, ...orders, ...refs.map((r) => r.ref)].map((s) => `%${s.replace(/[%_\\]/g, '\\$&')}%`);
     const rows: Record<string, number> = {
@@ -103,6 +109,12 @@ export async function erasePersonalData(em: EntityManager, customerId: string, d
       [pgArray(orders), pgArray(orders)]),
       refunds: await n(`update refunds set reason = 'erased' where reason <> 'erased'
         and payment_id in (select id from payments where order_id = any(?::uuid[]))`, [pgArray(orders)]),
+      // The counts go: the erased customer could use a once-per-customer code again under a new account, which erasure accepts.
+      promotion_customer_uses: await n('delete from promotion_customer_uses where customer_key = any(?::text[])', [pgArray(promotionKeys)]),
+      // A redemption keeps how many keys it counted (a give-back of 'erased' takes back nothing) but not whose they were.
+      promotion_redemptions: await n(`update promotion_redemptions
+        set customer_keys = array(select case when k = any(?::text[]) then 'erased' else k end from unnest(customer_keys) k)
+        where customer_keys && ?::text[]`, [pgArray(promotionKeys), pgArray(promotionKeys)]),
       carts: await n(`delete from carts where customer_id = ? and status <> 'checking_out'`, [customerId]),
       customer_addresses: await n('delete from customer_addresses where customer_id = ?', [customerId]),
       customer_sessions: await n('delete from customer_sessions where customer_id = ?', [customerId]),

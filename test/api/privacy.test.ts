@@ -9,6 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { connectClient } from '../../src/temporal/client';
 import { workflowIds } from '../../src/contracts/temporal';
 import { pruneDeliveryReports, pruneWebhookPayloads } from '../../src/store/retention';
+import { pgArray } from '../../src/store/erasures';
+import { customerKeysOf } from '../../src/store/promotions';
 import { ADDRESS } from '../support/checkout';
 import { accountsWorld, signIn, signUp, type Customer } from '../support/accounts';
 import { staffAs } from '../support/api';
@@ -69,6 +71,12 @@ it('DELETE /me: a wrong password changes nothing; the right one closes the accou
     [`evt_${randomUUID()}`, JSON.stringify({ data: { object: { id: ref, billing_details: { name: 'Grace Hopper', email: c.email } } } })]);
   // A carrier's scan as the storefront's timeline keeps it (order_events): its words name the customer.
   await sql(`insert into order_events (order_id, kind, status, detail) values (?, 'scan', 'delivered', '{"description":"Handed to Grace Hopper at the door","carrier":"acme"}')`, [orderId]);
+  // A once-per-customer code the order used: counted under the account and its e-mail (as redeemOrderPromotions counts), beside someone else's use.
+  const [promo] = await sql<{ id: string }>(`insert into promotions (code, name, kind, percent_ppm, per_customer_limit)
+    values (?, 'Once each', 'percentage', 100000, 1) returning id`, [`ONCE-${randomUUID().slice(0, 8).toUpperCase()}`]);
+  const keys = customerKeysOf({ customerId: c.id, email: c.email });
+  await sql(`insert into promotion_customer_uses (promotion_id, customer_key, used) select ?, k, 1 from unnest(?::text[]) k`, [promo.id, pgArray([...keys, 'email:someone@example.com'])]);
+  await sql('insert into promotion_redemptions (promotion_id, order_id, customer_keys) values (?, ?, ?::text[])', [promo.id, orderId, pgArray(keys)]);
   const other = `evt_${randomUUID()}`;
   await sql(`insert into webhook_events (provider, event_id, type, payload) values ('stripe', ?, 'payment_intent.succeeded', '{"data":{"object":{"id":"pi_someone_else"}}}')`, [other]);
 
@@ -105,9 +113,13 @@ it('DELETE /me: a wrong password changes nothing; the right one closes the accou
     from orders o join payments p on p.order_id = o.id where o.id = ?`, [other, orderId]);
   expect(row).toEqual({ email: 'erased', phone: null, total_amount: '1200', amount: '1200', payment_status: expect.any(String), unscrubbed_messages: '0',
     webhook_mentions: '0', timeline_mentions: '0', timeline_scans: '1', other_payload: expect.stringContaining('pi_someone_else') });
+  // Their promotion counts are gone; the redemption keeps how many keys it counted, not whose; someone else's count stays.
+  expect((await sql<{ customer_key: string }>('select customer_key from promotion_customer_uses where promotion_id = ?', [promo.id])).map((r) => r.customer_key))
+    .toEqual(['email:someone@example.com']);
+  expect(await sql('select customer_keys from promotion_redemptions where promotion_id = ?', [promo.id])).toEqual([{ customer_keys: ['erased', 'erased'] }]);
   expect((await signIn(api(), c)).status).toBe(401);
   const status = await api().request('GET', `/admin/customers/${c.id}/erasure`, { headers: staffAs('support') });
-  expect(status.body).toEqual(expect.objectContaining({ customerId: c.id, stage: 'erased', rowsChanged: expect.objectContaining({ customers: 1 }) }));
+  expect(status.body).toEqual(expect.objectContaining({ customerId: c.id, stage: 'erased', rowsChanged: expect.objectContaining({ customers: 1, promotion_customer_uses: 2, promotion_redemptions: 1 }) }));
   const exported = (await api().request('GET', `/admin/customers/${c.id}/export`, { headers: staffAs('support') })).body;
   expect(JSON.stringify(exported)).not.toMatch(/Grace|Hopper|St James|\+4477/);
   expect(exported.erasure).toEqual(expect.objectContaining({ requestedBy: 'customer', status: 'erased' }));
