@@ -17,7 +17,7 @@ import { formatMoney, type Money } from '../domain/money';
 import type { ShippingAddress } from '../domain/order';
 import type { NotAppliedReason } from '../domain/promotions';
 import { breakdownView, PRICING_CONTEXT, priceWithContext, type PricedCartLine, type PricingContext } from './cart-pricing';
-import { sqlRows, sqlTransaction, statement, type Sql } from '../db/sql';
+import { sqlRows, sqlTransaction, statement, type Sql, type Statement } from '../db/sql';
 
 const priced = (m: Money) => ({ ...m, formatted: formatMoney(m) });
 
@@ -168,27 +168,28 @@ export function pricingLines(rows: readonly Pick<CartRow, 'sku' | 'quantity' | '
 }
 
 /**
- * Adds `quantity` of a SKU (on top of what the cart already holds) and answers the cart as this
- * write left it: the write path of every storefront, where bench/api showed that each round trip
- * to PostgreSQL costs the API more CPU than anything it does itself, and stretches each write when
- * the machine is busy. So an add that passes every rule goes in one statement (ADD_ITEM_AT_ONCE,
- * outside any transaction: a statement is atomic on its own), one round trip where a transaction
- * takes four. When that statement writes nothing (a rule refuses the add, or another write to the
- * cart got in the way) the add runs again as a transaction (addItemStepByStep), which says which
- * rule refused it or counts what the other write added.
+ * The three line writes (add, set a quantity, remove) answer the cart as the write left it. They
+ * are the write path of every storefront, where bench/api showed that each round trip to
+ * PostgreSQL costs the API more CPU than anything it does itself, and stretches each write when the
+ * machine is busy. So a write that passes every rule goes in one statement (`*_AT_ONCE`, outside
+ * any transaction: a statement is atomic on its own), one round trip where a transaction takes
+ * four. When that statement writes nothing (a rule refuses the write, or another write to the cart
+ * got in the way) the write runs again as a transaction (`stepByStep`), which says which rule
+ * refused it or sees what the other write did.
  */
-export async function addItem(em: EntityManager, cartId: string, sku: string, quantity: number, customerId: string | null = null): Promise<CartView> {
-  const rows = await sqlRows<CartRow & { touched_at: Date | null }>(em, ADD_ITEM_AT_ONCE, [cartId, sku, quantity, customerId]);
+async function writeAtOnce(em: EntityManager, cartId: string, atOnce: Statement, values: unknown[], customerId: string | null,
+  stepByStep: (sql: Sql) => Promise<CartView>): Promise<CartView> {
+  const rows = await sqlRows<CartRow & { touched_at: Date | null }>(em, atOnce, values);
   const touchedAt = rows[0]?.touched_at;
-  if (!touchedAt) return addItemStepByStep(em, cartId, sku, quantity, customerId);
+  if (!touchedAt) return sqlTransaction(em, stepByStep);
   // The statement reads the cart row as it was before its own touch: the time is the touch's.
   for (const row of rows) row.updated_at = touchedAt;
   return cartView(cartId, rows, customerId);
 }
 
-/** addItem as a transaction: the cart row locked first, every rule checked in turn, then the line written (two statements, three if another write got in the way). */
-async function addItemStepByStep(em: EntityManager, cartId: string, sku: string, quantity: number, customerId: string | null): Promise<CartView> {
-  return sqlTransaction(em, async (sql) => {
+/** Adds `quantity` of a SKU, on top of what the cart already holds. */
+export async function addItem(em: EntityManager, cartId: string, sku: string, quantity: number, customerId: string | null = null): Promise<CartView> {
+  return writeAtOnce(em, cartId, ADD_ITEM_AT_ONCE, [cartId, sku, quantity, customerId], customerId, async (sql) => {
     const { cart, facts } = await touchCartWithFacts(sql, cartId, sku, customerId);
     assertForSale(sku, cart.currency, facts);
     if (facts.current === null && facts.lines >= MAX_LINES_PER_CART) {
@@ -200,9 +201,9 @@ async function addItemStepByStep(em: EntityManager, cartId: string, sku: string,
   });
 }
 
-/** Sets the quantity of a line already in the cart, and answers the cart as this write left it. */
+/** Sets the quantity of a line already in the cart. */
 export async function setItemQuantity(em: EntityManager, cartId: string, sku: string, quantity: number, customerId: string | null = null): Promise<CartView> {
-  return sqlTransaction(em, async (sql) => {
+  return writeAtOnce(em, cartId, SET_QUANTITY_AT_ONCE, [cartId, sku, quantity, customerId], customerId, async (sql) => {
     await touchWritableCart(sql, cartId, customerId);
     const [line] = await sql.rows<{ available: number }>(LINE_AVAILABILITY, [cartId, sku]);
     if (!line) throw new DomainError(ErrorCode.LineNotFound, `Cart ${cartId} holds no ${sku}.`, { cartId, sku });
@@ -211,9 +212,9 @@ export async function setItemQuantity(em: EntityManager, cartId: string, sku: st
   });
 }
 
-/** Removes a line, and answers the cart as this write left it. */
+/** Removes a line. */
 export async function removeItem(em: EntityManager, cartId: string, sku: string, customerId: string | null = null): Promise<CartView> {
-  return sqlTransaction(em, async (sql) => {
+  return writeAtOnce(em, cartId, REMOVE_AT_ONCE, [cartId, sku, customerId], customerId, async (sql) => {
     await touchWritableCart(sql, cartId, customerId);
     const removed = await sql.rows<{ sku: string }>(DELETE_LINE, [cartId, sku]);
     if (removed.length === 0) throw new DomainError(ErrorCode.LineNotFound, `Cart ${cartId} holds no ${sku}.`, { cartId, sku });
@@ -360,32 +361,65 @@ const UPSERT_LINE = statement('cart_upsert_line', `
                    returning cart_id, sku, quantity, added_at)
   ${cartViewOver(LINES_AFTER_WRITE)}`);
 /**
- * addItem in one statement, for an add every rule allows ($1 cart, $2 SKU, $3 quantity, $4 the
- * caller's customer id or null): the rules of reachable, assertCartWritable, assertForSale,
- * MAX_LINES_PER_CART and checkQuantity, as SQL, decide whether the cart is touched, and the line
- * is written only when it was. The facts come from the statement's snapshot, so, as in
- * TOUCH_CART_WITH_FACTS, the touch only goes ahead on the row version the snapshot saw. Every row
- * back is the cart as the write left it, with `touched_at` set; null there means nothing was written.
- * The SQL may refuse more than the rules do, never less: whatever it refuses goes to the transaction.
+ * A line write in one statement, for a write every rule allows (see writeAtOnce). `facts` reads
+ * the cart and what the rules need from the statement's snapshot, with `allowed`: the caller may
+ * reach the cart (`$callerParam`, null for a guest; reachable), the cart takes writes
+ * (assertCartWritable), and `rules`, the write's own. So, as in TOUCH_CART_WITH_FACTS, the touch
+ * only goes ahead on the row version the snapshot saw and when allowed, and `write` (the CTE that
+ * writes the line; named `written` when `lines` reads its row back) only when the touch did. Every row back is
+ * the cart as the write left it (`lines`: where cartViewOver takes them from), with `touched_at`
+ * set; null there means nothing was written. The SQL may refuse more than the transaction's rules
+ * do, never less: whatever it refuses goes to the transaction.
  */
-const ADD_ITEM_AT_ONCE = statement('cart_add_item_at_once', `
+function writeAtOnceSql(o: { callerParam: string; factsJoin: string; factColumns: string; rules: string; write: string; lines: string }): string {
+  return `
   with facts as (
-    select c.xmin as version, f.current,
-           (c.customer_id is null or c.customer_id = $4::uuid) and c.status = 'active'
-           and f.status = 'published' and f.amount is not null
-           and (f.current is not null or f.lines < ${MAX_LINES_PER_CART})
-           and coalesce(f.current, 0) + $3::int <= least(f.available, ${MAX_QUANTITY_PER_LINE}) as allowed
-      from carts c join lateral (${addItemFactsSql('c.currency')}) f on true
+    select c.xmin as version, ${o.factColumns},
+           (c.customer_id is null or c.customer_id = ${o.callerParam}::uuid) and c.status = 'active' and ${o.rules} as allowed
+      from carts c ${o.factsJoin}
      where c.id = $1),
   touched as (
     update carts set updated_at = now() from facts
      where carts.id = $1 and carts.xmin = facts.version and facts.allowed
     returning carts.updated_at),
-  written as (
+  ${o.write}
+  ${cartViewOver(o.lines, ' (select updated_at from touched) as touched_at,')}`;
+}
+
+/** addItem's ($1 cart, $2 SKU, $3 quantity, $4 caller): the rules of assertForSale, MAX_LINES_PER_CART and checkQuantity on the new total. */
+const ADD_ITEM_AT_ONCE = statement('cart_add_item_at_once', writeAtOnceSql({
+  callerParam: '$4',
+  factsJoin: `join lateral (${addItemFactsSql('c.currency')}) f on true`,
+  factColumns: 'f.current',
+  rules: `f.status = 'published' and f.amount is not null and (f.current is not null or f.lines < ${MAX_LINES_PER_CART})
+          and coalesce(f.current, 0) + $3::int <= least(f.available, ${MAX_QUANTITY_PER_LINE})`,
+  write: `written as (
     insert into cart_lines (cart_id, sku, quantity) select $1, $2, coalesce(facts.current, 0) + $3::int from facts, touched
     on conflict (cart_id, sku) do update set quantity = excluded.quantity
-    returning cart_id, sku, quantity, added_at)
-  ${cartViewOver(LINES_AFTER_WRITE, ' (select updated_at from touched) as touched_at,')}`);
+    returning cart_id, sku, quantity, added_at)`,
+  lines: LINES_AFTER_WRITE,
+}));
+/** setItemQuantity's ($1 cart, $2 SKU, $3 quantity, $4 caller): the line is in the cart, and checkQuantity on the quantity. */
+const SET_QUANTITY_AT_ONCE = statement('cart_set_quantity_at_once', writeAtOnceSql({
+  callerParam: '$4',
+  factsJoin: `join lateral (select coalesce(i.on_hand - i.reserved, 0) as available from cart_lines l left join inventory i on i.sku = l.sku
+                             where l.cart_id = $1 and l.sku = $2) f on true`,
+  factColumns: 'f.available',
+  rules: `$3::int <= least(f.available, ${MAX_QUANTITY_PER_LINE})`,
+  write: `written as (
+    update cart_lines set quantity = $3::int from touched where cart_id = $1 and sku = $2
+    returning cart_id, sku, quantity, added_at)`,
+  lines: LINES_AFTER_WRITE,
+}));
+/** removeItem's ($1 cart, $2 SKU, $3 caller): the line is in the cart. */
+const REMOVE_AT_ONCE = statement('cart_remove_at_once', writeAtOnceSql({
+  callerParam: '$3',
+  factsJoin: 'join cart_lines l on l.cart_id = c.id and l.sku = $2',
+  factColumns: 'l.sku',
+  rules: 'true',
+  write: 'removed as (delete from cart_lines using touched where cart_id = $1 and sku = $2)',
+  lines: '(select cart_id, sku, quantity, added_at from cart_lines where cart_id = $1 and sku <> $2)',
+}));
 const LINE_AVAILABILITY = statement('cart_line_availability', `
   select coalesce(i.on_hand - i.reserved, 0) as available from cart_lines l left join inventory i on i.sku = l.sku
    where l.cart_id = $1 and l.sku = $2`);

@@ -200,23 +200,31 @@ describe('carts', () => {
     }
   });
 
-  it('adds an item in one round trip to PostgreSQL when nothing refuses it and nobody else writes to the cart', async () => {
+  it('adds, changes and removes a line in one round trip to PostgreSQL each when nothing refuses it and nobody else writes to the cart', async () => {
     const id = await newCart();
     await api.request('POST', `/carts/${id}/items`, { body: { sku: 'TEE-M', quantity: 1 } });
-    const query = jest.spyOn(Client.prototype, 'query');
-    let res, roundTrips;
-    try {
-      res = await api.request('POST', `/carts/${id}/items`, { body: { sku: 'TEE-M', quantity: 2 } });
-    } finally {
-      roundTrips = query.mock.calls.length;
-      query.mockRestore();
+    await api.request('POST', `/carts/${id}/items`, { body: { sku: 'SCREWS', quantity: 1 } });
+    const writes = [
+      ['POST', `/carts/${id}/items`, { sku: 'TEE-M', quantity: 2 }, [['TEE-M', 3], ['SCREWS', 1]]],
+      ['PATCH', `/carts/${id}/items/SCREWS`, { quantity: 7 }, [['TEE-M', 3], ['SCREWS', 7]]],
+      ['DELETE', `/carts/${id}/items/TEE-M`, undefined, [['SCREWS', 7]]],
+    ] as const;
+    for (const [method, path, body, lines] of writes) {
+      const query = jest.spyOn(Client.prototype, 'query');
+      let res, roundTrips;
+      try {
+        res = await api.request(method, path, { body });
+      } finally {
+        roundTrips = query.mock.calls.length;
+        query.mockRestore();
+      }
+      // A transaction takes four: begin, the cart's lock (with what the rules need), the line, commit.
+      expect({ method, status: res.status, roundTrips, lines: res.body.lines.map((l: { sku: string; quantity: number }) => [l.sku, l.quantity]) })
+        .toEqual({ method, status: 200, roundTrips: 1, lines });
+      // The answer's time is the write's own (the statement reads the cart as it was before its touch).
+      const [cart] = await db.orm.em.fork().getConnection().execute('select updated_at from carts where id = ?', [id]);
+      expect(res.body.updatedAt).toBe(new Date(cart.updated_at).toISOString());
     }
-    expect(res.status).toBe(200);
-    expect(res.body.lines).toEqual([expect.objectContaining({ sku: 'TEE-M', quantity: 3 })]);
-    expect(roundTrips).toBe(1); // a transaction takes four: begin, the lock and its facts, the line, commit
-    // The answer's time is the write's own (the statement reads the cart as it was before its touch).
-    const [cart] = await db.orm.em.fork().getConnection().execute('select updated_at from carts where id = ?', [id]);
-    expect(res.body.updatedAt).toBe(new Date(cart.updated_at).toISOString());
   });
 
   it('refuses, by each of its rules, an add that would break it, writing nothing and leaving the cart as it was', async () => {
@@ -236,6 +244,15 @@ describe('carts', () => {
     for (const [body, status, code] of refusals) {
       const res = await api.request('POST', `/carts/${id}/items`, { body });
       expect({ sku: body.sku, status: res.status, code: res.body.error?.code }).toEqual({ sku: body.sku, status, code });
+    }
+    const changes = [
+      ['PATCH', 'STICKER-0', { quantity: 11 }, 409, 'insufficient_stock'],
+      ['PATCH', 'TEE-M', { quantity: 1 }, 404, 'line_not_found'],
+      ['DELETE', 'TEE-M', undefined, 404, 'line_not_found'],
+    ] as const;
+    for (const [method, sku, body, status, code] of changes) {
+      const res = await api.request(method, `/carts/${id}/items/${sku}`, { body });
+      expect({ method, sku, status: res.status, code: res.body.error?.code }).toEqual({ method, sku, status, code });
     }
     expect((await api.request('GET', `/carts/${id}`)).body).toEqual(before); // the same lines, and not even marked used
   });
