@@ -190,7 +190,8 @@ async function writeAtOnce(em: EntityManager, cartId: string, atOnce: Statement,
 /** Adds `quantity` of a SKU, on top of what the cart already holds. */
 export async function addItem(em: EntityManager, cartId: string, sku: string, quantity: number, customerId: string | null = null): Promise<CartView> {
   return writeAtOnce(em, cartId, ADD_ITEM_AT_ONCE, [cartId, sku, quantity, customerId], customerId, async (sql) => {
-    const { cart, facts } = await touchCartWithFacts(sql, cartId, sku, customerId);
+    const cart = await touchWritableCart(sql, cartId, customerId);
+    const [facts] = await sql.rows<AddItemFacts>(ADD_ITEM_FACTS, [cartId, sku, cart.currency]);
     assertForSale(sku, cart.currency, facts);
     if (facts.current === null && facts.lines >= MAX_LINES_PER_CART) {
       throw new DomainError(ErrorCode.CartTooLarge, `A cart holds at most ${MAX_LINES_PER_CART} different items.`, { max: MAX_LINES_PER_CART });
@@ -295,31 +296,6 @@ function assertForSale(sku: string, currency: string, facts: AddItemFacts | unde
   }
 }
 
-/**
- * touchWritableCart and the facts addItem's rules need, in one statement when nobody else is
- * writing to the cart, else in two. Facts read in the same statement as the lock come from the
- * statement's snapshot, taken before the lock is granted: they are current only if no other write
- * to this cart committed or was under way when it was taken. Every write to a cart's lines touches
- * the cart row first, so the row's version tells: the UPDATE only goes ahead if the row it locks is
- * the version the snapshot saw (its xmin; after waiting for another writer PostgreSQL re-checks the
- * WHERE against the newest version). No row back means the cart is missing or another write got in
- * between, and the facts are read again after taking the lock.
- */
-async function touchCartWithFacts(sql: Sql, cartId: string, sku: string, customerId: string | null)
-  : Promise<{ cart: { currency: string }; facts?: AddItemFacts }> {
-  const [row] = await sql.rows<{ cart_status: CartStatus; cart_currency: string; customer_id: string | null } & Omit<AddItemFacts, 'status'>
-    & { status: ProductStatus | null }>(TOUCH_CART_WITH_FACTS, [cartId, sku]);
-  if (row) {
-    reachable(cartId, row, customerId); // a refusal rolls the touch back
-    assertCartWritable(cartId, row.cart_status);
-    const { status, amount, available, current, lines } = row;
-    return { cart: { currency: row.cart_currency }, facts: status === null ? undefined : { status, amount, available, current, lines } };
-  }
-  const cart = await touchWritableCart(sql, cartId, customerId);
-  const [facts] = await sql.rows<AddItemFacts>(ADD_ITEM_FACTS, [cartId, sku, cart.currency]);
-  return { cart, facts };
-}
-
 /** Locks the cart row for the rest of the transaction (concurrent writes queue here) and marks it as just used. */
 export async function touchWritableCart(sql: Sql, cartId: string, customerId: string | null): Promise<{ currency: string; customer_id: string | null }> {
   const [row] = await sql.rows<{ status: CartStatus; currency: string; customer_id: string | null }>(TOUCH_CART, [cartId]);
@@ -341,14 +317,6 @@ const addItemFactsSql = (currency: string) => `
     left join inventory i on i.sku = v.sku
    where v.sku = $2`;
 const ADD_ITEM_FACTS = statement('cart_add_item_facts', addItemFactsSql('$3'));
-/** TOUCH_CART and ADD_ITEM_FACTS in one, if the cart row is still the version this statement's snapshot sees (see touchCartWithFacts). */
-const TOUCH_CART_WITH_FACTS = statement('cart_touch_with_add_item_facts', `
-  with cart as (
-    update carts set updated_at = now()
-     where id = $1 and xmin = (select xmin from carts where id = $1)
-    returning status, currency, customer_id)
-  select cart.status as cart_status, cart.currency as cart_currency, cart.customer_id, f.status, f.amount, f.available, f.current, f.lines
-    from cart left join lateral (${addItemFactsSql('cart.currency')}) f on true`);
 /**
  * A written line's cart, as cartViewOver reads it: the cart's other lines (its lock, taken first in
  * the transaction, keeps them as they are) and the row the write returned.
@@ -362,19 +330,23 @@ const UPSERT_LINE = statement('cart_upsert_line', `
   ${cartViewOver(LINES_AFTER_WRITE)}`);
 /**
  * A line write in one statement, for a write every rule allows (see writeAtOnce). `facts` reads
- * the cart and what the rules need from the statement's snapshot, with `allowed`: the caller may
- * reach the cart (`$callerParam`, null for a guest; reachable), the cart takes writes
- * (assertCartWritable), and `rules`, the write's own. So, as in TOUCH_CART_WITH_FACTS, the touch
- * only goes ahead on the row version the snapshot saw and when allowed, and `write` (the CTE that
- * writes the line; named `written` when `lines` reads its row back) only when the touch did. Every row back is
- * the cart as the write left it (`lines`: where cartViewOver takes them from), with `touched_at`
- * set; null there means nothing was written. The SQL may refuse more than the transaction's rules
- * do, never less: whatever it refuses goes to the transaction.
+ * the cart and what the rules need (`factsJoin`; `carried`, columns the write takes on) with
+ * `allowed`: the caller may reach the cart (`$callerParam`, null for a guest; reachable), the cart
+ * takes writes (assertCartWritable), and `rules`, the write's own. Those facts come from the
+ * statement's snapshot, taken before the cart's lock is granted, so they are current only if no
+ * other write to the cart committed or was under way by then. Every write to a cart's lines touches
+ * the cart row first, so the row's version tells: the touch only goes ahead on the version the
+ * snapshot saw (its xmin; after waiting for another writer PostgreSQL re-checks the WHERE against
+ * the newest version) and when allowed, and `write` (the CTE that writes the line; named `written`
+ * when `lines` reads its row back) only when the touch did. Every row back is the cart as the write
+ * left it (`lines`: where cartViewOver takes them from), with `touched_at` set; null there means
+ * nothing was written. The SQL may refuse more than the transaction's rules do, never less:
+ * whatever it refuses goes to the transaction.
  */
-function writeAtOnceSql(o: { callerParam: string; factsJoin: string; factColumns: string; rules: string; write: string; lines: string }): string {
+function writeAtOnceSql(o: { callerParam: string; factsJoin: string; carried?: string; rules: string; write: string; lines: string }): string {
   return `
   with facts as (
-    select c.xmin as version, ${o.factColumns},
+    select c.xmin as version,${o.carried ? ` ${o.carried},` : ''}
            (c.customer_id is null or c.customer_id = ${o.callerParam}::uuid) and c.status = 'active' and ${o.rules} as allowed
       from carts c ${o.factsJoin}
      where c.id = $1),
@@ -390,7 +362,7 @@ function writeAtOnceSql(o: { callerParam: string; factsJoin: string; factColumns
 const ADD_ITEM_AT_ONCE = statement('cart_add_item_at_once', writeAtOnceSql({
   callerParam: '$4',
   factsJoin: `join lateral (${addItemFactsSql('c.currency')}) f on true`,
-  factColumns: 'f.current',
+  carried: 'f.current',
   rules: `f.status = 'published' and f.amount is not null and (f.current is not null or f.lines < ${MAX_LINES_PER_CART})
           and coalesce(f.current, 0) + $3::int <= least(f.available, ${MAX_QUANTITY_PER_LINE})`,
   write: `written as (
@@ -404,7 +376,6 @@ const SET_QUANTITY_AT_ONCE = statement('cart_set_quantity_at_once', writeAtOnceS
   callerParam: '$4',
   factsJoin: `join lateral (select coalesce(i.on_hand - i.reserved, 0) as available from cart_lines l left join inventory i on i.sku = l.sku
                              where l.cart_id = $1 and l.sku = $2) f on true`,
-  factColumns: 'f.available',
   rules: `$3::int <= least(f.available, ${MAX_QUANTITY_PER_LINE})`,
   write: `written as (
     update cart_lines set quantity = $3::int from touched where cart_id = $1 and sku = $2
@@ -415,7 +386,6 @@ const SET_QUANTITY_AT_ONCE = statement('cart_set_quantity_at_once', writeAtOnceS
 const REMOVE_AT_ONCE = statement('cart_remove_at_once', writeAtOnceSql({
   callerParam: '$3',
   factsJoin: 'join cart_lines l on l.cart_id = c.id and l.sku = $2',
-  factColumns: 'l.sku',
   rules: 'true',
   write: 'removed as (delete from cart_lines using touched where cart_id = $1 and sku = $2)',
   lines: '(select cart_id, sku, quantity, added_at from cart_lines where cart_id = $1 and sku <> $2)',
