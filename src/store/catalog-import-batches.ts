@@ -320,7 +320,7 @@ async function replaceMemberships(sql: Sql, placed: Placed[], existing: string[]
       from unnest($1::uuid[], $2::text[]) as x(p, h) join ${source} s on s.handle = x.h`, 'on conflict do nothing', '',
     (ps) => [ps.map(([id]) => id), ps.map(([, h]) => h)]);
   }
-  const named = placed.flatMap((x) => Object.keys(x.p.attributes).map((code) => [x.id, code] as const)).filter(([id]) => existing.includes(id));
+  const named = placed.flatMap((x) => Object.keys(x.p.attributes).map((code) => [x.id, code] as const)).filter(([id]) => old.has(id));
   if (named.length) {
     await sql.rows(`delete from product_attribute_values pav using unnest($1::uuid[], $2::text[]) as x(p, c) join attributes a on a.code = x.c
       where pav.product_id = x.p and pav.attribute_id = a.id`, [named.map(([id]) => id), named.map(([, c]) => c)]);
